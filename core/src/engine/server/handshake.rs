@@ -1,0 +1,123 @@
+//! Routing of one request: verification, handshake of new sessions, dispatch to a
+//! transport for existing ones.
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ::http::{header, Method, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+
+use super::config::TransportKind;
+use super::responses::{self, EngineHttpError};
+use super::request::RequestInfo;
+use super::session::Session;
+use super::{polling, websocket, Shared};
+
+pub(super) async fn route(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let cors = shared.config.cors.clone();
+    let req_headers = cors.as_ref().map(|_| req.headers().clone());
+    let preflight = req.method() == Method::OPTIONS;
+    let mut res = if preflight && cors.is_some() {
+        responses::status(StatusCode::NO_CONTENT)
+    } else {
+        dispatch(shared, req, remote).await
+    };
+    if let (Some(cors), Some(h)) = (cors, req_headers) {
+        responses::apply_cors(&cors, &h, res.headers_mut(), preflight);
+    }
+    res
+}
+
+async fn dispatch(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let info = RequestInfo::new(&req, remote, shared.config.secure);
+    let transport = match info.query_param("transport").and_then(TransportKind::parse) {
+        Some(t) if shared.config.transports.contains(&t) => t,
+        _ => return EngineHttpError::UnknownTransport.response(None),
+    };
+    let is_ws_upgrade = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if transport == TransportKind::Websocket && !is_ws_upgrade {
+        return EngineHttpError::BadRequest.response(None);
+    }
+
+    if let Some(sid) = info.query_param("sid") {
+        let Some(session) = shared.get(sid) else {
+            return EngineHttpError::UnknownSid.response(None);
+        };
+        return match (transport, session.transport()) {
+            (TransportKind::Polling, TransportKind::Polling) => polling::handle(shared, &session, req).await,
+            (TransportKind::Websocket, TransportKind::Polling)
+                if shared.config.allow_upgrades && !session.is_closed() =>
+            {
+                websocket::accept(shared, req, websocket::Mode::Probe(session))
+            }
+            _ => EngineHttpError::BadRequest.response(None),
+        };
+    }
+
+    if req.method() != Method::GET {
+        return EngineHttpError::BadHandshakeMethod.response(None);
+    }
+    if info.query_param("EIO") != Some("4") {
+        return EngineHttpError::UnsupportedProtocolVersion.response(None);
+    }
+    if let Some(allow) = &shared.config.allow_request {
+        if let Err(message) = allow(&info) {
+            return EngineHttpError::Forbidden.response(Some(&message));
+        }
+    }
+    let session = Session::new(shared, info, transport);
+    match transport {
+        TransportKind::Websocket => websocket::accept(shared, req, websocket::Mode::New(session)),
+        TransportKind::Polling => {
+            register(shared, &session);
+            let open = open_packet(shared, &session);
+            session.send(open).expect("a new session has room for its open packet");
+            shared.handler.on_open(&session);
+            responses::text(super::super::payload::encode(&drain_now(&session)))
+        }
+    }
+}
+
+/// Makes a new session reachable and starts its heartbeat.
+pub(super) fn register(shared: &Arc<Shared>, session: &Arc<Session>) {
+    shared.sessions.write().expect("session map lock poisoned").insert(session.id().to_owned(), session.clone());
+    session.spawn_heartbeat(shared.config.ping_interval, shared.config.ping_timeout);
+}
+
+/// The `open` packet: `0{"sid","upgrades","pingInterval","pingTimeout","maxPayload"}`.
+pub(super) fn open_packet(shared: &Shared, session: &Session) -> crate::engine::Frame {
+    let upgrades: &[&str] = if session.transport() == TransportKind::Polling
+        && shared.config.allow_upgrades
+        && shared.config.transports.contains(&TransportKind::Websocket)
+    {
+        &["websocket"]
+    } else {
+        &[]
+    };
+    let json = serde_json::json!({
+        "sid": session.id(),
+        "upgrades": upgrades,
+        "pingInterval": shared.config.ping_interval.as_millis() as u64,
+        "pingTimeout": shared.config.ping_timeout.as_millis() as u64,
+        "maxPayload": shared.config.max_payload,
+    });
+    crate::engine::Frame::Text(format!("0{json}").into())
+}
+
+/// Takes what is queued right now (the handshake response carries the open packet and
+/// whatever the upper layer queued in `on_open`).
+fn drain_now(session: &Session) -> Vec<crate::engine::Frame> {
+    let mut out = Vec::new();
+    if let Ok(mut rx) = session.rx.try_lock() {
+        while let Ok(f) = rx.try_recv() {
+            out.push(f);
+        }
+    }
+    out
+}

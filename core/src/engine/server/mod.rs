@@ -1,0 +1,107 @@
+//! The Engine.IO server: one endpoint (`path`) serving long-polling and WebSocket,
+//! sessions with a server-driven heartbeat, and the polling → WebSocket upgrade.
+//!
+//! [`EngineServer::handle`] takes a hyper request, so the server can run on its own
+//! port ([`serve`]) or be mounted inside an existing hyper service.
+
+mod config;
+mod events;
+mod handshake;
+mod responses;
+mod listen;
+mod polling;
+mod request;
+mod session;
+mod websocket;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+
+pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, TransportKind};
+pub use events::ConnEvent;
+pub use responses::EngineHttpError;
+pub use listen::serve;
+pub use request::RequestInfo;
+pub use session::{CloseReason, Message, SendError, Session};
+
+/// What the layer above (Socket.IO, or an echo server) does with sessions.
+///
+/// Calls for one session arrive in order, from the task reading its transport; they
+/// must not block (queue work elsewhere instead).
+pub trait EngineHandler: Send + Sync + 'static {
+    /// A session completed its handshake.
+    fn on_open(&self, session: &Arc<Session>);
+    /// A message arrived.
+    fn on_message(&self, session: &Arc<Session>, message: Message<'_>);
+    /// The session ended, for `reason`. Called exactly once.
+    fn on_close(&self, session: &Arc<Session>, reason: CloseReason);
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: EngineConfig,
+    pub(crate) sessions: RwLock<HashMap<String, Arc<Session>>>,
+    pub(crate) handler: Arc<dyn EngineHandler>,
+}
+
+impl Shared {
+    pub(crate) fn remove(&self, sid: &str) {
+        self.sessions.write().expect("session map lock poisoned").remove(sid);
+    }
+
+    fn get(&self, sid: &str) -> Option<Arc<Session>> {
+        self.sessions.read().expect("session map lock poisoned").get(sid).cloned()
+    }
+}
+
+/// An Engine.IO server endpoint.
+#[derive(Clone)]
+pub struct EngineServer {
+    shared: Arc<Shared>,
+}
+
+impl EngineServer {
+    /// A server with `config`, handing sessions to `handler`.
+    pub fn new(config: EngineConfig, handler: Arc<dyn EngineHandler>) -> Self {
+        EngineServer { shared: Arc::new(Shared { config, sessions: RwLock::default(), handler }) }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// True if `path` (a request path) belongs to this endpoint.
+    pub fn matches(&self, path: &str) -> bool {
+        let base = self.shared.config.path.trim_end_matches('/');
+        path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'))
+    }
+
+    /// Serves one HTTP request for this endpoint (polling, WebSocket upgrade, CORS preflight).
+    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+        handshake::route(&self.shared, req, remote).await
+    }
+
+    /// The session with id `sid`, if it is open.
+    pub fn session(&self, sid: &str) -> Option<Arc<Session>> {
+        self.shared.get(sid)
+    }
+
+    /// Number of open sessions.
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions.read().expect("session map lock poisoned").len()
+    }
+
+    /// Closes every session with `reason`.
+    pub fn close_all(&self, reason: CloseReason) {
+        let all: Vec<_> = self.shared.sessions.read().expect("session map lock poisoned").values().cloned().collect();
+        for s in all {
+            s.close(reason);
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The long-polling transport: GET collects queued packets, POST delivers packets.
+use std::sync::Arc;
+
+use bytes::Bytes;
+use ::http::{Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+
+use super::events::ConnEvent;
+use super::responses::{self, EngineHttpError};
+use super::session::{wait_closed, CloseReason, Session};
+use super::Shared;
+use crate::engine::{payload, Frame};
+
+pub(super) async fn handle(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    match *req.method() {
+        Method::GET => poll(session).await,
+        Method::POST => post(shared, session, req).await,
+        _ => EngineHttpError::BadRequest.response(None),
+    }
+}
+
+/// Closes the session if hyper drops the GET before it answered (the client aborted it).
+struct AbortGuard<'a>(Option<&'a Arc<Session>>);
+
+impl Drop for AbortGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(s) = self.0 {
+            s.close(CloseReason::TransportError);
+        }
+    }
+}
+
+async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
+    let Ok(mut rx) = session.rx.try_lock() else {
+        // A second concurrent GET: the reference answers 400 and drops the session.
+        session.close(CloseReason::TransportError);
+        return EngineHttpError::BadRequest.response(None);
+    };
+    let mut guard = AbortGuard(Some(session));
+    let mut closed = session.closed_watch();
+    let mut frames = Vec::new();
+    if !session.is_closed() {
+        let wake = session.upgrade_wake.notified();
+        tokio::pin!(wake);
+        wake.as_mut().enable();
+        if session.upgrading.load(std::sync::atomic::Ordering::Acquire) && rx.is_empty() {
+            frames.push(Frame::Text("6".into()));
+        } else {
+            tokio::select! {
+                biased;
+                f = rx.recv() => frames.extend(f),
+                _ = wait_closed(&mut closed) => {}
+                _ = wake => frames.push(Frame::Text("6".into())),
+            }
+        }
+    }
+    while let Ok(f) = rx.try_recv() {
+        frames.push(f);
+    }
+    if session.is_closed() {
+        frames.push(Frame::Text("1".into()));
+        session.forget();
+    }
+    guard.0 = None;
+    drop(rx);
+    session.emit_event(ConnEvent::Drain);
+    responses::text(payload::encode(&frames))
+}
+
+async fn post(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let Ok(_lock) = session.post_lock.try_lock() else {
+        session.close(CloseReason::TransportError);
+        return EngineHttpError::BadRequest.response(None);
+    };
+    let body = match Limited::new(req.into_body(), shared.config.max_payload).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            session.close(CloseReason::TransportError);
+            return responses::status(if too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST });
+        }
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        session.close(CloseReason::ParseError);
+        return responses::ok();
+    };
+    match payload::decode(text) {
+        Ok(packets) => {
+            for p in packets {
+                session.on_packet(p);
+            }
+        }
+        Err(e) => {
+            tracing::debug!(sid = session.id(), error = %e, "malformed polling payload");
+            session.close(CloseReason::ParseError);
+        }
+    }
+    responses::ok()
+}

@@ -1,0 +1,287 @@
+//! One Engine.IO session: its outgoing queue, transport state and close logic.
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch, Mutex, Notify};
+
+use super::config::TransportKind;
+use super::events::{ConnEvent, Events};
+use super::request::RequestInfo;
+use super::Shared;
+use crate::engine::{Frame, Packet};
+
+/// A message delivered to the layer above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message<'a> {
+    /// A text message.
+    Text(&'a str),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CloseReason {
+    /// The client closed the connection or sent a close packet.
+    TransportClose,
+    /// The transport failed (I/O error, overlapping requests, oversize payload, slow consumer).
+    TransportError,
+    /// The client did not answer a ping within `ping_timeout`.
+    PingTimeout,
+    /// The client sent a packet that could not be decoded.
+    ParseError,
+    /// The server closed the session.
+    ForcedClose,
+    /// The server is shutting down.
+    ServerShuttingDown,
+}
+
+impl CloseReason {
+    /// The reason string of the reference implementation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError => "transport error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ParseError => "parse error",
+            CloseReason::ForcedClose => "forced close",
+            CloseReason::ServerShuttingDown => "server shutting down",
+        }
+    }
+
+    /// True when the server chose to close: queued packets are flushed first.
+    fn is_orderly(self) -> bool {
+        matches!(self, CloseReason::ForcedClose | CloseReason::ServerShuttingDown)
+    }
+}
+
+/// Why a frame was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The session is closed.
+    #[error("session closed")]
+    Closed,
+    /// The session's queue is full: the client does not read fast enough.
+    #[error("send buffer full")]
+    Full,
+}
+
+/// An Engine.IO session.
+pub struct Session {
+    id: String,
+    shared: Weak<Shared>,
+    tx: mpsc::Sender<Frame>,
+    pub(super) rx: Mutex<mpsc::Receiver<Frame>>,
+    websocket: AtomicBool,
+    pub(super) upgrading: AtomicBool,
+    pub(super) upgrade_wake: Notify,
+    pub(super) pong: Notify,
+    pub(super) post_lock: Mutex<()>,
+    closed: watch::Sender<bool>,
+    close_reason: OnceLock<CloseReason>,
+    request: RequestInfo,
+    events: Events,
+    attachment: std::sync::RwLock<Option<Arc<dyn Any + Send + Sync>>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("id", &self.id).field("transport", &self.transport()).finish()
+    }
+}
+
+impl Session {
+    pub(super) fn new(shared: &Arc<Shared>, request: RequestInfo, transport: TransportKind) -> Arc<Session> {
+        let (tx, rx) = mpsc::channel(shared.config.max_buffered_frames.max(1));
+        Arc::new(Session {
+            id: crate::sid::generate(),
+            shared: Arc::downgrade(shared),
+            tx,
+            rx: Mutex::new(rx),
+            websocket: AtomicBool::new(transport == TransportKind::Websocket),
+            upgrading: AtomicBool::new(false),
+            upgrade_wake: Notify::new(),
+            pong: Notify::new(),
+            post_lock: Mutex::new(()),
+            closed: watch::channel(false).0,
+            close_reason: OnceLock::new(),
+            request,
+            events: Events::default(),
+            attachment: std::sync::RwLock::new(None),
+        })
+    }
+
+    /// The session id (`sid`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The current transport.
+    pub fn transport(&self) -> TransportKind {
+        if self.websocket.load(Ordering::Acquire) {
+            TransportKind::Websocket
+        } else {
+            TransportKind::Polling
+        }
+    }
+
+    pub(super) fn set_websocket(&self) {
+        self.websocket.store(true, Ordering::Release);
+        self.upgrading.store(false, Ordering::Release);
+        self.events.emit(ConnEvent::Upgrade(TransportKind::Websocket));
+    }
+
+    /// The request that opened the session.
+    pub fn request(&self) -> &RequestInfo {
+        &self.request
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        self.close_reason.get().is_some()
+    }
+
+    /// Why the session ended, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason.get().copied()
+    }
+
+    pub(super) fn closed_watch(&self) -> watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// Attaches the upper layer's state (set once, at open).
+    pub fn set_attachment(&self, value: Arc<dyn Any + Send + Sync>) {
+        *self.attachment.write().expect("attachment lock poisoned") = Some(value);
+    }
+
+    /// The upper layer's state, if it is of type `T`.
+    pub fn attachment<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.attachment.read().expect("attachment lock poisoned").clone().and_then(|a| a.downcast::<T>().ok())
+    }
+
+    /// Listens to this connection's events (`upgrade`, `packet`, `packetCreate`, `drain`, `close`).
+    pub fn on_event(&self, f: impl Fn(&ConnEvent<'_>) + Send + Sync + 'static) {
+        self.events.add(Arc::new(f));
+    }
+
+    pub(super) fn emit_event(&self, ev: ConnEvent<'_>) {
+        self.events.emit(ev);
+    }
+
+    /// Queues a text message (`4` + text).
+    pub fn send_text(self: &Arc<Self>, text: &str) -> Result<(), SendError> {
+        self.send(Frame::message(text))
+    }
+
+    /// Queues a pre-encoded frame. A full queue closes the session (slow consumer).
+    pub fn send(self: &Arc<Self>, frame: Frame) -> Result<(), SendError> {
+        if self.is_closed() {
+            return Err(SendError::Closed);
+        }
+        self.events.emit(ConnEvent::PacketCreate(&frame));
+        match self.tx.try_send(frame) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(sid = %self.id, "send buffer full, closing slow session");
+                // Close from a task: the caller may hold locks the close handlers take.
+                let s = self.clone();
+                tokio::spawn(async move { s.close(CloseReason::TransportError) });
+                Err(SendError::Full)
+            }
+        }
+    }
+
+    /// Queues a frame only if there is room, dropping it otherwise (volatile messages).
+    pub fn send_volatile(&self, frame: Frame) -> bool {
+        !self.is_closed() && self.tx.try_send(frame).is_ok()
+    }
+
+    /// Ends the session. The first call wins; later calls do nothing.
+    pub fn close(self: &Arc<Self>, reason: CloseReason) {
+        if self.close_reason.set(reason).is_err() {
+            return;
+        }
+        self.closed.send_replace(true);
+        if let Some(shared) = self.shared.upgrade() {
+            if reason.is_orderly() && self.transport() == TransportKind::Polling {
+                // Keep the session reachable so the client's next poll collects what is
+                // queued plus the close packet; the poll removes it, or this timer does.
+                let weak = Arc::downgrade(&shared);
+                let sid = self.id.clone();
+                let grace = shared.config.ping_interval + shared.config.ping_timeout;
+                tokio::spawn(async move {
+                    tokio::time::sleep(grace).await;
+                    if let Some(s) = weak.upgrade() {
+                        s.remove(&sid);
+                    }
+                });
+            } else {
+                shared.remove(&self.id);
+            }
+            shared.handler.on_close(self, reason);
+        }
+        self.events.emit(ConnEvent::Close(reason));
+        // The upper layer's state usually points back at this session: break the cycle.
+        self.attachment.write().expect("attachment lock poisoned").take();
+    }
+
+    pub(super) fn forget(&self) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared.remove(&self.id);
+        }
+    }
+
+    /// Handles one packet from the client, whatever the transport.
+    pub(super) fn on_packet(self: &Arc<Self>, packet: Packet<'_>) {
+        if self.is_closed() {
+            return;
+        }
+        self.events.emit(ConnEvent::Packet(&packet));
+        let Some(shared) = self.shared.upgrade() else { return };
+        match packet {
+            Packet::Message(text) => shared.handler.on_message(self, Message::Text(text)),
+            Packet::Binary(data) => shared.handler.on_message(self, Message::Binary(data)),
+            Packet::Pong(_) => self.pong.notify_one(),
+            Packet::Close => self.close(CloseReason::TransportClose),
+            // Engine.IO 4 heartbeats go server → client only.
+            Packet::Ping(_) => self.close(CloseReason::TransportError),
+            Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+        }
+    }
+
+    /// Runs the heartbeat until the session ends: ping every `ping_interval`, close with
+    /// `ping timeout` when no pong arrives within `ping_timeout`.
+    pub(super) fn spawn_heartbeat(self: &Arc<Self>, interval: std::time::Duration, timeout: std::time::Duration) {
+        let session = Arc::downgrade(self);
+        let mut closed = self.closed_watch();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = wait_closed(&mut closed) => return,
+                }
+                let Some(s) = session.upgrade() else { return };
+                if s.send(Frame::Text("2".into())).is_err() {
+                    return;
+                }
+                tokio::select! {
+                    _ = s.pong.notified() => {}
+                    _ = tokio::time::sleep(timeout) => {
+                        s.close(CloseReason::PingTimeout);
+                        return;
+                    }
+                    _ = wait_closed(&mut closed) => return,
+                }
+            }
+        });
+    }
+}
+
+/// Resolves once the session behind `rx` is closed.
+pub(super) async fn wait_closed(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|c| *c).await;
+}

@@ -1,0 +1,206 @@
+//! The WebSocket transport: new sessions opened over WebSocket, and the probe that
+//! upgrades a polling session (`2probe` → `3probe`, noop to the pending poll, `5`).
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use ::http::{header, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::WebSocketStream;
+
+use super::events::ConnEvent;
+use super::handshake;
+use super::responses::EngineHttpError;
+use super::session::{wait_closed, CloseReason, Session};
+use super::Shared;
+use crate::engine::{Frame, Packet};
+
+/// What the WebSocket connection is for.
+pub(super) enum Mode {
+    /// A session opened directly over WebSocket.
+    New(Arc<Session>),
+    /// An upgrade of this polling session.
+    Probe(Arc<Session>),
+}
+
+type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mode) -> Response<Full<Bytes>> {
+    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY) else {
+        return EngineHttpError::BadRequest.response(None);
+    };
+    let accept_key = derive_accept_key(key.as_bytes());
+    if let Mode::Probe(s) = &mode {
+        if s.upgrading.swap(true, Ordering::AcqRel) {
+            return EngineHttpError::BadRequest.response(None);
+        }
+        // Only the probe's `2probe` makes the upgrade real; until then polling goes on.
+        s.upgrading.store(false, Ordering::Release);
+    }
+    if let Mode::New(s) = &mode {
+        handshake::register(shared, s);
+    }
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let upgraded = match on_upgrade.await {
+            Ok(u) => u,
+            Err(e) => {
+                tracing::debug!(error = %e, "websocket upgrade failed");
+                if let Mode::New(s) = mode {
+                    s.close(CloseReason::TransportError);
+                }
+                return;
+            }
+        };
+        let config = WebSocketConfig::default().max_message_size(Some(shared.config.max_payload)).max_frame_size(Some(shared.config.max_payload));
+        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+        match mode {
+            Mode::New(session) => {
+                let open = handshake::open_packet(&shared, &session);
+                if session.send(open).is_ok() {
+                    shared.handler.on_open(&session);
+                }
+                drive(session, ws).await;
+            }
+            Mode::Probe(session) => {
+                if let Some(ws) = probe(&shared, &session, ws).await {
+                    session.set_websocket();
+                    drive(session, ws).await;
+                }
+            }
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::UPGRADE, "websocket")
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept_key)
+        .body(Full::default())
+        .expect("static response parts are valid")
+}
+
+/// Runs the probe exchange; returns the socket once the client sent `5`.
+async fn probe(shared: &Shared, session: &Arc<Session>, mut ws: Ws) -> Option<Ws> {
+    let exchange = async {
+        loop {
+            let text = match ws.next().await? {
+                Ok(WsMessage::Text(t)) => t,
+                Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
+                _ => return None,
+            };
+            match Packet::decode(text.as_str()) {
+                Ok(Packet::Ping("probe")) => {
+                    ws.send(WsMessage::Text("3probe".into())).await.ok()?;
+                    session.upgrading.store(true, Ordering::Release);
+                    // Complete the pending poll with a noop so the client can pause polling.
+                    session.upgrade_wake.notify_waiters();
+                }
+                Ok(Packet::Upgrade) if session.upgrading.load(Ordering::Acquire) => return Some(()),
+                Ok(Packet::Noop) => {}
+                _ => return None,
+            }
+        }
+    };
+    let done = tokio::time::timeout(shared.config.upgrade_timeout, exchange).await;
+    if matches!(done, Ok(Some(()))) && !session.is_closed() {
+        return Some(ws);
+    }
+    session.upgrading.store(false, Ordering::Release);
+    let _ = ws.close(None).await;
+    None
+}
+
+fn to_ws(frame: Frame) -> WsMessage {
+    match frame {
+        Frame::Text(t) => WsMessage::Text(t),
+        Frame::Binary(b) => WsMessage::Binary(b),
+    }
+}
+
+/// Pumps frames both ways until the session or the socket ends.
+async fn drive(session: Arc<Session>, ws: Ws) {
+    let (mut sink, mut stream) = ws.split();
+    let writer = async {
+        let mut rx = session.rx.lock().await;
+        let mut closed = session.closed_watch();
+        loop {
+            tokio::select! {
+                biased;
+                f = rx.recv() => {
+                    let Some(f) = f else { break };
+                    let mut res = sink.feed(to_ws(f)).await;
+                    while let (Ok(()), Ok(f)) = (&res, rx.try_recv()) {
+                        res = sink.feed(to_ws(f)).await;
+                    }
+                    if res.and(sink.flush().await).is_err() {
+                        session.close(CloseReason::TransportError);
+                        return;
+                    }
+                    session.emit_event(ConnEvent::Drain);
+                }
+                _ = wait_closed(&mut closed) => {
+                    // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
+                    while let Ok(f) = rx.try_recv() {
+                        if sink.feed(to_ws(f)).await.is_err() {
+                            break;
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+        let _ = sink.close().await;
+    };
+    let reader = async {
+        let mut closed = session.closed_watch();
+        loop {
+            let msg = tokio::select! {
+                m = stream.next() => m,
+                _ = wait_closed(&mut closed) => return,
+            };
+            match msg {
+                Some(Ok(WsMessage::Text(t))) => match Packet::decode(t.as_str()) {
+                    Ok(p) => session.on_packet(p),
+                    Err(e) => {
+                        tracing::debug!(sid = session.id(), error = %e, "malformed websocket packet");
+                        session.close(CloseReason::ParseError);
+                        return;
+                    }
+                },
+                Some(Ok(WsMessage::Binary(b))) => session.on_packet(Packet::Binary(b)),
+                Some(Ok(WsMessage::Close(_))) | None => {
+                    session.close(CloseReason::TransportClose);
+                    return;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => {
+                    tracing::debug!(sid = session.id(), error = %e, "websocket error");
+                    session.close(close_reason_of(&e));
+                    return;
+                }
+            }
+        }
+    };
+    tokio::join!(writer, reader);
+}
+
+/// An abrupt end of the connection is a `transport close` (as the reference reports a
+/// WebSocket closed without handshake); anything else the peer did wrong is an error.
+fn close_reason_of(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
+    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
+    match e {
+        Error::ConnectionClosed
+        | Error::AlreadyClosed
+        | Error::Io(_)
+        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
+        _ => CloseReason::TransportError,
+    }
+}

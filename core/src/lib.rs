@@ -1,0 +1,14 @@
+//! sio-core: a Socket.IO v4 implementation (Engine.IO protocol 4, Socket.IO protocol 5).
+//!
+//! Layers, bottom up: [`engine`] (transports, heartbeat, upgrade), [`proto`] (Socket.IO
+//! packet codec and binary attachments), [`server`] (namespaces, sockets, rooms, acks,
+//! connection state recovery). [`Value`] is the argument model shared by every layer.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod proto;
+pub mod server;
+mod sid;
+mod value;
+
+pub use value::Value;

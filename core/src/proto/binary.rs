@@ -1,0 +1,143 @@
+//! Reassembly of binary packets: the text header arrives first, then one binary
+//! message per attachment.
+use bytes::Bytes;
+
+use super::packet::{parse_header, Header, Packet, ParseError};
+
+/// What one incoming message produced.
+#[derive(Debug, PartialEq)]
+pub enum Decoded {
+    /// A whole packet.
+    Packet(Packet),
+    /// A binary packet that still waits for attachments.
+    Pending,
+}
+
+/// Per-connection decoder state.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    pending: Option<(Header, Vec<Bytes>)>,
+}
+
+impl Decoder {
+    /// Feeds a text message.
+    pub fn text(&mut self, text: &str) -> Result<Decoded, ParseError> {
+        if self.pending.is_some() {
+            return Err(ParseError::UnexpectedText);
+        }
+        let header = parse_header(text)?;
+        if header.attachments == 0 {
+            return header.complete(&[]).map(Decoded::Packet);
+        }
+        let n = header.attachments;
+        self.pending = Some((header, Vec::with_capacity(n.min(64))));
+        Ok(Decoded::Pending)
+    }
+
+    /// Feeds a binary message (an attachment of the pending packet).
+    pub fn binary(&mut self, data: Bytes) -> Result<Decoded, ParseError> {
+        let (header, mut atts) = self.pending.take().ok_or(ParseError::UnexpectedBinary)?;
+        atts.push(data);
+        if atts.len() < header.attachments {
+            self.pending = Some((header, atts));
+            return Ok(Decoded::Pending);
+        }
+        header.complete(&atts).map(Decoded::Packet)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Frame;
+    use crate::proto::packet::{encode, encode_ack, encode_event, PacketType};
+    use crate::Value;
+
+    fn text(f: &Frame) -> &str {
+        match f {
+            Frame::Text(t) => &t.as_str()[1..],
+            Frame::Binary(_) => panic!("expected text"),
+        }
+    }
+
+    fn decode_frames(frames: &[Frame]) -> Packet {
+        let mut d = Decoder::default();
+        let mut out = None;
+        for f in frames {
+            let r = match f {
+                Frame::Text(_) => d.text(text(f)).unwrap(),
+                Frame::Binary(b) => d.binary(b.clone()).unwrap(),
+            };
+            if let Decoded::Packet(p) = r {
+                out = Some(p);
+            }
+        }
+        out.expect("complete packet")
+    }
+
+    #[test]
+    fn encodes_like_the_spec_examples() {
+        assert_eq!(text(&encode(PacketType::Connect, "/", None, None)[0]), "0");
+        assert_eq!(text(&encode(PacketType::Connect, "/admin", None, Some(&Value::from([("sid", "oSO0OpakMV_3jnilAAAA".into())])))[0]), "0/admin,{\"sid\":\"oSO0OpakMV_3jnilAAAA\"}");
+        assert_eq!(text(&encode(PacketType::Disconnect, "/admin", None, None)[0]), "1/admin,");
+        assert_eq!(text(&encode_event("/", None, "foo", &[])[0]), "2[\"foo\"]");
+        assert_eq!(text(&encode_event("/admin", Some(12), "bar", &["x".into(), 1i64.into()])[0]), "2/admin,12[\"bar\",\"x\",1]");
+        assert_eq!(text(&encode_ack("/admin", 13, &["bar".into()])[0]), "3/admin,13[\"bar\"]");
+        let frames = encode_event("/", None, "baz", &[Value::Binary(Bytes::from_static(&[1, 2, 3, 4]))]);
+        assert_eq!(text(&frames[0]), "51-[\"baz\",{\"_placeholder\":true,\"num\":0}]");
+        assert_eq!(frames[1], Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])));
+        let frames = encode_ack("/admin", 15, &[Value::Binary(Bytes::from_static(&[1]))]);
+        assert_eq!(text(&frames[0]), "61-/admin,15[{\"_placeholder\":true,\"num\":0}]");
+    }
+
+    #[test]
+    fn decodes_headers() {
+        let mut d = Decoder::default();
+        let Decoded::Packet(p) = d.text("2/admin,12[\"bar\",1]").unwrap() else { panic!() };
+        assert_eq!((p.kind, p.nsp.as_str(), p.id), (PacketType::Event, "/admin", Some(12)));
+        let Decoded::Packet(p) = d.text("0").unwrap() else { panic!() };
+        assert_eq!((p.kind, p.nsp.as_str(), p.data), (PacketType::Connect, "/", Value::Null));
+        let Decoded::Packet(p) = d.text("1/admin,").unwrap() else { panic!() };
+        assert_eq!((p.kind, p.nsp.as_str()), (PacketType::Disconnect, "/admin"));
+    }
+
+    #[test]
+    fn binary_round_trip() {
+        let args = vec![Value::from([("a", Value::Binary(Bytes::from_static(b"xy")))]), Value::Binary(Bytes::from_static(b"z"))];
+        let p = decode_frames(&encode_event("/n", Some(3), "ev", &args));
+        assert_eq!(p.kind, PacketType::BinaryEvent);
+        let mut expected = vec![Value::from("ev")];
+        expected.extend(args);
+        assert_eq!(p.data, Value::Array(expected));
+    }
+
+    #[test]
+    fn rejects_invalid_packets() {
+        let mut d = Decoder::default();
+        for bad in ["", "9", "a", "2", "2{}", "2[]", "2[true]", "2[\"a\"", "1{}", "3", "4", "0[]", "5[\"a\"]", "5x-[\"a\"]", "299999999999999999999999[\"a\"]"] {
+            assert!(d.text(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert_eq!(d.binary(Bytes::new()), Err(ParseError::UnexpectedBinary));
+        assert_eq!(d.text("51-[\"a\",{\"_placeholder\":true,\"num\":0}]"), Ok(Decoded::Pending));
+        assert_eq!(d.text("2[\"a\"]"), Err(ParseError::UnexpectedText));
+        let mut d = Decoder::default();
+        d.text("51-[\"a\",{\"_placeholder\":true,\"num\":5}]").unwrap();
+        assert_eq!(d.binary(Bytes::new()), Err(ParseError::MissingAttachment));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in ".*") {
+            let _ = Decoder::default().text(&s);
+        }
+
+        #[test]
+        fn event_round_trip(name in "[a-z]{1,8}", n in proptest::num::i64::ANY, s in ".*", bin in proptest::collection::vec(proptest::num::u8::ANY, 0..16)) {
+            let args = vec![Value::from(n), Value::from(s), Value::Binary(bin.into())];
+            let p = decode_frames(&encode_event("/", Some(1), &name, &args));
+            let mut expected = vec![Value::from(name)];
+            expected.extend(args);
+            proptest::prop_assert_eq!(p.data, Value::Array(expected));
+        }
+    }
+}

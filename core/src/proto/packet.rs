@@ -1,0 +1,217 @@
+//! Socket.IO packets: `<type>[<attachments>-][<nsp>,][<ack id>][<JSON>]`.
+use bytes::Bytes;
+
+use crate::engine::Frame;
+use crate::value::Value;
+
+/// The packet types of protocol 5.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PacketType {
+    /// 0: connect to a namespace (client: auth; server: `{sid}`).
+    Connect = 0,
+    /// 1: leave a namespace.
+    Disconnect = 1,
+    /// 2: an event `[name, ...args]`.
+    Event = 2,
+    /// 3: an acknowledgement `[...args]`.
+    Ack = 3,
+    /// 4: a refused namespace connection `{message, data?}`.
+    ConnectError = 4,
+    /// 5: an event with binary attachments.
+    BinaryEvent = 5,
+    /// 6: an acknowledgement with binary attachments.
+    BinaryAck = 6,
+}
+
+impl PacketType {
+    fn from_char(c: char) -> Option<PacketType> {
+        Some(match c {
+            '0' => PacketType::Connect,
+            '1' => PacketType::Disconnect,
+            '2' => PacketType::Event,
+            '3' => PacketType::Ack,
+            '4' => PacketType::ConnectError,
+            '5' => PacketType::BinaryEvent,
+            '6' => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    fn is_binary(self) -> bool {
+        matches!(self, PacketType::BinaryEvent | PacketType::BinaryAck)
+    }
+}
+
+/// Why a text is not a valid Socket.IO packet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Empty text or an unknown type digit.
+    #[error("unknown packet type")]
+    UnknownType,
+    /// The attachment count of a binary packet is missing or not a number.
+    #[error("illegal attachments")]
+    IllegalAttachments,
+    /// The ack id does not fit in 64 bits.
+    #[error("invalid ack id")]
+    InvalidId,
+    /// The JSON payload is not valid JSON.
+    #[error("invalid payload: {0}")]
+    InvalidJson(String),
+    /// The payload has the wrong shape for the packet type (e.g. an event that is not an array).
+    #[error("invalid payload for packet type {0:?}")]
+    InvalidPayload(PacketType),
+    /// A placeholder names an attachment that does not exist.
+    #[error("placeholder without attachment")]
+    MissingAttachment,
+    /// Binary data arrived when no packet was waiting for attachments.
+    #[error("unexpected binary data")]
+    UnexpectedBinary,
+    /// Text arrived while a packet was still waiting for attachments.
+    #[error("got plaintext data when reconstructing a packet")]
+    UnexpectedText,
+}
+
+/// A decoded packet, attachments already put back in place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packet {
+    /// Packet type (binary types are reported as such; `data` holds the buffers).
+    pub kind: PacketType,
+    /// Namespace (`/` by default).
+    pub nsp: String,
+    /// Ack id, if the sender wants an acknowledgement (or this is one).
+    pub id: Option<u64>,
+    /// Payload (`Null` when absent).
+    pub data: Value,
+}
+
+/// The text part of a packet, before its attachments arrive.
+#[derive(Debug)]
+pub(crate) struct Header {
+    pub kind: PacketType,
+    pub nsp: String,
+    pub id: Option<u64>,
+    pub json: Option<serde_json::Value>,
+    pub attachments: usize,
+}
+
+pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
+    let mut chars = text.char_indices().peekable();
+    let kind = chars.next().and_then(|(_, c)| PacketType::from_char(c)).ok_or(ParseError::UnknownType)?;
+    let mut rest = &text[1..];
+    let mut attachments = 0;
+    if kind.is_binary() {
+        let dash = rest.find('-').ok_or(ParseError::IllegalAttachments)?;
+        attachments = rest[..dash].parse::<usize>().map_err(|_| ParseError::IllegalAttachments)?;
+        rest = &rest[dash + 1..];
+    }
+    let mut nsp = "/".to_owned();
+    if rest.starts_with('/') {
+        let end = rest.find(',').unwrap_or(rest.len());
+        nsp = rest[..end].to_owned();
+        rest = rest.get(end + 1..).unwrap_or("");
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let id = if digits > 0 {
+        let id = rest[..digits].parse::<u64>().map_err(|_| ParseError::InvalidId)?;
+        rest = &rest[digits..];
+        Some(id)
+    } else {
+        None
+    };
+    let json = if rest.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_str::<serde_json::Value>(rest).map_err(|e| ParseError::InvalidJson(e.to_string()))?)
+    };
+    if !payload_is_valid(kind, json.as_ref()) {
+        return Err(ParseError::InvalidPayload(kind));
+    }
+    Ok(Header { kind, nsp, id, json, attachments })
+}
+
+/// The payload shapes the reference parser accepts for each type.
+fn payload_is_valid(kind: PacketType, json: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value as J;
+    match kind {
+        PacketType::Connect => matches!(json, None | Some(J::Object(_))),
+        PacketType::Disconnect => json.is_none(),
+        PacketType::ConnectError => matches!(json, Some(J::Object(_) | J::String(_))),
+        PacketType::Event | PacketType::BinaryEvent => match json {
+            Some(J::Array(a)) => matches!(a.first(), Some(J::String(_) | J::Number(_))),
+            _ => false,
+        },
+        PacketType::Ack | PacketType::BinaryAck => matches!(json, Some(J::Array(_))),
+    }
+}
+
+impl Header {
+    pub(crate) fn complete(self, attachments: &[Bytes]) -> Result<Packet, ParseError> {
+        let data = match self.json {
+            None => Value::Null,
+            Some(j) => Value::from_wire(j, attachments).map_err(|_| ParseError::MissingAttachment)?,
+        };
+        Ok(Packet { kind: self.kind, nsp: self.nsp, id: self.id, data })
+    }
+}
+
+/// Encodes a packet into Engine.IO frames: one text frame, then one binary frame per
+/// attachment. Binary buffers anywhere in `data` make it a binary packet.
+pub fn encode(kind: PacketType, nsp: &str, id: Option<u64>, data: Option<&Value>) -> Vec<Frame> {
+    encode_with(kind, nsp, id, |out, atts| {
+        if let Some(d) = data {
+            Value::write_wire_one(d, out, atts);
+        }
+    })
+}
+
+/// Encodes an EVENT `[event, ...args]` without building an intermediate array value.
+pub fn encode_event(nsp: &str, id: Option<u64>, event: &str, args: &[Value]) -> Vec<Frame> {
+    encode_with(PacketType::Event, nsp, id, |out, atts| {
+        out.push(b'[');
+        serde_json::to_writer(&mut *out, event).expect("writing a string into a Vec cannot fail");
+        if args.is_empty() {
+            out.push(b']');
+        } else {
+            // write_wire writes `[a,b]`: turn its `[` into the separator after the name.
+            let at = out.len();
+            Value::write_wire(args, out, atts);
+            out[at] = b',';
+        }
+    })
+}
+
+/// Encodes an ACK `[...args]`.
+pub fn encode_ack(nsp: &str, id: u64, args: &[Value]) -> Vec<Frame> {
+    encode_with(PacketType::Ack, nsp, Some(id), |out, atts| Value::write_wire(args, out, atts))
+}
+
+fn encode_with(kind: PacketType, nsp: &str, id: Option<u64>, body: impl FnOnce(&mut Vec<u8>, &mut Vec<Bytes>)) -> Vec<Frame> {
+    let mut json = Vec::with_capacity(64);
+    let mut atts = Vec::new();
+    body(&mut json, &mut atts);
+    let kind = match (kind, atts.is_empty()) {
+        (PacketType::Event, false) => PacketType::BinaryEvent,
+        (PacketType::Ack, false) => PacketType::BinaryAck,
+        (k, _) => k,
+    };
+    let mut text = String::with_capacity(json.len() + nsp.len() + 16);
+    text.push('4'); // Engine.IO message
+    text.push((b'0' + kind as u8) as char);
+    if kind.is_binary() {
+        text.push_str(&atts.len().to_string());
+        text.push('-');
+    }
+    if nsp != "/" {
+        text.push_str(nsp);
+        text.push(',');
+    }
+    if let Some(id) = id {
+        text.push_str(&id.to_string());
+    }
+    text.push_str(std::str::from_utf8(&json).expect("serde_json writes UTF-8"));
+    let mut frames = Vec::with_capacity(1 + atts.len());
+    frames.push(Frame::Text(text.into()));
+    frames.extend(atts.into_iter().map(Frame::Binary));
+    frames
+}

@@ -1,0 +1,116 @@
+//! `socket.handshake`: details of the handshake that opened the connection.
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::engine::server::RequestInfo;
+use crate::value::Value;
+
+/// What the seeds list under `Socket#handshake`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handshake {
+    /// Headers of the first request (names lower-case).
+    pub headers: Vec<(String, String)>,
+    /// Query parameters of the first request.
+    pub query: Vec<(String, String)>,
+    /// The client's auth payload (`{}` when none).
+    pub auth: Value,
+    /// Creation date as a human-readable string (RFC 2822-like, UTC).
+    pub time: String,
+    /// Creation date, milliseconds since the Unix epoch.
+    pub issued: u64,
+    /// The request URL (path and query).
+    pub url: String,
+    /// The client's IP address.
+    pub address: String,
+    /// Whether the request was cross-domain (had an `Origin`).
+    pub xdomain: bool,
+    /// Whether the connection is secure (TLS).
+    pub secure: bool,
+}
+
+impl Handshake {
+    pub(crate) fn new(req: &RequestInfo, auth: Value) -> Handshake {
+        let issued = req.time.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        Handshake {
+            headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            query: req.query.clone(),
+            auth,
+            time: http_date(req.time),
+            issued,
+            url: req.uri.to_string(),
+            address: req.remote.ip().to_string(),
+            xdomain: req.headers.contains_key(http::header::ORIGIN),
+            secure: req.secure,
+        }
+    }
+
+    /// Query parameter `key`.
+    pub fn query_param(&self, key: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// Header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The handshake as one JSON-like value (as the reference serialises it).
+    pub fn to_value(&self) -> Value {
+        let map = |pairs: &[(String, String)]| {
+            Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+        };
+        Value::from([
+            ("headers", map(&self.headers)),
+            ("query", map(&self.query)),
+            ("auth", self.auth.clone()),
+            ("time", self.time.clone().into()),
+            ("issued", self.issued.into()),
+            ("url", self.url.clone().into()),
+            ("address", self.address.clone().into()),
+            ("xdomain", self.xdomain.into()),
+            ("secure", self.secure.into()),
+        ])
+    }
+}
+
+/// An IMF-fixdate (`Sun, 22 Nov 2020 00:33:46 GMT`).
+fn http_date(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        WEEK[days.rem_euclid(7) as usize],
+        d,
+        MONTHS[(month - 1) as usize],
+        year,
+        h,
+        m,
+        s
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_http_dates() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_606_005_226);
+        assert_eq!(super::http_date(t), "Sun, 22 Nov 2020 00:33:46 GMT");
+    }
+}

@@ -1,0 +1,330 @@
+//! The Socket.IO server: namespaces, sockets, rooms, acknowledgements, connection
+//! state recovery, on top of the Engine.IO server.
+//!
+//! ```no_run
+//! # async fn run() -> std::io::Result<()> {
+//! use sio_core::server::Server;
+//! let io = Server::builder().build();
+//! io.of("/").on_connection(|socket| {
+//!     socket.on("chat", |s, args, _ack| {
+//!         let _ = s.broadcast().emit("chat", args);
+//!     });
+//! });
+//! io.listen("127.0.0.1:3000").await?;
+//! # Ok(()) }
+//! ```
+
+mod ack;
+mod broadcast;
+mod client;
+mod config;
+mod error;
+mod extensions;
+mod handshake;
+mod namespace;
+mod reason;
+mod recovery;
+mod remote;
+pub mod rooms;
+mod socket;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use tokio::sync::watch;
+
+pub use ack::AckSender;
+pub use broadcast::BroadcastOperator;
+pub use config::{RecoveryConfig, ServerBuilder, ServerConfig};
+pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
+pub use extensions::Extensions;
+pub use handshake::Handshake;
+pub use namespace::{ConnMiddleware, ConnectionHandler, Namespace};
+pub use reason::DisconnectReason;
+pub use remote::RemoteSocket;
+pub use socket::{Socket, SocketEmitter};
+
+use crate::engine::server::{CloseReason, EngineHandler, EngineServer, Message, Session};
+use crate::proto::packet::{encode, PacketType};
+use crate::value::Value;
+use client::Client;
+use namespace::NsInner;
+use socket::Restored;
+
+type Matcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
+type ServerSideHandler = Arc<dyn Fn(&[Value]) + Send + Sync>;
+
+pub(crate) struct ServerInner {
+    pub(crate) config: ServerConfig,
+    engine: OnceLock<EngineServer>,
+    namespaces: RwLock<HashMap<String, Namespace>>,
+    dynamic: RwLock<Vec<(Matcher, Namespace)>>,
+    server_side: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
+    stop: watch::Sender<bool>,
+}
+
+/// A Socket.IO server. Cheap to clone; clones are the same server.
+#[derive(Clone)]
+pub struct Server(Arc<ServerInner>);
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("config", &self.0.config).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// A builder with the reference defaults.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder::default()
+    }
+
+    /// A server with `config`. The namespace `/` always exists.
+    pub fn new(config: ServerConfig) -> Server {
+        let inner = Arc::new(ServerInner {
+            config,
+            engine: OnceLock::new(),
+            namespaces: RwLock::default(),
+            dynamic: RwLock::default(),
+            server_side: RwLock::default(),
+            stop: watch::channel(false).0,
+        });
+        let engine = EngineServer::new(inner.config.engine.clone(), Arc::new(Bridge(Arc::downgrade(&inner))));
+        let _ = inner.engine.set(engine);
+        let server = Server(inner);
+        server.of("/");
+        server
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.0.config
+    }
+
+    /// The Engine.IO server underneath (`io.engine`).
+    pub fn engine(&self) -> &EngineServer {
+        self.0.engine.get().expect("engine is set in Server::new")
+    }
+
+    /// The namespace `name`, created if needed.
+    pub fn of(&self, name: &str) -> Namespace {
+        let name = if name.starts_with('/') { name.to_owned() } else { format!("/{name}") };
+        if let Some(ns) = self.0.namespaces.read().expect("namespace lock poisoned").get(&name) {
+            return ns.clone();
+        }
+        let mut map = self.0.namespaces.write().expect("namespace lock poisoned");
+        map.entry(name.clone())
+            .or_insert_with(|| Namespace(NsInner::new(name, &self.0, Arc::default(), false)))
+            .clone()
+    }
+
+    /// A dynamic namespace: every name accepted by `matcher(name, auth)` becomes a
+    /// namespace sharing the returned parent's middlewares and handlers.
+    pub fn of_dynamic(&self, matcher: impl Fn(&str, &Value) -> bool + Send + Sync + 'static) -> Namespace {
+        let parent = Namespace(NsInner::new("<dynamic>".into(), &self.0, Arc::default(), true));
+        self.0.dynamic.write().expect("namespace lock poisoned").push((Arc::new(matcher), parent.clone()));
+        parent
+    }
+
+    /// A dynamic namespace matching names with a regular expression.
+    pub fn of_regex(&self, re: regex::Regex) -> Namespace {
+        self.of_dynamic(move |name, _| re.is_match(name))
+    }
+
+    /// Shorthand for `of("/").on_connection`.
+    pub fn on_connection(&self, f: impl Fn(Socket) + Send + Sync + 'static) {
+        self.of("/").on_connection(f);
+    }
+
+    /// Emits to every socket of `/`.
+    pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
+        self.of("/").emit(event, args)
+    }
+
+    /// Targets a room of `/`.
+    pub fn to(&self, room: impl Into<rooms::Room>) -> BroadcastOperator {
+        self.of("/").to(room)
+    }
+
+    /// Excludes a room of `/`.
+    pub fn except(&self, room: impl Into<rooms::Room>) -> BroadcastOperator {
+        self.of("/").except(room)
+    }
+
+    /// Broadcast on `/` with an acknowledgement timeout.
+    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
+        self.of("/").timeout(timeout)
+    }
+
+    /// Views of every socket of `/`.
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
+        self.of("/").fetch_sockets().await
+    }
+
+    /// Disconnects every socket of `/`.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.of("/").disconnect_sockets(close)
+    }
+
+    /// Registers a handler for events other servers of the cluster send with
+    /// [`Server::server_side_emit`].
+    pub fn on_server_side(&self, event: impl Into<String>, f: impl Fn(&[Value]) + Send + Sync + 'static) {
+        self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
+    }
+
+    /// Sends an event to the other servers of the cluster (not to clients). Returns the
+    /// number of servers it reached: 0 with the in-memory adapter, which has no peers.
+    pub fn server_side_emit(&self, event: &str, _args: Vec<Value>) -> Result<usize, EmitError> {
+        error::check_reserved(event)?;
+        Ok(0)
+    }
+
+    /// Serves one HTTP request (mount the server inside an existing hyper service).
+    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+        self.engine().handle(req, remote).await
+    }
+
+    /// Binds `addr` and serves in the background until [`Server::close`]. Requests
+    /// outside the endpoint path get 404. Returns the bound address.
+    pub async fn listen(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let server = self.clone();
+        let stop = self.0.stop.subscribe();
+        tokio::spawn(crate::engine::server::serve(
+            listener,
+            move |req, remote| {
+                let server = server.clone();
+                async move {
+                    if server.engine().matches(req.uri().path()) {
+                        server.handle(req, remote).await
+                    } else {
+                        not_found()
+                    }
+                }
+            },
+            stop,
+        ));
+        Ok(local)
+    }
+
+    /// Closes the server: every socket disconnects with `server shutting down`, the
+    /// connections close and the listener stops.
+    pub fn close(&self) {
+        let namespaces: Vec<Namespace> = self.0.namespaces.read().expect("namespace lock poisoned").values().cloned().collect();
+        for ns in namespaces {
+            for s in ns.sockets() {
+                s.0.client.on_close(DisconnectReason::ServerShuttingDown);
+            }
+        }
+        self.engine().close_all(CloseReason::ServerShuttingDown);
+        self.0.stop.send_replace(true);
+    }
+}
+
+/// A 404 for requests outside the endpoint.
+pub fn not_found() -> Response<Full<Bytes>> {
+    Response::builder().status(404).body(Full::default()).expect("static response parts are valid")
+}
+
+impl ServerInner {
+    fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Option<Namespace> {
+        if let Some(ns) = self.namespaces.read().expect("namespace lock poisoned").get(name) {
+            return Some(ns.clone());
+        }
+        let dynamic = self.dynamic.read().expect("namespace lock poisoned").clone();
+        let (_, parent) = dynamic.iter().find(|(m, _)| m(name, auth))?;
+        let mut map = self.namespaces.write().expect("namespace lock poisoned");
+        let child = map
+            .entry(name.to_owned())
+            .or_insert_with(|| Namespace(NsInner::new(name.to_owned(), self, parent.0.handlers.clone(), false)))
+            .clone();
+        if let Some(children) = &parent.0.children {
+            let mut c = children.write().expect("namespace lock poisoned");
+            if !c.iter().any(|n| Arc::ptr_eq(&n.0, &child.0)) {
+                c.push(child.clone());
+            }
+        }
+        Some(child)
+    }
+
+    /// Connects `client` to namespace `name`: recovery, middlewares, then the socket.
+    async fn connect(self: Arc<Self>, client: Arc<Client>, name: String, auth: Value) {
+        let Some(ns) = self.resolve(&name, &auth) else {
+            client.send_connect_error(&name, "Invalid namespace", None);
+            return;
+        };
+        let restored = match (&ns.0.recovery, auth.get("pid").and_then(Value::as_str), auth.get("offset").and_then(Value::as_str)) {
+            (Some(store), Some(pid), Some(offset)) => store.restore(pid, offset),
+            _ => None,
+        };
+        let (restored, rooms, missed) = match restored {
+            Some((session, missed)) => {
+                (Some(Restored { id: session.sid, pid: session.pid, data: session.data }), session.rooms, missed)
+            }
+            None => (None, Vec::new(), Vec::new()),
+        };
+        let skip_middlewares = restored.is_some() && self.config.recovery.is_some_and(|r| r.skip_middlewares);
+        let socket = Socket::new(ns.0.clone(), client.clone(), auth, restored);
+        if !skip_middlewares {
+            let middlewares = ns.0.handlers.middlewares.read().expect("handler lock poisoned").clone();
+            for m in middlewares {
+                if let Err(e) = m(socket.clone()).await {
+                    client.send_connect_error(&name, &e.message, e.data.as_ref());
+                    return;
+                }
+            }
+        }
+        if client.session.is_closed() {
+            return;
+        }
+        socket.set_connected();
+        ns.0.insert(&socket);
+        let mut all_rooms = vec![socket.id().to_owned()];
+        all_rooms.extend(rooms);
+        ns.0.adapter.add_all(socket.id(), &all_rooms);
+        client.add(&socket);
+        // Missed packets go first, as in the reference: the client buffers them until CONNECT.
+        let _ = socket.send_frames(missed, false);
+        let mut reply = std::collections::BTreeMap::new();
+        reply.insert("sid".to_owned(), Value::from(socket.id()));
+        if let Some(pid) = socket.pid() {
+            reply.insert("pid".to_owned(), Value::from(pid));
+        }
+        let _ = socket.send_frames(encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
+        let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
+        for h in handlers {
+            h(socket.clone());
+        }
+        socket.set_ready();
+    }
+}
+
+/// Connects the engine's callbacks to the Socket.IO layer without a reference cycle.
+struct Bridge(std::sync::Weak<ServerInner>);
+
+impl EngineHandler for Bridge {
+    fn on_open(&self, session: &Arc<Session>) {
+        if let Some(server) = self.0.upgrade() {
+            session.set_attachment(Client::new(session.clone(), &server));
+        }
+    }
+
+    fn on_message(&self, session: &Arc<Session>, message: Message<'_>) {
+        if let Some(client) = session.attachment::<Client>() {
+            client.on_message(message);
+        }
+    }
+
+    fn on_close(&self, session: &Arc<Session>, reason: CloseReason) {
+        if let Some(client) = session.attachment::<Client>() {
+            client.on_close(reason.into());
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Namespaces: their sockets, room adapter, middlewares and connection handlers.
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use super::broadcast::BroadcastOperator;
+use super::error::{AckError, ConnectError, EmitError};
+use super::recovery::RecoveryStore;
+use super::remote::RemoteSocket;
+use super::rooms::{Adapter, MemoryAdapter, Room};
+use super::socket::Socket;
+use super::ServerInner;
+use crate::value::Value;
+
+/// A namespace middleware (`io.use`): refuses a connection with `Err`.
+pub type ConnMiddleware = Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
+/// Receives each new socket (`io.on("connection")`).
+pub type ConnectionHandler = Arc<dyn Fn(Socket) + Send + Sync>;
+
+/// Handlers shared by a namespace and, for a dynamic namespace, by all its children.
+#[derive(Default)]
+pub(crate) struct NsHandlers {
+    pub(crate) middlewares: RwLock<Vec<ConnMiddleware>>,
+    pub(crate) connection: RwLock<Vec<ConnectionHandler>>,
+}
+
+pub(crate) struct NsInner {
+    pub(crate) name: String,
+    #[allow(dead_code)] // kept for the cluster adapter, which needs the server from a namespace
+    pub(crate) server: Weak<ServerInner>,
+    pub(crate) handlers: Arc<NsHandlers>,
+    sockets: RwLock<HashMap<String, Socket>>,
+    pub(crate) adapter: Arc<dyn Adapter>,
+    ack_ids: AtomicU64,
+    pub(crate) recovery: Option<RecoveryStore>,
+    /// For a dynamic (parent) namespace: the namespaces created from it.
+    pub(crate) children: Option<RwLock<Vec<Namespace>>>,
+}
+
+impl NsInner {
+    pub(crate) fn new(name: String, server: &Arc<ServerInner>, handlers: Arc<NsHandlers>, parent: bool) -> Arc<NsInner> {
+        Arc::new(NsInner {
+            name,
+            server: Arc::downgrade(server),
+            handlers,
+            sockets: RwLock::default(),
+            adapter: Arc::new(MemoryAdapter::default()),
+            ack_ids: AtomicU64::new(0),
+            recovery: server.config.recovery.map(|r| RecoveryStore::new(r.max_disconnection_duration)),
+            children: parent.then(RwLock::default),
+        })
+    }
+
+    pub(crate) fn next_ack_id(&self) -> u64 {
+        self.ack_ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn insert(&self, socket: &Socket) {
+        self.sockets.write().expect("namespace lock poisoned").insert(socket.id().to_owned(), socket.clone());
+    }
+
+    pub(crate) fn remove(&self, sid: &str) {
+        self.sockets.write().expect("namespace lock poisoned").remove(sid);
+    }
+
+    pub(crate) fn get_many(&self, sids: &[String]) -> Vec<Socket> {
+        let sockets = self.sockets.read().expect("namespace lock poisoned");
+        sids.iter().filter_map(|s| sockets.get(s).cloned()).collect()
+    }
+
+    pub(crate) fn all_sockets(&self) -> Vec<Socket> {
+        self.sockets.read().expect("namespace lock poisoned").values().cloned().collect()
+    }
+
+    /// The namespaces a broadcast on this one reaches (itself, or a parent's children).
+    pub(crate) fn targets(self: &Arc<Self>) -> Vec<Arc<NsInner>> {
+        match &self.children {
+            Some(children) => children.read().expect("namespace lock poisoned").iter().map(|c| c.0.clone()).collect(),
+            None => vec![self.clone()],
+        }
+    }
+}
+
+/// A namespace (`io.of("/admin")`). Cheap to clone.
+#[derive(Clone)]
+pub struct Namespace(pub(crate) Arc<NsInner>);
+
+impl std::fmt::Debug for Namespace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Namespace").field("name", &self.0.name).finish()
+    }
+}
+
+impl Namespace {
+    /// The namespace name (for a dynamic parent, a description of its matcher).
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Registers a connection handler.
+    pub fn on_connection(&self, f: impl Fn(Socket) + Send + Sync + 'static) -> &Self {
+        self.0.handlers.connection.write().expect("handler lock poisoned").push(Arc::new(f));
+        self
+    }
+
+    /// Adds a middleware run for each connection before it is accepted.
+    pub fn use_middleware<F, Fut>(&self, f: F) -> &Self
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
+    {
+        let f: ConnMiddleware = Arc::new(move |s| Box::pin(f(s)));
+        self.0.handlers.middlewares.write().expect("handler lock poisoned").push(f);
+        self
+    }
+
+    /// The connected sockets of this namespace in this process.
+    pub fn sockets(&self) -> Vec<Socket> {
+        self.0.targets().iter().flat_map(|ns| ns.all_sockets()).collect()
+    }
+
+    /// The socket with id `sid`, if connected here.
+    pub fn socket(&self, sid: &str) -> Option<Socket> {
+        self.0.targets().iter().find_map(|ns| ns.get_many(&[sid.to_owned()]).pop())
+    }
+
+    /// The room adapter.
+    pub fn adapter(&self) -> &Arc<dyn Adapter> {
+        &self.0.adapter
+    }
+
+    fn op(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.clone())
+    }
+
+    /// Emits to every socket of the namespace.
+    pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
+        self.op().emit(event, args)
+    }
+
+    /// Targets `room`.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.op().to(room)
+    }
+
+    /// Same as [`Namespace::to`].
+    pub fn in_(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.op().to(room)
+    }
+
+    /// Excludes `room`.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.op().except(room)
+    }
+
+    /// Volatile broadcast.
+    pub fn volatile(&self) -> BroadcastOperator {
+        self.op().volatile()
+    }
+
+    /// Broadcast to this node only (matters with a cluster adapter).
+    pub fn local(&self) -> BroadcastOperator {
+        self.op().local()
+    }
+
+    /// Broadcast with an acknowledgement timeout.
+    pub fn timeout(&self, timeout: Duration) -> BroadcastOperator {
+        self.op().timeout(timeout)
+    }
+
+    /// Emits to every socket and collects each answer.
+    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Vec<Value>>, AckError> {
+        self.op().emit_with_ack(event, args).await
+    }
+
+    /// Views of every socket of the namespace.
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
+        self.op().fetch_sockets().await
+    }
+
+    /// Makes every socket join `rooms`.
+    pub fn sockets_join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        self.op().sockets_join(rooms)
+    }
+
+    /// Makes every socket leave `room`.
+    pub fn sockets_leave(&self, room: &str) {
+        self.op().sockets_leave(room)
+    }
+
+    /// Disconnects every socket.
+    pub fn disconnect_sockets(&self, close: bool) {
+        self.op().disconnect_sockets(close)
+    }
+}

@@ -1,0 +1,135 @@
+//! Room membership behind the [`Adapter`] trait, and the in-memory adapter.
+//!
+//! Every socket is a member of the room named by its own id, so the adapter also knows
+//! every socket of its namespace.
+use std::collections::{HashMap, HashSet};
+use std::sync::RwLock;
+
+/// A room name.
+pub type Room = String;
+
+/// Where room membership lives. The in-memory [`MemoryAdapter`] is the default; a
+/// cluster adapter shares membership changes and broadcasts between nodes.
+pub trait Adapter: Send + Sync + 'static {
+    /// Adds socket `sid` to `rooms`.
+    fn add_all(&self, sid: &str, rooms: &[Room]);
+    /// Removes socket `sid` from `room`.
+    fn del(&self, sid: &str, room: &str);
+    /// Removes socket `sid` from every room.
+    fn del_all(&self, sid: &str);
+    /// The rooms socket `sid` is in.
+    fn rooms_of(&self, sid: &str) -> HashSet<Room>;
+    /// Local sockets in any of `rooms` (every socket when `rooms` is empty) and in none of `except`.
+    fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String>;
+    /// Every room that has at least one member.
+    fn all_rooms(&self) -> Vec<Room>;
+}
+
+#[derive(Default)]
+struct Maps {
+    rooms: HashMap<Room, HashSet<String>>,
+    sids: HashMap<String, HashSet<Room>>,
+}
+
+/// Room membership kept in this process.
+#[derive(Default)]
+pub struct MemoryAdapter {
+    maps: RwLock<Maps>,
+}
+
+impl MemoryAdapter {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
+        self.maps.read().expect("adapter lock poisoned")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Maps> {
+        self.maps.write().expect("adapter lock poisoned")
+    }
+}
+
+impl Adapter for MemoryAdapter {
+    fn add_all(&self, sid: &str, rooms: &[Room]) {
+        let mut m = self.write();
+        for room in rooms {
+            m.sids.entry(sid.to_owned()).or_default().insert(room.clone());
+            m.rooms.entry(room.clone()).or_default().insert(sid.to_owned());
+        }
+    }
+
+    fn del(&self, sid: &str, room: &str) {
+        let mut m = self.write();
+        if let Some(r) = m.sids.get_mut(sid) {
+            r.remove(room);
+        }
+        if let Some(members) = m.rooms.get_mut(room) {
+            members.remove(sid);
+            if members.is_empty() {
+                m.rooms.remove(room);
+            }
+        }
+    }
+
+    fn del_all(&self, sid: &str) {
+        let mut m = self.write();
+        let Some(rooms) = m.sids.remove(sid) else { return };
+        for room in rooms {
+            if let Some(members) = m.rooms.get_mut(&room) {
+                members.remove(sid);
+                if members.is_empty() {
+                    m.rooms.remove(&room);
+                }
+            }
+        }
+    }
+
+    fn rooms_of(&self, sid: &str) -> HashSet<Room> {
+        self.read().sids.get(sid).cloned().unwrap_or_default()
+    }
+
+    fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String> {
+        let m = self.read();
+        let excluded: HashSet<&String> = except.iter().filter_map(|r| m.rooms.get(r)).flatten().collect();
+        if rooms.is_empty() {
+            return m.sids.keys().filter(|s| !excluded.contains(s)).cloned().collect();
+        }
+        if let [room] = rooms {
+            return m.rooms.get(room).into_iter().flatten().filter(|s| !excluded.contains(s)).cloned().collect();
+        }
+        let mut seen = HashSet::new();
+        rooms
+            .iter()
+            .filter_map(|r| m.rooms.get(r))
+            .flatten()
+            .filter(|s| !excluded.contains(s) && seen.insert(*s))
+            .cloned()
+            .collect()
+    }
+
+    fn all_rooms(&self) -> Vec<Room> {
+        self.read().rooms.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selects_union_minus_except() {
+        let a = MemoryAdapter::default();
+        a.add_all("s1", &["s1".into(), "r1".into()]);
+        a.add_all("s2", &["s2".into(), "r1".into(), "r2".into()]);
+        a.add_all("s3", &["s3".into(), "r2".into()]);
+        let mut got = a.select(&["r1".into(), "r2".into()], &["s2".into()]);
+        got.sort();
+        assert_eq!(got, vec!["s1", "s3"]);
+        let mut all = a.select(&[], &["r2".into()]);
+        all.sort();
+        assert_eq!(all, vec!["s1"]);
+        a.del_all("s2");
+        assert!(a.rooms_of("s2").is_empty());
+        assert_eq!(a.select(&["r1".into()], &[]), vec!["s1"]);
+        a.del("s1", "r1");
+        assert!(!a.all_rooms().contains(&"r1".to_owned()));
+    }
+}

@@ -1,0 +1,472 @@
+//! The server-side Socket: one client connected to one namespace.
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::ack::{self, AckSender, AckSink};
+use super::broadcast::BroadcastOperator;
+use super::client::Client;
+use super::error::{check_reserved, AckError, EmitError};
+use super::extensions::Extensions;
+use super::handshake::Handshake;
+use super::namespace::NsInner;
+use super::reason::DisconnectReason;
+use super::rooms::Room;
+use crate::engine::server::Session;
+use crate::engine::Frame;
+use crate::proto::packet::{encode, encode_event, PacketType};
+use crate::proto::Packet;
+use crate::value::Value;
+
+/// Handles one event: the socket, the arguments, and the ack sender if the client asked for one.
+pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync>;
+/// Sees every event (incoming for `on_any`, outgoing for `on_any_outgoing`).
+pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
+/// Per-packet middleware: `Err(message)` stops the event and fires the socket's `error` handlers.
+pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
+/// Receives a disconnect reason.
+pub type ReasonHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
+/// Receives an error message.
+pub type ErrorHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
+
+#[derive(Default)]
+struct Listeners {
+    events: HashMap<String, Vec<EventHandler>>,
+    any: Vec<AnyHandler>,
+    any_outgoing: Vec<AnyHandler>,
+    middlewares: Vec<PacketMiddleware>,
+    error: Vec<ErrorHandler>,
+    disconnecting: Vec<ReasonHandler>,
+    disconnect: Vec<ReasonHandler>,
+}
+
+pub(crate) struct SocketInner {
+    id: String,
+    pid: Option<String>,
+    pub(crate) ns: Arc<NsInner>,
+    pub(crate) client: Arc<Client>,
+    handshake: Handshake,
+    data: Mutex<Value>,
+    extensions: Extensions,
+    connected: AtomicBool,
+    recovered: bool,
+    listeners: RwLock<Listeners>,
+    acks: Mutex<HashMap<u64, AckSink>>,
+    /// Packets that arrived while the connection handlers were still running.
+    early: Mutex<Option<Vec<Packet>>>,
+}
+
+/// A client connected to a namespace. Cheap to clone; all clones are the same socket.
+#[derive(Clone)]
+pub struct Socket(pub(crate) Arc<SocketInner>);
+
+impl std::fmt::Debug for Socket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Socket").field("id", &self.0.id).field("ns", &self.0.ns.name).finish()
+    }
+}
+
+impl PartialEq for Socket {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+pub(crate) struct Restored {
+    pub id: String,
+    pub pid: String,
+    pub data: Value,
+}
+
+impl Socket {
+    pub(crate) fn new(ns: Arc<NsInner>, client: Arc<Client>, auth: Value, restored: Option<Restored>) -> Socket {
+        let recovery = ns.recovery.is_some();
+        let handshake = Handshake::new(client.session.request(), auth);
+        let (id, pid, data, recovered) = match restored {
+            Some(r) => (r.id, Some(r.pid), r.data, true),
+            None => (crate::sid::generate(), recovery.then(crate::sid::generate), Value::Null, false),
+        };
+        Socket(Arc::new(SocketInner {
+            id,
+            pid,
+            ns,
+            client,
+            handshake,
+            data: Mutex::new(data),
+            extensions: Extensions::default(),
+            connected: AtomicBool::new(false),
+            recovered,
+            listeners: RwLock::default(),
+            acks: Mutex::default(),
+            early: Mutex::new(Some(Vec::new())),
+        }))
+    }
+
+    /// The socket id: random, 20 characters, synced with the client, a room of its own.
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The private session id used by connection state recovery (never sent to other clients).
+    pub fn pid(&self) -> Option<&str> {
+        self.0.pid.as_deref()
+    }
+
+    /// The namespace name.
+    pub fn ns(&self) -> &str {
+        &self.0.ns.name
+    }
+
+    /// Details of the handshake.
+    pub fn handshake(&self) -> &Handshake {
+        &self.0.handshake
+    }
+
+    /// The rooms this socket is in (its own id included) while connected.
+    pub fn rooms(&self) -> HashSet<Room> {
+        self.0.ns.adapter.rooms_of(&self.0.id)
+    }
+
+    /// A copy of `socket.data` (what `fetch_sockets` exposes).
+    pub fn data(&self) -> Value {
+        self.0.data.lock().expect("data lock poisoned").clone()
+    }
+
+    /// Replaces `socket.data`.
+    pub fn set_data(&self, value: Value) {
+        *self.0.data.lock().expect("data lock poisoned") = value;
+    }
+
+    /// Edits `socket.data` in place.
+    pub fn with_data<R>(&self, f: impl FnOnce(&mut Value) -> R) -> R {
+        f(&mut self.0.data.lock().expect("data lock poisoned"))
+    }
+
+    /// Typed extra attributes.
+    pub fn extensions(&self) -> &Extensions {
+        &self.0.extensions
+    }
+
+    /// The underlying Engine.IO connection (`socket.conn`): transport name and events.
+    pub fn conn(&self) -> &Arc<Session> {
+        &self.0.client.session
+    }
+
+    /// Whether the socket is connected.
+    pub fn connected(&self) -> bool {
+        self.0.connected.load(Ordering::Acquire)
+    }
+
+    /// Whether the connection state was recovered after a temporary disconnection.
+    pub fn recovered(&self) -> bool {
+        self.0.recovered
+    }
+
+    /// Joins rooms.
+    pub fn join<R: Into<Room>>(&self, rooms: impl IntoIterator<Item = R>) {
+        if !self.connected() {
+            return;
+        }
+        let rooms: Vec<Room> = rooms.into_iter().map(Into::into).collect();
+        self.0.ns.adapter.add_all(&self.0.id, &rooms);
+    }
+
+    /// Leaves a room.
+    pub fn leave(&self, room: &str) {
+        self.0.ns.adapter.del(&self.0.id, room);
+    }
+
+    /// Emits an event to this client.
+    pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
+        self.emitter().emit(event, args)
+    }
+
+    /// Emits an event and waits for the client's acknowledgement (no timeout: see [`Socket::timeout`]).
+    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
+        self.emitter().emit_with_ack(event, args).await
+    }
+
+    /// Emit options: a timeout for the acknowledgement.
+    pub fn timeout(&self, timeout: Duration) -> SocketEmitter<'_> {
+        SocketEmitter { timeout: Some(timeout), ..self.emitter() }
+    }
+
+    /// Emit options: the event may be dropped if the client is not ready to receive it.
+    pub fn volatile(&self) -> SocketEmitter<'_> {
+        SocketEmitter { volatile: true, ..self.emitter() }
+    }
+
+    fn emitter(&self) -> SocketEmitter<'_> {
+        SocketEmitter { socket: self, timeout: None, volatile: false }
+    }
+
+    /// Broadcast to `room`, excluding this socket.
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Same as [`Socket::to`].
+    pub fn in_(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.to(room)
+    }
+
+    /// Broadcast to every socket of the namespace but `room`'s members and this socket.
+    pub fn except(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().except(room)
+    }
+
+    /// Broadcast to every other socket of the namespace.
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.ns.clone()).except(self.0.id.clone())
+    }
+
+    /// Disconnects from this namespace; with `close`, closes the whole connection
+    /// (every namespace of this client).
+    pub fn disconnect(&self, close: bool) {
+        if !self.connected() {
+            return;
+        }
+        if close {
+            self.0.client.disconnect_all();
+        } else {
+            let _ = self.send_frames(encode(PacketType::Disconnect, self.ns(), None, None), false);
+            self.on_close(DisconnectReason::ServerNamespaceDisconnect);
+        }
+    }
+
+    /// Registers a handler for `event`.
+    pub fn on(&self, event: impl Into<String>, f: impl Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
+        self.listeners().events.entry(event.into()).or_default().push(Arc::new(f));
+    }
+
+    /// Removes every handler of `event`.
+    pub fn off(&self, event: &str) {
+        self.listeners().events.remove(event);
+    }
+
+    /// Registers a catch-all listener for incoming events.
+    pub fn on_any(&self, f: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
+        self.listeners().any.push(Arc::new(f));
+    }
+
+    /// Registers a catch-all listener for outgoing events.
+    pub fn on_any_outgoing(&self, f: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
+        self.listeners().any_outgoing.push(Arc::new(f));
+    }
+
+    /// Adds a per-packet middleware (`socket.use`).
+    pub fn use_middleware(&self, f: impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static) {
+        self.listeners().middlewares.push(Arc::new(f));
+    }
+
+    /// Registers a handler for the socket's `error` event.
+    pub fn on_error(&self, f: impl Fn(&Socket, &str) + Send + Sync + 'static) {
+        self.listeners().error.push(Arc::new(f));
+    }
+
+    /// Registers a `disconnecting` handler (rooms are still joined when it runs).
+    pub fn on_disconnecting(&self, f: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static) {
+        self.listeners().disconnecting.push(Arc::new(f));
+    }
+
+    /// Registers a `disconnect` handler.
+    pub fn on_disconnect(&self, f: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static) {
+        self.listeners().disconnect.push(Arc::new(f));
+    }
+
+    fn listeners(&self) -> std::sync::RwLockWriteGuard<'_, Listeners> {
+        self.0.listeners.write().expect("listener lock poisoned")
+    }
+
+    fn read_listeners<T>(&self, f: impl FnOnce(&Listeners) -> T) -> T {
+        f(&self.0.listeners.read().expect("listener lock poisoned"))
+    }
+
+    pub(crate) fn send_frames(&self, frames: Vec<Frame>, volatile: bool) -> Result<(), EmitError> {
+        self.send_shared(&frames, volatile)
+    }
+
+    /// Queues already-encoded frames (a broadcast shares them between targets).
+    pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool) -> Result<(), EmitError> {
+        let session = &self.0.client.session;
+        for f in frames {
+            let queued = if volatile { session.send_volatile(f.clone()) } else { session.send(f.clone()).is_ok() };
+            if !queued {
+                return Err(EmitError::Disconnected);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn notify_outgoing(&self, event: &str, args: &[Value]) {
+        let listeners = self.read_listeners(|l| l.any_outgoing.clone());
+        for l in listeners {
+            l(self, event, args);
+        }
+    }
+
+    pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
+        self.0.acks.lock().expect("ack lock poisoned").insert(id, sink);
+    }
+
+    // --- lifecycle, driven by the client and namespace ---
+
+    pub(crate) fn set_connected(&self) {
+        self.0.connected.store(true, Ordering::Release);
+    }
+
+    /// Ends the early-packet buffer and replays what it held.
+    pub(crate) fn set_ready(&self) {
+        let early = self.0.early.lock().expect("early lock poisoned").take().unwrap_or_default();
+        for p in early {
+            self.on_packet(p);
+        }
+    }
+
+    pub(crate) fn on_packet(&self, packet: Packet) {
+        {
+            let mut early = self.0.early.lock().expect("early lock poisoned");
+            if let Some(buf) = early.as_mut() {
+                buf.push(packet);
+                return;
+            }
+        }
+        match packet.kind {
+            PacketType::Event | PacketType::BinaryEvent => self.on_event(packet),
+            PacketType::Ack | PacketType::BinaryAck => {
+                let args = match packet.data {
+                    Value::Array(a) => a,
+                    _ => Vec::new(),
+                };
+                let sink = packet.id.and_then(|id| self.0.acks.lock().expect("ack lock poisoned").remove(&id));
+                if let Some(sink) = sink {
+                    sink.deliver(args);
+                }
+            }
+            PacketType::Disconnect => self.on_close(DisconnectReason::ClientNamespaceDisconnect),
+            PacketType::Connect | PacketType::ConnectError => {}
+        }
+    }
+
+    fn on_event(&self, packet: Packet) {
+        let Value::Array(mut args) = packet.data else { return };
+        let event = match args.remove(0) {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            _ => return,
+        };
+        let (any, middlewares, handlers) = self.read_listeners(|l| {
+            (l.any.clone(), l.middlewares.clone(), l.events.get(&event).cloned().unwrap_or_default())
+        });
+        for l in any {
+            l(self, &event, &args);
+        }
+        for m in middlewares {
+            if let Err(message) = m(self, &event, &args) {
+                self.emit_error(&message);
+                return;
+            }
+        }
+        let ack = packet.id.map(|id| AckSender::new(self.clone(), id));
+        match handlers.as_slice() {
+            [] => {}
+            [only] => only(self, args, ack),
+            many => {
+                for h in many {
+                    h(self, args.clone(), ack.clone());
+                }
+            }
+        }
+    }
+
+    pub(crate) fn emit_error(&self, message: &str) {
+        let handlers = self.read_listeners(|l| l.error.clone());
+        for h in handlers {
+            h(self, message);
+        }
+    }
+
+    /// Runs the disconnection: `disconnecting` (rooms intact), state persisted for
+    /// recovery, rooms left, pending acks failed, then `disconnect`.
+    pub(crate) fn on_close(&self, reason: DisconnectReason) {
+        if !self.0.connected.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let disconnecting = self.read_listeners(|l| l.disconnecting.clone());
+        for h in disconnecting {
+            h(self, reason);
+        }
+        if let (Some(store), Some(pid)) = (&self.0.ns.recovery, &self.0.pid) {
+            if reason.is_recoverable() {
+                store.persist(self.0.id.clone(), pid.clone(), self.rooms().into_iter().collect(), self.data());
+            }
+        }
+        self.0.ns.adapter.del_all(&self.0.id);
+        self.0.ns.remove(&self.0.id);
+        self.0.client.remove(self.ns());
+        self.0.acks.lock().expect("ack lock poisoned").clear();
+        let disconnect = self.read_listeners(|l| l.disconnect.clone());
+        for h in disconnect {
+            h(self, reason);
+        }
+        // Listeners hold closures that may capture this socket: drop them to free it.
+        *self.listeners() = Listeners::default();
+    }
+}
+
+/// Emit options for one socket (`socket.timeout(..)`, `socket.volatile()`).
+#[derive(Clone, Copy)]
+pub struct SocketEmitter<'a> {
+    socket: &'a Socket,
+    timeout: Option<Duration>,
+    volatile: bool,
+}
+
+impl SocketEmitter<'_> {
+    /// Adds a timeout for the acknowledgement.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        SocketEmitter { timeout: Some(timeout), ..self }
+    }
+
+    /// Marks the event volatile.
+    pub fn volatile(self) -> Self {
+        SocketEmitter { volatile: true, ..self }
+    }
+
+    /// Emits without acknowledgement.
+    pub fn emit(self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
+        check_reserved(event)?;
+        let s = self.socket;
+        if !s.connected() {
+            return Err(EmitError::Disconnected);
+        }
+        s.notify_outgoing(event, &args);
+        if s.0.ns.recovery.is_some() && !self.volatile {
+            // Through the namespace so the packet gets an offset and is kept for recovery.
+            return BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).emit_stored(event, args);
+        }
+        s.send_frames(encode_event(s.ns(), None, event, &args), self.volatile)
+    }
+
+    /// Emits and waits for the client's acknowledgement.
+    pub async fn emit_with_ack(self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
+        check_reserved(event)?;
+        let s = self.socket;
+        if !s.connected() {
+            return Err(EmitError::Disconnected.into());
+        }
+        s.notify_outgoing(event, &args);
+        let id = s.0.ns.next_ack_id();
+        let (tx, rx) = oneshot::channel();
+        s.register_ack(id, AckSink::One(tx));
+        s.send_frames(encode_event(s.ns(), Some(id), event, &args), self.volatile)?;
+        let res = ack::wait_one(rx, self.timeout).await;
+        if res.is_err() {
+            s.0.acks.lock().expect("ack lock poisoned").remove(&id);
+        }
+        res
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Runs every test of the project: Rust unit/property tests, then the real-peer suites
+# (raw protocol tests, socket.io-client in Node, python-socketio, headless Chromium).
+# Installs the npm and PyPI test dependencies itself; Chromium must be on the machine
+# (Debian: apt-get install chromium), as .ci/run does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "npm test dependencies"
+if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests --no-audit --no-fund
+fi
+
+if [ -f tests/interop/python/requirements.txt ]; then
+  step "python test dependencies"
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/interop/python/requirements.txt
+fi
+
+step "build (library, examples)"
+cargo build --workspace --all-targets --examples
+
+step "rust tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+  cargo test --workspace --doc
+else
+  cargo test --workspace
+fi
+
+node_suites=()
+for d in tests/protocol tests/interop/node tests/interop/browser; do
+  [ -d "$d" ] && node_suites+=("$d")
+done
+if [ ${#node_suites[@]} -gt 0 ]; then
+  step "node suites: ${node_suites[*]}"
+  node --test --test-concurrency=1 "${node_suites[@]}"
+fi
+
+if [ -d tests/interop/python ]; then
+  step "python suites"
+  python3 -m pytest -q tests/interop/python
+fi

@@ -1,0 +1,115 @@
+// Starts the conformance server under test on a free port and waits for its
+// "listening on PORT" line.
+//
+// The binary defaults to target/debug/examples/conformance-server (built by
+// `cargo build -p sio-core --examples`); SIO_CONFORMANCE_SERVER overrides the
+// path. A path ending in .js/.mjs is run with the current node binary (used to
+// validate these tests against the npm reference implementation, see
+// reference-server.js).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_BIN = resolve(here, "../../target/debug/examples/conformance-server");
+const READY_TIMEOUT_MS = 20000;
+
+const live = new Set();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+export async function startServer() {
+  const bin = process.env.SIO_CONFORMANCE_SERVER
+    ? resolve(process.env.SIO_CONFORMANCE_SERVER)
+    : DEFAULT_BIN;
+  if (!existsSync(bin)) {
+    throw new Error(
+      `conformance server not found at ${bin} (build it with \`cargo build -p sio-core --examples\` or set SIO_CONFORMANCE_SERVER)`,
+    );
+  }
+  const port = await freePort();
+  const isJs = /\.[cm]?js$/.test(bin);
+  const child = isJs
+    ? spawn(process.execPath, [bin, String(port)], { stdio: ["ignore", "pipe", "pipe"] })
+    : spawn(bin, [String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+
+  const server = {
+    port,
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    child,
+    stdout: "",
+    stderr: "",
+    exit: null,
+    /** Kills the server; resolves once the process is gone. */
+    async stop() {
+      if (server.exit) return;
+      const gone = new Promise((ok) => child.once("exit", ok));
+      child.kill("SIGKILL");
+      await gone;
+    },
+    /** Last lines of the server's output, for failure messages. */
+    tail(n = 20) {
+      return (server.stdout + server.stderr).split("\n").slice(-n).join("\n");
+    },
+  };
+
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d) => {
+    server.stderr = (server.stderr + d).slice(-20000);
+  });
+  child.on("exit", (code, signal) => {
+    live.delete(child);
+    server.exit = { code, signal };
+  });
+
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      fail(new Error(`server did not print "listening on ${port}" within ${READY_TIMEOUT_MS} ms:\n${server.tail()}`));
+    }, READY_TIMEOUT_MS);
+    const onData = () => {
+      const m = /listening on (\d+)/.exec(server.stdout);
+      if (m) {
+        clearTimeout(timer);
+        const printed = Number(m[1]);
+        if (printed !== port) {
+          child.kill("SIGKILL");
+          fail(new Error(`server printed "listening on ${printed}" but was asked for port ${port}`));
+          return;
+        }
+        ok();
+      }
+    };
+    child.stdout.on("data", (d) => {
+      server.stdout = (server.stdout + d).slice(-20000);
+      onData();
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited before it was ready (code ${code}, signal ${signal}):\n${server.tail()}`));
+    });
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      fail(e);
+    });
+  });
+  return server;
+}
