@@ -1,0 +1,166 @@
+//! The Rust server API over a raw protocol client: rooms, broadcasts, acks, middlewares,
+//! reserved names, fetch_sockets, dynamic namespaces, connection state recovery.
+mod support;
+
+use std::time::Duration;
+
+use sio_core::server::{AckError, ConnectError, EmitError, RecoveryConfig, Server};
+use sio_core::Value;
+use support::{server_with, RawClient};
+
+#[tokio::test]
+async fn broadcast_to_room_excludes_sender_and_encodes_binary() {
+    let (_io, addr, _) = server_with(Server::builder(), |s| {
+        s.on("join", |s, args, ack| {
+            s.join([args[0].as_str().unwrap().to_owned()]);
+            ack.unwrap().send(vec![]).unwrap();
+        });
+        s.on("shout", |s, args, _| {
+            let _ = s.to("r").emit("heard", args);
+        });
+    })
+    .await;
+    let (mut a, _) = RawClient::connected(addr).await;
+    let (mut b, _) = RawClient::connected(addr).await;
+    for c in [&mut a, &mut b] {
+        c.send("421[\"join\",\"r\"]").await;
+        assert_eq!(c.recv_non_ping().await, "431[]");
+    }
+    a.send("451-[\"shout\",{\"_placeholder\":true,\"num\":0}]").await;
+    a.send_binary(&[9, 8, 7]).await;
+    assert_eq!(b.recv_non_ping().await, "451-[\"heard\",{\"_placeholder\":true,\"num\":0}]");
+    match b.recv().await {
+        Some(tokio_tungstenite::tungstenite::Message::Binary(d)) => assert_eq!(&d[..], &[9, 8, 7]),
+        other => panic!("expected the attachment, got {other:?}"),
+    }
+    // The sender got nothing: the next thing it receives is the answer to a later ack.
+    a.send("422[\"join\",\"r\"]").await;
+    assert_eq!(a.recv_non_ping().await, "432[]");
+}
+
+#[tokio::test]
+async fn server_to_client_ack_with_timeout() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_io, addr, _) = server_with(Server::builder(), move |s| {
+        let (s, tx) = (s.clone(), tx.clone());
+        tokio::spawn(async move {
+            let answered = s.timeout(Duration::from_secs(2)).emit_with_ack("q", vec![1i64.into()]).await;
+            let unanswered = s.timeout(Duration::from_millis(100)).emit_with_ack("q2", vec![]).await;
+            let _ = tx.send((answered, unanswered));
+        });
+    })
+    .await;
+    let (mut c, _) = RawClient::connected(addr).await;
+    let q = c.recv_non_ping().await;
+    assert!(q.starts_with("42") && q.ends_with("[\"q\",1]"), "{q}");
+    let id: String = q[2..].chars().take_while(char::is_ascii_digit).collect();
+    c.send(&format!("43{id}[\"yes\",{{\"n\":2}}]")).await;
+    let (answered, unanswered) = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
+    assert_eq!(answered.unwrap(), vec![Value::from("yes"), Value::from([("n", 2i64.into())])]);
+    assert!(matches!(unanswered, Err(AckError::Timeout { .. })));
+}
+
+#[tokio::test]
+async fn broadcast_ack_collects_every_answer() {
+    let io = Server::builder().build();
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let (mut a, _) = RawClient::connected(addr).await;
+    let (mut b, _) = RawClient::connected(addr).await;
+    let io2 = io.clone();
+    let all = tokio::spawn(async move { io2.timeout(Duration::from_secs(2)).emit_with_ack("count", vec![]).await });
+    for (c, n) in [(&mut a, 1), (&mut b, 2)] {
+        let q = c.recv_non_ping().await;
+        let id: String = q[2..].chars().take_while(char::is_ascii_digit).collect();
+        c.send(&format!("43{id}[{n}]")).await;
+    }
+    let mut answers = all.await.unwrap().unwrap();
+    answers.sort_by_key(|a| a[0].as_i64());
+    assert_eq!(answers, vec![vec![Value::from(1i64)], vec![Value::from(2i64)]]);
+}
+
+#[tokio::test]
+async fn reserved_names_cannot_be_emitted() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (io, addr, _) = server_with(Server::builder(), move |s| {
+        for name in sio_core::server::RESERVED_EVENTS {
+            let _ = tx.send(s.emit(name, vec![]));
+        }
+    })
+    .await;
+    let _c = RawClient::connected(addr).await;
+    for name in sio_core::server::RESERVED_EVENTS {
+        assert_eq!(rx.recv().await.unwrap(), Err(EmitError::Reserved(name.to_owned())));
+    }
+    assert!(matches!(io.emit("disconnect", vec![]), Err(EmitError::Reserved(_))));
+}
+
+#[tokio::test]
+async fn middleware_refusal_becomes_connect_error_with_data() {
+    let io = Server::builder().build();
+    io.of("/admin").use_middleware(|_| async {
+        Err(ConnectError::with_data("unauthorized", Value::from([("reason", "bad token".into())])))
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let mut c = RawClient::engine(addr).await;
+    c.send("40/admin,{\"token\":\"x\"}").await;
+    assert_eq!(c.recv_non_ping().await, "44/admin,{\"data\":{\"reason\":\"bad token\"},\"message\":\"unauthorized\"}");
+    c.send("40/nope,").await;
+    assert_eq!(c.recv_non_ping().await, "44/nope,{\"message\":\"Invalid namespace\"}");
+}
+
+#[tokio::test]
+async fn fetch_sockets_sees_data_and_dynamic_namespaces_share_handlers() {
+    let io = Server::builder().build();
+    io.of_regex(regex::Regex::new(r"^/dyn-\d+$").unwrap()).on_connection(|s| {
+        s.set_data(Value::from([("user", "alice".into())]));
+        s.join(["r1"]);
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let mut c = RawClient::engine(addr).await;
+    c.send("40/dyn-42,").await;
+    let reply = c.recv_non_ping().await;
+    assert!(reply.starts_with("40/dyn-42,{\"sid\":"), "{reply}");
+    let sockets = io.of("/dyn-42").fetch_sockets().await;
+    assert_eq!(sockets.len(), 1);
+    assert_eq!(sockets[0].data, Value::from([("user", "alice".into())]));
+    assert!(sockets[0].rooms.contains("r1"));
+    c.send("40/dyn-x,").await;
+    assert_eq!(c.recv_non_ping().await, "44/dyn-x,{\"message\":\"Invalid namespace\"}");
+}
+
+#[tokio::test]
+async fn connection_state_recovery_restores_id_rooms_data_and_missed_packets() {
+    let io = Server::builder()
+        .connection_state_recovery(RecoveryConfig { max_disconnection_duration: Duration::from_secs(10), skip_middlewares: true })
+        .build();
+    io.on_connection(|s| {
+        if !s.recovered() {
+            s.join(["room"]);
+            s.set_data(Value::from("kept"));
+            let _ = s.emit("hello", vec![]);
+        }
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let mut c = RawClient::engine(addr).await;
+    c.send("40").await;
+    let reply: serde_json::Value = serde_json::from_str(&c.recv_non_ping().await[2..]).unwrap();
+    let (sid, pid) = (reply["sid"].as_str().unwrap().to_owned(), reply["pid"].as_str().unwrap().to_owned());
+    let hello: serde_json::Value = serde_json::from_str(&c.recv_non_ping().await[2..]).unwrap();
+    let offset = hello[1].as_str().expect("events carry their offset").to_owned();
+    drop(c); // abrupt: transport close, a recoverable reason
+    while io.of("/").socket(&sid).is_some() {
+        tokio::task::yield_now().await;
+    }
+    io.to("room").emit("missed", vec![1i64.into()]).unwrap();
+    io.to("other").emit("not-for-you", vec![]).unwrap();
+    let mut c = RawClient::engine(addr).await;
+    c.send(&format!("40{{\"pid\":\"{pid}\",\"offset\":\"{offset}\"}}")).await;
+    let missed = c.recv_non_ping().await;
+    assert!(missed.starts_with("42[\"missed\",1,"), "{missed}");
+    let reply: serde_json::Value = serde_json::from_str(&c.recv_non_ping().await[2..]).unwrap();
+    assert_eq!(reply["sid"], sid.as_str());
+    let s = io.of("/").socket(&sid).expect("same id");
+    assert!(s.recovered());
+    assert!(s.rooms().contains("room"));
+    assert_eq!(s.data(), Value::from("kept"));
+}
