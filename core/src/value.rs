@@ -2,9 +2,8 @@
 //!
 //! On the wire, a binary buffer is replaced by `{"_placeholder":true,"num":N}` and sent
 //! as attachment N; [`Value::to_wire`] and [`Value::from_wire`] do that exchange.
-use std::collections::BTreeMap;
-
 use bytes::Bytes;
+use indexmap::IndexMap;
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::Serialize;
 
@@ -24,8 +23,8 @@ pub enum Value {
     Binary(Bytes),
     /// An array.
     Array(Vec<Value>),
-    /// An object.
-    Object(BTreeMap<String, Value>),
+    /// An object (keys keep their order, as in JavaScript).
+    Object(IndexMap<String, Value>),
 }
 
 /// A placeholder referenced an attachment that was not sent.
@@ -69,7 +68,7 @@ impl Value {
     }
 
     /// The entries, if this is an object.
-    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+    pub fn as_object(&self) -> Option<&IndexMap<String, Value>> {
         match self {
             Value::Object(o) => Some(o),
             _ => None,

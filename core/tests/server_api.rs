@@ -103,7 +103,7 @@ async fn middleware_refusal_becomes_connect_error_with_data() {
     let addr = io.listen("127.0.0.1:0").await.unwrap();
     let mut c = RawClient::engine(addr).await;
     c.send("40/admin,{\"token\":\"x\"}").await;
-    assert_eq!(c.recv_non_ping().await, "44/admin,{\"data\":{\"reason\":\"bad token\"},\"message\":\"unauthorized\"}");
+    assert_eq!(c.recv_non_ping().await, "44/admin,{\"message\":\"unauthorized\",\"data\":{\"reason\":\"bad token\"}}");
     c.send("40/nope,").await;
     assert_eq!(c.recv_non_ping().await, "44/nope,{\"message\":\"Invalid namespace\"}");
 }

@@ -138,7 +138,11 @@ fn payload_is_valid(kind: PacketType, json: Option<&serde_json::Value>) -> bool 
         PacketType::Disconnect => json.is_none(),
         PacketType::ConnectError => matches!(json, Some(J::Object(_) | J::String(_))),
         PacketType::Event | PacketType::BinaryEvent => match json {
-            Some(J::Array(a)) => matches!(a.first(), Some(J::String(_) | J::Number(_))),
+            Some(J::Array(a)) => match a.first() {
+                Some(J::String(name)) => !crate::server::RESERVED_EVENTS.contains(&name.as_str()),
+                Some(J::Number(_)) => true,
+                _ => false,
+            },
             _ => false,
         },
         PacketType::Ack | PacketType::BinaryAck => matches!(json, Some(J::Array(_))),

@@ -101,7 +101,7 @@ impl Client {
     }
 
     pub(crate) fn send_connect_error(&self, ns: &str, message: &str, data: Option<&Value>) {
-        let mut body = std::collections::BTreeMap::new();
+        let mut body = indexmap::IndexMap::new();
         body.insert("message".to_owned(), Value::from(message));
         if let Some(d) = data {
             body.insert("data".to_owned(), d.clone());

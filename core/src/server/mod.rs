@@ -292,7 +292,7 @@ impl ServerInner {
         client.add(&socket);
         // Missed packets go first, as in the reference: the client buffers them until CONNECT.
         let _ = socket.send_frames(missed, false);
-        let mut reply = std::collections::BTreeMap::new();
+        let mut reply = indexmap::IndexMap::new();
         reply.insert("sid".to_owned(), Value::from(socket.id()));
         if let Some(pid) = socket.pid() {
             reply.insert("pid".to_owned(), Value::from(pid));

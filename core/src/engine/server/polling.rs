@@ -59,8 +59,14 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     while let Ok(f) = rx.try_recv() {
         frames.push(f);
     }
+    match session.close_reason() {
+        // The client ended it: just release the poll, as the reference does.
+        Some(CloseReason::TransportClose) if frames.is_empty() => frames.push(Frame::Text("6".into())),
+        Some(CloseReason::TransportClose) | None => {}
+        // The server ended it (timeout, error, close): tell the client.
+        Some(_) => frames.push(Frame::Text("1".into())),
+    }
     if session.is_closed() {
-        frames.push(Frame::Text("1".into()));
         session.forget();
     }
     guard.0 = None;

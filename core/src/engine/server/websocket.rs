@@ -11,7 +11,8 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 
@@ -128,6 +129,8 @@ fn to_ws(frame: Frame) -> WsMessage {
 /// Pumps frames both ways until the session or the socket ends.
 async fn drive(session: Arc<Session>, ws: Ws) {
     let (mut sink, mut stream) = ws.split();
+    // Set by the reader when the peer broke a limit, so the close frame says why.
+    let close_code: std::sync::Mutex<Option<CloseCode>> = std::sync::Mutex::new(None);
     let writer = async {
         let mut rx = session.rx.lock().await;
         let mut closed = session.closed_watch();
@@ -157,7 +160,16 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 }
             }
         }
-        let _ = sink.close().await;
+        let code = *close_code.lock().expect("close code lock poisoned");
+        match code {
+            Some(code) => {
+                let frame = CloseFrame { code, reason: "".into() };
+                let _ = sink.send(WsMessage::Close(Some(frame))).await;
+            }
+            None => {
+                let _ = sink.close().await;
+            }
+        }
     };
     let reader = async {
         let mut closed = session.closed_watch();
@@ -183,6 +195,9 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 Some(Ok(_)) => {}
                 Some(Err(e)) => {
                     tracing::debug!(sid = session.id(), error = %e, "websocket error");
+                    if matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)) {
+                        *close_code.lock().expect("close code lock poisoned") = Some(CloseCode::Size);
+                    }
                     session.close(close_reason_of(&e));
                     return;
                 }
