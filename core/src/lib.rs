@@ -8,7 +8,10 @@
 pub mod engine;
 pub mod proto;
 pub mod server;
+pub mod client;
+mod error;
 mod sid;
 mod value;
 
+pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use value::Value;

@@ -5,6 +5,7 @@
 
 pub mod packet;
 pub mod payload;
+pub mod client;
 pub mod server;
 
 pub use packet::{Frame, Packet, PacketError};

@@ -139,7 +139,7 @@ fn payload_is_valid(kind: PacketType, json: Option<&serde_json::Value>) -> bool 
         PacketType::ConnectError => matches!(json, Some(J::Object(_) | J::String(_))),
         PacketType::Event | PacketType::BinaryEvent => match json {
             Some(J::Array(a)) => match a.first() {
-                Some(J::String(name)) => !crate::server::RESERVED_EVENTS.contains(&name.as_str()),
+                Some(J::String(name)) => !crate::RESERVED_EVENTS.contains(&name.as_str()),
                 Some(J::Number(_)) => true,
                 _ => false,
             },

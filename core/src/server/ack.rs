@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::error::{AckError, EmitError};
+use crate::error::{AckError, EmitError};
 use super::socket::Socket;
 use crate::proto::packet::encode_ack;
 use crate::value::Value;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::ack::{self, AckSink};
-use super::error::{check_reserved, AckError, EmitError};
+use crate::error::{check_reserved, AckError, EmitError};
 use super::namespace::NsInner;
 use super::remote::RemoteSocket;
 use super::rooms::Room;

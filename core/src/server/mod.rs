@@ -18,7 +18,7 @@ mod ack;
 mod broadcast;
 mod client;
 mod config;
-mod error;
+
 mod extensions;
 mod handshake;
 mod namespace;
@@ -42,7 +42,7 @@ use tokio::sync::watch;
 pub use ack::AckSender;
 pub use broadcast::BroadcastOperator;
 pub use config::{RecoveryConfig, ServerBuilder, ServerConfig};
-pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
+pub use crate::error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use extensions::Extensions;
 pub use handshake::Handshake;
 pub use namespace::{ConnMiddleware, ConnectionHandler, Namespace};
@@ -181,7 +181,7 @@ impl Server {
     /// Sends an event to the other servers of the cluster (not to clients). Returns the
     /// number of servers it reached: 0 with the in-memory adapter, which has no peers.
     pub fn server_side_emit(&self, event: &str, _args: Vec<Value>) -> Result<usize, EmitError> {
-        error::check_reserved(event)?;
+        crate::error::check_reserved(event)?;
         Ok(0)
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 
 use super::broadcast::BroadcastOperator;
-use super::error::{AckError, ConnectError, EmitError};
+use crate::error::{AckError, ConnectError, EmitError};
 use super::recovery::RecoveryStore;
 use super::remote::RemoteSocket;
 use super::rooms::{Adapter, MemoryAdapter, Room};

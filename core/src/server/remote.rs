@@ -1,7 +1,7 @@
 //! What `fetch_sockets` returns: a view of a socket that may live on another node.
 use std::collections::HashSet;
 
-use super::error::EmitError;
+use crate::error::EmitError;
 use super::handshake::Handshake;
 use super::rooms::Room;
 use super::socket::Socket;

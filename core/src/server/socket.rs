@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use super::ack::{self, AckSender, AckSink};
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
-use super::error::{check_reserved, AckError, EmitError};
+use crate::error::{check_reserved, AckError, EmitError};
 use super::extensions::Extensions;
 use super::handshake::Handshake;
 use super::namespace::NsInner;

@@ -1,4 +1,4 @@
-//! Errors of the Socket.IO server API.
+//! Errors shared by the server and client APIs.
 use crate::value::Value;
 
 /// Event names the application may not emit.
@@ -7,7 +7,7 @@ pub const RESERVED_EVENTS: [&str; 6] = ["connect", "connect_error", "disconnect"
 /// Why an emit failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmitError {
-    /// The name is one of [`RESERVED_EVENTS`].
+    /// The name is one of [`RESERVED_EVENTS`](crate::RESERVED_EVENTS).
     #[error("\"{0}\" is a reserved event name")]
     Reserved(String),
     /// The socket is no longer connected.

@@ -1,0 +1,103 @@
+//! Client options, with socket.io-client's defaults.
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::server::TransportKind;
+use crate::value::Value;
+
+/// The CONNECT payload: fixed, or computed again at every (re)connection.
+#[derive(Clone, Default)]
+pub enum Auth {
+    /// No payload.
+    #[default]
+    None,
+    /// A fixed JSON object.
+    Static(Value),
+    /// Evaluated at each attempt (e.g. to send a fresh token).
+    Dynamic(Arc<dyn Fn() -> Value + Send + Sync>),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Static(v) => f.debug_tuple("Static").field(v).finish(),
+            Auth::Dynamic(_) => f.write_str("Dynamic(..)"),
+        }
+    }
+}
+
+impl Auth {
+    pub(crate) fn evaluate(&self) -> Option<Value> {
+        match self {
+            Auth::None => None,
+            Auth::Static(v) => Some(v.clone()),
+            Auth::Dynamic(f) => Some(f()),
+        }
+    }
+}
+
+/// Options of a Manager (the Engine.IO connection and reconnection).
+#[derive(Debug, Clone)]
+pub struct ManagerConfig {
+    /// Server URL, `http(s)://host:port`.
+    pub url: String,
+    /// Endpoint path (default `/socket.io/`).
+    pub path: String,
+    /// Extra query parameters.
+    pub query: Vec<(String, String)>,
+    /// Extra HTTP headers.
+    pub extra_headers: Vec<(String, String)>,
+    /// Transports in order of preference (default polling then websocket).
+    pub transports: Vec<TransportKind>,
+    /// Whether to upgrade polling to WebSocket (default true).
+    pub upgrade: bool,
+    /// Random `t` on polling requests (default true).
+    pub timestamp_requests: bool,
+    /// Reconnect after an unintended disconnection (default true).
+    pub reconnection: bool,
+    /// Attempts before `reconnect_failed` (default unlimited).
+    pub reconnection_attempts: Option<u32>,
+    /// First reconnection delay (default 1 s).
+    pub reconnection_delay: Duration,
+    /// Largest reconnection delay (default 5 s).
+    pub reconnection_delay_max: Duration,
+    /// Jitter of the delay, 0..=1 (default 0.5).
+    pub randomization_factor: f64,
+    /// Connection timeout (default 20 s).
+    pub timeout: Duration,
+    /// Connect sockets when they are created (default true).
+    pub auto_connect: bool,
+}
+
+impl Default for ManagerConfig {
+    fn default() -> Self {
+        ManagerConfig {
+            url: "http://localhost".into(),
+            path: "/socket.io/".into(),
+            query: Vec::new(),
+            extra_headers: Vec::new(),
+            transports: vec![TransportKind::Polling, TransportKind::Websocket],
+            upgrade: true,
+            timestamp_requests: true,
+            reconnection: true,
+            reconnection_attempts: None,
+            reconnection_delay: Duration::from_millis(1000),
+            reconnection_delay_max: Duration::from_millis(5000),
+            randomization_factor: 0.5,
+            timeout: Duration::from_millis(20_000),
+            auto_connect: true,
+        }
+    }
+}
+
+/// Options of one Socket (a namespace).
+#[derive(Debug, Clone, Default)]
+pub struct SocketConfig {
+    /// CONNECT payload.
+    pub auth: Auth,
+    /// Resend unacknowledged packets up to this many times (at-least-once delivery).
+    pub retries: Option<u32>,
+    /// Default acknowledgement timeout (used by `retries`).
+    pub ack_timeout: Option<Duration>,
+}

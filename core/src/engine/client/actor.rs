@@ -1,0 +1,331 @@
+//! The task that owns a client connection's transport(s).
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::config::{EngineClientConfig, Endpoint};
+use super::http::{Http, RequestError};
+use super::{ClientCloseReason, Command, EngineEvent, HandshakeError, OpenInfo, Shared};
+use crate::engine::server::TransportKind;
+use crate::engine::{payload, Frame, Packet};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A packet kept between the handshake and the task (the handshake body may hold more).
+enum Incoming {
+    Text(String),
+    Binary(Bytes),
+}
+
+pub(crate) struct Opened {
+    pub(crate) info: OpenInfo,
+    ws: Option<Ws>,
+    http: Http,
+    config: EngineClientConfig,
+    leftovers: Vec<Incoming>,
+}
+
+impl Opened {
+    pub(crate) fn is_websocket(&self) -> bool {
+        self.ws.is_some()
+    }
+}
+
+async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
+    let mut req = http.ws_url(sid).into_client_request().map_err(|e| e.to_string())?;
+    for (k, v) in http.extra_headers() {
+        let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?;
+        let value = http::HeaderValue::from_str(v).map_err(|e| e.to_string())?;
+        req.headers_mut().insert(name, value);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| e.to_string())?;
+    Ok(ws)
+}
+
+pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, HandshakeError> {
+    let endpoint = Endpoint::parse(&config).map_err(HandshakeError::InvalidUrl)?;
+    let http = Http::new(config.clone(), endpoint).map_err(HandshakeError::InvalidUrl)?;
+    let first = config.transports.first().copied().unwrap_or(TransportKind::Polling);
+    match first {
+        TransportKind::Websocket => {
+            let mut ws = connect_ws(&http, None).await.map_err(HandshakeError::Transport)?;
+            loop {
+                match ws.next().await {
+                    Some(Ok(WsMessage::Text(t))) => {
+                        let json = t.as_str().strip_prefix('0').ok_or_else(|| HandshakeError::Protocol(t.to_string()))?;
+                        let info = OpenInfo::parse(json)?;
+                        return Ok(Opened { info, ws: Some(ws), http, config, leftovers: Vec::new() });
+                    }
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                    Some(Err(e)) => return Err(HandshakeError::Transport(e.to_string())),
+                    _ => return Err(HandshakeError::Protocol("connection closed during handshake".into())),
+                }
+            }
+        }
+        TransportKind::Polling => {
+            let body = http.get(None).await.map_err(|e| match e {
+                RequestError::Transport(e) => HandshakeError::Transport(e),
+                RequestError::Status(s, b) => HandshakeError::Http(s, b),
+            })?;
+            let text = std::str::from_utf8(&body).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+            let packets = payload::decode(text).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+            let mut packets = packets.into_iter();
+            let Some(Packet::Open(json)) = packets.next() else {
+                return Err(HandshakeError::Protocol(format!("expected an open packet, got {text:?}")));
+            };
+            let info = OpenInfo::parse(json)?;
+            let leftovers = packets
+                .map(|p| match p {
+                    Packet::Binary(b) => Incoming::Binary(b),
+                    other => Incoming::Text(match other.encode() {
+                        Frame::Text(t) => t.to_string(),
+                        Frame::Binary(_) => unreachable!("only binary packets encode to binary frames"),
+                    }),
+                })
+                .collect();
+            Ok(Opened { info, ws: None, http, config, leftovers })
+        }
+    }
+}
+
+fn to_ws(frame: Frame) -> WsMessage {
+    match frame {
+        Frame::Text(t) => WsMessage::Text(t),
+        Frame::Binary(b) => WsMessage::Binary(b),
+    }
+}
+
+/// What handling one packet asks the loop to do.
+enum Action {
+    Nothing,
+    Pong,
+    Close(ClientCloseReason),
+}
+
+struct Conn {
+    events: mpsc::UnboundedSender<EngineEvent>,
+    shared: Arc<Shared>,
+    info: OpenInfo,
+    ping_deadline: tokio::time::Instant,
+}
+
+impl Conn {
+    fn reset_ping(&mut self) {
+        let window = self.info.ping_interval + self.info.ping_timeout;
+        self.ping_deadline = tokio::time::Instant::now() + window;
+        *self.shared.ping_deadline.lock().expect("deadline lock poisoned") = Instant::now() + window;
+    }
+
+    fn on_packet(&mut self, packet: Result<Packet<'_>, crate::engine::PacketError>) -> Action {
+        match packet {
+            Ok(Packet::Ping(_)) => {
+                self.reset_ping();
+                let _ = self.events.send(EngineEvent::Ping);
+                Action::Pong
+            }
+            Ok(Packet::Message(t)) => {
+                let _ = self.events.send(EngineEvent::Text(t.to_owned()));
+                Action::Nothing
+            }
+            Ok(Packet::Binary(b)) => {
+                let _ = self.events.send(EngineEvent::Binary(b));
+                Action::Nothing
+            }
+            Ok(Packet::Close) => Action::Close(ClientCloseReason::TransportClose),
+            Ok(_) => Action::Nothing,
+            Err(_) => Action::Close(ClientCloseReason::ParseError),
+        }
+    }
+
+    fn finish(&self, reason: ClientCloseReason, description: Option<String>) {
+        self.shared.closed.store(true, Ordering::Release);
+        let _ = self.events.send(EngineEvent::Close(reason, description));
+    }
+}
+
+async fn opt<T>(f: &mut Option<BoxFut<T>>) -> T {
+    match f {
+        Some(f) => f.await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn ws_next(ws: &mut Option<Ws>) -> Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>> {
+    match ws {
+        Some(ws) => ws.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends `frames` over a WebSocket, flushing once.
+async fn ws_write(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    for f in frames {
+        ws.feed(to_ws(f)).await?;
+    }
+    ws.flush().await
+}
+
+pub(crate) async fn run(
+    opened: Opened,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::UnboundedSender<EngineEvent>,
+    shared: Arc<Shared>,
+) {
+    let Opened { info, mut ws, http, config, leftovers } = opened;
+    let sid = info.sid.clone();
+    let mut conn = Conn { events, shared, info, ping_deadline: tokio::time::Instant::now() };
+    conn.reset_ping();
+    let mut out: Vec<Frame> = Vec::new();
+    for p in &leftovers {
+        let action = match p {
+            Incoming::Text(t) => conn.on_packet(Packet::decode(t)),
+            Incoming::Binary(b) => conn.on_packet(Ok(Packet::Binary(b.clone()))),
+        };
+        match action {
+            Action::Pong => out.push(Frame::Text("3".into())),
+            Action::Close(r) => return conn.finish(r, None),
+            Action::Nothing => {}
+        }
+    }
+
+    let polling = ws.is_none();
+    let mut get: Option<BoxFut<Result<Bytes, RequestError>>> = None;
+    let mut post: Option<BoxFut<Result<(), RequestError>>> = None;
+    let mut probe: Option<BoxFut<Result<Ws, String>>> = None;
+    let mut probed: Option<Ws> = None;
+    if polling {
+        let h = http.clone();
+        let s = sid.clone();
+        get = Some(Box::pin(async move { h.get(Some(&s)).await }));
+        let upgrade_offered = conn.info.upgrades.iter().any(|u| u == "websocket");
+        if config.upgrade && upgrade_offered && config.transports.contains(&TransportKind::Websocket) {
+            let h = http.clone();
+            let s = sid.clone();
+            probe = Some(Box::pin(async move {
+                let mut ws = connect_ws(&h, Some(&s)).await?;
+                ws.send(WsMessage::Text("2probe".into())).await.map_err(|e| e.to_string())?;
+                loop {
+                    match ws.next().await {
+                        Some(Ok(WsMessage::Text(t))) if t.as_str() == "3probe" => return Ok(ws),
+                        Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                        other => return Err(format!("probe failed: {other:?}")),
+                    }
+                }
+            }));
+        }
+    }
+
+    loop {
+        // Writes: one POST at a time while polling, direct writes on a WebSocket.
+        if !out.is_empty() {
+            if let Some(socket) = ws.as_mut() {
+                if let Err(e) = ws_write(socket, std::mem::take(&mut out)).await {
+                    return conn.finish(ClientCloseReason::TransportError, Some(e.to_string()));
+                }
+                let _ = conn.events.send(EngineEvent::Drain);
+            } else if post.is_none() && probed.is_none() {
+                let body = payload::encode(&std::mem::take(&mut out));
+                let (h, s) = (http.clone(), sid.clone());
+                post = Some(Box::pin(async move { h.post(&s, body).await }));
+            }
+        }
+        // Upgrade: once polling is paused (no request in flight), switch to the probed socket.
+        if probed.is_some() && get.is_none() && post.is_none() {
+            let mut socket = probed.take().expect("checked above");
+            let mut frames = vec![Frame::Text("5".into())];
+            frames.append(&mut out);
+            if let Err(e) = ws_write(&mut socket, frames).await {
+                return conn.finish(ClientCloseReason::TransportError, Some(e.to_string()));
+            }
+            ws = Some(socket);
+            conn.shared.websocket.store(true, Ordering::Release);
+            let _ = conn.events.send(EngineEvent::Upgrade(TransportKind::Websocket));
+        }
+
+        tokio::select! {
+            cmd = commands.recv() => match cmd {
+                Some(Command::Send(f)) => out.push(f),
+                Some(Command::Close) | None => {
+                    if let Some(mut socket) = ws.take() {
+                        let _ = socket.close(None).await;
+                    } else {
+                        // Polling says goodbye with a close packet.
+                        let _ = http.post(&sid, payload::encode(&[Frame::Text("1".into())])).await;
+                    }
+                    return conn.finish(ClientCloseReason::ForcedClose, None);
+                }
+            },
+            r = opt(&mut get) => {
+                get = None;
+                let body = match r {
+                    Ok(b) => b,
+                    Err(e) => return conn.finish(ClientCloseReason::TransportError, Some(e.to_string())),
+                };
+                let Ok(text) = std::str::from_utf8(&body) else {
+                    return conn.finish(ClientCloseReason::ParseError, None);
+                };
+                let packets = match payload::decode(text) {
+                    Ok(p) => p,
+                    Err(_) => return conn.finish(ClientCloseReason::ParseError, None),
+                };
+                for p in packets {
+                    match conn.on_packet(Ok(p)) {
+                        Action::Pong => out.push(Frame::Text("3".into())),
+                        Action::Close(r) => return conn.finish(r, None),
+                        Action::Nothing => {}
+                    }
+                }
+                if ws.is_none() && probed.is_none() {
+                    let (h, s) = (http.clone(), sid.clone());
+                    get = Some(Box::pin(async move { h.get(Some(&s)).await }));
+                }
+            }
+            r = opt(&mut post) => {
+                post = None;
+                if let Err(e) = r {
+                    return conn.finish(ClientCloseReason::TransportError, Some(e.to_string()));
+                }
+                if out.is_empty() {
+                    let _ = conn.events.send(EngineEvent::Drain);
+                }
+            }
+            r = opt(&mut probe) => {
+                probe = None;
+                match r {
+                    Ok(socket) => probed = Some(socket),
+                    Err(e) => tracing::debug!(error = %e, "upgrade probe failed; staying on polling"),
+                }
+            }
+            msg = ws_next(&mut ws) => {
+                let action = match msg {
+                    Some(Ok(WsMessage::Text(t))) => conn.on_packet(Packet::decode(t.as_str())),
+                    Some(Ok(WsMessage::Binary(b))) => conn.on_packet(Ok(Packet::Binary(b))),
+                    Some(Ok(WsMessage::Close(_))) | None => Action::Close(ClientCloseReason::TransportClose),
+                    Some(Ok(_)) => Action::Nothing,
+                    Some(Err(e)) => {
+                        return conn.finish(ClientCloseReason::TransportClose, Some(e.to_string()));
+                    }
+                };
+                match action {
+                    Action::Pong => out.push(Frame::Text("3".into())),
+                    Action::Close(r) => return conn.finish(r, None),
+                    Action::Nothing => {}
+                }
+            }
+            _ = tokio::time::sleep_until(conn.ping_deadline) => {
+                return conn.finish(ClientCloseReason::PingTimeout, None);
+            }
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The Rust client against the official Node `socket.io@4` server (started as a separate
+//! process) and against our own server.
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sio_core::client::{io, Auth, ClientOptions, DisconnectReason, Manager, ManagerConfig, ManagerEvent, SocketConfig};
+use sio_core::engine::server::TransportKind;
+use sio_core::{AckError, EmitError, Value};
+use support::peer::{free_port, Peer};
+use tokio::sync::mpsc;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Lifecycle events as strings, in order.
+struct Recorder {
+    rx: mpsc::UnboundedReceiver<String>,
+}
+
+impl Recorder {
+    async fn next(&mut self) -> String {
+        tokio::time::timeout(WAIT, self.rx.recv()).await.expect("event within timeout").expect("open channel")
+    }
+
+    /// Skips events until one starts with `prefix`.
+    async fn until(&mut self, prefix: &str) -> String {
+        loop {
+            let e = self.next().await;
+            if e.starts_with(prefix) {
+                return e;
+            }
+        }
+    }
+}
+
+fn record(socket: &sio_core::client::Socket) -> Recorder {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let t = tx.clone();
+    socket.on_connect(move |s| {
+        let _ = t.send(format!("connect:{}", s.id().unwrap_or_default()));
+    });
+    let t = tx.clone();
+    socket.on_connect_error(move |s, e| {
+        let data = e.data.as_ref().map(|d| d.to_json_lossy().to_string()).unwrap_or_default();
+        let _ = t.send(format!("connect_error:{}:{}:active={}", e.message, data, s.active()));
+    });
+    let t = tx.clone();
+    socket.on_disconnect(move |s, r| {
+        let _ = t.send(format!("disconnect:{}:active={}", r.as_str(), s.active()));
+    });
+    let t = tx.clone();
+    socket.io().on(move |_, ev| {
+        let line = match ev {
+            ManagerEvent::ReconnectAttempt(n) => format!("reconnect_attempt:{n}"),
+            ManagerEvent::Reconnect(n) => format!("reconnect:{n}"),
+            ManagerEvent::ReconnectError(_) => "reconnect_error".into(),
+            ManagerEvent::ReconnectFailed => "reconnect_failed".into(),
+            ManagerEvent::Engine(sio_core::engine::client::EngineEvent::Upgrade(t)) => format!("upgrade:{}", t.as_str()),
+            _ => return,
+        };
+        let _ = t.send(line);
+    });
+    Recorder { rx }
+}
+
+fn options(transports: &[TransportKind]) -> ClientOptions {
+    ClientOptions {
+        manager: ManagerConfig {
+            transports: transports.to_vec(),
+            reconnection_delay: Duration::from_millis(100),
+            reconnection_delay_max: Duration::from_millis(400),
+            ..ManagerConfig::default()
+        },
+        force_new: true,
+        ..ClientOptions::default()
+    }
+}
+
+async fn welcome(socket: &sio_core::client::Socket) -> Value {
+    let mut rx = welcome_rx(socket);
+    tokio::time::timeout(WAIT, rx.recv()).await.expect("welcome").unwrap()
+}
+
+fn welcome_rx(socket: &sio_core::client::Socket) -> mpsc::UnboundedReceiver<Value> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    socket.on("welcome", move |_, args, _| {
+        let _ = tx.send(args.into_iter().next().unwrap_or_default());
+    });
+    rx
+}
+
+#[tokio::test]
+async fn connects_over_each_transport_to_the_reference_server() {
+    let server = Peer::reference(&[]);
+    for transports in [vec![TransportKind::Polling], vec![TransportKind::Websocket], vec![TransportKind::Polling, TransportKind::Websocket]] {
+        let mut opts = options(&transports);
+        opts.socket.auth = Auth::Static(Value::from([("token", "abc".into())]));
+        let socket = io(&server.url(), opts);
+        let mut ev = record(&socket);
+        let w = welcome(&socket).await;
+        let connected = ev.until("connect:").await;
+        assert_eq!(connected, format!("connect:{}", w.get("id").unwrap().as_str().unwrap()));
+        assert_eq!(w.get("auth"), Some(&Value::from([("token", "abc".into())])));
+        if transports.len() == 2 {
+            assert_eq!(ev.until("upgrade:").await, "upgrade:websocket");
+            let t = socket.emit_with_ack("transport", vec![]).await.unwrap();
+            assert_eq!(t, vec![Value::from("websocket")]);
+        } else {
+            let t = socket.emit_with_ack("transport", vec![]).await.unwrap();
+            assert_eq!(t, vec![Value::from(transports[0].as_str())]);
+        }
+        socket.disconnect();
+    }
+}
+
+#[tokio::test]
+async fn namespaces_share_one_engine_connection() {
+    let server = Peer::reference(&[]);
+    let manager = Manager::new(ManagerConfig {
+        url: server.url(),
+        transports: vec![TransportKind::Websocket],
+        auto_connect: false,
+        ..ManagerConfig::default()
+    });
+    let main = manager.socket("/", SocketConfig::default());
+    let dynamic = manager.socket("/dyn-42", SocketConfig::default());
+    let (mut rm, mut rd) = (welcome_rx(&main), welcome_rx(&dynamic));
+    main.connect();
+    dynamic.connect();
+    let wm = tokio::time::timeout(WAIT, rm.recv()).await.unwrap().unwrap();
+    let wd = tokio::time::timeout(WAIT, rd.recv()).await.unwrap().unwrap();
+    assert_eq!(wd.get("ns"), Some(&Value::from("/dyn-42")));
+    assert_ne!(wm.get("id"), wd.get("id"));
+    // One Engine.IO session: the server saw a single connection for both.
+    assert!(manager.engine().is_some());
+    let sid = manager.engine().unwrap().sid().to_owned();
+    assert_eq!(main.io().engine().unwrap().sid(), sid);
+    assert_eq!(dynamic.io().engine().unwrap().sid(), sid);
+    main.disconnect();
+    assert!(dynamic.connected(), "the other namespace stays connected");
+    dynamic.disconnect();
+}
+
+#[tokio::test]
+async fn binary_and_acks_both_ways_against_the_reference() {
+    let server = Peer::reference(&[]);
+    let socket = io(&server.url(), options(&[TransportKind::Websocket]));
+    welcome(&socket).await;
+    // client → server ack, with binary at top level and nested
+    let args = vec![Value::from(1i64), Value::Binary(vec![1u8, 2, 3].into()), Value::from([("nested", Value::Binary(vec![9u8].into()))])];
+    let back = socket.emit_with_ack("echo", args.clone()).await.unwrap();
+    assert_eq!(back, args);
+    // server → client ack: the handler answers through its AckSender
+    socket.on("question", |_, args, ack| {
+        assert!(ack.unwrap().send(vec![Value::from("answer"), args[0].clone()]));
+    });
+    let res = socket.emit_with_ack("ask", vec!["question".into(), Value::Binary(vec![7u8].into())]).await.unwrap();
+    assert_eq!(res, vec![Value::Null, Value::Array(vec!["answer".into(), Value::Binary(vec![7u8].into())])]);
+    // an unanswered ack times out
+    let t0 = Instant::now();
+    let res = socket.timeout(Duration::from_millis(200)).emit_with_ack("no-such-handler", vec![]).await;
+    assert!(matches!(res, Err(AckError::Timeout { .. })), "{res:?}");
+    assert!(t0.elapsed() >= Duration::from_millis(200));
+    // reserved names are refused locally
+    assert_eq!(socket.emit("disconnecting", vec![]), Err(EmitError::Reserved("disconnecting".into())));
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn retries_resend_until_acknowledged_then_give_up() {
+    let server = Peer::reference(&[]);
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.socket.retries = Some(2);
+    opts.socket.ack_timeout = Some(Duration::from_millis(150));
+    let socket = io(&server.url(), opts);
+    welcome(&socket).await;
+    let ok = socket.emit_with_ack("echo", vec!["once".into()]).await.unwrap();
+    assert_eq!(ok, vec![Value::from("once")]);
+    let t0 = Instant::now();
+    let res = socket.emit_with_ack("never-acked", vec![]).await;
+    assert!(matches!(res, Err(AckError::Timeout { .. })), "{res:?}");
+    // 1 try + 2 retries, each waiting the ack timeout
+    assert!(t0.elapsed() >= Duration::from_millis(450), "{:?}", t0.elapsed());
+    let sent = server.logs.lock().unwrap().iter().filter(|l| l.contains("\"event\":\"never-acked\"")).count();
+    assert_eq!(sent, 3, "sent once and retried twice");
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn middleware_refusal_is_final_and_carries_data() {
+    let server = Peer::reference(&[]);
+    let socket = io(&format!("{}/admin", server.url()), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    assert_eq!(ev.until("connect_error").await, "connect_error:unauthorized:{\"reason\":\"bad token\"}:active=false");
+    assert!(!socket.active());
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.socket.auth = Auth::Dynamic(std::sync::Arc::new(|| Value::from([("token", "secret".into())])));
+    let ok = io(&format!("{}/admin", server.url()), opts);
+    assert_eq!(welcome(&ok).await.get("ns"), Some(&Value::from("/admin")));
+    ok.disconnect();
+}
+
+#[tokio::test]
+async fn low_level_failure_stays_active_and_connects_once_the_server_starts() {
+    let port = free_port();
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    let err = ev.until("connect_error").await;
+    assert!(err.ends_with("active=true"), "{err}");
+    let _server = Peer::reference_on(port, &[]);
+    ev.until("connect:").await;
+    assert!(socket.connected());
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn io_server_disconnect_does_not_reconnect() {
+    let server = Peer::reference(&[]);
+    let socket = io(&server.url(), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    ev.until("connect:").await;
+    socket.emit("disconnect-me", vec![]).unwrap();
+    assert_eq!(ev.until("disconnect").await, "disconnect:io server disconnect:active=false");
+    assert!(!DisconnectReason::IoServerDisconnect.reconnects());
+    // Nothing follows: no reconnection attempt within a few backoff periods.
+    assert!(tokio::time::timeout(Duration::from_millis(600), ev.next()).await.is_err());
+    // connect() brings it back manually
+    socket.connect();
+    ev.until("connect:").await;
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn io_client_disconnect_does_not_reconnect() {
+    let server = Peer::reference(&[]);
+    let socket = io(&server.url(), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    let id = ev.until("connect:").await[8..].to_owned();
+    socket.disconnect();
+    assert_eq!(ev.until("disconnect").await, "disconnect:io client disconnect:active=false");
+    server.wait_log(&["\"disconnect\"", &id, "client namespace disconnect"]).await;
+    assert!(tokio::time::timeout(Duration::from_millis(500), ev.next()).await.is_err());
+}
+
+#[tokio::test]
+async fn transport_close_reconnects_with_manager_events() {
+    let port = free_port();
+    let mut server = Peer::reference_on(port, &[]);
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    let first = ev.until("connect:").await;
+    server.kill();
+    assert_eq!(ev.until("disconnect").await, "disconnect:transport close:active=true");
+    assert_eq!(ev.until("reconnect_attempt").await, "reconnect_attempt:1");
+    let _server = Peer::reference_on(port, &[]);
+    let reconnect = ev.until("reconnect:").await;
+    assert!(reconnect.starts_with("reconnect:"), "{reconnect}");
+    let second = ev.until("connect:").await;
+    assert_ne!(first, second, "a new session without recovery");
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn ping_timeout_when_the_server_freezes() {
+    let server = Peer::reference(&["--ping-interval", "200", "--ping-timeout", "200"]);
+    let socket = io(&server.url(), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    ev.until("connect:").await;
+    server.signal("STOP");
+    assert_eq!(ev.until("disconnect").await, "disconnect:ping timeout:active=true");
+    ev.until("reconnect_attempt").await;
+    server.signal("CONT");
+    ev.until("connect:").await;
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff() {
+    let port = free_port();
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.manager.reconnection_attempts = Some(3);
+    opts.manager.reconnection_delay = Duration::from_millis(100);
+    opts.manager.reconnection_delay_max = Duration::from_millis(300);
+    opts.manager.randomization_factor = 0.0;
+    let socket = io(&format!("http://127.0.0.1:{port}"), opts);
+    let mut ev = record(&socket);
+    let mut stamps = Vec::new();
+    let t0 = Instant::now();
+    for n in 1..=3 {
+        assert_eq!(ev.until("reconnect_attempt").await, format!("reconnect_attempt:{n}"));
+        stamps.push(t0.elapsed());
+    }
+    ev.until("reconnect_failed").await;
+    // Delays 100, 200, 300 (capped), each after the previous attempt failed.
+    let gaps = [stamps[0], stamps[1] - stamps[0], stamps[2] - stamps[1]];
+    for (gap, expected) in gaps.iter().zip([100u64, 200, 300]) {
+        let ms = gap.as_millis() as u64;
+        assert!(ms >= expected && ms < expected + 250, "gap {ms} ms, expected about {expected} ms ({gaps:?})");
+    }
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn connection_state_recovery_against_the_reference() {
+    let server = Peer::reference(&["--recovery"]);
+    let socket = io(&server.url(), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    let w = welcome(&socket).await;
+    let id = w.get("id").unwrap().as_str().unwrap().to_owned();
+    assert_eq!(socket.emit_with_ack("join", vec!["room1".into()]).await.unwrap().len(), 1);
+    let other = io(&server.url(), options(&[TransportKind::Websocket]));
+    welcome(&other).await;
+    let (tx, mut missed) = mpsc::unbounded_channel();
+    socket.on("news", move |_, args, _| {
+        let _ = tx.send(args);
+    });
+    // Break the transport abruptly (as a network loss would).
+    socket.io().engine().unwrap().close();
+    ev.until("disconnect").await;
+    other.emit("to-room", vec!["room1".into(), "news".into(), 1i64.into()]).unwrap();
+    other.emit("to-room", vec!["room1".into(), "news".into(), 2i64.into()]).unwrap();
+    let again = ev.until("connect:").await;
+    assert_eq!(again, format!("connect:{id}"));
+    assert!(socket.recovered());
+    for n in [1i64, 2] {
+        let args = tokio::time::timeout(WAIT, missed.recv()).await.unwrap().unwrap();
+        assert_eq!(args[0], Value::from(n), "missed events in order");
+    }
+    socket.disconnect();
+    other.disconnect();
+}
+
+#[tokio::test]
+async fn offline_emits_are_buffered_and_flushed_in_order() {
+    let port = free_port();
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
+    let (tx, mut echoes) = mpsc::unbounded_channel();
+    socket.on("echo", move |_, args, _| {
+        let _ = tx.send(args);
+    });
+    for n in 0..5i64 {
+        socket.emit("echo", vec![n.into()]).unwrap();
+    }
+    let _server = Peer::reference_on(port, &[]);
+    for n in 0..5i64 {
+        let args = tokio::time::timeout(WAIT, echoes.recv()).await.unwrap().unwrap();
+        assert_eq!(args, vec![Value::from(n)]);
+    }
+    socket.disconnect();
+}
