@@ -65,12 +65,6 @@ fn on_connection(io: &Server, socket: Socket, reasons: &Reasons) {
             ("query", query),
         ])],
     );
-    let id = socket.id().to_owned();
-    socket.conn().on_event(move |ev| {
-        if let ConnEvent::Upgrade(t) = ev {
-            log(serde_json::json!({"ev": "upgrade", "id": id, "transport": t.as_str()}));
-        }
-    });
     let rooms_at_disconnecting: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = rooms_at_disconnecting.clone();
     socket.on_disconnecting(move |s, reason| {
@@ -262,6 +256,15 @@ async fn main() -> std::io::Result<()> {
     }
     let io = builder.build();
     let reasons: Reasons = Arc::default();
+    // Upgrades belong to the connection (python-engineio upgrades before joining a namespace).
+    io.on_engine_connection(|session| {
+        let id = session.id().to_owned();
+        session.on_event(move |ev| {
+            if let ConnEvent::Upgrade(t) = ev {
+                log(serde_json::json!({"ev": "upgrade", "id": id, "transport": t.as_str()}));
+            }
+        });
+    });
     for ns in [io.of("/"), io.of_regex(regex::Regex::new(r"^/dyn-\d+$").expect("valid regex")), io.of("/admin")] {
         let (io2, reasons) = (io.clone(), reasons.clone());
         ns.on_connection(move |socket| on_connection(&io2, socket, &reasons));

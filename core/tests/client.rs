@@ -1,5 +1,5 @@
 //! The Rust client against the official Node `socket.io@4` server (started as a separate
-//! process) and against our own server.
+//! process) and against our own server (`interop-server`): every scenario runs on both.
 mod support;
 
 use std::time::{Duration, Instant};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use sio_core::client::{io, Auth, ClientOptions, DisconnectReason, Manager, ManagerConfig, ManagerEvent, SocketConfig};
 use sio_core::engine::server::TransportKind;
 use sio_core::{AckError, EmitError, Value};
-use support::peer::{free_port, Peer};
+use support::peer::{free_port, Kind, Peer};
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -89,9 +89,8 @@ fn welcome_rx(socket: &sio_core::client::Socket) -> mpsc::UnboundedReceiver<Valu
     rx
 }
 
-#[tokio::test]
-async fn connects_over_each_transport_to_the_reference_server() {
-    let server = Peer::reference(&[]);
+async fn connects_over_each_transport_to_the_reference_server(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     for transports in [vec![TransportKind::Polling], vec![TransportKind::Websocket], vec![TransportKind::Polling, TransportKind::Websocket]] {
         let mut opts = options(&transports);
         opts.socket.auth = Auth::Static(Value::from([("token", "abc".into())]));
@@ -113,9 +112,8 @@ async fn connects_over_each_transport_to_the_reference_server() {
     }
 }
 
-#[tokio::test]
-async fn namespaces_share_one_engine_connection() {
-    let server = Peer::reference(&[]);
+async fn namespaces_share_one_engine_connection(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     let manager = Manager::new(ManagerConfig {
         url: server.url(),
         transports: vec![TransportKind::Websocket],
@@ -141,9 +139,8 @@ async fn namespaces_share_one_engine_connection() {
     dynamic.disconnect();
 }
 
-#[tokio::test]
-async fn binary_and_acks_both_ways_against_the_reference() {
-    let server = Peer::reference(&[]);
+async fn binary_and_acks_both_ways_against_the_reference(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     let socket = io(&server.url(), options(&[TransportKind::Websocket]));
     welcome(&socket).await;
     // client → server ack, with binary at top level and nested
@@ -166,9 +163,8 @@ async fn binary_and_acks_both_ways_against_the_reference() {
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn retries_resend_until_acknowledged_then_give_up() {
-    let server = Peer::reference(&[]);
+async fn retries_resend_until_acknowledged_then_give_up(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     let mut opts = options(&[TransportKind::Websocket]);
     opts.socket.retries = Some(2);
     opts.socket.ack_timeout = Some(Duration::from_millis(150));
@@ -186,9 +182,8 @@ async fn retries_resend_until_acknowledged_then_give_up() {
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn middleware_refusal_is_final_and_carries_data() {
-    let server = Peer::reference(&[]);
+async fn middleware_refusal_is_final_and_carries_data(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     let socket = io(&format!("{}/admin", server.url()), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     assert_eq!(ev.until("connect_error").await, "connect_error:unauthorized:{\"reason\":\"bad token\"}:active=false");
@@ -200,22 +195,20 @@ async fn middleware_refusal_is_final_and_carries_data() {
     ok.disconnect();
 }
 
-#[tokio::test]
-async fn low_level_failure_stays_active_and_connects_once_the_server_starts() {
+async fn low_level_failure_stays_active_and_connects_once_the_server_starts(kind: Kind) {
     let port = free_port();
     let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     let err = ev.until("connect_error").await;
     assert!(err.ends_with("active=true"), "{err}");
-    let _server = Peer::reference_on(port, &[]);
+    let _server = Peer::start(kind, port, &[]);
     ev.until("connect:").await;
     assert!(socket.connected());
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn io_server_disconnect_does_not_reconnect() {
-    let server = Peer::reference(&[]);
+async fn io_server_disconnect_does_not_reconnect(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     let socket = io(&server.url(), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     ev.until("connect:").await;
@@ -230,9 +223,8 @@ async fn io_server_disconnect_does_not_reconnect() {
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn io_client_disconnect_does_not_reconnect() {
-    let server = Peer::reference(&[]);
+async fn io_client_disconnect_does_not_reconnect(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
     let socket = io(&server.url(), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     let id = ev.until("connect:").await[8..].to_owned();
@@ -242,17 +234,16 @@ async fn io_client_disconnect_does_not_reconnect() {
     assert!(tokio::time::timeout(Duration::from_millis(500), ev.next()).await.is_err());
 }
 
-#[tokio::test]
-async fn transport_close_reconnects_with_manager_events() {
+async fn transport_close_reconnects_with_manager_events(kind: Kind) {
     let port = free_port();
-    let mut server = Peer::reference_on(port, &[]);
+    let mut server = Peer::start(kind, port, &[]);
     let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     let first = ev.until("connect:").await;
     server.kill();
     assert_eq!(ev.until("disconnect").await, "disconnect:transport close:active=true");
     assert_eq!(ev.until("reconnect_attempt").await, "reconnect_attempt:1");
-    let _server = Peer::reference_on(port, &[]);
+    let _server = Peer::start(kind, port, &[]);
     let reconnect = ev.until("reconnect:").await;
     assert!(reconnect.starts_with("reconnect:"), "{reconnect}");
     let second = ev.until("connect:").await;
@@ -260,9 +251,8 @@ async fn transport_close_reconnects_with_manager_events() {
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn ping_timeout_when_the_server_freezes() {
-    let server = Peer::reference(&["--ping-interval", "200", "--ping-timeout", "200"]);
+async fn ping_timeout_when_the_server_freezes(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &["--ping-interval", "200", "--ping-timeout", "200"]);
     let socket = io(&server.url(), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     ev.until("connect:").await;
@@ -274,8 +264,7 @@ async fn ping_timeout_when_the_server_freezes() {
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff() {
+async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff(kind: Kind) {
     let port = free_port();
     let mut opts = options(&[TransportKind::Websocket]);
     opts.manager.reconnection_attempts = Some(3);
@@ -300,9 +289,8 @@ async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff() {
     socket.disconnect();
 }
 
-#[tokio::test]
-async fn connection_state_recovery_against_the_reference() {
-    let server = Peer::reference(&["--recovery"]);
+async fn connection_state_recovery_against_the_reference(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &["--recovery"]);
     let socket = io(&server.url(), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     let w = welcome(&socket).await;
@@ -330,8 +318,7 @@ async fn connection_state_recovery_against_the_reference() {
     other.disconnect();
 }
 
-#[tokio::test]
-async fn offline_emits_are_buffered_and_flushed_in_order() {
+async fn offline_emits_are_buffered_and_flushed_in_order(kind: Kind) {
     let port = free_port();
     let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let (tx, mut echoes) = mpsc::unbounded_channel();
@@ -341,10 +328,38 @@ async fn offline_emits_are_buffered_and_flushed_in_order() {
     for n in 0..5i64 {
         socket.emit("echo", vec![n.into()]).unwrap();
     }
-    let _server = Peer::reference_on(port, &[]);
+    let _server = Peer::start(kind, port, &[]);
     for n in 0..5i64 {
         let args = tokio::time::timeout(WAIT, echoes.recv()).await.unwrap().unwrap();
         assert_eq!(args, vec![Value::from(n)]);
     }
     socket.disconnect();
 }
+
+/// Runs each scenario against the reference server and against ours.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod reference {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Reference).await })*
+        }
+        mod ours {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Ours).await })*
+        }
+    };
+}
+
+both!(
+    connects_over_each_transport_to_the_reference_server,
+    namespaces_share_one_engine_connection,
+    binary_and_acks_both_ways_against_the_reference,
+    retries_resend_until_acknowledged_then_give_up,
+    middleware_refusal_is_final_and_carries_data,
+    low_level_failure_stays_active_and_connects_once_the_server_starts,
+    io_server_disconnect_does_not_reconnect,
+    io_client_disconnect_does_not_reconnect,
+    transport_close_reconnects_with_manager_events,
+    ping_timeout_when_the_server_freezes,
+    reconnect_failed_after_the_attempts_and_delays_follow_the_backoff,
+    connection_state_recovery_against_the_reference,
+    offline_emits_are_buffered_and_flushed_in_order,
+);

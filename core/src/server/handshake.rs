@@ -57,21 +57,21 @@ impl Handshake {
         self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// The handshake as one JSON-like value (as the reference serialises it).
+    /// The handshake as one JSON-like value, keys in the reference's order.
     pub fn to_value(&self) -> Value {
         let map = |pairs: &[(String, String)]| {
             Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
         };
         Value::from([
             ("headers", map(&self.headers)),
-            ("query", map(&self.query)),
-            ("auth", self.auth.clone()),
             ("time", self.time.clone().into()),
-            ("issued", self.issued.into()),
-            ("url", self.url.clone().into()),
             ("address", self.address.clone().into()),
             ("xdomain", self.xdomain.into()),
             ("secure", self.secure.into()),
+            ("issued", self.issued.into()),
+            ("url", self.url.clone().into()),
+            ("query", map(&self.query)),
+            ("auth", self.auth.clone()),
         ])
     }
 }

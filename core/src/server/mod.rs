@@ -59,6 +59,7 @@ use socket::Restored;
 
 type Matcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 type ServerSideHandler = Arc<dyn Fn(&[Value]) + Send + Sync>;
+type EngineConnectionHandler = Arc<dyn Fn(&Arc<Session>) + Send + Sync>;
 
 pub(crate) struct ServerInner {
     pub(crate) config: ServerConfig,
@@ -66,6 +67,7 @@ pub(crate) struct ServerInner {
     namespaces: RwLock<HashMap<String, Namespace>>,
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
     server_side: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
+    engine_connection: RwLock<Vec<EngineConnectionHandler>>,
     stop: watch::Sender<bool>,
 }
 
@@ -93,6 +95,7 @@ impl Server {
             namespaces: RwLock::default(),
             dynamic: RwLock::default(),
             server_side: RwLock::default(),
+            engine_connection: RwLock::default(),
             stop: watch::channel(false).0,
         });
         let engine = EngineServer::new(inner.config.engine.clone(), Arc::new(Bridge(Arc::downgrade(&inner))));
@@ -170,6 +173,12 @@ impl Server {
     /// Disconnects every socket of `/`.
     pub fn disconnect_sockets(&self, close: bool) {
         self.of("/").disconnect_sockets(close)
+    }
+
+    /// Sees every new Engine.IO connection before any namespace is joined
+    /// (`io.engine.on("connection")`): the place to watch a connection's `upgrade`.
+    pub fn on_engine_connection(&self, f: impl Fn(&Arc<Session>) + Send + Sync + 'static) {
+        self.0.engine_connection.write().expect("handler lock poisoned").push(Arc::new(f));
     }
 
     /// Registers a handler for events other servers of the cluster send with
@@ -313,6 +322,10 @@ impl EngineHandler for Bridge {
     fn on_open(&self, session: &Arc<Session>) {
         if let Some(server) = self.0.upgrade() {
             session.set_attachment(Client::new(session.clone(), &server));
+            let handlers = server.engine_connection.read().expect("handler lock poisoned").clone();
+            for h in handlers {
+                h(session);
+            }
         }
     }
 

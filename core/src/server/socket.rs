@@ -87,7 +87,7 @@ impl Socket {
         let handshake = Handshake::new(client.session.request(), auth);
         let (id, pid, data, recovered) = match restored {
             Some(r) => (r.id, Some(r.pid), r.data, true),
-            None => (crate::sid::generate(), recovery.then(crate::sid::generate), Value::Null, false),
+            None => (crate::sid::generate(), recovery.then(crate::sid::generate), Value::Object(Default::default()), false),
         };
         Socket(Arc::new(SocketInner {
             id,
@@ -130,7 +130,7 @@ impl Socket {
         self.0.ns.adapter.rooms_of(&self.0.id)
     }
 
-    /// A copy of `socket.data` (what `fetch_sockets` exposes).
+    /// A copy of `socket.data` (what `fetch_sockets` exposes; `{}` until set).
     pub fn data(&self) -> Value {
         self.0.data.lock().expect("data lock poisoned").clone()
     }

@@ -15,6 +15,15 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Which implementation of the interop contract to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The official Node `socket.io` server.
+    Reference,
+    /// Our `interop-server` example.
+    Ours,
+}
+
 /// A server process speaking the interop contract (tests/interop/CONTRACT.md).
 pub struct Peer {
     pub port: u16,
@@ -33,6 +42,24 @@ impl Peer {
         let mut cmd = Command::new("node");
         cmd.arg(script).arg("--port").arg(port.to_string()).args(args);
         Peer::spawn(cmd, port)
+    }
+
+    /// Our `interop-server` example (built by `cargo build --examples`).
+    pub fn ours_on(port: u16, args: &[&str]) -> Peer {
+        let exe = std::env::current_exe().expect("test executable path");
+        let bin = exe.parent().and_then(|deps| deps.parent()).expect("target dir").join("examples/interop-server");
+        assert!(bin.exists(), "{} is missing: run `cargo build -p sio-core --examples`", bin.display());
+        let mut cmd = Command::new(bin);
+        cmd.arg("--port").arg(port.to_string()).args(args);
+        Peer::spawn(cmd, port)
+    }
+
+    /// A server of `kind`.
+    pub fn start(kind: Kind, port: u16, args: &[&str]) -> Peer {
+        match kind {
+            Kind::Reference => Peer::reference_on(port, args),
+            Kind::Ours => Peer::ours_on(port, args),
+        }
     }
 
     fn spawn(mut cmd: Command, port: u16) -> Peer {

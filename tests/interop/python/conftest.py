@@ -71,12 +71,15 @@ class InteropServer:
     # ---------------------------------------------------------------- process
     def start(self, timeout=STARTUP_TIMEOUT):
         path = self.path
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        # a `.js` path (tests/interop/reference-server.js, the control) runs with node
+        is_js = path.endswith(".js")
+        if not (os.path.isfile(path) and (is_js or os.access(path, os.X_OK))):
             pytest.fail(
                 f"interop server executable not found: {path}\n"
                 "build it with `cargo build -p sio-core --examples` "
                 "or set SIO_INTEROP_SERVER", pytrace=False)
-        cmd = [path, "--port", str(self.port), *self.flags]
+        cmd = [*(["node"] if is_js else []), path, "--port", str(self.port),
+               *self.flags]
         with self._cond:
             self.generation += 1
             self._listening = False

@@ -127,9 +127,6 @@ def test_connect_default_upgrades_to_websocket(server):
         sid = c.get_sid("/")
         # python-engineio upgrades right after the polling handshake, before
         # it sends the namespace CONNECT: the socket is created on websocket
-        up = await server.await_log({"ev": "upgrade"})
-        assert up["transport"] == "websocket"
-        assert up["id"] in (c.sid, sid)  # engine id (or socket id)
         welcome = (await c.rec.wait("welcome"))[0]
         log = await server.await_log({"ev": "connection", "ns": "/",
                                       "id": sid})
@@ -138,6 +135,11 @@ def test_connect_default_upgrades_to_websocket(server):
         assert await c.call("transport", timeout=TIMEOUT) == "websocket"
         assert await c.call("echo", ("after", b"upgrade"),
                             timeout=TIMEOUT) == ("after", b"upgrade")
+        # the contract logs every upgrade, also one that happens before the
+        # first namespace is joined
+        up = await server.await_log({"ev": "upgrade"})
+        assert up["transport"] == "websocket"
+        assert up["id"] in (c.sid, sid)  # engine id (or socket id)
     arun(main)
 
 
@@ -435,6 +437,26 @@ def test_server_disconnect_no_reconnect(server, transports):
             within=1.5)
         assert c.rec.count("connect") == 1
         assert not c.connected
+    arun(main)
+
+
+def test_server_disconnect_one_namespace_keeps_the_others(server):
+    """disconnect-me is socket.disconnect(false): only that namespace goes,
+    the connection and the other namespaces stay."""
+    async def main(cl):
+        c = await cl.connected(server, namespaces=["/", "/dyn-1"])
+        root, dyn = c.get_sid("/"), c.get_sid("/dyn-1")
+        await c.emit("disconnect-me", namespace="/dyn-1")
+        assert await c.rec.wait("disconnect", "/dyn-1") == \
+            (REASON.SERVER_DISCONNECT,)
+        log = await server.await_log({"ev": "disconnect", "ns": "/dyn-1",
+                                      "id": dyn})
+        assert log["reason"] == "server namespace disconnect"
+        assert c.connected
+        assert await c.call("echo", ("still", b"\x01"), timeout=TIMEOUT) == \
+            ("still", b"\x01")
+        assert c.rec.all("disconnect", "/") == []
+        assert server.find_logs({"ev": "disconnect", "id": root}) == []
     arun(main)
 
 

@@ -84,9 +84,6 @@ def test_connect_default_upgrades_to_websocket(server, make_client):
     sid = c.get_sid("/")
     # python-engineio upgrades right after the polling handshake, before it
     # sends the namespace CONNECT, so the socket is created on websocket.
-    up = server.wait_for_log({"ev": "upgrade"})
-    assert up["transport"] == "websocket"
-    assert up["id"] in (c.sid, sid)  # engine id (or socket id)
     welcome = c.rec.wait("welcome")[0]
     log = server.wait_for_log({"ev": "connection", "ns": "/", "id": sid})
     assert log["transport"] == welcome["transport"] == "websocket"
@@ -94,6 +91,11 @@ def test_connect_default_upgrades_to_websocket(server, make_client):
     assert c.call("transport", timeout=TIMEOUT) == "websocket"
     assert c.call("echo", ("after", b"upgrade"), timeout=TIMEOUT) == \
         ("after", b"upgrade")
+    # the contract logs every upgrade, also one that happens before the
+    # first namespace is joined
+    up = server.wait_for_log({"ev": "upgrade"})
+    assert up["transport"] == "websocket"
+    assert up["id"] in (c.sid, sid)  # engine id (or socket id)
 
 
 # ----------------------------------------------------------- welcome, auth
@@ -346,6 +348,25 @@ def test_server_disconnect_no_reconnect(server, make_client, transports):
     assert not c.connected
 
 
+def test_server_disconnect_one_namespace_keeps_the_others(server,
+                                                         make_client):
+    """disconnect-me is socket.disconnect(false): only that namespace goes,
+    the connection and the other namespaces stay."""
+    c = connect(make_client(namespaces=["/", "/dyn-1"]), server,
+                namespaces=["/", "/dyn-1"])
+    root, dyn = c.get_sid("/"), c.get_sid("/dyn-1")
+    c.emit("disconnect-me", namespace="/dyn-1")
+    assert c.rec.wait("disconnect", "/dyn-1") == \
+        (socketio.Client.reason.SERVER_DISCONNECT,)
+    log = server.wait_for_log({"ev": "disconnect", "ns": "/dyn-1", "id": dyn})
+    assert log["reason"] == "server namespace disconnect"
+    assert c.connected
+    assert c.call("echo", ("still", b"\x01"), timeout=TIMEOUT) == \
+        ("still", b"\x01")
+    assert c.rec.all("disconnect", "/") == []
+    assert server.find_logs({"ev": "disconnect", "id": root}) == []
+
+
 def flush_before_close(client):
     """python-engineio's Client.disconnect() queues the socket.io DISCONNECT
     packets and then sends CLOSE / closes the websocket without waiting for
@@ -359,7 +380,11 @@ def flush_before_close(client):
 
     def disconnect(*args, **kwargs):
         if eio.state == "connected":
-            eio.queue.join()
+            q = eio.queue  # queue.Queue.join() without a timeout
+            with q.all_tasks_done:
+                assert q.all_tasks_done.wait_for(
+                    lambda: q.unfinished_tasks == 0, timeout=TIMEOUT), \
+                    "python-engineio write loop did not flush its queue"
         return orig(*args, **kwargs)
     eio.disconnect = disconnect
 
