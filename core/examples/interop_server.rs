@@ -237,6 +237,9 @@ fn on_connection(io: &Server, socket: Socket, reasons: &Reasons) {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    }
     let args: Vec<String> = std::env::args().collect();
     let port: u16 = arg(&args, "--port").unwrap_or(3000);
     let mut builder = Server::builder()

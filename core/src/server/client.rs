@@ -84,7 +84,10 @@ impl Client {
             }
             (Some(s), kind) if kind != PacketType::Connect && kind != PacketType::ConnectError => s.on_packet(packet),
             // A CONNECT for a joined namespace, or a packet for one not joined.
-            _ => self.close(DisconnectReason::ForcedServerClose),
+            (_, kind) => {
+                tracing::debug!(sid = self.session.id(), ?kind, nsp = %packet.nsp, "packet breaks the namespace state rules");
+                self.close(DisconnectReason::ForcedServerClose)
+            }
         }
     }
 

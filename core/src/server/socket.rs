@@ -55,8 +55,15 @@ pub(crate) struct SocketInner {
     recovered: bool,
     listeners: RwLock<Listeners>,
     acks: Mutex<HashMap<u64, AckSink>>,
-    /// Packets that arrived while the connection handlers were still running.
-    early: Mutex<Option<Vec<Packet>>>,
+    /// Packets and a close that arrived while the connection handlers were still running
+    /// (`None` once ready): they wait so handlers registered there see them.
+    early: Mutex<Option<Early>>,
+}
+
+#[derive(Default)]
+struct Early {
+    packets: Vec<Packet>,
+    close: Option<DisconnectReason>,
 }
 
 /// A client connected to a namespace. Cheap to clone; all clones are the same socket.
@@ -101,7 +108,7 @@ impl Socket {
             recovered,
             listeners: RwLock::default(),
             acks: Mutex::default(),
-            early: Mutex::new(Some(Vec::new())),
+            early: Mutex::new(Some(Early::default())),
         }))
     }
 
@@ -318,11 +325,14 @@ impl Socket {
         self.0.connected.store(true, Ordering::Release);
     }
 
-    /// Ends the early-packet buffer and replays what it held.
+    /// Ends the early buffer and replays what it held.
     pub(crate) fn set_ready(&self) {
         let early = self.0.early.lock().expect("early lock poisoned").take().unwrap_or_default();
-        for p in early {
+        for p in early.packets {
             self.on_packet(p);
+        }
+        if let Some(reason) = early.close {
+            self.on_close(reason);
         }
     }
 
@@ -330,7 +340,7 @@ impl Socket {
         {
             let mut early = self.0.early.lock().expect("early lock poisoned");
             if let Some(buf) = early.as_mut() {
-                buf.push(packet);
+                buf.packets.push(packet);
                 return;
             }
         }
@@ -392,6 +402,13 @@ impl Socket {
     /// Runs the disconnection: `disconnecting` (rooms intact), state persisted for
     /// recovery, rooms left, pending acks failed, then `disconnect`.
     pub(crate) fn on_close(&self, reason: DisconnectReason) {
+        {
+            let mut early = self.0.early.lock().expect("early lock poisoned");
+            if let Some(e) = early.as_mut() {
+                e.close.get_or_insert(reason);
+                return;
+            }
+        }
         if !self.0.connected.swap(false, Ordering::AcqRel) {
             return;
         }

@@ -205,6 +205,7 @@ impl Session {
         if self.close_reason.set(reason).is_err() {
             return;
         }
+        tracing::debug!(sid = %self.id, reason = reason.as_str(), "session closed");
         self.closed.send_replace(true);
         if let Some(shared) = self.shared.upgrade() {
             if reason.is_orderly() && self.transport() == TransportKind::Polling {
