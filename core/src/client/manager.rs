@@ -34,8 +34,11 @@ pub enum ManagerEvent<'a> {
     ReconnectError(&'a str),
     /// Gave up after `reconnection_attempts`.
     ReconnectFailed,
-    /// An event of the Engine.IO connection (`upgrade`, `drain`...).
+    /// An event of the Engine.IO connection: `upgrade`, `drain`, `close`, and each
+    /// received packet (`Text`, `Binary`, `Ping` — the reference's `packet`).
     Engine(&'a EngineEvent),
+    /// A frame is about to be sent (the engine's `packetCreate`).
+    PacketCreate(&'a Frame),
 }
 
 type Listener = Arc<dyn Fn(&Manager, &ManagerEvent<'_>) + Send + Sync>;
@@ -62,6 +65,8 @@ pub(crate) struct ManagerInner {
     state: Mutex<State>,
     sockets: Mutex<HashMap<String, Socket>>,
     listeners: RwLock<Vec<Listener>>,
+    /// Keeps `packetCreate` free when nobody listens.
+    has_listeners: std::sync::atomic::AtomicBool,
 }
 
 /// A Manager. Cheap to clone; clones are the same manager.
@@ -90,6 +95,7 @@ impl Manager {
             }),
             sockets: Mutex::default(),
             listeners: RwLock::default(),
+            has_listeners: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -123,6 +129,7 @@ impl Manager {
     /// Listens to the manager's events.
     pub fn on(&self, f: impl Fn(&Manager, &ManagerEvent<'_>) + Send + Sync + 'static) {
         self.0.listeners.write().expect("listener lock poisoned").push(Arc::new(f));
+        self.0.has_listeners.store(true, std::sync::atomic::Ordering::Release);
     }
 
     fn emit(&self, ev: ManagerEvent<'_>) {
@@ -154,10 +161,14 @@ impl Manager {
 
     pub(crate) fn send(&self, frames: Vec<Frame>) -> bool {
         let engine = self.state().engine.clone();
-        match engine {
-            Some(e) => frames.into_iter().all(|f| e.send(f)),
-            None => false,
-        }
+        let Some(e) = engine else { return false };
+        let watched = self.0.has_listeners.load(std::sync::atomic::Ordering::Acquire);
+        frames.into_iter().all(|f| {
+            if watched {
+                self.emit(ManagerEvent::PacketCreate(&f));
+            }
+            e.send(f)
+        })
     }
 
     fn engine_config(&self) -> EngineClientConfig {
@@ -260,6 +271,9 @@ impl Manager {
             if self.state().generation != generation {
                 return;
             }
+            if self.0.has_listeners.load(std::sync::atomic::Ordering::Acquire) {
+                self.emit(ManagerEvent::Engine(&ev));
+            }
             let decoded = match &ev {
                 EngineEvent::Text(t) => Some(decoder.text(t)),
                 EngineEvent::Binary(b) => Some(decoder.binary(b.clone())),
@@ -271,10 +285,7 @@ impl Manager {
                     self.on_close((*reason).into());
                     return;
                 }
-                other => {
-                    self.emit(ManagerEvent::Engine(other));
-                    None
-                }
+                EngineEvent::Upgrade(_) | EngineEvent::Drain => None,
             };
             match decoded {
                 Some(Ok(Decoded::Packet(p))) => {
