@@ -131,11 +131,37 @@ async fn forced_close_on_invalid_socketio_packet_fires_error_first() {
 }
 
 #[tokio::test]
-async fn forced_server_close_on_protocol_state_violation() {
+async fn forced_close_on_protocol_state_violation_over_websocket() {
     let (_io, addr, mut reasons) = server_with(Server::builder(), |_| {}).await;
     let (mut c, _) = RawClient::connected(addr).await;
     // A second CONNECT to a namespace already joined breaks the protocol's state rules.
     c.send("40").await;
+    assert_eq!(next_reason(&mut reasons).await, DisconnectReason::ForcedClose);
+}
+
+#[tokio::test]
+async fn forced_server_close_on_protocol_state_violation_over_polling() {
+    use sio_core::engine::client::{EngineClient, EngineClientConfig, EngineEvent};
+    use sio_core::engine::server::TransportKind;
+    use sio_core::engine::Frame;
+    let (_io, addr, mut reasons) = server_with(Server::builder(), |_| {}).await;
+    let config = EngineClientConfig {
+        url: format!("http://{addr}"),
+        path: "/socket.io/".into(),
+        transports: vec![TransportKind::Polling],
+        upgrade: false,
+        ..EngineClientConfig::default()
+    };
+    let (engine, mut events) = EngineClient::connect(config).await.unwrap();
+    engine.send(Frame::message("0"));
+    loop {
+        match tokio::time::timeout(support::WAIT, events.recv()).await.unwrap() {
+            Some(EngineEvent::Text(t)) => break assert!(t.starts_with("0{\"sid\""), "{t}"),
+            Some(EngineEvent::Drain) => continue,
+            other => panic!("expected the CONNECT reply, got {other:?}"),
+        }
+    }
+    engine.send(Frame::message("0"));
     assert_eq!(next_reason(&mut reasons).await, DisconnectReason::ForcedServerClose);
 }
 

@@ -86,7 +86,14 @@ impl Client {
             // A CONNECT for a joined namespace, or a packet for one not joined.
             (_, kind) => {
                 tracing::debug!(sid = self.session.id(), ?kind, nsp = %packet.nsp, "packet breaks the namespace state rules");
-                self.close(DisconnectReason::ForcedServerClose)
+                // The reference closes the connection here; its sockets see the engine's
+                // `forced close` when the transport closes at once (WebSocket), and the
+                // Socket.IO layer's `forced server close` when it closes later (polling).
+                let reason = match self.session.transport() {
+                    crate::engine::server::TransportKind::Websocket => DisconnectReason::ForcedClose,
+                    crate::engine::server::TransportKind::Polling => DisconnectReason::ForcedServerClose,
+                };
+                self.close(reason)
             }
         }
     }

@@ -13,7 +13,7 @@ pub struct Handshake {
     pub query: Vec<(String, String)>,
     /// The client's auth payload (`{}` when none).
     pub auth: Value,
-    /// Creation date as a human-readable string (RFC 2822-like, UTC).
+    /// Creation date as JavaScript's `Date#toString()` gives it (UTC).
     pub time: String,
     /// Creation date, milliseconds since the Unix epoch.
     pub issued: u64,
@@ -76,7 +76,8 @@ impl Handshake {
     }
 }
 
-/// An IMF-fixdate (`Sun, 22 Nov 2020 00:33:46 GMT`).
+/// The date as JavaScript's `Date#toString()` prints it in UTC
+/// (`Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)`).
 fn http_date(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = (secs / 86_400) as i64;
@@ -95,10 +96,10 @@ fn http_date(t: SystemTime) -> String {
     const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
-        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
         WEEK[days.rem_euclid(7) as usize],
-        d,
         MONTHS[(month - 1) as usize],
+        d,
         year,
         h,
         m,
@@ -111,6 +112,6 @@ mod tests {
     #[test]
     fn formats_http_dates() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_606_005_226);
-        assert_eq!(super::http_date(t), "Sun, 22 Nov 2020 00:33:46 GMT");
+        assert_eq!(super::http_date(t), "Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)");
     }
 }

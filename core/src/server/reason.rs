@@ -18,9 +18,11 @@ pub enum DisconnectReason {
     TransportError,
     /// The server received an invalid Engine.IO packet.
     ParseError,
-    /// The server received an invalid Socket.IO packet.
+    /// The server received an invalid Socket.IO packet (or, over WebSocket, one that
+    /// breaks the protocol's state rules).
     ForcedClose,
-    /// The client did not join a namespace in time, or broke the protocol's state rules.
+    /// The client did not join a namespace in time, or (over polling) broke the
+    /// protocol's state rules, e.g. a second CONNECT to a namespace it joined.
     ForcedServerClose,
 }
 

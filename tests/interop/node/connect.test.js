@@ -273,3 +273,26 @@ test("connect timeout: a raw connection that never joins a namespace is closed",
   await withTimeout(raw.closed, 4000, "server closing the never-connected session");
   assert.ok(Date.now() - start < 4000);
 });
+
+test("a refused /admin does not affect / multiplexed on the same Manager", async (t) => {
+  const h = harness(t);
+  const srv = await h.server();
+  const manager = h.manager(srv.url, { transports: ["websocket"] });
+  const admin = h.track(manager.socket("/admin", { auth: { token: "nope" } }));
+  const root = h.track(manager.socket("/"));
+  const [[err], [w]] = await Promise.all([
+    nextEvent(admin, "connect_error", 5000, { rejectOn: ["connect"] }),
+    nextEvent(root, "welcome", 5000, { rejectOn: ["connect_error"] }),
+  ]);
+  assert.equal(err.message, "unauthorized");
+  assert.deepEqual(err.data, { reason: "bad token" });
+  checkWelcome([w], root);
+  assert.equal(await root.timeout(3000).emitWithAck("echo", "fine"), "fine");
+  // retry /admin with the right token on the same connection
+  admin.auth = { token: "secret" };
+  const ok = nextEvent(admin, "welcome", 5000, { rejectOn: ["connect_error"] });
+  admin.connect();
+  const [wa] = await ok;
+  assert.equal(wa.ns, "/admin");
+  assert.equal(root.connected, true);
+});

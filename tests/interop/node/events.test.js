@@ -171,3 +171,25 @@ test("reserved names: server refuses to emit them, the client throws", async (t)
   assert.throws(() => socket.emit("connect"), /reserved event name/);
   assert.equal(socket.connected, true);
 });
+
+test("a client ack arriving after the server's ask timeout is ignored", async (t) => {
+  const h = harness(t);
+  const srv = await h.server();
+  const { socket, welcome } = h.client(srv.url, { transports: ["websocket"] });
+  await welcome;
+  let late;
+  const answered = new Promise((resolve) => {
+    socket.on("slow", (arg, cb) => { late = () => { cb("too late"); resolve(); }; });
+  });
+  const [err, value] = ackPair(await emitAck(socket, 6000, "ask", "slow", 1));
+  assert.equal(err, "timeout");
+  assert.equal(value, null);
+  late();
+  await answered;
+  // the connection is still healthy and a new ask works
+  socket.on("fast", (arg, cb) => cb(arg + 1));
+  const [err2, value2] = ackPair(await emitAck(socket, 6000, "ask", "fast", 1));
+  assert.equal(err2, null);
+  assert.deepEqual(value2, [2]);
+  assert.equal(srv.logs.some((l) => l.ev === "disconnect"), false);
+});

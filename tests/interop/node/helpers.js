@@ -50,7 +50,6 @@ export function record(emitter, event) {
   const seen = [];
   const waiters = [];
   emitter.on(event, (...args) => {
-    // drop a trailing ack callback so recorded args are plain data
     seen.push(args);
     for (const w of [...waiters]) if (seen.length >= w.n) { waiters.splice(waiters.indexOf(w), 1); w.resolve(seen.slice(0, w.n)); }
   });

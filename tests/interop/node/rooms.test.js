@@ -44,6 +44,8 @@ test("to-room reaches room members only (sender included when in the room)", asy
   await emitAck(c, 3000, "join", "r1");
   const ra = record(a, "news"), rb = record(b, "news"), rc = record(c, "news");
   a.emit("to-room", "r1", "news", 1, { two: 2 });
+  await ra.count(1);
+  await rc.count(1); // different senders: no cross-connection order, so one after the other
   b.emit("to-room", "r1", "news", "from-b"); // b is not in r1 but may still send to it
   await ra.count(2);
   await rc.count(2);
