@@ -363,3 +363,61 @@ both!(
     connection_state_recovery_against_the_reference,
     offline_emits_are_buffered_and_flushed_in_order,
 );
+
+/// A self-signed certificate for 127.0.0.1, written to a temporary directory.
+fn self_signed() -> (tempdir::Dir, Vec<u8>) {
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+    let dir = tempdir::Dir::new();
+    let cert_pem = key.cert.pem();
+    std::fs::write(dir.path.join("cert.pem"), &cert_pem).unwrap();
+    std::fs::write(dir.path.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
+    (dir, cert_pem.into_bytes())
+}
+
+mod tempdir {
+    pub struct Dir {
+        pub path: std::path::PathBuf,
+    }
+    impl Dir {
+        pub fn new() -> Dir {
+            let path = std::env::temp_dir().join(format!("sio-tls-{}-{}", std::process::id(), super::free_port()));
+            std::fs::create_dir_all(&path).unwrap();
+            Dir { path }
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+#[tokio::test]
+async fn tls_with_a_custom_ca_and_without_verification() {
+    let (dir, ca) = self_signed();
+    let (cert, key) = (dir.path.join("cert.pem"), dir.path.join("key.pem"));
+    let server = Peer::reference(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let url = format!("https://127.0.0.1:{}", server.port);
+    // Trusted through the extra CA: polling over https, then the upgrade to wss.
+    let mut opts = options(&[TransportKind::Polling, TransportKind::Websocket]);
+    opts.manager.tls.ca_pem = Some(ca);
+    let socket = io(&url, opts);
+    let mut ev = record(&socket);
+    ev.until("connect:").await;
+    assert_eq!(ev.until("upgrade:").await, "upgrade:websocket");
+    assert_eq!(socket.emit_with_ack("echo", vec!["secure".into()]).await.unwrap(), vec![Value::from("secure")]);
+    socket.disconnect();
+    // Untrusted: a connect_error, and the socket keeps retrying.
+    let untrusted = io(&url, options(&[TransportKind::Websocket]));
+    let mut ev = record(&untrusted);
+    let err = ev.until("connect_error").await;
+    assert!(err.ends_with("active=true"), "{err}");
+    untrusted.disconnect();
+    // reject_unauthorized = false accepts it.
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.manager.tls.reject_unauthorized = false;
+    let insecure = io(&url, opts);
+    let mut ev = record(&insecure);
+    ev.until("connect:").await;
+    insecure.disconnect();
+}

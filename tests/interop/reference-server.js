@@ -6,13 +6,16 @@
 //
 //   node tests/interop/reference-server.js --port P [--recovery] [--ping-interval MS]
 //        [--ping-timeout MS] [--connect-timeout MS] [--transports polling,websocket]
+//        [--tls-cert PEM --tls-key PEM]
 //
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js node --test tests/interop/node/
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js python3 -m pytest -q tests/interop/python
 //
 // stdout: `listening on P` once accepting, then one JSON line per server-side event, with the
 // same shapes (and key order) as the Rust example.
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import { Server } from "socket.io";
 
 // ---------------------------------------------------------------- command line (as the Rust `arg`)
@@ -56,7 +59,12 @@ function reply(ack, ...args) {
 }
 
 // ---------------------------------------------------------------- server
-const httpServer = createServer();
+// `--tls-cert PEM --tls-key PEM` serve https/wss (for the clients' TLS tests).
+const tlsCert = arg("--tls-cert", String);
+const tlsKey = arg("--tls-key", String);
+const httpServer = tlsCert && tlsKey
+  ? createTlsServer({ cert: readFileSync(tlsCert), key: readFileSync(tlsKey) })
+  : createServer();
 const io = new Server(httpServer, {
   pingInterval,
   pingTimeout,

@@ -68,6 +68,8 @@ pub struct ManagerConfig {
     pub timeout: Duration,
     /// Connect sockets when they are created (default true).
     pub auto_connect: bool,
+    /// TLS for `https://` URLs: extra CA, or `reject_unauthorized: false` for tests.
+    pub tls: crate::engine::client::TlsOptions,
 }
 
 impl Default for ManagerConfig {
@@ -87,6 +89,7 @@ impl Default for ManagerConfig {
             randomization_factor: 0.5,
             timeout: Duration::from_millis(20_000),
             auto_connect: true,
+            tls: crate::engine::client::TlsOptions::default(),
         }
     }
 }

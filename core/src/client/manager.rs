@@ -182,6 +182,7 @@ impl Manager {
             upgrade: c.upgrade,
             timestamp_requests: c.timestamp_requests,
             timeout: c.timeout,
+            tls: c.tls.clone(),
         }
     }
 

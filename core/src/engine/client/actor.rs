@@ -49,7 +49,10 @@ async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
         let value = http::HeaderValue::from_str(v).map_err(|e| e.to_string())?;
         req.headers_mut().insert(name, value);
     }
-    let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| e.to_string())?;
+    let connector = http.tls().map(tokio_tungstenite::Connector::Rustls);
+    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(req, None, true, connector)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 

@@ -22,6 +22,8 @@ pub struct EngineClientConfig {
     pub timestamp_requests: bool,
     /// Handshake timeout (default 20 s).
     pub timeout: Duration,
+    /// TLS options for `https://`/`wss://`.
+    pub tls: super::TlsOptions,
 }
 
 impl Default for EngineClientConfig {
@@ -35,6 +37,7 @@ impl Default for EngineClientConfig {
             upgrade: true,
             timestamp_requests: true,
             timeout: Duration::from_millis(20_000),
+            tls: super::TlsOptions::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The long-polling requests of the client (hyper's pooled HTTP/1 client).
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -10,9 +11,10 @@ use crate::engine::server::TransportKind;
 
 #[derive(Clone)]
 pub(crate) struct Http {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     endpoint: Endpoint,
     config: EngineClientConfig,
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 }
 
 /// A failed request: no answer, or an HTTP error status with its body.
@@ -33,16 +35,27 @@ impl std::fmt::Display for RequestError {
 
 impl Http {
     pub(crate) fn new(config: EngineClientConfig, endpoint: Endpoint) -> Result<Http, String> {
-        if endpoint.secure {
-            return Err("https is not supported yet".into());
-        }
-        let client = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
-        Ok(Http { client, endpoint, config })
+        let tls = if endpoint.secure { Some(super::tls::client_config(&config.tls)?) } else { None };
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        let tls_config = match &tls {
+            Some(c) => (**c).clone(),
+            None => super::tls::client_config(&super::TlsOptions::default())?.as_ref().clone(),
+        };
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new()).build(connector);
+        Ok(Http { client, endpoint, config, tls })
     }
 
     fn request(&self, method: http::Method, sid: Option<&str>, body: Bytes) -> http::Request<Full<Bytes>> {
+        let scheme = if self.endpoint.secure { "https" } else { "http" };
         let uri = format!(
-            "http://{}{}",
+            "{scheme}://{}{}",
             self.endpoint.authority,
             self.endpoint.path_and_query(&self.config, TransportKind::Polling, sid)
         );
@@ -81,6 +94,11 @@ impl Http {
             self.endpoint.authority,
             self.endpoint.path_and_query(&self.config, TransportKind::Websocket, sid)
         )
+    }
+
+    /// The TLS configuration for `wss://` (None for plain connections).
+    pub(crate) fn tls(&self) -> Option<std::sync::Arc<rustls::ClientConfig>> {
+        self.tls.clone()
     }
 
     pub(crate) fn extra_headers(&self) -> &[(String, String)] {

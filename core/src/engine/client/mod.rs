@@ -7,6 +7,7 @@
 mod actor;
 mod config;
 mod http;
+mod tls;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 pub use config::EngineClientConfig;
+pub use tls::TlsOptions;
 
 use crate::engine::server::TransportKind;
 use crate::engine::Frame;
