@@ -264,7 +264,8 @@ async fn ping_timeout_when_the_server_freezes(kind: Kind) {
     socket.disconnect();
 }
 
-async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff(kind: Kind) {
+#[tokio::test]
+async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff() {
     let port = free_port();
     let mut opts = options(&[TransportKind::Websocket]);
     opts.manager.reconnection_attempts = Some(3);
@@ -336,33 +337,6 @@ async fn offline_emits_are_buffered_and_flushed_in_order(kind: Kind) {
     socket.disconnect();
 }
 
-/// Runs each scenario against the reference server and against ours.
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod reference {
-            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Reference).await })*
-        }
-        mod ours {
-            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Ours).await })*
-        }
-    };
-}
-
-both!(
-    connects_over_each_transport_to_the_reference_server,
-    namespaces_share_one_engine_connection,
-    binary_and_acks_both_ways_against_the_reference,
-    retries_resend_until_acknowledged_then_give_up,
-    middleware_refusal_is_final_and_carries_data,
-    low_level_failure_stays_active_and_connects_once_the_server_starts,
-    io_server_disconnect_does_not_reconnect,
-    io_client_disconnect_does_not_reconnect,
-    transport_close_reconnects_with_manager_events,
-    ping_timeout_when_the_server_freezes,
-    reconnect_failed_after_the_attempts_and_delays_follow_the_backoff,
-    connection_state_recovery_against_the_reference,
-    offline_emits_are_buffered_and_flushed_in_order,
-);
 
 /// A self-signed certificate for 127.0.0.1, written to a temporary directory.
 fn self_signed() -> (tempdir::Dir, Vec<u8>) {
@@ -421,3 +395,149 @@ async fn tls_with_a_custom_ca_and_without_verification() {
     ev.until("connect:").await;
     insecure.disconnect();
 }
+
+async fn query_headers_and_upgrade_false_reach_the_server(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
+    let mut opts = options(&[TransportKind::Polling, TransportKind::Websocket]);
+    opts.manager.upgrade = false;
+    opts.manager.query = vec![("room".into(), "blue".into())];
+    opts.manager.extra_headers = vec![("x-custom".into(), "yes".into())];
+    let socket = io(&server.url(), opts);
+    let w = welcome(&socket).await;
+    assert_eq!(w.get("query").and_then(|q| q.get("room")), Some(&Value::from("blue")));
+    let hs = socket.emit_with_ack("handshake", vec![]).await.unwrap();
+    assert_eq!(hs[0].get("headers").and_then(|h| h.get("x-custom")), Some(&Value::from("yes")));
+    assert_eq!(hs[0].get("query").and_then(|q| q.get("EIO")), Some(&Value::from("4")));
+    // upgrade: false keeps polling even though the server offers websocket
+    assert_eq!(socket.emit_with_ack("transport", vec![]).await.unwrap(), vec![Value::from("polling")]);
+    assert_eq!(socket.io().engine().unwrap().transport(), TransportKind::Polling);
+    socket.disconnect();
+}
+
+async fn catch_all_listeners_and_the_receive_buffer(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &[]);
+    let socket = io(&server.url(), options(&[TransportKind::Websocket]));
+    let (tx, mut seen) = mpsc::unbounded_channel::<String>();
+    let t = tx.clone();
+    socket.on_any(move |_, event, _| {
+        let _ = t.send(format!("any:{event}"));
+    });
+    let t = tx.clone();
+    socket.prepend_any(move |_, event, _| {
+        let _ = t.send(format!("first:{event}"));
+    });
+    let t = tx.clone();
+    socket.on_any_outgoing(move |_, event, _| {
+        let _ = t.send(format!("out:{event}"));
+    });
+    // welcome arrives right after CONNECT: it goes through the receive buffer logic and
+    // reaches the catch-all listeners, prepended one first.
+    assert_eq!(next_line(&mut seen).await, "first:welcome");
+    assert_eq!(next_line(&mut seen).await, "any:welcome");
+    socket.emit("echo", vec![1i64.into()]).unwrap();
+    assert_eq!(next_line(&mut seen).await, "out:echo");
+    assert_eq!(next_line(&mut seen).await, "first:echo");
+    assert_eq!(next_line(&mut seen).await, "any:echo");
+    socket.off_any();
+    socket.emit("echo", vec![2i64.into()]).unwrap();
+    assert_eq!(next_line(&mut seen).await, "out:echo");
+    socket.emit("volatile", vec!["v".into(), 3i64.into()]).unwrap();
+    assert_eq!(next_line(&mut seen).await, "out:volatile");
+    assert!(tokio::time::timeout(Duration::from_millis(300), seen.recv()).await.is_err(), "off_any removed them");
+    // volatile emits while disconnected are dropped, not buffered
+    socket.disconnect();
+    socket.volatile().emit("echo", vec!["dropped".into()]).unwrap();
+    socket.emit("echo", vec!["buffered".into()]).unwrap();
+    let (etx, mut echoes) = mpsc::unbounded_channel();
+    socket.on("echo", move |_, args, _| {
+        let _ = etx.send(args);
+    });
+    socket.connect();
+    let first = tokio::time::timeout(WAIT, echoes.recv()).await.unwrap().unwrap();
+    assert_eq!(first, vec![Value::from("buffered")]);
+    socket.disconnect();
+}
+
+async fn next_line(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(WAIT, rx.recv()).await.expect("event within timeout").expect("open channel")
+}
+
+async fn transport_error_when_a_polling_server_dies(kind: Kind) {
+    let port = free_port();
+    let mut server = Peer::start(kind, port, &[]);
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Polling]));
+    let mut ev = record(&socket);
+    ev.until("connect:").await;
+    server.kill();
+    let reason = ev.until("disconnect").await;
+    assert_eq!(reason, "disconnect:transport error:active=true");
+    assert!(DisconnectReason::TransportError.reconnects());
+    ev.until("reconnect_attempt").await;
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn parse_error_on_an_invalid_packet_from_the_server_then_reconnects() {
+    use std::sync::Arc;
+    use sio_core::engine::server::{CloseReason, EngineConfig, EngineHandler, EngineServer, Message, Session};
+    /// A broken server: answers CONNECT, then sends a packet that is not Socket.IO.
+    struct Broken;
+    impl EngineHandler for Broken {
+        fn on_open(&self, _: &Arc<Session>) {}
+        fn on_message(&self, s: &Arc<Session>, m: Message<'_>) {
+            if m == Message::Text("0") {
+                let _ = s.send_text("0{\"sid\":\"abcdefghijklmnopqrst\"}");
+                let _ = s.send_text("2[\"unterminated\"");
+            }
+        }
+        fn on_close(&self, _: &Arc<Session>, _: CloseReason) {}
+    }
+    let engine = EngineServer::new(EngineConfig { path: "/socket.io/".into(), ..EngineConfig::default() }, Arc::new(Broken));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(sio_core::engine::server::serve(
+        listener,
+        move |req, remote| {
+            let engine = engine.clone();
+            async move { engine.handle(req, remote).await }
+        },
+        stop_rx,
+    ));
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
+    let mut ev = record(&socket);
+    ev.until("connect:").await;
+    assert_eq!(ev.until("disconnect").await, "disconnect:parse error:active=true");
+    assert_eq!(ev.until("reconnect_attempt").await, "reconnect_attempt:1");
+    socket.disconnect();
+}
+
+/// Runs each scenario against the reference server and against ours.
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod reference {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Reference).await })*
+        }
+        mod ours {
+            $(#[tokio::test] async fn $name() { super::$name(super::Kind::Ours).await })*
+        }
+    };
+}
+
+both!(
+    transport_error_when_a_polling_server_dies,
+    catch_all_listeners_and_the_receive_buffer,
+    query_headers_and_upgrade_false_reach_the_server,
+    connects_over_each_transport_to_the_reference_server,
+    namespaces_share_one_engine_connection,
+    binary_and_acks_both_ways_against_the_reference,
+    retries_resend_until_acknowledged_then_give_up,
+    middleware_refusal_is_final_and_carries_data,
+    low_level_failure_stays_active_and_connects_once_the_server_starts,
+    io_server_disconnect_does_not_reconnect,
+    io_client_disconnect_does_not_reconnect,
+    transport_close_reconnects_with_manager_events,
+    ping_timeout_when_the_server_freezes,
+    connection_state_recovery_against_the_reference,
+    offline_emits_are_buffered_and_flushed_in_order,
+);
