@@ -164,3 +164,75 @@ async fn connection_state_recovery_restores_id_rooms_data_and_missed_packets() {
     assert!(s.rooms().contains("room"));
     assert_eq!(s.data(), Value::from("kept"));
 }
+
+#[tokio::test]
+async fn allow_request_refuses_with_403_and_its_message() {
+    let io = Server::builder()
+        .allow_request(std::sync::Arc::new(|req| match req.header("x-token") {
+            Some("ok") => Ok(()),
+            _ => Err("no token".to_owned()),
+        }))
+        .build();
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+            assert_eq!(res.status(), 403);
+            let body: serde_json::Value = serde_json::from_slice(res.body().as_deref().unwrap()).unwrap();
+            assert_eq!(body, serde_json::json!({"code": 4, "message": "no token"}));
+        }
+        other => panic!("expected 403, got {other:?}"),
+    }
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert("x-token", "ok".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_ok());
+}
+
+#[tokio::test]
+async fn conn_events_extensions_and_outgoing_listeners() {
+    use sio_core::engine::server::ConnEvent;
+    #[derive(Clone, PartialEq, Debug)]
+    struct User(&'static str);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let io = Server::builder().build();
+    io.of("/").use_middleware(|s| async move {
+        s.extensions().insert(User("alice"));
+        Ok(())
+    });
+    io.on_connection(move |s| {
+        assert_eq!(s.extensions().get::<User>(), Some(User("alice")), "set in the middleware");
+        let t = tx.clone();
+        s.conn().on_event(move |ev| {
+            let line = match ev {
+                ConnEvent::Packet(p) => format!("packet:{p:?}"),
+                ConnEvent::PacketCreate(f) => format!("packetCreate:{:?}", f.kind()),
+                ConnEvent::Drain => "drain".into(),
+                ConnEvent::Close(r) => format!("close:{}", r.as_str()),
+                ConnEvent::Upgrade(t) => format!("upgrade:{}", t.as_str()),
+            };
+            let _ = t.send(line);
+        });
+        let t = tx.clone();
+        s.on_any_outgoing(move |_, event, _| {
+            let _ = t.send(format!("outgoing:{event}"));
+        });
+        s.on("hi", |s, _, _| {
+            let _ = s.emit("hello", vec![]);
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let (mut c, _) = RawClient::connected(addr).await;
+    c.send("42[\"hi\"]").await;
+    assert_eq!(c.recv_non_ping().await, "42[\"hello\"]");
+    drop(c);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.starts_with("close:")) {
+        seen.push(tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap());
+    }
+    let pos = |p: &str| seen.iter().position(|l| l.starts_with(p)).unwrap_or_else(|| panic!("no {p} in {seen:?}"));
+    assert!(pos("packet:Message(\"2[\\\"hi\\\"]\")") < pos("outgoing:hello"));
+    assert!(pos("outgoing:hello") < pos("packetCreate:Some('4')"));
+    assert!(seen.contains(&"drain".to_owned()), "{seen:?}");
+    assert_eq!(seen.last().unwrap(), "close:transport close");
+}
