@@ -52,6 +52,15 @@ async fn main() -> std::io::Result<()> {
     };
 
     let io = Server::builder().ping_interval(Duration::from_secs(10)).ping_timeout(Duration::from_secs(5)).build();
+    // Upgrades belong to the connection and may finish before a namespace is joined.
+    io.on_engine_connection(|conn| {
+        let id = conn.id().to_owned();
+        conn.on_event(move |ev| {
+            if let sio_core::engine::server::ConnEvent::Upgrade(t) = ev {
+                println!("upgrade connection {id} to {}", t.as_str());
+            }
+        });
+    });
     io.on_connection(|socket| {
         let name = socket.handshake().auth.get("name").and_then(Value::as_str).unwrap_or("anonymous").to_owned();
         println!("connect {} as {:?} over {}", socket.id(), name, socket.conn().transport().as_str());
@@ -59,12 +68,6 @@ async fn main() -> std::io::Result<()> {
         socket.join(["lobby"]);
         println!("room {} joined lobby", socket.id());
         let _ = socket.to("lobby").emit("system", vec![format!("{name} joined lobby").into()]);
-        let id = socket.id().to_owned();
-        socket.conn().on_event(move |ev| {
-            if let sio_core::engine::server::ConnEvent::Upgrade(t) = ev {
-                println!("upgrade {id} to {}", t.as_str());
-            }
-        });
         socket.on("chat message", |s, args, ack| {
             let user = s.extensions().get::<String>().unwrap_or_default();
             let room = text(&args, 1);

@@ -60,7 +60,8 @@ const browserHelpers = () => {
     s.firstTransport = s.io.engine.transport.name;
     s.io.on("open", () => {
       const engine = s.io.engine;
-      engine.once("close", () => window.closedEngines.push(engine.id));
+      const sid = engine.id; // cleared before "close" fires
+      engine.once("close", () => window.closedEngines.push(sid));
     });
     window.sockets.push(s);
     return s;
