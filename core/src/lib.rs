@@ -9,6 +9,7 @@ pub mod engine;
 pub mod proto;
 pub mod server;
 pub mod client;
+pub mod embed;
 mod error;
 mod sid;
 mod value;

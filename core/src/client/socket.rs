@@ -16,6 +16,8 @@ use crate::proto::packet::{encode, encode_ack, encode_event, PacketType};
 use crate::proto::Packet;
 use crate::value::Value;
 
+/// Receives events without a handler of their own: name, arguments, ack sender.
+pub type UnhandledHandler = Arc<dyn Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync>;
 /// Handles an event from the server: the socket, the arguments, and the ack sender
 /// when the server asked for an acknowledgement.
 pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync>;
@@ -29,6 +31,7 @@ pub type AckCallback = Box<dyn FnOnce(Result<Vec<Value>, AckError>) + Send>;
 #[derive(Default)]
 struct Listeners {
     events: HashMap<String, Vec<EventHandler>>,
+    unhandled: Vec<UnhandledHandler>,
     any: Vec<AnyHandler>,
     any_outgoing: Vec<AnyHandler>,
     connect: Vec<ConnectHandler>,
@@ -166,6 +169,12 @@ impl Socket {
     /// `disconnect` with its reason; [`DisconnectReason::reconnects`] tells what follows.
     pub fn on_disconnect(&self, f: impl Fn(&Socket, DisconnectReason) + Send + Sync + 'static) {
         self.listeners().disconnect.push(Arc::new(f));
+    }
+
+    /// Receives every event that has no handler registered with [`Socket::on`], with its
+    /// ack sender (what a language binding uses to dispatch in the host language).
+    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
+        self.listeners().unhandled.push(Arc::new(f));
     }
 
     /// Catch-all listener for incoming events.
@@ -371,13 +380,18 @@ impl Socket {
                 }
             }
         }
-        let (any, handlers) = self.read_listeners(|l| (l.any.clone(), l.events.get(&event).cloned().unwrap_or_default()));
+        let (any, handlers, unhandled) =
+            self.read_listeners(|l| (l.any.clone(), l.events.get(&event).cloned().unwrap_or_default(), l.unhandled.clone()));
         for l in any {
             l(self, &event, &args);
         }
         let ack = ack_id.map(|id| AckSender { socket: self.clone(), id, sent: Arc::new(AtomicBool::new(false)) });
         match handlers.as_slice() {
-            [] => {}
+            [] => {
+                for h in unhandled {
+                    h(self, &event, args.clone(), ack.clone());
+                }
+            }
             [only] => only(self, args, ack),
             many => {
                 for h in many {

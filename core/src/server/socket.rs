@@ -21,6 +21,8 @@ use crate::proto::packet::{encode, encode_event, PacketType};
 use crate::proto::Packet;
 use crate::value::Value;
 
+/// Receives events without a handler of their own: name, arguments, ack sender.
+pub type UnhandledHandler = Arc<dyn Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync>;
 /// Handles one event: the socket, the arguments, and the ack sender if the client asked for one.
 pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync>;
 /// Sees every event (incoming for `on_any`, outgoing for `on_any_outgoing`).
@@ -35,6 +37,7 @@ pub type ErrorHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
 #[derive(Default)]
 struct Listeners {
     events: HashMap<String, Vec<EventHandler>>,
+    unhandled: Vec<UnhandledHandler>,
     any: Vec<AnyHandler>,
     any_outgoing: Vec<AnyHandler>,
     middlewares: Vec<PacketMiddleware>,
@@ -254,6 +257,12 @@ impl Socket {
         self.listeners().events.remove(event);
     }
 
+    /// Receives every event that has no handler registered with [`Socket::on`], with its
+    /// ack sender (what a language binding uses to dispatch in the host language).
+    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
+        self.listeners().unhandled.push(Arc::new(f));
+    }
+
     /// Registers a catch-all listener for incoming events.
     pub fn on_any(&self, f: impl Fn(&Socket, &str, &[Value]) + Send + Sync + 'static) {
         self.listeners().any.push(Arc::new(f));
@@ -368,8 +377,8 @@ impl Socket {
             Value::Number(n) => n.to_string(),
             _ => return,
         };
-        let (any, middlewares, handlers) = self.read_listeners(|l| {
-            (l.any.clone(), l.middlewares.clone(), l.events.get(&event).cloned().unwrap_or_default())
+        let (any, middlewares, handlers, unhandled) = self.read_listeners(|l| {
+            (l.any.clone(), l.middlewares.clone(), l.events.get(&event).cloned().unwrap_or_default(), l.unhandled.clone())
         });
         for l in any {
             l(self, &event, &args);
@@ -382,7 +391,11 @@ impl Socket {
         }
         let ack = packet.id.map(|id| AckSender::new(self.clone(), id));
         match handlers.as_slice() {
-            [] => {}
+            [] => {
+                for h in unhandled {
+                    h(self, &event, args.clone(), ack.clone());
+                }
+            }
             [only] => only(self, args, ack),
             many => {
                 for h in many {

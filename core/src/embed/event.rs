@@ -1,0 +1,199 @@
+//! What the embedding layer hands to the host: plain events, each carrying the handles
+//! the host needs to answer (socket, ack, middleware decision).
+use tokio::sync::oneshot;
+
+use crate::client;
+use crate::engine::server::TransportKind;
+use crate::error::ConnectError;
+use crate::server;
+use crate::value::Value;
+
+/// An event for the host application.
+#[derive(Debug)]
+pub enum Event {
+    /// A socket connected to a namespace of server `server`.
+    Connection {
+        /// Server id ([`super::EmbeddedServer::id`]).
+        server: u64,
+        /// The new socket.
+        socket: server::Socket,
+    },
+    /// A connection waits for the namespace middleware's decision.
+    Middleware {
+        /// Server id.
+        server: u64,
+        /// The socket asking to join (not connected yet).
+        socket: server::Socket,
+        /// Answer exactly once; dropping it refuses.
+        decision: Decision,
+    },
+    /// An event from a client.
+    Message {
+        /// Server id.
+        server: u64,
+        /// Sender.
+        socket: server::Socket,
+        /// Event name.
+        name: String,
+        /// Arguments.
+        args: Vec<Value>,
+        /// Present when the client wants an acknowledgement.
+        ack: Option<server::AckSender>,
+    },
+    /// A socket is leaving (rooms still joined).
+    Disconnecting {
+        /// Server id.
+        server: u64,
+        /// The socket.
+        socket: server::Socket,
+        /// Why.
+        reason: server::DisconnectReason,
+    },
+    /// A socket left.
+    Disconnect {
+        /// Server id.
+        server: u64,
+        /// The socket.
+        socket: server::Socket,
+        /// Why.
+        reason: server::DisconnectReason,
+    },
+    /// An Engine.IO connection upgraded its transport.
+    Upgrade {
+        /// Server id.
+        server: u64,
+        /// The Engine.IO connection id.
+        conn: String,
+        /// The new transport.
+        transport: TransportKind,
+    },
+    /// Client `client` connected (or reconnected).
+    ClientConnect {
+        /// Client id ([`super::EmbeddedClient::id`]).
+        client: u64,
+    },
+    /// Client `client` could not connect; `active` tells whether it retries by itself.
+    ClientConnectError {
+        /// Client id.
+        client: u64,
+        /// Error message and data from the server.
+        error: ConnectError,
+        /// Whether the client keeps retrying.
+        active: bool,
+    },
+    /// Client `client` disconnected.
+    ClientDisconnect {
+        /// Client id.
+        client: u64,
+        /// Why.
+        reason: client::DisconnectReason,
+        /// Whether it will reconnect by itself.
+        active: bool,
+    },
+    /// An event from the server to client `client`.
+    ClientMessage {
+        /// Client id.
+        client: u64,
+        /// Event name.
+        name: String,
+        /// Arguments.
+        args: Vec<Value>,
+        /// Present when the server wants an acknowledgement.
+        ack: Option<client::AckSender>,
+    },
+    /// A reconnection attempt starts.
+    ReconnectAttempt {
+        /// Client id.
+        client: u64,
+        /// Attempt number, from 1.
+        attempt: u32,
+    },
+    /// Reconnected after `attempt` attempts.
+    Reconnect {
+        /// Client id.
+        client: u64,
+        /// Attempts it took.
+        attempt: u32,
+    },
+    /// A reconnection attempt failed.
+    ReconnectError {
+        /// Client id.
+        client: u64,
+        /// Why.
+        message: String,
+    },
+    /// The client gave up reconnecting.
+    ReconnectFailed {
+        /// Client id.
+        client: u64,
+    },
+}
+
+/// The answer to a namespace middleware request; exactly one of `accept`/`refuse`
+/// takes effect, and dropping it unanswered refuses the connection.
+#[derive(Debug)]
+pub struct Decision(pub(crate) Option<oneshot::Sender<Result<(), ConnectError>>>);
+
+impl Decision {
+    /// Lets the connection in.
+    pub fn accept(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(Ok(()));
+        }
+    }
+
+    /// Refuses it: the client's `connect_error` gets `message` and `data`.
+    pub fn refuse(mut self, error: ConnectError) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(Err(error));
+        }
+    }
+}
+
+/// How an acknowledgement requested by the host ended. Exactly one per request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AckOutcome {
+    /// The peer answered with these arguments (for a broadcast: one array per socket).
+    Answered(Vec<Value>),
+    /// No answer within the timeout.
+    TimedOut,
+    /// The peer disconnected first.
+    Disconnected,
+    /// The runtime shut down first.
+    Cancelled,
+}
+
+/// Calls the host's completion exactly once: with the outcome, or with `Cancelled`
+/// when the task is dropped (runtime shutdown).
+pub(crate) struct Completion(Option<Box<dyn FnOnce(AckOutcome) + Send>>);
+
+impl Completion {
+    pub(crate) fn new(f: impl FnOnce(AckOutcome) + Send + 'static) -> Self {
+        Completion(Some(Box::new(f)))
+    }
+
+    pub(crate) fn complete(mut self, outcome: AckOutcome) {
+        if let Some(f) = self.0.take() {
+            f(outcome);
+        }
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f(AckOutcome::Cancelled);
+        }
+    }
+}
+
+impl From<Result<Vec<Value>, crate::error::AckError>> for AckOutcome {
+    fn from(r: Result<Vec<Value>, crate::error::AckError>) -> Self {
+        use crate::error::AckError;
+        match r {
+            Ok(args) => AckOutcome::Answered(args),
+            Err(AckError::Timeout { .. }) => AckOutcome::TimedOut,
+            Err(AckError::Disconnected | AckError::Emit(_)) => AckOutcome::Disconnected,
+        }
+    }
+}

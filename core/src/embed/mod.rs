@@ -1,0 +1,216 @@
+//! The embedding layer every binding shares: a [`Runtime`] owning a tokio runtime,
+//! servers and clients created on it, and [`Event`]s delivered to the host either by
+//! a callback on a runtime thread or through a queue the host drains.
+//!
+//! Foreign code never touches async Rust: commands are plain method calls that return
+//! at once (or block the calling host thread, never a runtime thread), events are plain
+//! values, and acknowledgements complete exactly once.
+
+mod client;
+mod event;
+mod server;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use client::EmbeddedClient;
+pub use event::{AckOutcome, Decision, Event};
+pub use server::EmbeddedServer;
+
+/// How events reach the host.
+#[derive(Clone)]
+pub enum Delivery {
+    /// Called on a runtime thread for each event, in order per connection. Must not block.
+    Callback(Arc<dyn Fn(Event) + Send + Sync>),
+    /// Queued; the host takes them with [`Runtime::next_event`].
+    Queue,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Delivery::Callback(_) => "Callback",
+            Delivery::Queue => "Queue",
+        })
+    }
+}
+
+/// Runtime options.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Worker threads (0: one per core, at least 2).
+    pub workers: usize,
+    /// Event delivery.
+    pub delivery: Delivery,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions { workers: 0, delivery: Delivery::Queue }
+    }
+}
+
+/// Errors of the embedding layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmbedError {
+    /// The runtime was shut down.
+    #[error("runtime is shut down")]
+    Shutdown,
+    /// An I/O error (e.g. the address is in use).
+    #[error("{0}")]
+    Io(String),
+    /// An argument was invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+pub(crate) struct Shared {
+    handle: tokio::runtime::Handle,
+    delivery: Delivery,
+    queue: (crossbeam_channel::Sender<Event>, crossbeam_channel::Receiver<Event>),
+    next_id: AtomicU64,
+    servers: Mutex<Vec<crate::server::Server>>,
+    clients: Mutex<Vec<crate::client::Socket>>,
+    shut_down: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn deliver(&self, ev: Event) {
+        match &self.delivery {
+            Delivery::Callback(f) => f(ev),
+            Delivery::Queue => {
+                let _ = self.queue.0.send(ev);
+            }
+        }
+    }
+
+    pub(crate) fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub(crate) fn check(&self) -> Result<(), EmbedError> {
+        if self.shut_down.load(Ordering::Acquire) {
+            Err(EmbedError::Shutdown)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Runs `fut` on the runtime and waits for it from a host thread.
+    pub(crate) fn block_on<T: Send + 'static>(&self, fut: impl std::future::Future<Output = T> + Send + 'static) -> Result<T, EmbedError> {
+        self.check()?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.handle.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().map_err(|_| EmbedError::Shutdown)
+    }
+}
+
+/// Owns one multi-threaded tokio runtime shared by the servers and clients created from it.
+pub struct Runtime {
+    shared: Arc<Shared>,
+    rt: Mutex<Option<tokio::runtime::Runtime>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("delivery", &self.shared.delivery).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Starts a runtime.
+    pub fn new(options: RuntimeOptions) -> Result<Runtime, EmbedError> {
+        let workers = if options.workers == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
+        } else {
+            options.workers
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("sio-runtime")
+            .enable_all()
+            .build()
+            .map_err(|e| EmbedError::Io(e.to_string()))?;
+        let shared = Arc::new(Shared {
+            handle: rt.handle().clone(),
+            delivery: options.delivery,
+            queue: crossbeam_channel::unbounded(),
+            next_id: AtomicU64::new(0),
+            servers: Mutex::default(),
+            clients: Mutex::default(),
+            shut_down: std::sync::atomic::AtomicBool::new(false),
+        });
+        Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
+    }
+
+    /// The tokio handle (for bindings that run their own futures on it).
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        &self.shared.handle
+    }
+
+    /// Takes the next queued event, waiting up to `timeout`. `None` on timeout, in
+    /// callback mode, or once the runtime is shut down and the queue is empty.
+    pub fn next_event(&self, timeout: Duration) -> Option<Event> {
+        if self.shared.shut_down.load(Ordering::Acquire) {
+            return self.shared.queue.1.try_recv().ok();
+        }
+        self.shared.queue.1.recv_timeout(timeout).ok()
+    }
+
+    /// Creates a server (not listening yet); the namespace `/` forwards its events.
+    pub fn server(&self, config: crate::server::ServerConfig) -> Result<EmbeddedServer, EmbedError> {
+        self.shared.check()?;
+        Ok(EmbeddedServer::new(self.shared.clone(), config))
+    }
+
+    /// Creates a client for `url` (its path is the namespace) and starts connecting.
+    pub fn client(&self, url: &str, options: crate::client::ClientOptions) -> Result<EmbeddedClient, EmbedError> {
+        self.shared.check()?;
+        Ok(EmbeddedClient::new(self.shared.clone(), url, options))
+    }
+
+    /// Graceful shutdown: servers close (`server shutting down`), clients disconnect,
+    /// pending acknowledgements complete with [`AckOutcome::Cancelled`], threads stop.
+    /// Idempotent.
+    pub fn shutdown(&self) {
+        if self.shared.shut_down.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let servers = std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
+        let clients = std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.shared.handle.spawn(async move {
+            for s in &servers {
+                s.close();
+            }
+            for c in &clients {
+                c.disconnect();
+                c.io().close();
+            }
+            // Let the transports write their last frames.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let _ = tx.send(());
+        });
+        let on_runtime_thread = tokio::runtime::Handle::try_current().is_ok();
+        if !on_runtime_thread {
+            let _ = rx.recv_timeout(Duration::from_secs(2));
+        }
+        if let Some(rt) = self.rt.lock().expect("runtime lock poisoned").take() {
+            if on_runtime_thread {
+                // Blocking here would deadlock the thread we run on.
+                rt.shutdown_background();
+            } else {
+                rt.shutdown_timeout(Duration::from_secs(1));
+            }
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

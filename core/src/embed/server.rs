@@ -1,0 +1,188 @@
+//! A server on the embedding runtime: core events turned into [`Event`]s.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::event::{AckOutcome, Completion, Decision, Event};
+use super::{EmbedError, Shared};
+use crate::error::{ConnectError, EmitError};
+use crate::server::{Namespace, Server, ServerConfig, Socket};
+use crate::value::Value;
+
+/// A server whose events go to the host.
+#[derive(Clone)]
+pub struct EmbeddedServer {
+    shared: Arc<Shared>,
+    server: Server,
+    id: u64,
+}
+
+impl std::fmt::Debug for EmbeddedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedServer").field("id", &self.id).finish()
+    }
+}
+
+impl EmbeddedServer {
+    pub(crate) fn new(shared: Arc<Shared>, config: ServerConfig) -> EmbeddedServer {
+        let _guard = shared.handle.enter();
+        let server = Server::new(config);
+        let id = shared.next_id();
+        let s = EmbeddedServer { shared: shared.clone(), server: server.clone(), id };
+        let weak = Arc::downgrade(&shared);
+        server.on_engine_connection(move |conn| {
+            let (weak, conn_id) = (weak.clone(), conn.id().to_owned());
+            conn.on_event(move |ev| {
+                if let (crate::engine::server::ConnEvent::Upgrade(t), Some(shared)) = (ev, weak.upgrade()) {
+                    shared.deliver(Event::Upgrade { server: id, conn: conn_id.clone(), transport: *t });
+                }
+            });
+        });
+        s.forward(&server.of("/"));
+        shared.servers.lock().expect("runtime lock poisoned").push(server);
+        s
+    }
+
+    /// The id carried by this server's events.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The core server (for bindings that use the Rust API directly).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Makes namespace `name` exist and forward its events (`/` always does).
+    pub fn namespace(&self, name: &str) {
+        let ns = self.server.of(name);
+        self.forward(&ns);
+    }
+
+    /// Forwards the events of every namespace whose name matches `pattern`.
+    pub fn namespace_regex(&self, pattern: &str) -> Result<(), EmbedError> {
+        let re = regex::Regex::new(pattern).map_err(|e| EmbedError::InvalidArgument(e.to_string()))?;
+        let ns = self.server.of_regex(re);
+        self.forward(&ns);
+        Ok(())
+    }
+
+    /// Asks the host to accept or refuse every connection to `name` (an
+    /// [`Event::Middleware`] per connection).
+    pub fn enable_middleware(&self, name: &str) {
+        let ns = self.server.of(name);
+        let weak = Arc::downgrade(&self.shared);
+        let server = self.id;
+        ns.use_middleware(move |socket| {
+            let (tx, rx) = oneshot::channel();
+            if let Some(shared) = weak.upgrade() {
+                shared.deliver(Event::Middleware { server, socket, decision: Decision(Some(tx)) });
+            }
+            async move { rx.await.unwrap_or_else(|_| Err(ConnectError::new("connection refused"))) }
+        });
+    }
+
+    fn forward(&self, ns: &Namespace) {
+        let weak = Arc::downgrade(&self.shared);
+        let server = self.id;
+        ns.on_connection(move |socket| {
+            let Some(shared) = weak.upgrade() else { return };
+            let w = weak.clone();
+            socket.on_unhandled(move |s, name, args, ack| {
+                if let Some(shared) = w.upgrade() {
+                    shared.deliver(Event::Message { server, socket: s.clone(), name: name.to_owned(), args, ack });
+                }
+            });
+            let w = weak.clone();
+            socket.on_disconnecting(move |s, reason| {
+                if let Some(shared) = w.upgrade() {
+                    shared.deliver(Event::Disconnecting { server, socket: s.clone(), reason });
+                }
+            });
+            let w = weak.clone();
+            socket.on_disconnect(move |s, reason| {
+                if let Some(shared) = w.upgrade() {
+                    shared.deliver(Event::Disconnect { server, socket: s.clone(), reason });
+                }
+            });
+            shared.deliver(Event::Connection { server, socket });
+        });
+    }
+
+    /// Starts listening (blocks the calling host thread until bound). Call it from a
+    /// host thread, not from an event callback.
+    pub fn listen(&self, addr: &str) -> Result<SocketAddr, EmbedError> {
+        let server = self.server.clone();
+        let addr = addr.to_owned();
+        self.shared.block_on(async move { server.listen(addr).await })?.map_err(|e| EmbedError::Io(e.to_string()))
+    }
+
+    /// Closes the server (`server shutting down` for every socket).
+    pub fn close(&self) -> Result<(), EmbedError> {
+        self.shared.check()?;
+        let server = self.server.clone();
+        self.shared.handle.spawn(async move { server.close() });
+        Ok(())
+    }
+
+    /// Disconnects `socket` (`close`: the whole connection). Returns at once; the
+    /// `disconnect` events follow on runtime threads.
+    pub fn disconnect_socket(&self, socket: &Socket, close: bool) {
+        let socket = socket.clone();
+        self.shared.handle.spawn(async move { socket.disconnect(close) });
+    }
+
+    /// Emits to `socket` and completes `done` exactly once with the client's answer,
+    /// a timeout, a disconnection, or `Cancelled` at shutdown.
+    pub fn emit_with_ack(
+        &self,
+        socket: &Socket,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Option<Duration>,
+        done: impl FnOnce(AckOutcome) + Send + 'static,
+    ) -> Result<(), EmitError> {
+        crate::error::check_reserved(event)?;
+        let completion = Completion::new(done);
+        let (socket, event) = (socket.clone(), event.to_owned());
+        self.shared.handle.spawn(async move {
+            let res = match timeout {
+                Some(t) => socket.timeout(t).emit_with_ack(&event, args).await,
+                None => socket.emit_with_ack(&event, args).await,
+            };
+            completion.complete(res.into());
+        });
+        Ok(())
+    }
+
+    /// Broadcasts with acknowledgements: `done` gets one array of answers per socket.
+    pub fn broadcast_with_ack(
+        &self,
+        op: crate::server::BroadcastOperator,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Duration,
+        done: impl FnOnce(AckOutcome) + Send + 'static,
+    ) -> Result<(), EmitError> {
+        crate::error::check_reserved(event)?;
+        let completion = Completion::new(done);
+        let event = event.to_owned();
+        self.shared.handle.spawn(async move {
+            let outcome = match op.timeout(timeout).emit_with_ack(&event, args).await {
+                Ok(all) => AckOutcome::Answered(all.into_iter().map(Value::Array).collect()),
+                Err(crate::error::AckError::Timeout { .. }) => AckOutcome::TimedOut,
+                Err(_) => AckOutcome::Disconnected,
+            };
+            completion.complete(outcome);
+        });
+        Ok(())
+    }
+
+    /// Snapshot of the sockets of namespace `ns` (blocks the calling host thread).
+    pub fn fetch_sockets(&self, ns: &str) -> Result<Vec<crate::server::RemoteSocket>, EmbedError> {
+        let ns = self.server.of(ns);
+        self.shared.block_on(async move { ns.fetch_sockets().await })
+    }
+}

@@ -1,0 +1,156 @@
+//! The embedding layer from a host's point of view: blocking calls on a plain thread,
+//! events by queue and by callback, acknowledgement completions, shutdown.
+use std::sync::mpsc;
+use std::time::Duration;
+
+use sio_core::client::ClientOptions;
+use sio_core::embed::{AckOutcome, Delivery, Event, Runtime, RuntimeOptions};
+use sio_core::server::{DisconnectReason, ServerConfig};
+use sio_core::{ConnectError, Value};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The next event, skipping transport upgrades (their timing is the network's).
+fn next(rt: &Runtime) -> Event {
+    loop {
+        match rt.next_event(WAIT).expect("an event within the timeout") {
+            Event::Upgrade { .. } => continue,
+            ev => return ev,
+        }
+    }
+}
+
+#[test]
+fn queue_mode_server_and_client_talk_with_acks_and_middleware() {
+    let rt = Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    server.namespace("/admin");
+    server.enable_middleware("/admin");
+    let addr = server.listen("127.0.0.1:0").unwrap();
+
+    let refused = rt.client(&format!("http://{addr}/admin"), ClientOptions::default()).unwrap();
+    match next(&rt) {
+        Event::Middleware { decision, .. } => decision.refuse(ConnectError::with_data("nope", Value::from(1i64))),
+        other => panic!("expected the middleware request, got {other:?}"),
+    }
+    match next(&rt) {
+        Event::ClientConnectError { client, error, active } => {
+            assert_eq!(client, refused.id());
+            assert_eq!((error.message.as_str(), error.data), ("nope", Some(Value::from(1i64))));
+            assert!(!active);
+        }
+        other => panic!("expected connect_error, got {other:?}"),
+    }
+
+    let client = rt.client(&format!("http://{addr}/"), ClientOptions::default()).unwrap();
+    let mut socket = None;
+    let mut connected = false;
+    while socket.is_none() || !connected {
+        match next(&rt) {
+            Event::Connection { socket: s, server: id } => {
+                assert_eq!(id, server.id());
+                socket = Some(s);
+            }
+            Event::ClientConnect { client: id } => {
+                assert_eq!(id, client.id());
+                connected = true;
+            }
+            Event::Upgrade { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let socket = socket.unwrap();
+
+    // client → server with an ack the host answers later
+    let (tx, rx) = mpsc::channel();
+    client.emit_with_ack("hello", vec![Value::from("x")], Some(WAIT), move |o| tx.send(o).unwrap()).unwrap();
+    loop {
+        match next(&rt) {
+            Event::Message { name, args, ack, .. } => {
+                assert_eq!((name.as_str(), args), ("hello", vec![Value::from("x")]));
+                ack.expect("the client asked for an ack").send(vec![Value::from("y")]).unwrap();
+                break;
+            }
+            Event::Upgrade { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), AckOutcome::Answered(vec![Value::from("y")]));
+
+    // server → client with an ack; then one the client never answers
+    let (tx, rx) = mpsc::channel();
+    let t = tx.clone();
+    server.emit_with_ack(&socket, "question", vec![], Some(WAIT), move |o| t.send(o).unwrap()).unwrap();
+    loop {
+        match next(&rt) {
+            Event::ClientMessage { name, ack, .. } => {
+                assert_eq!(name, "question");
+                assert!(ack.unwrap().send(vec![Value::from(42i64)]));
+                break;
+            }
+            Event::Upgrade { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), AckOutcome::Answered(vec![Value::from(42i64)]));
+    server.emit_with_ack(&socket, "ignored", vec![], Some(Duration::from_millis(100)), move |o| tx.send(o).unwrap()).unwrap();
+    assert_eq!(rx.recv_timeout(WAIT).unwrap(), AckOutcome::TimedOut);
+
+    // an ack still pending at shutdown completes as cancelled or disconnected, exactly once
+    let (tx, rx) = mpsc::channel();
+    server.emit_with_ack(&socket, "ignored", vec![], None, move |o| tx.send(o).unwrap()).unwrap();
+    rt.shutdown();
+    let outcome = rx.recv_timeout(WAIT).unwrap();
+    assert!(matches!(outcome, AckOutcome::Cancelled | AckOutcome::Disconnected), "{outcome:?}");
+    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err(), "exactly once");
+    assert!(rt.server(ServerConfig::default()).is_err(), "no new work after shutdown");
+}
+
+#[test]
+fn callback_mode_delivers_disconnect_reasons_on_runtime_threads() {
+    let (tx, rx) = mpsc::channel::<String>();
+    let tx = std::sync::Mutex::new(tx);
+    let rt = Runtime::new(RuntimeOptions {
+        workers: 2,
+        delivery: Delivery::Callback(std::sync::Arc::new(move |ev| {
+            let line = match ev {
+                Event::Connection { socket, .. } => {
+                    socket.join(["room"]);
+                    "connection".to_owned()
+                }
+                Event::Disconnecting { socket, reason, .. } => format!("disconnecting:{reason}:{}", socket.rooms().contains("room")),
+                Event::Disconnect { reason, .. } => format!("disconnect:{reason}"),
+                Event::ClientConnect { .. } => "client-connect".into(),
+                Event::ClientDisconnect { reason, active, .. } => format!("client-disconnect:{reason}:{active}"),
+                _ => return,
+            };
+            assert!(std::thread::current().name().unwrap_or_default().starts_with("sio-runtime"));
+            tx.lock().unwrap().send(line).unwrap();
+        })),
+    })
+    .unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    let addr = server.listen("127.0.0.1:0").unwrap();
+    let client = rt.client(&format!("http://{addr}"), ClientOptions::default()).unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        seen.push(rx.recv_timeout(WAIT).unwrap());
+    }
+    seen.sort();
+    assert_eq!(seen, ["client-connect", "connection"]);
+    client.disconnect();
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.push(rx.recv_timeout(WAIT).unwrap());
+    }
+    assert!(seen.contains(&"client-disconnect:io client disconnect:false".to_owned()), "{seen:?}");
+    let server_side: Vec<_> = seen.iter().filter(|l| !l.starts_with("client")).cloned().collect();
+    assert_eq!(
+        server_side,
+        [
+            format!("disconnecting:{}:true", DisconnectReason::ClientNamespaceDisconnect),
+            format!("disconnect:{}", DisconnectReason::ClientNamespaceDisconnect)
+        ]
+    );
+    rt.shutdown();
+}
