@@ -137,6 +137,11 @@ impl Namespace {
         BroadcastOperator::new(self.0.clone())
     }
 
+    /// Every socket of the namespace, to narrow with `to`/`except`.
+    pub fn all(&self) -> BroadcastOperator {
+        self.op()
+    }
+
     /// Emits to every socket of the namespace.
     pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
         self.op().emit(event, args)

@@ -1,0 +1,110 @@
+//! Strings and event arguments across the ABI.
+use std::ffi::c_char;
+
+use bytes::Bytes;
+use sio_core::Value;
+
+use crate::error::{null, sio_status, Error};
+
+/// A binary buffer: `len` bytes at `ptr`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sio_buf {
+    /// First byte (may be NULL when `len` is 0).
+    pub ptr: *const u8,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// A UTF-8 string argument (`ptr`, `len`); `name` is used in error messages.
+pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, Error> {
+    if ptr.is_null() {
+        return if len == 0 { Ok("") } else { Err(null(name)) };
+    }
+    let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len);
+    std::str::from_utf8(bytes).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("{name}: {e}")))
+}
+
+/// An optional string: NULL means absent.
+pub(crate) unsafe fn opt_str_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        str_arg(ptr, len, name).map(Some)
+    }
+}
+
+/// Parses a JSON value that may reference `bufs` through placeholders.
+pub(crate) unsafe fn value_arg(json: *const c_char, json_len: usize, bufs: *const sio_buf, n_bufs: usize) -> Result<Value, Error> {
+    let text = str_arg(json, json_len, "json")?;
+    if n_bufs > 0 && bufs.is_null() {
+        return Err(null("bufs"));
+    }
+    let attachments: Vec<Bytes> = if n_bufs == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(bufs, n_bufs)
+            .iter()
+            .map(|b| {
+                if b.ptr.is_null() && b.len > 0 {
+                    Err(null("bufs[i].ptr"))
+                } else if b.len == 0 {
+                    Ok(Bytes::new())
+                } else {
+                    Ok(Bytes::copy_from_slice(std::slice::from_raw_parts(b.ptr, b.len)))
+                }
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let parsed: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string()))?;
+    Value::from_wire(parsed, &attachments).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string()))
+}
+
+/// Event arguments: a JSON array (NULL/empty means no arguments).
+pub(crate) unsafe fn args_arg(json: *const c_char, json_len: usize, bufs: *const sio_buf, n_bufs: usize) -> Result<Vec<Value>, Error> {
+    if json.is_null() || json_len == 0 {
+        return Ok(Vec::new());
+    }
+    match value_arg(json, json_len, bufs, n_bufs)? {
+        Value::Array(a) => Ok(a),
+        _ => Err(Error::new(sio_status::SIO_ERR_INVALID_JSON, "arguments must be a JSON array")),
+    }
+}
+
+/// Arguments for C: JSON text (with placeholders) and the buffers it references.
+pub(crate) struct WireArgs {
+    pub json: String,
+    /// Owns the bytes `bufs` points into.
+    #[allow(dead_code)]
+    pub atts: Vec<Bytes>,
+    pub bufs: Vec<sio_buf>,
+}
+
+impl WireArgs {
+    pub(crate) fn new(value: &Value) -> WireArgs {
+        let mut atts = Vec::new();
+        let json = value.to_wire(&mut atts).to_string();
+        let bufs = atts.iter().map(|b| sio_buf { ptr: b.as_ptr(), len: b.len() }).collect();
+        WireArgs { json, atts, bufs }
+    }
+}
+
+/// Writes an owned, NUL-terminated copy of `s` for the caller (freed by `sio_string_free`).
+pub(crate) unsafe fn out_string(s: &str, out: *mut *mut c_char, out_len: *mut usize) {
+    let c = std::ffi::CString::new(s.replace('\0', "\\u0000")).expect("NULs were escaped");
+    if !out_len.is_null() {
+        *out_len = c.as_bytes().len();
+    }
+    *out = c.into_raw();
+}
+
+/// Frees a string returned by sio (NULL-safe). Call once.
+#[no_mangle]
+pub unsafe extern "C" fn sio_string_free(s: *mut c_char) {
+    crate::error::guard_void(|| {
+        if !s.is_null() {
+            drop(std::ffi::CString::from_raw(s));
+        }
+    });
+}

@@ -1,0 +1,257 @@
+//! `sio_client`: a Socket.IO client (one namespace) with reconnection.
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+use sio_core::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
+use sio_core::embed::EmbeddedClient;
+
+use crate::args::{args_arg, sio_buf, str_arg, value_arg};
+use crate::error::{guard, guard_void, null, sio_status, Error};
+use crate::runtime::sio_runtime;
+use crate::server::{transports, SIO_TRANSPORT_POLLING, SIO_TRANSPORT_WEBSOCKET};
+use crate::socket::{ack_completion, sio_ack_cb};
+
+/// Client options; start from `sio_client_options_default`. Strings are NUL-terminated
+/// and may be NULL.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sio_client_options {
+    /// Endpoint path (NULL: "/socket.io/").
+    pub path: *const c_char,
+    /// SIO_TRANSPORT_* flags; polling is tried first when both are set (default both).
+    pub transports: u32,
+    /// Upgrade polling to WebSocket (default true).
+    pub upgrade: bool,
+    /// Reconnect after an unintended disconnection (default true).
+    pub reconnection: bool,
+    /// Attempts before giving up; 0 means unlimited (default 0).
+    pub reconnection_attempts: u32,
+    /// First reconnection delay (default 1000).
+    pub reconnection_delay_ms: u32,
+    /// Largest reconnection delay (default 5000).
+    pub reconnection_delay_max_ms: u32,
+    /// Jitter 0..1 (default 0.5).
+    pub randomization_factor: f64,
+    /// Connection timeout (default 20000).
+    pub timeout_ms: u32,
+    /// CONNECT payload as a JSON object (NULL: none).
+    pub auth_json: *const c_char,
+    /// Extra trusted CA certificates, PEM (NULL: system roots only).
+    pub ca_pem: *const c_char,
+    /// Verify the server certificate (default true; false for tests only).
+    pub reject_unauthorized: bool,
+}
+
+/// Writes the socket.io-client defaults into `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_options_default(out: *mut sio_client_options) -> sio_status {
+    guard(|| {
+        let out = out.as_mut().ok_or_else(|| null("out"))?;
+        *out = sio_client_options {
+            path: std::ptr::null(),
+            transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
+            upgrade: true,
+            reconnection: true,
+            reconnection_attempts: 0,
+            reconnection_delay_ms: 1000,
+            reconnection_delay_max_ms: 5000,
+            randomization_factor: 0.5,
+            timeout_ms: 20_000,
+            auth_json: std::ptr::null(),
+            ca_pem: std::ptr::null(),
+            reject_unauthorized: true,
+        };
+        Ok(())
+    })
+}
+
+unsafe fn cstr<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>, Error> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    std::ffi::CStr::from_ptr(p)
+        .to_str()
+        .map(Some)
+        .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("{name}: {e}")))
+}
+
+/// A client socket.
+pub struct sio_client {
+    inner: EmbeddedClient,
+    id: std::sync::Mutex<std::ffi::CString>,
+}
+
+/// Creates a client for `url` ("http(s)://host:port/namespace") and starts connecting.
+/// Events carry `sio_client_id` in `source_id`. `*out` is owned by the caller.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_new(
+    rt: *const sio_runtime,
+    url: *const c_char,
+    url_len: usize,
+    options: *const sio_client_options,
+    out: *mut *mut sio_client,
+) -> sio_status {
+    guard(|| {
+        let rt = rt.as_ref().ok_or_else(|| null("rt"))?;
+        if out.is_null() || url.is_null() {
+            return Err(null(if out.is_null() { "out" } else { "url" }));
+        }
+        let url = str_arg(url, url_len, "url")?;
+        if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("ws://") || url.starts_with("wss://")) {
+            return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "url must start with http://, https://, ws:// or wss://"));
+        }
+        let mut defaults = std::mem::MaybeUninit::<sio_client_options>::uninit();
+        sio_client_options_default(defaults.as_mut_ptr());
+        let o = options.as_ref().copied().unwrap_or_else(|| defaults.assume_init());
+        let auth = match cstr(o.auth_json, "auth_json")? {
+            Some(json) => Auth::Static(value_arg(json.as_ptr().cast(), json.len(), std::ptr::null(), 0)?),
+            None => Auth::None,
+        };
+        let mut manager = ManagerConfig {
+            transports: transports(o.transports)?,
+            upgrade: o.upgrade,
+            reconnection: o.reconnection,
+            reconnection_attempts: (o.reconnection_attempts > 0).then_some(o.reconnection_attempts),
+            reconnection_delay: Duration::from_millis(u64::from(o.reconnection_delay_ms)),
+            reconnection_delay_max: Duration::from_millis(u64::from(o.reconnection_delay_max_ms)),
+            randomization_factor: o.randomization_factor,
+            timeout: Duration::from_millis(u64::from(o.timeout_ms)),
+            ..ManagerConfig::default()
+        };
+        if let Some(p) = cstr(o.path, "path")? {
+            manager.path = p.to_owned();
+        }
+        if let Some(pem) = cstr(o.ca_pem, "ca_pem")? {
+            manager.tls.ca_pem = Some(pem.as_bytes().to_vec());
+        }
+        manager.tls.reject_unauthorized = o.reject_unauthorized;
+        let options = ClientOptions { manager, socket: SocketConfig { auth, ..SocketConfig::default() }, ..ClientOptions::default() };
+        let client = rt.rt.client(url, options)?;
+        *out = Box::into_raw(Box::new(sio_client { inner: client, id: Default::default() }));
+        Ok(())
+    })
+}
+
+fn cl<'a>(c: *const sio_client) -> Result<&'a sio_client, Error> {
+    unsafe { c.as_ref() }.ok_or_else(|| null("client"))
+}
+
+/// The id events of this client carry in `source_id` (0 if NULL).
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_id(client: *const sio_client) -> u64 {
+    client.as_ref().map(|c| c.inner.id()).unwrap_or(0)
+}
+
+/// The socket id given by the server while connected, NULL otherwise. Borrowed from the
+/// handle until the next call of this function on it.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_socket_id(client: *const sio_client) -> *const c_char {
+    let Some(c) = client.as_ref() else { return std::ptr::null() };
+    match c.inner.socket().id() {
+        Some(id) => {
+            let mut slot = c.id.lock().expect("id lock poisoned");
+            *slot = std::ffi::CString::new(id).unwrap_or_default();
+            slot.as_ptr()
+        }
+        None => std::ptr::null(),
+    }
+}
+
+/// Whether the client is connected.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_connected(client: *const sio_client) -> bool {
+    client.as_ref().is_some_and(|c| c.inner.socket().connected())
+}
+
+/// Whether the client (re)connects by itself (false after `sio_client_disconnect`, an
+/// "io server disconnect" or a middleware refusal).
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_active(client: *const sio_client) -> bool {
+    client.as_ref().is_some_and(|c| c.inner.socket().active())
+}
+
+/// Whether the last connection recovered the previous session.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_recovered(client: *const sio_client) -> bool {
+    client.as_ref().is_some_and(|c| c.inner.socket().recovered())
+}
+
+/// Connects again after `sio_client_disconnect`.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_connect(client: *const sio_client) -> sio_status {
+    guard(|| {
+        cl(client)?.inner.connect();
+        Ok(())
+    })
+}
+
+/// Disconnects ("io client disconnect"; no reconnection). Returns at once.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_disconnect(client: *const sio_client) -> sio_status {
+    guard(|| {
+        cl(client)?.inner.disconnect();
+        Ok(())
+    })
+}
+
+/// Emits `event` (buffered while disconnected). Arguments: JSON array + buffers.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_emit(
+    client: *const sio_client,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let c = cl(client)?;
+        if event.is_null() {
+            return Err(null("event"));
+        }
+        let event = str_arg(event, event_len, "event")?;
+        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        c.inner.emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Emits and calls `cb` exactly once with the server's answer, a timeout (`timeout_ms`,
+/// 0: none), a disconnection, or cancellation at shutdown.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_emit_with_ack(
+    client: *const sio_client,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+    timeout_ms: u32,
+    cb: sio_ack_cb,
+    user_data: *mut c_void,
+) -> sio_status {
+    guard(|| {
+        let c = cl(client)?;
+        let cb = cb.ok_or_else(|| null("cb"))?;
+        if event.is_null() {
+            return Err(null("event"));
+        }
+        let event = str_arg(event, event_len, "event")?;
+        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        c.inner.emit_with_ack(event, args, timeout, ack_completion(cb, user_data)).map_err(Error::from)
+    })
+}
+
+/// Frees the handle (NULL-safe) and disconnects the client.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_free(client: *mut sio_client) {
+    guard_void(|| {
+        if !client.is_null() {
+            let c = Box::from_raw(client);
+            c.inner.disconnect();
+        }
+    });
+}
+

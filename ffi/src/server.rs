@@ -1,0 +1,217 @@
+//! `sio_server`: options, listening, namespaces, broadcasts.
+use std::ffi::c_char;
+use std::time::Duration;
+
+use sio_core::embed::EmbeddedServer;
+use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
+use sio_core::server::{RecoveryConfig, ServerConfig};
+
+use crate::args::{args_arg, opt_str_arg, sio_buf, str_arg};
+use crate::error::{guard, guard_void, null, sio_status, Error};
+use crate::runtime::sio_runtime;
+
+/// Transports a server accepts or a client uses (bit flags).
+pub const SIO_TRANSPORT_POLLING: u32 = 1;
+/// WebSocket.
+pub const SIO_TRANSPORT_WEBSOCKET: u32 = 2;
+
+/// Server options; start from `sio_server_options_default`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sio_server_options {
+    /// Endpoint path, NUL-terminated (NULL: "/socket.io/").
+    pub path: *const c_char,
+    /// Ping interval (default 25000).
+    pub ping_interval_ms: u32,
+    /// Ping timeout (default 20000).
+    pub ping_timeout_ms: u32,
+    /// Namespace join timeout (default 45000).
+    pub connect_timeout_ms: u32,
+    /// Largest accepted message in bytes (default 1000000).
+    pub max_http_buffer_size: u64,
+    /// SIO_TRANSPORT_* flags (default both).
+    pub transports: u32,
+    /// Answer CORS requests from any origin (default false).
+    pub cors_any_origin: bool,
+    /// Connection state recovery (default false).
+    pub recovery: bool,
+    /// How long a disconnected session is kept for recovery (default 120000).
+    pub recovery_max_disconnection_ms: u32,
+}
+
+/// Writes the reference defaults into `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_options_default(out: *mut sio_server_options) -> sio_status {
+    guard(|| {
+        let out = out.as_mut().ok_or_else(|| null("out"))?;
+        *out = sio_server_options {
+            path: std::ptr::null(),
+            ping_interval_ms: 25_000,
+            ping_timeout_ms: 20_000,
+            connect_timeout_ms: 45_000,
+            max_http_buffer_size: 1_000_000,
+            transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
+            cors_any_origin: false,
+            recovery: false,
+            recovery_max_disconnection_ms: 120_000,
+        };
+        Ok(())
+    })
+}
+
+pub(crate) fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
+    let mut t = Vec::new();
+    if flags & SIO_TRANSPORT_POLLING != 0 {
+        t.push(TransportKind::Polling);
+    }
+    if flags & SIO_TRANSPORT_WEBSOCKET != 0 {
+        t.push(TransportKind::Websocket);
+    }
+    if t.is_empty() {
+        return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "no transport enabled"));
+    }
+    Ok(t)
+}
+
+/// A Socket.IO server.
+pub struct sio_server {
+    pub(crate) inner: EmbeddedServer,
+}
+
+/// Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
+/// its events. On success `*out` owns the server (free with `sio_server_free`).
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_new(rt: *const sio_runtime, options: *const sio_server_options, out: *mut *mut sio_server) -> sio_status {
+    guard(|| {
+        let rt = rt.as_ref().ok_or_else(|| null("rt"))?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let mut defaults = std::mem::MaybeUninit::<sio_server_options>::uninit();
+        sio_server_options_default(defaults.as_mut_ptr());
+        let o = options.as_ref().copied().unwrap_or_else(|| defaults.assume_init());
+        let mut b = sio_core::server::Server::builder()
+            .ping_interval(Duration::from_millis(u64::from(o.ping_interval_ms)))
+            .ping_timeout(Duration::from_millis(u64::from(o.ping_timeout_ms)))
+            .connect_timeout(Duration::from_millis(u64::from(o.connect_timeout_ms)))
+            .max_http_buffer_size(o.max_http_buffer_size as usize)
+            .transports(&transports(o.transports)?);
+        if !o.path.is_null() {
+            let path = std::ffi::CStr::from_ptr(o.path)
+                .to_str()
+                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("path: {e}")))?;
+            b = b.path(path);
+        }
+        if o.cors_any_origin {
+            b = b.cors(Cors { origin: CorsOrigin::Any, credentials: false });
+        }
+        if o.recovery {
+            b = b.connection_state_recovery(RecoveryConfig {
+                max_disconnection_duration: Duration::from_millis(u64::from(o.recovery_max_disconnection_ms)),
+                skip_middlewares: true,
+            });
+        }
+        let config: ServerConfig = b.config();
+        let server = rt.rt.server(config)?;
+        rt.servers.lock().expect("server table poisoned").insert(server.id(), server.clone());
+        *out = Box::into_raw(Box::new(sio_server { inner: server }));
+        Ok(())
+    })
+}
+
+/// The id events of this server carry in `source_id`. 0 if `server` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_id(server: *const sio_server) -> u64 {
+    server.as_ref().map(|s| s.inner.id()).unwrap_or(0)
+}
+
+/// Listens on `addr` ("host:port"; port 0 picks a free one) and writes the bound port to
+/// `*out_port` (may be NULL). Blocks the calling thread until bound; do not call it from
+/// an event callback.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_listen(server: *const sio_server, addr: *const c_char, addr_len: usize, out_port: *mut u16) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let addr = str_arg(addr, addr_len, "addr")?;
+        let bound = server.inner.listen(addr)?;
+        if !out_port.is_null() {
+            *out_port = bound.port();
+        }
+        Ok(())
+    })
+}
+
+/// Makes namespace `ns` exist and forward its events. With `middleware`, every
+/// connection to it produces SIO_EVENT_MIDDLEWARE and waits for the host's decision.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_namespace(server: *const sio_server, ns: *const c_char, ns_len: usize, middleware: bool) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let ns = str_arg(ns, ns_len, "ns")?;
+        if !ns.starts_with('/') {
+            return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "a namespace starts with '/'"));
+        }
+        server.inner.namespace(ns);
+        if middleware {
+            server.inner.enable_middleware(ns);
+        }
+        Ok(())
+    })
+}
+
+/// Emits to the sockets of namespace `ns` (NULL: "/") in room `room` (NULL: all) except
+/// those in room `except` (NULL: none). Arguments: JSON array + buffers. Encoded once
+/// for every target. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_emit(
+    server: *const sio_server,
+    ns: *const c_char,
+    ns_len: usize,
+    room: *const c_char,
+    room_len: usize,
+    except: *const c_char,
+    except_len: usize,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
+        let room = opt_str_arg(room, room_len, "room")?;
+        let except = opt_str_arg(except, except_len, "except")?;
+        let event = str_arg(event, event_len, "event")?;
+        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let mut op = server.inner.server().of(ns).all();
+        if let Some(r) = room {
+            op = op.to(r.to_owned());
+        }
+        if let Some(e) = except {
+            op = op.except(e.to_owned());
+        }
+        op.emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Closes the server: every socket disconnects with "server shutting down".
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_close(server: *const sio_server) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        server.inner.close().map_err(Error::from)
+    })
+}
+
+/// Frees the handle (NULL-safe). The server keeps running until `sio_server_close` or
+/// the runtime is freed.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_free(server: *mut sio_server) {
+    guard_void(|| {
+        if !server.is_null() {
+            drop(Box::from_raw(server));
+        }
+    });
+}

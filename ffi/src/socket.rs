@@ -1,0 +1,289 @@
+//! `sio_socket`: a server-side socket (from events), usable from any thread.
+use std::ffi::{c_char, c_void};
+use std::time::Duration;
+
+use sio_core::embed::{AckOutcome, EmbeddedServer};
+use sio_core::server::Socket;
+use sio_core::Value;
+
+use crate::args::{args_arg, out_string, sio_buf, str_arg, value_arg, WireArgs};
+use crate::error::{guard, guard_void, null, sio_status, Error};
+
+/// A socket connected to a namespace of a server.
+pub struct sio_socket {
+    pub(crate) inner: Socket,
+    server: EmbeddedServer,
+    id: std::ffi::CString,
+}
+
+impl sio_socket {
+    pub(crate) fn new(inner: Socket, server: EmbeddedServer) -> sio_socket {
+        let id = std::ffi::CString::new(inner.id()).expect("socket ids are URL-safe text");
+        sio_socket { inner, server, id }
+    }
+}
+
+/// How an acknowledgement requested by the host ended (exactly one per request).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum sio_ack_outcome {
+    /// The peer answered: `args_json` and `bufs` hold its arguments.
+    SIO_ACK_ANSWERED = 0,
+    /// No answer within the timeout.
+    SIO_ACK_TIMED_OUT = 1,
+    /// The peer disconnected first.
+    SIO_ACK_DISCONNECTED = 2,
+    /// The runtime shut down first.
+    SIO_ACK_CANCELLED = 3,
+}
+
+/// Receives the outcome of `*_emit_with_ack`, once, on a runtime thread. `args_json`
+/// ("[]" unless answered) and `bufs` are borrowed for the call.
+pub type sio_ack_cb = Option<
+    unsafe extern "C" fn(user_data: *mut c_void, outcome: sio_ack_outcome, args_json: *const c_char, args_json_len: usize, bufs: *const sio_buf, n_bufs: usize),
+>;
+
+#[derive(Clone, Copy)]
+struct SendPtr(*mut c_void);
+unsafe impl Send for SendPtr {}
+
+/// Builds the completion that calls `cb(user_data, ...)` exactly once.
+pub(crate) fn ack_completion(cb: unsafe extern "C" fn(*mut c_void, sio_ack_outcome, *const c_char, usize, *const sio_buf, usize), user_data: *mut c_void) -> impl FnOnce(AckOutcome) + Send + 'static {
+    let data = SendPtr(user_data);
+    move |outcome| {
+        let data = data;
+        let (kind, args) = match outcome {
+            AckOutcome::Answered(a) => (sio_ack_outcome::SIO_ACK_ANSWERED, a),
+            AckOutcome::TimedOut => (sio_ack_outcome::SIO_ACK_TIMED_OUT, Vec::new()),
+            AckOutcome::Disconnected => (sio_ack_outcome::SIO_ACK_DISCONNECTED, Vec::new()),
+            AckOutcome::Cancelled => (sio_ack_outcome::SIO_ACK_CANCELLED, Vec::new()),
+        };
+        let wire = WireArgs::new(&Value::Array(args));
+        let json = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
+        let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
+        unsafe { cb(data.0, kind, json.as_ptr(), json.as_bytes().len(), bufs, wire.bufs.len()) };
+    }
+}
+
+fn sock<'a>(s: *const sio_socket) -> Result<&'a sio_socket, Error> {
+    unsafe { s.as_ref() }.ok_or_else(|| null("socket"))
+}
+
+/// Copies a socket handle (e.g. to keep the one of an event). Free with `sio_socket_free`.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_clone(socket: *const sio_socket, out: *mut *mut sio_socket) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        *out = Box::into_raw(Box::new(sio_socket::new(s.inner.clone(), s.server.clone())));
+        Ok(())
+    })
+}
+
+/// Frees a socket handle from `sio_socket_clone` (NULL-safe). Never free the socket of an event.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_free(socket: *mut sio_socket) {
+    guard_void(|| {
+        if !socket.is_null() {
+            drop(Box::from_raw(socket));
+        }
+    });
+}
+
+/// The socket id (20 characters, NUL-terminated), borrowed from the handle. NULL if
+/// `socket` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_id(socket: *const sio_socket) -> *const c_char {
+    socket.as_ref().map(|s| s.id.as_ptr()).unwrap_or(std::ptr::null())
+}
+
+/// Whether the socket is still connected. false if `socket` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_connected(socket: *const sio_socket) -> bool {
+    socket.as_ref().is_some_and(|s| s.inner.connected())
+}
+
+/// Whether this connection recovered a previous session (connection state recovery).
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_recovered(socket: *const sio_socket) -> bool {
+    socket.as_ref().is_some_and(|s| s.inner.recovered())
+}
+
+/// The handshake (headers, query, auth, time, issued, url, address, xdomain, secure) as
+/// JSON. `*out` is owned by the caller (`sio_string_free`); `out_len` may be NULL.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_handshake_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        out_string(&s.inner.handshake().to_value().to_json_lossy().to_string(), out, out_len);
+        Ok(())
+    })
+}
+
+/// The rooms of the socket as a sorted JSON array of strings (caller frees with `sio_string_free`).
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_rooms_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let mut rooms: Vec<String> = s.inner.rooms().into_iter().collect();
+        rooms.sort();
+        out_string(&serde_json::to_string(&rooms).expect("strings serialise"), out, out_len);
+        Ok(())
+    })
+}
+
+/// `socket.data` as JSON (caller frees with `sio_string_free`).
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_data_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        out_string(&s.inner.data().to_json_lossy().to_string(), out, out_len);
+        Ok(())
+    })
+}
+
+/// Replaces `socket.data` with a JSON value (what `fetch_sockets` shows other nodes).
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_set_data_json(socket: *const sio_socket, json: *const c_char, json_len: usize) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if json.is_null() {
+            return Err(null("json"));
+        }
+        s.inner.set_data(value_arg(json, json_len, std::ptr::null(), 0)?);
+        Ok(())
+    })
+}
+
+/// Joins `room`.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_join(socket: *const sio_socket, room: *const c_char, room_len: usize) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if room.is_null() {
+            return Err(null("room"));
+        }
+        s.inner.join([str_arg(room, room_len, "room")?.to_owned()]);
+        Ok(())
+    })
+}
+
+/// Leaves `room`.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_leave(socket: *const sio_socket, room: *const c_char, room_len: usize) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if room.is_null() {
+            return Err(null("room"));
+        }
+        s.inner.leave(str_arg(room, room_len, "room")?);
+        Ok(())
+    })
+}
+
+/// Emits `event` with arguments (JSON array + buffers; NULL JSON: none) to this client.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_emit(
+    socket: *const sio_socket,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if event.is_null() {
+            return Err(null("event"));
+        }
+        let event = str_arg(event, event_len, "event")?;
+        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        s.inner.emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Emits and calls `cb(user_data, outcome, ...)` exactly once: the client's answer, a
+/// timeout after `timeout_ms` (0: no timeout), a disconnection, or cancellation at
+/// shutdown. `cb` runs on a runtime thread.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_emit_with_ack(
+    socket: *const sio_socket,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+    timeout_ms: u32,
+    cb: sio_ack_cb,
+    user_data: *mut c_void,
+) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        let cb = cb.ok_or_else(|| null("cb"))?;
+        if event.is_null() {
+            return Err(null("event"));
+        }
+        let event = str_arg(event, event_len, "event")?;
+        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        s.server.emit_with_ack(&s.inner, event, args, timeout, ack_completion(cb, user_data)).map_err(Error::from)
+    })
+}
+
+/// Emits to every socket of this socket's namespace in `room` (NULL: all), except this
+/// socket and the members of `except` (NULL: none).
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_broadcast(
+    socket: *const sio_socket,
+    room: *const c_char,
+    room_len: usize,
+    except: *const c_char,
+    except_len: usize,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if event.is_null() {
+            return Err(null("event"));
+        }
+        let event = str_arg(event, event_len, "event")?;
+        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let mut op = s.inner.broadcast();
+        if let Some(r) = crate::args::opt_str_arg(room, room_len, "room")? {
+            op = op.to(r.to_owned());
+        }
+        if let Some(e) = crate::args::opt_str_arg(except, except_len, "except")? {
+            op = op.except(e.to_owned());
+        }
+        op.emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Disconnects the socket (`close`: the whole connection). Returns at once; the
+/// disconnect events follow.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_disconnect(socket: *const sio_socket, close: bool) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        s.server.disconnect_socket(&s.inner, close);
+        Ok(())
+    })
+}
