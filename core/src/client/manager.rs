@@ -144,6 +144,11 @@ impl Manager {
         self.state().engine.clone()
     }
 
+    /// Identifies the current connection (changes at every open and close).
+    pub(crate) fn generation(&self) -> u64 {
+        self.state().generation
+    }
+
     /// Whether the connection is open.
     pub fn is_open(&self) -> bool {
         self.state().ready == Ready::Open

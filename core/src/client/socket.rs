@@ -71,6 +71,9 @@ struct State {
     next_id: u64,
     queue: VecDeque<Queued>,
     queue_seq: u64,
+    /// The manager connection a CONNECT was sent on: `connect()` and the manager's
+    /// `open` can both ask for it, from different threads.
+    connect_sent_on: Option<u64>,
 }
 
 pub(crate) struct SocketInner {
@@ -235,8 +238,13 @@ impl Socket {
     }
 
     pub(crate) fn on_manager_open(&self) {
-        if !self.active() {
-            return;
+        let generation = self.0.manager.generation();
+        {
+            let mut st = self.state();
+            if !st.active || st.connect_sent_on == Some(generation) {
+                return;
+            }
+            st.connect_sent_on = Some(generation);
         }
         let mut auth = self.0.config.auth.evaluate();
         let (pid, offset) = {
@@ -285,6 +293,7 @@ impl Socket {
             }
             st.connected = false;
             st.id = None;
+            st.connect_sent_on = None;
             std::mem::take(&mut st.acks)
         };
         let handlers = self.read_listeners(|l| l.disconnect.clone());
@@ -340,6 +349,7 @@ impl Socket {
                 self.on_close(DisconnectReason::IoServerDisconnect);
             }
             PacketType::ConnectError => {
+                self.state().connect_sent_on = None;
                 self.destroy();
                 let message = packet.data.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
                 let data = packet.data.get("data").cloned();

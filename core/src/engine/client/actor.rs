@@ -260,11 +260,21 @@ pub(crate) async fn run(
             cmd = commands.recv() => match cmd {
                 Some(Command::Send(f)) => out.push(f),
                 Some(Command::Close) | None => {
+                    // Like the reference, write what is queued first (e.g. a DISCONNECT).
+                    while let Ok(Command::Send(f)) = commands.try_recv() {
+                        out.push(f);
+                    }
                     if let Some(mut socket) = ws.take() {
+                        let _ = ws_write(&mut socket, std::mem::take(&mut out)).await;
                         let _ = socket.close(None).await;
                     } else {
-                        // Polling says goodbye with a close packet.
-                        let _ = http.post(&sid, payload::encode(&[Frame::Text("1".into())])).await;
+                        // One POST at a time: let the one in flight land, then say goodbye
+                        // with the rest and a close packet.
+                        if let Some(p) = post.take() {
+                            let _ = p.await;
+                        }
+                        out.push(Frame::Text("1".into()));
+                        let _ = http.post(&sid, payload::encode(&out)).await;
                     }
                     return conn.finish(ClientCloseReason::ForcedClose, None);
                 }
