@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust unit/property tests, then the real-peer suites
 # (raw protocol tests, socket.io-client in Node, python-socketio, headless Chromium).
-# Installs the npm and PyPI test dependencies itself; Chromium must be on the machine
-# (Debian: apt-get install chromium), as .ci/run does.
+# Installs the npm and PyPI test dependencies itself; Chromium and Valgrind must be on
+# the machine (Debian: apt-get install chromium valgrind), as .ci/run does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,4 +41,14 @@ fi
 if [ -d tests/interop/python ]; then
   step "python suites"
   python3 -m pytest -q tests/interop/python
+fi
+
+if [ -x ffi/tests/c/run.sh ]; then
+  step "C ABI: C/C++ programs (plain, ASan+UBSan, Valgrind)"
+  bash ffi/tests/c/run.sh
+fi
+
+if [ -x bindings/python/test.sh ]; then
+  step "Python binding"
+  bash bindings/python/test.sh
 fi
