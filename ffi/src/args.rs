@@ -108,3 +108,18 @@ pub unsafe extern "C" fn sio_string_free(s: *mut c_char) {
         }
     });
 }
+
+/// The event name and arguments every emit function takes.
+pub(crate) unsafe fn event_args<'a>(
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> Result<(&'a str, Vec<Value>), Error> {
+    if event.is_null() {
+        return Err(null("event"));
+    }
+    Ok((str_arg(event, event_len, "event")?, args_arg(args_json, args_json_len, bufs, n_bufs)?))
+}

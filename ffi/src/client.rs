@@ -5,7 +5,7 @@ use std::time::Duration;
 use sio_core::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 use sio_core::embed::EmbeddedClient;
 
-use crate::args::{args_arg, sio_buf, str_arg, value_arg};
+use crate::args::{event_args, sio_buf, str_arg, value_arg};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 use crate::runtime::sio_runtime;
 use crate::server::{transports, SIO_TRANSPORT_POLLING, SIO_TRANSPORT_WEBSOCKET};
@@ -207,11 +207,7 @@ pub unsafe extern "C" fn sio_client_emit(
 ) -> sio_status {
     guard(|| {
         let c = cl(client)?;
-        if event.is_null() {
-            return Err(null("event"));
-        }
-        let event = str_arg(event, event_len, "event")?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
         c.inner.emit(event, args).map_err(Error::from)
     })
 }
@@ -234,11 +230,7 @@ pub unsafe extern "C" fn sio_client_emit_with_ack(
     guard(|| {
         let c = cl(client)?;
         let cb = cb.ok_or_else(|| null("cb"))?;
-        if event.is_null() {
-            return Err(null("event"));
-        }
-        let event = str_arg(event, event_len, "event")?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
         let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
         c.inner.emit_with_ack(event, args, timeout, ack_completion(cb, user_data)).map_err(Error::from)
     })

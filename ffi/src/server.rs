@@ -6,7 +6,7 @@ use sio_core::embed::EmbeddedServer;
 use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
 use sio_core::server::{RecoveryConfig, ServerConfig};
 
-use crate::args::{args_arg, opt_str_arg, sio_buf, str_arg};
+use crate::args::{event_args, opt_str_arg, sio_buf, str_arg};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 use crate::runtime::sio_runtime;
 
@@ -183,8 +183,7 @@ pub unsafe extern "C" fn sio_server_emit(
         let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
         let room = opt_str_arg(room, room_len, "room")?;
         let except = opt_str_arg(except, except_len, "except")?;
-        let event = str_arg(event, event_len, "event")?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
         let mut op = server.inner.server().of(ns).all();
         if let Some(r) = room {
             op = op.to(r.to_owned());

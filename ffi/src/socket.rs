@@ -6,7 +6,7 @@ use sio_core::embed::{AckOutcome, EmbeddedServer};
 use sio_core::server::Socket;
 use sio_core::Value;
 
-use crate::args::{args_arg, out_string, sio_buf, str_arg, value_arg, WireArgs};
+use crate::args::{event_args, out_string, sio_buf, str_arg, value_arg, WireArgs};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 
 /// A socket connected to a namespace of a server.
@@ -205,11 +205,7 @@ pub unsafe extern "C" fn sio_socket_emit(
 ) -> sio_status {
     guard(|| {
         let s = sock(socket)?;
-        if event.is_null() {
-            return Err(null("event"));
-        }
-        let event = str_arg(event, event_len, "event")?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
         s.inner.emit(event, args).map_err(Error::from)
     })
 }
@@ -233,11 +229,7 @@ pub unsafe extern "C" fn sio_socket_emit_with_ack(
     guard(|| {
         let s = sock(socket)?;
         let cb = cb.ok_or_else(|| null("cb"))?;
-        if event.is_null() {
-            return Err(null("event"));
-        }
-        let event = str_arg(event, event_len, "event")?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
         let timeout = (timeout_ms > 0).then(|| Duration::from_millis(u64::from(timeout_ms)));
         s.server.emit_with_ack(&s.inner, event, args, timeout, ack_completion(cb, user_data)).map_err(Error::from)
     })
@@ -261,11 +253,7 @@ pub unsafe extern "C" fn sio_socket_broadcast(
 ) -> sio_status {
     guard(|| {
         let s = sock(socket)?;
-        if event.is_null() {
-            return Err(null("event"));
-        }
-        let event = str_arg(event, event_len, "event")?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
         let mut op = s.inner.broadcast();
         if let Some(r) = crate::args::opt_str_arg(room, room_len, "room")? {
             op = op.to(r.to_owned());
