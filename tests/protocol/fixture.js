@@ -8,30 +8,14 @@
 // reference-server.js).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { live, freePort } from "../support.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_BIN = resolve(here, "../../target/debug/examples/conformance-server");
 const READY_TIMEOUT_MS = 20000;
 
-const live = new Set();
-process.on("exit", () => {
-  for (const child of live) child.kill("SIGKILL");
-});
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
 
 export async function startServer() {
   const bin = process.env.SIO_CONFORMANCE_SERVER

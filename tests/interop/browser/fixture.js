@@ -12,10 +12,11 @@
 // Overrides: SIO_CHAT_SERVER, SIO_INTEROP_SERVER (a path ending in `.js` is run with node, e.g.
 // tests/interop/node/reference-server.js), SIO_CHROMIUM (the Chromium executable).
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { live, freePort } from "../../support.js";
+export { freePort };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../../..");
@@ -36,25 +37,7 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
-const live = new Set();
-process.on("exit", () => {
-  for (const child of live) {
-    try { child.kill("SIGKILL"); } catch { /* already gone */ }
-  }
-});
 
-/** A free TCP port: listen on port 0, read it, close. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Rejects with a clear message if `promise` does not settle within `ms`. */
 export function withTimeout(promise, ms, what = "operation") {

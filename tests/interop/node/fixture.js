@@ -11,9 +11,10 @@
 // SIO_INTEROP_SERVER overrides the binary path. A path ending in `.js` is run with the current
 // node binary (used to validate the suite against reference-server.js).
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { live, freePort } from "../../support.js";
+export { freePort };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_BINARY = path.resolve(here, "../../../target/debug/examples/interop-server");
@@ -22,25 +23,7 @@ export const SERVER_BINARY = process.env.SIO_INTEROP_SERVER
   : DEFAULT_BINARY;
 export const USING_REFERENCE = SERVER_BINARY.endsWith(".js");
 
-const live = new Set();
-process.on("exit", () => {
-  for (const child of live) {
-    try { child.kill("SIGKILL"); } catch { /* already gone */ }
-  }
-});
 
-/** A free TCP port: listen on port 0, read it, close. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * @param {{port?: number, args?: string[], startTimeoutMs?: number}} [options]
