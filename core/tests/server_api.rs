@@ -236,3 +236,18 @@ async fn conn_events_extensions_and_outgoing_listeners() {
     assert!(seen.contains(&"drain".to_owned()), "{seen:?}");
     assert_eq!(seen.last().unwrap(), "close:transport close");
 }
+
+#[tokio::test]
+async fn server_side_emit_goes_through_the_adapter() {
+    let io = Server::builder().build();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    io.on_server_side("sync", move |args| {
+        let _ = tx.send(args.to_vec());
+    });
+    // The in-memory adapter has no peers to reach.
+    assert_eq!(io.server_side_emit("sync", vec![1i64.into()]), Ok(0));
+    assert!(matches!(io.server_side_emit("disconnect", vec![]), Err(EmitError::Reserved(_))));
+    // What a cluster adapter does when another node's event arrives.
+    io.receive_server_side("sync", &[Value::from("from-peer")]);
+    assert_eq!(rx.recv().await.unwrap(), vec![Value::from("from-peer")]);
+}

@@ -187,11 +187,20 @@ impl Server {
         self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
     }
 
-    /// Sends an event to the other servers of the cluster (not to clients). Returns the
-    /// number of servers it reached: 0 with the in-memory adapter, which has no peers.
-    pub fn server_side_emit(&self, event: &str, _args: Vec<Value>) -> Result<usize, EmitError> {
+    /// Sends an event to the other servers of the cluster (not to clients), through the
+    /// adapter of `/`. Returns the number of servers it reached: 0 with the in-memory
+    /// adapter, which has no peers.
+    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
         crate::error::check_reserved(event)?;
-        Ok(0)
+        Ok(self.of("/").adapter().server_side_emit(event, &args))
+    }
+
+    /// Delivers a server-side event that arrived from another node (called by cluster adapters).
+    pub fn receive_server_side(&self, event: &str, args: &[Value]) {
+        let handlers = self.0.server_side.read().expect("handler lock poisoned").get(event).cloned().unwrap_or_default();
+        for h in handlers {
+            h(args);
+        }
     }
 
     /// Serves one HTTP request (mount the server inside an existing hyper service).

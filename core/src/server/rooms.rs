@@ -23,6 +23,12 @@ pub trait Adapter: Send + Sync + 'static {
     fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String>;
     /// Every room that has at least one member.
     fn all_rooms(&self) -> Vec<Room>;
+
+    /// Sends a server-side event to the other nodes of the cluster; returns how many
+    /// nodes it reached. A single-node adapter has no peers.
+    fn server_side_emit(&self, _event: &str, _args: &[crate::Value]) -> usize {
+        0
+    }
 }
 
 #[derive(Default)]
