@@ -387,5 +387,12 @@ impl Manager {
         if let Some(e) = engine {
             e.close();
         }
+        // Sockets point at their manager: forget the inactive ones so the pair can be
+        // freed (a socket registers again when it connects).
+        self.0.sockets.lock().expect("manager socket lock poisoned").retain(|_, s| s.active());
+    }
+
+    pub(crate) fn register(&self, socket: &Socket) {
+        self.0.sockets.lock().expect("manager socket lock poisoned").entry(socket.nsp().to_owned()).or_insert_with(|| socket.clone());
     }
 }

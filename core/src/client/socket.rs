@@ -212,6 +212,7 @@ impl Socket {
             st.active = true;
         }
         let m = &self.0.manager;
+        m.register(self);
         if !m.reconnecting() {
             m.open();
         }
