@@ -517,6 +517,46 @@ async fn parse_error_on_an_invalid_packet_from_the_server_then_reconnects() {
     socket.disconnect();
 }
 
+
+async fn io_multiplexes_and_the_manager_reports_its_events(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &["--ping-interval", "100", "--ping-timeout", "1000"]);
+    let url = server.url();
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.force_new = false;
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let main = io(&format!("{url}/"), opts.clone());
+    main.io().on(move |_, ev| {
+        let line = match ev {
+            ManagerEvent::Open => "open".to_owned(),
+            ManagerEvent::Ping => "ping".into(),
+            ManagerEvent::Packet(p) => format!("packet:{}", p.nsp),
+            ManagerEvent::PacketCreate(_) => "packetCreate".into(),
+            ManagerEvent::Close(r) => format!("close:{r}"),
+            _ => return,
+        };
+        let _ = tx.send(line);
+    });
+    let other = io(&format!("{url}/dyn-3"), opts.clone());
+    assert!(std::ptr::eq(main.io().config(), other.io().config()), "io() shares one Manager per server");
+    let mut seen = Vec::new();
+    while !(seen.contains(&"ping".to_owned()) && seen.contains(&"packet:/dyn-3".to_owned())) {
+        seen.push(tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap());
+    }
+    assert_eq!(seen[0], "open");
+    assert!(seen.contains(&"packetCreate".to_owned()) && seen.contains(&"packet:/".to_owned()), "{seen:?}");
+    let mut forced = opts.clone();
+    forced.force_new = true;
+    let separate = io(&format!("{url}/"), forced);
+    assert!(!std::ptr::eq(main.io().config(), separate.io().config()), "force_new makes its own Manager");
+    main.disconnect();
+    other.disconnect();
+    separate.disconnect();
+    while !seen.last().is_some_and(|l| l.starts_with("close:")) {
+        seen.push(tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap());
+    }
+    assert_eq!(seen.last().unwrap(), "close:forced close", "the last socket leaving closes the manager");
+}
+
 /// Runs each scenario against the reference server and against ours.
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -530,6 +570,7 @@ macro_rules! both {
 }
 
 both!(
+    io_multiplexes_and_the_manager_reports_its_events,
     transport_error_when_a_polling_server_dies,
     catch_all_listeners_and_the_receive_buffer,
     query_headers_and_upgrade_false_reach_the_server,
