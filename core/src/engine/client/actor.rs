@@ -268,13 +268,16 @@ pub(crate) async fn run(
                         let _ = ws_write(&mut socket, std::mem::take(&mut out)).await;
                         let _ = socket.close(None).await;
                     } else {
-                        // One POST at a time: let the one in flight land, then say goodbye
-                        // with the rest and a close packet.
+                        // One POST at a time: let the one in flight land, flush the rest,
+                        // then say goodbye in a request of its own (a server may act on a
+                        // close packet before the packets sent with it, as the reference does).
                         if let Some(p) = post.take() {
                             let _ = p.await;
                         }
-                        out.push(Frame::Text("1".into()));
-                        let _ = http.post(&sid, payload::encode(&out)).await;
+                        if !out.is_empty() {
+                            let _ = http.post(&sid, payload::encode(&out)).await;
+                        }
+                        let _ = http.post(&sid, payload::encode(&[Frame::Text("1".into())])).await;
                     }
                     return conn.finish(ClientCloseReason::ForcedClose, None);
                 }

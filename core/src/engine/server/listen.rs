@@ -46,6 +46,16 @@ where
             tokio::select! {
                 r = conn.as_mut() => if let Err(e) = r { tracing::debug!(error = %e, "http connection error") },
                 _ = stopped(&mut stop) => {
+                    // Let clients collect the close packets of their sessions (their next
+                    // poll comes right away) before closing idle keep-alive connections.
+                    let grace = tokio::time::sleep(std::time::Duration::from_secs(1));
+                    tokio::select! {
+                        r = conn.as_mut() => {
+                            let _ = r;
+                            return;
+                        }
+                        _ = grace => {}
+                    }
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;
                 }
