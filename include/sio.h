@@ -557,7 +557,7 @@ sio_status sio_client_emit_with_ack(const sio_client *client,
                                     void *user_data);
 
 /*
- Frees the handle (NULL-safe) and disconnects the client.
+ Disconnects the client and frees it (NULL-safe); the runtime keeps nothing of it.
  */
 void sio_client_free(sio_client *client);
 

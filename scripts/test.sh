@@ -43,12 +43,17 @@ if [ -d tests/interop/python ]; then
   python3 -m pytest -q tests/interop/python
 fi
 
-if [ -x ffi/tests/c/run.sh ]; then
+if [ -f ffi/tests/c/run.sh ]; then
   step "C ABI: C/C++ programs (plain, ASan+UBSan, Valgrind)"
   bash ffi/tests/c/run.sh
 fi
 
-if [ -x bindings/python/test.sh ]; then
+if [ -f bindings/python/test.sh ]; then
   step "Python binding"
   bash bindings/python/test.sh
+fi
+
+if [ -f bindings/node/test.sh ]; then
+  step "Node binding"
+  bash bindings/node/test.sh
 fi

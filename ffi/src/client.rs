@@ -236,13 +236,13 @@ pub unsafe extern "C" fn sio_client_emit_with_ack(
     })
 }
 
-/// Frees the handle (NULL-safe) and disconnects the client.
+/// Disconnects the client and frees it (NULL-safe); the runtime keeps nothing of it.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_free(client: *mut sio_client) {
     guard_void(|| {
         if !client.is_null() {
             let c = Box::from_raw(client);
-            c.inner.disconnect();
+            c.inner.close();
         }
     });
 }

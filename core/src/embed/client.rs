@@ -71,7 +71,7 @@ impl EmbeddedClient {
         if auto_connect {
             socket.connect();
         }
-        shared.clients.lock().expect("runtime lock poisoned").push(socket.clone());
+        shared.clients.lock().expect("runtime lock poisoned").insert(id, socket.clone());
         EmbeddedClient { shared, socket, id }
     }
 
@@ -97,6 +97,17 @@ impl EmbeddedClient {
     pub fn disconnect(&self) {
         let socket = self.socket.clone();
         self.shared.handle.spawn(async move { socket.disconnect() });
+    }
+
+    /// Disconnects and forgets the client: the runtime keeps nothing of it (for hosts
+    /// that free client handles while the runtime lives on).
+    pub fn close(&self) {
+        self.shared.clients.lock().expect("runtime lock poisoned").remove(&self.id);
+        let socket = self.socket.clone();
+        self.shared.handle.spawn(async move {
+            socket.disconnect();
+            socket.io().close();
+        });
     }
 
     /// Emits an event (buffered while disconnected).

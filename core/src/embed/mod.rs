@@ -71,7 +71,7 @@ pub(crate) struct Shared {
     queue: (crossbeam_channel::Sender<Event>, crossbeam_channel::Receiver<Event>),
     next_id: AtomicU64,
     servers: Mutex<Vec<crate::server::Server>>,
-    clients: Mutex<Vec<crate::client::Socket>>,
+    clients: Mutex<std::collections::HashMap<u64, crate::client::Socket>>,
     shut_down: std::sync::atomic::AtomicBool,
 }
 
@@ -180,7 +180,7 @@ impl Runtime {
             return;
         }
         let servers = std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
-        let clients = std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned"));
+        let clients: Vec<_> = std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned")).into_values().collect();
         let (tx, rx) = std::sync::mpsc::channel();
         self.shared.handle.spawn(async move {
             for s in &servers {

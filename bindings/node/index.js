@@ -1,0 +1,18 @@
+'use strict';
+// sio-node: socket.io's server and socket.io-client's API on the sio Rust core.
+const { Server, Namespace, Socket, BroadcastOperator, RemoteSocket } = require('./lib/server');
+const client = require('./lib/client');
+const { SioError } = require('./lib/errors');
+
+module.exports = {
+  Server,
+  Namespace,
+  Socket,
+  BroadcastOperator,
+  RemoteSocket,
+  io: client.io,
+  connect: client.io,
+  Manager: client.Manager,
+  ClientSocket: client.Socket,
+  SioError,
+};

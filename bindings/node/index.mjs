@@ -1,0 +1,4 @@
+import sio from './index.js';
+
+export const { Server, Namespace, Socket, BroadcastOperator, RemoteSocket, io, connect, Manager, ClientSocket, SioError } = sio;
+export default sio;

@@ -1,0 +1,343 @@
+'use strict';
+const { EventEmitter } = require('node:events');
+const { encode, decode, checkEvent, splitAck } = require('./codec');
+const { SioError, call } = require('./errors');
+const rt = require('./runtime');
+
+const emitLocal = EventEmitter.prototype.emit;
+const TIMEOUT_MSG = 'operation has timed out';
+
+function optMs(opts, name) {
+  const v = opts[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
+    throw new SioError('ERR_SIO_INVALID_OPTION', `option "${name}" must be a non-negative number`);
+  }
+  return v === Infinity ? undefined : Math.min(Math.floor(v), 0xffffffff);
+}
+
+function nativeOptions(opts, autoConnect) {
+  const out = {
+    path: opts.path,
+    upgrade: opts.upgrade,
+    timestampRequests: opts.timestampRequests,
+    reconnection: opts.reconnection,
+    reconnectionAttempts: optMs(opts, 'reconnectionAttempts'),
+    reconnectionDelay: optMs(opts, 'reconnectionDelay'),
+    reconnectionDelayMax: optMs(opts, 'reconnectionDelayMax'),
+    timeout: optMs(opts, 'timeout'),
+    retries: optMs(opts, 'retries'),
+    ackTimeout: optMs(opts, 'ackTimeout'),
+    autoConnect,
+    rejectUnauthorized: opts.rejectUnauthorized,
+    ca: opts.ca === undefined ? undefined : String(opts.ca),
+  };
+  if (opts.randomizationFactor !== undefined) {
+    const f = opts.randomizationFactor;
+    if (typeof f !== 'number' || !(f >= 0 && f <= 1)) {
+      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "randomizationFactor" must be between 0 and 1');
+    }
+    out.randomizationFactor = f;
+  }
+  if (opts.path !== undefined && (typeof opts.path !== 'string' || !opts.path.startsWith('/'))) {
+    throw new SioError('ERR_SIO_INVALID_OPTION', 'option "path" must be a string starting with "/"');
+  }
+  if (opts.transports !== undefined) {
+    if (!Array.isArray(opts.transports) || opts.transports.length === 0 || opts.transports.some((t) => t !== 'polling' && t !== 'websocket')) {
+      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "transports" must be a non-empty array of "polling" and "websocket"');
+    }
+    out.transports = opts.transports;
+  }
+  const strMap = (name) => {
+    const v = opts[name];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string') return Object.fromEntries(new URLSearchParams(v));
+    if (v === null || typeof v !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', `option "${name}" must be an object`);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
+  };
+  out.query = strMap('query');
+  out.extraHeaders = strMap('extraHeaders');
+  let auth = opts.auth;
+  if (typeof auth === 'function') {
+    // The native side needs the payload up front: take it from a synchronous callback.
+    let got;
+    auth((v) => {
+      got = v;
+    });
+    auth = got;
+  }
+  if (auth !== undefined) {
+    if (auth === null || typeof auth !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "auth" must be an object');
+    out.auth = encode(auth).json;
+  }
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+function parseUrl(uri) {
+  let url;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new SioError('ERR_SIO_INVALID_OPTION', `invalid URL: ${uri}`);
+  }
+  const proto = { 'ws:': 'http:', 'wss:': 'https:' }[url.protocol] || url.protocol;
+  if (proto !== 'http:' && proto !== 'https:') throw new SioError('ERR_SIO_INVALID_OPTION', `unsupported URL scheme: ${url.protocol}`);
+  const query = Object.fromEntries(url.searchParams);
+  return { origin: `${proto}//${url.host}`, nsp: url.pathname || '/', query };
+}
+
+/** The Manager (`socket.io`): options, reconnection events. */
+class Manager extends EventEmitter {
+  constructor(uri, opts) {
+    super();
+    if (uri !== null && typeof uri === 'object') {
+      opts = uri;
+      uri = undefined;
+    }
+    if (typeof uri !== 'string') throw new SioError('ERR_SIO_INVALID_OPTION', 'a URL is required');
+    this.opts = { path: '/socket.io', ...(opts || {}) };
+    const { origin, query } = parseUrl(uri);
+    this.uri = origin;
+    this._query = query;
+    this._autoConnect = this.opts.autoConnect !== false;
+    nativeOptions(this.opts, true); // validate now, as socket.io-client does
+    this.nsps = {};
+  }
+  reconnection(v) {
+    if (v === undefined) return this.opts.reconnection !== false;
+    this.opts.reconnection = !!v;
+    return this;
+  }
+  socket(nsp, opts) {
+    if (!nsp.startsWith('/')) nsp = '/' + nsp;
+    let s = this.nsps[nsp];
+    if (!s) {
+      s = new Socket(this, nsp, opts || {});
+      this.nsps[nsp] = s;
+    }
+    return s;
+  }
+  _destroy(socket) {
+    for (const [k, v] of Object.entries(this.nsps)) if (v === socket) delete this.nsps[k];
+  }
+}
+
+/** A client socket, as socket.io-client's `Socket`. */
+class Socket extends EventEmitter {
+  constructor(io, nsp, opts) {
+    super();
+    this.io = io;
+    this.nsp = nsp;
+    this.id = undefined;
+    this.connected = false;
+    this.recovered = false;
+    this.auth = opts.auth || io.opts.auth;
+    this._flags = {};
+    this._any = [];
+    this._anyOut = [];
+    this._held = false;
+    const merged = { ...io.opts, ...opts, query: { ...io._query, ...(io.opts.query || {}) } };
+    if (this.auth !== undefined) merged.auth = this.auth;
+    const autoConnect = io._autoConnect;
+    this._native = call(() => new rt.native.NativeClient(io.uri + nsp, nativeOptions(merged, autoConnect)));
+    rt.clients.set(this._native.key, this);
+    if (autoConnect) this._hold();
+  }
+  get active() {
+    return this._native.active;
+  }
+  get disconnected() {
+    return !this.connected;
+  }
+  get volatile() {
+    return this._flagged({ volatile: true });
+  }
+  _hold() {
+    if (!this._held) {
+      this._held = true;
+      rt.acquire();
+    }
+  }
+  _unhold() {
+    if (this._held) {
+      this._held = false;
+      rt.release();
+    }
+  }
+  connect() {
+    if (this.connected) return this;
+    this._hold();
+    this._native.connect();
+    return this;
+  }
+  open() {
+    return this.connect();
+  }
+  disconnect() {
+    if (this.connected) {
+      this._native.disconnect(); // the `disconnect` event releases the process
+    } else {
+      this._native.disconnect();
+      this._unhold();
+    }
+    return this;
+  }
+  close() {
+    return this.disconnect();
+  }
+  timeout(t) {
+    if (typeof t !== 'number' || t < 0) throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'timeout must be a non-negative number');
+    return this._flagged({ timeout: Math.floor(t) });
+  }
+  _flagged(flags) {
+    const f = { ...this._flags, ...flags };
+    return {
+      emit: (...a) => this._emit(f, ...a),
+      emitWithAck: (...a) => this._emitWithAck(f, ...a),
+      timeout: (t) => this._flagged({ ...f, timeout: t }),
+    };
+  }
+  emit(ev, ...all) {
+    return this._emit({}, ev, ...all);
+  }
+  send(...args) {
+    return this.emit('message', ...args);
+  }
+  _emit(flags, ev, ...all) {
+    const name = checkEvent(ev);
+    const [args, ack] = splitAck(all);
+    const { json, bins } = encode(args);
+    for (const l of this._anyOut.slice()) l(name, ...args);
+    if (!ack) {
+      call(() => this._native.emit(name, json, bins));
+      return this;
+    }
+    const timeout = flags.timeout !== undefined ? flags.timeout : this.io.opts.ackTimeout;
+    const withErr = timeout !== undefined;
+    const key = rt.registerAck((r) => {
+      if (r.reason === 'answered') {
+        const res = decode(r.json, r.bins) || [];
+        if (withErr) ack(null, ...res);
+        else ack(...res);
+      } else if (withErr) {
+        ack(new Error(TIMEOUT_MSG));
+      }
+    });
+    call(() => this._native.emitWithAck(name, json, bins, timeout, key));
+    return this;
+  }
+  emitWithAck(ev, ...args) {
+    return this._emitWithAck({}, ev, ...args);
+  }
+  _emitWithAck(flags, ev, ...args) {
+    const timeout = flags.timeout !== undefined ? flags.timeout : this.io.opts.ackTimeout;
+    return new Promise((resolve, reject) => {
+      if (timeout === undefined) this._emit(flags, ev, ...args, (...res) => resolve(res[0]));
+      else this._emit({ ...flags, timeout }, ev, ...args, (err, ...res) => (err ? reject(err) : resolve(res[0])));
+    });
+  }
+  onAny(fn) {
+    this._any.push(fn);
+    return this;
+  }
+  prependAny(fn) {
+    this._any.unshift(fn);
+    return this;
+  }
+  offAny(fn) {
+    this._any = fn ? this._any.filter((f) => f !== fn) : [];
+    return this;
+  }
+  listenersAny() {
+    return this._any.slice();
+  }
+  onAnyOutgoing(fn) {
+    this._anyOut.push(fn);
+    return this;
+  }
+  offAnyOutgoing(fn) {
+    this._anyOut = fn ? this._anyOut.filter((f) => f !== fn) : [];
+    return this;
+  }
+  listenersAnyOutgoing() {
+    return this._anyOut.slice();
+  }
+  _onNative(ev) {
+    switch (ev.kind) {
+      case 'client_connect':
+        this.id = this._native.sid || undefined;
+        this.connected = true;
+        this.recovered = this._native.recovered;
+        emitLocal.call(this, 'connect');
+        break;
+      case 'client_connect_error': {
+        const err = new Error(ev.message);
+        if (ev.json !== undefined && ev.json !== null) err.data = (decode(ev.json, ev.bins) || [])[0];
+        if (!ev.active) this._unhold();
+        emitLocal.call(this, 'connect_error', err);
+        break;
+      }
+      case 'client_disconnect':
+        this.connected = false;
+        this.id = undefined;
+        if (!ev.active) this._unhold();
+        emitLocal.call(this, 'disconnect', ev.reason);
+        break;
+      case 'client_message': {
+        const args = decode(ev.json, ev.bins) || [];
+        for (const l of this._any.slice()) l(ev.name, ...args);
+        if (ev.clientAck) {
+          const a = ev.clientAck;
+          args.push((...res) => {
+            const { json, bins } = encode(res);
+            call(() => a.send(json, bins));
+          });
+        }
+        emitLocal.call(this, ev.name, ...args);
+        break;
+      }
+      case 'reconnect_attempt':
+        emitLocal.call(this.io, 'reconnect_attempt', ev.attempt);
+        break;
+      case 'reconnect':
+        emitLocal.call(this.io, 'reconnect', ev.attempt);
+        break;
+      case 'reconnect_error':
+        emitLocal.call(this.io, 'reconnect_error', new Error(ev.message));
+        break;
+      case 'reconnect_failed':
+        this._unhold();
+        emitLocal.call(this.io, 'reconnect_failed');
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+const cache = new Map();
+
+/** `io(url, opts)`, as socket.io-client's `lookup`. */
+function io(uri, opts) {
+  if (uri !== null && typeof uri === 'object') {
+    opts = uri;
+    uri = undefined;
+  }
+  opts = opts || {};
+  if (typeof uri !== 'string') throw new SioError('ERR_SIO_INVALID_OPTION', 'a URL is required');
+  const { origin, nsp } = parseUrl(uri);
+  const path = opts.path || '/socket.io';
+  const id = origin + path;
+  const newConnection = opts.forceNew || opts['force new connection'] || opts.multiplex === false || (cache.has(id) && nsp in cache.get(id).nsps);
+  let manager;
+  if (newConnection) {
+    manager = new Manager(uri, opts);
+  } else {
+    if (!cache.has(id)) cache.set(id, new Manager(uri, opts));
+    manager = cache.get(id);
+  }
+  return manager.socket(nsp, opts);
+}
+
+module.exports = { io, connect: io, Manager, Socket };

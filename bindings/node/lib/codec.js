@@ -1,0 +1,82 @@
+'use strict';
+// Arguments cross into Rust the way socket.io-parser sends them: JSON text where each
+// binary buffer is replaced by {"_placeholder":true,"num":N}, plus the buffers.
+const { SioError } = require('./errors');
+
+function isBinary(v) {
+  return Buffer.isBuffer(v) || v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+}
+
+function toBuffer(v) {
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof ArrayBuffer) return Buffer.from(v);
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function deconstruct(v, bins, seen) {
+  if (v === null || typeof v !== 'object') return v;
+  if (isBinary(v)) {
+    bins.push(toBuffer(v));
+    return { _placeholder: true, num: bins.length - 1 };
+  }
+  if (typeof v.toJSON === 'function') return v; // Date & co: JSON.stringify calls it
+  if (seen.has(v)) throw new SioError('ERR_SIO_NOT_SERIALISABLE', 'arguments contain a circular reference');
+  seen.add(v);
+  let out;
+  if (Array.isArray(v)) {
+    out = v.map((x) => deconstruct(x, bins, seen));
+  } else {
+    out = {};
+    for (const k of Object.keys(v)) out[k] = deconstruct(v[k], bins, seen);
+  }
+  seen.delete(v);
+  return out;
+}
+
+/** Encodes an argument list (or one value): `{ json, bins }`. */
+function encode(value) {
+  const bins = [];
+  const data = deconstruct(value, bins, new Set());
+  let json;
+  try {
+    json = JSON.stringify(data);
+  } catch (e) {
+    throw new SioError('ERR_SIO_NOT_SERIALISABLE', `arguments cannot be serialised: ${e.message}`);
+  }
+  if (json === undefined) json = 'null';
+  return { json, bins };
+}
+
+function reconstruct(v, bins) {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => reconstruct(x, bins));
+  if (v._placeholder === true && typeof v.num === 'number' && v.num < bins.length) return bins[v.num];
+  for (const k of Object.keys(v)) v[k] = reconstruct(v[k], bins);
+  return v;
+}
+
+/** Decodes what the native side sends. */
+function decode(json, bins) {
+  if (json == null) return undefined;
+  return reconstruct(JSON.parse(json), bins || []);
+}
+
+const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
+
+function checkEvent(ev) {
+  if (typeof ev !== 'string' && typeof ev !== 'number') {
+    throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'the event name must be a string');
+  }
+  if (RESERVED.has(ev)) throw new SioError('ERR_SIO_RESERVED_EVENT', `"${ev}" is a reserved event name`);
+  return String(ev);
+}
+
+/** Splits a trailing ack callback off an argument list. */
+function splitAck(args) {
+  if (args.length && typeof args[args.length - 1] === 'function') {
+    return [args.slice(0, -1), args[args.length - 1]];
+  }
+  return [args, undefined];
+}
+
+module.exports = { encode, decode, checkEvent, splitAck, RESERVED };

@@ -1,0 +1,608 @@
+'use strict';
+const { EventEmitter } = require('node:events');
+const { encode, decode, checkEvent, splitAck } = require('./codec');
+const { SioError, call } = require('./errors');
+const rt = require('./runtime');
+
+const emitLocal = EventEmitter.prototype.emit;
+const TIMEOUT_MSG = 'operation has timed out';
+
+function ms(name, v) {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 0xffffffff) {
+    throw new SioError('ERR_SIO_INVALID_OPTION', `option "${name}" must be a non-negative number of milliseconds`);
+  }
+  return Math.floor(v);
+}
+
+function nativeOptions(opts) {
+  if (opts == null) return {};
+  if (typeof opts !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'options must be an object');
+  const out = {
+    pingInterval: ms('pingInterval', opts.pingInterval),
+    pingTimeout: ms('pingTimeout', opts.pingTimeout),
+    upgradeTimeout: ms('upgradeTimeout', opts.upgradeTimeout),
+    maxHttpBufferSize: ms('maxHttpBufferSize', opts.maxHttpBufferSize),
+    connectTimeout: ms('connectTimeout', opts.connectTimeout),
+  };
+  if (opts.path !== undefined) {
+    if (typeof opts.path !== 'string' || !opts.path.startsWith('/')) {
+      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "path" must be a string starting with "/"');
+    }
+    out.path = opts.path;
+  }
+  if (opts.transports !== undefined) {
+    if (!Array.isArray(opts.transports) || opts.transports.some((t) => t !== 'polling' && t !== 'websocket')) {
+      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "transports" must be an array of "polling" and "websocket"');
+    }
+    out.transports = opts.transports;
+  }
+  if (opts.adapter !== undefined) throw new SioError('ERR_SIO_UNSUPPORTED', 'custom adapters are not supported');
+  const rec = opts.connectionStateRecovery;
+  if (rec) {
+    out.recovery = true;
+    out.maxDisconnectionDuration = ms('connectionStateRecovery.maxDisconnectionDuration', rec.maxDisconnectionDuration);
+    if (rec.skipMiddlewares !== undefined) out.skipMiddlewares = !!rec.skipMiddlewares;
+  }
+  return out;
+}
+
+function roomList(room) {
+  const list = Array.isArray(room) ? room : [room];
+  for (const r of list) {
+    if (typeof r !== 'string' && typeof r !== 'number') throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'a room must be a string');
+  }
+  return list.map(String);
+}
+
+/** `io.to(...)`, `socket.broadcast`...: a selection of sockets of one namespace. */
+class BroadcastOperator {
+  constructor(nsp, rooms = new Set(), exceptRooms = new Set(), flags = {}) {
+    this._nsp = nsp;
+    this._rooms = rooms;
+    this._except = exceptRooms;
+    this._flags = flags;
+  }
+  _with(rooms, except, flags) {
+    return new BroadcastOperator(this._nsp, rooms || this._rooms, except || this._except, { ...this._flags, ...flags });
+  }
+  to(room) {
+    return this._with(new Set([...this._rooms, ...roomList(room)]));
+  }
+  in(room) {
+    return this.to(room);
+  }
+  except(room) {
+    return this._with(null, new Set([...this._except, ...roomList(room)]));
+  }
+  timeout(timeout) {
+    return this._with(null, null, { timeout: ms('timeout', timeout) });
+  }
+  get volatile() {
+    return this._with(null, null, { volatile: true });
+  }
+  get local() {
+    return this;
+  }
+  compress() {
+    return this;
+  }
+  get _sel() {
+    return [this._nsp.name, [...this._rooms], [...this._except]];
+  }
+  emit(ev, ...all) {
+    const name = checkEvent(ev);
+    const [args, ack] = splitAck(all);
+    const { json, bins } = encode(args);
+    const srv = this._nsp.server._native;
+    if (!ack) {
+      call(() => srv.broadcast(...this._sel, !!this._flags.volatile, name, json, bins));
+      return true;
+    }
+    const key = rt.registerAck((r) => {
+      const responses = (decode(r.json, r.bins) || []).map((a) => a[0]);
+      if (r.reason === 'answered') ack(null, responses);
+      else ack(new Error(TIMEOUT_MSG), responses);
+    });
+    call(() => srv.broadcastWithAck(...this._sel, name, json, bins, this._flags.timeout, key));
+    return true;
+  }
+  emitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      this.emit(ev, ...args, (err, responses) => (err ? reject(err) : resolve(responses)));
+    });
+  }
+  _targets() {
+    const ids = this._nsp.server._native.select(...this._sel);
+    return ids.map((id) => this._nsp.server._sockets.get(id)).filter(Boolean);
+  }
+  fetchSockets() {
+    return Promise.resolve(this._targets().map((s) => new RemoteSocket(s)));
+  }
+  socketsJoin(room) {
+    this._nsp.server._native.socketsJoin(...this._sel, roomList(room));
+  }
+  socketsLeave(room) {
+    this._nsp.server._native.socketsLeave(...this._sel, roomList(room));
+  }
+  disconnectSockets(close = false) {
+    this._nsp.server._native.disconnectSockets(...this._sel, !!close);
+  }
+}
+
+/** What `fetchSockets()` returns. */
+class RemoteSocket {
+  constructor(s) {
+    this._s = s;
+    this.id = s.id;
+    this.handshake = s.handshake;
+    this.rooms = s.rooms;
+    this.data = s.data;
+  }
+  emit(ev, ...args) {
+    return this._s.emit(ev, ...args);
+  }
+  join(room) {
+    return this._s.join(room);
+  }
+  leave(room) {
+    return this._s.leave(room);
+  }
+  disconnect(close = false) {
+    this._s.disconnect(close);
+    return this;
+  }
+}
+
+/** A server-side socket, as socket.io's `Socket`. */
+class Socket extends EventEmitter {
+  constructor(nsp, handle) {
+    super();
+    this.nsp = nsp;
+    this.server = nsp.server;
+    this.id = handle.id;
+    this.data = {};
+    this.connected = false;
+    this._native = handle;
+    this._handshake = undefined;
+    this._roomsAfterClose = null;
+    this._fns = [];
+    this._any = [];
+    this._anyOut = [];
+    this._flags = {};
+    const self = this;
+    this.conn = {
+      get transport() {
+        return { name: self._native.transport };
+      },
+      get id() {
+        return self._native.connId;
+      },
+    };
+  }
+  get handshake() {
+    if (!this._handshake) this._handshake = decode(this._native.handshake());
+    return this._handshake;
+  }
+  get rooms() {
+    return new Set(this._roomsAfterClose || this._native.rooms());
+  }
+  get recovered() {
+    return this._native.recovered;
+  }
+  get disconnected() {
+    return !this.connected;
+  }
+  get broadcast() {
+    return new BroadcastOperator(this.nsp, new Set(), new Set([this.id]));
+  }
+  get volatile() {
+    return this._flagged({ volatile: true });
+  }
+  to(room) {
+    return this.broadcast.to(room);
+  }
+  in(room) {
+    return this.to(room);
+  }
+  except(room) {
+    return this.broadcast.except(room);
+  }
+  join(room) {
+    this._native.join(roomList(room));
+  }
+  leave(room) {
+    for (const r of roomList(room)) this._native.leave(r);
+  }
+  timeout(timeout) {
+    return this._flagged({ timeout: ms('timeout', timeout) });
+  }
+  _flagged(flags) {
+    const f = { ...this._flags, ...flags };
+    return {
+      emit: (...a) => this._emit(f, ...a),
+      emitWithAck: (...a) => this._emitWithAck(f, ...a),
+      timeout: (t) => this._flagged({ ...f, timeout: ms('timeout', t) }),
+      get volatile() {
+        return this;
+      },
+    };
+  }
+  emit(ev, ...all) {
+    return this._emit({}, ev, ...all);
+  }
+  send(...args) {
+    return this.emit('message', ...args);
+  }
+  write(...args) {
+    return this.send(...args);
+  }
+  _emit(flags, ev, ...all) {
+    const name = checkEvent(ev);
+    const [args, ack] = splitAck(all);
+    const { json, bins } = encode(args);
+    for (const l of this._anyOut.slice()) l(name, ...args);
+    if (!ack) {
+      call(() => this._native.emit(name, json, bins, !!flags.volatile));
+      return true;
+    }
+    const withErr = flags.timeout !== undefined;
+    const key = rt.registerAck((r) => {
+      if (r.reason === 'answered') {
+        const res = decode(r.json, r.bins) || [];
+        if (withErr) ack(null, ...res);
+        else ack(...res);
+      } else if (withErr) {
+        ack(new Error(TIMEOUT_MSG));
+      }
+    });
+    call(() => this._native.emitWithAck(name, json, bins, flags.timeout, key));
+    return true;
+  }
+  emitWithAck(ev, ...args) {
+    return this._emitWithAck({}, ev, ...args);
+  }
+  _emitWithAck(flags, ev, ...args) {
+    const f = { ...flags, timeout: flags.timeout };
+    return new Promise((resolve, reject) => {
+      if (f.timeout === undefined) {
+        this._emit(f, ev, ...args, (...res) => resolve(res[0]));
+      } else {
+        this._emit(f, ev, ...args, (err, ...res) => (err ? reject(err) : resolve(res[0])));
+      }
+    });
+  }
+  use(fn) {
+    this._fns.push(fn);
+    return this;
+  }
+  onAny(fn) {
+    this._any.push(fn);
+    return this;
+  }
+  prependAny(fn) {
+    this._any.unshift(fn);
+    return this;
+  }
+  offAny(fn) {
+    this._any = fn ? this._any.filter((f) => f !== fn) : [];
+    return this;
+  }
+  listenersAny() {
+    return this._any.slice();
+  }
+  onAnyOutgoing(fn) {
+    this._anyOut.push(fn);
+    return this;
+  }
+  prependAnyOutgoing(fn) {
+    this._anyOut.unshift(fn);
+    return this;
+  }
+  offAnyOutgoing(fn) {
+    this._anyOut = fn ? this._anyOut.filter((f) => f !== fn) : [];
+    return this;
+  }
+  listenersAnyOutgoing() {
+    return this._anyOut.slice();
+  }
+  disconnect(close = false) {
+    call(() => this._native.disconnect(!!close));
+    return this;
+  }
+  _onMessage(ev) {
+    const args = decode(ev.json, ev.bins) || [];
+    const name = ev.name;
+    for (const l of this._any.slice()) l(name, ...args);
+    const packet = [name, ...args];
+    if (ev.ack) {
+      const a = ev.ack;
+      packet.push((...res) => {
+        const { json, bins } = encode(res);
+        call(() => a.send(json, bins));
+      });
+    }
+    const fns = this._fns.slice();
+    const run = (i) => {
+      if (i === fns.length) {
+        emitLocal.apply(this, packet);
+        return;
+      }
+      fns[i](packet, (err) => {
+        if (err) {
+          emitLocal.call(this, 'error', err);
+          return;
+        }
+        run(i + 1);
+      });
+    };
+    run(0);
+  }
+}
+
+/** A namespace, as socket.io's `Namespace`. */
+class Namespace extends EventEmitter {
+  constructor(server, name) {
+    super();
+    this.server = server;
+    this.name = name;
+    this.sockets = new Map();
+    this._fns = [];
+  }
+  use(fn) {
+    if (this._fns.length === 0) this.server._native.enableMiddleware(this.name);
+    this._fns.push(fn);
+    return this;
+  }
+  _op() {
+    return new BroadcastOperator(this);
+  }
+  to(room) {
+    return this._op().to(room);
+  }
+  in(room) {
+    return this._op().to(room);
+  }
+  except(room) {
+    return this._op().except(room);
+  }
+  timeout(t) {
+    return this._op().timeout(t);
+  }
+  get volatile() {
+    return this._op().volatile;
+  }
+  get local() {
+    return this._op();
+  }
+  emit(ev, ...args) {
+    return this._op().emit(ev, ...args);
+  }
+  send(...args) {
+    return this.emit('message', ...args);
+  }
+  emitWithAck(ev, ...args) {
+    return this._op().emitWithAck(ev, ...args);
+  }
+  fetchSockets() {
+    return this._op().fetchSockets();
+  }
+  socketsJoin(room) {
+    return this._op().socketsJoin(room);
+  }
+  socketsLeave(room) {
+    return this._op().socketsLeave(room);
+  }
+  disconnectSockets(close = false) {
+    return this._op().disconnectSockets(close);
+  }
+}
+
+/** The server, as socket.io's `Server`. */
+class Server extends EventEmitter {
+  constructor(srv, opts) {
+    super();
+    if (srv !== null && typeof srv === 'object' && opts === undefined && typeof srv.listen !== 'function') {
+      opts = srv;
+      srv = undefined;
+    }
+    if (srv !== undefined && typeof srv !== 'number') {
+      throw new SioError('ERR_SIO_UNSUPPORTED', 'attaching to an existing http.Server is not supported: pass a port');
+    }
+    this._native = call(() => new rt.native.NativeServer(nativeOptions(opts)));
+    this._sockets = new Map();
+    this._nsps = new Map();
+    this._port = undefined;
+    this._closed = null;
+    rt.servers.set(this._native.id, this);
+    this.sockets = this.of('/');
+    if (typeof srv === 'number') this.listen(srv);
+  }
+  get httpServer() {
+    const port = this._port;
+    return port === undefined ? undefined : { address: () => ({ address: '0.0.0.0', family: 'IPv4', port }) };
+  }
+  listen(port = 3000) {
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'port must be an integer between 0 and 65535');
+    }
+    if (this._port !== undefined) throw new SioError('ERR_SIO_ALREADY_LISTENING', 'the server is already listening');
+    this._port = call(() => this._native.listen(`0.0.0.0:${port}`));
+    rt.acquire();
+    return this;
+  }
+  attach(port) {
+    return this.listen(port);
+  }
+  of(name) {
+    if (typeof name !== 'string') throw new SioError('ERR_SIO_UNSUPPORTED', 'dynamic namespaces are not supported');
+    if (!name.startsWith('/')) name = '/' + name;
+    let nsp = this._nsps.get(name);
+    if (!nsp) {
+      nsp = new Namespace(this, name);
+      this._nsps.set(name, nsp);
+      if (name !== '/') this._native.namespace(name); // `/` always forwards its events
+    }
+    return nsp;
+  }
+  on(ev, fn) {
+    if (ev === 'connection' || ev === 'connect') {
+      this.sockets.on(ev, fn);
+      return this;
+    }
+    return super.on(ev, fn);
+  }
+  once(ev, fn) {
+    if (ev === 'connection' || ev === 'connect') {
+      this.sockets.once(ev, fn);
+      return this;
+    }
+    return super.once(ev, fn);
+  }
+  off(ev, fn) {
+    if (ev === 'connection' || ev === 'connect') {
+      this.sockets.off(ev, fn);
+      return this;
+    }
+    return super.off(ev, fn);
+  }
+  use(fn) {
+    this.sockets.use(fn);
+    return this;
+  }
+  to(room) {
+    return this.sockets.to(room);
+  }
+  in(room) {
+    return this.sockets.to(room);
+  }
+  except(room) {
+    return this.sockets.except(room);
+  }
+  timeout(t) {
+    return this.sockets.timeout(t);
+  }
+  get volatile() {
+    return this.sockets.volatile;
+  }
+  get local() {
+    return this.sockets.local;
+  }
+  emit(ev, ...args) {
+    return this.sockets.emit(ev, ...args);
+  }
+  send(...args) {
+    return this.sockets.send(...args);
+  }
+  emitWithAck(ev, ...args) {
+    return this.sockets.emitWithAck(ev, ...args);
+  }
+  fetchSockets() {
+    return this.sockets.fetchSockets();
+  }
+  socketsJoin(room) {
+    return this.sockets.socketsJoin(room);
+  }
+  socketsLeave(room) {
+    return this.sockets.socketsLeave(room);
+  }
+  disconnectSockets(close = false) {
+    return this.sockets.disconnectSockets(close);
+  }
+  close(fn) {
+    if (!this._closed) {
+      this._closed = new Promise((resolve) => {
+        this._onClosed = resolve;
+      });
+      call(() => this._native.close());
+    }
+    if (typeof fn === 'function') this._closed.then(() => fn());
+    return this._closed;
+  }
+  _socket(nsp, handle) {
+    let s = this._sockets.get(handle.id);
+    if (!s) {
+      s = new Socket(nsp, handle);
+      this._sockets.set(handle.id, s);
+    }
+    return s;
+  }
+  _onNative(ev) {
+    switch (ev.kind) {
+      case 'middleware': {
+        const nsp = this.of(ev.socket.nsp);
+        const s = this._socket(nsp, ev.socket);
+        const fns = nsp._fns.slice();
+        const decision = ev.decision;
+        const run = (i) => {
+          if (i === fns.length) return decision.accept();
+          let done = false;
+          fns[i](s, (err) => {
+            if (done) return;
+            done = true;
+            if (err) {
+              this._sockets.delete(s.id);
+              const msg = err instanceof Error ? err.message : String(err);
+              if (err.data === undefined) decision.refuse(msg);
+              else {
+                const { json, bins } = encode(err.data);
+                decision.refuse(msg, json, bins);
+              }
+              return;
+            }
+            run(i + 1);
+          });
+        };
+        try {
+          run(0);
+        } catch (e) {
+          decision.refuse(e && e.message ? e.message : String(e));
+          throw e;
+        }
+        break;
+      }
+      case 'connection': {
+        const nsp = this.of(ev.socket.nsp);
+        const s = this._socket(nsp, ev.socket);
+        s.connected = true;
+        if (s.recovered) s.data = decode(s._native.data()) || {};
+        nsp.sockets.set(s.id, s);
+        emitLocal.call(nsp, 'connection', s);
+        emitLocal.call(nsp, 'connect', s);
+        break;
+      }
+      case 'message': {
+        const s = this._sockets.get(ev.sid);
+        if (s) s._onMessage(ev);
+        break;
+      }
+      case 'disconnecting': {
+        const s = this._sockets.get(ev.sid);
+        if (!s) break;
+        s._roomsAfterClose = ev.rooms;
+        emitLocal.call(s, 'disconnecting', ev.reason);
+        break;
+      }
+      case 'disconnect': {
+        const s = this._sockets.get(ev.sid);
+        if (!s) break;
+        s.connected = false;
+        s._roomsAfterClose = [];
+        this._sockets.delete(s.id);
+        s.nsp.sockets.delete(s.id);
+        emitLocal.call(s, 'disconnect', ev.reason);
+        break;
+      }
+      case 'closed': {
+        rt.servers.delete(this._native.id);
+        if (this._port !== undefined) rt.release();
+        if (this._onClosed) this._onClosed();
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+module.exports = { Server, Namespace, Socket, BroadcastOperator, RemoteSocket };

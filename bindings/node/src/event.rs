@@ -1,0 +1,206 @@
+//! Events on their way to JavaScript: built on runtime threads ([`Ev`]), turned into
+//! plain JS objects ([`NativeEvent`]) on the JS thread.
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use sio_core::embed::{AckOutcome, Event};
+use sio_core::Value;
+
+use crate::client::NativeClientAck;
+use crate::codec::args_to_js;
+use crate::server::{NativeAck, NativeDecision, NativeSocket};
+
+/// An event queued for JavaScript.
+pub enum Ev {
+    /// A core event.
+    Core(Event),
+    /// A socket is disconnecting: its rooms, captured before the core leaves them.
+    Disconnecting { server: u64, sid: String, reason: &'static str, rooms: Vec<String> },
+    /// An acknowledgement requested from JS completed.
+    AckDone { key: u32, outcome: AckOutcome },
+    /// A server finished closing (every `disconnect` event was queued before this).
+    ServerClosed { server: u64 },
+}
+
+/// What the JS dispatcher receives. `kind` tells which fields are set.
+#[napi(object, object_from_js = false)]
+pub struct NativeEvent {
+    /// connection | middleware | message | disconnecting | disconnect | upgrade | closed |
+    /// ack | client_connect | client_connect_error | client_disconnect | client_message |
+    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed
+    pub kind: String,
+    /// The server or client id.
+    pub owner: u32,
+    /// The socket id (server events).
+    pub sid: Option<String>,
+    /// The socket handle (`connection`, `middleware`).
+    pub socket: Option<NativeSocket>,
+    /// The middleware decision.
+    pub decision: Option<NativeDecision>,
+    /// The acknowledgement to answer (server `message`).
+    pub ack: Option<NativeAck>,
+    /// The acknowledgement to answer (`client_message`).
+    pub client_ack: Option<NativeClientAck>,
+    /// Event name.
+    pub name: Option<String>,
+    /// Arguments or data, JSON with binary placeholders.
+    pub json: Option<String>,
+    /// The buffers the placeholders refer to.
+    pub bins: Option<Vec<Buffer>>,
+    /// Disconnect reason, or ack outcome (`answered`, `timeout`, `disconnected`, `cancelled`).
+    pub reason: Option<String>,
+    /// Whether a client keeps retrying.
+    pub active: Option<bool>,
+    /// Reconnection attempt number.
+    pub attempt: Option<u32>,
+    /// The JS-side key of an acknowledgement.
+    pub key: Option<u32>,
+    /// Error message.
+    pub message: Option<String>,
+    /// Rooms (`disconnecting`).
+    pub rooms: Option<Vec<String>>,
+}
+
+fn base(kind: &str, owner: u64) -> NativeEvent {
+    NativeEvent {
+        kind: kind.to_owned(),
+        owner: owner as u32,
+        sid: None,
+        socket: None,
+        decision: None,
+        ack: None,
+        client_ack: None,
+        name: None,
+        json: None,
+        bins: None,
+        reason: None,
+        active: None,
+        attempt: None,
+        key: None,
+        message: None,
+        rooms: None,
+    }
+}
+
+fn with_args(mut e: NativeEvent, args: Vec<Value>) -> NativeEvent {
+    let (json, bins) = args_to_js(args);
+    e.json = Some(json);
+    e.bins = Some(bins.into_iter().map(Buffer::from).collect());
+    e
+}
+
+/// Runs on a runtime thread: captures what must be read before the core moves on.
+pub(crate) fn from_core(ev: Event) -> Ev {
+    match ev {
+        Event::Disconnecting { server, socket, reason } => Ev::Disconnecting {
+            server,
+            sid: socket.id().to_owned(),
+            reason: reason.as_str(),
+            rooms: socket.rooms().into_iter().map(|r| r.to_string()).collect(),
+        },
+        other => Ev::Core(other),
+    }
+}
+
+/// Runs on the JS thread: the object handed to the dispatcher.
+pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
+    Ok(match ev {
+        Ev::Disconnecting { server, sid, reason, rooms } => {
+            let mut e = base("disconnecting", server);
+            e.sid = Some(sid);
+            e.reason = Some(reason.to_owned());
+            e.rooms = Some(rooms);
+            e
+        }
+        Ev::ServerClosed { server } => base("closed", server),
+        Ev::AckDone { key, outcome } => {
+            let mut e = base("ack", 0);
+            e.key = Some(key);
+            let (reason, args) = match outcome {
+                AckOutcome::Answered(args) => ("answered", args),
+                AckOutcome::TimedOut => ("timeout", Vec::new()),
+                AckOutcome::Disconnected => ("disconnected", Vec::new()),
+                AckOutcome::Cancelled => ("cancelled", Vec::new()),
+            };
+            e.reason = Some(reason.to_owned());
+            with_args(e, args)
+        }
+        Ev::Core(ev) => match ev {
+            Event::Connection { server, socket } => {
+                let mut e = base("connection", server);
+                e.sid = Some(socket.id().to_owned());
+                e.socket = Some(NativeSocket::new(socket));
+                e
+            }
+            Event::Middleware { server, socket, decision } => {
+                let mut e = base("middleware", server);
+                e.sid = Some(socket.id().to_owned());
+                e.socket = Some(NativeSocket::new(socket));
+                e.decision = Some(NativeDecision::new(decision));
+                e
+            }
+            Event::Message { server, socket, name, args, ack } => {
+                let mut e = base("message", server);
+                e.sid = Some(socket.id().to_owned());
+                e.name = Some(name);
+                e.ack = ack.map(NativeAck::new);
+                with_args(e, args)
+            }
+            Event::Disconnecting { server, socket, reason } => {
+                let mut e = base("disconnecting", server);
+                e.sid = Some(socket.id().to_owned());
+                e.reason = Some(reason.as_str().to_owned());
+                e
+            }
+            Event::Disconnect { server, socket, reason } => {
+                let mut e = base("disconnect", server);
+                e.sid = Some(socket.id().to_owned());
+                e.reason = Some(reason.as_str().to_owned());
+                e
+            }
+            Event::Upgrade { server, conn, transport } => {
+                let mut e = base("upgrade", server);
+                e.sid = Some(conn);
+                e.name = Some(transport.as_str().to_owned());
+                e
+            }
+            Event::ClientConnect { client } => base("client_connect", client),
+            Event::ClientConnectError { client, error, active } => {
+                let mut e = base("client_connect_error", client);
+                e.message = Some(error.message);
+                e.active = Some(active);
+                match error.data {
+                    Some(d) => with_args(e, vec![d]),
+                    None => e,
+                }
+            }
+            Event::ClientDisconnect { client, reason, active } => {
+                let mut e = base("client_disconnect", client);
+                e.reason = Some(reason.as_str().to_owned());
+                e.active = Some(active);
+                e
+            }
+            Event::ClientMessage { client, name, args, ack } => {
+                let mut e = base("client_message", client);
+                e.name = Some(name);
+                e.client_ack = ack.map(NativeClientAck::new);
+                with_args(e, args)
+            }
+            Event::ReconnectAttempt { client, attempt } => {
+                let mut e = base("reconnect_attempt", client);
+                e.attempt = Some(attempt);
+                e
+            }
+            Event::Reconnect { client, attempt } => {
+                let mut e = base("reconnect", client);
+                e.attempt = Some(attempt);
+                e
+            }
+            Event::ReconnectError { client, message } => {
+                let mut e = base("reconnect_error", client);
+                e.message = Some(message);
+                e
+            }
+            Event::ReconnectFailed { client } => base("reconnect_failed", client),
+        },
+    })
+}

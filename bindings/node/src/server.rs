@@ -1,0 +1,408 @@
+//! The server side: a server, its sockets, acknowledgements and middleware decisions.
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use sio_core::embed::{AckOutcome, Decision, EmbeddedServer};
+use sio_core::engine::server::TransportKind;
+use sio_core::server::{AckSender, BroadcastOperator, RecoveryConfig, ServerConfig, Socket};
+use sio_core::{ConnectError, EmitError, Value};
+
+use crate::codec::{args_from_js, value_from_js, value_to_js};
+use crate::event::Ev;
+use crate::{deliver, err, runtime};
+
+/// Server options (milliseconds for durations, as socket.io takes them).
+#[napi(object)]
+pub struct ServerOptions {
+    /// Endpoint path (default `/socket.io/`).
+    pub path: Option<String>,
+    /// Ping interval in ms (default 25000).
+    pub ping_interval: Option<u32>,
+    /// Ping timeout in ms (default 20000).
+    pub ping_timeout: Option<u32>,
+    /// Upgrade timeout in ms (default 10000).
+    pub upgrade_timeout: Option<u32>,
+    /// Largest message in bytes (default 1e6).
+    pub max_http_buffer_size: Option<u32>,
+    /// Allowed transports (`polling`, `websocket`).
+    pub transports: Option<Vec<String>>,
+    /// Namespace join timeout in ms (default 45000).
+    pub connect_timeout: Option<u32>,
+    /// Connection state recovery on.
+    pub recovery: Option<bool>,
+    /// Recovery window in ms (default 120000).
+    pub max_disconnection_duration: Option<u32>,
+    /// Whether recovered sockets skip the middlewares (default true).
+    pub skip_middlewares: Option<bool>,
+}
+
+fn ms(v: u32) -> Duration {
+    Duration::from_millis(u64::from(v))
+}
+
+fn emit_err(e: EmitError) -> Error {
+    match e {
+        EmitError::Reserved(name) => err("ERR_SIO_RESERVED_EVENT", format!("\"{name}\" is a reserved event name")),
+        EmitError::Disconnected => err("ERR_SIO_DISCONNECTED", "socket is disconnected"),
+    }
+}
+
+fn ack_done(key: u32) -> impl FnOnce(AckOutcome) + Send + 'static {
+    move |outcome| deliver(Ev::AckDone { key, outcome })
+}
+
+/// A server on the shared runtime.
+#[napi]
+pub struct NativeServer {
+    srv: EmbeddedServer,
+}
+
+#[napi]
+impl NativeServer {
+    /// Creates a server (not listening yet).
+    #[napi(constructor)]
+    pub fn new(options: Option<ServerOptions>) -> Result<Self> {
+        let mut config = ServerConfig::default();
+        if let Some(o) = options {
+            if let Some(p) = o.path {
+                config.engine.path = if p.ends_with('/') { p } else { format!("{p}/") };
+            }
+            if let Some(v) = o.ping_interval {
+                config.engine.ping_interval = ms(v);
+            }
+            if let Some(v) = o.ping_timeout {
+                config.engine.ping_timeout = ms(v);
+            }
+            if let Some(v) = o.upgrade_timeout {
+                config.engine.upgrade_timeout = ms(v);
+            }
+            if let Some(v) = o.max_http_buffer_size {
+                config.engine.max_payload = v as usize;
+            }
+            if let Some(t) = o.transports {
+                config.engine.transports = t
+                    .iter()
+                    .map(|s| TransportKind::parse(s).ok_or_else(|| err("ERR_SIO_INVALID_OPTION", format!("unknown transport \"{s}\""))))
+                    .collect::<Result<_>>()?;
+            }
+            if let Some(v) = o.connect_timeout {
+                config.connect_timeout = ms(v);
+            }
+            if o.recovery == Some(true) {
+                let mut r = RecoveryConfig::default();
+                if let Some(v) = o.max_disconnection_duration {
+                    r.max_disconnection_duration = ms(v);
+                }
+                if let Some(v) = o.skip_middlewares {
+                    r.skip_middlewares = v;
+                }
+                config.recovery = Some(r);
+            }
+        }
+        let srv = runtime()?.server(config).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
+        Ok(NativeServer { srv })
+    }
+
+    /// The id carried by this server's events.
+    #[napi(getter)]
+    pub fn id(&self) -> u32 {
+        self.srv.id() as u32
+    }
+
+    /// Binds `host:port` (port 0: any free port) and returns the bound port.
+    #[napi]
+    pub fn listen(&self, addr: String) -> Result<u32> {
+        self.srv.listen(&addr).map(|a| u32::from(a.port())).map_err(|e| err("ERR_SIO_LISTEN", e))
+    }
+
+    /// Makes namespace `name` exist and forward its events.
+    #[napi]
+    pub fn namespace(&self, name: String) {
+        self.srv.namespace(&name);
+    }
+
+    /// Sends every connection to `name` through the JS middlewares first.
+    #[napi]
+    pub fn enable_middleware(&self, name: String) {
+        self.srv.enable_middleware(&name);
+    }
+
+    /// Closes the server; a `closed` event follows every socket's `disconnect`.
+    #[napi]
+    pub fn close(&self) -> Result<()> {
+        let server = self.srv.server().clone();
+        let id = self.srv.id();
+        runtime()?.handle().spawn(async move {
+            server.close();
+            deliver(Ev::ServerClosed { server: id });
+        });
+        Ok(())
+    }
+
+    fn op(&self, ns: &str, rooms: Vec<String>, except: Vec<String>) -> BroadcastOperator {
+        let mut op = self.srv.server().of(ns).all();
+        for r in rooms {
+            op = op.to(r);
+        }
+        for r in except {
+            op = op.except(r);
+        }
+        op
+    }
+
+    /// Ids of the selected sockets.
+    #[napi]
+    pub fn select(&self, ns: String, rooms: Vec<String>, except: Vec<String>) -> Vec<String> {
+        self.op(&ns, rooms, except).sockets_local().iter().map(|s| s.id().to_owned()).collect()
+    }
+
+    /// Broadcasts an event to the selected sockets.
+    #[napi]
+    pub fn broadcast(
+        &self,
+        ns: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        volatile: bool,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+    ) -> Result<()> {
+        let _g = runtime()?.handle().enter();
+        let args = args_from_js(&json, &bins)?;
+        let mut op = self.op(&ns, rooms, except);
+        if volatile {
+            op = op.volatile();
+        }
+        op.emit(&event, args).map_err(emit_err)
+    }
+
+    /// Broadcasts with acknowledgements; an `ack` event with key `key` follows.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn broadcast_with_ack(
+        &self,
+        ns: String,
+        rooms: Vec<String>,
+        except: Vec<String>,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+        timeout_ms: Option<u32>,
+        key: u32,
+    ) -> Result<()> {
+        let args = args_from_js(&json, &bins)?;
+        let op = self.op(&ns, rooms, except);
+        let timeout = timeout_ms.map(ms).unwrap_or(Duration::from_secs(365 * 24 * 3600));
+        self.srv.broadcast_with_ack(op, &event, args, timeout, ack_done(key)).map_err(emit_err)
+    }
+
+    /// Makes the selected sockets join `join`.
+    #[napi]
+    pub fn sockets_join(&self, ns: String, rooms: Vec<String>, except: Vec<String>, join: Vec<String>) {
+        self.op(&ns, rooms, except).sockets_join(join);
+    }
+
+    /// Makes the selected sockets leave `leave`.
+    #[napi]
+    pub fn sockets_leave(&self, ns: String, rooms: Vec<String>, except: Vec<String>, leave: Vec<String>) {
+        let op = self.op(&ns, rooms, except);
+        for r in leave {
+            op.sockets_leave(&r);
+        }
+    }
+
+    /// Disconnects the selected sockets.
+    #[napi]
+    pub fn disconnect_sockets(&self, ns: String, rooms: Vec<String>, except: Vec<String>, close: bool) -> Result<()> {
+        let op = self.op(&ns, rooms, except);
+        runtime()?.handle().spawn(async move { op.disconnect_sockets(close) });
+        Ok(())
+    }
+}
+
+/// A server-side socket.
+#[napi]
+pub struct NativeSocket {
+    s: Socket,
+}
+
+impl NativeSocket {
+    pub(crate) fn new(s: Socket) -> Self {
+        NativeSocket { s }
+    }
+}
+
+#[napi]
+impl NativeSocket {
+    /// Socket id.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.s.id().to_owned()
+    }
+
+    /// Namespace name.
+    #[napi(getter)]
+    pub fn nsp(&self) -> String {
+        self.s.ns().to_owned()
+    }
+
+    /// Whether connected.
+    #[napi(getter)]
+    pub fn connected(&self) -> bool {
+        self.s.connected()
+    }
+
+    /// Whether the connection state was recovered.
+    #[napi(getter)]
+    pub fn recovered(&self) -> bool {
+        self.s.recovered()
+    }
+
+    /// Current transport name (`polling` or `websocket`).
+    #[napi(getter)]
+    pub fn transport(&self) -> String {
+        self.s.conn().transport().as_str().to_owned()
+    }
+
+    /// The Engine.IO connection id.
+    #[napi(getter)]
+    pub fn conn_id(&self) -> String {
+        self.s.conn().id().to_owned()
+    }
+
+    /// The handshake as JSON.
+    #[napi]
+    pub fn handshake(&self) -> String {
+        value_to_js(&self.s.handshake().to_value()).0
+    }
+
+    /// Rooms joined (own id included).
+    #[napi]
+    pub fn rooms(&self) -> Vec<String> {
+        self.s.rooms().into_iter().map(|r| r.to_string()).collect()
+    }
+
+    /// `socket.data` as kept by the core (for recovery), JSON.
+    #[napi]
+    pub fn data(&self) -> String {
+        value_to_js(&self.s.data()).0
+    }
+
+    /// Replaces the core's copy of `socket.data`.
+    #[napi]
+    pub fn set_data(&self, json: String, bins: Vec<Buffer>) -> Result<()> {
+        self.s.set_data(value_from_js(&json, &bins)?);
+        Ok(())
+    }
+
+    /// Joins rooms.
+    #[napi]
+    pub fn join(&self, rooms: Vec<String>) {
+        self.s.join(rooms);
+    }
+
+    /// Leaves a room.
+    #[napi]
+    pub fn leave(&self, room: String) {
+        self.s.leave(&room);
+    }
+
+    /// Emits to this socket.
+    #[napi]
+    pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>, volatile: bool) -> Result<()> {
+        let _g = runtime()?.handle().enter();
+        let args = args_from_js(&json, &bins)?;
+        if volatile {
+            self.s.volatile().emit(&event, args).map_err(emit_err)
+        } else {
+            self.s.emit(&event, args).map_err(emit_err)
+        }
+    }
+
+    /// Emits with an acknowledgement; an `ack` event with key `key` follows exactly once.
+    #[napi]
+    pub fn emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, timeout_ms: Option<u32>, key: u32) -> Result<()> {
+        let args = args_from_js(&json, &bins)?;
+        if sio_core::RESERVED_EVENTS.contains(&event.as_str()) {
+            return Err(emit_err(EmitError::Reserved(event)));
+        }
+        let s = self.s.clone();
+        runtime()?.handle().spawn(async move {
+            let res = match timeout_ms {
+                Some(t) => s.timeout(ms(t)).emit_with_ack(&event, args).await,
+                None => s.emit_with_ack(&event, args).await,
+            };
+            deliver(Ev::AckDone { key, outcome: res.into() });
+        });
+        Ok(())
+    }
+
+    /// Disconnects (`close`: the whole connection).
+    #[napi]
+    pub fn disconnect(&self, close: bool) -> Result<()> {
+        let s = self.s.clone();
+        runtime()?.handle().spawn(async move { s.disconnect(close) });
+        Ok(())
+    }
+}
+
+/// The answer to a client's acknowledgement request.
+#[napi]
+pub struct NativeAck {
+    a: AckSender,
+}
+
+impl NativeAck {
+    pub(crate) fn new(a: AckSender) -> Self {
+        NativeAck { a }
+    }
+}
+
+#[napi]
+impl NativeAck {
+    /// Sends the answer; false if one was already sent.
+    #[napi]
+    pub fn send(&self, json: String, bins: Vec<Buffer>) -> Result<bool> {
+        let _g = runtime()?.handle().enter();
+        let args = args_from_js(&json, &bins)?;
+        self.a.send(args).map_err(emit_err)
+    }
+}
+
+/// A pending middleware decision; dropping it refuses the connection.
+#[napi]
+pub struct NativeDecision {
+    d: Option<Decision>,
+}
+
+impl NativeDecision {
+    pub(crate) fn new(d: Decision) -> Self {
+        NativeDecision { d: Some(d) }
+    }
+}
+
+#[napi]
+impl NativeDecision {
+    /// Lets the connection in.
+    #[napi]
+    pub fn accept(&mut self) {
+        if let Some(d) = self.d.take() {
+            d.accept();
+        }
+    }
+
+    /// Refuses it with `message` and optional `data` (JSON).
+    #[napi]
+    pub fn refuse(&mut self, message: String, json: Option<String>, bins: Option<Vec<Buffer>>) -> Result<()> {
+        let data: Option<Value> = match json {
+            Some(j) => Some(value_from_js(&j, bins.as_deref().unwrap_or(&[]))?),
+            None => None,
+        };
+        if let Some(d) = self.d.take() {
+            d.refuse(ConnectError { message, data });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,46 @@
+'use strict';
+// Bad input: every error carries a stable `code`.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { Server, io, SioError } = require('..');
+const { once, bounded } = require('./suite');
+
+test('invalid options throw ERR_SIO_INVALID_OPTION', () => {
+  const code = (fn, c) => assert.throws(fn, (e) => e instanceof SioError && e.code === c);
+  code(() => new Server({ pingInterval: -1 }), 'ERR_SIO_INVALID_OPTION');
+  code(() => new Server({ transports: ['carrier-pigeon'] }), 'ERR_SIO_INVALID_OPTION');
+  code(() => new Server({ path: 'no-slash' }), 'ERR_SIO_INVALID_OPTION');
+  code(() => io('not a url'), 'ERR_SIO_INVALID_OPTION');
+  code(() => io('ftp://127.0.0.1:1'), 'ERR_SIO_INVALID_OPTION');
+  code(() => io('http://127.0.0.1:1', { transports: ['carrier-pigeon'], autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
+  code(() => io('http://127.0.0.1:1', { randomizationFactor: 2, autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
+  code(() => io('http://127.0.0.1:1', { reconnectionDelay: 'soon', autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
+  code(() => new Server(require('node:http').createServer()), 'ERR_SIO_UNSUPPORTED');
+});
+
+test('reserved names and non-serialisable arguments', async () => {
+  const srv = new Server(0);
+  const port = srv.httpServer.address().port;
+  const conn = once(srv, 'connection');
+  const c = io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false });
+  const [[s]] = await bounded(Promise.all([conn, once(c, 'connect')]));
+  const code = (fn, c) => assert.throws(fn, (e) => e.code === c, `expected ${c}`);
+  for (const name of ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']) {
+    code(() => s.emit(name), 'ERR_SIO_RESERVED_EVENT');
+    code(() => c.emit(name), 'ERR_SIO_RESERVED_EVENT');
+    code(() => srv.to('r').emit(name), 'ERR_SIO_RESERVED_EVENT');
+  }
+  const cyclic = {};
+  cyclic.self = cyclic;
+  code(() => s.emit('x', cyclic), 'ERR_SIO_NOT_SERIALISABLE');
+  code(() => c.emit('x', { big: 1n }), 'ERR_SIO_NOT_SERIALISABLE');
+  code(() => srv.emit('x', 1n), 'ERR_SIO_NOT_SERIALISABLE');
+  code(() => s.join({}), 'ERR_SIO_INVALID_ARGUMENT');
+  code(() => srv.listen(1), 'ERR_SIO_ALREADY_LISTENING');
+  code(() => s.emit({}), 'ERR_SIO_INVALID_ARGUMENT');
+  const sd = once(s, 'disconnect');
+  c.disconnect();
+  await bounded(sd);
+  code(() => s.emit('late'), 'ERR_SIO_DISCONNECTED');
+  await srv.close();
+});

@@ -1,0 +1,300 @@
+'use strict';
+// One suite, run against several implementations (official socket.io, this addon, and
+// the two mixes). Every wait is on an event; timeouts only bound a failing test.
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+
+function once(emitter, ev) {
+  return new Promise((resolve) => emitter.once(ev, (...args) => resolve(args)));
+}
+
+function bounded(p, ms = 5000, what = 'event') {
+  let t;
+  return Promise.race([
+    p,
+    new Promise((_, reject) => {
+      t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
+}
+
+function run(label, { Server, io }) {
+  const cleanups = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  function start(opts) {
+    const srv = new Server(0, opts);
+    const port = srv.httpServer.address().port;
+    const url = `http://127.0.0.1:${port}`;
+    const clients = [];
+    const connect = (nsp = '', o = {}) => {
+      const c = io(url + nsp, { forceNew: true, reconnection: false, ...o });
+      clients.push(c);
+      return c;
+    };
+    const stop = async () => {
+      for (const c of clients) c.disconnect();
+      await srv.close();
+    };
+    cleanups.push(stop);
+    return { srv, url, connect, stop };
+  }
+
+  // A connected pair: the client and its server-side socket.
+  async function pair(t, nsp = '', o = {}) {
+    const conn = once(t.srv.of(nsp || '/'), 'connection');
+    const c = t.connect(nsp, o);
+    const [[s]] = await bounded(Promise.all([conn, once(c, 'connect')]), 5000, 'connection');
+    return { c, s };
+  }
+
+  test(`${label}: connection, id, handshake, rooms, conn`, async () => {
+    const t = start();
+    const { c, s } = await pair(t, '', { auth: { token: 'abc' }, query: { q: '1' } });
+    assert.equal(s.id, c.id);
+    assert.equal(c.connected, true);
+    assert.equal(c.active, true);
+    assert.ok(!c.recovered);
+    assert.ok(!s.recovered);
+    assert.deepEqual(s.handshake.auth, { token: 'abc' });
+    assert.equal(s.handshake.query.q, '1');
+    assert.equal(typeof s.handshake.time, 'string');
+    assert.ok(s.rooms instanceof Set);
+    assert.deepEqual([...s.rooms], [s.id]);
+    assert.ok(['polling', 'websocket'].includes(s.conn.transport.name));
+    assert.deepEqual(s.data, {});
+    await t.stop();
+  });
+
+  test(`${label}: events and acks both ways, emitWithAck, timeout`, async () => {
+    const t = start();
+    const { c, s } = await pair(t);
+    s.on('sum', (a, b, ack) => ack(a + b, { ok: true }));
+    const got = await bounded(new Promise((r) => c.emit('sum', 2, 3, (...res) => r(res))));
+    assert.deepEqual(got, [5, { ok: true }]);
+    assert.equal(await bounded(c.emitWithAck('sum', 1, 1)), 2);
+    c.on('ask', (x, ack) => ack(x * 2));
+    assert.equal(await bounded(s.emitWithAck('ask', 21)), 42);
+    const viaCb = await bounded(new Promise((r) => s.timeout(2000).emit('ask', 5, (err, v) => r([err, v]))));
+    assert.deepEqual(viaCb, [null, 10]);
+    c.on('silent', () => {});
+    const [err] = await bounded(new Promise((r) => s.timeout(50).emit('silent', (...a) => r(a))));
+    assert.ok(err instanceof Error);
+    assert.equal(err.message, 'operation has timed out');
+    await assert.rejects(c.timeout(50).emitWithAck('nobody-listens'), /operation has timed out/);
+    const values = [null, true, 1.5, 'é', [1, [2]], { a: { b: null } }];
+    const echoed = once(c, 'values');
+    s.emit('values', ...values);
+    assert.deepEqual(await bounded(echoed), values);
+    await t.stop();
+  });
+
+  test(`${label}: binary payloads (Buffer, Uint8Array, nested)`, async () => {
+    const t = start();
+    const { c, s } = await pair(t);
+    const fromClient = once(s, 'bin');
+    c.emit('bin', Buffer.from([1, 2, 3]), { nested: new Uint8Array([4, 5]), list: [Buffer.from('hi')] });
+    const [b1, obj] = await bounded(fromClient);
+    assert.ok(Buffer.from(b1).equals(Buffer.from([1, 2, 3])));
+    assert.ok(Buffer.from(obj.nested).equals(Buffer.from([4, 5])));
+    assert.equal(Buffer.from(obj.list[0]).toString(), 'hi');
+    const fromServer = once(c, 'bin');
+    s.emit('bin', { data: Buffer.alloc(1000, 7) });
+    const [o2] = await bounded(fromServer);
+    assert.equal(Buffer.from(o2.data).length, 1000);
+    assert.equal(Buffer.from(o2.data)[999], 7);
+    s.on('binack', (ack) => ack(Buffer.from([9])));
+    const res = await bounded(c.emitWithAck('binack'));
+    assert.ok(Buffer.from(res).equals(Buffer.from([9])));
+    await t.stop();
+  });
+
+  test(`${label}: rooms, broadcast, except, socketsJoin/Leave`, async () => {
+    const t = start();
+    const a = await pair(t);
+    const b = await pair(t);
+    a.s.join('r1');
+    assert.ok(a.s.rooms.has('r1'));
+    const gotA = once(a.c, 'room');
+    t.srv.to('r1').emit('room', 'only-a');
+    assert.deepEqual(await bounded(gotA), ['only-a']);
+    // broadcast from a reaches b only; except r1 reaches b only
+    const gotB = once(b.c, 'bcast');
+    a.c.on('bcast', () => assert.fail('sender got its own broadcast'));
+    a.s.broadcast.emit('bcast', 1);
+    assert.deepEqual(await bounded(gotB), [1]);
+    const gotB2 = once(b.c, 'ex');
+    a.c.on('ex', () => assert.fail('r1 member got an except broadcast'));
+    t.srv.except('r1').emit('ex', 2);
+    assert.deepEqual(await bounded(gotB2), [2]);
+    t.srv.socketsJoin('all');
+    assert.ok(a.s.rooms.has('all') && b.s.rooms.has('all'));
+    t.srv.in('r1').socketsLeave('all');
+    assert.ok(!a.s.rooms.has('all') && b.s.rooms.has('all'));
+    a.s.leave('r1');
+    assert.ok(!a.s.rooms.has('r1'));
+    const both = Promise.all([once(a.c, 'everyone'), once(b.c, 'everyone')]);
+    t.srv.emit('everyone', 'x');
+    assert.deepEqual(await bounded(both), [['x'], ['x']]);
+    await t.stop();
+  });
+
+  test(`${label}: broadcast acks with timeout`, async () => {
+    const t = start();
+    const a = await pair(t);
+    const b = await pair(t);
+    a.c.on('q', (n, ack) => ack(n + 1));
+    b.c.on('q', (n, ack) => ack(n + 2));
+    const responses = await bounded(t.srv.timeout(2000).emitWithAck('q', 10));
+    assert.deepEqual(responses.sort(), [11, 12]);
+    const [err] = await bounded(new Promise((r) => t.srv.timeout(50).emit('unanswered', (...x) => r(x))));
+    assert.equal(err.message, 'operation has timed out');
+    await t.stop();
+  });
+
+  test(`${label}: namespaces`, async () => {
+    const t = start();
+    const admin = t.srv.of('/admin');
+    const { c, s } = await pair(t, '/admin');
+    assert.equal(s.nsp.name, '/admin');
+    const main = await pair(t);
+    main.c.on('news', () => assert.fail('main namespace got an /admin event'));
+    const got = once(c, 'news');
+    admin.emit('news', 'for admins');
+    assert.deepEqual(await bounded(got), ['for admins']);
+    const bad = t.connect('/nope');
+    const [err] = await bounded(once(bad, 'connect_error'));
+    assert.equal(err.message, 'Invalid namespace');
+    await t.stop();
+  });
+
+  test(`${label}: middleware refusal with data, acceptance with socket.data`, async () => {
+    const t = start();
+    t.srv.use((socket, next) => {
+      if (socket.handshake.auth.token !== 'good') {
+        const e = new Error('not authorized');
+        e.data = { reason: 'bad token', code: 42 };
+        return next(e);
+      }
+      socket.data.user = 'alice';
+      next();
+    });
+    const refused = t.connect('', { auth: { token: 'bad' } });
+    const [err] = await bounded(once(refused, 'connect_error'));
+    assert.equal(err.message, 'not authorized');
+    assert.deepEqual(err.data, { reason: 'bad token', code: 42 });
+    assert.equal(refused.active, false);
+    assert.equal(refused.connected, false);
+    const { s } = await pair(t, '', { auth: { token: 'good' } });
+    assert.equal(s.data.user, 'alice');
+    await t.stop();
+  });
+
+  test(`${label}: fetchSockets with data`, async () => {
+    const t = start();
+    const a = await pair(t);
+    const b = await pair(t);
+    a.s.data.name = 'a';
+    b.s.data = { name: 'b' };
+    b.s.join('vip');
+    const all = await t.srv.fetchSockets();
+    assert.deepEqual(all.map((s) => s.data.name).sort(), ['a', 'b']);
+    const vip = await t.srv.in('vip').fetchSockets();
+    assert.equal(vip.length, 1);
+    assert.equal(vip[0].id, b.s.id);
+    assert.ok(vip[0].rooms.has('vip'));
+    assert.deepEqual(vip[0].data, { name: 'b' });
+    await t.stop();
+  });
+
+  test(`${label}: socket.use, onAny, onAnyOutgoing, error`, async () => {
+    const t = start();
+    const { c, s } = await pair(t);
+    const seen = [];
+    s.onAny((ev, ...args) => seen.push([ev, ...args]));
+    const out = [];
+    s.onAnyOutgoing((ev, ...args) => out.push([ev, ...args]));
+    s.use(([ev], next) => (ev === 'forbidden' ? next(new Error('nope')) : next()));
+    const error = once(s, 'error');
+    c.emit('forbidden', 1);
+    const [e] = await bounded(error);
+    assert.equal(e.message, 'nope');
+    const ok = once(s, 'allowed');
+    c.emit('allowed', 2);
+    assert.deepEqual(await bounded(ok), [2]);
+    assert.deepEqual(seen, [['forbidden', 1], ['allowed', 2]]);
+    s.emit('out', 3);
+    assert.deepEqual(out, [['out', 3]]);
+    await t.stop();
+  });
+
+  test(`${label}: disconnect reasons and disconnecting`, async () => {
+    const t = start();
+    {
+      const { c, s } = await pair(t);
+      s.join('room-x');
+      const disconnecting = new Promise((r) => s.on('disconnecting', (reason) => r([reason, [...s.rooms].sort()])));
+      const sd = once(s, 'disconnect');
+      const cd = once(c, 'disconnect');
+      s.disconnect();
+      const [[creason], [sreason], [dreason, rooms]] = await bounded(Promise.all([cd, sd, disconnecting]));
+      assert.equal(creason, 'io server disconnect');
+      assert.equal(sreason, 'server namespace disconnect');
+      assert.equal(dreason, 'server namespace disconnect');
+      assert.deepEqual(rooms, ['room-x', s.id].sort());
+      assert.equal(c.active, false);
+      assert.equal(s.connected, false);
+    }
+    {
+      const { c, s } = await pair(t);
+      const sd = once(s, 'disconnect');
+      const cd = once(c, 'disconnect');
+      c.disconnect();
+      const [[creason], [sreason]] = await bounded(Promise.all([cd, sd]));
+      assert.equal(creason, 'io client disconnect');
+      assert.equal(sreason, 'client namespace disconnect');
+    }
+    {
+      const { c } = await pair(t);
+      const cd = once(c, 'disconnect');
+      t.srv.disconnectSockets();
+      assert.equal((await bounded(cd))[0], 'io server disconnect');
+    }
+    await t.stop();
+  });
+
+  test(`${label}: io.close() and the client's reconnection events`, async () => {
+    const t = start();
+    const { c, s } = await pair(t, '', { reconnection: true, reconnectionAttempts: 2, reconnectionDelay: 10, reconnectionDelayMax: 20 });
+    const sd = once(s, 'disconnect');
+    const cd = once(c, 'disconnect');
+    const attempts = [];
+    c.io.on('reconnect_attempt', (n) => attempts.push(n));
+    const errors = [];
+    const twoErrors = new Promise((r) => c.io.on('reconnect_error', (e) => errors.push(e) === 2 && r()));
+    const failed = once(c.io, 'reconnect_failed');
+    await t.srv.close();
+    assert.equal((await bounded(sd))[0], 'server shutting down');
+    assert.equal((await bounded(cd))[0], 'transport close');
+    await bounded(Promise.all([failed, twoErrors]), 10000, 'reconnect_failed');
+    assert.deepEqual(attempts, [1, 2]);
+    assert.equal(errors.length, 2);
+    assert.ok(errors.every((e) => e instanceof Error));
+    c.disconnect();
+  });
+
+  test(`${label}: reserved event names throw`, async () => {
+    const t = start();
+    const { c, s } = await pair(t);
+    for (const name of ['connect', 'disconnect', 'disconnecting', 'connect_error']) {
+      assert.throws(() => s.emit(name), /reserved event name/);
+      assert.throws(() => c.emit(name), /reserved event name/);
+    }
+    assert.throws(() => t.srv.emit('connect'), /reserved event name/);
+    await t.stop();
+  });
+}
+
+module.exports = { run, once, bounded };

@@ -1,0 +1,46 @@
+"""sio: a Socket.IO v4 server and client on a Rust core.
+
+>>> import sio
+>>> server = sio.Server()
+>>> @server.on("connection")
+... def on_connection(socket):
+...     @socket.on("chat")
+...     def chat(msg):
+...         socket.broadcast.emit("chat", msg)
+...         return "ok"          # the ack answer, if the client asked for one
+"""
+from __future__ import annotations
+
+from .asyncio_server import AsyncBroadcastOperator, AsyncClient, AsyncNamespace, AsyncServer, AsyncSocket
+from .client import Client
+from .exceptions import (
+    BadArgument,
+    ConnectionError,
+    ConnectionRefused,
+    ReservedEventError,
+    SocketIOError,
+    TimeoutError,
+)
+from .reason import DisconnectReason
+from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
+
+__all__ = [
+    "Server",
+    "Namespace",
+    "Socket",
+    "BroadcastOperator",
+    "RemoteSocket",
+    "Client",
+    "AsyncServer",
+    "AsyncNamespace",
+    "AsyncSocket",
+    "AsyncBroadcastOperator",
+    "AsyncClient",
+    "DisconnectReason",
+    "SocketIOError",
+    "ConnectionError",
+    "ConnectionRefused",
+    "TimeoutError",
+    "ReservedEventError",
+    "BadArgument",
+]

@@ -1,0 +1,269 @@
+"""Pieces shared by the server and the client: handler registries, the dispatcher
+thread, and the two ways of running a handler (on the dispatcher thread, or on an
+asyncio loop)."""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import inspect
+import logging
+import threading
+import weakref
+from concurrent.futures import Future
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import _sio
+from .exceptions import BadArgument, ConnectionRefused, ReservedEventError
+
+logger = logging.getLogger("sio")
+
+Handler = Callable[..., Any]
+
+# How long the dispatcher waits for an event before it looks at its stop flag again.
+_POLL_SECONDS = 0.25
+
+
+def takes_ack(fn: Handler) -> bool:
+    """Whether `fn` declares a parameter named ``ack`` (then it answers by calling it)."""
+    try:
+        return "ack" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def ack_args(result: Any) -> Tuple[Any, ...]:
+    """A handler's return value as ack arguments: None → none, tuple → several."""
+    if result is None:
+        return ()
+    if isinstance(result, tuple):
+        return result
+    return (result,)
+
+
+def check_event(event: Any) -> str:
+    if not isinstance(event, str):
+        raise BadArgument(f"event name must be a str, not {type(event).__name__}")
+    return event
+
+
+def check_user_event(event: Any) -> str:
+    """Names a handler may be registered for but that can never be emitted."""
+    check_event(event)
+    if event in _sio.RESERVED_EVENTS:
+        raise ReservedEventError(f'"{event}" is a reserved event name')
+    return event
+
+
+def seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadArgument(f"{name} must be a number of seconds, not {type(value).__name__}")
+    if value < 0:
+        raise BadArgument(f"{name} must not be negative")
+    return float(value)
+
+
+class Registry:
+    """Event name → handlers, with the decorator form of ``on``."""
+
+    def __init__(self) -> None:
+        self.handlers: Dict[str, List[Tuple[Handler, bool]]] = {}
+
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        check_event(event)
+
+        def register(fn: Handler) -> Handler:
+            if not callable(fn):
+                raise BadArgument("handler must be callable")
+            self.handlers.setdefault(event, []).append((fn, takes_ack(fn)))
+            return fn
+
+        if handler is not None:
+            return register(handler)
+        return register
+
+    def get(self, event: str) -> List[Tuple[Handler, bool]]:
+        return self.handlers.get(event, [])
+
+
+def log_handler_error(fn: Any, exc: BaseException) -> None:
+    name = getattr(fn, "__qualname__", repr(fn))
+    logger.error("sio: handler %s raised", name, exc_info=(type(exc), exc, exc.__traceback__))
+
+
+class Runner:
+    """Runs handlers on the dispatcher thread (the blocking API)."""
+
+    _loop: Optional[asyncio.AbstractEventLoop] = None
+
+    def _call(
+        self,
+        fn: Handler,
+        args: Tuple[Any, ...],
+        kwargs: Optional[Dict[str, Any]] = None,
+        then: Optional[Callable[[Any], None]] = None,
+        fail: Optional[Callable[[BaseException], None]] = None,
+    ) -> None:
+        try:
+            result = fn(*args, **(kwargs or {}))
+        except Exception as e:  # a handler must not kill the dispatcher
+            if not isinstance(e, ConnectionRefused):
+                log_handler_error(fn, e)
+            if fail is not None:
+                fail(e)
+            return
+        if inspect.isawaitable(result):
+            logger.warning("sio: handler %r is a coroutine function; use AsyncServer/AsyncClient", fn)
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+            result = None
+        if then is not None:
+            then(result)
+
+    def _post(self, ev: Tuple[Any, ...]) -> None:
+        self._deliver(ev)
+
+    def _deliver(self, ev: Tuple[Any, ...]) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _new_future(self) -> Any:
+        return Future()
+
+    def _completion(self, fut: Any) -> Callable[[Any, Any], None]:
+        def done(replies: Any, exc: Any) -> None:
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(replies)
+
+        return done
+
+
+class AsyncRunner(Runner):
+    """Runs handlers on the user's asyncio loop; ``async def`` handlers become tasks."""
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+            self._tasks: "set[asyncio.Task[Any]]" = set()
+        elif self._loop is not loop:
+            raise RuntimeError("sio: this object is bound to another event loop")
+        return loop
+
+    def _call(self, fn, args, kwargs=None, then=None, fail=None) -> None:  # type: ignore[no-untyped-def]
+        try:
+            result = fn(*args, **(kwargs or {}))
+        except Exception as e:
+            if not isinstance(e, ConnectionRefused):
+                log_handler_error(fn, e)
+            if fail is not None:
+                fail(e)
+            return
+        if not inspect.isawaitable(result):
+            if then is not None:
+                then(result)
+            return
+
+        async def finish() -> None:
+            try:
+                value = await result
+            except Exception as e:
+                if not isinstance(e, ConnectionRefused):
+                    log_handler_error(fn, e)
+                if fail is not None:
+                    fail(e)
+                return
+            if then is not None:
+                then(value)
+
+        assert self._loop is not None
+        task = self._loop.create_task(finish())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _post(self, ev: Tuple[Any, ...]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._deliver_logged, ev)
+        except RuntimeError:  # the loop closed meanwhile
+            pass
+
+    def _deliver_logged(self, ev: Tuple[Any, ...]) -> None:
+        try:
+            self._deliver(ev)
+        except Exception:
+            logger.exception("sio: failed to dispatch %r", ev[0])
+
+    def _new_future(self) -> Any:
+        assert self._loop is not None
+        return self._loop.create_future()
+
+    def _completion(self, fut: Any) -> Callable[[Any, Any], None]:
+        loop = self._loop
+        assert loop is not None
+
+        def settle(replies: Any, exc: Any) -> None:
+            if fut.done():
+                return
+            if exc is not None:
+                fut.set_exception(exc)
+            else:
+                fut.set_result(replies)
+
+        def done(replies: Any, exc: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(settle, replies, exc)
+            except RuntimeError:
+                pass
+
+        return done
+
+
+# Servers and clients whose runtime runs: closed at interpreter exit, before
+# finalisation, so that no runtime thread calls into a finalising interpreter.
+_live: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    for obj in list(_live):
+        try:
+            obj._shutdown()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+
+
+class Pump:
+    """The dispatcher thread: drains ``Runtime.next_event`` (GIL released while it
+    waits) and hands each event to ``post``, until the runtime is shut down."""
+
+    def __init__(self, runtime: Any, post: Callable[[Tuple[Any, ...]], None], name: str) -> None:
+        self._runtime = runtime
+        self._post = post
+        self._stopping = False
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            ev = self._runtime.next_event(_POLL_SECONDS)
+            if ev is None:
+                if self._stopping:
+                    return  # shut down and drained
+                continue
+            try:
+                self._post(ev)
+            except Exception:
+                logger.exception("sio: failed to dispatch %r", ev[0])
+
+    def stop(self) -> None:
+        """Call after ``Runtime.shutdown()``: the thread drains what is left and ends."""
+        self._stopping = True
+        if threading.current_thread() is not self.thread:
+            self.thread.join()
+
+    def on_thread(self) -> bool:
+        return threading.current_thread() is self.thread

@@ -1,0 +1,109 @@
+# Stubs of the native module sio._sio (src/*.rs). Not public API: use `sio`.
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Set, Tuple
+
+RESERVED_EVENTS: List[str]
+
+# Completion of an acknowledgement: called exactly once on a runtime thread, with
+# (replies, None) or (None, exception).
+_Done = Callable[[Optional[List[Any]], Optional[BaseException]], None]
+
+class Runtime:
+    def __init__(self, workers: int = 2) -> None: ...
+    # Event tuples:
+    #   ("connection", SocketHandle)            ("middleware", SocketHandle, Decision)
+    #   ("message", SocketHandle, name, args, Optional[ServerAck])
+    #   ("disconnecting", SocketHandle, reason, rooms)   ("disconnect", SocketHandle, reason)
+    #   ("upgrade", conn_id, transport)
+    #   ("client_connect",)  ("client_connect_error", message, data, active)
+    #   ("client_disconnect", reason, active)  ("client_message", name, args, Optional[ClientAck])
+    #   ("reconnect_attempt", n)  ("reconnect", n)  ("reconnect_error", message)  ("reconnect_failed",)
+    def next_event(self, timeout: float) -> Optional[Tuple[Any, ...]]: ...
+    def shutdown(self) -> None: ...
+    def server(
+        self,
+        *,
+        path: str,
+        ping_interval: float,
+        ping_timeout: float,
+        max_http_buffer_size: int,
+        cors: Optional[List[str]],
+        transports: List[str],
+        connect_timeout: float,
+        recovery: Optional[Tuple[float, bool]],
+    ) -> Server: ...
+    def client(
+        self,
+        url: str,
+        *,
+        path: str,
+        auth: Any,
+        transports: List[str],
+        reconnection: bool,
+        reconnection_attempts: Optional[int],
+        reconnection_delay: float,
+        reconnection_delay_max: float,
+        randomization_factor: float,
+        timeout: float,
+        headers: List[Tuple[str, str]],
+        query: List[Tuple[str, str]],
+    ) -> Client: ...
+
+class Server:
+    def namespace(self, name: str) -> None: ...
+    def enable_middleware(self, name: str) -> None: ...
+    def listen(self, addr: str) -> int: ...
+    def close(self) -> None: ...
+    def emit(self, ns: str, rooms: List[str], excepts: List[str], event: str, args: Sequence[Any]) -> None: ...
+    def emit_with_ack(self, ns: str, rooms: List[str], excepts: List[str], event: str, args: Sequence[Any], timeout: float, callback: _Done) -> None: ...
+    def fetch_sockets(self, ns: str, rooms: List[str], excepts: List[str]) -> List[RemoteSocketHandle]: ...
+    def sockets_join(self, ns: str, rooms: List[str], excepts: List[str], join: List[str]) -> None: ...
+    def sockets_leave(self, ns: str, rooms: List[str], excepts: List[str], room: str) -> None: ...
+    def disconnect_sockets(self, ns: str, rooms: List[str], excepts: List[str], close: bool) -> None: ...
+
+class SocketHandle:
+    id: str
+    ns: str
+    handshake: Any
+    rooms: Set[str]
+    data: Any
+    recovered: bool
+    connected: bool
+    transport: str
+    def join(self, rooms: List[str]) -> None: ...
+    def leave(self, room: str) -> None: ...
+    def emit(self, event: str, args: Sequence[Any]) -> None: ...
+    def emit_with_ack(self, event: str, args: Sequence[Any], timeout: Optional[float], callback: _Done) -> None: ...
+    def broadcast_emit(self, rooms: List[str], excepts: List[str], event: str, args: Sequence[Any]) -> None: ...
+    def disconnect(self, close: bool) -> None: ...
+
+class ServerAck:
+    def send(self, args: Sequence[Any]) -> bool: ...
+
+class Decision:
+    def accept(self) -> None: ...
+    def refuse(self, message: str, data: Any = None) -> None: ...
+
+class RemoteSocketHandle:
+    id: str
+    ns: str
+    handshake: Any
+    rooms: Set[str]
+    data: Any
+    def emit(self, event: str, args: Sequence[Any]) -> None: ...
+    def join(self, rooms: List[str]) -> None: ...
+    def leave(self, room: str) -> None: ...
+    def disconnect(self, close: bool) -> None: ...
+
+class Client:
+    id: Optional[str]
+    connected: bool
+    active: bool
+    recovered: bool
+    namespace: str
+    def connect(self) -> None: ...
+    def disconnect(self) -> None: ...
+    def emit(self, event: str, args: Sequence[Any]) -> None: ...
+    def emit_with_ack(self, event: str, args: Sequence[Any], timeout: Optional[float], callback: _Done) -> None: ...
+
+class ClientAck:
+    def send(self, args: Sequence[Any]) -> bool: ...

@@ -1,0 +1,559 @@
+"""The blocking server: ``sio.Server``, its namespaces and sockets."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+
+from . import _sio
+from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, logger, seconds
+from .exceptions import BadArgument, ConnectionError, ConnectionRefused
+from .reason import DisconnectReason
+
+__all__ = ["Server", "Namespace", "Socket", "BroadcastOperator", "RemoteSocket"]
+
+_CONNECT_EVENTS = ("connection", "connect")
+
+
+def _rooms(room: Union[str, Iterable[str]]) -> List[str]:
+    if isinstance(room, str):
+        return [room]
+    rooms = list(room)
+    if not all(isinstance(r, str) for r in rooms):
+        raise BadArgument("room names must be str")
+    return rooms
+
+
+def _reason(value: str) -> Union[DisconnectReason, str]:
+    try:
+        return DisconnectReason(value)
+    except ValueError:  # a reason newer than this enum: still a str
+        return value
+
+
+class RemoteSocket:
+    """A snapshot returned by ``fetch_sockets``: ``id``, ``ns``, ``handshake``,
+    ``rooms`` and ``data`` as they were, with operations that reach the socket."""
+
+    def __init__(self, handle: Any) -> None:
+        self._h = handle
+        self.id: str = handle.id
+        self.ns: str = handle.ns
+        self.rooms: Set[str] = handle.rooms
+        self.data: Any = handle.data
+
+    @property
+    def handshake(self) -> Dict[str, Any]:
+        return self._h.handshake
+
+    def emit(self, event: str, *args: Any) -> None:
+        self._h.emit(check_event(event), args)
+
+    def join(self, room: Union[str, Iterable[str]]) -> None:
+        self._h.join(_rooms(room))
+
+    def leave(self, room: str) -> None:
+        self._h.leave(room)
+
+    def disconnect(self, close: bool = False) -> None:
+        self._h.disconnect(bool(close))
+
+    def __repr__(self) -> str:
+        return f"<RemoteSocket {self.ns} {self.id}>"
+
+
+class BroadcastOperator:
+    """A set of target sockets: a namespace, narrowed with ``to``/``except_``."""
+
+    def __init__(self, server: "Server", ns: str, rooms: Sequence[str] = (), excepts: Sequence[str] = (), timeout: Optional[float] = None) -> None:
+        self._server = server
+        self._ns = ns
+        self._rooms = list(rooms)
+        self._excepts = list(excepts)
+        self._timeout = timeout
+
+    def _with(self, rooms: Sequence[str] = (), excepts: Sequence[str] = (), timeout: Optional[float] = None) -> "BroadcastOperator":
+        return type(self)(self._server, self._ns, self._rooms + list(rooms), self._excepts + list(excepts), timeout if timeout is not None else self._timeout)
+
+    def to(self, room: Union[str, Iterable[str]]) -> "BroadcastOperator":
+        """Only sockets in ``room`` (several calls: in any of them)."""
+        return self._with(rooms=_rooms(room))
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> "BroadcastOperator":
+        """Not the sockets in ``room``."""
+        return self._with(excepts=_rooms(room))
+
+    def timeout(self, seconds_: float) -> "BroadcastOperator":
+        """Acknowledgement timeout for ``emit_with_ack``."""
+        return self._with(timeout=seconds("timeout", seconds_))
+
+    def emit(self, event: str, *args: Any) -> None:
+        self._server._native.emit(self._ns, self._rooms, self._excepts, check_event(event), args)
+
+    def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[List[Any]]:
+        """Emits and waits for every target's answer: one list of reply arguments per
+        socket. Raises ``sio.TimeoutError`` if some did not answer in time."""
+        fut = self._start_ack(event, args, timeout)
+        return fut.result()
+
+    def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
+        t = timeout if timeout is not None else self._timeout
+        if t is None:
+            raise BadArgument("a broadcast with acknowledgements needs a timeout (timeout=seconds)")
+        fut = self._server._new_future()
+        self._server._native.emit_with_ack(self._ns, self._rooms, self._excepts, check_event(event), args, seconds("timeout", t), self._server._completion(fut))
+        return fut
+
+    def fetch_sockets(self) -> List[RemoteSocket]:
+        return [RemoteSocket(h) for h in self._server._native.fetch_sockets(self._ns, self._rooms, self._excepts)]
+
+    def sockets_join(self, room: Union[str, Iterable[str]]) -> None:
+        self._server._native.sockets_join(self._ns, self._rooms, self._excepts, _rooms(room))
+
+    def sockets_leave(self, room: str) -> None:
+        self._server._native.sockets_leave(self._ns, self._rooms, self._excepts, room)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        self._server._native.disconnect_sockets(self._ns, self._rooms, self._excepts, bool(close))
+
+
+class Socket:
+    """One client connected to one namespace.
+
+    Any attribute may be set on it (``socket.user = ...``); ``data`` is the value
+    ``fetch_sockets`` sees (assign it whole: ``socket.data = {...}``).
+    """
+
+    def __init__(self, server: "Server", handle: Any) -> None:
+        self._server = server
+        self._h = handle
+        self._events = Registry()
+        self._any: List[Handler] = []
+        self._middlewares: List[Handler] = []
+        # Rooms as they were when `disconnecting` fired (the core has left them by the
+        # time the handlers run); cleared at `disconnect`.
+        self._rooms_at_disconnecting: Optional[Set[str]] = None
+
+    # ---------------------------------------------------------------- state
+    @property
+    def id(self) -> str:
+        return self._h.id
+
+    @property
+    def namespace(self) -> str:
+        return self._h.ns
+
+    @property
+    def handshake(self) -> Dict[str, Any]:
+        """headers, time, address, xdomain, secure, issued, url, query, auth."""
+        return self._h.handshake
+
+    @property
+    def rooms(self) -> Set[str]:
+        if self._rooms_at_disconnecting is not None:
+            return set(self._rooms_at_disconnecting)
+        return self._h.rooms
+
+    @property
+    def data(self) -> Any:
+        return self._h.data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._h.data = value
+
+    @property
+    def recovered(self) -> bool:
+        return self._h.recovered
+
+    @property
+    def connected(self) -> bool:
+        return self._h.connected
+
+    @property
+    def transport(self) -> str:
+        """``"polling"`` or ``"websocket"``."""
+        return self._h.transport
+
+    # ---------------------------------------------------------------- rooms
+    def join(self, room: Union[str, Iterable[str]]) -> None:
+        self._h.join(_rooms(room))
+
+    def leave(self, room: str) -> None:
+        self._h.leave(room)
+
+    # ---------------------------------------------------------------- emitting
+    def emit(self, event: str, *args: Any) -> None:
+        self._h.emit(check_event(event), args)
+
+    def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[Any]:
+        """Emits and blocks until the client answers: returns the reply arguments.
+        Raises ``sio.TimeoutError`` after ``timeout`` seconds, ``sio.ConnectionError``
+        if the client disconnects first."""
+        return self._start_ack(event, args, timeout).result()
+
+    def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
+        t = None if timeout is None else seconds("timeout", timeout)
+        fut = self._server._new_future()
+        self._h.emit_with_ack(check_event(event), args, t, self._server._completion(fut))
+        return fut
+
+    def _operator(self) -> BroadcastOperator:
+        # Every socket is in the room named after its id: excepting it excludes the sender.
+        return self._server._operator(self.namespace, excepts=[self.id])
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        """The other sockets in ``room``."""
+        return self._operator().to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self._operator().except_(room)
+
+    @property
+    def broadcast(self) -> BroadcastOperator:
+        """Every other socket of the namespace."""
+        return self._operator()
+
+    def disconnect(self, close: bool = False) -> None:
+        """Leaves the namespace (``server namespace disconnect``); with ``close``,
+        closes the whole connection."""
+        self._h.disconnect(bool(close))
+
+    # ---------------------------------------------------------------- handlers
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """Registers ``handler(*args)`` for ``event`` (also ``disconnecting`` and
+        ``disconnect``, which get a ``sio.DisconnectReason``). If the client asked for
+        an acknowledgement, the return value is sent as the answer, unless the handler
+        takes an ``ack`` parameter and calls it itself (``ack`` is None when no answer
+        was asked for). Usable as a decorator."""
+        return self._events.on(event, handler)
+
+    def on_any(self, handler: Handler) -> Handler:
+        """Registers ``handler(event, *args)`` for every incoming event."""
+        self._any.append(handler)
+        return handler
+
+    def use(self, middleware: Handler) -> Handler:
+        """Per-packet middleware ``middleware(event, args)``: raising stops the event
+        and calls the socket's ``error`` handlers with the exception. ``args`` is a
+        list the middleware may change."""
+        self._middlewares.append(middleware)
+        return middleware
+
+    def __repr__(self) -> str:
+        return f"<Socket {self.namespace} {self.id}>"
+
+
+class Namespace:
+    """A namespace of a server (``server.of(name)``)."""
+
+    def __init__(self, server: "Server", name: str) -> None:
+        self.server = server
+        self.name = name
+        self._events = Registry()
+        self._middlewares: List[Handler] = []
+
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """``connection`` (alias ``connect``) gets ``handler(socket)``; ``disconnecting``
+        and ``disconnect`` get ``handler(socket, reason)``; any other event
+        ``handler(socket, *args)`` when the socket has no handler of its own for it."""
+        return self._events.on(event, handler)
+
+    def use(self, middleware: Handler) -> Handler:
+        """Connection middleware ``middleware(socket)``: raise
+        ``sio.ConnectionRefused(message, data)`` to refuse the client."""
+        if not self._middlewares:
+            self.server._native.enable_middleware(self.name)
+        self._middlewares.append(middleware)
+        return middleware
+
+    @property
+    def sockets(self) -> Dict[str, Socket]:
+        """The connected sockets of this namespace by id."""
+        return {s.id: s for (ns, _), s in list(self.server._sockets.items()) if ns == self.name}
+
+    def _op(self) -> BroadcastOperator:
+        return self.server._operator(self.name)
+
+    def emit(self, event: str, *args: Any) -> None:
+        self._op().emit(event, *args)
+
+    def emit_with_ack(self, event: str, *args: Any, timeout: float) -> Any:
+        return self._op().emit_with_ack(event, *args, timeout=timeout)
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self._op().to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self._op().except_(room)
+
+    def timeout(self, seconds_: float) -> BroadcastOperator:
+        return self._op().timeout(seconds_)
+
+    def fetch_sockets(self) -> Any:
+        return self._op().fetch_sockets()
+
+    def sockets_join(self, room: Union[str, Iterable[str]]) -> None:
+        self._op().sockets_join(room)
+
+    def sockets_leave(self, room: str) -> None:
+        self._op().sockets_leave(room)
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        self._op().disconnect_sockets(close)
+
+
+class Server(Runner):
+    """A Socket.IO server. Durations are in seconds.
+
+    ``listen(host, port)`` serves in the background and returns the bound port;
+    ``serve_forever()`` blocks until ``close()`` (or Ctrl-C). The methods of the
+    namespace ``/`` (``on``, ``use``, ``emit``, ``to``, ``fetch_sockets``...) are
+    available on the server itself. Handlers run one at a time on the server's
+    dispatcher thread.
+    """
+
+    _socket_class = Socket
+    _namespace_class = Namespace
+    _operator_class = BroadcastOperator
+
+    def __init__(
+        self,
+        path: str = "/socket.io/",
+        ping_interval: float = 25.0,
+        ping_timeout: float = 20.0,
+        max_http_buffer_size: int = 1_000_000,
+        cors_allowed_origins: Union[str, Sequence[str], None] = "*",
+        transports: Sequence[str] = ("polling", "websocket"),
+        connect_timeout: float = 45.0,
+        connection_state_recovery: Union[bool, Dict[str, Any]] = False,
+    ) -> None:
+        if isinstance(cors_allowed_origins, str):
+            cors: Optional[List[str]] = [cors_allowed_origins]
+        elif cors_allowed_origins is None:
+            cors = None
+        else:
+            cors = list(cors_allowed_origins)
+        recovery: Optional[Tuple[float, bool]] = None
+        if connection_state_recovery is True:
+            recovery = (120.0, True)
+        elif isinstance(connection_state_recovery, dict):
+            unknown = set(connection_state_recovery) - {"max_disconnection_duration", "skip_middlewares"}
+            if unknown:
+                raise BadArgument(f"unknown connection_state_recovery keys: {sorted(unknown)}")
+            recovery = (
+                seconds("max_disconnection_duration", connection_state_recovery.get("max_disconnection_duration", 120.0)),
+                bool(connection_state_recovery.get("skip_middlewares", True)),
+            )
+        elif connection_state_recovery not in (False, None):
+            raise BadArgument("connection_state_recovery must be a bool or a dict")
+        if isinstance(transports, str):
+            transports = [transports]
+        self._runtime = _sio.Runtime()
+        self._native = self._runtime.server(
+            path=path,
+            ping_interval=seconds("ping_interval", ping_interval),
+            ping_timeout=seconds("ping_timeout", ping_timeout),
+            max_http_buffer_size=int(max_http_buffer_size),
+            cors=cors,
+            transports=list(transports),
+            connect_timeout=seconds("connect_timeout", connect_timeout),
+            recovery=recovery,
+        )
+        self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
+        self._sockets: Dict[Tuple[str, str], Socket] = {}
+        self._pump: Optional[Pump] = None
+        self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self.port: Optional[int] = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def listen(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Starts serving in the background; returns the bound port (``port=0``: any free one)."""
+        self._start()
+        bound = self._native.listen(f"{host}:{int(port)}")
+        self.port = bound
+        return bound
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._closed.is_set():
+                raise ConnectionError("server is closed")
+            if self._pump is None:
+                self._pump = Pump(self._runtime, self._post, "sio-server-dispatch")
+                _live.add(self)
+
+    def serve_forever(self, host: str = "0.0.0.0", port: int = 5000) -> None:
+        """Listens (unless already listening) and blocks until ``close()``. Ctrl-C
+        closes the server and raises ``KeyboardInterrupt``."""
+        if self.port is None:
+            self.listen(host, port)
+        try:
+            while not self._closed.wait(1.0):
+                pass
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Disconnects every socket (``server shutting down``), runs their handlers,
+        stops the runtime. Idempotent."""
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+        self._runtime.shutdown()
+        if self._pump is not None:
+            self._pump.stop()
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- namespaces
+    def of(self, name: str) -> Namespace:
+        """The namespace ``name`` (created on first use)."""
+        if not isinstance(name, str) or not name.startswith("/"):
+            raise BadArgument("a namespace name is a str starting with '/'")
+        ns = self._namespaces.get(name)
+        if ns is None:
+            self._native.namespace(name)
+            ns = self._namespaces[name] = self._namespace_class(self, name)
+        return ns
+
+    def _operator(self, ns: str, rooms: Sequence[str] = (), excepts: Sequence[str] = ()) -> BroadcastOperator:
+        return self._operator_class(self, ns, rooms, excepts)
+
+    # namespace "/" on the server itself
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        return self.of("/").on(event, handler)
+
+    def use(self, middleware: Handler) -> Handler:
+        return self.of("/").use(middleware)
+
+    def emit(self, event: str, *args: Any) -> None:
+        self.of("/").emit(event, *args)
+
+    def emit_with_ack(self, event: str, *args: Any, timeout: float) -> Any:
+        return self.of("/").emit_with_ack(event, *args, timeout=timeout)
+
+    def to(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self.of("/").to(room)
+
+    in_ = to
+
+    def except_(self, room: Union[str, Iterable[str]]) -> BroadcastOperator:
+        return self.of("/").except_(room)
+
+    def timeout(self, seconds_: float) -> BroadcastOperator:
+        return self.of("/").timeout(seconds_)
+
+    def fetch_sockets(self) -> Any:
+        return self.of("/").fetch_sockets()
+
+    def disconnect_sockets(self, close: bool = False) -> None:
+        self.of("/").disconnect_sockets(close)
+
+    @property
+    def sockets(self) -> Dict[str, Socket]:
+        return self.of("/").sockets
+
+    # ---------------------------------------------------------------- events
+    def _socket(self, handle: Any) -> Socket:
+        key = (handle.ns, handle.id)
+        s = self._sockets.get(key)
+        if s is None:
+            s = self._sockets[key] = self._socket_class(self, handle)
+        return s
+
+    def _deliver(self, ev: Tuple[Any, ...]) -> None:
+        kind = ev[0]
+        if kind == "message":
+            self._on_message(self._socket(ev[1]), ev[2], list(ev[3]), ev[4])
+        elif kind == "connection":
+            sock = self._socket(ev[1])
+            ns = self._namespaces.get(sock.namespace)
+            if ns is not None:
+                for name in _CONNECT_EVENTS:
+                    for fn, _ in ns._events.get(name):
+                        self._call(fn, (sock,))
+        elif kind == "middleware":
+            self._on_middleware(self._socket(ev[1]), ev[2])
+        elif kind in ("disconnecting", "disconnect"):
+            sock = self._socket(ev[1])
+            reason = _reason(ev[2])
+            sock._rooms_at_disconnecting = ev[3] if kind == "disconnecting" else None
+            for fn, _ in sock._events.get(kind):
+                self._call(fn, (reason,))
+            ns = self._namespaces.get(sock.namespace)
+            if ns is not None:
+                for fn, _ in ns._events.get(kind):
+                    self._call(fn, (sock, reason))
+            if kind == "disconnect":
+                self._sockets.pop((sock.namespace, sock.id), None)
+
+    def _on_middleware(self, sock: Socket, decision: Any) -> None:
+        ns = self._namespaces.get(sock.namespace)
+        chain = list(ns._middlewares) if ns is not None else []
+
+        def refuse(exc: BaseException) -> None:
+            self._sockets.pop((sock.namespace, sock.id), None)
+            if isinstance(exc, ConnectionRefused):
+                decision.refuse(exc.message, exc.data)
+            else:
+                decision.refuse("server error", None)
+
+        def step(i: int) -> None:
+            if i == len(chain):
+                decision.accept()
+                return
+            self._call(chain[i], (sock,), then=lambda _r: step(i + 1), fail=refuse)
+
+        step(0)
+
+    def _on_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
+        def error(exc: BaseException) -> None:
+            for fn, _ in sock._events.get("error"):
+                self._call(fn, (exc,))
+
+        def step(i: int) -> None:
+            if i == len(sock._middlewares):
+                self._dispatch_message(sock, event, args, ack)
+                return
+            self._call(sock._middlewares[i], (event, args), then=lambda _r: step(i + 1), fail=error)
+
+        step(0)
+
+    def _dispatch_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
+        for fn in sock._any:
+            self._call(fn, (event, *args))
+        handlers = [(fn, takes, ()) for fn, takes in sock._events.get(event)]
+        if not handlers:
+            ns = self._namespaces.get(sock.namespace)
+            if ns is not None:
+                handlers = [(fn, takes, (sock,)) for fn, takes in ns._events.get(event)]
+        for index, (fn, takes, prefix) in enumerate(handlers):
+            answer = ack if index == 0 else None  # the first handler answers
+            kwargs: Dict[str, Any] = {}
+            if takes:
+                kwargs["ack"] = (lambda *a, _ack=answer: _ack.send(a)) if answer is not None else None
+            then: Optional[Callable[[Any], None]] = None
+            if answer is not None and not takes:
+                then = lambda result, _ack=answer: self._answer(_ack, result)
+            self._call(fn, (*prefix, *args), kwargs, then=then)
+
+    @staticmethod
+    def _answer(ack: Any, result: Any) -> None:
+        try:
+            ack.send(ack_args(result))
+        except Exception:
+            logger.exception("sio: could not send the acknowledgement")

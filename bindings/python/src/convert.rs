@@ -1,0 +1,121 @@
+//! Python objects ↔ `sio_core::Value`: dict/list/tuple/str/int/float/bool/None/bytes.
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use pyo3::IntoPyObjectExt;
+use sio_core::Value;
+
+use crate::error::BadArgument;
+
+/// Nesting deeper than this is refused (it also stops self-referencing containers).
+const MAX_DEPTH: usize = 128;
+
+/// Converts one Python object.
+pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    convert(obj, 0)
+}
+
+/// Converts each item of an iterable (the `*args` of an emit).
+pub fn to_values(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+    let mut out = Vec::new();
+    for item in obj.try_iter()? {
+        out.push(convert(&item?, 0)?);
+    }
+    Ok(out)
+}
+
+fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(BadArgument::new_err("value nested too deeply (or containing itself)"));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        if let Ok(u) = obj.extract::<u64>() {
+            return Ok(Value::from(u));
+        }
+        return Err(BadArgument::new_err("integer does not fit in 64 bits"));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        let v = f.value();
+        return serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| BadArgument::new_err(format!("{v} cannot be sent (JSON has no NaN or infinity)")));
+    }
+    if obj.is_instance_of::<PyString>() {
+        return Ok(Value::String(obj.extract::<String>()?));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Value::Binary(bytes::Bytes::copy_from_slice(b.as_bytes())));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Value::Binary(bytes::Bytes::from(b.to_vec())));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = indexmap::IndexMap::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            if !k.is_instance_of::<PyString>() {
+                return Err(BadArgument::new_err(format!("dict keys must be str, not {}", type_name(&k))));
+            }
+            map.insert(k.extract::<String>()?, convert(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for item in obj.try_iter()? {
+            out.push(convert(&item?, depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    Err(BadArgument::new_err(format!(
+        "cannot send a {} (supported: dict, list, tuple, str, int, float, bool, None, bytes)",
+        type_name(obj)
+    )))
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+}
+
+/// Converts a value to a new Python object.
+pub fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
+    Ok(match v {
+        Value::Null => py.None(),
+        Value::Bool(b) => b.into_py_any(py)?,
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_py_any(py)?
+            } else if let Some(u) = n.as_u64() {
+                u.into_py_any(py)?
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_py_any(py)?
+            }
+        }
+        Value::String(s) => s.into_py_any(py)?,
+        Value::Binary(b) => PyBytes::new(py, b).into_any().unbind(),
+        Value::Array(a) => list(py, a)?,
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, v) in o {
+                d.set_item(k, to_py(py, v)?)?;
+            }
+            d.into_any().unbind()
+        }
+    })
+}
+
+/// Converts a list of values to a Python list.
+pub fn list(py: Python<'_>, values: &[Value]) -> PyResult<Py<PyAny>> {
+    let l = PyList::empty(py);
+    for v in values {
+        l.append(to_py(py, v)?)?;
+    }
+    Ok(l.into_any().unbind())
+}

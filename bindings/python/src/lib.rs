@@ -1,0 +1,28 @@
+//! `sio._sio`: the native half of the `sio` Python package. It wraps the embedding
+//! layer of `sio-core` (`sio_core::embed`); the Python half (python/sio) holds the
+//! public API: decorators, handler dispatch, asyncio, exceptions.
+//!
+//! Threads: each `Runtime` owns a tokio runtime. Python's dispatcher thread pulls
+//! events with `Runtime.next_event` (GIL released while waiting); acknowledgement
+//! completions call back into Python on a runtime thread, exactly once.
+mod client;
+mod convert;
+mod error;
+mod runtime;
+mod server;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<runtime::Runtime>()?;
+    m.add_class::<server::Server>()?;
+    m.add_class::<server::SocketHandle>()?;
+    m.add_class::<server::ServerAck>()?;
+    m.add_class::<server::Decision>()?;
+    m.add_class::<server::RemoteSocketHandle>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<client::ClientAck>()?;
+    m.add("RESERVED_EVENTS", sio_core::RESERVED_EVENTS.to_vec())?;
+    Ok(())
+}

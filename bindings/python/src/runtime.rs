@@ -1,0 +1,259 @@
+//! One `sio_core::embed::Runtime` per Python `Server`/`Client`: commands, and events
+//! pulled by the Python dispatcher thread with the GIL released while it waits.
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::future::Future;
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PySet, PyTuple};
+use pyo3::IntoPyObjectExt;
+use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedServer, Event, RuntimeOptions};
+
+use crate::client::{Client, ClientAck};
+use crate::convert;
+use crate::error;
+use crate::server::{Decision, Server, ServerAck, SocketHandle};
+
+/// An event, with what must be read when it happens rather than when Python gets to
+/// it: the rooms of a `disconnecting` socket (gone once the socket has left).
+struct Incoming {
+    event: Event,
+    rooms: Option<HashSet<String>>,
+}
+
+/// A tokio runtime with its event queue.
+#[pyclass(frozen, module = "sio._sio")]
+pub struct Runtime {
+    inner: Arc<embed::Runtime>,
+    servers: Mutex<HashMap<u64, EmbeddedServer>>,
+    // Callback delivery into our own queue (instead of `Delivery::Queue`) so that the
+    // callback, which runs inside the core's hook, can take the snapshots above.
+    queue: Mutex<mpsc::Receiver<Incoming>>,
+    shut_down: AtomicBool,
+}
+
+#[pymethods]
+impl Runtime {
+    #[new]
+    #[pyo3(signature = (workers = 2))]
+    fn new(workers: usize) -> PyResult<Self> {
+        let (tx, rx) = mpsc::channel();
+        let deliver = move |event: Event| {
+            let rooms = match &event {
+                Event::Disconnecting { socket, .. } => Some(socket.rooms()),
+                _ => None,
+            };
+            let _ = tx.send(Incoming { event, rooms });
+        };
+        let delivery = Delivery::Callback(Arc::new(deliver));
+        let inner = embed::Runtime::new(RuntimeOptions { workers, delivery }).map_err(error::embed)?;
+        Ok(Runtime {
+            inner: Arc::new(inner),
+            servers: Mutex::default(),
+            queue: Mutex::new(rx),
+            shut_down: AtomicBool::new(false),
+        })
+    }
+
+    /// The next event as a tuple (see `_sio.pyi`), or `None` after `timeout` seconds or,
+    /// once shut down, when the queue is drained. Waits with the GIL released.
+    fn next_event(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyTuple>>> {
+        let wait = Duration::from_secs_f64(timeout.max(0.0));
+        let shut_down = self.shut_down.load(Ordering::Acquire);
+        let queue = &self.queue;
+        let next = py.detach(move || {
+            let rx = queue.lock().expect("queue lock poisoned");
+            if shut_down {
+                rx.try_recv().ok()
+            } else {
+                rx.recv_timeout(wait).ok()
+            }
+        });
+        match next {
+            None => Ok(None),
+            Some(ev) => self.event(py, ev).map(Some),
+        }
+    }
+
+    /// Closes every server and client of this runtime and stops its threads. Pending
+    /// acknowledgements complete as cancelled. Idempotent.
+    fn shutdown(&self, py: Python<'_>) {
+        let rt = self.inner.clone();
+        py.detach(move || rt.shutdown());
+        self.shut_down.store(true, Ordering::Release);
+        self.servers.lock().expect("servers lock poisoned").clear();
+    }
+
+    /// Creates a server (not listening yet). Durations in seconds.
+    #[pyo3(signature = (*, path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery))]
+    #[allow(clippy::too_many_arguments)]
+    fn server(
+        &self,
+        path: String,
+        ping_interval: f64,
+        ping_timeout: f64,
+        max_http_buffer_size: usize,
+        cors: Option<Vec<String>>,
+        transports: Vec<String>,
+        connect_timeout: f64,
+        recovery: Option<(f64, bool)>,
+    ) -> PyResult<Server> {
+        let config = crate::server::config(path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery)?;
+        let server = self.inner.server(config).map_err(error::embed)?;
+        self.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
+        Ok(Server::new(server, self.inner.handle().clone()))
+    }
+
+    /// Creates a client for `url` (not connecting yet). Durations in seconds.
+    #[pyo3(signature = (url, *, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query))]
+    #[allow(clippy::too_many_arguments)]
+    fn client(
+        &self,
+        url: &str,
+        path: String,
+        auth: Option<Py<PyAny>>,
+        transports: Vec<String>,
+        reconnection: bool,
+        reconnection_attempts: Option<u32>,
+        reconnection_delay: f64,
+        reconnection_delay_max: f64,
+        randomization_factor: f64,
+        timeout: f64,
+        headers: Vec<(String, String)>,
+        query: Vec<(String, String)>,
+    ) -> PyResult<Client> {
+        let mut options = crate::client::options(
+            path, auth, transports, reconnection, reconnection_attempts, reconnection_delay,
+            reconnection_delay_max, randomization_factor, timeout, headers, query,
+        )?;
+        options.manager.auto_connect = false;
+        let client = self.inner.client(url, options).map_err(error::embed)?;
+        Ok(Client::new(client))
+    }
+}
+
+impl Runtime {
+    fn socket(&self, server: u64, socket: sio_core::server::Socket) -> PyResult<SocketHandle> {
+        let servers = self.servers.lock().expect("servers lock poisoned");
+        let s = servers.get(&server).ok_or_else(|| error::SocketIOError::new_err("event of an unknown server"))?;
+        Ok(SocketHandle::new(socket, s.clone(), self.inner.handle().clone()))
+    }
+
+    fn event(&self, py: Python<'_>, incoming: Incoming) -> PyResult<Py<PyTuple>> {
+        let Incoming { event: ev, rooms } = incoming;
+        let handle = self.inner.handle().clone();
+        let items: Vec<Py<PyAny>> = match ev {
+            Event::Connection { server, socket } => {
+                vec!["connection".into_py_any(py)?, self.socket(server, socket)?.into_py_any(py)?]
+            }
+            Event::Middleware { server, socket, decision } => vec![
+                "middleware".into_py_any(py)?,
+                self.socket(server, socket)?.into_py_any(py)?,
+                Decision::new(decision).into_py_any(py)?,
+            ],
+            Event::Message { server, socket, name, args, ack } => vec![
+                "message".into_py_any(py)?,
+                self.socket(server, socket)?.into_py_any(py)?,
+                name.into_py_any(py)?,
+                convert::list(py, &args)?,
+                match ack {
+                    Some(a) => ServerAck::new(a, handle).into_py_any(py)?,
+                    None => py.None(),
+                },
+            ],
+            Event::Disconnecting { server, socket, reason } => vec![
+                "disconnecting".into_py_any(py)?,
+                self.socket(server, socket)?.into_py_any(py)?,
+                reason.as_str().into_py_any(py)?,
+                PySet::new(py, rooms.unwrap_or_default())?.into_any().unbind(),
+            ],
+            Event::Disconnect { server, socket, reason } => vec![
+                "disconnect".into_py_any(py)?,
+                self.socket(server, socket)?.into_py_any(py)?,
+                reason.as_str().into_py_any(py)?,
+            ],
+            Event::Upgrade { conn, transport, .. } => {
+                vec!["upgrade".into_py_any(py)?, conn.into_py_any(py)?, transport.as_str().into_py_any(py)?]
+            }
+            Event::ClientConnect { .. } => vec!["client_connect".into_py_any(py)?],
+            Event::ClientConnectError { error, active, .. } => vec![
+                "client_connect_error".into_py_any(py)?,
+                error.message.into_py_any(py)?,
+                match &error.data {
+                    Some(d) => convert::to_py(py, d)?,
+                    None => py.None(),
+                },
+                active.into_py_any(py)?,
+            ],
+            Event::ClientDisconnect { reason, active, .. } => vec![
+                "client_disconnect".into_py_any(py)?,
+                reason.as_str().into_py_any(py)?,
+                active.into_py_any(py)?,
+            ],
+            Event::ClientMessage { name, args, ack, .. } => vec![
+                "client_message".into_py_any(py)?,
+                name.into_py_any(py)?,
+                convert::list(py, &args)?,
+                match ack {
+                    Some(a) => ClientAck::new(a, handle).into_py_any(py)?,
+                    None => py.None(),
+                },
+            ],
+            Event::ReconnectAttempt { attempt, .. } => {
+                vec!["reconnect_attempt".into_py_any(py)?, attempt.into_py_any(py)?]
+            }
+            Event::Reconnect { attempt, .. } => vec!["reconnect".into_py_any(py)?, attempt.into_py_any(py)?],
+            Event::ReconnectError { message, .. } => {
+                vec!["reconnect_error".into_py_any(py)?, message.into_py_any(py)?]
+            }
+            Event::ReconnectFailed { .. } => vec!["reconnect_failed".into_py_any(py)?],
+        };
+        Ok(PyTuple::new(py, items)?.unbind())
+    }
+}
+
+/// Runs `fut` on the runtime and waits for it with the GIL released, checking for
+/// Ctrl-C every 100 ms.
+pub fn block_on<T: Send + 'static>(
+    py: Python<'_>,
+    handle: &tokio::runtime::Handle,
+    fut: impl Future<Output = T> + Send + 'static,
+) -> PyResult<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    handle.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    let mut rx = rx;
+    loop {
+        // The receiver is not Sync: move it into the GIL-free closure and back.
+        let (res, back) = py.detach(move || (rx.recv_timeout(Duration::from_millis(100)), rx));
+        rx = back;
+        match res {
+            Ok(v) => return Ok(v),
+            Err(RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(RecvTimeoutError::Disconnected) => return Err(error::embed(embed::EmbedError::Shutdown)),
+        }
+    }
+}
+
+/// A completion that calls `callback(replies, exception)` exactly once, on a runtime
+/// thread with the GIL taken. The Python side forwards it to a future.
+pub fn completion(callback: Py<PyAny>) -> impl FnOnce(AckOutcome) + Send + 'static {
+    move |outcome| {
+        Python::attach(|py| {
+            let r = error::outcome(py, outcome).and_then(|(res, err)| callback.call1(py, (res, err)).map(drop));
+            if let Err(e) = r {
+                e.write_unraisable(py, None);
+            }
+        })
+    }
+}
+
+/// Seconds (Python) to a `Duration`, refusing negative and non-finite values.
+pub fn seconds(name: &str, s: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(s).map_err(|_| error::BadArgument::new_err(format!("{name} must be a non-negative number of seconds, not {s}")))
+}

@@ -1,0 +1,368 @@
+//! Server handles: the server, a socket, an ack to answer, a middleware decision, and
+//! the sockets `fetch_sockets` returns.
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyAny, PySet};
+use sio_core::embed::{self, EmbeddedServer};
+use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
+use sio_core::server::{BroadcastOperator, RecoveryConfig, RemoteSocket, ServerConfig};
+use sio_core::{ConnectError, Value};
+
+use crate::convert::{to_py, to_value, to_values};
+use crate::error;
+use crate::runtime::{block_on, completion, seconds};
+
+/// Builds the core configuration from the Python keyword arguments.
+#[allow(clippy::too_many_arguments)]
+pub fn config(
+    path: String,
+    ping_interval: f64,
+    ping_timeout: f64,
+    max_http_buffer_size: usize,
+    cors: Option<Vec<String>>,
+    transports: Vec<String>,
+    connect_timeout: f64,
+    recovery: Option<(f64, bool)>,
+) -> PyResult<ServerConfig> {
+    let mut b = sio_core::server::Server::builder()
+        .path(path)
+        .ping_interval(seconds("ping_interval", ping_interval)?)
+        .ping_timeout(seconds("ping_timeout", ping_timeout)?)
+        .max_http_buffer_size(max_http_buffer_size)
+        .transports(&transport_kinds(&transports)?)
+        .connect_timeout(seconds("connect_timeout", connect_timeout)?);
+    if let Some(origins) = cors {
+        let origin = if origins.iter().any(|o| o == "*") { CorsOrigin::Any } else { CorsOrigin::List(origins) };
+        b = b.cors(Cors { origin, credentials: false });
+    }
+    if let Some((max, skip)) = recovery {
+        b = b.connection_state_recovery(RecoveryConfig {
+            max_disconnection_duration: seconds("max_disconnection_duration", max)?,
+            skip_middlewares: skip,
+        });
+    }
+    Ok(b.config())
+}
+
+/// `["polling", "websocket"]` to transport kinds.
+pub fn transport_kinds(names: &[String]) -> PyResult<Vec<TransportKind>> {
+    if names.is_empty() {
+        return Err(error::BadArgument::new_err("transports must not be empty"));
+    }
+    names
+        .iter()
+        .map(|t| match t.as_str() {
+            "polling" => Ok(TransportKind::Polling),
+            "websocket" => Ok(TransportKind::Websocket),
+            other => Err(error::BadArgument::new_err(format!("unknown transport {other:?} (polling, websocket)"))),
+        })
+        .collect()
+}
+
+/// A broadcast target: namespace, rooms, excepted rooms.
+fn operator(server: &EmbeddedServer, ns: &str, rooms: Vec<String>, excepts: Vec<String>) -> BroadcastOperator {
+    let mut op = server.server().of(ns).all();
+    for r in rooms {
+        op = op.to(r);
+    }
+    for r in excepts {
+        op = op.except(r);
+    }
+    op
+}
+
+/// The server.
+#[pyclass(frozen, module = "sio._sio")]
+pub struct Server {
+    server: EmbeddedServer,
+    handle: tokio::runtime::Handle,
+}
+
+impl Server {
+    pub fn new(server: EmbeddedServer, handle: tokio::runtime::Handle) -> Self {
+        Server { server, handle }
+    }
+}
+
+#[pymethods]
+impl Server {
+    /// Makes namespace `name` exist and forward its events.
+    fn namespace(&self, name: &str) {
+        let _g = self.handle.enter();
+        self.server.namespace(name);
+    }
+
+    /// Sends every connection to `name` through a `middleware` event first.
+    fn enable_middleware(&self, name: &str) {
+        let _g = self.handle.enter();
+        self.server.enable_middleware(name);
+    }
+
+    /// Binds `addr` ("host:port") and returns the bound port.
+    fn listen(&self, py: Python<'_>, addr: String) -> PyResult<u16> {
+        let server = self.server.clone();
+        py.detach(move || server.listen(&addr)).map(|a| a.port()).map_err(error::embed)
+    }
+
+    /// Closes the server (every socket gets `server shutting down`).
+    fn close(&self) -> PyResult<()> {
+        self.server.close().map_err(error::embed)
+    }
+
+    /// Emits to the sockets of `ns` in `rooms` (all when empty) but not in `excepts`.
+    fn emit(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+        let args = to_values(args)?;
+        let _g = self.handle.enter();
+        operator(&self.server, ns, rooms, excepts).emit(event, args).map_err(error::emit)
+    }
+
+    /// Emits with an acknowledgement from each target; `callback(replies, exc)` gets
+    /// one list of reply arguments per socket.
+    #[allow(clippy::too_many_arguments)]
+    fn emit_with_ack(
+        &self,
+        ns: &str,
+        rooms: Vec<String>,
+        excepts: Vec<String>,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        timeout: f64,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
+        let args = to_values(args)?;
+        let timeout = seconds("timeout", timeout)?;
+        let _g = self.handle.enter();
+        let op = operator(&self.server, ns, rooms, excepts);
+        self.server.broadcast_with_ack(op, event, args, timeout, completion(callback)).map_err(error::emit)
+    }
+
+    /// Snapshots of the matching sockets.
+    fn fetch_sockets(&self, py: Python<'_>, ns: &str, rooms: Vec<String>, excepts: Vec<String>) -> PyResult<Vec<RemoteSocketHandle>> {
+        let op = operator(&self.server, ns, rooms, excepts);
+        let sockets = block_on(py, &self.handle, async move { op.fetch_sockets().await })?;
+        Ok(sockets.into_iter().map(|s| RemoteSocketHandle { socket: s, handle: self.handle.clone() }).collect())
+    }
+
+    /// Makes the matching sockets join `join`.
+    fn sockets_join(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, join: Vec<String>) {
+        let _g = self.handle.enter();
+        operator(&self.server, ns, rooms, excepts).sockets_join(join);
+    }
+
+    /// Makes the matching sockets leave `room`.
+    fn sockets_leave(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, room: &str) {
+        let _g = self.handle.enter();
+        operator(&self.server, ns, rooms, excepts).sockets_leave(room);
+    }
+
+    /// Disconnects the matching sockets.
+    fn disconnect_sockets(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, close: bool) {
+        let op = operator(&self.server, ns, rooms, excepts);
+        self.handle.spawn(async move { op.disconnect_sockets(close) });
+    }
+}
+
+/// A connected (or, during middleware, connecting) socket.
+#[pyclass(frozen, module = "sio._sio")]
+pub struct SocketHandle {
+    socket: sio_core::server::Socket,
+    server: EmbeddedServer,
+    handle: tokio::runtime::Handle,
+}
+
+impl SocketHandle {
+    pub fn new(socket: sio_core::server::Socket, server: EmbeddedServer, handle: tokio::runtime::Handle) -> Self {
+        SocketHandle { socket, server, handle }
+    }
+}
+
+fn rooms_set<'py>(py: Python<'py>, rooms: impl IntoIterator<Item = String>) -> PyResult<Bound<'py, PySet>> {
+    PySet::new(py, rooms)
+}
+
+#[pymethods]
+impl SocketHandle {
+    #[getter]
+    fn id(&self) -> &str {
+        self.socket.id()
+    }
+    #[getter]
+    fn ns(&self) -> &str {
+        self.socket.ns()
+    }
+    #[getter]
+    fn handshake(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.socket.handshake().to_value())
+    }
+    #[getter]
+    fn rooms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
+        rooms_set(py, self.socket.rooms())
+    }
+    #[getter]
+    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.socket.data())
+    }
+    #[setter]
+    fn set_data(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.socket.set_data(to_value(value)?);
+        Ok(())
+    }
+    #[getter]
+    fn recovered(&self) -> bool {
+        self.socket.recovered()
+    }
+    #[getter]
+    fn connected(&self) -> bool {
+        self.socket.connected()
+    }
+    #[getter]
+    fn transport(&self) -> &'static str {
+        self.socket.conn().transport().as_str()
+    }
+
+    fn join(&self, rooms: Vec<String>) {
+        let _g = self.handle.enter();
+        self.socket.join(rooms);
+    }
+
+    fn leave(&self, room: &str) {
+        let _g = self.handle.enter();
+        self.socket.leave(room);
+    }
+
+    fn emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+        let args = to_values(args)?;
+        let _g = self.handle.enter();
+        self.socket.emit(event, args).map_err(error::emit)
+    }
+
+    /// `callback(replies, exc)` is called exactly once, on a runtime thread.
+    #[pyo3(signature = (event, args, timeout, callback))]
+    fn emit_with_ack(&self, event: &str, args: &Bound<'_, PyAny>, timeout: Option<f64>, callback: Py<PyAny>) -> PyResult<()> {
+        let args = to_values(args)?;
+        let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        let _g = self.handle.enter();
+        self.server.emit_with_ack(&self.socket, event, args, timeout, completion(callback)).map_err(error::emit)
+    }
+
+    /// Emits to the other sockets of the namespace in `rooms` (all when empty) but not in `excepts`.
+    fn broadcast_emit(&self, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+        let args = to_values(args)?;
+        let _g = self.handle.enter();
+        let mut op = self.socket.broadcast();
+        for r in rooms {
+            op = op.to(r);
+        }
+        for r in excepts {
+            op = op.except(r);
+        }
+        op.emit(event, args).map_err(error::emit)
+    }
+
+    fn disconnect(&self, close: bool) {
+        self.server.disconnect_socket(&self.socket, close);
+    }
+}
+
+/// The answer to a client's acknowledgement request.
+#[pyclass(frozen, module = "sio._sio")]
+pub struct ServerAck {
+    sender: sio_core::server::AckSender,
+    handle: tokio::runtime::Handle,
+}
+
+impl ServerAck {
+    pub fn new(sender: sio_core::server::AckSender, handle: tokio::runtime::Handle) -> Self {
+        ServerAck { sender, handle }
+    }
+}
+
+#[pymethods]
+impl ServerAck {
+    /// Sends the answer; `False` if one was already sent.
+    fn send(&self, args: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let args = to_values(args)?;
+        let _g = self.handle.enter();
+        self.sender.send(args).map_err(error::emit)
+    }
+}
+
+/// A namespace middleware's pending decision; unanswered, it refuses when dropped.
+#[pyclass(frozen, module = "sio._sio")]
+pub struct Decision(Mutex<Option<embed::Decision>>);
+
+impl Decision {
+    pub fn new(d: embed::Decision) -> Self {
+        Decision(Mutex::new(Some(d)))
+    }
+    fn take(&self) -> Option<embed::Decision> {
+        self.0.lock().expect("decision lock poisoned").take()
+    }
+}
+
+#[pymethods]
+impl Decision {
+    fn accept(&self) {
+        if let Some(d) = self.take() {
+            d.accept();
+        }
+    }
+
+    #[pyo3(signature = (message, data = None))]
+    fn refuse(&self, message: String, data: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let data: Option<Value> = data.map(to_value).transpose()?;
+        if let Some(d) = self.take() {
+            d.refuse(ConnectError { message, data });
+        }
+        Ok(())
+    }
+}
+
+/// What `fetch_sockets` returns: a snapshot with the operations that reach the socket.
+#[pyclass(frozen, module = "sio._sio")]
+pub struct RemoteSocketHandle {
+    socket: RemoteSocket,
+    handle: tokio::runtime::Handle,
+}
+
+#[pymethods]
+impl RemoteSocketHandle {
+    #[getter]
+    fn id(&self) -> &str {
+        &self.socket.id
+    }
+    #[getter]
+    fn ns(&self) -> &str {
+        &self.socket.ns
+    }
+    #[getter]
+    fn handshake(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.socket.handshake.to_value())
+    }
+    #[getter]
+    fn rooms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PySet>> {
+        rooms_set(py, self.socket.rooms.iter().cloned())
+    }
+    #[getter]
+    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.socket.data)
+    }
+    fn emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+        let args = to_values(args)?;
+        let _g = self.handle.enter();
+        self.socket.emit(event, args).map_err(error::emit)
+    }
+    fn join(&self, rooms: Vec<String>) {
+        let _g = self.handle.enter();
+        self.socket.join(rooms);
+    }
+    fn leave(&self, room: &str) {
+        let _g = self.handle.enter();
+        self.socket.leave(room);
+    }
+    fn disconnect(&self, close: bool) {
+        let s = self.socket.clone();
+        self.handle.spawn(async move { s.disconnect(close) });
+    }
+}

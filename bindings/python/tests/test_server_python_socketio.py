@@ -1,0 +1,307 @@
+"""sio.Server driven by python-socketio's client."""
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+import socketio
+
+import sio
+from conftest import TIMEOUT
+
+
+def connect(url, **kw):
+    c = socketio.Client(reconnection=False)
+    c.connect(url, wait_timeout=TIMEOUT, **kw)
+    return c
+
+
+def test_events_binary_and_ack_from_return_value(server, rec):
+    @server.on("connection")
+    def on_connection(socket):
+        rec.record("connection", socket)
+
+        @socket.on("echo")
+        def echo(*args):
+            socket.emit("echoed", *args)
+            return args  # a tuple: several ack arguments
+
+    url = f"http://127.0.0.1:{server.listen()}"
+    c = connect(url)
+    c.on("echoed", rec.handler("echoed"))
+    payload = ("text", 42, 1.5, True, None, b"\x00\xffbin", {"nested": [b"\x01", {"k": "v"}]})
+    assert c.call("echo", payload, timeout=TIMEOUT) == payload
+    assert rec.wait("echoed") == payload
+    (socket,) = rec.wait("connection")
+    assert socket.id == c.get_sid("/")
+    assert socket.namespace == "/"
+    assert socket.transport in ("polling", "websocket")
+    assert socket.recovered is False
+    assert socket.handshake["query"]["EIO"] == "4"
+    assert socket.handshake["auth"] == {}
+    c.disconnect()
+
+
+def test_handler_with_ack_parameter(server):
+    @server.on("connection")
+    def on_connection(socket):
+        @socket.on("sum")
+        def total(a, b, ack):
+            ack(a + b, "done")
+
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    assert c.call("sum", (2, 3), timeout=TIMEOUT) == (5, "done")
+    c.disconnect()
+
+
+def test_namespace_level_handler_gets_socket(server):
+    @server.on("ping")
+    def ping(socket, value):
+        return {"from": socket.id, "value": value}
+
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    assert c.call("ping", 7, timeout=TIMEOUT) == {"from": c.get_sid("/"), "value": 7}
+    c.disconnect()
+
+
+def test_server_emit_with_ack_to_python_socketio(server, rec):
+    server.on("connection", lambda s: rec.record("connection", s))
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+
+    @c.on("question")
+    def question(x, blob):
+        return x * 2, blob[::-1]
+
+    (socket,) = rec.wait("connection")
+    assert socket.emit_with_ack("question", 21, b"\x01\x02", timeout=TIMEOUT) == [42, b"\x02\x01"]
+    c.disconnect()
+
+
+def test_rooms_broadcast_and_to(server, rec):
+    sockets = {}
+
+    @server.on("connection")
+    def on_connection(socket):
+        name = socket.handshake["auth"]["name"]
+        sockets[name] = socket
+        socket.user = name  # free attributes
+        if name != "carol":
+            socket.join("lobby")
+        rec.record("joined", name)
+
+    url = f"http://127.0.0.1:{server.listen()}"
+    clients = {}
+    for name in ("alice", "bob", "carol"):
+        c = connect(url, auth={"name": name})
+        c.on("news", lambda *a, _n=name: rec.record("news:" + _n, *a))
+        clients[name] = c
+        rec.wait("joined")
+    alice = sockets["alice"]
+    assert alice.user == "alice"
+    assert alice.rooms == {alice.id, "lobby"}
+
+    alice.to("lobby").emit("news", "lobby only")  # bob (not alice: the sender, not carol)
+    alice.broadcast.emit("news", "everyone else")  # bob and carol
+    server.to("lobby").emit("news", "from server")  # alice and bob
+    server.except_("lobby").emit("news", "outside")  # carol
+
+    assert rec.wait("news:bob") == ("lobby only",)
+    assert rec.wait("news:bob") == ("everyone else",)
+    assert rec.wait("news:bob") == ("from server",)
+    assert rec.wait("news:carol") == ("everyone else",)
+    assert rec.wait("news:carol") == ("outside",)
+    assert rec.wait("news:alice") == ("from server",)
+    # a marker after the rest proves nothing else was delivered to alice before it
+    alice.emit("news", "marker")
+    assert rec.wait("news:alice") == ("marker",)
+    assert rec.all("news:alice") == [("from server",), ("marker",)]
+    alice.leave("lobby")
+    assert alice.rooms == {alice.id}
+    for c in clients.values():
+        c.disconnect()
+
+
+def test_middleware_refusal_and_acceptance(server, rec):
+    @server.use
+    def check(socket):
+        socket.token = socket.handshake["auth"].get("token")
+        if socket.token != "secret":
+            raise sio.ConnectionRefused("unauthorized", {"reason": "bad token"})
+
+    server.on("connection", lambda s: rec.record("connection", s.token))
+    url = f"http://127.0.0.1:{server.listen()}"
+    bad = socketio.Client(reconnection=False)
+    bad.on("connect_error", rec.handler("connect_error"))
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        bad.connect(url, auth={"token": "nope"}, wait_timeout=TIMEOUT)
+    assert rec.wait("connect_error") == ({"message": "unauthorized", "data": {"reason": "bad token"}},)
+    good = connect(url, auth={"token": "secret"})
+    assert rec.wait("connection") == ("secret",)  # attributes set in the middleware stay
+    assert rec.all("connection") == [("secret",)]
+    good.disconnect()
+
+
+def test_middleware_exception_refuses_and_is_logged(server, rec, caplog):
+    @server.use
+    def broken(socket):
+        raise RuntimeError("boom")
+
+    url = f"http://127.0.0.1:{server.listen()}"
+    c = socketio.Client(reconnection=False)
+    c.on("connect_error", rec.handler("connect_error"))
+    with caplog.at_level(logging.ERROR, logger="sio"):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            c.connect(url, wait_timeout=TIMEOUT)
+        assert rec.wait("connect_error") == ({"message": "server error"},)
+    assert "boom" in caplog.text
+
+
+def test_handler_exception_is_logged_and_runtime_survives(server, caplog):
+    @server.on("connection")
+    def on_connection(socket):
+        @socket.on("fail")
+        def fail():
+            raise ValueError("handler failure")
+
+        @socket.on("ok")
+        def ok():
+            return "still alive"
+
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    with caplog.at_level(logging.ERROR, logger="sio"):
+        c.emit("fail")
+        assert c.call("ok", timeout=TIMEOUT) == "still alive"
+    assert "handler failure" in caplog.text
+    c.disconnect()
+
+
+def test_packet_middleware_and_on_any(server, rec):
+    @server.on("connection")
+    def on_connection(socket):
+        @socket.use
+        def guard(event, args):
+            if event == "forbidden":
+                raise PermissionError("unauthorized event")
+            args.append("tagged")
+
+        socket.on("error", lambda exc: rec.record("error", str(exc)))
+        socket.on_any(lambda event, *args: rec.record("any", event, *args))
+        socket.on("hello", rec.handler("hello"))
+
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c.emit("forbidden", 1)
+    assert rec.wait("error") == ("unauthorized event",)
+    c.emit("hello", "x")
+    assert rec.wait("hello") == ("x", "tagged")
+    assert rec.all("any") == [("hello", "x", "tagged")]
+    c.disconnect()
+
+
+def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec):
+    @server.on("connection")
+    def on_connection(socket):
+        socket.join("r1")
+        socket.on("disconnecting", lambda reason: rec.record("disconnecting", reason, socket.rooms))
+        socket.on("disconnect", lambda reason: rec.record("disconnect", reason, socket.rooms))
+        socket.on("kick", lambda: socket.disconnect())
+
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c.on("disconnect", rec.handler("client_disconnect"))
+    sid = c.get_sid("/")
+    c.emit("kick")
+    reason, rooms = rec.wait("disconnecting")
+    assert reason == sio.DisconnectReason.SERVER_NAMESPACE_DISCONNECT
+    assert reason == "server namespace disconnect" and isinstance(reason, str)
+    assert rooms == {sid, "r1"}
+    reason, rooms = rec.wait("disconnect")
+    assert reason is sio.DisconnectReason.SERVER_NAMESPACE_DISCONNECT
+    assert rooms == set()
+    assert rec.wait("client_disconnect") == (socketio.Client.reason.SERVER_DISCONNECT,)
+    assert server.sockets == {}
+
+
+def test_transport_close(server, rec):
+    server.on("disconnect", lambda socket, reason: rec.record("disconnect", reason))
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c.eio.disconnect()  # Engine.IO close without a Socket.IO DISCONNECT
+    assert rec.wait("disconnect") == (sio.DisconnectReason.TRANSPORT_CLOSE,)
+
+
+def test_fetch_sockets_sees_data(server, rec):
+    @server.on("connection")
+    def on_connection(socket):
+        socket.data = {"user": socket.handshake["auth"]["user"], "blob": b"\x07"}
+        socket.join("members")
+        rec.record("connection")
+
+    url = f"http://127.0.0.1:{server.listen()}"
+    a = connect(url, auth={"user": "a"})
+    b = connect(url, auth={"user": "b"})
+    rec.wait("connection")
+    rec.wait("connection")
+    remote = sorted(server.fetch_sockets(), key=lambda s: s.data["user"])
+    assert [s.data for s in remote] == [{"user": "a", "blob": b"\x07"}, {"user": "b", "blob": b"\x07"}]
+    assert [s.id for s in remote] == [a.get_sid("/"), b.get_sid("/")]
+    assert all(s.rooms == {s.id, "members"} for s in remote)
+    assert len(server.to("members").fetch_sockets()) == 2
+    assert server.to("nobody").fetch_sockets() == []
+    # a remote socket reaches the live one
+    b.on("direct", rec.handler("direct"))
+    remote[1].emit("direct", "hi")
+    assert rec.wait("direct") == ("hi",)
+    a.disconnect()
+    b.disconnect()
+
+
+def test_broadcast_emit_with_ack_collects_answers(server, rec):
+    server.on("connection", lambda s: rec.record("connection"))
+    url = f"http://127.0.0.1:{server.listen()}"
+    clients = [connect(url) for _ in range(2)]
+    for i, c in enumerate(clients):
+        c.on("count", lambda n, _i=i: n + _i)
+    rec.wait("connection")
+    rec.wait("connection")
+    answers = server.emit_with_ack("count", 10, timeout=TIMEOUT)
+    assert sorted(answers) == [[10], [11]]
+    for c in clients:
+        c.disconnect()
+
+
+def test_bad_arguments(server, rec):
+    server.on("connection", lambda s: rec.record("connection", s))
+    c = connect(f"http://127.0.0.1:{server.listen()}")
+    (socket,) = rec.wait("connection")
+    with pytest.raises(sio.BadArgument):
+        socket.emit("x", {1, 2})
+    with pytest.raises(sio.BadArgument):
+        socket.emit("x", {1: "non-str key"})
+    with pytest.raises(sio.BadArgument):
+        socket.emit("x", float("nan"))
+    with pytest.raises(sio.BadArgument):
+        socket.data = object()
+    loop = []
+    loop.append(loop)
+    with pytest.raises(sio.BadArgument):
+        socket.emit("x", loop)
+    with pytest.raises(sio.ReservedEventError):
+        socket.emit("disconnect")
+    with pytest.raises(sio.ReservedEventError):
+        server.emit("connect")
+    assert issubclass(sio.BadArgument, sio.SocketIOError)
+    c.disconnect()
+
+
+def test_server_options_and_close(rec):
+    with pytest.raises(sio.BadArgument):
+        sio.Server(transports=["carrier-pigeon"])
+    with pytest.raises(sio.BadArgument):
+        sio.Server(ping_interval=-1)
+    s = sio.Server(ping_interval=5, transports=["websocket"], connection_state_recovery={"max_disconnection_duration": 10})
+    s.on("disconnect", lambda socket, reason: rec.record("disconnect", reason))
+    c = socketio.Client(reconnection=False)
+    c.connect(f"http://127.0.0.1:{s.listen()}", transports=["websocket"], wait_timeout=TIMEOUT)
+    s.close()  # runs the disconnect handlers before returning
+    assert rec.all("disconnect") == [(sio.DisconnectReason.SERVER_SHUTTING_DOWN,)]
+    with pytest.raises(sio.SocketIOError):
+        s.listen()

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Builds and runs the C/C++ tests of libsio, three ways: plain, AddressSanitizer +
+# UndefinedBehaviorSanitizer (with LeakSanitizer), and Valgrind memcheck. Then installs
+# the library into a temporary prefix with ffi/pkg/install.sh and builds examples/c
+# against it through pkg-config, and runs the chat example once.
+#
+#   ffi/tests/c/run.sh                 # everything
+#   SIO_C_MODES="plain asan" ffi/tests/c/run.sh
+#   SIO_C_TESTS="test_args test_cpp" ffi/tests/c/run.sh
+#   SIO_C_TESTS_SUPPRESS_KNOWN=1 ...   # also suppress open, reported bugs (known-bugs.*)
+#   SIO_TEST_VERBOSE=1 ...             # echo every line the Node peers print
+#
+# Prints one line per test and mode, then `N passed, N failed`; exits 1 on any failure.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../../.." && pwd)
+cd "$ROOT"
+LIBDIR="$ROOT/target/debug"
+OUT="${SIO_C_OUT:-$ROOT/target/c-tests}"
+MODES="${SIO_C_MODES:-plain asan valgrind}"
+mkdir -p "$OUT"
+export SIO_REPO="$ROOT"
+
+passed=0
+failed=0
+failures=()
+pass() { passed=$((passed + 1)); printf 'ok    %s\n' "$1"; }
+fail() { failed=$((failed + 1)); failures+=("$1"); printf 'FAIL  %s%s\n' "$1" "${2:+ ($2)}"; }
+
+# ---------------------------------------------------------------- build libsio (debug)
+if ! cargo build -q -p sio-ffi; then
+  echo "cargo build -p sio-ffi failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+# ---------------------------------------------------------------- compile
+C_TESTS=$(cd "$HERE" && ls test_*.c | sed 's/\.c$//')
+CXX_TESTS=$(cd "$HERE" && ls test_*.cpp | sed 's/\.cpp$//')
+SELECTED="${SIO_C_TESTS:-$C_TESTS $CXX_TESTS}"
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -g -I "$ROOT/include")
+CXXFLAGS=(-std=c++17 -Wall -Wextra -Werror -g -I "$ROOT/include")
+LINK=(-L"$LIBDIR" -lsio -Wl,-rpath,"$LIBDIR" -lpthread)
+SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+
+compile() { # name flavour(plain|asan)
+  local name=$1 flavour=$2 extra=() src cc flags
+  [ "$flavour" = asan ] && extra=("${SAN[@]}")
+  if [ -f "$HERE/$name.cpp" ]; then src="$HERE/$name.cpp"; cc=g++; flags=("${CXXFLAGS[@]}")
+  else src="$HERE/$name.c"; cc=gcc; flags=("${CFLAGS[@]}"); fi
+  "$cc" "${flags[@]}" "${extra[@]}" -o "$OUT/$name.$flavour" "$src" "${LINK[@]}" 2>"$OUT/$name.$flavour.build.log"
+}
+
+for t in $SELECTED; do
+  for flavour in plain asan; do
+    case " $MODES " in *" asan "*) ;; *) [ "$flavour" = asan ] && continue ;; esac
+    if ! compile "$t" "$flavour"; then
+      fail "$t [build $flavour]" "see $OUT/$t.$flavour.build.log"
+      cat "$OUT/$t.$flavour.build.log"
+    fi
+  done
+done
+
+# ---------------------------------------------------------------- run
+VG_SUPP=(--suppressions="$HERE/valgrind.supp")
+LSAN_SUPP=""
+if [ -n "${SIO_C_TESTS_SUPPRESS_KNOWN:-}" ]; then
+  VG_SUPP+=(--suppressions="$HERE/known-bugs.supp")
+  LSAN_SUPP=":suppressions=$HERE/known-bugs.lsan"
+fi
+
+run_one() { # name mode
+  local name=$1 mode=$2 bin log rc
+  log="$OUT/$name.$mode.log"
+  case $mode in
+    plain)
+      bin="$OUT/$name.plain"
+      [ -x "$bin" ] || return 0
+      timeout 150 "$bin" >"$log" 2>&1; rc=$? ;;
+    asan)
+      bin="$OUT/$name.asan"
+      [ -x "$bin" ] || return 0
+      # detect_leaks=1: LeakSanitizer runs at exit. No suppression is needed for the Rust
+      # runtime (its thread-local handles are still reachable at exit).
+      ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1" \
+      UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+      LSAN_OPTIONS="print_suppressions=0$LSAN_SUPP" \
+        timeout 150 "$bin" >"$log" 2>&1; rc=$? ;;
+    valgrind)
+      bin="$OUT/$name.plain"
+      [ -x "$bin" ] || return 0
+      SIO_TEST_SCALE=${SIO_TEST_SCALE:-4} timeout 240 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,possible \
+        --error-exitcode=1 "${VG_SUPP[@]}" "$bin" >"$log" 2>&1; rc=$? ;;
+  esac
+  if [ "$rc" -eq 0 ] && grep -q "^PASS $name" "$log"; then
+    pass "$name [$mode]"
+  else
+    local why
+    why=$(grep -m1 -E "^FAIL|ERROR: |definitely lost|possibly lost|runtime error" "$log" | cut -c1-200)
+    [ "$rc" -eq 124 ] && why="timed out"
+    fail "$name [$mode]" "exit $rc: ${why:-see $log}; log: $log"
+  fi
+}
+
+for mode in $MODES; do
+  for t in $SELECTED; do
+    run_one "$t" "$mode"
+  done
+done
+
+# ---------------------------------------------------------------- install + examples via pkg-config
+if [ -z "${SIO_C_TESTS:-}" ] || [ -n "${SIO_C_EXAMPLES:-}" ]; then
+  PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/sio-prefix.XXXXXX")
+  EXB=$(mktemp -d "${TMPDIR:-/tmp}/sio-examples.XXXXXX")
+  if SIO_PROFILE=debug bash "$ROOT/ffi/pkg/install.sh" "$PREFIX" >"$OUT/install.log" 2>&1 \
+     && [ -f "$PREFIX/lib/pkgconfig/sio.pc" ] && [ -f "$PREFIX/lib/cmake/sio/sioConfig.cmake" ] \
+     && [ -f "$PREFIX/include/sio.h" ] && [ -f "$PREFIX/include/sio.hpp" ]; then
+    pass "install.sh into a temporary prefix"
+  else
+    fail "install.sh into a temporary prefix" "see $OUT/install.log"
+  fi
+  if PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" make -s -C "$ROOT/examples/c" USE_PKG_CONFIG=1 BUILD="$EXB" \
+       >"$OUT/examples.build.log" 2>&1 \
+     && ldd "$EXB/chat_server" | grep -q "$PREFIX/lib/libsio.so"; then
+    pass "examples/c built with pkg-config against the installed prefix"
+    if timeout 60 bash "$ROOT/examples/c/smoke.sh" "$EXB" >"$OUT/examples.run.log" 2>&1; then
+      pass "examples/c chat server + client"
+    else
+      fail "examples/c chat server + client" "see $OUT/examples.run.log"
+    fi
+  else
+    fail "examples/c built with pkg-config against the installed prefix" "see $OUT/examples.build.log"
+  fi
+  if make -s -C "$ROOT/examples/c" BUILD="$EXB/tree" >"$OUT/examples.tree.log" 2>&1; then
+    pass "examples/c built against the build tree"
+  else
+    fail "examples/c built against the build tree" "see $OUT/examples.tree.log"
+  fi
+  rm -rf "$PREFIX" "$EXB"
+fi
+
+echo
+for f in "${failures[@]+"${failures[@]}"}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
