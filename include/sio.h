@@ -300,6 +300,14 @@ typedef struct {
    Verify the server certificate (default true; false for tests only).
    */
   bool reject_unauthorized;
+  /*
+   Extra query parameters, URL-encoded `a=1&b=2` (NULL: none).
+   */
+  const char *query;
+  /*
+   Extra HTTP headers as a JSON object of strings (NULL: none).
+   */
+  const char *extra_headers_json;
 } sio_client_options;
 
 /*
@@ -460,6 +468,10 @@ typedef struct {
    */
   bool cors_any_origin;
   /*
+   Or only from these origins: comma-separated, NUL-terminated (NULL: none).
+   */
+  const char *cors_origins;
+  /*
    Connection state recovery (default false).
    */
   bool recovery;
@@ -468,6 +480,20 @@ typedef struct {
    */
   uint32_t recovery_max_disconnection_ms;
 } sio_server_options;
+
+/*
+ Decides whether an incoming event reaches the host (the reference's `socket.use`):
+ return NULL to let it through, or a NUL-terminated message (copied before the call
+ returns) to drop it. Runs on a runtime thread for every event; must be quick.
+ */
+typedef const char *(*sio_packet_middleware_cb)(void *user_data,
+                                                const sio_socket *socket,
+                                                const char *name,
+                                                size_t name_len,
+                                                const char *args_json,
+                                                size_t args_json_len,
+                                                const sio_buf *bufs,
+                                                size_t n_bufs);
 
 #ifdef __cplusplus
 extern "C" {
@@ -734,6 +760,26 @@ sio_status sio_server_close(const sio_server *server);
  the runtime is freed.
  */
 void sio_server_free(sio_server *server);
+
+/*
+ Sets the per-packet middleware of every socket of the server (`cb` NULL removes it).
+ `user_data` must stay valid while it is set.
+ */
+sio_status sio_server_set_packet_middleware(const sio_server *server,
+                                            sio_packet_middleware_cb cb,
+                                            void *user_data);
+
+/*
+ The sockets of namespace `ns` (NULL: "/") as a JSON array of
+ `{"id","rooms","data","handshake"}`, sorted by id (the reference's `fetchSockets`).
+ `*out` is owned by the caller (`sio_string_free`). Blocks the calling thread briefly;
+ do not call it from an event callback.
+ */
+sio_status sio_server_fetch_sockets_json(const sio_server *server,
+                                         const char *ns,
+                                         size_t ns_len,
+                                         char **out,
+                                         size_t *out_len);
 
 /*
  Copies a socket handle (e.g. to keep the one of an event). Free with `sio_socket_free`.

@@ -40,6 +40,10 @@ pub struct sio_client_options {
     pub ca_pem: *const c_char,
     /// Verify the server certificate (default true; false for tests only).
     pub reject_unauthorized: bool,
+    /// Extra query parameters, URL-encoded `a=1&b=2` (NULL: none).
+    pub query: *const c_char,
+    /// Extra HTTP headers as a JSON object of strings (NULL: none).
+    pub extra_headers_json: *const c_char,
 }
 
 /// Writes the socket.io-client defaults into `*out`.
@@ -60,6 +64,8 @@ pub unsafe extern "C" fn sio_client_options_default(out: *mut sio_client_options
             auth_json: std::ptr::null(),
             ca_pem: std::ptr::null(),
             reject_unauthorized: true,
+            query: std::ptr::null(),
+            extra_headers_json: std::ptr::null(),
         };
         Ok(())
     })
@@ -125,6 +131,20 @@ pub unsafe extern "C" fn sio_client_new(
             manager.tls.ca_pem = Some(pem.as_bytes().to_vec());
         }
         manager.tls.reject_unauthorized = o.reject_unauthorized;
+        if let Some(q) = cstr(o.query, "query")? {
+            manager.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+        }
+        if let Some(h) = cstr(o.extra_headers_json, "extra_headers_json")? {
+            let parsed: serde_json::Value =
+                serde_json::from_str(h).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, format!("extra_headers_json: {e}")))?;
+            let obj = parsed
+                .as_object()
+                .ok_or_else(|| Error::new(sio_status::SIO_ERR_INVALID_JSON, "extra_headers_json must be an object"))?;
+            for (k, v) in obj {
+                let v = v.as_str().ok_or_else(|| Error::new(sio_status::SIO_ERR_INVALID_JSON, "header values must be strings"))?;
+                manager.extra_headers.push((k.clone(), v.to_owned()));
+            }
+        }
         let options = ClientOptions { manager, socket: SocketConfig { auth, ..SocketConfig::default() }, ..ClientOptions::default() };
         let client = rt.rt.client(url, options)?;
         *out = Box::into_raw(Box::new(sio_client { inner: client, id: Default::default() }));

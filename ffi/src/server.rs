@@ -33,6 +33,8 @@ pub struct sio_server_options {
     pub transports: u32,
     /// Answer CORS requests from any origin (default false).
     pub cors_any_origin: bool,
+    /// Or only from these origins: comma-separated, NUL-terminated (NULL: none).
+    pub cors_origins: *const c_char,
     /// Connection state recovery (default false).
     pub recovery: bool,
     /// How long a disconnected session is kept for recovery (default 120000).
@@ -52,6 +54,7 @@ pub unsafe extern "C" fn sio_server_options_default(out: *mut sio_server_options
             max_http_buffer_size: 1_000_000,
             transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
             cors_any_origin: false,
+            cors_origins: std::ptr::null(),
             recovery: false,
             recovery_max_disconnection_ms: 120_000,
         };
@@ -104,6 +107,12 @@ pub unsafe extern "C" fn sio_server_new(rt: *const sio_runtime, options: *const 
         }
         if o.cors_any_origin {
             b = b.cors(Cors { origin: CorsOrigin::Any, credentials: false });
+        } else if !o.cors_origins.is_null() {
+            let list = std::ffi::CStr::from_ptr(o.cors_origins)
+                .to_str()
+                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("cors_origins: {e}")))?;
+            let origins = list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
+            b = b.cors(Cors { origin: CorsOrigin::List(origins), credentials: true });
         }
         if o.recovery {
             b = b.connection_state_recovery(RecoveryConfig {
@@ -213,4 +222,97 @@ pub unsafe extern "C" fn sio_server_free(server: *mut sio_server) {
             drop(Box::from_raw(server));
         }
     });
+}
+
+/// Decides whether an incoming event reaches the host (the reference's `socket.use`):
+/// return NULL to let it through, or a NUL-terminated message (copied before the call
+/// returns) to drop it. Runs on a runtime thread for every event; must be quick.
+pub type sio_packet_middleware_cb = Option<
+    unsafe extern "C" fn(
+        user_data: *mut std::ffi::c_void,
+        socket: *const crate::socket::sio_socket,
+        name: *const c_char,
+        name_len: usize,
+        args_json: *const c_char,
+        args_json_len: usize,
+        bufs: *const sio_buf,
+        n_bufs: usize,
+    ) -> *const c_char,
+>;
+
+#[derive(Clone, Copy)]
+struct SendPtr(*mut std::ffi::c_void);
+unsafe impl Send for SendPtr {}
+unsafe impl Sync for SendPtr {}
+
+/// Sets the per-packet middleware of every socket of the server (`cb` NULL removes it).
+/// `user_data` must stay valid while it is set.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_set_packet_middleware(
+    server: *const sio_server,
+    cb: sio_packet_middleware_cb,
+    user_data: *mut std::ffi::c_void,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let Some(cb) = cb else {
+            server.inner.set_packet_middleware(None);
+            return Ok(());
+        };
+        let data = SendPtr(user_data);
+        let srv = server.inner.clone();
+        server.inner.set_packet_middleware(Some(std::sync::Arc::new(move |socket, name, args| {
+            let data = data;
+            let handle = crate::socket::sio_socket::new(socket.clone(), srv.clone());
+            let wire = crate::args::WireArgs::new(&sio_core::Value::Array(args.to_vec()));
+            let name_c = std::ffi::CString::new(name).unwrap_or_default();
+            let json_c = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
+            let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
+            let verdict = cb(data.0, &handle, name_c.as_ptr(), name.len(), json_c.as_ptr(), wire.json.len(), bufs, wire.bufs.len());
+            if verdict.is_null() {
+                Ok(())
+            } else {
+                Err(std::ffi::CStr::from_ptr(verdict).to_string_lossy().into_owned())
+            }
+        })));
+        Ok(())
+    })
+}
+
+/// The sockets of namespace `ns` (NULL: "/") as a JSON array of
+/// `{"id","rooms","data","handshake"}`, sorted by id (the reference's `fetchSockets`).
+/// `*out` is owned by the caller (`sio_string_free`). Blocks the calling thread briefly;
+/// do not call it from an event callback.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_fetch_sockets_json(
+    server: *const sio_server,
+    ns: *const c_char,
+    ns_len: usize,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
+        let mut sockets = server.inner.fetch_sockets(ns)?;
+        sockets.sort_by(|a, b| a.id.cmp(&b.id));
+        let list: Vec<serde_json::Value> = sockets
+            .iter()
+            .map(|s| {
+                let mut rooms: Vec<&String> = s.rooms.iter().collect();
+                rooms.sort();
+                serde_json::json!({
+                    "id": s.id,
+                    "rooms": rooms,
+                    "data": s.data.to_json_lossy(),
+                    "handshake": s.handshake.to_value().to_json_lossy(),
+                })
+            })
+            .collect();
+        crate::args::out_string(&serde_json::Value::Array(list).to_string(), out, out_len);
+        Ok(())
+    })
 }

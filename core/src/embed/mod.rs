@@ -16,7 +16,7 @@ use std::time::Duration;
 
 pub use client::EmbeddedClient;
 pub use event::{AckOutcome, Decision, Event};
-pub use server::EmbeddedServer;
+pub use server::{EmbeddedServer, PacketMiddleware};
 
 /// How events reach the host.
 #[derive(Clone)]

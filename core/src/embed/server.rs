@@ -11,12 +11,17 @@ use crate::error::{ConnectError, EmitError};
 use crate::server::{Namespace, Server, ServerConfig, Socket};
 use crate::value::Value;
 
+/// Decides per incoming event whether it reaches the host (`socket.use`); `Err(message)`
+/// drops it and fires the socket's `error`.
+pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
+
 /// A server whose events go to the host.
 #[derive(Clone)]
 pub struct EmbeddedServer {
     shared: Arc<Shared>,
     server: Server,
     id: u64,
+    packet_middleware: Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
 }
 
 impl std::fmt::Debug for EmbeddedServer {
@@ -30,7 +35,7 @@ impl EmbeddedServer {
         let _guard = shared.handle.enter();
         let server = Server::new(config);
         let id = shared.next_id();
-        let s = EmbeddedServer { shared: shared.clone(), server: server.clone(), id };
+        let s = EmbeddedServer { shared: shared.clone(), server: server.clone(), id, packet_middleware: Arc::default() };
         let weak = Arc::downgrade(&shared);
         server.on_engine_connection(move |conn| {
             let (weak, conn_id) = (weak.clone(), conn.id().to_owned());
@@ -84,11 +89,22 @@ impl EmbeddedServer {
         });
     }
 
+    /// Sets (or with `None` removes) the per-packet middleware of every socket.
+    pub fn set_packet_middleware(&self, f: Option<PacketMiddleware>) {
+        *self.packet_middleware.write().expect("middleware lock poisoned") = f;
+    }
+
     fn forward(&self, ns: &Namespace) {
         let weak = Arc::downgrade(&self.shared);
         let server = self.id;
+        let middleware = self.packet_middleware.clone();
         ns.on_connection(move |socket| {
             let Some(shared) = weak.upgrade() else { return };
+            let mw = middleware.clone();
+            socket.use_middleware(move |s, name, args| {
+                let f = mw.read().expect("middleware lock poisoned").clone();
+                f.map_or(Ok(()), |f| f(s, name, args))
+            });
             let w = weak.clone();
             socket.on_unhandled(move |s, name, args, ack| {
                 if let Some(shared) = w.upgrade() {

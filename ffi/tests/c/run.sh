@@ -136,7 +136,18 @@ if [ -z "${SIO_C_TESTS:-}" ] || [ -n "${SIO_C_EXAMPLES:-}" ]; then
   else
     fail "examples/c built against the build tree" "see $OUT/examples.tree.log"
   fi
-  rm -rf "$PREFIX" "$EXB"
+  # find_package(sio) from CMake, shared and static, against the same prefix
+  CMB=$(mktemp -d "${TMPDIR:-/tmp}/sio-cmake.XXXXXX")
+  if command -v cmake >/dev/null 2>&1 \
+     && cmake -S "$HERE/cmake" -B "$CMB" -DCMAKE_PREFIX_PATH="$PREFIX" >"$OUT/cmake.log" 2>&1 \
+     && cmake --build "$CMB" >>"$OUT/cmake.log" 2>&1 \
+     && LD_LIBRARY_PATH="$PREFIX/lib" "$CMB/consumer_shared" >>"$OUT/cmake.log" 2>&1 \
+     && "$CMB/consumer_static" >>"$OUT/cmake.log" 2>&1; then
+    pass "CMake find_package(sio): shared and static consumers build and run"
+  else
+    fail "CMake find_package(sio): shared and static consumers build and run" "see $OUT/cmake.log (cmake installed?)"
+  fi
+  rm -rf "$PREFIX" "$EXB" "$CMB"
 fi
 
 echo
