@@ -490,3 +490,24 @@ pub unsafe extern "C" fn sio_middleware_free(decision: *mut sio_middleware) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(p: *const c_char) -> &'static str {
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_str().expect("static ASCII")
+    }
+
+    #[test]
+    fn every_reason_has_its_enum_and_exact_string() {
+        for r in sio_core::server::DisconnectReason::ALL {
+            assert_eq!(text(sio_disconnect_reason_str(server_reason(r))), r.as_str());
+        }
+        use sio_core::client::DisconnectReason as C;
+        for r in [C::IoServerDisconnect, C::IoClientDisconnect, C::PingTimeout, C::TransportClose, C::TransportError, C::ParseError, C::ForcedClose] {
+            assert_eq!(text(sio_disconnect_reason_str(client_reason(r))), r.as_str());
+        }
+        assert_eq!(text(sio_disconnect_reason_str(sio_disconnect_reason::SIO_REASON_NONE)), "");
+    }
+}
