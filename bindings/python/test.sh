@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 py="${PYTHON:-python3}"
 
-"$py" -m pip install -q --disable-pip-version-check "maturin>=1.7,<2" "pytest>=7"
+"$py" -m pip install -q --disable-pip-version-check "maturin>=1.7,<2" "pytest>=7" "mypy==2.4.1"
 # python-socketio & co, pinned as in the interop suite
 "$py" -m pip install -q --disable-pip-version-check -r "$repo/tests/interop/python/requirements.txt"
 # the official JS client and server (tests/node_modules)
@@ -20,6 +20,11 @@ wheels="$(mktemp -d)"
 trap 'rm -rf "$wheels"' EXIT
 "$py" -m maturin build --quiet -m "$here/Cargo.toml" -i "$py" -o "$wheels"
 "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheels"/sio-*.whl
+
+# The type stubs (python/sio/_sio.pyi and the inline annotations) against the installed
+# module; stubtest-allowlist.txt lists, with reasons, what stubtest cannot understand.
+# Run from a directory without a `sio` folder so that the installed package is checked.
+(cd "$wheels" && "$py" -m mypy.stubtest sio --allowlist "$here/stubtest-allowlist.txt")
 
 cd "$here"
 "$py" -m pytest -q -p no:cacheprovider tests

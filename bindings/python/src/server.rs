@@ -93,6 +93,13 @@ impl Server {
         self.server.namespace(name);
     }
 
+    /// Makes every namespace whose name matches the regular expression `pattern` (Rust
+    /// `regex` syntax, unanchored) exist and forward its events (a dynamic namespace).
+    fn namespace_regex(&self, pattern: &str) -> PyResult<()> {
+        let _g = self.handle.enter();
+        self.server.namespace_regex(pattern).map_err(error::embed)
+    }
+
     /// Sends every connection to `name` through a `middleware` event first.
     fn enable_middleware(&self, name: &str) {
         let _g = self.handle.enter();
@@ -110,11 +117,18 @@ impl Server {
         self.server.close().map_err(error::embed)
     }
 
-    /// Emits to the sockets of `ns` in `rooms` (all when empty) but not in `excepts`.
-    fn emit(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// Emits to the sockets of `ns` in `rooms` (all when empty) but not in `excepts`;
+    /// `volatile`: may be dropped for a socket that is not ready (and is never stored
+    /// for connection state recovery).
+    #[pyo3(signature = (ns, rooms, excepts, event, args, volatile = false))]
+    fn emit(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
         let args = to_values(args)?;
         let _g = self.handle.enter();
-        operator(&self.server, ns, rooms, excepts).emit(event, args).map_err(error::emit)
+        let mut op = operator(&self.server, ns, rooms, excepts);
+        if volatile {
+            op = op.volatile();
+        }
+        op.emit(event, args).map_err(error::emit)
     }
 
     /// Emits with an acknowledgement from each target; `callback(replies, exc)` gets
@@ -220,6 +234,11 @@ impl SocketHandle {
     fn transport(&self) -> &'static str {
         self.socket.conn().transport().as_str()
     }
+    /// The Engine.IO connection id (what `upgrade` events carry).
+    #[getter]
+    fn conn_id(&self) -> &str {
+        self.socket.conn().id()
+    }
 
     fn join(&self, rooms: Vec<String>) {
         let _g = self.handle.enter();
@@ -231,10 +250,16 @@ impl SocketHandle {
         self.socket.leave(room);
     }
 
-    fn emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// `volatile`: may be dropped if the client is not ready (never stored for recovery).
+    #[pyo3(signature = (event, args, volatile = false))]
+    fn emit(&self, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
         let args = to_values(args)?;
         let _g = self.handle.enter();
-        self.socket.emit(event, args).map_err(error::emit)
+        if volatile {
+            self.socket.volatile().emit(event, args).map_err(error::emit)
+        } else {
+            self.socket.emit(event, args).map_err(error::emit)
+        }
     }
 
     /// `callback(replies, exc)` is called exactly once, on a runtime thread.
@@ -247,10 +272,14 @@ impl SocketHandle {
     }
 
     /// Emits to the other sockets of the namespace in `rooms` (all when empty) but not in `excepts`.
-    fn broadcast_emit(&self, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+    #[pyo3(signature = (rooms, excepts, event, args, volatile = false))]
+    fn broadcast_emit(&self, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
         let args = to_values(args)?;
         let _g = self.handle.enter();
         let mut op = self.socket.broadcast();
+        if volatile {
+            op = op.volatile();
+        }
         for r in rooms {
             op = op.to(r);
         }

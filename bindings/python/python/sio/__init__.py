@@ -22,7 +22,7 @@ from .exceptions import (
     TimeoutError,
 )
 from .reason import DisconnectReason
-from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
+from .server import BroadcastOperator, Connection, Namespace, RemoteSocket, Server, Socket, VolatileEmitter
 
 __all__ = [
     "Server",
@@ -30,6 +30,8 @@ __all__ = [
     "Socket",
     "BroadcastOperator",
     "RemoteSocket",
+    "Connection",
+    "VolatileEmitter",
     "Client",
     "AsyncServer",
     "AsyncNamespace",

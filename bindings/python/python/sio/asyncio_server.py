@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, List, Optional, Union
+from typing import Any, Iterable, List, Optional, Union, cast
 
 from ._common import AsyncRunner, check_event
 from .client import Client, _unpack
@@ -28,10 +28,10 @@ class AsyncSocket(Socket):
 
 class AsyncNamespace(Namespace):
     async def emit_with_ack(self, event: str, *args: Any, timeout: float) -> Any:  # type: ignore[override]
-        return await self._op().emit_with_ack(event, *args, timeout=timeout)
+        return await cast(AsyncBroadcastOperator, self._op()).emit_with_ack(event, *args, timeout=timeout)
 
     async def fetch_sockets(self) -> Any:  # type: ignore[override]
-        return await self._op().fetch_sockets()
+        return await cast(AsyncBroadcastOperator, self._op()).fetch_sockets()
 
 
 class AsyncServer(AsyncRunner, Server):

@@ -1,15 +1,17 @@
 """The blocking server: ``sio.Server``, its namespaces and sockets."""
 from __future__ import annotations
 
+import re
 import threading
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+import weakref
+from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
 from . import _sio
-from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, logger, seconds
-from .exceptions import BadArgument, ConnectionError, ConnectionRefused
+from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, log_handler_error, logger, seconds
+from .exceptions import BadArgument, ConnectionError, ConnectionRefused, SocketIOError
 from .reason import DisconnectReason
 
-__all__ = ["Server", "Namespace", "Socket", "BroadcastOperator", "RemoteSocket"]
+__all__ = ["Server", "Namespace", "Socket", "BroadcastOperator", "RemoteSocket", "Connection"]
 
 _CONNECT_EVENTS = ("connection", "connect")
 
@@ -64,15 +66,37 @@ class RemoteSocket:
 class BroadcastOperator:
     """A set of target sockets: a namespace, narrowed with ``to``/``except_``."""
 
-    def __init__(self, server: "Server", ns: str, rooms: Sequence[str] = (), excepts: Sequence[str] = (), timeout: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        server: "Server",
+        ns: str,
+        rooms: Sequence[str] = (),
+        excepts: Sequence[str] = (),
+        timeout: Optional[float] = None,
+        volatile: bool = False,
+    ) -> None:
         self._server = server
         self._ns = ns
         self._rooms = list(rooms)
         self._excepts = list(excepts)
         self._timeout = timeout
+        self._volatile = volatile
 
-    def _with(self, rooms: Sequence[str] = (), excepts: Sequence[str] = (), timeout: Optional[float] = None) -> "BroadcastOperator":
-        return type(self)(self._server, self._ns, self._rooms + list(rooms), self._excepts + list(excepts), timeout if timeout is not None else self._timeout)
+    def _with(self, rooms: Sequence[str] = (), excepts: Sequence[str] = (), timeout: Optional[float] = None, volatile: bool = False) -> "BroadcastOperator":
+        return type(self)(
+            self._server,
+            self._ns,
+            self._rooms + list(rooms),
+            self._excepts + list(excepts),
+            timeout if timeout is not None else self._timeout,
+            volatile or self._volatile,
+        )
+
+    @property
+    def volatile(self) -> "BroadcastOperator":
+        """The same targets; the event may be dropped for a socket that is not ready to
+        receive it, and is not stored for connection state recovery."""
+        return self._with(volatile=True)
 
     def to(self, room: Union[str, Iterable[str]]) -> "BroadcastOperator":
         """Only sockets in ``room`` (several calls: in any of them)."""
@@ -89,7 +113,7 @@ class BroadcastOperator:
         return self._with(timeout=seconds("timeout", seconds_))
 
     def emit(self, event: str, *args: Any) -> None:
-        self._server._native.emit(self._ns, self._rooms, self._excepts, check_event(event), args)
+        self._server._native.emit(self._ns, self._rooms, self._excepts, check_event(event), args, self._volatile)
 
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[List[Any]]:
         """Emits and waits for every target's answer: one list of reply arguments per
@@ -130,7 +154,9 @@ class Socket:
         self._h = handle
         self._events = Registry()
         self._any: List[Handler] = []
+        self._any_outgoing: List[Handler] = []
         self._middlewares: List[Handler] = []
+        self._conn: Optional[Connection] = None
         # Rooms as they were when `disconnecting` fired (the core has left them by the
         # time the handlers run); cleared at `disconnect`.
         self._rooms_at_disconnecting: Optional[Set[str]] = None
@@ -173,8 +199,16 @@ class Socket:
 
     @property
     def transport(self) -> str:
-        """``"polling"`` or ``"websocket"``."""
+        """``"polling"`` or ``"websocket"`` (the current one: it changes on upgrade)."""
         return self._h.transport
+
+    @property
+    def conn(self) -> "Connection":
+        """The underlying Engine.IO connection (shared by the client's namespaces):
+        ``conn.transport``, ``conn.on("upgrade", handler(transport))``."""
+        if self._conn is None:
+            self._conn = self._server._connection(self._h)
+        return self._conn
 
     # ---------------------------------------------------------------- rooms
     def join(self, room: Union[str, Iterable[str]]) -> None:
@@ -186,18 +220,33 @@ class Socket:
     # ---------------------------------------------------------------- emitting
     def emit(self, event: str, *args: Any) -> None:
         self._h.emit(check_event(event), args)
+        self._notify_outgoing(event, args)
+
+    @property
+    def volatile(self) -> "VolatileEmitter":
+        """``socket.volatile.emit(...)``: the event may be dropped if the client is not
+        ready to receive it, and is not stored for connection state recovery."""
+        return VolatileEmitter(self)
 
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[Any]:
         """Emits and blocks until the client answers: returns the reply arguments.
         Raises ``sio.TimeoutError`` after ``timeout`` seconds, ``sio.ConnectionError``
         if the client disconnects first."""
-        return self._start_ack(event, args, timeout).result()
+        return self._start_ack(event, args, timeout).result()  # type: ignore[no-any-return]
 
     def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
         t = None if timeout is None else seconds("timeout", timeout)
         fut = self._server._new_future()
         self._h.emit_with_ack(check_event(event), args, t, self._server._completion(fut))
+        self._notify_outgoing(event, args)
         return fut
+
+    def _notify_outgoing(self, event: str, args: Tuple[Any, ...]) -> None:
+        for fn in list(self._any_outgoing):
+            try:
+                fn(event, *args)
+            except Exception as e:
+                log_handler_error(fn, e)
 
     def _operator(self) -> BroadcastOperator:
         # Every socket is in the room named after its id: excepting it excludes the sender.
@@ -236,6 +285,15 @@ class Socket:
         self._any.append(handler)
         return handler
 
+    def on_any_outgoing(self, handler: Handler) -> Handler:
+        """Registers ``handler(event, *args)`` for every event this socket emits
+        (``emit``, ``volatile.emit``, ``emit_with_ack``; not broadcasts). It is called
+        synchronously by the emitting thread, after the event is queued."""
+        if not callable(handler):
+            raise BadArgument("handler must be callable")
+        self._any_outgoing.append(handler)
+        return handler
+
     def use(self, middleware: Handler) -> Handler:
         """Per-packet middleware ``middleware(event, args)``: raising stops the event
         and calls the socket's ``error`` handlers with the exception. ``args`` is a
@@ -247,14 +305,64 @@ class Socket:
         return f"<Socket {self.namespace} {self.id}>"
 
 
-class Namespace:
-    """A namespace of a server (``server.of(name)``)."""
+class VolatileEmitter:
+    """``socket.volatile``: emits that may be dropped (see ``Socket.volatile``)."""
 
-    def __init__(self, server: "Server", name: str) -> None:
+    def __init__(self, socket: Socket) -> None:
+        self._socket = socket
+
+    def emit(self, event: str, *args: Any) -> None:
+        self._socket._h.emit(check_event(event), args, True)
+        self._socket._notify_outgoing(event, args)
+
+
+class Connection:
+    """The Engine.IO connection under a socket (``socket.conn``)."""
+
+    def __init__(self, server: "Server", conn_id: str, handle: Any) -> None:
+        self._server = server
+        self._h = handle
+        self.id = conn_id
+        self._events = Registry()
+
+    @property
+    def transport(self) -> str:
+        """The current transport: ``"polling"`` or ``"websocket"``."""
+        return self._h.transport  # type: ignore[no-any-return]
+
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """``upgrade``: ``handler(transport)`` once the connection has switched to
+        ``transport`` (``"websocket"``). Runs on the dispatcher thread."""
+        if event != "upgrade":
+            raise BadArgument('a connection has one event: "upgrade"')
+        return self._events.on(event, handler)
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.id} {self.transport}>"
+
+
+class Namespace:
+    """A namespace of a server (``server.of(name)``), or, for ``server.of(re.compile(...))``,
+    the parent of the dynamic namespaces whose names match: its handlers apply to each
+    child (``server.of("/dyn-1")``) and ``emit`` reaches every child."""
+
+    def __init__(self, server: "Server", name: str, parent: Optional["Namespace"] = None, pattern: Optional[Pattern[str]] = None) -> None:
         self.server = server
         self.name = name
+        self.parent = parent
+        self.pattern = pattern
         self._events = Registry()
         self._middlewares: List[Handler] = []
+        self._children: List[Namespace] = []
+
+    def _handlers(self, event: str) -> List[Tuple[Handler, bool]]:
+        own = self._events.get(event)
+        return own + self.parent._handlers(event) if self.parent is not None else list(own)
+
+    @property
+    def children(self) -> List["Namespace"]:
+        """A dynamic parent's namespaces created so far (one per name a client used)."""
+        return list(self._children)
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         """``connection`` (alias ``connect``) gets ``handler(socket)``; ``disconnecting``
@@ -265,6 +373,10 @@ class Namespace:
     def use(self, middleware: Handler) -> Handler:
         """Connection middleware ``middleware(socket)``: raise
         ``sio.ConnectionRefused(message, data)`` to refuse the client."""
+        if self.pattern is not None or self.parent is not None:
+            # The core runs a dynamic parent's middlewares itself; the embedding layer
+            # only asks the host for named namespaces.
+            raise NotImplementedError("connection middlewares on dynamic namespaces are not supported yet")
         if not self._middlewares:
             self.server._native.enable_middleware(self.name)
         self._middlewares.append(middleware)
@@ -272,14 +384,26 @@ class Namespace:
 
     @property
     def sockets(self) -> Dict[str, Socket]:
-        """The connected sockets of this namespace by id."""
-        return {s.id: s for (ns, _), s in list(self.server._sockets.items()) if ns == self.name}
+        """The connected sockets of this namespace (of a dynamic parent: of its children) by id."""
+        names = {c.name for c in self._children} if self.pattern is not None else {self.name}
+        return {s.id: s for (ns, _), s in list(self.server._sockets.items()) if ns in names}
 
     def _op(self) -> BroadcastOperator:
+        if self.pattern is not None:
+            raise SocketIOError("a dynamic parent namespace only supports emit; use server.of(child_name)")
         return self.server._operator(self.name)
 
     def emit(self, event: str, *args: Any) -> None:
+        if self.pattern is not None:
+            check_event(event)
+            for child in list(self._children):
+                child.emit(event, *args)
+            return
         self._op().emit(event, *args)
+
+    @property
+    def volatile(self) -> BroadcastOperator:
+        return self._op().volatile
 
     def emit_with_ack(self, event: str, *args: Any, timeout: float) -> Any:
         return self._op().emit_with_ack(event, *args, timeout=timeout)
@@ -366,6 +490,8 @@ class Server(Runner):
             recovery=recovery,
         )
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
+        self._dynamic: List[Namespace] = []
+        self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
         self._sockets: Dict[Tuple[str, str], Socket] = {}
         self._pump: Optional[Pump] = None
         self._closed = threading.Event()
@@ -420,15 +546,51 @@ class Server(Runner):
         self.close()
 
     # ---------------------------------------------------------------- namespaces
-    def of(self, name: str) -> Namespace:
-        """The namespace ``name`` (created on first use)."""
+    def of(self, name: Union[str, Pattern[str]]) -> Namespace:
+        """The namespace ``name`` (created on first use), or with a compiled regular
+        expression (``re.compile(r"^/dyn-\\d+$")``) a dynamic parent namespace: every name
+        a client connects to that matches it (searched, as ``re.search``) becomes a
+        namespace sharing the parent's handlers. The pattern is compiled again by the
+        core's Rust ``regex`` engine: stick to the syntax both accept."""
+        if isinstance(name, re.Pattern):
+            if not isinstance(name.pattern, str):
+                raise BadArgument("a namespace pattern must be a str pattern")
+            for parent in self._dynamic:
+                if parent.pattern == name:
+                    return parent
+            self._native.namespace_regex(name.pattern)
+            parent = self._namespace_class(self, name.pattern, pattern=name)
+            self._dynamic.append(parent)
+            return parent
         if not isinstance(name, str) or not name.startswith("/"):
-            raise BadArgument("a namespace name is a str starting with '/'")
+            raise BadArgument("a namespace name is a str starting with '/', or a compiled re pattern")
         ns = self._namespaces.get(name)
         if ns is None:
             self._native.namespace(name)
             ns = self._namespaces[name] = self._namespace_class(self, name)
         return ns
+
+    def _namespace(self, name: str) -> Optional[Namespace]:
+        """The namespace of an incoming socket; a child of a dynamic parent is created
+        here, on its first socket (the core created it from the same parent)."""
+        ns = self._namespaces.get(name)
+        if ns is None:
+            for parent in self._dynamic:
+                assert parent.pattern is not None
+                if parent.pattern.search(name):
+                    ns = self._namespaces[name] = self._namespace_class(self, name, parent=parent)
+                    parent._children.append(ns)
+                    break
+        return ns
+
+    def _connection(self, handle: Any) -> Connection:
+        # One object per Engine.IO connection while some socket holds it.
+        with self._lock:
+            conn = self._conns.get(handle.conn_id)
+            if conn is None:
+                conn = Connection(self, handle.conn_id, handle)
+                self._conns[handle.conn_id] = conn
+            return conn
 
     def _operator(self, ns: str, rooms: Sequence[str] = (), excepts: Sequence[str] = ()) -> BroadcastOperator:
         return self._operator_class(self, ns, rooms, excepts)
@@ -467,6 +629,11 @@ class Server(Runner):
     def sockets(self) -> Dict[str, Socket]:
         return self.of("/").sockets
 
+    @property
+    def volatile(self) -> BroadcastOperator:
+        """``server.volatile.emit(...)`` on namespace ``/``."""
+        return self.of("/").volatile
+
     # ---------------------------------------------------------------- events
     def _socket(self, handle: Any) -> Socket:
         key = (handle.ns, handle.id)
@@ -481,10 +648,10 @@ class Server(Runner):
             self._on_message(self._socket(ev[1]), ev[2], list(ev[3]), ev[4])
         elif kind == "connection":
             sock = self._socket(ev[1])
-            ns = self._namespaces.get(sock.namespace)
+            ns = self._namespace(sock.namespace)
             if ns is not None:
                 for name in _CONNECT_EVENTS:
-                    for fn, _ in ns._events.get(name):
+                    for fn, _ in ns._handlers(name):
                         self._call(fn, (sock,))
         elif kind == "middleware":
             self._on_middleware(self._socket(ev[1]), ev[2])
@@ -494,12 +661,17 @@ class Server(Runner):
             sock._rooms_at_disconnecting = ev[3] if kind == "disconnecting" else None
             for fn, _ in sock._events.get(kind):
                 self._call(fn, (reason,))
-            ns = self._namespaces.get(sock.namespace)
+            ns = self._namespace(sock.namespace)
             if ns is not None:
-                for fn, _ in ns._events.get(kind):
+                for fn, _ in ns._handlers(kind):
                     self._call(fn, (sock, reason))
             if kind == "disconnect":
                 self._sockets.pop((sock.namespace, sock.id), None)
+        elif kind == "upgrade":
+            conn = self._conns.get(ev[1])
+            if conn is not None:
+                for fn, _ in conn._events.get("upgrade"):
+                    self._call(fn, (ev[2],))
 
     def _on_middleware(self, sock: Socket, decision: Any) -> None:
         ns = self._namespaces.get(sock.namespace)
@@ -536,11 +708,11 @@ class Server(Runner):
     def _dispatch_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
         for fn in sock._any:
             self._call(fn, (event, *args))
-        handlers = [(fn, takes, ()) for fn, takes in sock._events.get(event)]
+        handlers: List[Tuple[Handler, bool, Tuple[Any, ...]]] = [(fn, takes, ()) for fn, takes in sock._events.get(event)]
         if not handlers:
-            ns = self._namespaces.get(sock.namespace)
+            ns = self._namespace(sock.namespace)
             if ns is not None:
-                handlers = [(fn, takes, (sock,)) for fn, takes in ns._events.get(event)]
+                handlers = [(fn, takes, (sock,)) for fn, takes in ns._handlers(event)]
         for index, (fn, takes, prefix) in enumerate(handlers):
             answer = ack if index == 0 else None  # the first handler answers
             kwargs: Dict[str, Any] = {}

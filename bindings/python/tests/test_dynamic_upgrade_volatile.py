@@ -1,0 +1,116 @@
+"""Dynamic namespaces (python-socketio client), transport upgrades, on_any_outgoing and
+volatile emits (official JS client)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import socketio
+
+import sio
+from conftest import TIMEOUT, Recorder, run_node
+
+
+def test_dynamic_namespaces_share_the_parents_handlers(server, rec):
+    dyn = server.of(re.compile(r"^/dyn-\d+$"))
+    assert server.of(re.compile(r"^/dyn-\d+$")) is dyn
+    with pytest.raises(sio.BadArgument):
+        server.of(re.compile(r"^/a(?=b)"))  # Python accepts the look-ahead, Rust's regex does not
+    with pytest.raises(NotImplementedError):
+        dyn.use(lambda socket: None)
+
+    @dyn.on("connection")
+    def on_connection(socket):
+        rec.record("connection", socket.namespace)
+
+    @dyn.on("where")
+    def where(socket, value):
+        return [socket.namespace, value]
+
+    dyn.on("disconnect", lambda socket, reason: rec.record("disconnect", socket.namespace, reason))
+    url = f"http://127.0.0.1:{server.listen()}"
+
+    c = socketio.Client(reconnection=False)
+    for ns in ("/dyn-1", "/dyn-22"):
+        c.on("hello", (lambda ns: lambda n: rec.record("hello" + ns, n))(ns), namespace=ns)
+    c.connect(url, namespaces=["/dyn-1", "/dyn-22"], wait_timeout=TIMEOUT)
+    assert {rec.wait("connection")[0], rec.wait("connection")[0]} == {"/dyn-1", "/dyn-22"}
+    assert c.call("where", 5, namespace="/dyn-22", timeout=TIMEOUT) == ["/dyn-22", 5]
+    assert c.call("where", 6, namespace="/dyn-1", timeout=TIMEOUT) == ["/dyn-1", 6]
+
+    child = server.of("/dyn-1")
+    assert child.parent is dyn and child.name == "/dyn-1"
+    assert sorted(n.name for n in dyn.children) == ["/dyn-1", "/dyn-22"]
+    assert set(dyn.sockets) == {c.get_sid("/dyn-1"), c.get_sid("/dyn-22")}
+    dyn.emit("hello", 1)  # every child
+    child.emit("hello", 2)  # that child only
+    assert rec.wait("hello/dyn-1") == (1,)
+    assert rec.wait("hello/dyn-1") == (2,)
+    assert rec.all("hello/dyn-22") == [(1,)]
+    with pytest.raises(sio.SocketIOError):
+        dyn.to("room")  # a parent only broadcasts with emit
+
+    # a name the pattern does not match is no namespace
+    other = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        other.connect(url, namespaces=["/dyn-x"], wait_timeout=TIMEOUT)
+    c.disconnect()
+    gone = [rec.wait("disconnect"), rec.wait("disconnect")]
+    assert {ns for ns, _ in gone} == {"/dyn-1", "/dyn-22"}
+    # python-socketio closes the connection right after its DISCONNECT packets
+    assert {r for _, r in gone} <= {sio.DisconnectReason.CLIENT_NAMESPACE_DISCONNECT, sio.DisconnectReason.TRANSPORT_CLOSE}
+
+
+# Connects by polling and lets the client upgrade; once upgraded, says so and asks for
+# a volatile event and a plain one; prints what it got, then leaves.
+UPGRADE_SCRIPT = r"""
+const { io } = require("socket.io-client");
+const url = process.argv[process.argv.length - 1];
+const out = (o) => console.log(JSON.stringify(o));
+const s = io(url, { transports: ["polling", "websocket"] });
+const got = [];
+s.onAny((ev, ...args) => got.push([ev, ...args]));
+s.on("connect", () => {
+  const engine = s.io.engine;
+  out({ ev: "connect", id: s.id, transport: engine.transport.name });
+  const upgraded = () => s.emit("upgraded", engine.transport.name);
+  if (engine.transport.name === "websocket") upgraded(); else engine.once("upgrade", upgraded);
+});
+s.on("last", () => { out({ ev: "got", got }); s.disconnect(); process.exit(0); });
+setTimeout(() => { out({ ev: "timeout", got }); process.exit(2); }, 15000);
+"""
+
+
+def test_upgrade_event_transport_and_outgoing_hooks(server):
+    rec = Recorder()
+
+    @server.on("connection")
+    def on_connection(socket):
+        rec.record("connection", socket.id, socket.transport, socket.conn.transport, socket.conn.id)
+        socket.conn.on("upgrade", lambda transport: rec.record("upgrade", transport, socket.transport))
+        socket.on_any_outgoing(lambda event, *args: rec.record("outgoing", event, args))
+
+        @socket.on("upgraded")
+        def upgraded(name):
+            rec.record("upgraded", name, socket.transport)
+            socket.emit("plain", 1, {"a": b"\x01"})
+            socket.volatile.emit("vol", 2)
+            socket.broadcast.emit("not-for-the-hook")  # broadcasts are not outgoing events of a socket
+            socket.emit("last")
+
+    lines = run_node(UPGRADE_SCRIPT, f"http://127.0.0.1:{server.listen()}")
+    by_ev = {l["ev"]: l for l in lines}
+    assert "timeout" not in by_ev, lines
+    sid, transport, conn_transport, conn_id = rec.wait("connection")
+    assert sid == by_ev["connect"]["id"]
+    # The client connects by polling; the handler reads the live transport, which is
+    # "polling" unless the upgrade finished before the dispatcher ran the handler (a
+    # heavily loaded machine). The `upgrade` event is dispatched after it either way.
+    assert transport == conn_transport
+    assert transport == "polling" or rec.all("upgrade"), transport
+    assert conn_id and conn_id != sid
+    assert rec.wait("upgrade") == ("websocket", "websocket")
+    assert rec.wait("upgraded") == ("websocket", "websocket")
+    # (onAny sees "last" before its handler runs; a Buffer prints as {type, data})
+    assert by_ev["got"]["got"] == [["plain", 1, {"a": {"type": "Buffer", "data": [1]}}], ["vol", 2], ["last"]]
+    assert [a for a in rec.all("outgoing")] == [("plain", (1, {"a": b"\x01"})), ("vol", (2,)), ("last", ())]
