@@ -25,6 +25,8 @@ export interface ServerOptions {
   connectTimeout?: number;
   transports?: Array<'polling' | 'websocket'>;
   connectionStateRecovery?: { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
+  /** CORS for the polling transport (`origin`: `*`, `true`, an origin or a list). */
+  cors?: { origin?: string | string[] | true; credentials?: boolean };
 }
 
 export interface Handshake {
@@ -111,6 +113,33 @@ export declare class Namespace extends EventEmitter {
   socketsJoin(room: string | string[]): void;
   socketsLeave(room: string | string[]): void;
   disconnectSockets(close?: boolean): void;
+  /** Single node: the acknowledgement gets an empty list. */
+  serverSideEmit(ev: string, ...args: any[]): boolean;
+  serverSideEmitWithAck(ev: string, ...args: any[]): Promise<any[]>;
+}
+
+/** `io.of(regex)` / `io.of(fn)`: children are created when a client asks for a matching name. */
+export declare class ParentNamespace extends Namespace {
+  readonly children: Set<Namespace>;
+}
+
+export type NamespaceMatcher = (name: string, auth: Record<string, any>, next: (err: Error | null, ok: boolean) => void) => void;
+
+/** A server-side Engine.IO connection (`io.engine` `connection`): emits `upgrade` and `close`. */
+export declare class EngineConn extends EventEmitter {
+  readonly id: string;
+  readonly transport: { name: 'polling' | 'websocket' };
+  readonly readyState: 'open' | 'closed';
+  on(ev: 'upgrade', fn: (transport: { name: 'websocket' }) => void): this;
+  on(ev: 'close', fn: (reason: string) => void): this;
+  on(ev: string | symbol, fn: (...args: any[]) => void): this;
+}
+
+export declare class Engine extends EventEmitter {
+  readonly clients: Map<string, EngineConn>;
+  readonly clientsCount: number;
+  on(ev: 'connection', fn: (conn: EngineConn) => void): this;
+  on(ev: string | symbol, fn: (...args: any[]) => void): this;
 }
 
 export declare class Server extends Namespace {
@@ -119,7 +148,9 @@ export declare class Server extends Namespace {
   readonly httpServer: { address(): { address: string; family: string; port: number } } | undefined;
   listen(port: number): this;
   attach(port: number): this;
-  of(name: string): Namespace;
+  readonly engine: Engine;
+  of(name: string, fn?: (socket: Socket) => void): Namespace;
+  of(name: RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): ParentNamespace;
   close(fn?: () => void): Promise<void>;
 }
 
@@ -151,12 +182,22 @@ export interface SocketOptions {
 export declare class Manager extends EventEmitter {
   constructor(uri: string, opts?: ManagerOptions & SocketOptions);
   readonly opts: ManagerOptions & SocketOptions;
+  /** The namespace's socket on this manager's one Engine.IO connection. */
   socket(nsp: string, opts?: SocketOptions): ClientSocket;
+  /** The Engine.IO session while connected. */
+  readonly engine: { readonly id: string } | undefined;
   reconnection(v?: boolean): any;
 }
 
-export declare class ClientSocket extends EventEmitter {
+// Not typed as an EventEmitter subclass: its emit() sends to the server and returns the socket.
+export declare class ClientSocket {
+  on(ev: string, fn: (...args: any[]) => void): this;
+  once(ev: string, fn: (...args: any[]) => void): this;
+  off(ev: string, fn?: (...args: any[]) => void): this;
+  removeAllListeners(ev?: string): this;
+  listeners(ev: string): Function[];
   readonly io: Manager;
+  readonly nsp: string;
   readonly id: string | undefined;
   readonly connected: boolean;
   readonly disconnected: boolean;
@@ -179,7 +220,7 @@ export declare class ClientSocket extends EventEmitter {
 export declare function io(uri: string, opts?: ManagerOptions & SocketOptions): ClientSocket;
 export declare const connect: typeof io;
 declare const _default: {
-  Server: typeof Server; Namespace: typeof Namespace; Socket: typeof Socket; BroadcastOperator: typeof BroadcastOperator;
+  Server: typeof Server; Namespace: typeof Namespace; ParentNamespace: typeof ParentNamespace; Socket: typeof Socket; BroadcastOperator: typeof BroadcastOperator;
   RemoteSocket: typeof RemoteSocket; io: typeof io; connect: typeof io; Manager: typeof Manager;
   ClientSocket: typeof ClientSocket; SioError: typeof SioError;
 };

@@ -1,12 +1,13 @@
 'use strict';
 // sio-node: socket.io's server and socket.io-client's API on the sio Rust core.
-const { Server, Namespace, Socket, BroadcastOperator, RemoteSocket } = require('./lib/server');
+const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket } = require('./lib/server');
 const client = require('./lib/client');
 const { SioError } = require('./lib/errors');
 
 module.exports = {
   Server,
   Namespace,
+  ParentNamespace,
   Socket,
   BroadcastOperator,
   RemoteSocket,

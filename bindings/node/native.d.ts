@@ -15,11 +15,9 @@ export declare class NativeAck {
   send(json: string, bins: Array<Buffer>): boolean
 }
 
-/** A client socket. */
+/** A client socket (one namespace of a Manager). */
 export declare class NativeClient {
-  /** Creates the client; it connects at once unless `autoConnect` is false. */
-  constructor(url: string, options?: NativeClientOptions | undefined | null)
-  /** The id carried by this client's events. */
+  /** The id carried by this socket's events. */
   get key(): number
   /** The server-given socket id while connected. */
   get sid(): string | null
@@ -29,9 +27,15 @@ export declare class NativeClient {
   get active(): boolean
   /** Whether the last connection recovered the session. */
   get recovered(): boolean
-  /** Connects (again). */
+  /**
+   * Connects (again). Returns at once; events follow (queued, never re-entrant).
+   *
+   * Runs on the JS thread rather than as a spawned task: commands on sockets of one
+   * Manager must not race each other (two sockets disconnecting at once on two
+   * runtime threads can make the core close the shared connection under the first).
+   */
   connect(): void
-  /** Disconnects (`io client disconnect`). */
+  /** Disconnects (`io client disconnect`). The event follows (queued). */
   disconnect(): void
   /** Emits (buffered while disconnected). */
   emit(event: string, json: string, bins: Array<Buffer>): void
@@ -53,6 +57,25 @@ export declare class NativeDecision {
   refuse(message: string, json?: string | undefined | null, bins?: Array<Buffer> | undefined | null): void
 }
 
+/** A Manager: one Engine.IO connection shared by its namespace sockets. */
+export declare class NativeManager {
+  /** A manager for `url` (scheme and authority only). Nothing connects until a socket does. */
+  constructor(url: string, options?: NativeClientOptions | undefined | null)
+  /** The id carried by this manager's (reconnection) events. */
+  get key(): number
+  /** The Engine.IO session id while the connection is open. */
+  get engineId(): string | null
+  /** Whether the Engine.IO connection is open. */
+  get isOpen(): boolean
+  /**
+   * The socket of namespace `nsp` on this manager's connection (not connected yet).
+   * `auth` is the CONNECT payload as JSON.
+   */
+  socket(nsp: string, auth?: string | undefined | null, retries?: number | undefined | null, ackTimeout?: number | undefined | null): NativeClient
+  /** Closes the connection and stops reconnecting. */
+  close(): void
+}
+
 /** A server on the shared runtime. */
 export declare class NativeServer {
   /** Creates a server (not listening yet). */
@@ -63,6 +86,19 @@ export declare class NativeServer {
   listen(addr: string): number
   /** Makes namespace `name` exist and forward its events. */
   namespace(name: string): void
+  /**
+   * Creates a dynamic (parent) namespace called `name` on the JS side: child
+   * namespaces whose names match `pattern` (a Rust regex), or every name when
+   * `pattern` is absent (the JS matcher function then decides in the middleware
+   * step). Each connection to a child first waits for a `middleware` event carrying
+   * `parent`, then its `connection` event carries `parent` too.
+   */
+  namespaceDynamic(name: string, pattern?: string | undefined | null): void
+  /**
+   * `serverSideEmit`: sends an event to the other nodes of the cluster; returns how
+   * many it reached (0: the in-memory adapter has no peers).
+   */
+  serverSideEmit(event: string, json: string, bins: Array<Buffer>): number
   /** Sends every connection to `name` through the JS middlewares first. */
   enableMiddleware(name: string): void
   /** Closes the server; a `closed` event follows every socket's `disconnect`. */
@@ -121,7 +157,7 @@ export declare class NativeSocket {
  */
 export declare function init(dispatch: (arg: NativeEvent) => unknown): void
 
-/** socket.io-client options (durations in ms). Unset fields keep socket.io-client's defaults. */
+/** socket.io-client Manager options (durations in ms). Unset fields keep socket.io-client's defaults. */
 export interface NativeClientOptions {
   /** Endpoint path. */
   path?: string
@@ -147,14 +183,6 @@ export interface NativeClientOptions {
   randomizationFactor?: number
   /** Connection timeout. */
   timeout?: number
-  /** Connect at once. */
-  autoConnect?: boolean
-  /** CONNECT payload, JSON. */
-  auth?: string
-  /** Retries for at-least-once delivery. */
-  retries?: number
-  /** Default ack timeout. */
-  ackTimeout?: number
   /** Verify TLS certificates. */
   rejectUnauthorized?: boolean
   /** Extra CA, PEM. */
@@ -165,6 +193,7 @@ export interface NativeClientOptions {
 export interface NativeEvent {
   /**
    * connection | middleware | message | disconnecting | disconnect | upgrade | closed |
+   * engine_connection | engine_close |
    * ack | client_connect | client_connect_error | client_disconnect | client_message |
    * reconnect_attempt | reconnect | reconnect_error | reconnect_failed
    */
@@ -199,6 +228,8 @@ export interface NativeEvent {
   message?: string
   /** Rooms (`disconnecting`). */
   rooms?: Array<string>
+  /** The dynamic namespace (JS name) a `middleware` or `connection` event belongs to. */
+  parent?: string
 }
 
 /** The names user code may not emit (`connect`, `disconnect`...). */
@@ -226,4 +257,8 @@ export interface ServerOptions {
   maxDisconnectionDuration?: number
   /** Whether recovered sockets skip the middlewares (default true). */
   skipMiddlewares?: boolean
+  /** CORS for polling: allowed origins (`*`: any). Absent: no CORS headers. */
+  corsOrigin?: Array<string>
+  /** CORS: `Access-Control-Allow-Credentials: true`. */
+  corsCredentials?: boolean
 }

@@ -839,6 +839,7 @@ module.exports.NativeAck = nativeBinding.NativeAck
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeClientAck = nativeBinding.NativeClientAck
 module.exports.NativeDecision = nativeBinding.NativeDecision
+module.exports.NativeManager = nativeBinding.NativeManager
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.init = nativeBinding.init

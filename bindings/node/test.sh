@@ -5,7 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")"
 # `npm install` installs @napi-rs/cli and the official packages, then its install script
 # compiles the addon with cargo (napi build) and regenerates native.js / native.d.ts.
+# The generated napi files must be the committed ones: keep the tree's copies, regenerate,
+# and fail if Rust changed without the regenerated files being committed with it.
+snap="$(mktemp -d)"
+trap 'rm -rf "$snap"' EXIT
+cp native.d.ts native.js "$snap/"
 npm install --no-audit --no-fund
+for f in native.d.ts native.js; do
+  if ! diff -u "$snap/$f" "$f"; then
+    echo "test.sh: $f differs from the regenerated one (napi build): commit the regenerated file" >&2
+    exit 1
+  fi
+done
 # --test-force-exit: a test file whose process stays alive must not hang the run (that the
 # process exits by itself after close() is asserted separately, in test/exit.test.js).
 timeout 600 node --test --test-force-exit --test-reporter=spec test/

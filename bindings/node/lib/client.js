@@ -16,7 +16,7 @@ function optMs(opts, name) {
   return v === Infinity ? undefined : Math.min(Math.floor(v), 0xffffffff);
 }
 
-function nativeOptions(opts, autoConnect) {
+function nativeOptions(opts) {
   const out = {
     path: opts.path,
     upgrade: opts.upgrade,
@@ -26,9 +26,6 @@ function nativeOptions(opts, autoConnect) {
     reconnectionDelay: optMs(opts, 'reconnectionDelay'),
     reconnectionDelayMax: optMs(opts, 'reconnectionDelayMax'),
     timeout: optMs(opts, 'timeout'),
-    retries: optMs(opts, 'retries'),
-    ackTimeout: optMs(opts, 'ackTimeout'),
-    autoConnect,
     rejectUnauthorized: opts.rejectUnauthorized,
     ca: opts.ca === undefined ? undefined : String(opts.ca),
   };
@@ -57,6 +54,13 @@ function nativeOptions(opts, autoConnect) {
   };
   out.query = strMap('query');
   out.extraHeaders = strMap('extraHeaders');
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out;
+}
+
+/** The per-namespace part: CONNECT payload (JSON), retries, ack timeout. */
+function socketOptions(opts) {
+  const out = { retries: optMs(opts, 'retries'), ackTimeout: optMs(opts, 'ackTimeout') };
   let auth = opts.auth;
   if (typeof auth === 'function') {
     // The native side needs the payload up front: take it from a synchronous callback.
@@ -87,7 +91,7 @@ function parseUrl(uri) {
   return { origin: `${proto}//${url.host}`, nsp: url.pathname || '/', query };
 }
 
-/** The Manager (`socket.io`): options, reconnection events. */
+/** The Manager (`socket.io`): one Engine.IO connection shared by its namespace sockets. */
 class Manager extends EventEmitter {
   constructor(uri, opts) {
     super();
@@ -101,8 +105,43 @@ class Manager extends EventEmitter {
     this.uri = origin;
     this._query = query;
     this._autoConnect = this.opts.autoConnect !== false;
-    nativeOptions(this.opts, true); // validate now, as socket.io-client does
+    const native = { ...nativeOptions({ ...this.opts, query: { ...query, ...(this.opts.query || {}) } }) };
+    socketOptions(this.opts); // validate now, as socket.io-client does
+    this._native = call(() => new rt.native.NativeManager(origin, native));
     this.nsps = {};
+    this._held = 0;
+  }
+  /** The Engine.IO session id while connected (`manager.engine.id` in socket.io-client). */
+  get engine() {
+    const id = this._native.engineId;
+    return id == null ? undefined : { id };
+  }
+  _hold() {
+    if (this._held++ === 0) rt.managers.set(this._native.key, this);
+  }
+  _unhold(keepRegistered) {
+    if (this._held > 0 && --this._held === 0 && !keepRegistered) rt.managers.delete(this._native.key);
+  }
+  _onNative(ev) {
+    switch (ev.kind) {
+      case 'reconnect_attempt':
+        emitLocal.call(this, 'reconnect_attempt', ev.attempt);
+        break;
+      case 'reconnect':
+        emitLocal.call(this, 'reconnect', ev.attempt);
+        break;
+      case 'reconnect_error':
+        emitLocal.call(this, 'reconnect_error', new Error(ev.message));
+        break;
+      case 'reconnect_failed':
+        // socket.io-client order: the last `reconnect_error` follows `reconnect_failed`,
+        // so the manager stays registered (until a socket's disconnect()).
+        for (const s of Object.values(this.nsps)) s._unhold(true);
+        emitLocal.call(this, 'reconnect_failed');
+        break;
+      default:
+        break;
+    }
   }
   reconnection(v) {
     if (v === undefined) return this.opts.reconnection !== false;
@@ -137,12 +176,11 @@ class Socket extends EventEmitter {
     this._any = [];
     this._anyOut = [];
     this._held = false;
-    const merged = { ...io.opts, ...opts, query: { ...io._query, ...(io.opts.query || {}) } };
+    const merged = { ...io.opts, ...opts };
     if (this.auth !== undefined) merged.auth = this.auth;
-    const autoConnect = io._autoConnect;
-    this._native = call(() => new rt.native.NativeClient(io.uri + nsp, nativeOptions(merged, autoConnect)));
-    rt.clients.set(this._native.key, this);
-    if (autoConnect) this._hold();
+    const so = socketOptions(merged);
+    this._native = call(() => io._native.socket(nsp, so.auth, so.retries, so.ackTimeout));
+    if (io._autoConnect) this.connect();
   }
   get active() {
     return this._native.active;
@@ -153,22 +191,28 @@ class Socket extends EventEmitter {
   get volatile() {
     return this._flagged({ volatile: true });
   }
+  // While held, the socket is registered for events and keeps the process alive; once
+  // released (inactive), nothing of it stays reachable from the dispatcher.
   _hold() {
     if (!this._held) {
       this._held = true;
+      rt.clients.set(this._native.key, this);
+      this.io._hold();
       rt.acquire();
     }
   }
-  _unhold() {
+  _unhold(keepManager) {
     if (this._held) {
       this._held = false;
+      rt.clients.delete(this._native.key);
+      this.io._unhold(keepManager);
       rt.release();
     }
   }
   connect() {
     if (this.connected) return this;
     this._hold();
-    this._native.connect();
+    call(() => this._native.connect());
     return this;
   }
   open() {
@@ -180,6 +224,7 @@ class Socket extends EventEmitter {
     } else {
       this._native.disconnect();
       this._unhold();
+      if (this.io._held === 0) rt.managers.delete(this.io._native.key);
     }
     return this;
   }
@@ -297,19 +342,6 @@ class Socket extends EventEmitter {
         emitLocal.call(this, ev.name, ...args);
         break;
       }
-      case 'reconnect_attempt':
-        emitLocal.call(this.io, 'reconnect_attempt', ev.attempt);
-        break;
-      case 'reconnect':
-        emitLocal.call(this.io, 'reconnect', ev.attempt);
-        break;
-      case 'reconnect_error':
-        emitLocal.call(this.io, 'reconnect_error', new Error(ev.message));
-        break;
-      case 'reconnect_failed':
-        this._unhold();
-        emitLocal.call(this.io, 'reconnect_failed');
-        break;
       default:
         break;
     }

@@ -5,6 +5,7 @@ const native = require('../native.js');
 
 const servers = new Map();
 const clients = new Map();
+const managers = new Map();
 const acks = new Map();
 let nextAck = 1;
 
@@ -37,7 +38,12 @@ function dispatch(ev) {
     }
     return;
   }
-  if (ev.kind.startsWith('client_') || ev.kind.startsWith('reconnect')) {
+  if (ev.kind.startsWith('reconnect')) {
+    const m = managers.get(ev.owner);
+    if (m) m._onNative(ev);
+    return;
+  }
+  if (ev.kind.startsWith('client_')) {
     const c = clients.get(ev.owner);
     if (c) c._onNative(ev);
     return;
@@ -48,4 +54,4 @@ function dispatch(ev) {
 
 native.init(dispatch);
 
-module.exports = { native, servers, clients, registerAck, acquire, release };
+module.exports = { native, servers, clients, managers, registerAck, acquire, release };

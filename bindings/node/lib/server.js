@@ -38,6 +38,17 @@ function nativeOptions(opts) {
     out.transports = opts.transports;
   }
   if (opts.adapter !== undefined) throw new SioError('ERR_SIO_UNSUPPORTED', 'custom adapters are not supported');
+  if (opts.cors !== undefined && opts.cors !== null) {
+    const c = opts.cors;
+    if (typeof c !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "cors" must be an object');
+    const o = c.origin === undefined || c.origin === true ? '*' : c.origin;
+    const list = Array.isArray(o) ? o : [o];
+    if (list.some((x) => typeof x !== 'string')) {
+      throw new SioError('ERR_SIO_UNSUPPORTED', 'option "cors.origin" must be "*", true, a string or an array of strings');
+    }
+    out.corsOrigin = list;
+    if (c.credentials !== undefined) out.corsCredentials = !!c.credentials;
+  }
   const rec = opts.connectionStateRecovery;
   if (rec) {
     out.recovery = true;
@@ -350,9 +361,24 @@ class Namespace extends EventEmitter {
     this._fns = [];
   }
   use(fn) {
-    if (this._fns.length === 0) this.server._native.enableMiddleware(this.name);
+    // Dynamic namespaces (and their children) always ask JS: no switch to flip.
+    if (this._fns.length === 0 && !this._dynamic) this.server._native.enableMiddleware(this.name);
     this._fns.push(fn);
     return this;
+  }
+  serverSideEmit(ev, ...all) {
+    const name = checkEvent(ev);
+    const [args, ack] = splitAck(all);
+    const { json, bins } = encode(args);
+    call(() => this.server._native.serverSideEmit(name, json, bins));
+    // A single node: no other server answers, so the acknowledgement gets no responses.
+    if (ack) process.nextTick(() => ack(null, []));
+    return true;
+  }
+  serverSideEmitWithAck(ev, ...args) {
+    return new Promise((resolve, reject) => {
+      this.serverSideEmit(ev, ...args, (err, responses) => (err ? reject(err) : resolve(responses)));
+    });
   }
   _op() {
     return new BroadcastOperator(this);
@@ -398,6 +424,47 @@ class Namespace extends EventEmitter {
   }
 }
 
+/** `io.of(regex)` / `io.of(fn)`: children are created when a client asks for a matching name. */
+class ParentNamespace extends Namespace {
+  constructor(server, name, matcher) {
+    super(server, name);
+    this._dynamic = true;
+    this._matcher = matcher; // null for a regex (matched natively)
+    this.children = new Set();
+  }
+  _child(name) {
+    const child = new Namespace(this.server, name);
+    child._dynamic = true;
+    child._parent = this;
+    child._fns = this._fns.slice();
+    for (const ev of ['connect', 'connection']) for (const l of this.listeners(ev)) child.on(ev, l);
+    this.children.add(child);
+    this.server._nsps.set(name, child);
+    return child;
+  }
+}
+
+/** `io.engine`: the Engine.IO connections (`connection` with a conn that emits `upgrade`, `close`). */
+class Engine extends EventEmitter {
+  constructor() {
+    super();
+    this.clients = new Map();
+  }
+  get clientsCount() {
+    return this.clients.size;
+  }
+}
+
+/** A server-side Engine.IO connection, as engine.io's `Socket` (events only). */
+class EngineConn extends EventEmitter {
+  constructor(id, transport) {
+    super();
+    this.id = id;
+    this.transport = { name: transport };
+    this.readyState = 'open';
+  }
+}
+
 /** The server, as socket.io's `Server`. */
 class Server extends EventEmitter {
   constructor(srv, opts) {
@@ -412,6 +479,9 @@ class Server extends EventEmitter {
     this._native = call(() => new rt.native.NativeServer(nativeOptions(opts)));
     this._sockets = new Map();
     this._nsps = new Map();
+    this._parents = new Map();
+    this._nextParent = 0;
+    this.engine = new Engine();
     this._port = undefined;
     this._closed = null;
     rt.servers.set(this._native.id, this);
@@ -434,8 +504,23 @@ class Server extends EventEmitter {
   attach(port) {
     return this.listen(port);
   }
-  of(name) {
-    if (typeof name !== 'string') throw new SioError('ERR_SIO_UNSUPPORTED', 'dynamic namespaces are not supported');
+  of(name, fn) {
+    if (name instanceof RegExp || typeof name === 'function') {
+      const id = `/_${this._nextParent++}`;
+      let pattern = null;
+      if (name instanceof RegExp) {
+        if (/[^i]/.test(name.flags.replace(/[gsuy]/g, ''))) {
+          throw new SioError('ERR_SIO_UNSUPPORTED', `regular expression flags "${name.flags}" are not supported`);
+        }
+        pattern = (name.flags.includes('i') ? '(?i)' : '') + name.source;
+      }
+      const parent = new ParentNamespace(this, id, pattern === null ? name : null);
+      call(() => this._native.namespaceDynamic(id, pattern));
+      this._parents.set(id, parent);
+      if (typeof fn === 'function') parent.on('connection', fn);
+      return parent;
+    }
+    if (typeof name !== 'string') throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'a namespace is a string, a RegExp or a function');
     if (!name.startsWith('/')) name = '/' + name;
     let nsp = this._nsps.get(name);
     if (!nsp) {
@@ -443,6 +528,7 @@ class Server extends EventEmitter {
       this._nsps.set(name, nsp);
       if (name !== '/') this._native.namespace(name); // `/` always forwards its events
     }
+    if (typeof fn === 'function') nsp.on('connection', fn);
     return nsp;
   }
   on(ev, fn) {
@@ -500,6 +586,12 @@ class Server extends EventEmitter {
   fetchSockets() {
     return this.sockets.fetchSockets();
   }
+  serverSideEmit(ev, ...args) {
+    return this.sockets.serverSideEmit(ev, ...args);
+  }
+  serverSideEmitWithAck(ev, ...args) {
+    return this.sockets.serverSideEmitWithAck(ev, ...args);
+  }
   socketsJoin(room) {
     return this.sockets.socketsJoin(room);
   }
@@ -527,48 +619,112 @@ class Server extends EventEmitter {
     }
     return s;
   }
+  _childFor(parentName, name) {
+    const existing = this._nsps.get(name);
+    if (existing) return existing;
+    return this._parents.get(parentName)._child(name);
+  }
+  _dynamicMiddleware(ev) {
+    const parent = this._parents.get(ev.parent);
+    const name = ev.socket.nsp;
+    const decision = ev.decision;
+    if (!parent) return decision.refuse('Invalid namespace');
+    const existing = this._nsps.get(name);
+    if (existing || !parent._matcher) {
+      this._runMiddlewares(existing || parent._child(name), ev.socket, decision);
+      return;
+    }
+    // The JS matcher decides, as socket.io's `(name, auth, next) => next(err, ok)`.
+    let auth;
+    try {
+      auth = (decode(ev.socket.handshake()) || {}).auth || {};
+    } catch {
+      auth = {};
+    }
+    let done = false;
+    const next = (err, ok) => {
+      if (done) return;
+      done = true;
+      if (err || !ok) return decision.refuse('Invalid namespace');
+      this._runMiddlewares(this._nsps.get(name) || parent._child(name), ev.socket, decision);
+    };
+    try {
+      parent._matcher(name, auth, next);
+    } catch (e) {
+      next(e);
+      throw e;
+    }
+  }
+  _runMiddlewares(nsp, handle, decision) {
+    const s = this._socket(nsp, handle);
+    const fns = nsp._fns.slice();
+    const run = (i) => {
+      if (i === fns.length) return decision.accept();
+      let done = false;
+      fns[i](s, (err) => {
+        if (done) return;
+        done = true;
+        if (err) {
+          this._sockets.delete(s.id);
+          const msg = err instanceof Error ? err.message : String(err);
+          if (err.data === undefined) decision.refuse(msg);
+          else {
+            const { json, bins } = encode(err.data);
+            decision.refuse(msg, json, bins);
+          }
+          return;
+        }
+        run(i + 1);
+      });
+    };
+    try {
+      run(0);
+    } catch (e) {
+      decision.refuse(e && e.message ? e.message : String(e));
+      throw e;
+    }
+  }
   _onNative(ev) {
     switch (ev.kind) {
       case 'middleware': {
-        const nsp = this.of(ev.socket.nsp);
-        const s = this._socket(nsp, ev.socket);
-        const fns = nsp._fns.slice();
         const decision = ev.decision;
-        const run = (i) => {
-          if (i === fns.length) return decision.accept();
-          let done = false;
-          fns[i](s, (err) => {
-            if (done) return;
-            done = true;
-            if (err) {
-              this._sockets.delete(s.id);
-              const msg = err instanceof Error ? err.message : String(err);
-              if (err.data === undefined) decision.refuse(msg);
-              else {
-                const { json, bins } = encode(err.data);
-                decision.refuse(msg, json, bins);
-              }
-              return;
-            }
-            run(i + 1);
-          });
-        };
-        try {
-          run(0);
-        } catch (e) {
-          decision.refuse(e && e.message ? e.message : String(e));
-          throw e;
+        if (ev.parent != null) {
+          this._dynamicMiddleware(ev);
+          break;
         }
+        const nsp = this.of(ev.socket.nsp);
+        this._runMiddlewares(nsp, ev.socket, decision);
         break;
       }
       case 'connection': {
-        const nsp = this.of(ev.socket.nsp);
+        const nsp = ev.parent != null ? this._childFor(ev.parent, ev.socket.nsp) : this.of(ev.socket.nsp);
         const s = this._socket(nsp, ev.socket);
         s.connected = true;
         if (s.recovered) s.data = decode(s._native.data()) || {};
         nsp.sockets.set(s.id, s);
         emitLocal.call(nsp, 'connection', s);
         emitLocal.call(nsp, 'connect', s);
+        break;
+      }
+      case 'engine_connection': {
+        const conn = new EngineConn(ev.sid, ev.name);
+        this.engine.clients.set(conn.id, conn);
+        emitLocal.call(this.engine, 'connection', conn);
+        break;
+      }
+      case 'upgrade': {
+        const conn = this.engine.clients.get(ev.sid);
+        if (!conn) break;
+        conn.transport = { name: ev.name };
+        emitLocal.call(conn, 'upgrade', conn.transport);
+        break;
+      }
+      case 'engine_close': {
+        const conn = this.engine.clients.get(ev.sid);
+        if (!conn) break;
+        this.engine.clients.delete(ev.sid);
+        conn.readyState = 'closed';
+        emitLocal.call(conn, 'close', ev.reason);
         break;
       }
       case 'message': {
@@ -605,4 +761,4 @@ class Server extends EventEmitter {
   }
 }
 
-module.exports = { Server, Namespace, Socket, BroadcastOperator, RemoteSocket };
+module.exports = { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket };

@@ -1,11 +1,14 @@
-//! The client side: one socket (namespace) with its own Manager.
+//! The client side: a Manager (one Engine.IO connection) and its namespace sockets,
+//! built on the core client API directly so that sockets of one Manager share its
+//! connection (`sio_core::embed::EmbeddedClient` makes one Manager per socket).
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::client::{AckSender, Auth, ClientOptions};
-use sio_core::embed::EmbeddedClient;
+use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
+use sio_core::embed::{AckOutcome, Event};
 use sio_core::engine::server::TransportKind;
 use sio_core::EmitError;
 
@@ -13,7 +16,15 @@ use crate::codec::{args_from_js, value_from_js};
 use crate::event::Ev;
 use crate::{deliver, err, runtime};
 
-/// socket.io-client options (durations in ms). Unset fields keep socket.io-client's defaults.
+/// Ids of managers and client sockets: above the ids the embed runtime gives servers, so
+/// the JS dispatcher's maps never mix them up.
+static NEXT_ID: AtomicU32 = AtomicU32::new(0x4000_0000);
+
+fn next_id() -> u32 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed) + 1
+}
+
+/// socket.io-client Manager options (durations in ms). Unset fields keep socket.io-client's defaults.
 #[napi(object)]
 pub struct NativeClientOptions {
     /// Endpoint path.
@@ -40,14 +51,6 @@ pub struct NativeClientOptions {
     pub randomization_factor: Option<f64>,
     /// Connection timeout.
     pub timeout: Option<u32>,
-    /// Connect at once.
-    pub auto_connect: Option<bool>,
-    /// CONNECT payload, JSON.
-    pub auth: Option<String>,
-    /// Retries for at-least-once delivery.
-    pub retries: Option<u32>,
-    /// Default ack timeout.
-    pub ack_timeout: Option<u32>,
     /// Verify TLS certificates.
     pub reject_unauthorized: Option<bool>,
     /// Extra CA, PEM.
@@ -65,20 +68,40 @@ fn emit_err(e: EmitError) -> Error {
     }
 }
 
-/// A client socket.
+/// Completes an acknowledgement exactly once: with the answer, or `cancelled` if the
+/// core drops the callback unanswered.
+struct Completion(Option<u32>);
+
+impl Completion {
+    fn complete(mut self, outcome: AckOutcome) {
+        if let Some(key) = self.0.take() {
+            deliver(Ev::AckDone { key, outcome });
+        }
+    }
+}
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        if let Some(key) = self.0.take() {
+            deliver(Ev::AckDone { key, outcome: AckOutcome::Cancelled });
+        }
+    }
+}
+
+/// A Manager: one Engine.IO connection shared by its namespace sockets.
 #[napi]
-pub struct NativeClient {
-    c: EmbeddedClient,
+pub struct NativeManager {
+    m: Manager,
+    id: u32,
 }
 
 #[napi]
-impl NativeClient {
-    /// Creates the client; it connects at once unless `autoConnect` is false.
+impl NativeManager {
+    /// A manager for `url` (scheme and authority only). Nothing connects until a socket does.
     #[napi(constructor)]
     pub fn new(url: String, options: Option<NativeClientOptions>) -> Result<Self> {
-        let mut opts = ClientOptions::default();
+        let mut m = ManagerConfig::default();
         if let Some(o) = options {
-            let m = &mut opts.manager;
             if let Some(p) = o.path {
                 m.path = if p.ends_with('/') { p } else { format!("{p}/") };
             }
@@ -116,81 +139,163 @@ impl NativeClient {
             if let Some(v) = o.timeout {
                 m.timeout = ms(v);
             }
-            if let Some(v) = o.auto_connect {
-                m.auto_connect = v;
-            }
             if let Some(v) = o.reject_unauthorized {
                 m.tls.reject_unauthorized = v;
             }
             if let Some(ca) = o.ca {
                 m.tls.ca_pem = Some(ca.into_bytes());
             }
-            if let Some(a) = o.auth {
-                opts.socket.auth = Auth::Static(value_from_js(&a, &[])?);
-            }
-            opts.socket.retries = o.retries;
-            opts.socket.ack_timeout = o.ack_timeout.map(ms);
         }
-        let c = runtime()?.client(&url, opts).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
-        Ok(NativeClient { c })
+        m.url = url;
+        // Sockets connect when JS says so, after their listeners are in place.
+        m.auto_connect = false;
+        let _g = runtime()?.handle().enter();
+        let manager = Manager::new(m);
+        let id = next_id();
+        manager.on(move |_, ev| {
+            let event = match ev {
+                ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt { client: u64::from(id), attempt: *n },
+                ManagerEvent::Reconnect(n) => Event::Reconnect { client: u64::from(id), attempt: *n },
+                ManagerEvent::ReconnectError(msg) => Event::ReconnectError { client: u64::from(id), message: (*msg).to_owned() },
+                ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client: u64::from(id) },
+                _ => return,
+            };
+            deliver(Ev::Core(event));
+        });
+        Ok(NativeManager { m: manager, id })
     }
 
-    /// The id carried by this client's events.
+    /// The id carried by this manager's (reconnection) events.
     #[napi(getter)]
     pub fn key(&self) -> u32 {
-        self.c.id() as u32
+        self.id
+    }
+
+    /// The Engine.IO session id while the connection is open.
+    #[napi(getter)]
+    pub fn engine_id(&self) -> Option<String> {
+        self.m.engine().map(|e| e.sid().to_owned())
+    }
+
+    /// Whether the Engine.IO connection is open.
+    #[napi(getter)]
+    pub fn is_open(&self) -> bool {
+        self.m.is_open()
+    }
+
+    /// The socket of namespace `nsp` on this manager's connection (not connected yet).
+    /// `auth` is the CONNECT payload as JSON.
+    #[napi]
+    pub fn socket(&self, nsp: String, auth: Option<String>, retries: Option<u32>, ack_timeout: Option<u32>) -> Result<NativeClient> {
+        let mut config = SocketConfig::default();
+        if let Some(a) = auth {
+            config.auth = Auth::Static(value_from_js(&a, &[])?);
+        }
+        config.retries = retries;
+        config.ack_timeout = ack_timeout.map(ms);
+        let _g = runtime()?.handle().enter();
+        let s = self.m.socket(&nsp, config);
+        let id = next_id();
+        let client = u64::from(id);
+        s.on_connect(move |_| deliver(Ev::Core(Event::ClientConnect { client })));
+        s.on_connect_error(move |sock, error| {
+            deliver(Ev::Core(Event::ClientConnectError { client, error: error.clone(), active: sock.active() }));
+        });
+        s.on_disconnect(move |sock, reason| deliver(Ev::Core(Event::ClientDisconnect { client, reason, active: sock.active() })));
+        s.on_unhandled(move |_, name, args, ack| {
+            deliver(Ev::Core(Event::ClientMessage { client, name: name.to_owned(), args, ack }));
+        });
+        Ok(NativeClient { s, id })
+    }
+
+    /// Closes the connection and stops reconnecting.
+    #[napi]
+    pub fn close(&self) -> Result<()> {
+        let _g = runtime()?.handle().enter();
+        self.m.close();
+        Ok(())
+    }
+}
+
+/// A client socket (one namespace of a Manager).
+#[napi]
+pub struct NativeClient {
+    s: Socket,
+    id: u32,
+}
+
+#[napi]
+impl NativeClient {
+    /// The id carried by this socket's events.
+    #[napi(getter)]
+    pub fn key(&self) -> u32 {
+        self.id
     }
 
     /// The server-given socket id while connected.
     #[napi(getter)]
     pub fn sid(&self) -> Option<String> {
-        self.c.socket().id()
+        self.s.id()
     }
 
     /// Whether connected.
     #[napi(getter)]
     pub fn connected(&self) -> bool {
-        self.c.socket().connected()
+        self.s.connected()
     }
 
     /// Whether it (re)connects by itself.
     #[napi(getter)]
     pub fn active(&self) -> bool {
-        self.c.socket().active()
+        self.s.active()
     }
 
     /// Whether the last connection recovered the session.
     #[napi(getter)]
     pub fn recovered(&self) -> bool {
-        self.c.socket().recovered()
+        self.s.recovered()
     }
 
-    /// Connects (again).
+    /// Connects (again). Returns at once; events follow (queued, never re-entrant).
+    ///
+    /// Runs on the JS thread rather than as a spawned task: commands on sockets of one
+    /// Manager must not race each other (two sockets disconnecting at once on two
+    /// runtime threads can make the core close the shared connection under the first).
     #[napi]
-    pub fn connect(&self) {
-        self.c.connect();
+    pub fn connect(&self) -> Result<()> {
+        let _g = runtime()?.handle().enter();
+        self.s.connect();
+        Ok(())
     }
 
-    /// Disconnects (`io client disconnect`).
+    /// Disconnects (`io client disconnect`). The event follows (queued).
     #[napi]
-    pub fn disconnect(&self) {
-        self.c.disconnect();
+    pub fn disconnect(&self) -> Result<()> {
+        let _g = runtime()?.handle().enter();
+        self.s.disconnect();
+        Ok(())
     }
 
     /// Emits (buffered while disconnected).
     #[napi]
     pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.c.emit(&event, args).map_err(emit_err)
+        let _g = runtime()?.handle().enter();
+        self.s.emit(&event, args).map_err(emit_err)
     }
 
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
     #[napi]
     pub fn emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, timeout_ms: Option<u32>, key: u32) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.c
-            .emit_with_ack(&event, args, timeout_ms.map(ms), move |outcome| deliver(Ev::AckDone { key, outcome }))
-            .map_err(emit_err)
+        let _g = runtime()?.handle().enter();
+        let completion = Completion(Some(key));
+        let callback = move |res: std::result::Result<Vec<sio_core::Value>, sio_core::AckError>| completion.complete(res.into());
+        match timeout_ms {
+            Some(t) => self.s.timeout(ms(t)).emit_with_callback(&event, args, callback),
+            None => self.s.emit_with_callback(&event, args, callback),
+        }
+        .map_err(emit_err)
     }
 }
 

@@ -10,6 +10,7 @@ use crate::codec::args_to_js;
 use crate::server::{NativeAck, NativeDecision, NativeSocket};
 
 /// An event queued for JavaScript.
+#[allow(missing_docs)]
 pub enum Ev {
     /// A core event.
     Core(Event),
@@ -19,12 +20,26 @@ pub enum Ev {
     AckDone { key: u32, outcome: AckOutcome },
     /// A server finished closing (every `disconnect` event was queued before this).
     ServerClosed { server: u64 },
+    /// A connection to a child of dynamic namespace `parent` waits for JS's decision.
+    DynMiddleware {
+        server: u64,
+        parent: String,
+        socket: sio_core::server::Socket,
+        decision: tokio::sync::oneshot::Sender<std::result::Result<(), sio_core::ConnectError>>,
+    },
+    /// A socket joined a child of dynamic namespace `parent`.
+    DynConnection { server: u64, parent: String, socket: sio_core::server::Socket },
+    /// A new Engine.IO connection (`io.engine` `connection`).
+    EngineConnection { server: u64, conn: String, transport: &'static str },
+    /// An Engine.IO connection closed.
+    EngineClose { server: u64, conn: String, reason: &'static str },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
 #[napi(object, object_from_js = false)]
 pub struct NativeEvent {
     /// connection | middleware | message | disconnecting | disconnect | upgrade | closed |
+    /// engine_connection | engine_close |
     /// ack | client_connect | client_connect_error | client_disconnect | client_message |
     /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed
     pub kind: String,
@@ -58,6 +73,8 @@ pub struct NativeEvent {
     pub message: Option<String>,
     /// Rooms (`disconnecting`).
     pub rooms: Option<Vec<String>>,
+    /// The dynamic namespace (JS name) a `middleware` or `connection` event belongs to.
+    pub parent: Option<String>,
 }
 
 fn base(kind: &str, owner: u64) -> NativeEvent {
@@ -78,6 +95,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         key: None,
         message: None,
         rooms: None,
+        parent: None,
     }
 }
 
@@ -112,6 +130,33 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e
         }
         Ev::ServerClosed { server } => base("closed", server),
+        Ev::DynMiddleware { server, parent, socket, decision } => {
+            let mut e = base("middleware", server);
+            e.sid = Some(socket.id().to_owned());
+            e.socket = Some(NativeSocket::new(socket));
+            e.decision = Some(NativeDecision::own(decision));
+            e.parent = Some(parent);
+            e
+        }
+        Ev::DynConnection { server, parent, socket } => {
+            let mut e = base("connection", server);
+            e.sid = Some(socket.id().to_owned());
+            e.socket = Some(NativeSocket::new(socket));
+            e.parent = Some(parent);
+            e
+        }
+        Ev::EngineConnection { server, conn, transport } => {
+            let mut e = base("engine_connection", server);
+            e.sid = Some(conn);
+            e.name = Some(transport.to_owned());
+            e
+        }
+        Ev::EngineClose { server, conn, reason } => {
+            let mut e = base("engine_close", server);
+            e.sid = Some(conn);
+            e.reason = Some(reason.to_owned());
+            e
+        }
         Ev::AckDone { key, outcome } => {
             let mut e = base("ack", 0);
             e.key = Some(key);

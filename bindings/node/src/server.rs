@@ -1,15 +1,19 @@
 //! The server side: a server, its sockets, acknowledgements and middleware decisions.
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{AckOutcome, Decision, EmbeddedServer};
 use sio_core::engine::server::TransportKind;
-use sio_core::server::{AckSender, BroadcastOperator, RecoveryConfig, ServerConfig, Socket};
+use sio_core::embed::Event;
+use sio_core::engine::server::ConnEvent;
+use sio_core::server::{AckSender, BroadcastOperator, Namespace, RecoveryConfig, ServerConfig, Socket};
 use sio_core::{ConnectError, EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js, value_to_js};
-use crate::event::Ev;
+use crate::event::{from_core, Ev};
 use crate::{deliver, err, runtime};
 
 /// Server options (milliseconds for durations, as socket.io takes them).
@@ -35,6 +39,10 @@ pub struct ServerOptions {
     pub max_disconnection_duration: Option<u32>,
     /// Whether recovered sockets skip the middlewares (default true).
     pub skip_middlewares: Option<bool>,
+    /// CORS for polling: allowed origins (`*`: any). Absent: no CORS headers.
+    pub cors_origin: Option<Vec<String>>,
+    /// CORS: `Access-Control-Allow-Credentials: true`.
+    pub cors_credentials: Option<bool>,
 }
 
 fn ms(v: u32) -> Duration {
@@ -56,6 +64,8 @@ fn ack_done(key: u32) -> impl FnOnce(AckOutcome) + Send + 'static {
 #[napi]
 pub struct NativeServer {
     srv: EmbeddedServer,
+    /// Dynamic (parent) namespaces by the name JS gave them.
+    parents: Mutex<HashMap<String, Namespace>>,
 }
 
 #[napi]
@@ -89,6 +99,11 @@ impl NativeServer {
             if let Some(v) = o.connect_timeout {
                 config.connect_timeout = ms(v);
             }
+            if let Some(origins) = o.cors_origin {
+                use sio_core::engine::server::{Cors, CorsOrigin};
+                let origin = if origins.iter().any(|o| o == "*") { CorsOrigin::Any } else { CorsOrigin::List(origins) };
+                config.engine.cors = Some(Cors { origin, credentials: o.cors_credentials.unwrap_or(false) });
+            }
             if o.recovery == Some(true) {
                 let mut r = RecoveryConfig::default();
                 if let Some(v) = o.max_disconnection_duration {
@@ -101,7 +116,19 @@ impl NativeServer {
             }
         }
         let srv = runtime()?.server(config).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
-        Ok(NativeServer { srv })
+        let server = srv.id();
+        // `io.engine`: every Engine.IO connection, and its close (upgrades come from the
+        // embed layer's own `Upgrade` event).
+        srv.server().on_engine_connection(move |conn| {
+            let id = conn.id().to_owned();
+            deliver(Ev::EngineConnection { server, conn: id.clone(), transport: conn.transport().as_str() });
+            conn.on_event(move |ev| {
+                if let ConnEvent::Close(reason) = ev {
+                    deliver(Ev::EngineClose { server, conn: id.clone(), reason: reason.as_str() });
+                }
+            });
+        });
+        Ok(NativeServer { srv, parents: Mutex::default() })
     }
 
     /// The id carried by this server's events.
@@ -120,6 +147,50 @@ impl NativeServer {
     #[napi]
     pub fn namespace(&self, name: String) {
         self.srv.namespace(&name);
+    }
+
+    /// Creates a dynamic (parent) namespace called `name` on the JS side: child
+    /// namespaces whose names match `pattern` (a Rust regex), or every name when
+    /// `pattern` is absent (the JS matcher function then decides in the middleware
+    /// step). Each connection to a child first waits for a `middleware` event carrying
+    /// `parent`, then its `connection` event carries `parent` too.
+    #[napi]
+    pub fn namespace_dynamic(&self, name: String, pattern: Option<String>) -> Result<()> {
+        let server = self.srv.server();
+        let ns = match pattern {
+            Some(p) => {
+                let re = sio_core_regex(&p)?;
+                server.of_dynamic(move |n, _| re.is_match(n))
+            }
+            None => server.of_dynamic(|_, _| true),
+        };
+        let id = self.srv.id();
+        let parent = name.clone();
+        ns.use_middleware(move |socket| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            deliver(Ev::DynMiddleware { server: id, parent: parent.clone(), socket, decision: tx });
+            async move { rx.await.unwrap_or_else(|_| Err(ConnectError::new("connection refused"))) }
+        });
+        let parent = name.clone();
+        ns.on_connection(move |socket| {
+            socket.on_unhandled(move |s, name, args, ack| {
+                deliver(Ev::Core(Event::Message { server: id, socket: s.clone(), name: name.to_owned(), args, ack }));
+            });
+            socket.on_disconnecting(move |s, reason| deliver(from_core(Event::Disconnecting { server: id, socket: s.clone(), reason })));
+            socket.on_disconnect(move |s, reason| deliver(Ev::Core(Event::Disconnect { server: id, socket: s.clone(), reason })));
+            deliver(Ev::DynConnection { server: id, parent: parent.clone(), socket });
+        });
+        self.parents.lock().expect("parents lock").insert(name, ns);
+        Ok(())
+    }
+
+    /// `serverSideEmit`: sends an event to the other nodes of the cluster; returns how
+    /// many it reached (0: the in-memory adapter has no peers).
+    #[napi]
+    pub fn server_side_emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<u32> {
+        let args = args_from_js(&json, &bins)?;
+        let _g = runtime()?.handle().enter();
+        self.srv.server().server_side_emit(&event, args).map(|n| n as u32).map_err(emit_err)
     }
 
     /// Sends every connection to `name` through the JS middlewares first.
@@ -141,7 +212,11 @@ impl NativeServer {
     }
 
     fn op(&self, ns: &str, rooms: Vec<String>, except: Vec<String>) -> BroadcastOperator {
-        let mut op = self.srv.server().of(ns).all();
+        let parent = self.parents.lock().expect("parents lock").get(ns).cloned();
+        let mut op = match parent {
+            Some(p) => p.all(),
+            None => self.srv.server().of(ns).all(),
+        };
         for r in rooms {
             op = op.to(r);
         }
@@ -374,12 +449,22 @@ impl NativeAck {
 /// A pending middleware decision; dropping it refuses the connection.
 #[napi]
 pub struct NativeDecision {
-    d: Option<Decision>,
+    d: Option<Answer>,
+}
+
+/// Who waits for the decision: the embed layer, or a dynamic namespace's middleware.
+enum Answer {
+    Embed(Decision),
+    Own(tokio::sync::oneshot::Sender<std::result::Result<(), ConnectError>>),
 }
 
 impl NativeDecision {
     pub(crate) fn new(d: Decision) -> Self {
-        NativeDecision { d: Some(d) }
+        NativeDecision { d: Some(Answer::Embed(d)) }
+    }
+
+    pub(crate) fn own(tx: tokio::sync::oneshot::Sender<std::result::Result<(), ConnectError>>) -> Self {
+        NativeDecision { d: Some(Answer::Own(tx)) }
     }
 }
 
@@ -388,8 +473,12 @@ impl NativeDecision {
     /// Lets the connection in.
     #[napi]
     pub fn accept(&mut self) {
-        if let Some(d) = self.d.take() {
-            d.accept();
+        match self.d.take() {
+            Some(Answer::Embed(d)) => d.accept(),
+            Some(Answer::Own(tx)) => {
+                let _ = tx.send(Ok(()));
+            }
+            None => {}
         }
     }
 
@@ -400,9 +489,18 @@ impl NativeDecision {
             Some(j) => Some(value_from_js(&j, bins.as_deref().unwrap_or(&[]))?),
             None => None,
         };
-        if let Some(d) = self.d.take() {
-            d.refuse(ConnectError { message, data });
+        let e = ConnectError { message, data };
+        match self.d.take() {
+            Some(Answer::Embed(d)) => d.refuse(e),
+            Some(Answer::Own(tx)) => {
+                let _ = tx.send(Err(e));
+            }
+            None => {}
         }
         Ok(())
     }
+}
+
+fn sio_core_regex(pattern: &str) -> Result<regex::Regex> {
+    regex::Regex::new(pattern).map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", format!("invalid namespace pattern: {e}")))
 }

@@ -1,0 +1,138 @@
+'use strict';
+// Manager multiplexing, dynamic namespaces, serverSideEmit and io.engine.
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const sio = require('..');
+const official = require('socket.io');
+const { once, bounded } = require('./suite');
+
+function start(Impl = sio.Server, opts) {
+  const srv = new Impl(0, opts);
+  const url = `http://127.0.0.1:${srv.httpServer.address().port}`;
+  return { srv, url };
+}
+
+// Waits until every client is connected; returns the server-side Engine.IO id of each.
+async function engineIds(srv, sockets) {
+  await bounded(Promise.all(sockets.map((c) => (c.connected ? Promise.resolve() : once(c, 'connect')))), 5000, 'connections');
+  return sockets.map((c) => srv.of(c.nsp).sockets.get(c.id).conn.id);
+}
+
+for (const [label, Impl] of [
+  ['sio server', sio.Server],
+  ['official server', official.Server],
+]) {
+  test(`${label}: one Manager multiplexes its namespaces over one Engine.IO connection`, async () => {
+    const { srv, url } = start(Impl);
+    srv.of('/a');
+    srv.of('/b');
+    const manager = new sio.Manager(url, { reconnection: false });
+    const a = manager.socket('/a');
+    const b = manager.socket('/b');
+    assert.equal(manager.socket('/a'), a);
+    const [ia, ib] = await engineIds(srv, [a, b]);
+    assert.ok(ia);
+    assert.equal(ia, ib, 'both namespaces share one Engine.IO connection');
+    assert.equal(manager.engine.id, ia);
+    assert.notEqual(a.id, b.id);
+    // Both namespaces carry traffic on the shared connection.
+    const sb = srv.of('/b').sockets.get(b.id);
+    sb.on('echo', (x, ack) => ack(x));
+    assert.equal(await b.timeout(2000).emitWithAck('echo', 'via b'), 'via b');
+    a.disconnect();
+    b.disconnect();
+    await srv.close();
+  });
+
+  test(`${label}: io() caches managers per server; forceNew and multiplex:false do not`, async () => {
+    const { srv, url } = start(Impl);
+    srv.of('/x');
+    srv.of('/y');
+    const root = sio.io(url, { reconnection: false });
+    const x = sio.io(url + '/x', { reconnection: false });
+    const y = sio.io(url + '/y', { forceNew: true, reconnection: false });
+    const z = sio.io(url + '/x', { reconnection: false }); // `/x` taken: a new Manager
+    const w = sio.io(url, { multiplex: false, reconnection: false });
+    assert.equal(root.io, x.io);
+    assert.notEqual(y.io, root.io);
+    assert.notEqual(z.io, root.io);
+    assert.notEqual(w.io, root.io);
+    const all = [root, x, y, z, w];
+    const ids = await engineIds(srv, all);
+    assert.equal(ids[0], ids[1], 'io(url) and io(url + "/x") share a connection');
+    assert.equal(new Set(ids).size, 4, 'forceNew, a taken namespace and multiplex:false each open their own');
+    for (const c of all) c.disconnect();
+    await srv.close();
+  });
+}
+
+test('dynamic namespaces: io.of(regex) and io.of(fn)', async () => {
+  const { srv, url } = start();
+  const byRegex = srv.of(/^\/dyn-\d+$/);
+  const seen = [];
+  byRegex.on('connection', (s) => seen.push(s.nsp.name));
+  const used = [];
+  byRegex.use((s, next) => {
+    used.push(s.nsp.name);
+    next();
+  });
+  const byFn = srv.of((name, auth, next) => next(null, name.startsWith('/fn-') && auth.ok === true));
+  byFn.on('connection', (s) => {
+    s.emit('welcome', s.nsp.name);
+  });
+
+  const d1 = sio.io(url + '/dyn-1', { forceNew: true, reconnection: false });
+  const d2 = sio.io(url + '/dyn-22', { forceNew: true, reconnection: false });
+  await bounded(Promise.all([once(d1, 'connect'), once(d2, 'connect')]));
+  assert.deepEqual(seen.sort(), ['/dyn-1', '/dyn-22']);
+  assert.deepEqual(used.sort(), ['/dyn-1', '/dyn-22']);
+  assert.equal(srv.of('/dyn-1').sockets.size, 1, 'the child is a namespace of its own');
+
+  // A broadcast on the parent reaches every child.
+  const got = Promise.all([once(d1, 'all'), once(d2, 'all')]);
+  byRegex.emit('all', 42);
+  assert.deepEqual(await bounded(got), [[42], [42]]);
+
+  const bad = sio.io(url + '/dyn-x', { forceNew: true, reconnection: false });
+  assert.equal((await bounded(once(bad, 'connect_error')))[0].message, 'Invalid namespace');
+
+  const f = sio.io(url + '/fn-a', { forceNew: true, reconnection: false, auth: { ok: true } });
+  const welcome = once(f, 'welcome');
+  await bounded(once(f, 'connect'));
+  assert.deepEqual(await bounded(welcome), ['/fn-a']);
+  const refused = sio.io(url + '/fn-b', { forceNew: true, reconnection: false, auth: { ok: false } });
+  assert.equal((await bounded(once(refused, 'connect_error')))[0].message, 'Invalid namespace');
+
+  for (const c of [d1, d2, bad, f, refused]) c.disconnect();
+  await srv.close();
+});
+
+test('serverSideEmit on a single node: the ack gets an empty list', async () => {
+  const { srv } = start();
+  const responses = await bounded(new Promise((resolve, reject) => srv.serverSideEmit('hello', 1, (err, r) => (err ? reject(err) : resolve(r)))));
+  assert.deepEqual(responses, []);
+  assert.deepEqual(await bounded(srv.serverSideEmitWithAck('ping')), []);
+  assert.equal(srv.serverSideEmit('no-ack', { a: 1 }), true);
+  assert.throws(() => srv.serverSideEmit('connect'), (e) => e.code === 'ERR_SIO_RESERVED_EVENT');
+  await srv.close();
+});
+
+test('io.engine: connection, then the conn emits upgrade and close', async () => {
+  const { srv, url } = start();
+  const conn = once(srv.engine, 'connection');
+  const c = sio.io(url, { forceNew: true, reconnection: false });
+  const [ec] = await bounded(conn);
+  assert.equal(typeof ec.id, 'string');
+  assert.equal(ec.transport.name, 'polling');
+  const upgraded = once(ec, 'upgrade');
+  const [s] = await bounded(once(srv, 'connection'));
+  assert.equal(s.conn.id, ec.id);
+  assert.equal((await bounded(upgraded))[0].name, 'websocket');
+  assert.equal(ec.transport.name, 'websocket');
+  assert.equal(srv.engine.clientsCount, 1);
+  const closed = once(ec, 'close');
+  c.disconnect();
+  await bounded(closed);
+  assert.equal(srv.engine.clientsCount, 0);
+  await srv.close();
+});

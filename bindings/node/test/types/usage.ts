@@ -1,0 +1,31 @@
+// Type-checked by test/types.test.js with `tsc --noEmit` against index.d.ts.
+import { Server, io, Manager, SioError, ParentNamespace, EngineConn } from '../..';
+
+const srv = new Server(0, { pingInterval: 1000, cors: { origin: '*' } });
+srv.on('connection', (socket) => {
+  socket.join('room');
+  socket.on('chat message', (text: string, ack: (r: unknown) => void) => ack({ text }));
+  const t: 'polling' | 'websocket' = socket.conn.transport.name;
+  void t;
+});
+const dyn: ParentNamespace = srv.of(/^\/dyn-\d+$/, (s) => s.emit('hi'));
+srv.of((name, auth, next) => next(null, name.length > 1 && !!auth));
+dyn.emit('all', 1);
+srv.engine.on('connection', (conn: EngineConn) => conn.on('upgrade', (tr) => tr.name));
+srv.serverSideEmit('hello', (err: Error | null, responses: unknown[]) => void [err, responses]);
+const responses: Promise<any[]> = srv.serverSideEmitWithAck('ping');
+void responses;
+
+const manager = new Manager('http://127.0.0.1:3000', { reconnection: false });
+const a = manager.socket('/a', { auth: { token: 't' } });
+const id: string | undefined = manager.engine?.id;
+void id;
+const c = io('http://127.0.0.1:3000', { forceNew: true, multiplex: false });
+c.emitWithAck('x', 1).then((r) => r);
+a.disconnect();
+try {
+  c.emit('connect');
+} catch (e) {
+  if (e instanceof SioError) console.log(e.code);
+}
+void srv.close();
