@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust unit/property tests, then the real-peer suites
 # (raw protocol tests, socket.io-client in Node, python-socketio, headless Chromium).
-# Installs the npm and PyPI test dependencies itself; Chromium and Valgrind must be on
-# the machine (Debian: apt-get install chromium valgrind), as .ci/run does.
+# Installs the npm and PyPI test dependencies itself; Chromium, Valgrind and CMake must be
+# on the machine (Debian: apt-get install chromium valgrind cmake), as .ci/run does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
