@@ -69,6 +69,18 @@ fn sock<'a>(s: *const sio_socket) -> Result<&'a sio_socket, Error> {
     unsafe { s.as_ref() }.ok_or_else(|| null("socket"))
 }
 
+/// Writes `f(socket)` as an owned string for the caller: the shape of the `*_json` getters.
+unsafe fn json_out(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize, f: impl FnOnce(&Socket) -> String) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        out_string(&f(&s.inner), out, out_len);
+        Ok(())
+    })
+}
+
 /// Copies a socket handle (e.g. to keep the one of an event). Free with `sio_socket_free`.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_clone(socket: *const sio_socket, out: *mut *mut sio_socket) -> sio_status {
@@ -115,42 +127,23 @@ pub unsafe extern "C" fn sio_socket_recovered(socket: *const sio_socket) -> bool
 /// JSON. `*out` is owned by the caller (`sio_string_free`); `out_len` may be NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_handshake_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
-    guard(|| {
-        let s = sock(socket)?;
-        if out.is_null() {
-            return Err(null("out"));
-        }
-        out_string(&s.inner.handshake().to_value().to_json_lossy().to_string(), out, out_len);
-        Ok(())
-    })
+    json_out(socket, out, out_len, |s| s.handshake().to_value().to_json_lossy().to_string())
 }
 
 /// The rooms of the socket as a sorted JSON array of strings (caller frees with `sio_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_rooms_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
-    guard(|| {
-        let s = sock(socket)?;
-        if out.is_null() {
-            return Err(null("out"));
-        }
-        let mut rooms: Vec<String> = s.inner.rooms().into_iter().collect();
+    json_out(socket, out, out_len, |s| {
+        let mut rooms: Vec<String> = s.rooms().into_iter().collect();
         rooms.sort();
-        out_string(&serde_json::to_string(&rooms).expect("strings serialise"), out, out_len);
-        Ok(())
+        serde_json::to_string(&rooms).expect("strings serialise")
     })
 }
 
 /// `socket.data` as JSON (caller frees with `sio_string_free`).
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_data_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
-    guard(|| {
-        let s = sock(socket)?;
-        if out.is_null() {
-            return Err(null("out"));
-        }
-        out_string(&s.inner.data().to_json_lossy().to_string(), out, out_len);
-        Ok(())
-    })
+    json_out(socket, out, out_len, |s| s.data().to_json_lossy().to_string())
 }
 
 /// Replaces `socket.data` with a JSON value (what `fetch_sockets` shows other nodes).

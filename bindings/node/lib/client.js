@@ -3,6 +3,7 @@ const { EventEmitter } = require('node:events');
 const { encode, decode, checkEvent, splitAck } = require('./codec');
 const { SioError, call } = require('./errors');
 const rt = require('./runtime');
+const { withCatchAll } = require('./catchall');
 
 const emitLocal = EventEmitter.prototype.emit;
 const TIMEOUT_MSG = 'operation has timed out';
@@ -282,32 +283,6 @@ class Socket extends EventEmitter {
       else this._emit({ ...flags, timeout }, ev, ...args, (err, ...res) => (err ? reject(err) : resolve(res[0])));
     });
   }
-  onAny(fn) {
-    this._any.push(fn);
-    return this;
-  }
-  prependAny(fn) {
-    this._any.unshift(fn);
-    return this;
-  }
-  offAny(fn) {
-    this._any = fn ? this._any.filter((f) => f !== fn) : [];
-    return this;
-  }
-  listenersAny() {
-    return this._any.slice();
-  }
-  onAnyOutgoing(fn) {
-    this._anyOut.push(fn);
-    return this;
-  }
-  offAnyOutgoing(fn) {
-    this._anyOut = fn ? this._anyOut.filter((f) => f !== fn) : [];
-    return this;
-  }
-  listenersAnyOutgoing() {
-    return this._anyOut.slice();
-  }
   _onNative(ev) {
     switch (ev.kind) {
       case 'client_connect':
@@ -371,5 +346,7 @@ function io(uri, opts) {
   }
   return manager.socket(nsp, opts);
 }
+
+withCatchAll(Socket);
 
 module.exports = { io, connect: io, Manager, Socket };

@@ -3,6 +3,7 @@ const { EventEmitter } = require('node:events');
 const { encode, decode, checkEvent, splitAck } = require('./codec');
 const { SioError, call } = require('./errors');
 const rt = require('./runtime');
+const { withCatchAll } = require('./catchall');
 
 const emitLocal = EventEmitter.prototype.emit;
 const TIMEOUT_MSG = 'operation has timed out';
@@ -286,36 +287,6 @@ class Socket extends EventEmitter {
   use(fn) {
     this._fns.push(fn);
     return this;
-  }
-  onAny(fn) {
-    this._any.push(fn);
-    return this;
-  }
-  prependAny(fn) {
-    this._any.unshift(fn);
-    return this;
-  }
-  offAny(fn) {
-    this._any = fn ? this._any.filter((f) => f !== fn) : [];
-    return this;
-  }
-  listenersAny() {
-    return this._any.slice();
-  }
-  onAnyOutgoing(fn) {
-    this._anyOut.push(fn);
-    return this;
-  }
-  prependAnyOutgoing(fn) {
-    this._anyOut.unshift(fn);
-    return this;
-  }
-  offAnyOutgoing(fn) {
-    this._anyOut = fn ? this._anyOut.filter((f) => f !== fn) : [];
-    return this;
-  }
-  listenersAnyOutgoing() {
-    return this._anyOut.slice();
   }
   disconnect(close = false) {
     call(() => this._native.disconnect(!!close));
@@ -760,5 +731,7 @@ class Server extends EventEmitter {
     }
   }
 }
+
+withCatchAll(Socket);
 
 module.exports = { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket };
