@@ -22,6 +22,8 @@ pub struct EmbeddedServer {
     server: Server,
     id: u64,
     packet_middleware: Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
+    /// The dynamic (parent) namespaces made by [`EmbeddedServer::namespace_regex`], by pattern.
+    dynamic: Arc<std::sync::Mutex<std::collections::HashMap<String, Namespace>>>,
 }
 
 impl std::fmt::Debug for EmbeddedServer {
@@ -35,7 +37,13 @@ impl EmbeddedServer {
         let _guard = shared.handle.enter();
         let server = Server::new(config);
         let id = shared.next_id();
-        let s = EmbeddedServer { shared: shared.clone(), server: server.clone(), id, packet_middleware: Arc::default() };
+        let s = EmbeddedServer {
+            shared: shared.clone(),
+            server: server.clone(),
+            id,
+            packet_middleware: Arc::default(),
+            dynamic: Arc::default(),
+        };
         let weak = Arc::downgrade(&shared);
         server.on_engine_connection(move |conn| {
             let (weak, conn_id) = (weak.clone(), conn.id().to_owned());
@@ -66,18 +74,37 @@ impl EmbeddedServer {
         self.forward(&ns);
     }
 
-    /// Forwards the events of every namespace whose name matches `pattern`.
+    /// Forwards the events of every namespace whose name matches `pattern`. The same
+    /// pattern again is the same dynamic namespace.
     pub fn namespace_regex(&self, pattern: &str) -> Result<(), EmbedError> {
+        let mut dynamic = self.dynamic.lock().expect("namespace lock poisoned");
+        if dynamic.contains_key(pattern) {
+            return Ok(());
+        }
         let re = regex::Regex::new(pattern).map_err(|e| EmbedError::InvalidArgument(e.to_string()))?;
         let ns = self.server.of_regex(re);
         self.forward(&ns);
+        dynamic.insert(pattern.to_owned(), ns);
         Ok(())
     }
 
     /// Asks the host to accept or refuse every connection to `name` (an
     /// [`Event::Middleware`] per connection).
     pub fn enable_middleware(&self, name: &str) {
-        let ns = self.server.of(name);
+        self.ask_host(&self.server.of(name));
+    }
+
+    /// Asks the host to accept or refuse every connection to a namespace matched by
+    /// `pattern`, a dynamic namespace made by [`EmbeddedServer::namespace_regex`] (an
+    /// [`Event::Middleware`] per connection, whose socket is in the matched namespace).
+    pub fn enable_middleware_regex(&self, pattern: &str) -> Result<(), EmbedError> {
+        let ns = self.dynamic.lock().expect("namespace lock poisoned").get(pattern).cloned();
+        let ns = ns.ok_or_else(|| EmbedError::InvalidArgument(format!("no dynamic namespace {pattern:?} (namespace_regex first)")))?;
+        self.ask_host(&ns);
+        Ok(())
+    }
+
+    fn ask_host(&self, ns: &Namespace) {
         let weak = Arc::downgrade(&self.shared);
         let server = self.id;
         ns.use_middleware(move |socket| {

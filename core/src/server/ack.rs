@@ -94,3 +94,50 @@ pub(crate) async fn wait_many(
     }
     Ok(answers)
 }
+
+/// Collects the answers of a broadcast with acks across a cluster: `local` answers from
+/// this node's `expected` clients, and from `remote` a client count from each of `nodes`
+/// other nodes followed by their clients' answers. Complete when every node reported and
+/// every counted client answered.
+pub(crate) async fn wait_cluster(
+    mut local: mpsc::UnboundedReceiver<Vec<Value>>,
+    expected: usize,
+    mut remote: mpsc::UnboundedReceiver<super::cluster::RemoteAck>,
+    nodes: usize,
+    deadline: tokio::time::Instant,
+) -> Result<Vec<Vec<Value>>, AckError> {
+    use super::cluster::RemoteAck;
+    let mut answers = Vec::with_capacity(expected);
+    let (mut local_answers, mut reported, mut remote_expected) = (0, 0, 0);
+    let (mut local_open, mut remote_open) = (true, true);
+    loop {
+        if local_answers >= expected && reported >= nodes && answers.len() >= expected + remote_expected {
+            return Ok(answers);
+        }
+        // Local targets gone before answering, or no node left to report: cannot complete.
+        if (!local_open && local_answers < expected) || (!local_open && !remote_open) {
+            return Err(AckError::Timeout { partial: answers });
+        }
+        let next = tokio::time::timeout_at(deadline, async {
+            tokio::select! {
+                a = local.recv(), if local_open => (Some(a), None),
+                r = remote.recv(), if remote_open => (None, Some(r)),
+            }
+        });
+        match next.await {
+            Err(_) => return Err(AckError::Timeout { partial: answers }),
+            Ok((Some(Some(a)), _)) => {
+                local_answers += 1;
+                answers.push(a);
+            }
+            Ok((Some(None), _)) => local_open = false,
+            Ok((_, Some(Some(RemoteAck::ClientCount(n))))) => {
+                reported += 1;
+                remote_expected += n;
+            }
+            Ok((_, Some(Some(RemoteAck::Ack(v))))) => answers.push(vec![v]),
+            Ok((_, Some(None))) => remote_open = false,
+            Ok((None, None)) => unreachable!("select yields one branch"),
+        }
+    }
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::ack::{self, AckSink};
+use super::cluster::{BroadcastOptions, ClusterAdapter, StoredEvent};
 use crate::error::{check_reserved, AckError, EmitError};
 use super::namespace::NsInner;
 use super::remote::RemoteSocket;
@@ -78,6 +79,31 @@ impl BroadcastOperator {
         self
     }
 
+    pub(crate) fn with_options(ns: Arc<NsInner>, opts: &BroadcastOptions) -> Self {
+        BroadcastOperator {
+            ns,
+            rooms: opts.rooms.clone(),
+            except: opts.except.clone(),
+            volatile: opts.volatile,
+            local: false,
+            timeout: opts.timeout,
+        }
+    }
+
+    fn options(&self) -> BroadcastOptions {
+        BroadcastOptions {
+            rooms: self.rooms.clone(),
+            except: self.except.clone(),
+            volatile: self.volatile,
+            timeout: self.timeout,
+        }
+    }
+
+    /// The cluster to tell, unless this operation is for this node only.
+    fn cluster(&self) -> Option<&Arc<dyn ClusterAdapter>> {
+        self.ns.cluster.as_ref().filter(|_| !self.local)
+    }
+
     fn targets_in(&self, ns: &NsInner) -> Vec<Socket> {
         ns.get_many(&ns.adapter.select(&self.rooms, &self.except))
     }
@@ -90,59 +116,139 @@ impl BroadcastOperator {
     /// Emits an event to every selected socket.
     pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
         check_reserved(event)?;
+        let mut data = Vec::with_capacity(args.len() + 1);
+        data.push(Value::from(event));
+        data.extend(args);
+        self.emit_data(&data);
+        Ok(())
+    }
+
+    /// Emits `data` = `[event, ...args]`, kept for recovery when it is on.
+    pub(crate) fn emit_data(&self, data: &[Value]) {
         if self.ns.recovery.is_some() && !self.volatile {
-            return self.emit_stored(event, args);
+            return self.emit_stored(data);
         }
         for ns in self.ns.targets() {
-            let frames = encode_event(&ns.name, None, event, &args);
+            let frames = encode_data(&ns.name, None, data);
+            for s in self.targets_in(&ns) {
+                let _ = s.send_shared(&frames, self.volatile);
+            }
+            if let Some(cluster) = self.cluster() {
+                cluster.broadcast(&ns.name, data, &self.options());
+            }
+        }
+    }
+
+    /// Delivers `data` that another node sent (already offset when it was kept for
+    /// recovery there) to the selected local sockets: encoded once, not stored again.
+    pub(crate) fn deliver(&self, data: &[Value]) {
+        for ns in self.ns.targets() {
+            let frames = encode_data(&ns.name, None, data);
             for s in self.targets_in(&ns) {
                 let _ = s.send_shared(&frames, self.volatile);
             }
         }
-        Ok(())
     }
 
     /// Emits with an offset appended as last argument, keeping the packet for
     /// connection state recovery (as the reference server does).
-    pub(crate) fn emit_stored(&self, event: &str, mut args: Vec<Value>) -> Result<(), EmitError> {
+    pub(crate) fn emit_stored(&self, data: &[Value]) {
+        let mut data = data.to_vec();
         for ns in self.ns.targets() {
             let store = ns.recovery.as_ref().expect("emit_stored is only used with recovery on");
             let offset = store.next_offset();
-            args.push(Value::String(offset.clone()));
-            let frames = encode_event(&ns.name, None, event, &args);
-            args.pop();
-            store.store(offset, &self.rooms, &self.except, &frames);
+            data.push(Value::String(offset.clone()));
+            let frames = encode_data(&ns.name, None, &data);
+            store.store(StoredEvent { offset: &offset, rooms: &self.rooms, except: &self.except, data: &data, frames: &frames });
             for s in self.targets_in(&ns) {
                 let _ = s.send_shared(&frames, false);
             }
+            if let Some(cluster) = self.cluster() {
+                cluster.broadcast(&ns.name, &data, &self.options());
+            }
+            data.pop();
         }
-        Ok(())
     }
 
     /// Emits an event with an ack request to every selected socket and collects every
     /// answer. Fails with [`AckError::Timeout`] (holding the answers received) when some
-    /// did not answer in time.
+    /// did not answer in time. With a cluster, the sockets of every node answer.
     pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Vec<Value>>, AckError> {
         check_reserved(event)?;
+        let mut data = Vec::with_capacity(args.len() + 1);
+        data.push(Value::from(event));
+        data.extend(args);
         let (tx, rx) = mpsc::unbounded_channel();
         let mut expected = 0;
         for ns in self.ns.targets() {
-            let id = ns.next_ack_id();
-            let frames = encode_event(&ns.name, Some(id), event, &args);
-            for s in self.targets_in(&ns) {
-                s.register_ack(id, AckSink::Many(tx.clone()));
-                if s.send_shared(&frames, self.volatile).is_ok() {
-                    expected += 1;
+            expected += self.send_with_ack(&ns, &data, &tx);
+        }
+        drop(tx);
+        let timeout = self.timeout.unwrap_or(Duration::MAX / 4);
+        let Some(cluster) = self.cluster().cloned() else {
+            return ack::wait_many(rx, expected, timeout).await;
+        };
+        let (remote_tx, remote_rx) = mpsc::unbounded_channel();
+        let mut nodes = 0;
+        for ns in self.ns.targets() {
+            cluster.broadcast_with_ack(&ns.name, &data, &self.options(), remote_tx.clone());
+            nodes += 1;
+        }
+        drop(remote_tx);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let others = match tokio::time::timeout_at(deadline, cluster.server_count()).await {
+            Ok(n) => n.saturating_sub(1) * nodes,
+            Err(_) => 0,
+        };
+        ack::wait_cluster(rx, expected, remote_rx, others, deadline).await
+    }
+
+    /// Sends `data` with a fresh ack id to the selected sockets of `ns`; returns how many
+    /// were sent it.
+    fn send_with_ack(&self, ns: &NsInner, data: &[Value], sink: &mpsc::UnboundedSender<Vec<Value>>) -> usize {
+        let id = ns.next_ack_id();
+        let frames = encode_data(&ns.name, Some(id), data);
+        let mut sent = 0;
+        for s in self.targets_in(ns) {
+            s.register_ack(id, AckSink::Many(sink.clone()));
+            if s.send_shared(&frames, self.volatile).is_ok() {
+                sent += 1;
+            }
+        }
+        sent
+    }
+
+    /// The local half of a cluster broadcast with acks: each answer's first argument
+    /// goes to `on_ack`. Returns how many clients were sent the event.
+    pub(crate) fn emit_data_with_ack(&self, data: &[Value], on_ack: Arc<dyn Fn(Value) + Send + Sync>) -> usize {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Value>>();
+        let mut sent = 0;
+        for ns in self.ns.targets() {
+            sent += self.send_with_ack(&ns, data, &tx);
+        }
+        drop(tx);
+        let timeout = self.timeout.unwrap_or(Duration::from_secs(60));
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + timeout;
+            while let Ok(Some(args)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+                on_ack(args.into_iter().next().unwrap_or(Value::Null));
+            }
+        });
+        sent
+    }
+
+    /// Views of the selected sockets, on every node of the cluster.
+    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
+        let mut sockets: Vec<RemoteSocket> = self.sockets_local().iter().map(RemoteSocket::from_local).collect();
+        if let Some(cluster) = self.cluster() {
+            for ns in self.ns.targets() {
+                match cluster.fetch_sockets(&ns.name, &self.options()).await {
+                    Ok(remote) => sockets.extend(remote.into_iter().map(|i| RemoteSocket::from_info(ns.clone(), i))),
+                    Err(e) => tracing::warn!(ns = %ns.name, error = %e, "fetch_sockets: cluster answer incomplete"),
                 }
             }
         }
-        drop(tx);
-        ack::wait_many(rx, expected, self.timeout.unwrap_or(Duration::MAX / 4)).await
-    }
-
-    /// Views of the selected sockets.
-    pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
-        self.sockets_local().iter().map(RemoteSocket::from_local).collect()
+        sockets
     }
 
     /// Makes the selected sockets join `rooms`.
@@ -151,12 +257,22 @@ impl BroadcastOperator {
         for s in self.sockets_local() {
             s.join(rooms.iter().cloned());
         }
+        if let Some(cluster) = self.cluster() {
+            for ns in self.ns.targets() {
+                cluster.sockets_join(&ns.name, &self.options(), &rooms);
+            }
+        }
     }
 
     /// Makes the selected sockets leave `room`.
     pub fn sockets_leave(&self, room: &str) {
         for s in self.sockets_local() {
             s.leave(room);
+        }
+        if let Some(cluster) = self.cluster() {
+            for ns in self.ns.targets() {
+                cluster.sockets_leave(&ns.name, &self.options(), &[room.to_owned()]);
+            }
         }
     }
 
@@ -165,5 +281,19 @@ impl BroadcastOperator {
         for s in self.sockets_local() {
             s.disconnect(close);
         }
+        if let Some(cluster) = self.cluster() {
+            for ns in self.ns.targets() {
+                cluster.disconnect_sockets(&ns.name, &self.options(), close);
+            }
+        }
     }
+}
+
+/// Encodes `[event, ...args]` as an EVENT packet.
+fn encode_data(nsp: &str, id: Option<u64>, data: &[Value]) -> Vec<crate::engine::Frame> {
+    let (event, args) = match data.split_first() {
+        Some((Value::String(e), args)) => (e.as_str(), args),
+        _ => ("", data),
+    };
+    encode_event(nsp, id, event, args)
 }

@@ -1,6 +1,8 @@
 //! Socket.IO server options.
+use std::sync::Arc;
 use std::time::Duration;
 
+use super::cluster::ClusterAdapter;
 use crate::engine::server::{EngineConfig, TransportKind};
 
 /// Connection state recovery options.
@@ -19,7 +21,7 @@ impl Default for RecoveryConfig {
 }
 
 /// Socket.IO server options (engine options included).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Engine.IO options; `engine.path` defaults to `/socket.io/`.
     pub engine: EngineConfig,
@@ -29,6 +31,20 @@ pub struct ServerConfig {
     pub recovery: Option<RecoveryConfig>,
     /// Whether `socket.emit_with_ack` etc. may be used without a timeout (always true; kept for parity).
     pub ack_timeout: Option<Duration>,
+    /// How this server reaches the other servers of its cluster (`None`: it is alone).
+    pub adapter: Option<Arc<dyn ClusterAdapter>>,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("engine", &self.engine)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("recovery", &self.recovery)
+            .field("ack_timeout", &self.ack_timeout)
+            .field("adapter", &self.adapter.as_ref().map(|_| "cluster"))
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -38,6 +54,7 @@ impl Default for ServerConfig {
             connect_timeout: Duration::from_millis(45_000),
             recovery: None,
             ack_timeout: None,
+            adapter: None,
         }
     }
 }
@@ -102,6 +119,11 @@ impl ServerBuilder {
     /// Per-session queue cap (slow consumers beyond it are disconnected).
     pub fn max_buffered_frames(mut self, n: usize) -> Self {
         self.config.engine.max_buffered_frames = n;
+        self
+    }
+    /// Joins a cluster through `adapter` (e.g. the Redis adapter).
+    pub fn adapter(mut self, adapter: Arc<dyn ClusterAdapter>) -> Self {
+        self.config.adapter = Some(adapter);
         self
     }
     /// The finished configuration.

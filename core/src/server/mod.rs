@@ -17,6 +17,7 @@
 mod ack;
 mod broadcast;
 mod client;
+pub mod cluster;
 mod config;
 
 mod extensions;
@@ -58,7 +59,7 @@ use namespace::NsInner;
 use socket::Restored;
 
 type Matcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
-type ServerSideHandler = Arc<dyn Fn(&[Value]) + Send + Sync>;
+type ServerSideHandler = Arc<dyn Fn(&[Value], Option<ServerSideAck>) + Send + Sync>;
 type EngineConnectionHandler = Arc<dyn Fn(&Arc<Session>) + Send + Sync>;
 
 pub(crate) struct ServerInner {
@@ -100,6 +101,9 @@ impl Server {
         });
         let engine = EngineServer::new(inner.config.engine.clone(), Arc::new(Bridge(Arc::downgrade(&inner))));
         let _ = inner.engine.set(engine);
+        if let Some(adapter) = &inner.config.adapter {
+            adapter.attach(cluster::LocalNode(Arc::downgrade(&inner)));
+        }
         let server = Server(inner);
         server.of("/");
         server
@@ -123,7 +127,7 @@ impl Server {
         }
         let mut map = self.0.namespaces.write().expect("namespace lock poisoned");
         map.entry(name.clone())
-            .or_insert_with(|| Namespace(NsInner::new(name, &self.0, Arc::default(), false)))
+            .or_insert_with(|| self.0.create_namespace(name, Arc::default()))
             .clone()
     }
 
@@ -184,22 +188,63 @@ impl Server {
     /// Registers a handler for events other servers of the cluster send with
     /// [`Server::server_side_emit`].
     pub fn on_server_side(&self, event: impl Into<String>, f: impl Fn(&[Value]) + Send + Sync + 'static) {
+        self.on_server_side_with_ack(event, move |args, _ack| f(args));
+    }
+
+    /// Same, for senders that may wait for an answer ([`Server::server_side_emit_with_ack`]):
+    /// `ack` is `Some` when the sender waits, and takes one value.
+    pub fn on_server_side_with_ack(
+        &self,
+        event: impl Into<String>,
+        f: impl Fn(&[Value], Option<ServerSideAck>) + Send + Sync + 'static,
+    ) {
         self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
     }
 
-    /// Sends an event to the other servers of the cluster (not to clients), through the
-    /// adapter of `/`. Returns the number of servers it reached: 0 with the in-memory
-    /// adapter, which has no peers.
+    /// Sends an event to the other servers of the cluster (not to clients). Returns the
+    /// number of other servers known at the adapter's last count: 0 when alone.
     pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
         crate::error::check_reserved(event)?;
-        Ok(self.of("/").adapter().server_side_emit(event, &args))
+        let Some(adapter) = &self.0.config.adapter else { return Ok(0) };
+        Ok(adapter.server_side_emit("/", &event_data(event, args)))
+    }
+
+    /// Sends an event to the other servers and collects one answer from each. Fails with
+    /// [`AckError::Timeout`] (holding the answers received) when some did not answer in time.
+    pub async fn server_side_emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
+        crate::error::check_reserved(event)?;
+        let Some(adapter) = self.0.config.adapter.clone() else { return Ok(Vec::new()) };
+        adapter
+            .server_side_emit_with_ack("/", &event_data(event, args))
+            .await
+            .map_err(|(_, partial)| AckError::Timeout { partial: partial.into_iter().map(|v| vec![v]).collect() })
+    }
+
+    /// How many servers the cluster has, this one included.
+    pub async fn server_count(&self) -> usize {
+        match self.0.config.adapter.clone() {
+            Some(adapter) => adapter.server_count().await.max(1),
+            None => 1,
+        }
     }
 
     /// Delivers a server-side event that arrived from another node (called by cluster adapters).
     pub fn receive_server_side(&self, event: &str, args: &[Value]) {
+        self.dispatch_server_side(event, args, None);
+    }
+
+    pub(crate) fn receive_server_side_data(&self, mut data: Vec<Value>, ack: Option<Box<dyn FnOnce(Value) + Send>>) {
+        if data.is_empty() {
+            return;
+        }
+        let Value::String(event) = data.remove(0) else { return };
+        self.dispatch_server_side(&event, &data, ack.map(ServerSideAck::new));
+    }
+
+    fn dispatch_server_side(&self, event: &str, args: &[Value], ack: Option<ServerSideAck>) {
         let handlers = self.0.server_side.read().expect("handler lock poisoned").get(event).cloned().unwrap_or_default();
         for h in handlers {
-            h(args);
+            h(args, ack.clone());
         }
     }
 
@@ -243,6 +288,9 @@ impl Server {
         }
         self.engine().close_all(CloseReason::ServerShuttingDown);
         self.0.stop.send_replace(true);
+        if let Some(adapter) = &self.0.config.adapter {
+            adapter.close();
+        }
     }
 }
 
@@ -251,7 +299,54 @@ pub fn not_found() -> Response<Full<Bytes>> {
     Response::builder().status(404).body(Full::default()).expect("static response parts are valid")
 }
 
+/// `[event, ...args]`, the shape events travel in between nodes.
+fn event_data(event: &str, args: Vec<Value>) -> Vec<Value> {
+    let mut data = Vec::with_capacity(args.len() + 1);
+    data.push(Value::from(event));
+    data.extend(args);
+    data
+}
+
+/// The answer to a server-side event from another node: the first `send` wins.
+#[derive(Clone)]
+pub struct ServerSideAck(Arc<std::sync::Mutex<Option<Box<dyn FnOnce(Value) + Send>>>>);
+
+impl ServerSideAck {
+    fn new(f: Box<dyn FnOnce(Value) + Send>) -> Self {
+        ServerSideAck(Arc::new(std::sync::Mutex::new(Some(f))))
+    }
+
+    /// Answers; returns false when an answer was already sent.
+    pub fn send(&self, value: Value) -> bool {
+        match self.0.lock().expect("ack lock poisoned").take() {
+            Some(f) => {
+                f(value);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerSideAck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSideAck").finish_non_exhaustive()
+    }
+}
+
 impl ServerInner {
+    fn create_namespace(self: &Arc<Self>, name: String, handlers: Arc<namespace::NsHandlers>) -> Namespace {
+        if let Some(adapter) = &self.config.adapter {
+            adapter.add_namespace(&name);
+        }
+        Namespace(NsInner::new(name, self, handlers, false))
+    }
+
+    /// The namespace `name` if it exists (a dynamic child once created).
+    pub(crate) fn existing(&self, name: &str) -> Option<Namespace> {
+        self.namespaces.read().expect("namespace lock poisoned").get(name).cloned()
+    }
+
     fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Option<Namespace> {
         if let Some(ns) = self.namespaces.read().expect("namespace lock poisoned").get(name) {
             return Some(ns.clone());
@@ -261,7 +356,7 @@ impl ServerInner {
         let mut map = self.namespaces.write().expect("namespace lock poisoned");
         let child = map
             .entry(name.to_owned())
-            .or_insert_with(|| Namespace(NsInner::new(name.to_owned(), self, parent.0.handlers.clone(), false)))
+            .or_insert_with(|| self.create_namespace(name.to_owned(), parent.0.handlers.clone()))
             .clone();
         if let Some(children) = &parent.0.children {
             let mut c = children.write().expect("namespace lock poisoned");
@@ -279,7 +374,7 @@ impl ServerInner {
             return;
         };
         let restored = match (&ns.0.recovery, auth.get("pid").and_then(Value::as_str), auth.get("offset").and_then(Value::as_str)) {
-            (Some(store), Some(pid), Some(offset)) => store.restore(pid, offset),
+            (Some(store), Some(pid), Some(offset)) => store.restore(pid, offset).await,
             _ => None,
         };
         let (restored, rooms, missed) = match restored {

@@ -9,6 +9,7 @@ use futures_util::future::BoxFuture;
 
 use super::broadcast::BroadcastOperator;
 use crate::error::{AckError, ConnectError, EmitError};
+use super::cluster::{BroadcastOptions, ClusterAdapter, SessionStore};
 use super::recovery::RecoveryStore;
 use super::remote::RemoteSocket;
 use super::rooms::{Adapter, MemoryAdapter, Room};
@@ -36,7 +37,8 @@ pub(crate) struct NsInner {
     sockets: RwLock<HashMap<String, Socket>>,
     pub(crate) adapter: Arc<dyn Adapter>,
     ack_ids: AtomicU64,
-    pub(crate) recovery: Option<RecoveryStore>,
+    pub(crate) recovery: Option<Arc<dyn SessionStore>>,
+    pub(crate) cluster: Option<Arc<dyn ClusterAdapter>>,
     /// For a dynamic (parent) namespace: the namespaces created from it.
     pub(crate) children: Option<RwLock<Vec<Namespace>>>,
 }
@@ -44,13 +46,19 @@ pub(crate) struct NsInner {
 impl NsInner {
     pub(crate) fn new(name: String, server: &Arc<ServerInner>, handlers: Arc<NsHandlers>, parent: bool) -> Arc<NsInner> {
         Arc::new(NsInner {
-            name,
+            name: name.clone(),
             server: Arc::downgrade(server),
             handlers,
             sockets: RwLock::default(),
             adapter: Arc::new(MemoryAdapter::default()),
             ack_ids: AtomicU64::new(0),
-            recovery: server.config.recovery.map(|r| RecoveryStore::new(r.max_disconnection_duration)),
+            recovery: server.config.recovery.map(|r| {
+                let window = r.max_disconnection_duration;
+                // A dynamic parent never holds sockets: its children keep their own sessions.
+                let cluster_store = server.config.adapter.as_ref().filter(|_| !parent).and_then(|a| a.session_store(&name, window));
+                cluster_store.unwrap_or_else(|| Arc::new(RecoveryStore::new(window)))
+            }),
+            cluster: server.config.adapter.clone(),
             children: parent.then(RwLock::default),
         })
     }
@@ -135,6 +143,11 @@ impl Namespace {
 
     fn op(&self) -> BroadcastOperator {
         BroadcastOperator::new(self.0.clone())
+    }
+
+    /// The operator a cluster request describes.
+    pub(crate) fn op_with(&self, opts: &BroadcastOptions) -> BroadcastOperator {
+        BroadcastOperator::with_options(self.0.clone(), opts)
     }
 
     /// Every socket of the namespace, to narrow with `to`/`except`.

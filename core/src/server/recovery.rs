@@ -5,17 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
+
+use super::cluster::{missed_by, PersistedSession, Restored, SessionStore, StoredEvent};
 use super::rooms::Room;
 use crate::engine::Frame;
-use crate::value::Value;
 
-/// What is kept of a disconnected socket.
-#[derive(Debug, Clone)]
-pub(crate) struct PersistedSession {
-    pub sid: String,
-    pub pid: String,
-    pub rooms: Vec<Room>,
-    pub data: Value,
+struct KeptSession {
+    session: PersistedSession,
     disconnected_at: Instant,
 }
 
@@ -31,7 +28,7 @@ pub(crate) struct RecoveryStore {
     window: Duration,
     prefix: String,
     counter: AtomicU64,
-    sessions: Mutex<HashMap<String, PersistedSession>>,
+    sessions: Mutex<HashMap<String, KeptSession>>,
     packets: Mutex<VecDeque<StoredPacket>>,
 }
 
@@ -67,33 +64,49 @@ impl RecoveryStore {
         });
     }
 
-    pub(crate) fn persist(&self, sid: String, pid: String, rooms: Vec<Room>, data: Value) {
+    pub(crate) fn persist(&self, session: PersistedSession) {
         let now = Instant::now();
         let mut sessions = self.sessions.lock().expect("recovery lock poisoned");
         sessions.retain(|_, s| now.duration_since(s.disconnected_at) <= self.window);
-        sessions.insert(pid.clone(), PersistedSession { sid, pid, rooms, data, disconnected_at: now });
+        sessions.insert(session.pid.clone(), KeptSession { session, disconnected_at: now });
     }
 
     /// The session of `pid` and the frames of every packet it missed after `offset`,
     /// or `None` when the session expired or the offset is unknown.
-    pub(crate) fn restore(&self, pid: &str, offset: &str) -> Option<(PersistedSession, Vec<Frame>)> {
-        let session = self.sessions.lock().expect("recovery lock poisoned").remove(pid)?;
-        if session.disconnected_at.elapsed() > self.window {
+    pub(crate) fn restore_now(&self, pid: &str, offset: &str) -> Restored {
+        let kept = self.sessions.lock().expect("recovery lock poisoned").remove(pid)?;
+        if kept.disconnected_at.elapsed() > self.window {
             return None;
         }
+        let session = kept.session;
         let packets = self.packets.lock().expect("recovery lock poisoned");
         let index = packets.iter().position(|p| p.offset == offset)?;
         let frames = packets
             .iter()
             .skip(index + 1)
-            .filter(|p| {
-                let included = p.rooms.is_empty() || p.rooms.iter().any(|r| session.rooms.contains(r));
-                let excluded = p.except.iter().any(|r| session.rooms.contains(r));
-                included && !excluded
-            })
+            .filter(|p| missed_by(&session.rooms, &p.rooms, &p.except))
             .flat_map(|p| p.frames.iter().cloned())
             .collect();
         Some((session, frames))
+    }
+}
+
+impl SessionStore for RecoveryStore {
+    fn next_offset(&self) -> String {
+        RecoveryStore::next_offset(self)
+    }
+
+    fn store(&self, event: StoredEvent<'_>) {
+        RecoveryStore::store(self, event.offset.to_owned(), event.rooms, event.except, event.frames);
+    }
+
+    fn persist(&self, session: PersistedSession) {
+        RecoveryStore::persist(self, session);
+    }
+
+    fn restore(&self, pid: &str, offset: &str) -> BoxFuture<'static, Restored> {
+        let restored = self.restore_now(pid, offset);
+        Box::pin(async move { restored })
     }
 }
 
@@ -112,12 +125,18 @@ mod tests {
         store.store(o3, &["other".into()], &[], &[Frame::message("c")]);
         let o4 = store.next_offset();
         store.store(o4, &[], &["r".into()], &[Frame::message("d")]);
-        store.persist("sid".into(), "pid".into(), vec!["sid".into(), "r".into()], Value::Null);
-        assert!(store.restore("pid", "unknown").is_none(), "an unknown offset does not recover");
-        store.persist("sid".into(), "pid".into(), vec!["sid".into(), "r".into()], Value::Null);
-        let (session, frames) = store.restore("pid", &o1).expect("recovers");
+        let session = || PersistedSession {
+            sid: "sid".into(),
+            pid: "pid".into(),
+            rooms: vec!["sid".into(), "r".into()],
+            data: crate::Value::Null,
+        };
+        store.persist(session());
+        assert!(store.restore_now("pid", "unknown").is_none(), "an unknown offset does not recover");
+        store.persist(session());
+        let (session, frames) = store.restore_now("pid", &o1).expect("recovers");
         assert_eq!(session.sid, "sid");
         assert_eq!(frames, vec![Frame::message("b")]);
-        assert!(store.restore("pid", &o1).is_none(), "a session is restored once");
+        assert!(store.restore_now("pid", &o1).is_none(), "a session is restored once");
     }
 }

@@ -8,8 +8,8 @@ use std::sync::RwLock;
 /// A room name.
 pub type Room = String;
 
-/// Where room membership lives. The in-memory [`MemoryAdapter`] is the default; a
-/// cluster adapter shares membership changes and broadcasts between nodes.
+/// Where this node's room membership lives. The in-memory [`MemoryAdapter`] is the
+/// default; what crosses to other nodes goes through [`super::cluster::ClusterAdapter`].
 pub trait Adapter: Send + Sync + 'static {
     /// Adds socket `sid` to `rooms`.
     fn add_all(&self, sid: &str, rooms: &[Room]);
@@ -23,12 +23,6 @@ pub trait Adapter: Send + Sync + 'static {
     fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String>;
     /// Every room that has at least one member.
     fn all_rooms(&self) -> Vec<Room>;
-
-    /// Sends a server-side event to the other nodes of the cluster; returns how many
-    /// nodes it reached. A single-node adapter has no peers.
-    fn server_side_emit(&self, _event: &str, _args: &[crate::Value]) -> usize {
-        0
-    }
 }
 
 #[derive(Default)]

@@ -431,7 +431,12 @@ impl Socket {
         }
         if let (Some(store), Some(pid)) = (&self.0.ns.recovery, &self.0.pid) {
             if reason.is_recoverable() {
-                store.persist(self.0.id.clone(), pid.clone(), self.rooms().into_iter().collect(), self.data());
+                store.persist(super::cluster::PersistedSession {
+                    sid: self.0.id.clone(),
+                    pid: pid.clone(),
+                    rooms: self.rooms().into_iter().collect(),
+                    data: self.data(),
+                });
             }
         }
         self.0.ns.adapter.del_all(&self.0.id);
@@ -475,8 +480,13 @@ impl SocketEmitter<'_> {
         }
         s.notify_outgoing(event, &args);
         if s.0.ns.recovery.is_some() && !self.volatile {
-            // Through the namespace so the packet gets an offset and is kept for recovery.
-            return BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).emit_stored(event, args);
+            // Through the namespace so the packet gets an offset and is kept for recovery;
+            // local: the socket is here, other nodes need not hear of it.
+            let mut data = Vec::with_capacity(args.len() + 1);
+            data.push(Value::from(event));
+            data.extend(args);
+            BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).local().emit_stored(&data);
+            return Ok(());
         }
         s.send_frames(encode_event(s.ns(), None, event, &args), self.volatile)
     }

@@ -1,0 +1,116 @@
+//! Values on the wire between nodes: MessagePack (what notepack.io writes for packets and
+//! broadcast acks) and JSON (the reference's other requests and responses).
+use bytes::Bytes;
+use rmpv::Value as Mp;
+use sio_core::Value;
+
+/// A sio value as MessagePack: binary buffers stay `bin`, as notepack.io writes Buffers.
+pub fn to_msgpack(v: &Value) -> Mp {
+    match v {
+        Value::Null => Mp::Nil,
+        Value::Bool(b) => Mp::Boolean(*b),
+        Value::Number(n) => {
+            if let Some(i) = n.as_u64() {
+                Mp::from(i)
+            } else if let Some(i) = n.as_i64() {
+                Mp::from(i)
+            } else {
+                Mp::F64(n.as_f64().unwrap_or_default())
+            }
+        }
+        Value::String(s) => Mp::from(s.as_str()),
+        Value::Binary(b) => Mp::Binary(b.to_vec()),
+        Value::Array(a) => Mp::Array(a.iter().map(to_msgpack).collect()),
+        Value::Object(o) => Mp::Map(o.iter().map(|(k, v)| (Mp::from(k.as_str()), to_msgpack(v))).collect()),
+    }
+}
+
+/// MessagePack as a sio value. notepack.io writes `undefined` as nil and Dates as
+/// strings; extension types have no sio meaning and become null.
+pub fn from_msgpack(v: Mp) -> Value {
+    match v {
+        Mp::Nil | Mp::Ext(..) => Value::Null,
+        Mp::Boolean(b) => Value::Bool(b),
+        Mp::Integer(i) => match (i.as_u64(), i.as_i64()) {
+            (Some(u), _) => Value::from(u),
+            (_, Some(s)) => Value::from(s),
+            _ => Value::Null,
+        },
+        Mp::F32(f) => Value::from(f as f64),
+        Mp::F64(f) => Value::from(f),
+        Mp::String(s) => Value::String(s.into_str().unwrap_or_default()),
+        Mp::Binary(b) => Value::Binary(Bytes::from(b)),
+        Mp::Array(a) => Value::Array(a.into_iter().map(from_msgpack).collect()),
+        Mp::Map(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Mp::String(s) => s.into_str().unwrap_or_default(),
+                        other => other.to_string(),
+                    };
+                    (key, from_msgpack(v))
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Encodes a value as MessagePack bytes.
+pub fn encode_msgpack(v: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    rmpv::encode::write_value(&mut out, &to_msgpack(v)).expect("writing into a Vec cannot fail");
+    out
+}
+
+/// Decodes a request or response: JSON when it starts with `{` (as the reference checks),
+/// MessagePack otherwise. `None` for malformed input.
+pub fn decode_message(bytes: &[u8]) -> Option<Value> {
+    if bytes.first() == Some(&b'{') {
+        let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        return Some(Value::from(json));
+    }
+    decode_msgpack(bytes)
+}
+
+/// Decodes MessagePack bytes; `None` when malformed.
+pub fn decode_msgpack(mut bytes: &[u8]) -> Option<Value> {
+    rmpv::decode::read_value(&mut bytes).ok().map(from_msgpack)
+}
+
+/// Encodes a value as JSON text (binary as arrays of bytes: JSON cannot carry buffers).
+pub fn encode_json(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(&v.to_json_lossy()).expect("a JSON value always serialises")
+}
+
+/// A list of strings from an array value (anything else is empty).
+pub fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_binary_and_nested_values() {
+        let v = Value::from([
+            ("n", Value::from(-3i64)),
+            ("u", Value::from(u64::MAX)),
+            ("f", Value::from(1.5)),
+            ("bin", Value::Binary(Bytes::from_static(&[0, 1, 255]))),
+            ("list", Value::Array(vec![Value::Null, Value::Bool(true), "s".into()])),
+        ]);
+        assert_eq!(decode_msgpack(&encode_msgpack(&v)), Some(v));
+    }
+
+    #[test]
+    fn decodes_json_or_msgpack_and_rejects_garbage() {
+        assert_eq!(decode_message(br#"{"type":0}"#), Some(Value::from([("type", Value::from(0i64))])));
+        let mp = encode_msgpack(&Value::from([("type", Value::from(7i64))]));
+        assert_eq!(decode_message(&mp).and_then(|v| v.get("type").and_then(Value::as_i64)), Some(7));
+        assert_eq!(decode_message(b"{not json"), None);
+        assert_eq!(decode_message(&[0x92, 0x01]), None, "an array of two with one element is truncated");
+    }
+}

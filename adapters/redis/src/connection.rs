@@ -1,0 +1,215 @@
+//! The adapter's two Redis connections: one that publishes and runs commands (in the
+//! order they were queued), one subscribed to the channels of every namespace. Both
+//! survive Redis restarts: commands go through a reconnecting connection manager, the
+//! subscriber reconnects with backoff and subscribes again.
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{mpsc, watch};
+
+/// Something to send to Redis without waiting for its answer.
+pub enum Out {
+    /// `PUBLISH channel payload`.
+    Publish { channel: String, payload: Vec<u8> },
+    /// Any other command (session keys, recovery stream).
+    Command(redis::Cmd),
+}
+
+/// A subscription: a channel, or a pattern (`PSUBSCRIBE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sub {
+    Channel(String),
+    Pattern(String),
+}
+
+/// Receives each message as (channel, payload).
+pub type Handler = Arc<dyn Fn(&str, &[u8]) + Send + Sync>;
+
+pub struct Link {
+    pub commands: ConnectionManager,
+    out: mpsc::UnboundedSender<Out>,
+    subs: Mutex<Vec<Sub>>,
+    new_subs: mpsc::UnboundedSender<Sub>,
+    healthy: Arc<AtomicBool>,
+    stop: watch::Sender<bool>,
+}
+
+impl Link {
+    /// Starts both connections' tasks on `rt`. Nothing connects before the tasks run, so
+    /// an unreachable Redis is reported in the logs, not here.
+    pub fn start(client: redis::Client, rt: &tokio::runtime::Handle, handler: Handler) -> redis::RedisResult<Arc<Link>> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let commands = {
+            let _enter = rt.enter();
+            ConnectionManager::new_lazy_with_config(client.clone(), config)?
+        };
+        let (out, out_rx) = mpsc::unbounded_channel();
+        let (new_subs, subs_rx) = mpsc::unbounded_channel();
+        let link = Arc::new(Link {
+            commands: commands.clone(),
+            out,
+            subs: Mutex::default(),
+            new_subs,
+            healthy: Arc::new(AtomicBool::new(true)),
+            stop: watch::channel(false).0,
+        });
+        rt.spawn(publisher(commands, out_rx, link.healthy.clone(), link.stop.subscribe()));
+        rt.spawn(subscriber(client, Arc::downgrade(&link), subs_rx, handler, link.stop.subscribe()));
+        Ok(link)
+    }
+
+    /// Queues `out`; it is sent after everything queued before it.
+    pub fn send(&self, out: Out) {
+        let _ = self.out.send(out);
+    }
+
+    /// Publishes `payload` on `channel`.
+    pub fn publish(&self, channel: String, payload: Vec<u8>) {
+        self.send(Out::Publish { channel, payload });
+    }
+
+    /// Adds subscriptions, kept across reconnections.
+    pub fn subscribe(&self, subs: Vec<Sub>) {
+        let mut known = self.subs.lock().expect("subscription lock poisoned");
+        for s in subs {
+            if !known.contains(&s) {
+                known.push(s.clone());
+                let _ = self.new_subs.send(s);
+            }
+        }
+    }
+
+    fn known_subs(&self) -> Vec<Sub> {
+        self.subs.lock().expect("subscription lock poisoned").clone()
+    }
+
+    /// Whether the last command reached Redis.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Notes the outcome of a command, logging when Redis goes away and comes back.
+    pub fn report<T>(&self, r: &redis::RedisResult<T>) {
+        report(&self.healthy, r);
+    }
+
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+fn report<T>(healthy: &AtomicBool, r: &redis::RedisResult<T>) {
+    match r {
+        Ok(_) => {
+            if !healthy.swap(true, Ordering::Relaxed) {
+                tracing::info!("redis adapter: connection restored, cluster traffic resumes");
+            }
+        }
+        Err(e) => {
+            if healthy.swap(false, Ordering::Relaxed) {
+                tracing::warn!(error = %e, "redis adapter: redis unreachable; serving local clients only until it is back");
+            }
+        }
+    }
+}
+
+/// Resolves once `stop` is set (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn publisher(
+    mut conn: ConnectionManager,
+    mut rx: mpsc::UnboundedReceiver<Out>,
+    healthy: Arc<AtomicBool>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let out = tokio::select! {
+            out = rx.recv() => match out { Some(o) => o, None => return },
+            _ = stopped(&mut stop) => return,
+        };
+        let r: redis::RedisResult<()> = match out {
+            Out::Publish { channel, payload } => {
+                redis::cmd("PUBLISH").arg(channel).arg(payload).query_async(&mut conn).await
+            }
+            Out::Command(cmd) => cmd.query_async(&mut conn).await,
+        };
+        report(&healthy, &r);
+    }
+}
+
+async fn subscribe_one(sink: &mut redis::aio::PubSubSink, sub: &Sub) -> redis::RedisResult<()> {
+    match sub {
+        Sub::Channel(c) => sink.subscribe(c).await,
+        Sub::Pattern(p) => sink.psubscribe(p).await,
+    }
+}
+
+async fn subscriber(
+    client: redis::Client,
+    link: std::sync::Weak<Link>,
+    mut new_subs: mpsc::UnboundedReceiver<Sub>,
+    handler: Handler,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let Some(subs) = link.upgrade().map(|l| l.known_subs()) else { return };
+        let connected = tokio::select! {
+            c = tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub()) => c,
+            _ = stopped(&mut stop) => return,
+        };
+        match connected {
+            Ok(Ok(pubsub)) => {
+                let (mut sink, mut stream) = pubsub.split();
+                let mut ok = true;
+                for s in &subs {
+                    ok &= subscribe_one(&mut sink, s).await.is_ok();
+                }
+                // What was queued meanwhile is already in `subs`.
+                while new_subs.try_recv().is_ok() {}
+                if ok {
+                    delay = Duration::from_millis(100);
+                    tracing::debug!(subscriptions = subs.len(), "redis adapter: subscribed");
+                    loop {
+                        tokio::select! {
+                            msg = stream.next() => match msg {
+                                Some(m) => handler(m.get_channel_name(), m.get_payload_bytes()),
+                                None => break,
+                            },
+                            Some(s) = new_subs.recv() => {
+                                if subscribe_one(&mut sink, &s).await.is_err() {
+                                    break;
+                                }
+                            }
+                            _ = stopped(&mut stop) => return,
+                        }
+                    }
+                }
+                tracing::warn!("redis adapter: subscription connection lost; reconnecting");
+            }
+            Ok(Err(e)) => tracing::debug!(error = %e, "redis adapter: cannot subscribe yet"),
+            Err(_) => tracing::debug!("redis adapter: subscribe connection timed out"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stopped(&mut stop) => return,
+        }
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
