@@ -3,6 +3,12 @@
 import { spawn } from "node:child_process";
 import { toPlaceholders, fromPlaceholders } from "./binary.js";
 
+// SIO_CONFORMANCE_TRACE=1: every line to and from every driver on stderr
+const TRACE = !!process.env.SIO_CONFORMANCE_TRACE;
+const trace = (name, dir, line) => {
+  if (TRACE) process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${name} ${dir} ${line}\n`);
+};
+
 export const live = new Set();
 process.on("exit", () => {
   for (const child of live) {
@@ -40,6 +46,7 @@ export class Driver {
     child.stderr.on("data", (d) => {
       this.stderr += d;
       if (this.stderr.length > 100_000) this.stderr = this.stderr.slice(-50_000);
+      if (TRACE) process.stderr.write(d.replace(/^/gm, `${this.name} stderr: `));
     });
     let buf = "";
     let readyResolve;
@@ -89,6 +96,7 @@ export class Driver {
   }
 
   #line(line, readyResolve) {
+    trace(this.name, "<", line);
     let msg;
     try {
       msg = JSON.parse(line);
@@ -121,7 +129,9 @@ export class Driver {
     let msg = { id, cmd, ...params };
     if (this.spec.binary === "placeholder") msg = toPlaceholders(msg);
     const reply = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.child.stdin.write(JSON.stringify(msg) + "\n");
+    const text = JSON.stringify(msg);
+    trace(this.name, ">", text);
+    this.child.stdin.write(text + "\n");
     return withTimeout(reply, timeoutMs, () => {
       this.pending.delete(id);
       return `${this.name} did not answer "${cmd}" within ${timeoutMs} ms${this.#tail()}`;

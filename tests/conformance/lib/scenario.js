@@ -133,7 +133,8 @@ export async function runScenario(scenario, server, client, { timeScale = 1 } = 
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new StepFailure(`no ${s.expect} observation matched within ${timeoutMs} ms; last ${s.expect} observations:\n${recent(s.expect)}`));
+        const other = s.expect === "server" ? "client" : "server";
+        reject(new StepFailure(`no ${s.expect} observation matched within ${timeoutMs} ms; last ${s.expect} observations:\n${recent(s.expect)}\n  last ${other} observations:\n${recent(other)}`));
       }, timeoutMs);
       const cleanup = () => { clearTimeout(timer); waiters.delete(waiter); };
       const waiter = () => {
@@ -150,6 +151,20 @@ export async function runScenario(scenario, server, client, { timeScale = 1 } = 
     if (hit) throw new StepFailure(`unexpected ${s.absent} observation: ${short(hit.o, 400)}`);
   };
 
+  /** Waits (without consuming) until some log entry satisfies `pred`. */
+  const seen = (pred, timeoutMs, what) => new Promise((resolvePromise, reject) => {
+    const waiter = () => {
+      if (log.some(pred)) {
+        cleanup();
+        resolvePromise();
+      }
+    };
+    const timer = setTimeout(() => { cleanup(); reject(new StepFailure(`timed out after ${timeoutMs} ms waiting for ${what}`)); }, timeoutMs);
+    const cleanup = () => { clearTimeout(timer); waiters.delete(waiter); };
+    waiters.add(waiter);
+    waiter();
+  });
+
   const RESERVED_STEP_KEYS = new Set(["server", "client", "as", "error", "result", "timeout", "label", "name"]);
 
   const command = async (s) => {
@@ -165,7 +180,11 @@ export async function runScenario(scenario, server, client, { timeScale = 1 } = 
         if (c) {
           if (c.ids.length === 0) throw new StepFailure(`client ${params[key]} has no id yet`);
           params.ns ??= c.ns;
-          params[key] = c.ids[c.ids.length - 1];
+          const id = (params[key] = c.ids[c.ids.length - 1]);
+          // the client may learn its id before the server has run its connection handler:
+          // a command about that socket waits for the server's own connection observation
+          await seen((e) => e.src === "server" && e.o.ev === "connection" && e.o.id === id,
+            (s.timeout ?? DEFAULT_TIMEOUT) * timeScale, `the server's connection of ${s[key]} (${id})`);
         }
       }
     } else if (cmd === "connect") {
