@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust unit/property tests, then the real-peer suites
 # (raw protocol tests, socket.io-client in Node, python-socketio, headless Chromium).
-# Installs the npm and PyPI test dependencies itself; Chromium, Valgrind and CMake must be
-# on the machine (Debian: apt-get install chromium valgrind cmake), as .ci/run does.
+# Installs the npm and PyPI test dependencies itself; Chromium, Valgrind, CMake and
+# redis-server must be on the machine (Debian: apt-get install chromium valgrind cmake
+# redis-server), as .ci/run does. The cluster tests start their own Redis on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,7 +31,7 @@ else
 fi
 
 node_suites=()
-for d in tests/protocol tests/interop/node tests/interop/browser; do
+for d in tests/protocol tests/interop/node tests/interop/browser tests/cluster; do
   [ -d "$d" ] && node_suites+=("$d")
 done
 if [ ${#node_suites[@]} -gt 0 ]; then

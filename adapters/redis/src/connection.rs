@@ -61,7 +61,7 @@ impl Link {
             stop: watch::channel(false).0,
         });
         rt.spawn(publisher(commands, out_rx, link.healthy.clone(), link.stop.subscribe()));
-        rt.spawn(subscriber(client, Arc::downgrade(&link), subs_rx, handler, link.stop.subscribe()));
+        rt.spawn(subscriber(client, Arc::downgrade(&link), subs_rx, handler, link.healthy.clone(), link.stop.subscribe()));
         Ok(link)
     }
 
@@ -165,11 +165,11 @@ async fn subscriber(
     link: std::sync::Weak<Link>,
     mut new_subs: mpsc::UnboundedReceiver<Sub>,
     handler: Handler,
+    healthy: Arc<AtomicBool>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut delay = Duration::from_millis(100);
     loop {
-        let Some(subs) = link.upgrade().map(|l| l.known_subs()) else { return };
         let connected = tokio::select! {
             c = tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub()) => c,
             _ = stopped(&mut stop) => return,
@@ -177,13 +177,16 @@ async fn subscriber(
         match connected {
             Ok(Ok(pubsub)) => {
                 let (mut sink, mut stream) = pubsub.split();
+                // Drain first, then read the full list: a subscription added from here on
+                // arrives through `new_subs`, one added before is in the list.
+                while new_subs.try_recv().is_ok() {}
+                let Some(subs) = link.upgrade().map(|l| l.known_subs()) else { return };
                 let mut ok = true;
                 for s in &subs {
                     ok &= subscribe_one(&mut sink, s).await.is_ok();
                 }
-                // What was queued meanwhile is already in `subs`.
-                while new_subs.try_recv().is_ok() {}
                 if ok {
+                    report(&healthy, &Ok(()));
                     delay = Duration::from_millis(100);
                     tracing::debug!(subscriptions = subs.len(), "redis adapter: subscribed");
                     loop {
@@ -203,8 +206,8 @@ async fn subscriber(
                 }
                 tracing::warn!("redis adapter: subscription connection lost; reconnecting");
             }
-            Ok(Err(e)) => tracing::debug!(error = %e, "redis adapter: cannot subscribe yet"),
-            Err(_) => tracing::debug!("redis adapter: subscribe connection timed out"),
+            Ok(Err(e)) => report::<()>(&healthy, &Err(e)),
+            Err(_) => report::<()>(&healthy, &Err(redis::RedisError::from((redis::ErrorKind::Io, "connection timed out")))),
         }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}

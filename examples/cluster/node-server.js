@@ -1,0 +1,78 @@
+// One Node.js socket.io node of the cluster, with the official @socket.io/redis-adapter:
+// the same contract as sio_node.rs (see README.md). Packages come from tests/node_modules
+// (`npm install --prefix tests`).
+//   node examples/cluster/node-server.js --port 3003 --redis redis://127.0.0.1:6379 --name node
+import { createRequire } from "node:module";
+
+const require = createRequire(new URL("../../tests/package.json", import.meta.url));
+const { Server } = require("socket.io");
+const { createAdapter } = require("@socket.io/redis-adapter");
+const { createClient } = require("redis");
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const port = Number(arg("--port", "3003"));
+const url = arg("--redis", "redis://127.0.0.1:6379");
+const name = arg("--name", `node-${port}`);
+
+const pub = createClient({ url });
+const sub = pub.duplicate();
+for (const c of [pub, sub]) c.on("error", (e) => console.error("redis:", e.message));
+await Promise.all([pub.connect(), sub.connect()]);
+
+const io = new Server({ adapter: createAdapter(pub, sub) });
+const describe = (sockets) =>
+  sockets
+    .map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+
+io.on("whoami", (cb) => cb(name));
+io.on("connection", (socket) => {
+  socket.emit("welcome", { id: socket.id, node: name, recovered: socket.recovered });
+  socket.on("join", (room, ack) => {
+    socket.join(room);
+    ack?.([...socket.rooms].sort());
+  });
+  socket.on("emit-all", (event, ...args) => io.emit(event, ...args));
+  socket.on("emit-room", (room, event, ...args) => io.to(room).emit(event, ...args));
+  socket.on("set-data", (value, ack) => {
+    socket.data = value;
+    ack?.(true);
+  });
+  socket.on("fetch", async (ack) => ack(describe(await io.fetchSockets())));
+  socket.on("sockets-join", (room, ack) => {
+    io.socketsJoin(room);
+    ack?.(true);
+  });
+  socket.on("fetch-join", async (room, ack) => {
+    for (const s of await io.fetchSockets()) s.join(room);
+    ack?.(true);
+  });
+  socket.on("disconnect-room", (room) => io.in(room).disconnectSockets());
+  socket.on("server-count", async (ack) => ack(await io.of("/").adapter.serverCount()));
+  socket.on("sse", async (event, ...rest) => {
+    const ack = rest.pop();
+    try {
+      ack([null, await io.serverSideEmitWithAck(event, ...rest)]);
+    } catch (e) {
+      ack([e.message, null]);
+    }
+  });
+  socket.on("ask-all", async (event, ...rest) => {
+    const ack = rest.pop();
+    try {
+      const all = await io.timeout(3000).emitWithAck(event, ...rest);
+      ack([null, all.map((a) => JSON.stringify(a)).sort()]);
+    } catch {
+      ack(["timeout", null]);
+    }
+  });
+});
+
+io.listen(port);
+console.log(`listening on ${port}`);
+const stop = () => io.close(() => Promise.all([pub.quit(), sub.quit()]).finally(() => process.exit(0)));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
