@@ -479,6 +479,13 @@ typedef struct {
    How long a disconnected session is kept for recovery (default 120000).
    */
   uint32_t recovery_max_disconnection_ms;
+  /*
+   Joins a cluster through Redis: `redis://host:port[/db]`, NUL-terminated (NULL: no
+   cluster). Wire-compatible with `@socket.io/redis-adapter`, so Node.js socket.io
+   servers may share the cluster; with `recovery`, sessions recover on any sio node.
+   Redis need not be up: the server serves its own clients meanwhile and logs it.
+   */
+  const char *cluster_url;
 } sio_server_options;
 
 /*

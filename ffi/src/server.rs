@@ -39,6 +39,11 @@ pub struct sio_server_options {
     pub recovery: bool,
     /// How long a disconnected session is kept for recovery (default 120000).
     pub recovery_max_disconnection_ms: u32,
+    /// Joins a cluster through Redis: `redis://host:port[/db]`, NUL-terminated (NULL: no
+    /// cluster). Wire-compatible with `@socket.io/redis-adapter`, so Node.js socket.io
+    /// servers may share the cluster; with `recovery`, sessions recover on any sio node.
+    /// Redis need not be up: the server serves its own clients meanwhile and logs it.
+    pub cluster_url: *const c_char,
 }
 
 /// Writes the reference defaults into `*out`.
@@ -57,6 +62,7 @@ pub unsafe extern "C" fn sio_server_options_default(out: *mut sio_server_options
             cors_origins: std::ptr::null(),
             recovery: false,
             recovery_max_disconnection_ms: 120_000,
+            cluster_url: std::ptr::null(),
         };
         Ok(())
     })
@@ -119,6 +125,16 @@ pub unsafe extern "C" fn sio_server_new(rt: *const sio_runtime, options: *const 
                 max_disconnection_duration: Duration::from_millis(u64::from(o.recovery_max_disconnection_ms)),
                 skip_middlewares: true,
             });
+        }
+        if !o.cluster_url.is_null() {
+            let url = std::ffi::CStr::from_ptr(o.cluster_url)
+                .to_str()
+                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("cluster_url: {e}")))?;
+            // The adapter's connection tasks run on this runtime.
+            let _enter = rt.rt.handle().enter();
+            let adapter = sio_redis::RedisAdapter::new(url)
+                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, format!("cluster_url: {e}")))?;
+            b = b.adapter(adapter);
         }
         let config: ServerConfig = b.config();
         let server = rt.rt.server(config)?;

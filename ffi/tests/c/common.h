@@ -595,8 +595,8 @@ static T_UNUSED int qmatch(const sio_event *ev, sio_event_kind kind, uint64_t so
 }
 
 /* Next owned event of `kind` (from `source` when non-zero, named `name` when non-NULL);
- * other events are kept for later waits. Fails after `ms`. Free with sio_event_free. */
-static sio_event T_UNUSED *q_wait(qwait *q, int ms, sio_event_kind kind, uint64_t source, const char *name) {
+ * other events are kept for later waits. NULL after `ms`. Free with sio_event_free. */
+static sio_event T_UNUSED *q_try_wait(qwait *q, int ms, sio_event_kind kind, uint64_t source, const char *name) {
   for (int i = 0; i < q->n; i++) {
     if (qmatch(q->pending[i], kind, source, name)) {
       sio_event *ev = q->pending[i];
@@ -617,6 +617,13 @@ static sio_event T_UNUSED *q_wait(qwait *q, int ms, sio_event_kind kind, uint64_
     if (q->n >= QBACKLOG_MAX) FAIL("too many unconsumed events");
     q->pending[q->n++] = ev;
   }
+  return NULL;
+}
+
+/* Same as q_try_wait, but fails (listing what did arrive) after `ms`. */
+static sio_event T_UNUSED *q_wait(qwait *q, int ms, sio_event_kind kind, uint64_t source, const char *name) {
+  sio_event *ev = q_try_wait(q, ms, kind, source, name);
+  if (ev) return ev;
   fprintf(stderr, "unconsumed events:\n");
   for (int i = 0; i < q->n; i++)
     fprintf(stderr, "  %s source=%llu name=%s reason=%d\n", t_kind_str(q->pending[i]->kind),

@@ -61,6 +61,18 @@ for t in $SELECTED; do
   done
 done
 
+# ---------------------------------------------------------------- Redis for test_cluster
+# A private redis-server on a free loopback port (Debian: apt-get install redis-server).
+REDIS_PID=""
+if command -v redis-server >/dev/null 2>&1; then
+  REDIS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >"$OUT/redis.log" 2>&1 &
+  REDIS_PID=$!
+  trap '[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null' EXIT
+  export SIO_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+  for _ in $(seq 50); do grep -q "Ready to accept" "$OUT/redis.log" && break; sleep 0.1; done
+fi
+
 # ---------------------------------------------------------------- run
 VG_SUPP=(--suppressions="$HERE/valgrind.supp")
 LSAN_SUPP=""
