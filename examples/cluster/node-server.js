@@ -29,6 +29,8 @@ const describe = (sockets) =>
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
 io.on("whoami", (cb) => cb(name));
+const notes = [];
+io.on("note", (...args) => notes.push(...args));
 io.on("connection", (socket) => {
   socket.emit("welcome", { id: socket.id, node: name, recovered: socket.recovered });
   socket.on("join", (room, ack) => {
@@ -46,6 +48,16 @@ io.on("connection", (socket) => {
     io.socketsJoin(room);
     ack?.(true);
   });
+  socket.on("sockets-leave", (room, ack) => {
+    io.socketsLeave(room);
+    ack?.(true);
+  });
+  socket.on("note-all", (...args) => {
+    const ack = typeof args.at(-1) === "function" ? args.pop() : null;
+    io.serverSideEmit("note", ...args);
+    ack?.(true);
+  });
+  socket.on("notes", (ack) => ack(notes));
   socket.on("fetch-join", async (room, ack) => {
     for (const s of await io.fetchSockets()) s.join(room);
     ack?.(true);

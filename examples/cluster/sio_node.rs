@@ -44,7 +44,10 @@ fn describe(sockets: Vec<RemoteSocket>) -> Value {
     Value::Array(list.into_iter().map(|(_, v)| v).collect())
 }
 
-fn on_connection(io: &Server, socket: Socket, name: &str) {
+/// Server-side `note` events received from other nodes.
+type Notes = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
+
+fn on_connection(io: &Server, socket: Socket, name: &str, notes: &Notes) {
     let welcome = Value::from([("id", socket.id().into()), ("node", name.into()), ("recovered", socket.recovered().into())]);
     let _ = socket.emit("welcome", vec![welcome]);
     socket.on("join", |s, mut args, ack| {
@@ -77,6 +80,21 @@ fn on_connection(io: &Server, socket: Socket, name: &str) {
     socket.on("sockets-join", move |_, mut args, ack| {
         io2.of("/").sockets_join([take_str(&mut args)]);
         reply(&ack, vec![true.into()]);
+    });
+    let io2 = io.clone();
+    socket.on("sockets-leave", move |_, mut args, ack| {
+        io2.of("/").sockets_leave(&take_str(&mut args));
+        reply(&ack, vec![true.into()]);
+    });
+    let io2 = io.clone();
+    socket.on("note-all", move |_, args, ack| {
+        let _ = io2.server_side_emit("note", args);
+        reply(&ack, vec![true.into()]);
+    });
+    let seen = notes.clone();
+    socket.on("notes", move |_, _, ack| {
+        let notes = seen.lock().expect("notes lock").clone();
+        reply(&ack, vec![Value::Array(notes)]);
     });
     let io2 = io.clone();
     socket.on("fetch-join", move |_, mut args, ack| {
@@ -152,9 +170,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ack.send(Value::from(node.as_str()));
         }
     });
+    let notes = Notes::default();
+    let seen = notes.clone();
+    io.on_server_side("note", move |args| seen.lock().expect("notes lock").extend(args.iter().cloned()));
     let io2 = io.clone();
     let node = name.clone();
-    io.on_connection(move |s| on_connection(&io2, s, &node));
+    io.on_connection(move |s| on_connection(&io2, s, &node, &notes));
     let addr = io.listen(("0.0.0.0", port)).await?;
     println!("listening on {}", addr.port());
     tokio::signal::ctrl_c().await?;

@@ -162,6 +162,33 @@ test("socketsJoin and RemoteSocket.join from one node move sockets of the others
   await Promise.all(got);
 });
 
+test("socketsLeave from a sio node moves sockets of the Node node", async () => {
+  assert.equal(await ask(clients.a.socket, "sockets-leave", "everyone"), true);
+  for (let i = 0; i < 50; i++) {
+    const sockets = await ask(clients.node.socket, "fetch");
+    if (sockets.every((s) => !s.rooms.includes("everyone"))) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail("some socket is still in room everyone");
+});
+
+test("serverSideEmit without ack reaches the other nodes, not the sender", async () => {
+  assert.equal(await ask(clients.a.socket, "note-all", "from-a", { n: 1 }), true);
+  assert.equal(await ask(clients.node.socket, "note-all", "from-node"), true);
+  const want = { a: ["from-node"], b: ["from-a", { n: 1 }, "from-node"], node: ["from-a", { n: 1 }] };
+  for (const [name, expected] of Object.entries(want)) {
+    let notes;
+    for (let i = 0; i < 50; i++) {
+      notes = await ask(clients[name].socket, "notes");
+      if (notes.length >= expected.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Two senders: their events may interleave in either order.
+    const key = (v) => v.map((x) => JSON.stringify(x)).sort();
+    assert.deepEqual(key(notes), key(expected), `notes seen by ${name}`);
+  }
+});
+
 test("fetchSockets sees the sockets of every node with their data, both ways", async () => {
   for (const [name, c] of Object.entries(clients)) assert.equal(await ask(c.socket, "set-data", { who: name }), true);
   const expected = Object.entries(clients)
