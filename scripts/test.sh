@@ -58,3 +58,8 @@ if [ -f bindings/node/test.sh ]; then
   step "Node binding"
   bash bindings/node/test.sh
 fi
+
+if [ -f bench/run.sh ]; then
+  step "bench, quick mode: every server completes every scenario (bench/README.md)"
+  bash bench/run.sh --quick
+fi

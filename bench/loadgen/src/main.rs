@@ -1,0 +1,303 @@
+//! Load generator for the Socket.IO benchmarks (bench/README.md).
+//!
+//!     loadgen --port P --scenario idle|connect|echo|bcast [options]
+//!
+//! Speaks the public protocol only (Engine.IO 4 over WebSocket, Socket.IO 5, namespace `/`),
+//! so the same generator drives every server of the bench contract. Prints one JSON object
+//! on stdout; exits 0 when the scenario completed (every client connected and the scenario
+//! did its work), 2 otherwise (the JSON says what is missing).
+mod client;
+mod proto;
+mod stats;
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Semaphore};
+use tokio_tungstenite::tungstenite::Bytes;
+
+use client::{Phase, Shared};
+use stats::{summary, CpuMark};
+
+const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast [--host 127.0.0.1] [--path /socket.io/]
+  [--clients N] [--steps 1000,10000 (idle)] [--concurrency 100] [--warmup 1] [--duration 5]
+  [--binary BYTES (echo)] [--broadcasts 10] [--pad 100 (bcast)] [--settle 2] [--timeout 60] [--pid SERVER_PID]";
+
+struct Args {
+    addr: SocketAddr,
+    path: String,
+    scenario: String,
+    clients: u64,
+    steps: Vec<u64>,
+    concurrency: usize,
+    warmup: f64,
+    duration: f64,
+    binary: Option<usize>,
+    broadcasts: u64,
+    pad: usize,
+    settle: f64,
+    timeout: f64,
+    pid: Option<u32>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "-h" || a == "--help") {
+        return Err(USAGE.into());
+    }
+    let get = |name: &str| -> Option<&str> { argv.iter().position(|a| a == name).and_then(|i| argv.get(i + 1)).map(String::as_str) };
+    fn num<T: std::str::FromStr>(v: Option<&str>, name: &str, default: T) -> Result<T, String> {
+        match v {
+            None => Ok(default),
+            Some(s) => s.parse().map_err(|_| format!("{name}: not a number: {s}")),
+        }
+    }
+    let host = get("--host").unwrap_or("127.0.0.1");
+    let port: u16 = num(get("--port"), "--port", 0)?;
+    if port == 0 {
+        return Err(format!("--port is required\n{USAGE}"));
+    }
+    let addr = (host, port).to_socket_addrs().map_err(|e| format!("{host}: {e}"))?.next().ok_or("no address")?;
+    let scenario = get("--scenario").ok_or(format!("--scenario is required\n{USAGE}"))?.to_owned();
+    if !["idle", "connect", "echo", "bcast"].contains(&scenario.as_str()) {
+        return Err(format!("unknown scenario {scenario}\n{USAGE}"));
+    }
+    let steps = match get("--steps") {
+        Some(s) => s.split(',').map(|n| n.trim().parse().map_err(|_| format!("--steps: {s}"))).collect::<Result<Vec<u64>, _>>()?,
+        None => vec![1000, 10000],
+    };
+    Ok(Args {
+        addr,
+        path: get("--path").unwrap_or("/socket.io/").to_owned(),
+        scenario,
+        clients: num(get("--clients"), "--clients", 1000)?,
+        steps,
+        concurrency: num(get("--concurrency"), "--concurrency", 100)?,
+        warmup: num(get("--warmup"), "--warmup", 1.0)?,
+        duration: num(get("--duration"), "--duration", 5.0)?,
+        binary: get("--binary").map(|s| s.parse().map_err(|_| format!("--binary: {s}"))).transpose()?,
+        broadcasts: num(get("--broadcasts"), "--broadcasts", 10)?,
+        pad: num(get("--pad"), "--pad", 100)?,
+        settle: num(get("--settle"), "--settle", 2.0)?,
+        timeout: num(get("--timeout"), "--timeout", 60.0)?,
+        pid: get("--pid").map(|s| s.parse().map_err(|_| format!("--pid: {s}"))).transpose()?,
+    })
+}
+
+/// The coordinator: grows the client population and moves it through phases.
+struct Bench {
+    args: Args,
+    sh: Arc<Shared>,
+    permits: Arc<Semaphore>,
+    spawned: u64,
+    /// Frames for client 0, the broadcast sender.
+    sender: Option<mpsc::UnboundedSender<String>>,
+}
+
+async fn sleep_s(s: f64) {
+    tokio::time::sleep(Duration::from_secs_f64(s)).await;
+}
+
+impl Bench {
+    fn connected(&self) -> u64 {
+        self.sh.connected.load(Ordering::Relaxed)
+    }
+
+    /// Starts clients until `target` exist and waits until each has connected or failed
+    /// (or the timeout). Returns the seconds from the start to the last handshake.
+    async fn grow(&mut self, target: u64) -> f64 {
+        let start_us = self.sh.now_us();
+        while self.spawned < target {
+            let cmd = if self.spawned == 0 {
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.sender = Some(tx);
+                Some(rx)
+            } else {
+                None
+            };
+            tokio::spawn(client::run(self.sh.clone(), self.permits.clone(), cmd));
+            self.spawned += 1;
+        }
+        let deadline = Instant::now() + Duration::from_secs_f64(self.args.timeout);
+        while self.connected() + self.sh.failed.load(Ordering::Relaxed) < target && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        self.sh.last_connect_us.load(Ordering::Relaxed).saturating_sub(start_us) as f64 / 1e6
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        self.sh.phase.send_replace(phase);
+    }
+
+    fn rss(&self) -> Option<u64> {
+        self.args.pid.and_then(stats::rss_kib)
+    }
+
+    async fn idle(&mut self) -> (bool, Value) {
+        sleep_s(self.args.settle.min(1.0)).await;
+        let base = self.rss();
+        let mut steps = vec![];
+        let mut ok = true;
+        for &n in &self.args.steps.clone() {
+            let secs = self.grow(n).await;
+            let connected = self.connected();
+            ok &= connected == n;
+            sleep_s(self.args.settle).await;
+            let rss = self.rss();
+            let per_conn = match (base, rss) {
+                (Some(b), Some(r)) if connected > 0 => Some(((r as f64 - b as f64) * 1024.0 / connected as f64).round()),
+                _ => None,
+            };
+            steps.push(json!({"clients": n, "connected": connected, "connect_s": secs, "rss_kib": rss, "per_conn_bytes": per_conn}));
+            if connected < n {
+                break;
+            }
+        }
+        (ok, json!({"base_rss_kib": base, "steps": steps}))
+    }
+
+    async fn connect(&mut self) -> (bool, Value) {
+        let n = self.args.clients;
+        let mark = CpuMark::now(self.args.pid);
+        let secs = self.grow(n).await;
+        let connected = self.connected();
+        let cpu = mark.since(self.args.pid, connected);
+        let rate = if secs > 0.0 { (connected as f64 / secs).round() } else { 0.0 };
+        let hs = summary(&self.sh.handshake.lock().expect("not poisoned"));
+        let rss = self.rss();
+        (connected == n, json!({"connected": connected, "seconds": secs, "handshakes_per_s": rate, "handshake": hs, "cpu": cpu, "rss_kib": rss}))
+    }
+
+    async fn echo(&mut self) -> (bool, Value) {
+        let n = self.args.clients;
+        self.grow(n).await;
+        let connected = self.connected();
+        if connected < n {
+            return (false, json!({"connected": connected}));
+        }
+        sleep_s(0.5).await;
+        self.set_phase(Phase::Echo);
+        sleep_s(self.args.warmup).await;
+        self.sh.round_trips.store(0, Ordering::Relaxed);
+        self.sh.rtt.lock().expect("not poisoned").reset();
+        let mark = CpuMark::now(self.args.pid);
+        self.sh.recording.store(true, Ordering::Relaxed);
+        sleep_s(self.args.duration).await;
+        self.sh.recording.store(false, Ordering::Relaxed);
+        let ops = self.sh.round_trips.load(Ordering::Relaxed);
+        let cpu = mark.since(self.args.pid, ops);
+        let wall = cpu["wall_s"].as_f64().unwrap_or(self.args.duration);
+        let rss = self.rss();
+        self.set_phase(Phase::Stop);
+        let rtt = summary(&self.sh.rtt.lock().expect("not poisoned"));
+        (ops > 0, json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "cpu": cpu, "rss_kib": rss}))
+    }
+
+    async fn bcast(&mut self) -> (bool, Value) {
+        let n = self.args.clients;
+        self.grow(n).await;
+        let connected = self.connected();
+        if connected < n || self.sender.is_none() {
+            return (false, json!({"connected": connected}));
+        }
+        self.set_phase(Phase::Join);
+        let deadline = Instant::now() + Duration::from_secs_f64(self.args.timeout);
+        while self.sh.joined.load(Ordering::Relaxed) < n && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let joined = self.sh.joined.load(Ordering::Relaxed);
+        if joined < n {
+            return (false, json!({"connected": connected, "joined": joined}));
+        }
+        sleep_s(0.5).await;
+        let sender = self.sender.clone().expect("client 0 exists");
+        let (mut delivered_total, mut fanout_s, mut complete, mut missing) = (0u64, 0f64, 0u64, 0u64);
+        let mut fanouts = vec![];
+        let mark = CpuMark::now(self.args.pid);
+        for _ in 0..self.args.broadcasts {
+            self.sh.delivered.store(0, Ordering::Relaxed);
+            self.sh.last_delivery_us.store(0, Ordering::Relaxed);
+            let sent = self.sh.now_us();
+            if sender.send(proto::bcast(sent, self.args.pad)).is_err() {
+                break; // client 0 is gone (counted as an error)
+            }
+            let deadline = Instant::now() + Duration::from_secs_f64(self.args.timeout);
+            while self.sh.delivered.load(Ordering::Relaxed) < n && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let delivered = self.sh.delivered.load(Ordering::Relaxed);
+            let took = self.sh.last_delivery_us.load(Ordering::Relaxed).saturating_sub(sent) as f64 / 1e6;
+            delivered_total += delivered;
+            missing += n - delivered.min(n);
+            if delivered >= n {
+                complete += 1;
+                fanout_s += took;
+                fanouts.push(took * 1000.0);
+            }
+            sleep_s(0.1).await;
+        }
+        let cpu = mark.since(self.args.pid, delivered_total);
+        let rss = self.rss();
+        self.set_phase(Phase::Stop);
+        fanouts.sort_by(f64::total_cmp);
+        let median_fanout = fanouts.get(fanouts.len() / 2).copied();
+        let rate = if fanout_s > 0.0 { (complete as f64 * n as f64 / fanout_s).round() } else { 0.0 };
+        let lat = summary(&self.sh.delivery.lock().expect("not poisoned"));
+        (
+            complete == self.args.broadcasts,
+            json!({
+                "connected": connected, "broadcasts": self.args.broadcasts, "complete": complete,
+                "deliveries": delivered_total, "missing": missing,
+                "deliveries_per_s": rate, "fanout_ms_median": median_fanout, "delivery": lat, "cpu": cpu, "rss_kib": rss,
+            }),
+        )
+    }
+}
+
+async fn run(args: Args) -> (bool, Value) {
+    let binary = args.binary.map(|n| Bytes::from((0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>()));
+    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, Duration::from_secs_f64(args.timeout)));
+    let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
+    let started = Instant::now();
+    let (ok, detail) = match bench.args.scenario.as_str() {
+        "idle" => bench.idle().await,
+        "connect" => bench.connect().await,
+        "echo" => bench.echo().await,
+        _ => bench.bcast().await,
+    };
+    bench.set_phase(Phase::Stop);
+    // Let the clients send their close frames.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let a = &bench.args;
+    let result = json!({
+        "scenario": a.scenario,
+        "ok": ok,
+        "clients": if a.scenario == "idle" { a.steps.last().copied().unwrap_or(0) } else { a.clients },
+        "binary": a.binary,
+        "errors": bench.sh.errors.to_json(),
+        "error_count": bench.sh.errors.total(),
+        "elapsed_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "result": detail,
+    });
+    (ok, result)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(64);
+        }
+    };
+    // One thread: the generator is pinned to one core and 10k clients are cheap tasks.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let (ok, result) = rt.block_on(run(args));
+    println!("{result}");
+    // Exit without waiting for the remaining client tasks.
+    std::process::exit(if ok { 0 } else { 2 });
+}

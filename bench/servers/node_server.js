@@ -1,0 +1,63 @@
+'use strict';
+// The bench contract (bench/README.md) on Node, with either the official socket.io@4 or the
+// sio Node addon (same socket.io API, same handlers):
+//   node node_server.js --impl socket.io|sio --port P
+// The addon is loaded from bindings/node; NAPI_RS_NATIVE_LIBRARY_PATH picks its native
+// library (bench/run.sh points it at a release build). socket.io comes from tests/node_modules.
+const path = require('node:path');
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const impl = arg('--impl', 'socket.io');
+const port = Number(arg('--port', '0'));
+const repo = path.resolve(__dirname, '..', '..');
+
+// The sio addon throws ERR_SIO_DISCONNECTED from ack() once the client has gone (events
+// still queued for the JS thread when the generator closes its clients); socket.io drops
+// such an answer silently. Do the same here so that the end of a run is not a crash.
+function answer(ack, args) {
+  if (typeof ack !== 'function') return;
+  try {
+    ack(...args);
+  } catch (e) {
+    if (e.code !== 'ERR_SIO_DISCONNECTED') throw e;
+  }
+}
+
+function handlers(io) {
+  io.on('connection', (socket) => {
+    socket.on('echo', (...args) => {
+      const ack = args.pop();
+      answer(ack, args);
+    });
+    socket.on('join', (room, ack) => {
+      socket.join(room);
+      answer(ack, []);
+    });
+    socket.on('bcast', (room, ...payload) => {
+      io.to(room).emit('b', ...payload);
+    });
+  });
+}
+
+if (impl === 'sio') {
+  const { Server } = require(path.join(repo, 'bindings', 'node'));
+  const io = new Server();
+  handlers(io);
+  io.listen(port);
+  console.log(`ready ${io.httpServer.address().port}`);
+  process.on('SIGTERM', () => { io.close(); process.exit(0); });
+} else if (impl === 'socket.io') {
+  const { createServer } = require('node:http');
+  const { Server } = require(path.join(repo, 'tests', 'node_modules', 'socket.io'));
+  const httpServer = createServer();
+  const io = new Server(httpServer);
+  handlers(io);
+  httpServer.listen(port, '127.0.0.1', () => console.log(`ready ${httpServer.address().port}`));
+  process.on('SIGTERM', () => process.exit(0));
+} else {
+  console.error(`unknown --impl ${impl}`);
+  process.exit(64);
+}
