@@ -59,7 +59,10 @@ if [ -f bindings/node/test.sh ]; then
   bash bindings/node/test.sh
 fi
 
-if [ -f bench/run.sh ]; then
-  step "bench, quick mode: every server completes every scenario (bench/README.md)"
-  bash bench/run.sh --quick
+if [ -f tests/conformance/runner.js ]; then
+  # after the bindings: the matrix drives the built Node addon, the installed `sio` Python
+  # package, libsio and the Rust driver against socket.io, python-socketio and Chromium
+  step "conformance matrix: every scenario for every server x client (tests/conformance/REPORT.md)"
+  node --test tests/conformance/runner.test.js
+  node tests/conformance/runner.js
 fi

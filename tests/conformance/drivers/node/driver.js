@@ -102,12 +102,12 @@ function serverDriver() {
       sockets.clear();
       acks.clear();
     },
-    emit({ ns = "/", socket, from, rooms, except, event, args = [], ackTag, timeout }) {
+    emit({ ns = "/", socket, from, rooms, except, event, args = [], ackTag, ackTimeout }) {
       const a = dec(args);
       if (ackTag !== undefined) {
         const s = sock(socket);
         const cb = (err, ...res) => out(err ? { ev: "ack", tag: ackTag, error: err.message } : { ev: "ack", tag: ackTag, args: enc(res) });
-        s.timeout(timeout ?? 5000).emit(event, ...a, cb);
+        s.timeout(ackTimeout ?? 5000).emit(event, ...a, cb);
         return;
       }
       let target;
@@ -205,13 +205,13 @@ function clientDriver() {
       }
       for (const s of entry.sockets) s.connect();
     },
-    emit({ client, event, args = [], ackTag, timeout }) {
+    emit({ client, event, args = [], ackTag, ackTimeout }) {
       const s = sock(client);
       const a = dec(args);
       if (ackTag === undefined) {
         s.emit(event, ...a);
-      } else if (timeout !== undefined) {
-        s.timeout(timeout).emit(event, ...a, (err, ...res) => out(err ? { ev: "ack", client, tag: ackTag, error: err.message } : { ev: "ack", client, tag: ackTag, args: enc(res) }));
+      } else if (ackTimeout !== undefined) {
+        s.timeout(ackTimeout).emit(event, ...a, (err, ...res) => out(err ? { ev: "ack", client, tag: ackTag, error: err.message } : { ev: "ack", client, tag: ackTag, args: enc(res) }));
       } else {
         s.emit(event, ...a, (...res) => out({ ev: "ack", client, tag: ackTag, args: enc(res) }));
       }

@@ -110,7 +110,7 @@ class ServerDriver:
         event, args = msg["event"], dec(msg.get("args") or [])
         if "ackTag" in msg:
             s, tag = self.sock(msg), msg["ackTag"]
-            timeout = seconds(msg.get("timeout", 5000))
+            timeout = seconds(msg.get("ackTimeout", 5000))
 
             def wait():
                 try:
@@ -253,7 +253,7 @@ class ClientDriver:
             # emit_with_ack runs on a thread below; raise its error here, where the reply is
             client.emit(event, *args, **self._ns_kw(ns))
         tag, name = msg["ackTag"], msg["client"]
-        timeout = seconds(msg["timeout"]) if "timeout" in msg else None
+        timeout = seconds(msg["ackTimeout"]) if "ackTimeout" in msg else None
 
         def wait():
             try:

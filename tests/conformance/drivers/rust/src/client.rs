@@ -57,7 +57,7 @@ impl Driver {
                             Err(AckError::Timeout { .. }) => out(json!({"ev": "ack", "client": client, "tag": tag, "error": "operation has timed out"})),
                             Err(e) => out(json!({"ev": "ack", "client": client, "tag": tag, "error": e.to_string()})),
                         };
-                        match ms_of(cmd, "timeout") {
+                        match ms_of(cmd, "ackTimeout") {
                             Some(t) => s.timeout(t).emit_with_callback(event, args, cb),
                             None => s.emit_with_callback(event, args, cb),
                         }

@@ -183,7 +183,7 @@ impl Driver {
         let args = args_of(cmd);
         if let Some(tag) = cmd.get("ackTag").cloned() {
             let s = self.socket(cmd, "socket")?;
-            let timeout = ms_of(cmd, "timeout").unwrap_or(Duration::from_secs(5));
+            let timeout = ms_of(cmd, "ackTimeout").unwrap_or(Duration::from_secs(5));
             tokio::spawn(async move {
                 match s.timeout(timeout).emit_with_ack(&event, args).await {
                     Ok(res) => out(json!({"ev": "ack", "tag": tag, "args": res.iter().map(enc).collect::<Vec<_>>()})),
