@@ -1,6 +1,6 @@
 'use strict';
 // sio-node: socket.io's server and socket.io-client's API on the sio Rust core.
-const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket } = require('./lib/server');
+const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket, Engine, EngineConn } = require('./lib/server');
 const client = require('./lib/client');
 const { SioError } = require('./lib/errors');
 
@@ -11,6 +11,8 @@ module.exports = {
   Socket,
   BroadcastOperator,
   RemoteSocket,
+  Engine,
+  EngineConn,
   io: client.io,
   connect: client.io,
   Manager: client.Manager,

@@ -15,6 +15,12 @@ export declare class NativeAck {
   send(json: string, bins: Array<Buffer>): boolean
 }
 
+/** Where JS sends the CONNECT payload its `auth` function produced. */
+export declare class NativeAuthReply {
+  /** Sends the payload (JSON); only the first call counts. */
+  send(json: string): void
+}
+
 /** A client socket (one namespace of a Manager). */
 export declare class NativeClient {
   /** The id carried by this socket's events. */
@@ -27,6 +33,8 @@ export declare class NativeClient {
   get active(): boolean
   /** Whether the last connection recovered the session. */
   get recovered(): boolean
+  /** Sets the CONNECT payload (JSON) the next connection sends (an `auth` function's result). */
+  setAuth(json: string): void
   /**
    * Connects (again). Returns at once; events follow (queued, never re-entrant).
    *
@@ -69,11 +77,19 @@ export declare class NativeManager {
   get isOpen(): boolean
   /**
    * The socket of namespace `nsp` on this manager's connection (not connected yet).
-   * `auth` is the CONNECT payload as JSON.
+   * `auth` is the CONNECT payload as JSON. With `auth_fn`, the payload comes from a
+   * JS function instead: before each connect() JS hands it over with `set_auth`, and
+   * when the socket reconnects by itself a `client_auth` event asks JS for it.
    */
-  socket(nsp: string, auth?: string | undefined | null, retries?: number | undefined | null, ackTimeout?: number | undefined | null): NativeClient
+  socket(nsp: string, auth?: string | undefined | null, retries?: number | undefined | null, ackTimeout?: number | undefined | null, authFn?: boolean | undefined | null): NativeClient
   /** Closes the connection and stops reconnecting. */
   close(): void
+}
+
+/** The answer of a dynamic namespace's matcher function; dropping it answers false. */
+export declare class NativeMatchReply {
+  /** Answers whether the namespace exists (only the first answer counts). */
+  send(ok: boolean): void
 }
 
 /** A server on the shared runtime. */
@@ -84,14 +100,33 @@ export declare class NativeServer {
   get id(): number
   /** Binds `host:port` (port 0: any free port) and returns the bound port. */
   listen(addr: string): number
+  /**
+   * Serves on a loopback port (returned) for the JS forwarder of an attached
+   * `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
+   * the client's address (for `handshake.address`), and `token` so that only the
+   * forwarder is served; anything else gets 404.
+   */
+  listenForwarded(token: string): number
+  /**
+   * Starts delivering `packet`, `packetCreate` and `drain` of Engine.IO connection
+   * `conn` (`conn_event` events); false if it is gone. `upgrade` and `close` come
+   * for every connection anyway.
+   */
+  watchConn(conn: string): boolean
+  /**
+   * Closes Engine.IO connection `conn` (`forced close`; the client sees `transport
+   * close` and reconnects). False if it is gone.
+   */
+  closeConn(conn: string): boolean
   /** Makes namespace `name` exist and forward its events. */
   namespace(name: string): void
   /**
    * Creates a dynamic (parent) namespace called `name` on the JS side: child
-   * namespaces whose names match `pattern` (a Rust regex), or every name when
-   * `pattern` is absent (the JS matcher function then decides in the middleware
-   * step). Each connection to a child first waits for a `middleware` event carrying
-   * `parent`, then its `connection` event carries `parent` too.
+   * namespaces whose names match `pattern` (a Rust regex), or, when `pattern` is
+   * absent, the names the JS matcher function accepts (a `match` event per unknown
+   * name; the child is only created if JS answers true). Each connection to a child
+   * first waits for a `middleware` event carrying `parent`, then its `connection`
+   * event carries `parent` too.
    */
   namespaceDynamic(name: string, pattern?: string | undefined | null): void
   /**
@@ -192,8 +227,8 @@ export interface NativeClientOptions {
 /** What the JS dispatcher receives. `kind` tells which fields are set. */
 export interface NativeEvent {
   /**
-   * connection | middleware | message | disconnecting | disconnect | upgrade | closed |
-   * engine_connection | engine_close |
+   * connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
+   * engine_connection | engine_close | conn_event | client_auth |
    * ack | client_connect | client_connect_error | client_disconnect | client_message |
    * reconnect_attempt | reconnect | reconnect_error | reconnect_failed
    */
@@ -228,8 +263,16 @@ export interface NativeEvent {
   message?: string
   /** Rooms (`disconnecting`). */
   rooms?: Array<string>
-  /** The dynamic namespace (JS name) a `middleware` or `connection` event belongs to. */
+  /** The dynamic namespace (JS name) a `middleware`, `connection` or `match` event belongs to. */
   parent?: string
+  /** Where to send the CONNECT payload (`client_auth`). */
+  authReply?: NativeAuthReply
+  /** Where to send the matcher's answer (`match`). */
+  matchReply?: NativeMatchReply
+  /** Engine.IO packet type (`conn_event`): open, close, ping, pong, message, upgrade, noop. */
+  packetType?: string
+  /** Engine.IO packet text data (`conn_event`); binary data comes in `bins`. */
+  data?: string
 }
 
 /** The names user code may not emit (`connect`, `disconnect`...). */
@@ -261,4 +304,6 @@ export interface ServerOptions {
   corsOrigin?: Array<string>
   /** CORS: `Access-Control-Allow-Credentials: true`. */
   corsCredentials?: boolean
+  /** Requests arrive over TLS (`handshake.secure`), e.g. through an attached `https.Server`. */
+  secure?: boolean
 }

@@ -836,10 +836,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeAck = nativeBinding.NativeAck
+module.exports.NativeAuthReply = nativeBinding.NativeAuthReply
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeClientAck = nativeBinding.NativeClientAck
 module.exports.NativeDecision = nativeBinding.NativeDecision
 module.exports.NativeManager = nativeBinding.NativeManager
+module.exports.NativeMatchReply = nativeBinding.NativeMatchReply
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.init = nativeBinding.init

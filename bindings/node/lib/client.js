@@ -59,24 +59,23 @@ function nativeOptions(opts) {
   return out;
 }
 
-/** The per-namespace part: CONNECT payload (JSON), retries, ack timeout. */
+/** The per-namespace part: CONNECT payload (JSON) or an `auth` function, retries, ack timeout. */
 function socketOptions(opts) {
   const out = { retries: optMs(opts, 'retries'), ackTimeout: optMs(opts, 'ackTimeout') };
-  let auth = opts.auth;
+  const auth = opts.auth;
   if (typeof auth === 'function') {
-    // The native side needs the payload up front: take it from a synchronous callback.
-    let got;
-    auth((v) => {
-      got = v;
-    });
-    auth = got;
-  }
-  if (auth !== undefined) {
-    if (auth === null || typeof auth !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "auth" must be an object');
+    out.authFn = true; // called before each CONNECT, as socket.io-client does
+  } else if (auth !== undefined) {
+    if (auth === null || typeof auth !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "auth" must be an object or a function');
     out.auth = encode(auth).json;
   }
   for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+/** The JSON of what an `auth` callback gave (socket.io-client sends no payload for none). */
+function authJson(data) {
+  return encode(data !== null && typeof data === 'object' ? data : {}).json;
 }
 
 function parseUrl(uri) {
@@ -177,14 +176,25 @@ class Socket extends EventEmitter {
     this._any = [];
     this._anyOut = [];
     this._held = false;
+    this._authRound = 0; // bumped by connect()/disconnect(): a late `auth` callback is ignored
+    this._authPending = false;
     const merged = { ...io.opts, ...opts };
     if (this.auth !== undefined) merged.auth = this.auth;
     const so = socketOptions(merged);
-    this._native = call(() => io._native.socket(nsp, so.auth, so.retries, so.ackTimeout));
+    this._native = call(() => io._native.socket(nsp, so.auth, so.retries, so.ackTimeout, !!so.authFn));
     if (io._autoConnect) this.connect();
   }
   get active() {
-    return this._native.active;
+    return this._authPending || this._native.active;
+  }
+  // Calls the `auth` function; `done(json)` runs once, with its (possibly late) answer.
+  _callAuth(done) {
+    let called = false;
+    this.auth((data) => {
+      if (called) return;
+      called = true;
+      done(authJson(data));
+    });
   }
   get disconnected() {
     return !this.connected;
@@ -210,16 +220,37 @@ class Socket extends EventEmitter {
       rt.release();
     }
   }
+  // After a `disconnect`/`connect_error`: released unless it (re)connects. The state
+  // now decides, not the one the event was queued with: disconnect() or connect() may
+  // have been called since (e.g. disconnect() while that event was on its way, which
+  // finds the native socket already disconnected, so no other event follows).
+  _unholdIfInactive() {
+    if (!this.active) this._unhold();
+  }
   connect() {
     if (this.connected) return this;
     this._hold();
-    call(() => this._native.connect());
+    if (typeof this.auth !== 'function') {
+      call(() => this._native.connect());
+      return this;
+    }
+    // The CONNECT payload first: the callback may answer later (a token fetch...).
+    const round = ++this._authRound;
+    this._authPending = true;
+    this._callAuth((json) => {
+      if (round !== this._authRound) return; // disconnect() or another connect() since
+      this._authPending = false;
+      call(() => this._native.setAuth(json));
+      call(() => this._native.connect());
+    });
     return this;
   }
   open() {
     return this.connect();
   }
   disconnect() {
+    this._authRound++;
+    this._authPending = false;
     if (this.connected) {
       this._native.disconnect(); // the `disconnect` event releases the process
     } else {
@@ -294,16 +325,23 @@ class Socket extends EventEmitter {
       case 'client_connect_error': {
         const err = new Error(ev.message);
         if (ev.json !== undefined && ev.json !== null) err.data = (decode(ev.json, ev.bins) || [])[0];
-        if (!ev.active) this._unhold();
+        this._unholdIfInactive();
         emitLocal.call(this, 'connect_error', err);
         break;
       }
       case 'client_disconnect':
         this.connected = false;
         this.id = undefined;
-        if (!ev.active) this._unhold();
+        this._unholdIfInactive();
         emitLocal.call(this, 'disconnect', ev.reason);
         break;
+      case 'client_auth': {
+        // A reconnection: the core waits for the payload of its CONNECT.
+        const reply = ev.authReply;
+        if (typeof this.auth === 'function') this._callAuth((json) => reply.send(json));
+        else reply.send('{}');
+        break;
+      }
       case 'client_message': {
         const args = decode(ev.json, ev.bins) || [];
         for (const l of this._any.slice()) l(ev.name, ...args);

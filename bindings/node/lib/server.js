@@ -1,63 +1,16 @@
 'use strict';
 const { EventEmitter } = require('node:events');
+const tls = require('node:tls');
 const { encode, decode, checkEvent, splitAck } = require('./codec');
 const { SioError, call } = require('./errors');
 const rt = require('./runtime');
 const { withCatchAll } = require('./catchall');
+const { Forwarder } = require('./attach');
+const { Engine, EngineConn } = require('./engine');
+const { ms, nativeOptions, unsupportedAdapter, checkAttachable } = require('./options');
 
 const emitLocal = EventEmitter.prototype.emit;
 const TIMEOUT_MSG = 'operation has timed out';
-
-function ms(name, v) {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 0xffffffff) {
-    throw new SioError('ERR_SIO_INVALID_OPTION', `option "${name}" must be a non-negative number of milliseconds`);
-  }
-  return Math.floor(v);
-}
-
-function nativeOptions(opts) {
-  if (opts == null) return {};
-  if (typeof opts !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'options must be an object');
-  const out = {
-    pingInterval: ms('pingInterval', opts.pingInterval),
-    pingTimeout: ms('pingTimeout', opts.pingTimeout),
-    upgradeTimeout: ms('upgradeTimeout', opts.upgradeTimeout),
-    maxHttpBufferSize: ms('maxHttpBufferSize', opts.maxHttpBufferSize),
-    connectTimeout: ms('connectTimeout', opts.connectTimeout),
-  };
-  if (opts.path !== undefined) {
-    if (typeof opts.path !== 'string' || !opts.path.startsWith('/')) {
-      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "path" must be a string starting with "/"');
-    }
-    out.path = opts.path;
-  }
-  if (opts.transports !== undefined) {
-    if (!Array.isArray(opts.transports) || opts.transports.some((t) => t !== 'polling' && t !== 'websocket')) {
-      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "transports" must be an array of "polling" and "websocket"');
-    }
-    out.transports = opts.transports;
-  }
-  if (opts.adapter !== undefined) throw new SioError('ERR_SIO_UNSUPPORTED', 'custom adapters are not supported');
-  if (opts.cors !== undefined && opts.cors !== null) {
-    const c = opts.cors;
-    if (typeof c !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "cors" must be an object');
-    const o = c.origin === undefined || c.origin === true ? '*' : c.origin;
-    const list = Array.isArray(o) ? o : [o];
-    if (list.some((x) => typeof x !== 'string')) {
-      throw new SioError('ERR_SIO_UNSUPPORTED', 'option "cors.origin" must be "*", true, a string or an array of strings');
-    }
-    out.corsOrigin = list;
-    if (c.credentials !== undefined) out.corsCredentials = !!c.credentials;
-  }
-  const rec = opts.connectionStateRecovery;
-  if (rec) {
-    out.recovery = true;
-    out.maxDisconnectionDuration = ms('connectionStateRecovery.maxDisconnectionDuration', rec.maxDisconnectionDuration);
-    if (rec.skipMiddlewares !== undefined) out.skipMiddlewares = !!rec.skipMiddlewares;
-  }
-  return out;
-}
 
 function roomList(room) {
   const list = Array.isArray(room) ? room : [room];
@@ -182,15 +135,7 @@ class Socket extends EventEmitter {
     this._any = [];
     this._anyOut = [];
     this._flags = {};
-    const self = this;
-    this.conn = {
-      get transport() {
-        return { name: self._native.transport };
-      },
-      get id() {
-        return self._native.connId;
-      },
-    };
+    this.conn = nsp.server._engineConn(handle.connId, handle.transport);
   }
   get handshake() {
     if (!this._handshake) this._handshake = decode(this._native.handshake());
@@ -411,28 +356,8 @@ class ParentNamespace extends Namespace {
     for (const ev of ['connect', 'connection']) for (const l of this.listeners(ev)) child.on(ev, l);
     this.children.add(child);
     this.server._nsps.set(name, child);
+    emitLocal.call(this.server, 'new_namespace', child);
     return child;
-  }
-}
-
-/** `io.engine`: the Engine.IO connections (`connection` with a conn that emits `upgrade`, `close`). */
-class Engine extends EventEmitter {
-  constructor() {
-    super();
-    this.clients = new Map();
-  }
-  get clientsCount() {
-    return this.clients.size;
-  }
-}
-
-/** A server-side Engine.IO connection, as engine.io's `Socket` (events only). */
-class EngineConn extends EventEmitter {
-  constructor(id, transport) {
-    super();
-    this.id = id;
-    this.transport = { name: transport };
-    this.readyState = 'open';
   }
 }
 
@@ -440,40 +365,71 @@ class EngineConn extends EventEmitter {
 class Server extends EventEmitter {
   constructor(srv, opts) {
     super();
-    if (srv !== null && typeof srv === 'object' && opts === undefined && typeof srv.listen !== 'function') {
+    if (srv !== null && typeof srv === 'object' && typeof srv.listen !== 'function') {
       opts = srv;
       srv = undefined;
     }
-    if (srv !== undefined && typeof srv !== 'number') {
-      throw new SioError('ERR_SIO_UNSUPPORTED', 'attaching to an existing http.Server is not supported: pass a port');
-    }
-    this._native = call(() => new rt.native.NativeServer(nativeOptions(opts)));
+    const native = nativeOptions(opts);
+    if (srv === null) srv = undefined;
+    if (srv instanceof tls.Server) native.secure = true; // https.Server: `handshake.secure`
+    if (srv !== undefined) checkAttachable(srv);
+    this._native = call(() => new rt.native.NativeServer(native));
+    this._path = (opts && opts.path) || '/socket.io';
     this._sockets = new Map();
     this._nsps = new Map();
     this._parents = new Map();
     this._nextParent = 0;
     this.engine = new Engine();
     this._port = undefined;
+    this._forwarder = null;
+    this._held = false;
     this._closed = null;
     rt.servers.set(this._native.id, this);
     this.sockets = this.of('/');
-    if (typeof srv === 'number') this.listen(srv);
+    if (srv !== undefined) this.attach(srv);
   }
+  /** The attached http.Server, or (on its own port) an object whose address() gives the port. */
   get httpServer() {
+    if (this._forwarder) return this._forwarder.httpServer;
     const port = this._port;
     return port === undefined ? undefined : { address: () => ({ address: '0.0.0.0', family: 'IPv4', port }) };
   }
-  listen(port = 3000) {
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'port must be an integer between 0 and 65535');
+  /** `listen(port)`: serve on a port of its own; `listen(httpServer)`: same as attach. */
+  listen(srv = 3000, opts) {
+    return this.attach(srv, opts);
+  }
+  attach(srv, opts) {
+    checkAttachable(srv);
+    if (this._port !== undefined || this._forwarder) {
+      throw new SioError('ERR_SIO_ALREADY_LISTENING', 'the server is already listening');
     }
-    if (this._port !== undefined) throw new SioError('ERR_SIO_ALREADY_LISTENING', 'the server is already listening');
-    this._port = call(() => this._native.listen(`0.0.0.0:${port}`));
+    if (typeof srv === 'string') srv = Number(srv);
+    if (typeof srv !== 'number') {
+      this._attach(srv, opts || {});
+      return this;
+    }
+    if (opts !== undefined) throw new SioError('ERR_SIO_INVALID_OPTION', 'pass the server options to the constructor');
+    this._port = call(() => this._native.listen(`0.0.0.0:${srv}`));
+    this._held = true; // the listener is in Rust: nothing else keeps the process alive
     rt.acquire();
     return this;
   }
-  attach(port) {
-    return this.listen(port);
+  _attach(httpServer, opts) {
+    for (const k of Object.keys(opts)) {
+      if (k !== 'destroyUpgrade' && k !== 'destroyUpgradeTimeout') {
+        throw new SioError('ERR_SIO_INVALID_OPTION', `attach(): option "${k}" belongs in the constructor's options`);
+      }
+    }
+    ms('destroyUpgradeTimeout', opts.destroyUpgradeTimeout);
+    this._forwarder = new Forwarder(httpServer, this._native, this._path, opts);
+    // As engine.io: the http.Server closing closes this server.
+    httpServer.once('close', () => this.close());
+  }
+  /** The adapter: only the built-in in-memory one (see README, "Adapters"). */
+  adapter(v) {
+    if (arguments.length === 0) return undefined;
+    if (v !== undefined) throw unsupportedAdapter();
+    return this;
   }
   of(name, fn) {
     if (name instanceof RegExp || typeof name === 'function') {
@@ -498,6 +454,7 @@ class Server extends EventEmitter {
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);
       if (name !== '/') this._native.namespace(name); // `/` always forwards its events
+      emitLocal.call(this, 'new_namespace', nsp);
     }
     if (typeof fn === 'function') nsp.on('connection', fn);
     return nsp;
@@ -572,15 +529,34 @@ class Server extends EventEmitter {
   disconnectSockets(close = false) {
     return this.sockets.disconnectSockets(close);
   }
+  /**
+   * Disconnects every socket (`server shutting down`) and stops serving; an attached
+   * http.Server is closed too, as socket.io does (`fn` gets its close error, if any).
+   */
   close(fn) {
-    if (!this._closed) {
+    const first = !this._closed;
+    if (first) {
       this._closed = new Promise((resolve) => {
         this._onClosed = resolve;
       });
       call(() => this._native.close());
+      // Until `closed` arrives (events alone do not keep the process alive).
+      rt.acquire();
     }
-    if (typeof fn === 'function') this._closed.then(() => fn());
+    const http = this._forwarder && this._forwarder.httpServer;
+    if (first && http) {
+      this._forwarder.close();
+      this._closed.then(() => {
+        if (http.listening) http.close((err) => typeof fn === 'function' && fn(err));
+        else if (typeof fn === 'function') fn();
+      });
+    } else if (typeof fn === 'function') {
+      this._closed.then(() => fn());
+    }
     return this._closed;
+  }
+  _engineConn(id, transport) {
+    return this.engine.clients.get(id) || new EngineConn(this, id, transport);
   }
   _socket(nsp, handle) {
     let s = this._sockets.get(handle.id);
@@ -595,32 +571,35 @@ class Server extends EventEmitter {
     if (existing) return existing;
     return this._parents.get(parentName)._child(name);
   }
+  // A connection to a child of a dynamic namespace: the child exists (the regex or
+  // the matcher function accepted the name), its middlewares decide.
   _dynamicMiddleware(ev) {
     const parent = this._parents.get(ev.parent);
+    if (!parent) return ev.decision.refuse('Invalid namespace');
     const name = ev.socket.nsp;
-    const decision = ev.decision;
-    if (!parent) return decision.refuse('Invalid namespace');
-    const existing = this._nsps.get(name);
-    if (existing || !parent._matcher) {
-      this._runMiddlewares(existing || parent._child(name), ev.socket, decision);
-      return;
-    }
-    // The JS matcher decides, as socket.io's `(name, auth, next) => next(err, ok)`.
+    this._runMiddlewares(this._nsps.get(name) || parent._child(name), ev.socket, ev.decision);
+  }
+  // Does namespace `ev.name` exist for the matcher of `ev.parent`? The core waits for
+  // `next(err, ok)`; the child is created only if it answers ok, as in socket.io.
+  _match(ev) {
+    const parent = this._parents.get(ev.parent);
+    const reply = ev.matchReply;
+    if (!parent || !parent._matcher) return reply.send(false);
     let auth;
     try {
-      auth = (decode(ev.socket.handshake()) || {}).auth || {};
+      auth = decode(ev.json, ev.bins);
     } catch {
-      auth = {};
+      auth = undefined;
     }
+    if (auth === null || typeof auth !== 'object') auth = {};
     let done = false;
     const next = (err, ok) => {
       if (done) return;
       done = true;
-      if (err || !ok) return decision.refuse('Invalid namespace');
-      this._runMiddlewares(this._nsps.get(name) || parent._child(name), ev.socket, decision);
+      reply.send(!err && !!ok);
     };
     try {
-      parent._matcher(name, auth, next);
+      parent._matcher(ev.name, auth, next);
     } catch (e) {
       next(e);
       throw e;
@@ -677,8 +656,11 @@ class Server extends EventEmitter {
         emitLocal.call(nsp, 'connect', s);
         break;
       }
+      case 'match':
+        this._match(ev);
+        break;
       case 'engine_connection': {
-        const conn = new EngineConn(ev.sid, ev.name);
+        const conn = new EngineConn(this, ev.sid, ev.name);
         this.engine.clients.set(conn.id, conn);
         emitLocal.call(this.engine, 'connection', conn);
         break;
@@ -688,6 +670,22 @@ class Server extends EventEmitter {
         if (!conn) break;
         conn.transport = { name: ev.name };
         emitLocal.call(conn, 'upgrade', conn.transport);
+        break;
+      }
+      case 'conn_event': {
+        const conn = this.engine.clients.get(ev.sid);
+        if (!conn) break;
+        if (ev.name === 'drain') {
+          conn.emit('drain');
+          break;
+        }
+        // engine.io's packet shape: `{ type, data }`, data a string or a Buffer; what it
+        // sends carries its send options (compression is always allowed here).
+        const packet = { type: ev.packetType };
+        if (ev.bins && ev.bins.length) packet.data = ev.bins[0];
+        else if (ev.data != null) packet.data = ev.data;
+        if (ev.name === 'packetCreate') packet.options = { compress: true };
+        conn.emit(ev.name, packet);
         break;
       }
       case 'engine_close': {
@@ -722,7 +720,11 @@ class Server extends EventEmitter {
       }
       case 'closed': {
         rt.servers.delete(this._native.id);
-        if (this._port !== undefined) rt.release();
+        if (this._held) {
+          this._held = false;
+          rt.release();
+        }
+        rt.release(); // close()'s
         if (this._onClosed) this._onClosed();
         break;
       }
@@ -734,4 +736,4 @@ class Server extends EventEmitter {
 
 withCatchAll(Socket);
 
-module.exports = { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket };
+module.exports = { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket, Engine, EngineConn };

@@ -3,6 +3,7 @@
 //! connection (`sio_core::embed::EmbeddedClient` makes one Manager per socket).
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
@@ -10,11 +11,11 @@ use napi_derive::napi;
 use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
 use sio_core::embed::{AckOutcome, Event};
 use sio_core::engine::server::TransportKind;
-use sio_core::EmitError;
+use sio_core::{EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js};
 use crate::event::Ev;
-use crate::{deliver, err, runtime};
+use crate::{deliver, err, on_js_thread, runtime, wait_for_js};
 
 /// Ids of managers and client sockets: above the ids the embed runtime gives servers, so
 /// the JS dispatcher's maps never mix them up.
@@ -184,19 +185,33 @@ impl NativeManager {
     }
 
     /// The socket of namespace `nsp` on this manager's connection (not connected yet).
-    /// `auth` is the CONNECT payload as JSON.
+    /// `auth` is the CONNECT payload as JSON. With `auth_fn`, the payload comes from a
+    /// JS function instead: before each connect() JS hands it over with `set_auth`, and
+    /// when the socket reconnects by itself a `client_auth` event asks JS for it.
     #[napi]
-    pub fn socket(&self, nsp: String, auth: Option<String>, retries: Option<u32>, ack_timeout: Option<u32>) -> Result<NativeClient> {
+    pub fn socket(
+        &self,
+        nsp: String,
+        auth: Option<String>,
+        retries: Option<u32>,
+        ack_timeout: Option<u32>,
+        auth_fn: Option<bool>,
+    ) -> Result<NativeClient> {
+        let id = next_id();
+        let client = u64::from(id);
         let mut config = SocketConfig::default();
         if let Some(a) = auth {
             config.auth = Auth::Static(value_from_js(&a, &[])?);
+        }
+        let slot = Arc::new(AuthSlot::default());
+        if auth_fn == Some(true) {
+            let (slot, timeout) = (slot.clone(), self.m.config().timeout);
+            config.auth = Auth::Dynamic(Arc::new(move || slot.payload(client, timeout)));
         }
         config.retries = retries;
         config.ack_timeout = ack_timeout.map(ms);
         let _g = runtime()?.handle().enter();
         let s = self.m.socket(&nsp, config);
-        let id = next_id();
-        let client = u64::from(id);
         s.on_connect(move |_| deliver(Ev::Core(Event::ClientConnect { client })));
         s.on_connect_error(move |sock, error| {
             deliver(Ev::Core(Event::ClientConnectError { client, error: error.clone(), active: sock.active() }));
@@ -205,7 +220,7 @@ impl NativeManager {
         s.on_unhandled(move |_, name, args, ack| {
             deliver(Ev::Core(Event::ClientMessage { client, name: name.to_owned(), args, ack }));
         });
-        Ok(NativeClient { s, id })
+        Ok(NativeClient { s, id, auth: slot })
     }
 
     /// Closes the connection and stops reconnecting.
@@ -217,11 +232,75 @@ impl NativeManager {
     }
 }
 
+/// The CONNECT payload of a socket whose `auth` is a JS function.
+#[derive(Default)]
+struct AuthSlot {
+    /// Computed by JS for the next CONNECT (used once).
+    fresh: Mutex<Option<Value>>,
+    /// The last payload sent (the fallback when JS does not answer).
+    last: Mutex<Option<Value>>,
+}
+
+impl AuthSlot {
+    fn set(&self, v: Value) {
+        *self.last.lock().expect("auth lock") = Some(v.clone());
+        *self.fresh.lock().expect("auth lock") = Some(v);
+    }
+
+    /// Called by the core each time it sends CONNECT. JS's call to `auth` happened
+    /// before connect() or, for a reconnection, happens now: the core asks on a runtime
+    /// thread, which waits for the callback (up to the connection `timeout`).
+    fn payload(&self, client: u64, timeout: Duration) -> Value {
+        if let Some(v) = self.fresh.lock().expect("auth lock").take() {
+            return v;
+        }
+        let last = || self.last.lock().expect("auth lock").clone().unwrap_or_else(|| Value::Object(Default::default()));
+        if on_js_thread() {
+            return last();
+        }
+        let (reply, rx) = std::sync::mpsc::channel();
+        deliver(Ev::ClientAuth { client, reply });
+        match wait_for_js(rx, timeout) {
+            Some(v) => {
+                *self.last.lock().expect("auth lock") = Some(v.clone());
+                v
+            }
+            None => last(),
+        }
+    }
+}
+
+/// Where JS sends the CONNECT payload its `auth` function produced.
+#[napi]
+pub struct NativeAuthReply {
+    tx: Option<std::sync::mpsc::Sender<Value>>,
+}
+
+impl NativeAuthReply {
+    pub(crate) fn new(tx: std::sync::mpsc::Sender<Value>) -> Self {
+        NativeAuthReply { tx: Some(tx) }
+    }
+}
+
+#[napi]
+impl NativeAuthReply {
+    /// Sends the payload (JSON); only the first call counts.
+    #[napi]
+    pub fn send(&mut self, json: String) -> Result<()> {
+        let v = value_from_js(&json, &[])?;
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(v);
+        }
+        Ok(())
+    }
+}
+
 /// A client socket (one namespace of a Manager).
 #[napi]
 pub struct NativeClient {
     s: Socket,
     id: u32,
+    auth: Arc<AuthSlot>,
 }
 
 #[napi]
@@ -254,6 +333,13 @@ impl NativeClient {
     #[napi(getter)]
     pub fn recovered(&self) -> bool {
         self.s.recovered()
+    }
+
+    /// Sets the CONNECT payload (JSON) the next connection sends (an `auth` function's result).
+    #[napi]
+    pub fn set_auth(&self, json: String) -> Result<()> {
+        self.auth.set(value_from_js(&json, &[])?);
+        Ok(())
     }
 
     /// Connects (again). Returns at once; events follow (queued, never re-entrant).

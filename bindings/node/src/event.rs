@@ -5,9 +5,9 @@ use napi_derive::napi;
 use sio_core::embed::{AckOutcome, Event};
 use sio_core::Value;
 
-use crate::client::NativeClientAck;
-use crate::codec::args_to_js;
-use crate::server::{NativeAck, NativeDecision, NativeSocket};
+use crate::client::{NativeAuthReply, NativeClientAck};
+use crate::codec::{args_to_js, value_to_js};
+use crate::server::{NativeAck, NativeDecision, NativeMatchReply, NativeSocket};
 
 /// An event queued for JavaScript.
 #[allow(missing_docs)]
@@ -33,13 +33,21 @@ pub enum Ev {
     EngineConnection { server: u64, conn: String, transport: &'static str },
     /// An Engine.IO connection closed.
     EngineClose { server: u64, conn: String, reason: &'static str },
+    /// A watched Engine.IO connection received (`packet`) or is about to send
+    /// (`packetCreate`) a packet, or flushed its buffer (`drain`).
+    Conn { server: u64, conn: String, name: &'static str, packet_type: Option<&'static str>, data: Option<String>, bin: Option<bytes::Bytes> },
+    /// A client socket with an `auth` function connects: JS computes the CONNECT payload.
+    ClientAuth { client: u64, reply: std::sync::mpsc::Sender<Value> },
+    /// A client asks for namespace `nsp`: the matcher function of dynamic namespace
+    /// `parent` decides whether it exists.
+    DynMatch { server: u64, parent: String, nsp: String, auth: Value, reply: std::sync::mpsc::Sender<bool> },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
 #[napi(object, object_from_js = false)]
 pub struct NativeEvent {
-    /// connection | middleware | message | disconnecting | disconnect | upgrade | closed |
-    /// engine_connection | engine_close |
+    /// connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
+    /// engine_connection | engine_close | conn_event | client_auth |
     /// ack | client_connect | client_connect_error | client_disconnect | client_message |
     /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed
     pub kind: String,
@@ -73,8 +81,16 @@ pub struct NativeEvent {
     pub message: Option<String>,
     /// Rooms (`disconnecting`).
     pub rooms: Option<Vec<String>>,
-    /// The dynamic namespace (JS name) a `middleware` or `connection` event belongs to.
+    /// The dynamic namespace (JS name) a `middleware`, `connection` or `match` event belongs to.
     pub parent: Option<String>,
+    /// Where to send the CONNECT payload (`client_auth`).
+    pub auth_reply: Option<NativeAuthReply>,
+    /// Where to send the matcher's answer (`match`).
+    pub match_reply: Option<NativeMatchReply>,
+    /// Engine.IO packet type (`conn_event`): open, close, ping, pong, message, upgrade, noop.
+    pub packet_type: Option<String>,
+    /// Engine.IO packet text data (`conn_event`); binary data comes in `bins`.
+    pub data: Option<String>,
 }
 
 fn base(kind: &str, owner: u64) -> NativeEvent {
@@ -96,6 +112,10 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         message: None,
         rooms: None,
         parent: None,
+        auth_reply: None,
+        match_reply: None,
+        packet_type: None,
+        data: None,
     }
 }
 
@@ -155,6 +175,30 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             let mut e = base("engine_close", server);
             e.sid = Some(conn);
             e.reason = Some(reason.to_owned());
+            e
+        }
+        Ev::Conn { server, conn, name, packet_type, data, bin } => {
+            let mut e = base("conn_event", server);
+            e.sid = Some(conn);
+            e.name = Some(name.to_owned());
+            e.packet_type = packet_type.map(str::to_owned);
+            e.data = data;
+            e.bins = bin.map(|b| vec![Buffer::from(b.to_vec())]);
+            e
+        }
+        Ev::ClientAuth { client, reply } => {
+            let mut e = base("client_auth", client);
+            e.auth_reply = Some(NativeAuthReply::new(reply));
+            e
+        }
+        Ev::DynMatch { server, parent, nsp, auth, reply } => {
+            let mut e = base("match", server);
+            e.name = Some(nsp);
+            e.parent = Some(parent);
+            let (json, bins) = value_to_js(&auth);
+            e.json = Some(json);
+            e.bins = Some(bins.into_iter().map(Buffer::from).collect());
+            e.match_reply = Some(NativeMatchReply::new(reply));
             e
         }
         Ev::AckDone { key, outcome } => {

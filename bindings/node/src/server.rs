@@ -14,7 +14,7 @@ use sio_core::{ConnectError, EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js, value_to_js};
 use crate::event::{from_core, Ev};
-use crate::{deliver, err, runtime};
+use crate::{deliver, err, on_js_thread, runtime, wait_for_js};
 
 /// Server options (milliseconds for durations, as socket.io takes them).
 #[napi(object)]
@@ -43,6 +43,8 @@ pub struct ServerOptions {
     pub cors_origin: Option<Vec<String>>,
     /// CORS: `Access-Control-Allow-Credentials: true`.
     pub cors_credentials: Option<bool>,
+    /// Requests arrive over TLS (`handshake.secure`), e.g. through an attached `https.Server`.
+    pub secure: Option<bool>,
 }
 
 fn ms(v: u32) -> Duration {
@@ -66,6 +68,8 @@ pub struct NativeServer {
     srv: EmbeddedServer,
     /// Dynamic (parent) namespaces by the name JS gave them.
     parents: Mutex<HashMap<String, Namespace>>,
+    /// Stops the loopback listener of [`NativeServer::listen_forwarded`].
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 #[napi]
@@ -104,6 +108,9 @@ impl NativeServer {
                 let origin = if origins.iter().any(|o| o == "*") { CorsOrigin::Any } else { CorsOrigin::List(origins) };
                 config.engine.cors = Some(Cors { origin, credentials: o.cors_credentials.unwrap_or(false) });
             }
+            if let Some(v) = o.secure {
+                config.engine.secure = v;
+            }
             if o.recovery == Some(true) {
                 let mut r = RecoveryConfig::default();
                 if let Some(v) = o.max_disconnection_duration {
@@ -128,7 +135,7 @@ impl NativeServer {
                 }
             });
         });
-        Ok(NativeServer { srv, parents: Mutex::default() })
+        Ok(NativeServer { srv, parents: Mutex::default(), stop: tokio::sync::watch::channel(false).0 })
     }
 
     /// The id carried by this server's events.
@@ -143,6 +150,32 @@ impl NativeServer {
         self.srv.listen(&addr).map(|a| u32::from(a.port())).map_err(|e| err("ERR_SIO_LISTEN", e))
     }
 
+    /// Serves on a loopback port (returned) for the JS forwarder of an attached
+    /// `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
+    /// the client's address (for `handshake.address`), and `token` so that only the
+    /// forwarder is served; anything else gets 404.
+    #[napi]
+    pub fn listen_forwarded(&self, token: String) -> Result<u32> {
+        crate::forward::listen(self.srv.server(), token, self.stop.subscribe()).map(u32::from)
+    }
+
+    /// Starts delivering `packet`, `packetCreate` and `drain` of Engine.IO connection
+    /// `conn` (`conn_event` events); false if it is gone. `upgrade` and `close` come
+    /// for every connection anyway.
+    #[napi]
+    pub fn watch_conn(&self, conn: String) -> bool {
+        crate::conn::watch(self.srv.server(), self.srv.id(), conn)
+    }
+
+    /// Closes Engine.IO connection `conn` (`forced close`; the client sees `transport
+    /// close` and reconnects). False if it is gone.
+    #[napi]
+    pub fn close_conn(&self, conn: String) -> Result<bool> {
+        let Some(session) = self.srv.server().engine().session(&conn) else { return Ok(false) };
+        runtime()?.handle().spawn(async move { session.close(sio_core::engine::server::CloseReason::ForcedClose) });
+        Ok(true)
+    }
+
     /// Makes namespace `name` exist and forward its events.
     #[napi]
     pub fn namespace(&self, name: String) {
@@ -150,21 +183,27 @@ impl NativeServer {
     }
 
     /// Creates a dynamic (parent) namespace called `name` on the JS side: child
-    /// namespaces whose names match `pattern` (a Rust regex), or every name when
-    /// `pattern` is absent (the JS matcher function then decides in the middleware
-    /// step). Each connection to a child first waits for a `middleware` event carrying
-    /// `parent`, then its `connection` event carries `parent` too.
+    /// namespaces whose names match `pattern` (a Rust regex), or, when `pattern` is
+    /// absent, the names the JS matcher function accepts (a `match` event per unknown
+    /// name; the child is only created if JS answers true). Each connection to a child
+    /// first waits for a `middleware` event carrying `parent`, then its `connection`
+    /// event carries `parent` too.
     #[napi]
     pub fn namespace_dynamic(&self, name: String, pattern: Option<String>) -> Result<()> {
         let server = self.srv.server();
+        let id = self.srv.id();
         let ns = match pattern {
             Some(p) => {
                 let re = sio_core_regex(&p)?;
                 server.of_dynamic(move |n, _| re.is_match(n))
             }
-            None => server.of_dynamic(|_, _| true),
+            None => {
+                let parent = name.clone();
+                // socket.io leaves an unanswered matcher to the connect timeout too.
+                let timeout = server.config().connect_timeout;
+                server.of_dynamic(move |nsp, auth| ask_matcher(id, &parent, nsp, auth, timeout))
+            }
         };
-        let id = self.srv.id();
         let parent = name.clone();
         ns.use_middleware(move |socket| {
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -202,6 +241,7 @@ impl NativeServer {
     /// Closes the server; a `closed` event follows every socket's `disconnect`.
     #[napi]
     pub fn close(&self) -> Result<()> {
+        self.stop.send_replace(true);
         let server = self.srv.server().clone();
         let id = self.srv.id();
         runtime()?.handle().spawn(async move {
@@ -498,6 +538,41 @@ impl NativeDecision {
             None => {}
         }
         Ok(())
+    }
+}
+
+/// Runs on a runtime thread while the core resolves namespace `nsp`: asks the JS
+/// matcher of dynamic namespace `parent` and waits for its `next(err, ok)`.
+fn ask_matcher(server: u64, parent: &str, nsp: &str, auth: &Value, timeout: Duration) -> bool {
+    if on_js_thread() {
+        // JS cannot answer while it waits here; the core never resolves on it anyway.
+        return false;
+    }
+    let (reply, rx) = std::sync::mpsc::channel();
+    deliver(Ev::DynMatch { server, parent: parent.to_owned(), nsp: nsp.to_owned(), auth: auth.clone(), reply });
+    wait_for_js(rx, timeout).unwrap_or(false)
+}
+
+/// The answer of a dynamic namespace's matcher function; dropping it answers false.
+#[napi]
+pub struct NativeMatchReply {
+    tx: Option<std::sync::mpsc::Sender<bool>>,
+}
+
+impl NativeMatchReply {
+    pub(crate) fn new(tx: std::sync::mpsc::Sender<bool>) -> Self {
+        NativeMatchReply { tx: Some(tx) }
+    }
+}
+
+#[napi]
+impl NativeMatchReply {
+    /// Answers whether the namespace exists (only the first answer counts).
+    #[napi]
+    pub fn send(&mut self, ok: bool) {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(ok);
+        }
     }
 }
 

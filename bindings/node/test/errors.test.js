@@ -15,7 +15,24 @@ test('invalid options throw ERR_SIO_INVALID_OPTION', () => {
   code(() => io('http://127.0.0.1:1', { transports: ['carrier-pigeon'], autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
   code(() => io('http://127.0.0.1:1', { randomizationFactor: 2, autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
   code(() => io('http://127.0.0.1:1', { reconnectionDelay: 'soon', autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
-  code(() => new Server(require('node:http').createServer()), 'ERR_SIO_UNSUPPORTED');
+  code(() => new Server((req, res) => res.end()), 'ERR_SIO_INVALID_ARGUMENT'); // an express app, not an http.Server
+});
+
+test('custom adapters throw ERR_SIO_UNSUPPORTED_ADAPTER before anything starts', async () => {
+  const http = require('node:http');
+  const isAdapterError = (e) => e instanceof SioError && e.code === 'ERR_SIO_UNSUPPORTED_ADAPTER' && /adapter/.test(e.message);
+  class CustomAdapter {}
+  for (const adapter of [CustomAdapter, () => CustomAdapter, {}, 'redis', null]) {
+    assert.throws(() => new Server({ adapter }), isAdapterError);
+    assert.throws(() => new Server(0, { adapter }), isAdapterError);
+    const hs = http.createServer();
+    assert.throws(() => new Server(hs, { adapter }), isAdapterError);
+    assert.equal(hs.listenerCount('request') + hs.listenerCount('upgrade'), 0, 'the http.Server was left alone');
+  }
+  const srv = new Server();
+  assert.equal(srv.adapter(), undefined);
+  assert.throws(() => srv.adapter(CustomAdapter), isAdapterError);
+  await srv.close();
 });
 
 test('reserved names and non-serialisable arguments', async () => {

@@ -6,24 +6,46 @@ const sio = require('..');
 const official = require('socket.io');
 const { once, bounded } = require('./suite');
 
-function start(Impl = sio.Server, opts) {
+// A server closed after the test even when it fails (an open server keeps the process alive).
+function start(t, Impl = sio.Server, opts) {
   const srv = new Impl(0, opts);
+  t.after(() => srv.close());
   const url = `http://127.0.0.1:${srv.httpServer.address().port}`;
   return { srv, url };
+}
+
+// The server-side socket of a connected client. In one process the client's `connect`
+// may be handled before the server's `connection`: wait for the latter too.
+function serverSocket(srv, c) {
+  const nsp = srv.of(c.nsp);
+  const s = nsp.sockets.get(c.id);
+  if (s) return Promise.resolve(s);
+  return bounded(
+    new Promise((resolve) => {
+      const on = (x) => {
+        if (x.id !== c.id) return;
+        nsp.off('connection', on);
+        resolve(x);
+      };
+      nsp.on('connection', on);
+    }),
+    5000,
+    `server socket of ${c.id}`,
+  );
 }
 
 // Waits until every client is connected; returns the server-side Engine.IO id of each.
 async function engineIds(srv, sockets) {
   await bounded(Promise.all(sockets.map((c) => (c.connected ? Promise.resolve() : once(c, 'connect')))), 5000, 'connections');
-  return sockets.map((c) => srv.of(c.nsp).sockets.get(c.id).conn.id);
+  return Promise.all(sockets.map(async (c) => (await serverSocket(srv, c)).conn.id));
 }
 
 for (const [label, Impl] of [
   ['sio server', sio.Server],
   ['official server', official.Server],
 ]) {
-  test(`${label}: one Manager multiplexes its namespaces over one Engine.IO connection`, async () => {
-    const { srv, url } = start(Impl);
+  test(`${label}: one Manager multiplexes its namespaces over one Engine.IO connection`, async (t) => {
+    const { srv, url } = start(t, Impl);
     srv.of('/a');
     srv.of('/b');
     const manager = new sio.Manager(url, { reconnection: false });
@@ -44,8 +66,8 @@ for (const [label, Impl] of [
     await srv.close();
   });
 
-  test(`${label}: io() caches managers per server; forceNew and multiplex:false do not`, async () => {
-    const { srv, url } = start(Impl);
+  test(`${label}: io() caches managers per server; forceNew and multiplex:false do not`, async (t) => {
+    const { srv, url } = start(t, Impl);
     srv.of('/x');
     srv.of('/y');
     const root = sio.io(url, { reconnection: false });
@@ -66,8 +88,8 @@ for (const [label, Impl] of [
   });
 }
 
-test('dynamic namespaces: io.of(regex) and io.of(fn)', async () => {
-  const { srv, url } = start();
+test('dynamic namespaces: io.of(regex) and io.of(fn)', async (t) => {
+  const { srv, url } = start(t);
   const byRegex = srv.of(/^\/dyn-\d+$/);
   const seen = [];
   byRegex.on('connection', (s) => seen.push(s.nsp.name));
@@ -107,8 +129,8 @@ test('dynamic namespaces: io.of(regex) and io.of(fn)', async () => {
   await srv.close();
 });
 
-test('serverSideEmit on a single node: the ack gets an empty list', async () => {
-  const { srv } = start();
+test('serverSideEmit on a single node: the ack gets an empty list', async (t) => {
+  const { srv } = start(t);
   const responses = await bounded(new Promise((resolve, reject) => srv.serverSideEmit('hello', 1, (err, r) => (err ? reject(err) : resolve(r)))));
   assert.deepEqual(responses, []);
   assert.deepEqual(await bounded(srv.serverSideEmitWithAck('ping')), []);
@@ -117,8 +139,8 @@ test('serverSideEmit on a single node: the ack gets an empty list', async () => 
   await srv.close();
 });
 
-test('io.engine: connection, then the conn emits upgrade and close', async () => {
-  const { srv, url } = start();
+test('io.engine: connection, then the conn emits upgrade and close', async (t) => {
+  const { srv, url } = start(t);
   const conn = once(srv.engine, 'connection');
   const c = sio.io(url, { forceNew: true, reconnection: false });
   const [ec] = await bounded(conn);
@@ -136,3 +158,84 @@ test('io.engine: connection, then the conn emits upgrade and close', async () =>
   assert.equal(srv.engine.clientsCount, 0);
   await srv.close();
 });
+
+for (const [label, Impl] of [
+  ['sio server', sio.Server],
+  ['official server', official.Server],
+]) {
+  test(`${label}: an auth function answering later is called before each CONNECT`, async (t) => {
+    const { srv, url } = start(t, Impl);
+    const seen = [];
+    srv.on('connection', (s) => seen.push(s.handshake.auth));
+    let n = 0;
+    const c = sio.io(url, {
+      forceNew: true,
+      reconnectionDelay: 20,
+      reconnectionDelayMax: 40,
+      auth: (cb) => setTimeout(() => cb({ token: `t${++n}` }), 30),
+    });
+    t.after(() => c.disconnect());
+    assert.equal(c.active, true, 'active while the auth callback is pending');
+    await bounded(once(c, 'connect'));
+    assert.deepEqual(seen, [{ token: 't1' }]);
+    // The server drops the connection: the client reconnects by itself and asks again.
+    const [s1] = [...srv.of('/').sockets.values()];
+    const again = once(srv.of('/'), 'connection');
+    s1.conn.close();
+    await bounded(Promise.all([once(c.io, 'reconnect'), again, once(c, 'connect')]));
+    assert.deepEqual(seen, [{ token: 't1' }, { token: 't2' }]);
+
+    // disconnect() before the callback answers: its late answer connects nothing.
+    let answered;
+    const late = sio.io(url, { forceNew: true, auth: (cb) => setTimeout(() => answered(cb({ late: true })), 20) });
+    const lateAnswer = new Promise((r) => (answered = r));
+    late.disconnect();
+    await bounded(lateAnswer);
+    const probe = sio.io(url, { forceNew: true, reconnection: false, auth: { probe: true } });
+    t.after(() => probe.disconnect());
+    await bounded(once(probe, 'connect'));
+    await serverSocket(srv, probe);
+    assert.equal(late.connected, false);
+    assert.equal(late.active, false);
+    assert.ok(!seen.some((a) => a.late), 'the late answer opened no connection');
+  });
+
+  test(`${label}: io.of(fn) creates no namespace the function refuses; a later parent can take the name`, async (t) => {
+    const { srv, url } = start(t, Impl);
+    const clients = [];
+    const connect = (nsp, auth) => {
+      const c = sio.io(url + nsp, { forceNew: true, reconnection: false, auth });
+      clients.push(c);
+      return c;
+    };
+    t.after(() => {
+      for (const c of clients) c.disconnect();
+    });
+    const asked = [];
+    const byFn = srv.of((name, auth, next) => {
+      asked.push(name);
+      setTimeout(() => (name === '/boom' ? next(new Error('no')) : next(null, auth.ok === true)), 5);
+    });
+    const byRegex = srv.of(/^\/re-\d+$/);
+
+    const refused = connect('/fn-b', { ok: false });
+    assert.equal((await bounded(once(refused, 'connect_error')))[0].message, 'Invalid namespace');
+    const failed = connect('/boom', { ok: true });
+    assert.equal((await bounded(once(failed, 'connect_error')))[0].message, 'Invalid namespace');
+    assert.equal(byFn.children.size, 0);
+    assert.equal(srv._nsps.has('/fn-b'), false);
+    assert.equal(srv._nsps.has('/boom'), false);
+
+    // The name stayed free: the function is asked again, and accepts now.
+    const ok = connect('/fn-b', { ok: true });
+    await bounded(once(ok, 'connect'));
+    assert.deepEqual([...byFn.children].map((n) => n.name), ['/fn-b']);
+    assert.deepEqual(asked, ['/fn-b', '/boom', '/fn-b']);
+
+    // The function (registered first) refuses /re-1: the regex parent gets it.
+    const viaRegex = connect('/re-1', { ok: false });
+    await bounded(once(viaRegex, 'connect'));
+    assert.deepEqual([...byRegex.children].map((n) => n.name), ['/re-1']);
+    assert.deepEqual([...byFn.children].map((n) => n.name), ['/fn-b']);
+  });
+}

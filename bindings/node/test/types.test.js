@@ -1,12 +1,132 @@
 'use strict';
-// index.d.ts type-checks a TypeScript usage file (`tsc --noEmit`, strict).
+// index.d.ts is written by hand (native.d.ts is the napi-rs generated one); two checks keep
+// it from drifting: usage.ts must type-check against it, and what it declares must be what
+// the runtime has — the same exports, and for every class the same public members, read
+// from live objects (a member added to lib/ without its declaration fails, and so does a
+// declaration without its member).
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
+const { EventEmitter } = require('node:events');
 const path = require('node:path');
+const ts = require('typescript');
+const sio = require('..');
+const { once, bounded } = require('./suite');
+
+const DTS = path.join(__dirname, '..', 'index.d.ts');
 
 test('tsc --noEmit type-checks test/types/usage.ts against index.d.ts', () => {
   const tsc = require.resolve('typescript/bin/tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'types/tsconfig.json')], { encoding: 'utf8' });
   assert.equal(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+});
+
+/** The declarations of index.d.ts: value exports, and the members of each class/interface. */
+function declared() {
+  const program = ts.createProgram([DTS], { strict: true, types: ['node'], noEmit: true });
+  const checker = program.getTypeChecker();
+  const file = program.getSourceFile(DTS);
+  const exports = checker.getExportsOfModule(checker.getSymbolAtLocation(file));
+  const values = new Set();
+  const shapes = new Map(); // name -> Map(member -> 'method' | 'property' | 'optional')
+  for (const sym of exports) {
+    const s = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+    if (s.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Function | ts.SymbolFlags.Variable) && sym.name !== 'default') {
+      values.add(sym.name);
+    }
+    if (!(s.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface))) continue;
+    const members = new Map();
+    for (const m of checker.getPropertiesOfType(checker.getDeclaredTypeOfSymbol(s))) {
+      // Members only node's EventEmitter/Error declare are not ours to check.
+      const ours = (m.declarations || []).some((d) => d.getSourceFile() === file);
+      if (!ours) continue;
+      const optional = (m.flags & ts.SymbolFlags.Optional) !== 0;
+      members.set(m.name, m.flags & ts.SymbolFlags.Method ? 'method' : optional ? 'optional' : 'property');
+    }
+    shapes.set(sym.name, members);
+  }
+  return { values, shapes };
+}
+
+/** The public members of a live object: own keys and prototype members above EventEmitter/Error. */
+function runtimeMembers(obj) {
+  const names = new Set(Object.keys(obj));
+  const stop = new Set([EventEmitter.prototype, Error.prototype, Object.prototype]);
+  for (let p = Object.getPrototypeOf(obj); p && !stop.has(p); p = Object.getPrototypeOf(p)) {
+    for (const n of Object.getOwnPropertyNames(p)) names.add(n);
+  }
+  names.delete('constructor');
+  return new Set([...names].filter((n) => !n.startsWith('_')));
+}
+
+test('index.d.ts declares exactly the exports and public members of the runtime', async (t) => {
+  const { values, shapes } = declared();
+  assert.deepEqual([...values].sort(), Object.keys(sio).sort(), 'value exports of index.d.ts vs require()');
+  const esm = await import('../index.mjs');
+  assert.deepEqual([...values].sort(), Object.keys(esm).filter((k) => k !== 'default').sort(), 'value exports vs import');
+
+  // One live object of every declared class.
+  const http = require('node:http');
+  const hs = http.createServer();
+  const srv = new sio.Server(hs);
+  t.after(() => srv.close());
+  await new Promise((r) => hs.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${hs.address().port}`;
+  const parent = srv.of(/^\/dyn-\d+$/);
+  const engineConn = once(srv.engine, 'connection');
+  const manager = new sio.Manager(url, { reconnection: false });
+  const client = manager.socket('/');
+  t.after(() => client.disconnect());
+  const [[socket]] = await bounded(Promise.all([once(srv, 'connection'), once(client, 'connect')]));
+  const [conn] = await bounded(engineConn);
+  const [remote] = await srv.fetchSockets();
+  const packet = once(socket.conn, 'packet');
+  client.emit('hello');
+  const own = new sio.Server(0);
+  t.after(() => own.close());
+  const live = {
+    Server: srv,
+    Namespace: srv.of('/'),
+    ParentNamespace: parent,
+    Socket: socket,
+    BroadcastOperator: srv.to('r'),
+    RemoteSocket: remote,
+    Engine: srv.engine,
+    EngineConn: conn,
+    Manager: manager,
+    ClientSocket: client,
+    SioError: new sio.SioError('ERR_SIO_RUNTIME', 'x'),
+    Handshake: socket.handshake,
+    FlaggedSocket: socket.timeout(1000),
+    FlaggedClientSocket: client.timeout(1000),
+    EnginePacket: (await bounded(packet))[0],
+    OwnListener: own.httpServer,
+  };
+  const problems = [];
+  for (const [name, obj] of Object.entries(live)) {
+    const decl = shapes.get(name);
+    if (!decl) {
+      problems.push(`${name}: not declared in index.d.ts`);
+      continue;
+    }
+    for (const m of runtimeMembers(obj)) if (!decl.has(m)) problems.push(`${name}.${m}: public at runtime, not in index.d.ts`);
+    for (const [m, kind] of decl) {
+      if (!(m in obj)) {
+        if (kind !== 'optional') problems.push(`${name}.${m}: in index.d.ts, not at runtime`);
+      } else if ((typeof obj[m] === 'function') !== (kind === 'method')) {
+        problems.push(`${name}.${m}: declared as a ${kind}`);
+      }
+    }
+  }
+  for (const [name, Class] of Object.entries(sio)) {
+    if (typeof Class === 'function' && /^[A-Z]/.test(name) && !(live[name] instanceof Class)) {
+      problems.push(`${name}: the live object checked is not an instance of the exported class`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  for (const name of shapes.keys()) {
+    if (!(name in live) && /^[A-Z]/.test(name) && !name.endsWith('Options')) {
+      assert.fail(`${name} is declared in index.d.ts but not checked against a live object here`);
+    }
+  }
 });

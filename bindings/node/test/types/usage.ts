@@ -29,3 +29,25 @@ try {
   if (e instanceof SioError) console.log(e.code);
 }
 void srv.close();
+
+// Attached to an http.Server; conn events; async auth; adapter() has nothing to set.
+import { createServer } from 'node:http';
+import type { EnginePacket, SioErrorCode } from '../..';
+const httpServer = createServer((req, res) => res.end(req.url));
+const attached = new Server(httpServer, { path: '/rt' });
+attached.attach(createServer(), { destroyUpgradeTimeout: 500 });
+attached.on('new_namespace', (nsp) => nsp.name);
+attached.on('connection', (socket) => {
+  socket.conn.on('packet', (p: EnginePacket) => (typeof p.data === 'string' ? p.data.length : p.type));
+  socket.conn.on('packetCreate', ({ type }) => type);
+  socket.conn.once('drain', () => socket.conn.close());
+  socket.prependAnyOutgoing((ev) => ev);
+});
+const none: undefined = attached.adapter();
+void none;
+const auth = io('http://127.0.0.1:3000', { auth: (cb) => setTimeout(() => cb({ token: 'later' }), 10) });
+auth.prependAnyOutgoing((ev, ...args) => void [ev, args]);
+const code: SioErrorCode = 'ERR_SIO_UNSUPPORTED_ADAPTER';
+void code;
+// @ts-expect-error custom adapters are not supported (ERR_SIO_UNSUPPORTED_ADAPTER at runtime)
+void (() => new Server({ adapter: class {} }));
