@@ -108,6 +108,7 @@ class Manager extends EventEmitter {
     const native = { ...nativeOptions({ ...this.opts, query: { ...query, ...(this.opts.query || {}) } }) };
     socketOptions(this.opts); // validate now, as socket.io-client does
     this._native = call(() => new rt.native.NativeManager(origin, native));
+    this._reconnects = this.opts.reconnection !== false; // what the native manager was given
     this.nsps = {};
     this._held = 0;
   }
@@ -220,12 +221,15 @@ class Socket extends EventEmitter {
       rt.release();
     }
   }
-  // After a `disconnect`/`connect_error`: released unless it (re)connects. The state
-  // now decides, not the one the event was queued with: disconnect() or connect() may
-  // have been called since (e.g. disconnect() while that event was on its way, which
-  // finds the native socket already disconnected, so no other event follows).
+  // After a `disconnect`/`connect_error`: released unless something is still pending for
+  // it. The state now decides, not the one the event was queued with: disconnect() or
+  // connect() may have been called since (e.g. disconnect() while that event was on its
+  // way, which finds the native socket already disconnected: no other event follows).
+  // `active` alone is not enough: as in socket.io-client it stays true after a transport
+  // close, but only a manager with `reconnection` on reconnects by itself.
   _unholdIfInactive() {
-    if (!this.active) this._unhold();
+    if (this._authPending) return;
+    if (!this._native.active || !this.io._reconnects) this._unhold();
   }
   connect() {
     if (this.connected) return this;

@@ -35,11 +35,13 @@ test('custom adapters throw ERR_SIO_UNSUPPORTED_ADAPTER before anything starts',
   await srv.close();
 });
 
-test('reserved names and non-serialisable arguments', async () => {
+test('reserved names and non-serialisable arguments', async (t) => {
   const srv = new Server(0);
+  t.after(() => srv.close()); // also when the test fails: an open server keeps the process alive
   const port = srv.httpServer.address().port;
   const conn = once(srv, 'connection');
   const c = io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false });
+  t.after(() => c.disconnect());
   const [[s]] = await bounded(Promise.all([conn, once(c, 'connect')]));
   const code = (fn, c) => assert.throws(fn, (e) => e.code === c, `expected ${c}`);
   for (const name of ['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']) {

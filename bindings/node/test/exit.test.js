@@ -121,3 +121,18 @@ test('disconnect() while the disconnect event of a dropped connection is on its 
   assert.equal(code, 0);
   assert.equal(out, 'true\ntransport close\n');
 });
+
+test('a client without reconnection exits after a transport close or a failed first connection', async () => {
+  // socket.io-client keeps `active` true in both cases, yet nothing is pending: no retry.
+  const { code, out } = await runScript(`
+    const { Server, io } = require('.');
+    const srv = new Server(0);
+    const c = io('http://127.0.0.1:' + srv.httpServer.address().port, { reconnection: false });
+    c.on('connect', () => srv.close());
+    c.on('disconnect', (r) => console.log(r, c.active));
+    const dead = io('http://127.0.0.1:1', { reconnection: false });
+    dead.on('connect_error', () => console.log('connect_error', dead.active));
+  `);
+  assert.equal(code, 0);
+  assert.deepEqual(out.split('\n').sort(), ['', 'connect_error true', 'transport close true']);
+});

@@ -92,7 +92,8 @@ test('dynamic namespaces: io.of(regex) and io.of(fn)', async (t) => {
   const { srv, url } = start(t);
   const byRegex = srv.of(/^\/dyn-\d+$/);
   const seen = [];
-  byRegex.on('connection', (s) => seen.push(s.nsp.name));
+  // Both server-side connections (a client's `connect` may be handled before them).
+  const bothSeen = new Promise((resolve) => byRegex.on('connection', (s) => seen.push(s.nsp.name) === 2 && resolve()));
   const used = [];
   byRegex.use((s, next) => {
     used.push(s.nsp.name);
@@ -105,7 +106,7 @@ test('dynamic namespaces: io.of(regex) and io.of(fn)', async (t) => {
 
   const d1 = sio.io(url + '/dyn-1', { forceNew: true, reconnection: false });
   const d2 = sio.io(url + '/dyn-22', { forceNew: true, reconnection: false });
-  await bounded(Promise.all([once(d1, 'connect'), once(d2, 'connect')]));
+  await bounded(Promise.all([once(d1, 'connect'), once(d2, 'connect'), bothSeen]));
   assert.deepEqual(seen.sort(), ['/dyn-1', '/dyn-22']);
   assert.deepEqual(used.sort(), ['/dyn-1', '/dyn-22']);
   assert.equal(srv.of('/dyn-1').sockets.size, 1, 'the child is a namespace of its own');
