@@ -247,6 +247,8 @@ async function main() {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  // Ctrl-C: the "exit" handler of lib/driver.js kills the drivers still running
+  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
   main().catch((err) => {
     process.stderr.write(`${err.stack ?? err}\n`);
     process.exit(2);

@@ -34,7 +34,7 @@ impl Driver {
         }
         self.managers.clear();
         self.sockets.clear();
-        self.acks.lock().unwrap().clear();
+        self.acks.lock().expect("driver lock poisoned").clear();
     }
 
     pub async fn handle(&mut self, name: &str, cmd: &Json) -> Reply {
@@ -68,7 +68,7 @@ impl Driver {
             }
             "ack" => {
                 let key = str_of(cmd, "ack").unwrap_or_default();
-                let ack = self.acks.lock().unwrap().remove(key).ok_or_else(|| format!("no pending ack {key}"))?;
+                let ack = self.acks.lock().expect("driver lock poisoned").remove(key).ok_or_else(|| format!("no pending ack {key}"))?;
                 ack.send(args_of(cmd));
                 ok()
             }
@@ -180,7 +180,7 @@ impl Driver {
                     }
                     let key = ack.map(|a| {
                         let k = format!("k{}", seq.fetch_add(1, Ordering::Relaxed) + 1);
-                        acks.lock().unwrap().insert(k.clone(), a);
+                        acks.lock().expect("driver lock poisoned").insert(k.clone(), a);
                         k
                     });
                     out(json!({"ev": "event", "client": c, "name": event, "args": args.iter().map(enc).collect::<Vec<_>>(), "ack": key}));

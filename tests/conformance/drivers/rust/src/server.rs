@@ -32,7 +32,7 @@ fn sorted_rooms(s: &Socket) -> Vec<String> {
 impl Driver {
     fn socket(&self, cmd: &Json, key: &str) -> Result<Socket, String> {
         let id = str_of(cmd, key).ok_or_else(|| format!("missing {key}"))?;
-        self.shared.lock().unwrap().sockets.get(id).cloned().ok_or_else(|| format!("no connected socket {id}"))
+        self.shared.lock().expect("driver lock poisoned").sockets.get(id).cloned().ok_or_else(|| format!("no connected socket {id}"))
     }
 
     fn io(&self) -> Result<&Server, String> {
@@ -50,7 +50,7 @@ impl Driver {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         }
-        let mut sh = self.shared.lock().unwrap();
+        let mut sh = self.shared.lock().expect("driver lock poisoned");
         sh.sockets.clear();
         sh.acks.clear();
     }
@@ -65,7 +65,7 @@ impl Driver {
             "emit" => self.emit(cmd),
             "ack" => {
                 let key = str_of(cmd, "ack").unwrap_or_default();
-                let ack = self.shared.lock().unwrap().acks.remove(key).ok_or_else(|| format!("no pending ack {key}"))?;
+                let ack = self.shared.lock().expect("driver lock poisoned").acks.remove(key).ok_or_else(|| format!("no pending ack {key}"))?;
                 ack.send(args_of(cmd)).map_err(|e| e.to_string())?;
                 ok()
             }
@@ -221,7 +221,7 @@ impl Driver {
 fn on_connection(socket: Socket, shared: &Arc<Mutex<Shared>>, seq: &Arc<AtomicU64>, events: &[String]) {
     let ns = socket.ns().to_owned();
     let id = socket.id().to_owned();
-    shared.lock().unwrap().sockets.insert(id.clone(), socket.clone());
+    shared.lock().expect("driver lock poisoned").sockets.insert(id.clone(), socket.clone());
     out(json!({
         "ev": "connection", "ns": ns, "id": id, "conn": socket.conn().id(),
         "transport": socket.conn().transport().as_str(), "recovered": socket.recovered(),
@@ -232,7 +232,7 @@ fn on_connection(socket: Socket, shared: &Arc<Mutex<Shared>>, seq: &Arc<AtomicU6
     });
     let sh = shared.clone();
     socket.on_disconnect(move |s, reason| {
-        sh.lock().unwrap().sockets.remove(s.id());
+        sh.lock().expect("driver lock poisoned").sockets.remove(s.id());
         out(json!({"ev": "disconnect", "ns": s.ns(), "id": s.id(), "reason": reason.as_str()}));
     });
     for name in events {
@@ -240,7 +240,7 @@ fn on_connection(socket: Socket, shared: &Arc<Mutex<Shared>>, seq: &Arc<AtomicU6
         socket.on(name.clone(), move |s, args, ack| {
             let key = ack.map(|a| {
                 let k = format!("k{}", seq.fetch_add(1, Ordering::Relaxed) + 1);
-                sh.lock().unwrap().acks.insert(k.clone(), a);
+                sh.lock().expect("driver lock poisoned").acks.insert(k.clone(), a);
                 k
             });
             out(json!({"ev": "event", "ns": s.ns(), "id": s.id(), "name": event, "args": args.iter().map(enc).collect::<Vec<_>>(), "ack": key}));
