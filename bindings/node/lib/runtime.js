@@ -46,10 +46,12 @@ function dispatch(ev) {
   if (ev.kind.startsWith('client_')) {
     const c = clients.get(ev.owner);
     if (c) c._onNative(ev);
+    else if (ev.authReply) ev.authReply.send('{}'); // a runtime thread waits for it
     return;
   }
   const s = servers.get(ev.owner);
   if (s) s._onNative(ev);
+  else if (ev.matchReply) ev.matchReply.send(false); // a runtime thread waits for it
 }
 
 native.init(dispatch);
