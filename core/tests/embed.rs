@@ -154,3 +154,57 @@ fn callback_mode_delivers_disconnect_reasons_on_runtime_threads() {
     );
     rt.shutdown();
 }
+
+#[test]
+fn middleware_on_a_dynamic_namespace_decides_for_each_matching_name() {
+    let rt = Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    assert!(server.enable_middleware_regex(r"^/dyn-\d+$").is_err(), "unknown pattern");
+    server.namespace_regex(r"^/dyn-\d+$").unwrap();
+    server.namespace_regex(r"^/dyn-\d+$").unwrap(); // the same parent again
+    server.enable_middleware_regex(r"^/dyn-\d+$").unwrap();
+    let addr = server.listen("127.0.0.1:0").unwrap();
+
+    // refused: the decision sees the child namespace's name
+    let refused = rt.client(&format!("http://{addr}/dyn-1"), ClientOptions::default()).unwrap();
+    match next(&rt) {
+        Event::Middleware { socket, decision, .. } => {
+            assert_eq!(socket.ns(), "/dyn-1");
+            decision.refuse(ConnectError::with_data("no", Value::from("dyn")));
+        }
+        other => panic!("expected the middleware request, got {other:?}"),
+    }
+    match next(&rt) {
+        Event::ClientConnectError { client, error, active } => {
+            assert_eq!(client, refused.id());
+            assert_eq!((error.message.as_str(), error.data), ("no", Some(Value::from("dyn"))));
+            assert!(!active);
+        }
+        other => panic!("expected connect_error, got {other:?}"),
+    }
+
+    // accepted: another child of the same parent connects (one decision, one connection)
+    let accepted = rt.client(&format!("http://{addr}/dyn-22"), ClientOptions::default()).unwrap();
+    match next(&rt) {
+        Event::Middleware { socket, decision, .. } => {
+            assert_eq!(socket.ns(), "/dyn-22");
+            decision.accept();
+        }
+        other => panic!("expected the middleware request, got {other:?}"),
+    }
+    let (mut connection, mut connected) = (false, false);
+    while !(connection && connected) {
+        match next(&rt) {
+            Event::Connection { socket, .. } => {
+                assert_eq!(socket.ns(), "/dyn-22");
+                connection = true;
+            }
+            Event::ClientConnect { client } => {
+                assert_eq!(client, accepted.id());
+                connected = true;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    rt.shutdown();
+}

@@ -75,7 +75,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         return Ok(Value::Array(out));
     }
     Err(BadArgument::new_err(format!(
-        "cannot send a {} (supported: dict, list, tuple, str, int, float, bool, None, bytes)",
+        "cannot send a value of type '{}' (supported: dict, list, tuple, str, int, float, bool, None, bytes, bytearray)",
         type_name(obj)
     )))
 }

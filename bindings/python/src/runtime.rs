@@ -11,6 +11,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PySet, PyTuple};
 use pyo3::IntoPyObjectExt;
+use sio_core::client::{Manager, Socket as ClientSocket};
 use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedServer, Event, RuntimeOptions};
 
 use crate::client::{Client, ClientAck};
@@ -19,10 +20,19 @@ use crate::error;
 use crate::server::{Decision, Server, ServerAck, SocketHandle};
 
 /// An event, with what must be read when it happens rather than when Python gets to
-/// it: the rooms of a `disconnecting` socket (gone once the socket has left).
-struct Incoming {
+/// it: the rooms of a `disconnecting` socket (gone once the socket has left); a client
+/// event names its namespace.
+pub struct Incoming {
     event: Event,
     rooms: Option<HashSet<String>>,
+    nsp: Option<String>,
+}
+
+impl Incoming {
+    /// An event of a client socket of namespace `nsp` (`None`: of the connection).
+    pub fn client(nsp: Option<String>, event: Event) -> Self {
+        Incoming { event, rooms: None, nsp }
+    }
 }
 
 /// A tokio runtime with its event queue.
@@ -33,6 +43,9 @@ pub struct Runtime {
     // Callback delivery into our own queue (instead of `Delivery::Queue`) so that the
     // callback, which runs inside the core's hook, can take the snapshots above.
     queue: Mutex<mpsc::Receiver<Incoming>>,
+    // For the clients, whose events the embedding runtime does not see.
+    sender: mpsc::Sender<Incoming>,
+    clients: Mutex<Vec<(Manager, Vec<ClientSocket>)>>,
     shut_down: AtomicBool,
 }
 
@@ -42,12 +55,13 @@ impl Runtime {
     #[pyo3(signature = (workers = 2))]
     fn new(workers: usize) -> PyResult<Self> {
         let (tx, rx) = mpsc::channel();
+        let sender = tx.clone();
         let deliver = move |event: Event| {
             let rooms = match &event {
                 Event::Disconnecting { socket, .. } => Some(socket.rooms()),
                 _ => None,
             };
-            let _ = tx.send(Incoming { event, rooms });
+            let _ = tx.send(Incoming { event, rooms, nsp: None });
         };
         let delivery = Delivery::Callback(Arc::new(deliver));
         let inner = embed::Runtime::new(RuntimeOptions { workers, delivery }).map_err(error::embed)?;
@@ -55,6 +69,8 @@ impl Runtime {
             inner: Arc::new(inner),
             servers: Mutex::default(),
             queue: Mutex::new(rx),
+            sender,
+            clients: Mutex::default(),
             shut_down: AtomicBool::new(false),
         })
     }
@@ -82,8 +98,25 @@ impl Runtime {
     /// Closes every server and client of this runtime and stops its threads. Pending
     /// acknowledgements complete as cancelled. Idempotent.
     fn shutdown(&self, py: Python<'_>) {
+        let clients = std::mem::take(&mut *self.clients.lock().expect("clients lock poisoned"));
         let rt = self.inner.clone();
-        py.detach(move || rt.shutdown());
+        py.detach(move || {
+            if !clients.is_empty() {
+                // Clients first: their DISCONNECT packets go out before the runtime stops.
+                let (tx, rx) = mpsc::channel();
+                rt.handle().spawn(async move {
+                    for (manager, sockets) in &clients {
+                        for s in sockets {
+                            s.disconnect();
+                        }
+                        manager.close();
+                    }
+                    let _ = tx.send(());
+                });
+                let _ = rx.recv_timeout(Duration::from_secs(2));
+            }
+            rt.shutdown()
+        });
         self.shut_down.store(true, Ordering::Release);
         self.servers.lock().expect("servers lock poisoned").clear();
     }
@@ -108,12 +141,14 @@ impl Runtime {
         Ok(Server::new(server, self.inner.handle().clone()))
     }
 
-    /// Creates a client for `url` (not connecting yet). Durations in seconds.
-    #[pyo3(signature = (url, *, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query))]
+    /// Creates a client of server `url` (scheme and authority) with a socket for each of
+    /// `namespaces`, sharing one connection; nothing connects yet. Durations in seconds.
+    #[pyo3(signature = (url, *, namespaces, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query))]
     #[allow(clippy::too_many_arguments)]
     fn client(
         &self,
-        url: &str,
+        url: String,
+        namespaces: Vec<String>,
         path: String,
         auth: Option<Py<PyAny>>,
         transports: Vec<String>,
@@ -126,13 +161,18 @@ impl Runtime {
         headers: Vec<(String, String)>,
         query: Vec<(String, String)>,
     ) -> PyResult<Client> {
-        let mut options = crate::client::options(
-            path, auth, transports, reconnection, reconnection_attempts, reconnection_delay,
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(error::embed(embed::EmbedError::Shutdown));
+        }
+        let config = crate::client::manager_config(
+            url, path, transports, reconnection, reconnection_attempts, reconnection_delay,
             reconnection_delay_max, randomization_factor, timeout, headers, query,
         )?;
-        options.manager.auto_connect = false;
-        let client = self.inner.client(url, options).map_err(error::embed)?;
-        Ok(Client::new(client))
+        let auth = crate::client::auth(auth)?;
+        let tx = self.sender.clone();
+        let client = Client::new(config, namespaces, auth, self.inner.handle().clone(), tx)?;
+        self.clients.lock().expect("clients lock poisoned").push(client.parts());
+        Ok(client)
     }
 }
 
@@ -144,7 +184,8 @@ impl Runtime {
     }
 
     fn event(&self, py: Python<'_>, incoming: Incoming) -> PyResult<Py<PyTuple>> {
-        let Incoming { event: ev, rooms } = incoming;
+        let Incoming { event: ev, rooms, nsp } = incoming;
+        let nsp = || nsp.clone().unwrap_or_default().into_py_any(py);
         let handle = self.inner.handle().clone();
         let items: Vec<Py<PyAny>> = match ev {
             Event::Connection { server, socket } => {
@@ -179,9 +220,10 @@ impl Runtime {
             Event::Upgrade { conn, transport, .. } => {
                 vec!["upgrade".into_py_any(py)?, conn.into_py_any(py)?, transport.as_str().into_py_any(py)?]
             }
-            Event::ClientConnect { .. } => vec!["client_connect".into_py_any(py)?],
+            Event::ClientConnect { .. } => vec!["client_connect".into_py_any(py)?, nsp()?],
             Event::ClientConnectError { error, active, .. } => vec![
                 "client_connect_error".into_py_any(py)?,
+                nsp()?,
                 error.message.into_py_any(py)?,
                 match &error.data {
                     Some(d) => convert::to_py(py, d)?,
@@ -191,11 +233,13 @@ impl Runtime {
             ],
             Event::ClientDisconnect { reason, active, .. } => vec![
                 "client_disconnect".into_py_any(py)?,
+                nsp()?,
                 reason.as_str().into_py_any(py)?,
                 active.into_py_any(py)?,
             ],
             Event::ClientMessage { name, args, ack, .. } => vec![
                 "client_message".into_py_any(py)?,
+                nsp()?,
                 name.into_py_any(py)?,
                 convert::list(py, &args)?,
                 match ack {

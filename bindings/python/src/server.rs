@@ -106,6 +106,13 @@ impl Server {
         self.server.enable_middleware(name);
     }
 
+    /// Sends every connection to a namespace matched by `pattern` (made by
+    /// `namespace_regex`) through a `middleware` event first.
+    fn enable_middleware_regex(&self, pattern: &str) -> PyResult<()> {
+        let _g = self.handle.enter();
+        self.server.enable_middleware_regex(pattern).map_err(error::embed)
+    }
+
     /// Binds `addr` ("host:port") and returns the bound port.
     fn listen(&self, py: Python<'_>, addr: String) -> PyResult<u16> {
         let server = self.server.clone();

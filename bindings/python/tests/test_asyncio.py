@@ -110,3 +110,38 @@ def test_async_client_refused():
         await server.close()
 
     run(main())
+
+
+def test_async_connection_handler_sees_every_event_of_its_socket():
+    """A socket's events wait for its `async def` connection handlers: what they register
+    after an `await` still gets the events the client sent meanwhile."""
+
+    async def main():
+        server = sio.AsyncServer()
+        seen = asyncio.Queue()
+
+        @server.on("connection")
+        async def on_connection(socket):
+            await asyncio.sleep(0.3)  # e.g. a database lookup; the client emits meanwhile
+
+            @socket.on("echo")
+            async def echo(n):
+                await seen.put(("echo", n))
+                return n
+
+            socket.on("disconnect", lambda reason: seen.put_nowait(("disconnect", reason)))
+
+        port = await server.listen()
+        c = socketio.AsyncClient(reconnection=False)
+        await c.connect(f"http://127.0.0.1:{port}", wait_timeout=TIMEOUT)
+        answers = await asyncio.gather(*(c.call("echo", n, timeout=TIMEOUT) for n in range(3)))
+        assert answers == [0, 1, 2]
+        assert [await seen.get() for _ in range(3)] == [("echo", 0), ("echo", 1), ("echo", 2)]  # in order
+        await c.disconnect()
+        what, reason = await asyncio.wait_for(seen.get(), TIMEOUT)
+        # (python-socketio closes the connection right after its DISCONNECT packet)
+        assert what == "disconnect"
+        assert reason in (sio.DisconnectReason.CLIENT_NAMESPACE_DISCONNECT, sio.DisconnectReason.TRANSPORT_CLOSE)
+        await server.close()
+
+    run(main())

@@ -1,5 +1,5 @@
-"""sio.Client against the official Node server (tests/interop/reference-server.js,
-contract in tests/interop/CONTRACT.md)."""
+"""sio.Client and sio.AsyncClient against the official Node server
+(tests/interop/reference-server.js, contract in tests/interop/CONTRACT.md)."""
 from __future__ import annotations
 
 import pytest
@@ -8,16 +8,16 @@ import sio
 from conftest import TIMEOUT, Recorder, free_port
 
 
-def make_client(url, rec, **kw):
-    c = sio.Client(url, **kw)
+def recorded(make_client, url, rec, **kw):
+    c = make_client(url, **kw)
     for name in ("connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect_failed", "welcome"):
         c.on(name, rec.handler(name))
     return c
 
 
-def test_connect_welcome_and_acks_both_ways(ref_server):
+def test_connect_welcome_and_acks_both_ways(ref_server, make_client):
     rec = Recorder()
-    with make_client(ref_server.url, rec, auth={"token": "abc"}, transports=["websocket"]) as c:
+    with recorded(make_client, ref_server.url, rec, auth={"token": "abc"}, transports=["websocket"]) as c:
         c.connect(timeout=TIMEOUT)
         rec.wait("connect")
         assert c.connected and c.active and c.id
@@ -48,9 +48,9 @@ def test_connect_welcome_and_acks_both_ways(ref_server):
         assert not c.connected and not c.active
 
 
-def test_io_server_disconnect(ref_server):
+def test_io_server_disconnect(ref_server, make_client):
     rec = Recorder()
-    with make_client(ref_server.url, rec) as c:
+    with recorded(make_client, ref_server.url, rec) as c:
         c.connect(timeout=TIMEOUT)
         c.emit("disconnect-me")
         (reason,) = rec.wait("disconnect")
@@ -62,27 +62,28 @@ def test_io_server_disconnect(ref_server):
         assert log["reason"] == "server namespace disconnect"
 
 
-def test_connect_error_refused_is_not_active(ref_server):
+def test_connect_error_refused_is_not_active(ref_server, make_client):
     rec = Recorder()
-    with make_client(ref_server.url + "/admin", rec, auth={"token": "wrong"}) as c:
+    with recorded(make_client, ref_server.url + "/admin", rec, auth={"token": "wrong"}) as c:
         with pytest.raises(sio.ConnectionError) as info:
             c.connect(timeout=TIMEOUT)
         assert info.value.message == "unauthorized"
         assert info.value.data == {"reason": "bad token"}
         assert info.value.active is False
+        assert info.value.namespace == "/admin"
         (err,) = rec.wait("connect_error")
         assert err.message == "unauthorized" and err.data == {"reason": "bad token"}
         assert not c.active and not c.connected
-    with make_client(ref_server.url + "/admin", rec, auth={"token": "secret"}) as ok:
+    with recorded(make_client, ref_server.url + "/admin", rec, auth={"token": "secret"}) as ok:
         ok.connect(timeout=TIMEOUT)
         assert ok.namespace == "/admin"
         assert ok.connected
 
 
-def test_connect_error_unreachable_is_active_and_retries():
+def test_connect_error_unreachable_is_active_and_retries(make_client):
     rec = Recorder()
     url = f"http://127.0.0.1:{free_port()}"  # nobody listens
-    with make_client(url, rec, reconnection_attempts=2, reconnection_delay=0.05, reconnection_delay_max=0.05) as c:
+    with recorded(make_client, url, rec, reconnection_attempts=2, reconnection_delay=0.05, reconnection_delay_max=0.05) as c:
         with pytest.raises(sio.ConnectionError) as info:
             c.connect(timeout=TIMEOUT)
         assert info.value.active is True
@@ -94,23 +95,31 @@ def test_connect_error_unreachable_is_active_and_retries():
         assert not c.connected
 
 
-def test_ack_timeout_and_bad_input(ref_server):
+def test_ack_timeout_and_bad_input(ref_server, make_client):
     rec = Recorder()
-    with make_client(ref_server.url, rec) as c:
+    with recorded(make_client, ref_server.url, rec) as c:
         c.connect(timeout=TIMEOUT)
         with pytest.raises(sio.TimeoutError):
             c.emit_with_ack("no-answer", timeout=0.2)  # the server never acks this event
-        with pytest.raises(sio.BadArgument):
+        with pytest.raises(sio.BadArgument, match=r"cannot send a value of type 'set' \(supported: dict, list"):
             c.emit("echo", {1, 2, 3})
-        with pytest.raises(sio.BadArgument):
+        with pytest.raises(sio.BadArgument, match="cannot send a value of type 'object'"):
             c.emit("echo", object())
-        with pytest.raises(sio.ReservedEventError):
+        with pytest.raises(sio.BadArgument, match="cannot send a value of type 'object'"):
+            c.emit_with_ack("echo", {"k": [object()]}, timeout=TIMEOUT)
+        with pytest.raises(sio.BadArgument, match="cannot send a value of type 'set'"):
+            c.call("echo", {1}, timeout=TIMEOUT)
+        with pytest.raises(sio.ReservedEventError, match='"connect" is a reserved event name'):
             c.emit("connect")
-        with pytest.raises(sio.BadArgument):
+        with pytest.raises(sio.ReservedEventError, match='"disconnect" is a reserved event name'):
+            c.emit_with_ack("disconnect", timeout=TIMEOUT)
+        with pytest.raises(sio.BadArgument, match="event name must be a str, not int"):
             c.emit(42)
+        with pytest.raises(sio.BadArgument, match="'/nope' is not a namespace of this client"):
+            c.emit("echo", 1, namespace="/nope")
         # the client still works
         assert c.call("echo", [1, {"a": None}], timeout=TIMEOUT) == [1, {"a": None}]
-    with pytest.raises(sio.BadArgument):
-        sio.Client(ref_server.url, transports=["smoke-signals"])
-    with pytest.raises(sio.BadArgument):
-        sio.Client(ref_server.url, auth="not a dict")
+    with pytest.raises(sio.BadArgument, match="unknown transport"):
+        make_client(ref_server.url, transports=["smoke-signals"])
+    with pytest.raises(sio.BadArgument, match="auth must be a dict"):
+        make_client(ref_server.url, auth="not a dict")

@@ -11,13 +11,11 @@ import sio
 from conftest import TIMEOUT, Recorder, run_node
 
 
-def test_dynamic_namespaces_share_the_parents_handlers(server, rec):
+def test_dynamic_namespaces_share_the_parents_handlers(server, rec, run):
     dyn = server.of(re.compile(r"^/dyn-\d+$"))
     assert server.of(re.compile(r"^/dyn-\d+$")) is dyn
     with pytest.raises(sio.BadArgument):
         server.of(re.compile(r"^/a(?=b)"))  # Python accepts the look-ahead, Rust's regex does not
-    with pytest.raises(NotImplementedError):
-        dyn.use(lambda socket: None)
 
     @dyn.on("connection")
     def on_connection(socket):
@@ -28,7 +26,7 @@ def test_dynamic_namespaces_share_the_parents_handlers(server, rec):
         return [socket.namespace, value]
 
     dyn.on("disconnect", lambda socket, reason: rec.record("disconnect", socket.namespace, reason))
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
 
     c = socketio.Client(reconnection=False)
     for ns in ("/dyn-1", "/dyn-22"):
@@ -49,6 +47,8 @@ def test_dynamic_namespaces_share_the_parents_handlers(server, rec):
     assert rec.all("hello/dyn-22") == [(1,)]
     with pytest.raises(sio.SocketIOError):
         dyn.to("room")  # a parent only broadcasts with emit
+    with pytest.raises(sio.SocketIOError, match="its middlewares are its parent's"):
+        child.use(lambda socket: None)  # the core shares one middleware list per parent
 
     # a name the pattern does not match is no namespace
     other = socketio.Client(reconnection=False)
@@ -59,6 +59,47 @@ def test_dynamic_namespaces_share_the_parents_handlers(server, rec):
     assert {ns for ns, _ in gone} == {"/dyn-1", "/dyn-22"}
     # python-socketio closes the connection right after its DISCONNECT packets
     assert {r for _, r in gone} <= {sio.DisconnectReason.CLIENT_NAMESPACE_DISCONNECT, sio.DisconnectReason.TRANSPORT_CLOSE}
+
+
+def test_dynamic_parent_middleware_decides_for_each_child(server, rec, run):
+    dyn = server.of(re.compile(r"^/team-\w+$"))
+
+    @dyn.use
+    def only_members(socket):
+        rec.record("middleware", socket.namespace, socket.handshake["auth"].get("user"))
+        team = socket.namespace[len("/team-"):]
+        if socket.handshake["auth"].get("team") != team:
+            raise sio.ConnectionRefused("not a member", {"team": team})
+        socket.data = {"team": team}
+
+    @dyn.use
+    def second(socket):  # runs after the first accepted
+        rec.record("second", socket.namespace)
+
+    dyn.on("connection", lambda socket: rec.record("connection", socket.namespace, socket.data))
+    url = f"http://127.0.0.1:{run(server.listen())}"
+
+    refused = socketio.Client(reconnection=False)
+    refused.on("connect_error", rec.handler("connect_error"), namespace="/team-red")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect(url, namespaces=["/team-red"], auth={"user": "ann", "team": "blue"}, wait_timeout=TIMEOUT)
+    assert rec.wait("middleware") == ("/team-red", "ann")
+    assert rec.wait("connect_error") == ({"message": "not a member", "data": {"team": "red"}},)
+
+    ok = socketio.Client(reconnection=False)
+    ok.connect(url, namespaces=["/team-blue"], auth={"user": "bob", "team": "blue"}, wait_timeout=TIMEOUT)
+    assert rec.wait("middleware") == ("/team-blue", "bob")
+    assert rec.wait("second") == ("/team-blue",)
+    assert rec.wait("connection") == ("/team-blue", {"team": "blue"})
+    assert rec.all("second") == [("/team-blue",)]  # the refused one stopped at the first
+    assert rec.all("connection") == [("/team-blue", {"team": "blue"})]
+    assert [s.data for s in run(server.of("/team-blue").fetch_sockets())] == [{"team": "blue"}]
+    # a name the pattern does not match is no namespace: no middleware runs
+    other = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        other.connect(url, namespaces=["/elsewhere"], wait_timeout=TIMEOUT)
+    assert len(rec.all("middleware")) == 2
+    ok.disconnect()
 
 
 # Connects by polling and lets the client upgrade; once upgraded, says so and asks for
@@ -81,7 +122,7 @@ setTimeout(() => { out({ ev: "timeout", got }); process.exit(2); }, 15000);
 """
 
 
-def test_upgrade_event_transport_and_outgoing_hooks(server):
+def test_upgrade_event_transport_and_outgoing_hooks(server, run):
     rec = Recorder()
 
     @server.on("connection")
@@ -98,7 +139,7 @@ def test_upgrade_event_transport_and_outgoing_hooks(server):
             socket.broadcast.emit("not-for-the-hook")  # broadcasts are not outgoing events of a socket
             socket.emit("last")
 
-    lines = run_node(UPGRADE_SCRIPT, f"http://127.0.0.1:{server.listen()}")
+    lines = run_node(UPGRADE_SCRIPT, f"http://127.0.0.1:{run(server.listen())}")
     by_ev = {l["ev"]: l for l in lines}
     assert "timeout" not in by_ev, lines
     sid, transport, conn_transport, conn_id = rec.wait("connection")

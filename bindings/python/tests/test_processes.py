@@ -1,5 +1,6 @@
 """Child processes: Ctrl-C (SIGINT) ends a blocked `serve_forever()` / `client.wait()`
-with KeyboardInterrupt, and the chat example's server and client work together."""
+with KeyboardInterrupt (blocking classes, and asyncio ones under `asyncio.run`), and the
+chat example's server and client work together."""
 from __future__ import annotations
 
 import os
@@ -36,6 +37,44 @@ client.connect(timeout=10)
 try:
     print("ready", client.id, flush=True)
     client.wait()
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+    raise
+"""
+
+ASYNC_SERVE_FOREVER = r"""
+import asyncio
+import sio
+
+async def main():
+    server = sio.AsyncServer()
+    port = await server.listen("127.0.0.1", 0)
+    print("ready", port, flush=True)
+    await server.serve_forever()
+
+try:
+    asyncio.run(main())
+except KeyboardInterrupt:
+    print("KeyboardInterrupt", flush=True)
+    raise
+"""
+
+# No `async with`: nothing closes the client when the task is cancelled, and
+# asyncio.run must still return (it joins its executor threads).
+ASYNC_CLIENT_WAIT = r"""
+import asyncio
+import sio
+
+async def main():
+    server = sio.AsyncServer()
+    port = await server.listen("127.0.0.1", 0)
+    client = sio.AsyncClient(f"http://127.0.0.1:{port}")
+    await client.connect(timeout=10)
+    print("ready", client.id, flush=True)
+    await client.wait()
+
+try:
+    asyncio.run(main())
 except KeyboardInterrupt:
     print("KeyboardInterrupt", flush=True)
     raise
@@ -84,7 +123,11 @@ class Child:
         return "\n".join(self.err)
 
 
-@pytest.mark.parametrize("script", [SERVE_FOREVER, CLIENT_WAIT], ids=["serve_forever", "client_wait"])
+@pytest.mark.parametrize(
+    "script",
+    [SERVE_FOREVER, CLIENT_WAIT, ASYNC_SERVE_FOREVER, ASYNC_CLIENT_WAIT],
+    ids=["serve_forever", "client_wait", "async_serve_forever", "async_client_wait"],
+)
 def test_ctrl_c_interrupts_blocking_call(script):
     child = Child([sys.executable, "-c", script])
     child.wait_line("ready")

@@ -1,13 +1,12 @@
-"""Connection state recovery: sio.Server with the official JS client, and sio.Client
-with the reference Node server (`--recovery`) behind a proxy that cuts connections."""
+"""Connection state recovery: sio.Server / sio.AsyncServer with the official JS client,
+and sio.Client / sio.AsyncClient with the reference Node server (`--recovery`) behind a
+proxy that cuts connections."""
 from __future__ import annotations
 
-import socket
-import threading
-from typing import List, Tuple
+from typing import List
 
 import sio
-from conftest import TIMEOUT, NodeServer, Recorder, free_port, run_node
+from conftest import TIMEOUT, CuttingProxy, NodeServer, Recorder, free_port, run_node
 
 # Two clients on separate connections: "main" (recovers) and "observer" (the signal
 # channel while main is away). Main: notes the arguments of "plain"/"vol", then breaks
@@ -38,9 +37,9 @@ setTimeout(() => { out({ ev: "timeout", got }); process.exit(2); }, 15000);
 """
 
 
-def test_js_client_recovers_id_rooms_and_missed_events():
+def test_js_client_recovers_id_rooms_and_missed_events(make_server, run):
     rec = Recorder()
-    server = sio.Server(connection_state_recovery={"max_disconnection_duration": 30.0, "skip_middlewares": True})
+    server = make_server(connection_state_recovery={"max_disconnection_duration": 30.0, "skip_middlewares": True})
     observers: List[sio.Socket] = []
     try:
 
@@ -70,10 +69,10 @@ def test_js_client_recovers_id_rooms_and_missed_events():
             server.to("elsewhere").emit("not-for-main", 4)
             observers[0].emit("go")
 
-        url = f"http://127.0.0.1:{server.listen()}"
+        url = f"http://127.0.0.1:{run(server.listen())}"
         lines = run_node(RECOVERY_SCRIPT, url)
     finally:
-        server.close()
+        run(server.close())
     by_ev = {l["ev"]: l for l in lines}
     assert "timeout" not in by_ev, lines
     role, sid, recovered = rec.wait("connection")
@@ -92,84 +91,12 @@ def test_js_client_recovers_id_rooms_and_missed_events():
     assert after[0] == "after"  # (with its offset: every non-volatile emit is stored)
 
 
-class CuttingProxy:
-    """TCP proxy to `port`. `cut()` closes every proxied connection and holds new ones
-    (accepted, not forwarded) until `resume()`."""
-
-    def __init__(self, port: int) -> None:
-        self.target = port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.open = threading.Event()
-        self.open.set()
-        self.lock = threading.Lock()
-        self.pairs: List[Tuple[socket.socket, socket.socket]] = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                down, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(down,), daemon=True).start()
-
-    def _serve(self, down: socket.socket) -> None:
-        self.open.wait()
-        if self.closed:
-            down.close()
-            return
-        up = socket.create_connection(("127.0.0.1", self.target))
-        with self.lock:
-            self.pairs.append((down, up))
-        threading.Thread(target=self._pump, args=(up, down), daemon=True).start()
-        self._pump(down, up)
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self) -> None:
-        self.open.clear()
-        with self.lock:
-            pairs, self.pairs = self.pairs, []
-        for pair in pairs:
-            for s in pair:
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def resume(self) -> None:
-        self.open.set()
-
-    def close(self) -> None:
-        self.closed = True
-        self.listener.close()
-        self.cut()
-        self.open.set()
-
-
-def test_sio_client_recovers_after_an_abrupt_drop():
+def test_sio_client_recovers_after_an_abrupt_drop(make_client):
     ref = NodeServer(free_port(), ["--recovery"])
     proxy = CuttingProxy(ref.port)
     rec = Recorder()
     try:
-        c = sio.Client(proxy.url, transports=["websocket"], reconnection_delay=0.05, reconnection_delay_max=0.05)
+        c = make_client(proxy.url, transports=["websocket"], reconnection_delay=0.05, reconnection_delay_max=0.05)
         for name in ("connect", "disconnect", "welcome", "reconnect"):
             c.on(name, rec.handler(name))
         c.on("missed", rec.handler("missed"))
@@ -183,7 +110,7 @@ def test_sio_client_recovers_after_an_abrupt_drop():
             assert rec.wait("disconnect") == (sio.DisconnectReason.TRANSPORT_CLOSE,)
             ref.wait_log(ev="disconnect", id=first, reason="transport close")
             # emitted while the client is away, through another client
-            with sio.Client(ref.url, transports=["websocket"]) as other:
+            with make_client(ref.url, transports=["websocket"]) as other:
                 other.connect(timeout=TIMEOUT)
                 other.emit("to-room", "r", "missed", "m1")
                 other.call("echo", timeout=TIMEOUT)  # the server has handled to-room

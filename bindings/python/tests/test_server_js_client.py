@@ -1,8 +1,9 @@
-"""sio.Server driven by the official JavaScript client (socket.io-client in Node)."""
+"""sio.Server and sio.AsyncServer driven by the official JavaScript client
+(socket.io-client in Node)."""
 from __future__ import annotations
 
 import sio
-from conftest import Recorder, run_node
+from conftest import Recorder, after, run_node
 
 # Connects to "/" and "/admin" over one connection; echoes binary with an ack;
 # answers the server's ack request; disconnects "/admin" alone (client namespace
@@ -29,7 +30,7 @@ setTimeout(() => { out({ ev: "timeout" }); process.exit(2); }, 15000);
 """
 
 
-def test_js_client_events_acks_binary_and_reasons(server):
+def test_js_client_events_acks_binary_and_reasons(server, run):
     rec = Recorder()
 
     @server.on("connection")
@@ -43,15 +44,18 @@ def test_js_client_events_acks_binary_and_reasons(server):
 
         @socket.on("admin-gone")
         def admin_gone():
-            # the server asks the client, then disconnects it
-            rec.record("answer", socket.emit_with_ack("question", 41, b"\x01\x02", timeout=5))
-            socket.disconnect()
+            # the server asks the client (blocking, or awaited), then disconnects it
+            def answered(answer):
+                rec.record("answer", answer)
+                socket.disconnect()
+
+            return after(socket.emit_with_ack("question", 41, b"\x01\x02", timeout=5), answered)
 
         socket.on("disconnecting", lambda reason: rec.record("disconnecting", reason, socket.rooms))
 
     admin = server.of("/admin")
     admin.on("disconnect", lambda socket, reason: rec.record("admin-disconnect", reason))
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     lines = run_node(SCRIPT, url)
     by_ev = {l["ev"]: l for l in lines}
     assert "timeout" not in by_ev, lines
@@ -75,10 +79,10 @@ s.on("connect", () => { console.log(JSON.stringify({ ev: "connected", id: s.id }
 """
 
 
-def test_js_client_process_exit_is_transport_close(server):
+def test_js_client_process_exit_is_transport_close(server, run):
     rec = Recorder()
     server.on("disconnect", lambda socket, reason: rec.record("disconnect", socket.id, reason))
-    lines = run_node(KILL_SCRIPT, f"http://127.0.0.1:{server.listen()}")
+    lines = run_node(KILL_SCRIPT, f"http://127.0.0.1:{run(server.listen())}")
     sid, reason = rec.wait("disconnect")
     assert sid == lines[0]["id"]
     assert reason is sio.DisconnectReason.TRANSPORT_CLOSE

@@ -1,4 +1,4 @@
-"""sio.Server driven by python-socketio's client."""
+"""sio.Server (and sio.AsyncServer: see conftest) driven by python-socketio's client."""
 from __future__ import annotations
 
 import logging
@@ -17,7 +17,7 @@ def connect(url, **kw):
     return c
 
 
-def test_events_binary_and_ack_from_return_value(server, rec):
+def test_events_binary_and_ack_from_return_value(server, rec, run):
     @server.on("connection")
     def on_connection(socket):
         rec.record("connection", socket)
@@ -27,7 +27,7 @@ def test_events_binary_and_ack_from_return_value(server, rec):
             socket.emit("echoed", *args)
             return args  # a tuple: several ack arguments
 
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     c = connect(url)
     c.on("echoed", rec.handler("echoed"))
     payload = ("text", 42, 1.5, True, None, b"\x00\xffbin", {"nested": [b"\x01", {"k": "v"}]})
@@ -43,42 +43,42 @@ def test_events_binary_and_ack_from_return_value(server, rec):
     c.disconnect()
 
 
-def test_handler_with_ack_parameter(server):
+def test_handler_with_ack_parameter(server, run):
     @server.on("connection")
     def on_connection(socket):
         @socket.on("sum")
         def total(a, b, ack):
             ack(a + b, "done")
 
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     assert c.call("sum", (2, 3), timeout=TIMEOUT) == (5, "done")
     c.disconnect()
 
 
-def test_namespace_level_handler_gets_socket(server):
+def test_namespace_level_handler_gets_socket(server, run):
     @server.on("ping")
     def ping(socket, value):
         return {"from": socket.id, "value": value}
 
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     assert c.call("ping", 7, timeout=TIMEOUT) == {"from": c.get_sid("/"), "value": 7}
     c.disconnect()
 
 
-def test_server_emit_with_ack_to_python_socketio(server, rec):
+def test_server_emit_with_ack_to_python_socketio(server, rec, run):
     server.on("connection", lambda s: rec.record("connection", s))
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
 
     @c.on("question")
     def question(x, blob):
         return x * 2, blob[::-1]
 
     (socket,) = rec.wait("connection")
-    assert socket.emit_with_ack("question", 21, b"\x01\x02", timeout=TIMEOUT) == [42, b"\x02\x01"]
+    assert run(socket.emit_with_ack("question", 21, b"\x01\x02", timeout=TIMEOUT)) == [42, b"\x02\x01"]
     c.disconnect()
 
 
-def test_rooms_broadcast_and_to(server, rec):
+def test_rooms_broadcast_and_to(server, rec, run):
     sockets = {}
 
     @server.on("connection")
@@ -90,7 +90,7 @@ def test_rooms_broadcast_and_to(server, rec):
             socket.join("lobby")
         rec.record("joined", name)
 
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     clients = {}
     for name in ("alice", "bob", "carol"):
         c = connect(url, auth={"name": name})
@@ -122,7 +122,7 @@ def test_rooms_broadcast_and_to(server, rec):
         c.disconnect()
 
 
-def test_middleware_refusal_and_acceptance(server, rec):
+def test_middleware_refusal_and_acceptance(server, rec, run):
     @server.use
     def check(socket):
         socket.token = socket.handshake["auth"].get("token")
@@ -130,7 +130,7 @@ def test_middleware_refusal_and_acceptance(server, rec):
             raise sio.ConnectionRefused("unauthorized", {"reason": "bad token"})
 
     server.on("connection", lambda s: rec.record("connection", s.token))
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     bad = socketio.Client(reconnection=False)
     bad.on("connect_error", rec.handler("connect_error"))
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -142,12 +142,12 @@ def test_middleware_refusal_and_acceptance(server, rec):
     good.disconnect()
 
 
-def test_middleware_exception_refuses_and_is_logged(server, rec, caplog):
+def test_middleware_exception_refuses_and_is_logged(server, rec, caplog, run):
     @server.use
     def broken(socket):
         raise RuntimeError("boom")
 
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     c = socketio.Client(reconnection=False)
     c.on("connect_error", rec.handler("connect_error"))
     with caplog.at_level(logging.ERROR, logger="sio"):
@@ -157,7 +157,7 @@ def test_middleware_exception_refuses_and_is_logged(server, rec, caplog):
     assert "boom" in caplog.text
 
 
-def test_handler_exception_is_logged_and_runtime_survives(server, caplog):
+def test_handler_exception_is_logged_and_runtime_survives(server, caplog, run):
     @server.on("connection")
     def on_connection(socket):
         @socket.on("fail")
@@ -168,7 +168,7 @@ def test_handler_exception_is_logged_and_runtime_survives(server, caplog):
         def ok():
             return "still alive"
 
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     with caplog.at_level(logging.ERROR, logger="sio"):
         c.emit("fail")
         assert c.call("ok", timeout=TIMEOUT) == "still alive"
@@ -176,7 +176,7 @@ def test_handler_exception_is_logged_and_runtime_survives(server, caplog):
     c.disconnect()
 
 
-def test_packet_middleware_and_on_any(server, rec):
+def test_packet_middleware_and_on_any(server, rec, run):
     @server.on("connection")
     def on_connection(socket):
         @socket.use
@@ -189,7 +189,7 @@ def test_packet_middleware_and_on_any(server, rec):
         socket.on_any(lambda event, *args: rec.record("any", event, *args))
         socket.on("hello", rec.handler("hello"))
 
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     c.emit("forbidden", 1)
     assert rec.wait("error") == ("unauthorized event",)
     c.emit("hello", "x")
@@ -198,7 +198,7 @@ def test_packet_middleware_and_on_any(server, rec):
     c.disconnect()
 
 
-def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec):
+def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec, run):
     @server.on("connection")
     def on_connection(socket):
         socket.join("r1")
@@ -206,7 +206,7 @@ def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec):
         socket.on("disconnect", lambda reason: rec.record("disconnect", reason, socket.rooms))
         socket.on("kick", lambda: socket.disconnect())
 
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     c.on("disconnect", rec.handler("client_disconnect"))
     sid = c.get_sid("/")
     c.emit("kick")
@@ -221,31 +221,31 @@ def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec):
     assert server.sockets == {}
 
 
-def test_transport_close(server, rec):
+def test_transport_close(server, rec, run):
     server.on("disconnect", lambda socket, reason: rec.record("disconnect", reason))
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     c.eio.disconnect()  # Engine.IO close without a Socket.IO DISCONNECT
     assert rec.wait("disconnect") == (sio.DisconnectReason.TRANSPORT_CLOSE,)
 
 
-def test_fetch_sockets_sees_data(server, rec):
+def test_fetch_sockets_sees_data(server, rec, run):
     @server.on("connection")
     def on_connection(socket):
         socket.data = {"user": socket.handshake["auth"]["user"], "blob": b"\x07"}
         socket.join("members")
         rec.record("connection")
 
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     a = connect(url, auth={"user": "a"})
     b = connect(url, auth={"user": "b"})
     rec.wait("connection")
     rec.wait("connection")
-    remote = sorted(server.fetch_sockets(), key=lambda s: s.data["user"])
+    remote = sorted(run(server.fetch_sockets()), key=lambda s: s.data["user"])
     assert [s.data for s in remote] == [{"user": "a", "blob": b"\x07"}, {"user": "b", "blob": b"\x07"}]
     assert [s.id for s in remote] == [a.get_sid("/"), b.get_sid("/")]
     assert all(s.rooms == {s.id, "members"} for s in remote)
-    assert len(server.to("members").fetch_sockets()) == 2
-    assert server.to("nobody").fetch_sockets() == []
+    assert len(run(server.to("members").fetch_sockets())) == 2
+    assert run(server.to("nobody").fetch_sockets()) == []
     # a remote socket reaches the live one
     b.on("direct", rec.handler("direct"))
     remote[1].emit("direct", "hi")
@@ -254,54 +254,73 @@ def test_fetch_sockets_sees_data(server, rec):
     b.disconnect()
 
 
-def test_broadcast_emit_with_ack_collects_answers(server, rec):
+def test_broadcast_emit_with_ack_collects_answers(server, rec, run):
     server.on("connection", lambda s: rec.record("connection"))
-    url = f"http://127.0.0.1:{server.listen()}"
+    url = f"http://127.0.0.1:{run(server.listen())}"
     clients = [connect(url) for _ in range(2)]
     for i, c in enumerate(clients):
         c.on("count", lambda n, _i=i: n + _i)
     rec.wait("connection")
     rec.wait("connection")
-    answers = server.emit_with_ack("count", 10, timeout=TIMEOUT)
+    answers = run(server.emit_with_ack("count", 10, timeout=TIMEOUT))
     assert sorted(answers) == [[10], [11]]
     for c in clients:
         c.disconnect()
 
 
-def test_bad_arguments(server, rec):
+def test_bad_arguments(server, rec, run):
     server.on("connection", lambda s: rec.record("connection", s))
-    c = connect(f"http://127.0.0.1:{server.listen()}")
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
     (socket,) = rec.wait("connection")
-    with pytest.raises(sio.BadArgument):
+    with pytest.raises(sio.BadArgument, match=r"cannot send a value of type 'set' \(supported: dict, list"):
         socket.emit("x", {1, 2})
-    with pytest.raises(sio.BadArgument):
+    with pytest.raises(sio.BadArgument, match="cannot send a value of type 'object'"):
+        socket.emit("x", [1, {"deep": object()}])
+    with pytest.raises(sio.BadArgument, match="cannot send a value of type 'set'"):
+        run(socket.emit_with_ack("x", {3}, timeout=TIMEOUT))
+    with pytest.raises(sio.BadArgument, match="cannot send a value of type 'frozenset'"):
+        server.to("r").emit("x", frozenset())
+    with pytest.raises(sio.BadArgument, match="cannot send a value of type 'object'"):
+        socket.broadcast.emit("x", object())
+    with pytest.raises(sio.BadArgument, match="dict keys must be str, not int"):
         socket.emit("x", {1: "non-str key"})
-    with pytest.raises(sio.BadArgument):
+    with pytest.raises(sio.BadArgument, match="JSON has no NaN"):
         socket.emit("x", float("nan"))
-    with pytest.raises(sio.BadArgument):
+    with pytest.raises(sio.BadArgument, match="cannot send a value of type 'object'"):
         socket.data = object()
+    with pytest.raises(sio.BadArgument, match="event name must be a str, not int"):
+        socket.emit(7)
     loop = []
     loop.append(loop)
-    with pytest.raises(sio.BadArgument):
+    with pytest.raises(sio.BadArgument, match="nested too deeply"):
         socket.emit("x", loop)
-    with pytest.raises(sio.ReservedEventError):
+    with pytest.raises(sio.ReservedEventError, match='"disconnect" is a reserved event name'):
         socket.emit("disconnect")
-    with pytest.raises(sio.ReservedEventError):
+    with pytest.raises(sio.ReservedEventError, match='"connect" is a reserved event name'):
         server.emit("connect")
-    assert issubclass(sio.BadArgument, sio.SocketIOError)
+    with pytest.raises(sio.ReservedEventError, match="reserved"):
+        run(socket.emit_with_ack("disconnecting", timeout=TIMEOUT))
+    with pytest.raises(sio.ReservedEventError, match="reserved"):
+        server.to("r").emit("newListener")
+    assert issubclass(sio.BadArgument, sio.SocketIOError) and issubclass(sio.BadArgument, TypeError)
+    assert issubclass(sio.ReservedEventError, sio.SocketIOError) and issubclass(sio.ReservedEventError, ValueError)
+    # nothing of the above reached the client; the socket still works
+    c.on("fine", rec.handler("fine"))
+    socket.emit("fine", 1)
+    assert rec.wait("fine") == (1,)
     c.disconnect()
 
 
-def test_server_options_and_close(rec):
-    with pytest.raises(sio.BadArgument):
-        sio.Server(transports=["carrier-pigeon"])
-    with pytest.raises(sio.BadArgument):
-        sio.Server(ping_interval=-1)
-    s = sio.Server(ping_interval=5, transports=["websocket"], connection_state_recovery={"max_disconnection_duration": 10})
+def test_server_options_and_close(make_server, run, rec):
+    with pytest.raises(sio.BadArgument, match="unknown transport"):
+        make_server(transports=["carrier-pigeon"])
+    with pytest.raises(sio.BadArgument, match="ping_interval"):
+        make_server(ping_interval=-1)
+    s = make_server(ping_interval=5, transports=["websocket"], connection_state_recovery={"max_disconnection_duration": 10})
     s.on("disconnect", lambda socket, reason: rec.record("disconnect", reason))
     c = socketio.Client(reconnection=False)
-    c.connect(f"http://127.0.0.1:{s.listen()}", transports=["websocket"], wait_timeout=TIMEOUT)
-    s.close()  # runs the disconnect handlers before returning
+    c.connect(f"http://127.0.0.1:{run(s.listen())}", transports=["websocket"], wait_timeout=TIMEOUT)
+    run(s.close())  # runs the disconnect handlers (an AsyncServer: awaits them) before returning
     assert rec.all("disconnect") == [(sio.DisconnectReason.SERVER_SHUTTING_DOWN,)]
     with pytest.raises(sio.SocketIOError):
-        s.listen()
+        run(s.listen())

@@ -108,9 +108,11 @@ class Runner:
         except Exception as e:  # a handler must not kill the dispatcher
             if not isinstance(e, ConnectionRefused):
                 log_handler_error(fn, e)
+            self._after_call()
             if fail is not None:
                 fail(e)
             return
+        self._after_call()
         if inspect.isawaitable(result):
             logger.warning("sio: handler %r is a coroutine function; use AsyncServer/AsyncClient", fn)
             close = getattr(result, "close", None)
@@ -119,6 +121,9 @@ class Runner:
             result = None
         if then is not None:
             then(result)
+
+    def _after_call(self) -> None:
+        """Runs after each handler has returned (for a coroutine: finished)."""
 
     def _post(self, ev: Tuple[Any, ...]) -> None:
         self._deliver(ev)
@@ -157,10 +162,12 @@ class AsyncRunner(Runner):
         except Exception as e:
             if not isinstance(e, ConnectionRefused):
                 log_handler_error(fn, e)
+            self._after_call()
             if fail is not None:
                 fail(e)
             return
         if not inspect.isawaitable(result):
+            self._after_call()
             if then is not None:
                 then(result)
             return
@@ -171,16 +178,41 @@ class AsyncRunner(Runner):
             except Exception as e:
                 if not isinstance(e, ConnectionRefused):
                     log_handler_error(fn, e)
+                self._after_call()
                 if fail is not None:
                     fail(e)
                 return
+            self._after_call()
             if then is not None:
                 then(value)
 
+        task = self._spawn(finish())
+        if self._started is not None:
+            self._started.append(task)
+
+    # Tasks started by the handlers `_call` runs, while a caller collects them.
+    _started: "Optional[List[asyncio.Task[Any]]]" = None
+
+    def _spawn(self, coro: Any) -> "asyncio.Task[Any]":
+        """A task on the loop, kept (and waited for by ``close``) until it ends."""
         assert self._loop is not None
-        task = self._loop.create_task(finish())
+        task = self._loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _finish_handlers(self) -> None:
+        """After shutdown: lets the last posted events run, then waits for the handler
+        tasks still running (a task may start another: until none is left)."""
+        await asyncio.sleep(0)
+        if self._loop is None:
+            return
+        me = asyncio.current_task()  # close() called by a handler must not wait for itself
+        while True:
+            others = [t for t in self._tasks if t is not me]
+            if not others:
+                return
+            await asyncio.gather(*others, return_exceptions=True)
 
     def _post(self, ev: Tuple[Any, ...]) -> None:
         loop = self._loop

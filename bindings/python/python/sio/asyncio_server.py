@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Iterable, List, Optional, Union, cast
+from typing import Any, Iterable, List, Optional, Tuple, Union, cast
 
-from ._common import AsyncRunner, check_event
+from ._common import _POLL_SECONDS, AsyncRunner, check_event, seconds
 from .client import Client, _unpack
 from .exceptions import SocketIOError, TimeoutError
 from .server import BroadcastOperator, Namespace, RemoteSocket, Server, Socket
@@ -34,13 +34,53 @@ class AsyncNamespace(Namespace):
         return await cast(AsyncBroadcastOperator, self._op()).fetch_sockets()
 
 
+# Events of one socket: dispatched in order, after its `connection` handlers have finished.
+_SOCKET_EVENTS = ("connection", "message", "disconnecting", "disconnect")
+
+
 class AsyncServer(AsyncRunner, Server):
     """``sio.Server`` whose handlers run on the asyncio loop that called ``listen``;
-    they may be ``async def`` (each then runs as a task)."""
+    they may be ``async def`` (each then runs as a task). A socket's events wait until
+    its ``connection`` handlers have finished, so that the handlers those register
+    (``socket.on(...)``, after an ``await`` too) see every event."""
 
     _socket_class = AsyncSocket
     _namespace_class = AsyncNamespace
     _operator_class = AsyncBroadcastOperator
+
+    def _deliver(self, ev: Tuple[Any, ...]) -> None:
+        if ev[0] not in _SOCKET_EVENTS:
+            Server._deliver(self, ev)
+            return
+        sock = self._socket(ev[1])
+        gate = sock._gate
+        if gate is not None and not gate.done():
+            # Queued behind the connection handlers (and the events queued before it).
+            sock._gate = self._spawn(self._deliver_after(gate, ev))
+            return
+        self._deliver_now(ev)
+
+    async def _deliver_after(self, gate: "asyncio.Future[Any]", ev: Tuple[Any, ...]) -> None:
+        await asyncio.wait([gate])
+        handlers = self._deliver_now(ev)
+        if handlers is not None:  # a `connection`: what follows waits for its handlers too
+            await handlers
+
+    def _deliver_now(self, ev: Tuple[Any, ...]) -> "Optional[asyncio.Future[Any]]":
+        if ev[0] != "connection":
+            Server._deliver(self, ev)
+            return None
+        started: "List[asyncio.Task[Any]]" = []
+        self._started = started
+        try:
+            Server._deliver(self, ev)
+        finally:
+            self._started = None
+        if not started:
+            return None
+        handlers = asyncio.gather(*started, return_exceptions=True)
+        self._socket(ev[1])._gate = handlers
+        return handlers
 
     async def listen(self, host: str = "127.0.0.1", port: int = 0) -> int:  # type: ignore[override]
         self._bind_loop()
@@ -57,9 +97,11 @@ class AsyncServer(AsyncRunner, Server):
             await self.close()
 
     async def close(self) -> None:  # type: ignore[override]
+        """Disconnects every socket (``server shutting down``) and returns once their
+        handlers (tasks included) have finished."""
         # The runtime's last events (disconnects) are posted to this loop: let them run.
         await asyncio.get_running_loop().run_in_executor(None, Server.close, self)
-        await asyncio.sleep(0)
+        await self._finish_handlers()
 
     async def emit_with_ack(self, event: str, *args: Any, timeout: float) -> Any:  # type: ignore[override]
         return await self.of("/").emit_with_ack(event, *args, timeout=timeout)
@@ -89,20 +131,34 @@ class AsyncClient(AsyncRunner, Client):
         except asyncio.TimeoutError:
             raise TimeoutError("connection timed out") from None
 
-    async def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[Any]:  # type: ignore[override]
+    async def emit_with_ack(  # type: ignore[override]
+        self, event: str, *args: Any, timeout: Optional[float] = None, namespace: Optional[str] = None
+    ) -> List[Any]:
         if self._loop is None:
             self._bind_loop()
-        return await self._start_ack(event, args, timeout)
+        return await self._start_ack(event, args, timeout, namespace)  # type: ignore[no-any-return]
 
-    async def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0) -> Any:  # type: ignore[override]
-        return _unpack(await self.emit_with_ack(event, *args, timeout=timeout))
+    async def call(  # type: ignore[override]
+        self, event: str, *args: Any, timeout: Optional[float] = 60.0, namespace: Optional[str] = None
+    ) -> Any:
+        return _unpack(await self.emit_with_ack(event, *args, timeout=timeout, namespace=namespace))
 
     async def wait(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]
-        return await asyncio.get_running_loop().run_in_executor(None, Client.wait, self, timeout)
+        # In short steps: an executor thread blocked for good would keep asyncio.run from
+        # returning after a Ctrl-C (it joins the default executor).
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + seconds("timeout", timeout)
+        while True:
+            step = _POLL_SECONDS if deadline is None else min(_POLL_SECONDS, max(0.0, deadline - loop.time()))
+            if await loop.run_in_executor(None, Client.wait, self, step):
+                return True
+            if deadline is not None and loop.time() >= deadline:
+                return False
 
     async def close(self) -> None:  # type: ignore[override]
+        """Disconnects and returns once the handlers (tasks included) have finished."""
         await asyncio.get_running_loop().run_in_executor(None, Client.close, self)
-        await asyncio.sleep(0)
+        await self._finish_handlers()
 
     async def __aenter__(self) -> "AsyncClient":
         return self

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from . import _sio
 from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, logger, seconds
@@ -12,15 +12,33 @@ from .reason import DisconnectReason
 
 __all__ = ["Client"]
 
+def _split_url(url: str) -> Tuple[str, str, bool]:
+    """``http://h:p/admin?x`` → (``http://h:p``, ``/admin``, whether a path was given)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "http", url
+    for mark in "?#":
+        rest = rest.split(mark, 1)[0]
+    authority, slash, path = rest.partition("/")
+    explicit = bool(path)
+    return f"{scheme}://{authority}", "/" + path if explicit else "/", explicit
+
 
 class Client(Runner):
-    """A Socket.IO client for ``url`` (its path is the namespace: ``http://h:p/admin``).
+    """A Socket.IO client of the server at ``url``.
 
-    Nothing happens until ``connect()``. Events: ``connect()``, ``connect_error(err)``
-    (a ``sio.ConnectionError`` with ``message``, ``data``, ``active``),
-    ``disconnect(reason)`` (a ``sio.DisconnectReason``), ``reconnect_attempt(n)``,
-    ``reconnect(n)``, ``reconnect_error(message)``, ``reconnect_failed()``, and the
-    server's events ``handler(*args)``. Durations are in seconds;
+    The namespace is the URL's path (``http://h:p/admin``; ``/`` without one), or, with
+    ``namespaces=["/", "/admin"]``, each of those over one connection (the Manager
+    multiplexing of socket.io-client). ``on``, ``emit``, ``emit_with_ack`` and ``call``
+    take ``namespace=`` (as python-socketio's); without it they use the default
+    namespace: the URL's, or the first of ``namespaces`` if that is not among them.
+
+    Nothing happens until ``connect()``. Events, per namespace: ``connect()``,
+    ``connect_error(err)`` (a ``sio.ConnectionError`` with ``message``, ``data``,
+    ``active``, ``namespace``), ``disconnect(reason)`` (a ``sio.DisconnectReason``), and
+    the server's events ``handler(*args)``. Of the connection (they run the handlers
+    registered in any namespace): ``reconnect_attempt(n)``, ``reconnect(n)``,
+    ``reconnect_error(message)``, ``reconnect_failed()``. Durations are in seconds;
     ``reconnection_attempts=0`` means no limit (as in python-socketio).
     """
 
@@ -28,6 +46,7 @@ class Client(Runner):
         self,
         url: str,
         *,
+        namespaces: Optional[Sequence[str]] = None,
         auth: Union[Mapping[str, Any], Callable[[], Mapping[str, Any]], None] = None,
         transports: Sequence[str] = ("polling", "websocket"),
         reconnection: bool = True,
@@ -42,6 +61,20 @@ class Client(Runner):
     ) -> None:
         if not isinstance(url, str):
             raise BadArgument("url must be a str")
+        base, url_namespace, explicit = _split_url(url)
+        if namespaces is None:
+            names = [url_namespace]
+        else:
+            names = [namespaces] if isinstance(namespaces, str) else list(namespaces)
+            if not names:
+                raise BadArgument("namespaces must not be empty")
+            for n in names:
+                if not isinstance(n, str) or not n.startswith("/"):
+                    raise BadArgument(f"a namespace is a str starting with '/', not {n!r}")
+            if len(set(names)) != len(names):
+                raise BadArgument("namespaces must not repeat a name")
+            if explicit and url_namespace not in names:
+                raise BadArgument(f"the URL's namespace {url_namespace!r} is not in namespaces {names!r}")
         if isinstance(transports, str):
             transports = [transports]
         if isinstance(reconnection_attempts, bool) or not isinstance(reconnection_attempts, int) or reconnection_attempts < 0:
@@ -50,7 +83,8 @@ class Client(Runner):
             raise BadArgument("auth must be a dict or a callable returning one")
         self._runtime = _sio.Runtime()
         self._native = self._runtime.client(
-            url,
+            base,
+            namespaces=names,
             path=path,
             auth=auth,
             transports=list(transports),
@@ -64,55 +98,90 @@ class Client(Runner):
             query=[(str(k), str(v)) for k, v in (query or {}).items()],
         )
         self.url = url
-        self._events = Registry()
-        self._any: List[Handler] = []
+        self._names = names
+        self._default = url_namespace if url_namespace in names else names[0]
+        self._events: Dict[str, Registry] = {n: Registry() for n in names}
+        self._any: Dict[str, List[Handler]] = {n: [] for n in names}
         self._pump: Optional[Pump] = None
         self._lock = threading.Lock()
         self._state = threading.Condition()
         self._waiter: Optional[Any] = None
+        # The namespaces `connect()` still waits for.
+        self._pending: Set[str] = set()
         self._closed = False
         # Set by `reconnect_failed`: the client stays `active` (as socket.io-client's
         # does) but will not connect again by itself.
         self._gave_up = False
 
+    def _ns(self, namespace: Optional[str]) -> str:
+        if namespace is None:
+            return self._default
+        if namespace not in self._events:
+            raise BadArgument(f"{namespace!r} is not a namespace of this client (namespaces: {self._names!r})")
+        return namespace
+
     # ---------------------------------------------------------------- state
     @property
     def id(self) -> Optional[str]:
-        """The server-given id while connected."""
-        return self._native.id
+        """The server-given id of the default namespace's socket while connected."""
+        return self._native.id(self._default)
+
+    def get_sid(self, namespace: Optional[str] = None) -> Optional[str]:
+        """The server-given id of the socket of ``namespace`` while connected."""
+        return self._native.id(self._ns(namespace))
 
     @property
     def connected(self) -> bool:
-        return self._native.connected
+        """Whether the default namespace is connected."""
+        return self._native.connected(self._default)
+
+    @property
+    def namespaces(self) -> Dict[str, str]:
+        """The connected namespaces, each with its socket id (as python-socketio's)."""
+        out = {}
+        for n in self._names:
+            sid = self._native.id(n)
+            if sid is not None:
+                out[n] = sid
+        return out
 
     @property
     def active(self) -> bool:
-        """Whether the client is connected or will (re)connect by itself."""
-        return self._native.active
+        """Whether some namespace is connected or will (re)connect by itself."""
+        return any(self._native.active(n) for n in self._names)
 
     @property
     def recovered(self) -> bool:
-        """Whether the last connection recovered the previous session."""
-        return self._native.recovered
+        """Whether the last connection of the default namespace recovered its session."""
+        return self._native.recovered(self._default)
 
     @property
     def namespace(self) -> str:
-        return self._native.namespace
+        """The default namespace."""
+        return self._default
 
     # ---------------------------------------------------------------- handlers
-    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
-        """Registers a handler (usable as a decorator). For a server event, if the
-        server asked for an acknowledgement, the return value is the answer unless
-        the handler takes an ``ack`` parameter and calls it."""
-        return self._events.on(event, handler)
+    def on(self, event: str, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> Any:
+        """Registers a handler for an event of ``namespace`` (usable as a decorator). For a
+        server event, if the server asked for an acknowledgement, the return value is the
+        answer unless the handler takes an ``ack`` parameter and calls it."""
+        return self._events[self._ns(namespace)].on(event, handler)
 
-    def event(self, handler: Handler) -> Handler:
-        """Decorator: registers ``handler`` for the event named like the function."""
-        return self._events.on(handler.__name__, handler)
+    def event(self, handler: Optional[Handler] = None, *, namespace: Optional[str] = None) -> Any:
+        """Decorator: registers ``handler`` for the event named like the function
+        (``@client.event`` or ``@client.event(namespace="/admin")``)."""
+        registry = self._events[self._ns(namespace)]
 
-    def on_any(self, handler: Handler) -> Handler:
-        """Registers ``handler(event, *args)`` for every event from the server."""
-        self._any.append(handler)
+        def register(fn: Handler) -> Handler:
+            return registry.on(fn.__name__, fn)  # type: ignore[no-any-return]
+
+        return register(handler) if handler is not None else register
+
+    def on_any(self, handler: Handler, namespace: Optional[str] = None) -> Handler:
+        """Registers ``handler(event, *args)`` for every event from the server in ``namespace``."""
+        if not callable(handler):
+            raise BadArgument("handler must be callable")
+        self._any[self._ns(namespace)].append(handler)
         return handler
 
     # ---------------------------------------------------------------- lifecycle
@@ -128,16 +197,20 @@ class Client(Runner):
         self._start()
         waiter = self._new_future()
         with self._state:
-            self._waiter = waiter
+            self._pending = {n for n in self._names if not self._native.connected(n)}
             self._gave_up = False
-        self._native.connect()
+            if not self._pending:
+                waiter.set_result(None)
+            else:
+                self._waiter = waiter
+        self._native.connect(list(self._names))
         return waiter
 
     def connect(self, wait: bool = True, timeout: Optional[float] = None) -> None:
-        """Connects. With ``wait`` (default) blocks until connected; raises
-        ``sio.ConnectionError`` (``message``, ``data``, ``active``) on a
-        ``connect_error`` (with ``active`` true the client keeps retrying), or
-        ``sio.TimeoutError`` after ``timeout`` seconds."""
+        """Connects every namespace. With ``wait`` (default) blocks until all are
+        connected; raises ``sio.ConnectionError`` (``message``, ``data``, ``active``,
+        ``namespace``) on the first ``connect_error`` (with ``active`` true the client
+        keeps retrying), or ``sio.TimeoutError`` after ``timeout`` seconds."""
         waiter = self._begin_connect()
         if not wait or (self._pump is not None and self._pump.on_thread()):
             return  # a handler cannot wait for events it would have to dispatch itself
@@ -148,16 +221,17 @@ class Client(Runner):
         except concurrent.futures.TimeoutError:
             raise TimeoutError("connection timed out") from None
 
-    def disconnect(self) -> None:
-        """Disconnects (``io client disconnect``); no reconnection follows."""
-        self._native.disconnect()
+    def disconnect(self, namespace: Optional[str] = None) -> None:
+        """Disconnects every namespace, or only ``namespace`` (``io client disconnect``);
+        no reconnection follows. The connection closes with its last namespace."""
+        self._native.disconnect(list(self._names) if namespace is None else [self._ns(namespace)])
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Blocks until the client is disconnected and will not reconnect by itself
         (``disconnect()``, ``io server disconnect``, ``reconnect_failed``, ``close()``).
         Returns False on timeout."""
         with self._state:
-            return self._state.wait_for(lambda: self._closed or self._gave_up or not self._native.active, timeout)
+            return self._state.wait_for(lambda: self._closed or self._gave_up or not self.active, timeout)
 
     def close(self) -> None:
         """Disconnects and stops the client's runtime (its handlers run first). Idempotent."""
@@ -181,72 +255,82 @@ class Client(Runner):
         self.close()
 
     # ---------------------------------------------------------------- emitting
-    def emit(self, event: str, *args: Any) -> None:
-        """Emits (buffered while disconnected)."""
-        self._native.emit(check_event(event), args)
+    def emit(self, event: str, *args: Any, namespace: Optional[str] = None) -> None:
+        """Emits to ``namespace`` (buffered while disconnected)."""
+        self._native.emit(self._ns(namespace), check_event(event), args)
 
-    def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
+    def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float], namespace: Optional[str] = None) -> Any:
         t = None if timeout is None else seconds("timeout", timeout)
+        ns = self._ns(namespace)
         fut = self._new_future()
-        self._native.emit_with_ack(check_event(event), args, t, self._completion(fut))
+        self._native.emit_with_ack(ns, check_event(event), args, t, self._completion(fut))
         return fut
 
-    def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[Any]:
+    def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None, namespace: Optional[str] = None) -> List[Any]:
         """Emits and blocks until the server answers: returns the reply arguments.
         Raises ``sio.TimeoutError`` after ``timeout`` seconds."""
-        return self._start_ack(event, args, timeout).result()
+        return self._start_ack(event, args, timeout, namespace).result()  # type: ignore[no-any-return]
 
-    def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0) -> Any:
+    def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0, namespace: Optional[str] = None) -> Any:
         """Like ``emit_with_ack`` but returns as python-socketio's ``call`` does: None
         for no reply argument, the value for one, a tuple for several."""
-        return _unpack(self.emit_with_ack(event, *args, timeout=timeout))
+        return _unpack(self.emit_with_ack(event, *args, timeout=timeout, namespace=namespace))
 
     # ---------------------------------------------------------------- events
     def _settle(self, result: Any = None, exc: Optional[BaseException] = None) -> None:
         with self._state:
             waiter, self._waiter = self._waiter, None
+            self._pending = set()
         if waiter is not None and not waiter.done():
             if exc is not None:
                 waiter.set_exception(exc)
             else:
                 waiter.set_result(result)
 
-    def _fire(self, event: str, *args: Any) -> None:
-        for fn, _ in self._events.get(event):
-            self._call(fn, args)
+    def _fire(self, namespace: Optional[str], event: str, *args: Any) -> None:
+        registries = self._events.values() if namespace is None else [self._events[namespace]]
+        for registry in list(registries):
+            for fn, _ in registry.get(event):
+                self._call(fn, args)
 
     def _deliver(self, ev: Tuple[Any, ...]) -> None:
         kind = ev[0]
         if kind == "client_message":
-            self._on_message(ev[1], list(ev[2]), ev[3])
+            self._on_message(ev[1], ev[2], list(ev[3]), ev[4])
             return
         if kind == "client_connect":
-            self._settle(None)
-            self._fire("connect")
+            ns = ev[1]
+            with self._state:
+                self._pending.discard(ns)
+                done = not self._pending and self._waiter is not None
+            if done:
+                self._settle(None)
+            self._fire(ns, "connect")
         elif kind == "client_connect_error":
-            err = ConnectionError(ev[1], ev[2], bool(ev[3]))
+            ns = ev[1]
+            err = ConnectionError(ev[2], ev[3], bool(ev[4]), namespace=ns)
             self._settle(exc=err)
-            self._fire("connect_error", err)
+            self._fire(ns, "connect_error", err)
         elif kind == "client_disconnect":
             try:
-                reason: Any = DisconnectReason(ev[1])
+                reason: Any = DisconnectReason(ev[2])
             except ValueError:
-                reason = ev[1]
-            self._fire("disconnect", reason)
+                reason = ev[2]
+            self._fire(ev[1], "disconnect", reason)
         elif kind in ("reconnect_attempt", "reconnect", "reconnect_error"):
-            self._fire(kind, ev[1])
+            self._fire(None, kind, ev[1])
         elif kind == "reconnect_failed":
             with self._state:
                 self._gave_up = True
             self._settle(exc=ConnectionError("reconnection failed", None, False))
-            self._fire("reconnect_failed")
+            self._fire(None, "reconnect_failed")
         with self._state:
             self._state.notify_all()
 
-    def _on_message(self, event: str, args: List[Any], ack: Any) -> None:
-        for fn in self._any:
+    def _on_message(self, namespace: str, event: str, args: List[Any], ack: Any) -> None:
+        for fn in list(self._any[namespace]):
             self._call(fn, (event, *args))
-        for index, (fn, takes) in enumerate(self._events.get(event)):
+        for index, (fn, takes) in enumerate(self._events[namespace].get(event)):
             answer = ack if index == 0 else None
             kwargs: Dict[str, Any] = {}
             if takes:

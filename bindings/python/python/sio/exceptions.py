@@ -26,15 +26,16 @@ class ConnectionError(SocketIOError, builtins.ConnectionError):
     """A connection could not be made, was refused, or is gone.
 
     For a client's ``connect_error``: ``message`` and ``data`` are what the server
-    sent (``data`` is ``None`` when it sent none), and ``active`` tells whether the
-    client keeps retrying by itself.
+    sent (``data`` is ``None`` when it sent none), ``active`` tells whether the
+    client keeps retrying by itself, and ``namespace`` which namespace failed.
     """
 
-    def __init__(self, message: str = "", data: Any = None, active: bool = False) -> None:
+    def __init__(self, message: str = "", data: Any = None, active: bool = False, namespace: Optional[str] = None) -> None:
         super().__init__(message)
         self.message = message
         self.data = data
         self.active = active
+        self.namespace = namespace
 
 
 class ConnectionRefused(SocketIOError):

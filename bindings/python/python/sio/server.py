@@ -1,6 +1,7 @@
 """The blocking server: ``sio.Server``, its namespaces and sockets."""
 from __future__ import annotations
 
+import contextvars
 import re
 import threading
 import weakref
@@ -14,6 +15,14 @@ from .reason import DisconnectReason
 __all__ = ["Server", "Namespace", "Socket", "BroadcastOperator", "RemoteSocket", "Connection"]
 
 _CONNECT_EVENTS = ("connection", "connect")
+
+# (socket, rooms) while the `disconnecting` handlers of that socket run: the core has
+# left the rooms by the time Python sees the event. A context variable, so that an
+# `async def` handler (a task, which copies the context) sees them too.
+_disconnecting: "contextvars.ContextVar[Optional[Tuple[Socket, Set[str]]]]" = contextvars.ContextVar("sio_disconnecting", default=None)
+
+# `Socket.data` not read yet from the core.
+_UNSET: Any = object()
 
 
 def _rooms(room: Union[str, Iterable[str]]) -> List[str]:
@@ -130,6 +139,8 @@ class BroadcastOperator:
         return fut
 
     def fetch_sockets(self) -> List[RemoteSocket]:
+        """Snapshots of the target sockets (``data`` as it is now, changes in place included)."""
+        self._server._store_data(every=True)
         return [RemoteSocket(h) for h in self._server._native.fetch_sockets(self._ns, self._rooms, self._excepts)]
 
     def sockets_join(self, room: Union[str, Iterable[str]]) -> None:
@@ -146,7 +157,8 @@ class Socket:
     """One client connected to one namespace.
 
     Any attribute may be set on it (``socket.user = ...``); ``data`` is the value
-    ``fetch_sockets`` sees (assign it whole: ``socket.data = {...}``).
+    ``fetch_sockets`` sees (and connection state recovery keeps): assigned
+    (``socket.data = {...}``) or changed in place (``socket.data["x"] = 1``).
     """
 
     def __init__(self, server: "Server", handle: Any) -> None:
@@ -157,9 +169,11 @@ class Socket:
         self._any_outgoing: List[Handler] = []
         self._middlewares: List[Handler] = []
         self._conn: Optional[Connection] = None
-        # Rooms as they were when `disconnecting` fired (the core has left them by the
-        # time the handlers run); cleared at `disconnect`.
-        self._rooms_at_disconnecting: Optional[Set[str]] = None
+        # The Python object `data` returns (the core holds a converted copy, written
+        # back by `Server._store_data`).
+        self._data: Any = _UNSET
+        # AsyncServer: done once the `connection` handlers have finished (see there).
+        self._gate: Any = None
 
     # ---------------------------------------------------------------- state
     @property
@@ -177,17 +191,31 @@ class Socket:
 
     @property
     def rooms(self) -> Set[str]:
-        if self._rooms_at_disconnecting is not None:
-            return set(self._rooms_at_disconnecting)
+        """The rooms the socket is in (in ``disconnecting`` handlers: was in)."""
+        leaving = _disconnecting.get()
+        if leaving is not None and leaving[0] is self:
+            return set(leaving[1])
         return self._h.rooms
 
     @property
     def data(self) -> Any:
-        return self._h.data
+        """Free data, sendable values only, seen by ``fetch_sockets``. The same object at
+        every read: changes in place are written back to the core when the handler that
+        made them returns, and before every ``fetch_sockets``."""
+        if self._data is _UNSET:
+            self._data = self._h.data
+        self._server._touch(self)
+        return self._data
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._h.data = value
+        self._h.data = value  # raises BadArgument now for what cannot be sent
+        self._data = value
+        self._server._touch(self)
+
+    def _store_data(self) -> None:
+        if self._data is not _UNSET:
+            self._h.data = self._data
 
     @property
     def recovered(self) -> bool:
@@ -372,15 +400,25 @@ class Namespace:
 
     def use(self, middleware: Handler) -> Handler:
         """Connection middleware ``middleware(socket)``: raise
-        ``sio.ConnectionRefused(message, data)`` to refuse the client."""
-        if self.pattern is not None or self.parent is not None:
-            # The core runs a dynamic parent's middlewares itself; the embedding layer
-            # only asks the host for named namespaces.
-            raise NotImplementedError("connection middlewares on dynamic namespaces are not supported yet")
+        ``sio.ConnectionRefused(message, data)`` to refuse the client. On a dynamic
+        parent it runs for every connection to a matching name (``socket.namespace``
+        is that name)."""
+        if not callable(middleware):
+            raise BadArgument("middleware must be callable")
+        if self.parent is not None:
+            # The core shares one middleware list between a parent and its children.
+            raise SocketIOError(f"{self.name} is a dynamic namespace: its middlewares are its parent's ({self.parent.name}.use)")
         if not self._middlewares:
-            self.server._native.enable_middleware(self.name)
+            if self.pattern is not None:
+                self.server._native.enable_middleware_regex(self.pattern.pattern)
+            else:
+                self.server._native.enable_middleware(self.name)
         self._middlewares.append(middleware)
         return middleware
+
+    def _middleware_chain(self) -> List[Handler]:
+        own = list(self._middlewares)
+        return own + self.parent._middleware_chain() if self.parent is not None else own
 
     @property
     def sockets(self) -> Dict[str, Socket]:
@@ -493,6 +531,8 @@ class Server(Runner):
         self._dynamic: List[Namespace] = []
         self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
         self._sockets: Dict[Tuple[str, str], Socket] = {}
+        # Sockets whose `data` was read or assigned since it was last written back.
+        self._touched: Set[Socket] = set()
         self._pump: Optional[Pump] = None
         self._closed = threading.Event()
         self._lock = threading.Lock()
@@ -595,6 +635,37 @@ class Server(Runner):
     def _operator(self, ns: str, rooms: Sequence[str] = (), excepts: Sequence[str] = ()) -> BroadcastOperator:
         return self._operator_class(self, ns, rooms, excepts)
 
+    # ---------------------------------------------------------------- socket.data
+    def _touch(self, sock: Socket) -> None:
+        with self._lock:
+            self._touched.add(sock)
+
+    def _store_data(self, every: bool = False) -> None:
+        """Writes ``socket.data`` back to the core: of the sockets touched since the last
+        time (after each handler), or of every socket (before ``fetch_sockets``, which
+        then raises ``BadArgument`` if some data cannot be sent)."""
+        with self._lock:
+            touched, self._touched = self._touched, set()
+        sockets = set(self._sockets.values()) | touched if every else touched
+        failed: List[Tuple[Socket, BaseException]] = []
+        for sock in sockets:
+            try:
+                sock._store_data()
+            except BadArgument as e:
+                failed.append((sock, e))
+        if not failed:
+            return
+        with self._lock:
+            self._touched.update(sock for sock, _ in failed)  # still to write back
+        sock, exc = failed[0]
+        message = f"socket.data of {sock.namespace} {sock.id} cannot be stored: {exc}"
+        if every:
+            raise BadArgument(message)
+        logger.error("sio: %s", message)
+
+    def _after_call(self) -> None:
+        self._store_data()
+
     # namespace "/" on the server itself
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         return self.of("/").on(event, handler)
@@ -658,15 +729,21 @@ class Server(Runner):
         elif kind in ("disconnecting", "disconnect"):
             sock = self._socket(ev[1])
             reason = _reason(ev[2])
-            sock._rooms_at_disconnecting = ev[3] if kind == "disconnecting" else None
-            for fn, _ in sock._events.get(kind):
-                self._call(fn, (reason,))
-            ns = self._namespace(sock.namespace)
-            if ns is not None:
-                for fn, _ in ns._handlers(kind):
-                    self._call(fn, (sock, reason))
+            token = _disconnecting.set((sock, set(ev[3]))) if kind == "disconnecting" else None
+            try:
+                for fn, _ in sock._events.get(kind):
+                    self._call(fn, (reason,))
+                ns = self._namespace(sock.namespace)
+                if ns is not None:
+                    for fn, _ in ns._handlers(kind):
+                        self._call(fn, (sock, reason))
+            finally:
+                if token is not None:
+                    _disconnecting.reset(token)
             if kind == "disconnect":
                 self._sockets.pop((sock.namespace, sock.id), None)
+                with self._lock:
+                    self._touched.discard(sock)
         elif kind == "upgrade":
             conn = self._conns.get(ev[1])
             if conn is not None:
@@ -674,8 +751,8 @@ class Server(Runner):
                     self._call(fn, (ev[2],))
 
     def _on_middleware(self, sock: Socket, decision: Any) -> None:
-        ns = self._namespaces.get(sock.namespace)
-        chain = list(ns._middlewares) if ns is not None else []
+        ns = self._namespace(sock.namespace)
+        chain = ns._middleware_chain() if ns is not None else []
 
         def refuse(exc: BaseException) -> None:
             self._sockets.pop((sock.namespace, sock.id), None)
