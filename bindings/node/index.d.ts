@@ -12,6 +12,13 @@ export type SioErrorCode =
   | 'ERR_SIO_INVALID_ARGUMENT' | 'ERR_SIO_DISCONNECTED' | 'ERR_SIO_UNSUPPORTED'
   | 'ERR_SIO_UNSUPPORTED_ADAPTER' | 'ERR_SIO_LISTEN' | 'ERR_SIO_ALREADY_LISTENING' | 'ERR_SIO_RUNTIME';
 
+/** Joins a cluster through Redis, in the wire format of `@socket.io/redis-adapter`:
+ * `new Server({ adapter: new RedisAdapter("redis://127.0.0.1:6379") })`. */
+export declare class RedisAdapter {
+  constructor(url: string);
+  readonly url: string;
+}
+
 export declare class SioError extends Error {
   constructor(code: SioErrorCode, message: string);
   readonly name: 'SioError';
@@ -37,8 +44,8 @@ export interface ServerOptions {
   connectionStateRecovery?: { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
   /** CORS for the polling transport (`origin`: `*`, `true`, an origin or a list). */
   cors?: { origin?: string | string[] | true; credentials?: boolean };
-  /** Not supported: any value throws `ERR_SIO_UNSUPPORTED_ADAPTER` (the in-memory adapter is built in). */
-  adapter?: never;
+  /** A cluster through Redis ({@link RedisAdapter}); any other value throws `ERR_SIO_UNSUPPORTED_ADAPTER`. Unset: in memory. */
+  adapter?: RedisAdapter;
 }
 
 /** Options of `attach(httpServer, opts)` (engine.io's): what becomes of upgrades on other paths. */
@@ -225,9 +232,11 @@ export declare class Server extends EventEmitter {
   listen(srv: HttpServer | HttpsServer, opts?: AttachOptions): this;
   attach(port: number | string): this;
   attach(srv: HttpServer | HttpsServer, opts?: AttachOptions): this;
-  /** Only the built-in in-memory adapter: no argument gives undefined, any adapter throws `ERR_SIO_UNSUPPORTED_ADAPTER`. */
+  /** The adapter is set in the constructor's options: no argument gives undefined, any adapter throws `ERR_SIO_UNSUPPORTED_ADAPTER`. */
   adapter(): undefined;
   adapter(v: never): this;
+  /** How many servers the cluster has, this one included (1 without an adapter). */
+  serverCount(): Promise<number>;
   of(name: string, fn?: (socket: Socket) => void): Namespace;
   of(name: RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): ParentNamespace;
   on(ev: 'connection' | 'connect', fn: (socket: Socket) => void): this;

@@ -3,6 +3,7 @@
 const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket, Engine, EngineConn } = require('./lib/server');
 const client = require('./lib/client');
 const { SioError } = require('./lib/errors');
+const { RedisAdapter } = require('./lib/adapter');
 
 module.exports = {
   Server,
@@ -18,4 +19,5 @@ module.exports = {
   Manager: client.Manager,
   ClientSocket: client.Socket,
   SioError,
+  RedisAdapter,
 };

@@ -134,6 +134,13 @@ export declare class NativeServer {
    * many it reached (0: the in-memory adapter has no peers).
    */
   serverSideEmit(event: string, json: string, bins: Array<Buffer>): number
+  /**
+   * `serverSideEmitWithAck`: completes `key` with `[responses]`, or with `timeout`
+   * (and the responses received) when some server did not answer in time.
+   */
+  serverSideEmitWithAck(event: string, json: string, bins: Array<Buffer>, key: number): void
+  /** How many servers the cluster has (1 without an adapter); completes `key`. */
+  serverCount(key: number): void
   /** Sends every connection to `name` through the JS middlewares first. */
   enableMiddleware(name: string): void
   /** Closes the server; a `closed` event follows every socket's `disconnect`. */
@@ -144,12 +151,23 @@ export declare class NativeServer {
   broadcast(ns: string, rooms: Array<string>, except: Array<string>, volatile: boolean, event: string, json: string, bins: Array<Buffer>): void
   /** Broadcasts with acknowledgements; an `ack` event with key `key` follows. */
   broadcastWithAck(ns: string, rooms: Array<string>, except: Array<string>, event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
+  /**
+   * The selected sockets of the other nodes of the cluster, as one JSON array of
+   * `{id, handshake, rooms, data}`; completes `key` (an empty array without a cluster).
+   */
+  fetchRemoteSockets(ns: string, rooms: Array<string>, except: Array<string>, key: number): void
   /** Makes the selected sockets join `join`. */
   socketsJoin(ns: string, rooms: Array<string>, except: Array<string>, join: Array<string>): void
   /** Makes the selected sockets leave `leave`. */
   socketsLeave(ns: string, rooms: Array<string>, except: Array<string>, leave: Array<string>): void
   /** Disconnects the selected sockets. */
   disconnectSockets(ns: string, rooms: Array<string>, except: Array<string>, close: boolean): void
+}
+
+/** The answer to a server-side event from another node (the first value sent wins). */
+export declare class NativeServerSideAck {
+  /** Sends the answer (the first argument); false if one was already sent. */
+  send(json: string, bins: Array<Buffer>): boolean
 }
 
 /** A server-side socket. */
@@ -228,7 +246,7 @@ export interface NativeClientOptions {
 export interface NativeEvent {
   /**
    * connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
-   * engine_connection | engine_close | conn_event | client_auth |
+   * engine_connection | engine_close | conn_event | client_auth | server_side |
    * ack | client_connect | client_connect_error | client_disconnect | client_message |
    * reconnect_attempt | reconnect | reconnect_error | reconnect_failed
    */
@@ -273,6 +291,8 @@ export interface NativeEvent {
   packetType?: string
   /** Engine.IO packet text data (`conn_event`); binary data comes in `bins`. */
   data?: string
+  /** Where to send the answer to a server-side event (`server_side`), when one is awaited. */
+  serverSideAck?: NativeServerSideAck
 }
 
 /** The names user code may not emit (`connect`, `disconnect`...). */
@@ -306,4 +326,9 @@ export interface ServerOptions {
   corsCredentials?: boolean
   /** Requests arrive over TLS (`handshake.secure`), e.g. through an attached `https.Server`. */
   secure?: boolean
+  /**
+   * Joins a cluster through Redis (`redis://host:port[/db]`), wire-compatible with
+   * `@socket.io/redis-adapter`.
+   */
+  clusterUrl?: string
 }

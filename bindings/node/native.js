@@ -843,6 +843,7 @@ module.exports.NativeDecision = nativeBinding.NativeDecision
 module.exports.NativeManager = nativeBinding.NativeManager
 module.exports.NativeMatchReply = nativeBinding.NativeMatchReply
 module.exports.NativeServer = nativeBinding.NativeServer
+module.exports.NativeServerSideAck = nativeBinding.NativeServerSideAck
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.init = nativeBinding.init
 module.exports.reservedEvents = nativeBinding.reservedEvents

@@ -280,6 +280,9 @@ class Socket extends EventEmitter {
     };
   }
   emit(ev, ...all) {
+    // EventEmitter itself emits these (name, listener) when listeners change: they stay
+    // local. An explicit emit of these names is still refused as reserved.
+    if ((ev === 'newListener' || ev === 'removeListener') && typeof all[1] === 'function') return emitLocal.call(this, ev, ...all);
     return this._emit({}, ev, ...all);
   }
   send(...args) {

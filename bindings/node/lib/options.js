@@ -1,4 +1,5 @@
 'use strict';
+const { RedisAdapter } = require('./adapter');
 // Server options and attach() arguments, checked and turned into the native options.
 const { SioError } = require('./errors');
 
@@ -32,7 +33,10 @@ function nativeOptions(opts) {
     }
     out.transports = opts.transports;
   }
-  if (opts.adapter !== undefined) throw unsupportedAdapter();
+  if (opts.adapter !== undefined) {
+    if (!(opts.adapter instanceof RedisAdapter)) throw unsupportedAdapter();
+    out.clusterUrl = opts.adapter.url;
+  }
   if (opts.cors !== undefined && opts.cors !== null) {
     const c = opts.cors;
     if (typeof c !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "cors" must be an object');
@@ -53,12 +57,13 @@ function nativeOptions(opts) {
   return out;
 }
 
-// Another node's adapter (socket.io-redis & co) cannot drive the Rust core; cluster
-// adapters written in Rust will be exposed by this package under their own names.
+// Another package's adapter (a JS object driving socket.io's internals) cannot drive the
+// Rust core: clusters go through this package's RedisAdapter, which speaks the wire
+// format of @socket.io/redis-adapter.
 function unsupportedAdapter() {
   return new SioError(
     'ERR_SIO_UNSUPPORTED_ADAPTER',
-    'option "adapter": custom adapters are not supported; the in-memory adapter is built in (leave "adapter" unset)',
+    'option "adapter": only this package\'s RedisAdapter is supported (new RedisAdapter("redis://...")); leave it unset for the built-in in-memory adapter',
   );
 }
 

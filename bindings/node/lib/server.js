@@ -82,7 +82,18 @@ class BroadcastOperator {
     return ids.map((id) => this._nsp.server._sockets.get(id)).filter(Boolean);
   }
   fetchSockets() {
-    return Promise.resolve(this._targets().map((s) => new RemoteSocket(s)));
+    const local = this._targets().map((s) => new RemoteSocket(s));
+    const server = this._nsp.server;
+    if (!server._cluster) return Promise.resolve(local);
+    // Every data edit of a local socket must be visible to the other nodes first.
+    for (const s of server._sockets.values()) s._syncData();
+    return new Promise((resolve) => {
+      const key = rt.registerAck((r) => {
+        const [remote] = decode(r.json, r.bins) || [[]];
+        resolve([...local, ...remote.map((info) => new RemoteSocket(null, info, this._nsp))]);
+      });
+      call(() => server._native.fetchRemoteSockets(...this._sel, key));
+    });
   }
   socketsJoin(room) {
     this._nsp.server._native.socketsJoin(...this._sel, roomList(room));
@@ -95,26 +106,29 @@ class BroadcastOperator {
   }
 }
 
-/** What `fetchSockets()` returns. */
+/** What `fetchSockets()` returns: a local socket, or one another node of the cluster described. */
 class RemoteSocket {
-  constructor(s) {
+  constructor(s, info, nsp) {
     this._s = s;
-    this.id = s.id;
-    this.handshake = s.handshake;
-    this.rooms = s.rooms;
-    this.data = s.data;
+    this.id = s ? s.id : info.id;
+    this.handshake = s ? s.handshake : info.handshake;
+    this.rooms = s ? s.rooms : new Set(info.rooms);
+    this.data = s ? s.data : info.data;
+    // A socket on another node is reached through its own room, across the cluster.
+    this._op = s ? null : new BroadcastOperator(nsp).to(this.id);
   }
   emit(ev, ...args) {
-    return this._s.emit(ev, ...args);
+    return this._s ? this._s.emit(ev, ...args) : this._op.emit(ev, ...args);
   }
   join(room) {
-    return this._s.join(room);
+    return this._s ? this._s.join(room) : this._op.socketsJoin(room);
   }
   leave(room) {
-    return this._s.leave(room);
+    return this._s ? this._s.leave(room) : this._op.socketsLeave(room);
   }
   disconnect(close = false) {
-    this._s.disconnect(close);
+    if (this._s) this._s.disconnect(close);
+    else this._op.disconnectSockets(close);
     return this;
   }
 }
@@ -136,7 +150,24 @@ class Socket extends EventEmitter {
     this._anyOut = [];
     this._flags = {};
     this.conn = nsp.server._engineConn(handle.connId, handle.transport);
+  }  /** Pushes socket.data to the core when it changed (what other nodes of a cluster see). */
+  _syncData() {
+    if (!this.connected) return;
+    let enc;
+    try {
+      enc = encode(this.data === undefined ? null : this.data);
+    } catch {
+      return; // not serialisable: other nodes keep the last value that was
+    }
+    if (enc.json === this._syncedData && enc.bins.length === 0) return;
+    this._syncedData = enc.json;
+    try {
+      this._native.setData(enc.json, enc.bins);
+    } catch {
+      /* disconnected meanwhile */
+    }
   }
+
   get handshake() {
     if (!this._handshake) this._handshake = decode(this._native.handshake());
     return this._handshake;
@@ -186,6 +217,9 @@ class Socket extends EventEmitter {
     };
   }
   emit(ev, ...all) {
+    // EventEmitter itself emits these (name, listener) when listeners change: they stay
+    // local. An explicit emit of these names is still refused as reserved.
+    if ((ev === 'newListener' || ev === 'removeListener') && typeof all[1] === 'function') return emitLocal.call(this, ev, ...all);
     return this._emit({}, ev, ...all);
   }
   send(...args) {
@@ -286,9 +320,17 @@ class Namespace extends EventEmitter {
     const name = checkEvent(ev);
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
-    call(() => this.server._native.serverSideEmit(name, json, bins));
-    // A single node: no other server answers, so the acknowledgement gets no responses.
-    if (ack) process.nextTick(() => ack(null, []));
+    if (!ack) {
+      call(() => this.server._native.serverSideEmit(name, json, bins));
+      return true;
+    }
+    // One answer per other server of the cluster (none without an adapter).
+    const key = rt.registerAck((r) => {
+      const [responses] = decode(r.json, r.bins) || [[]];
+      if (r.reason === 'answered') ack(null, responses);
+      else ack(new Error(`timeout reached: not every server answered`), responses || []);
+    });
+    call(() => this.server._native.serverSideEmitWithAck(name, json, bins, key));
     return true;
   }
   serverSideEmitWithAck(ev, ...args) {
@@ -374,6 +416,8 @@ class Server extends EventEmitter {
     if (srv instanceof tls.Server) native.secure = true; // https.Server: `handshake.secure`
     if (srv !== undefined) checkAttachable(srv);
     this._native = call(() => new rt.native.NativeServer(native));
+    // In a cluster, other nodes read socket.data from the core: keep it in sync.
+    this._cluster = native.clusterUrl !== undefined;
     this._path = (opts && opts.path) || '/socket.io';
     this._sockets = new Map();
     this._nsps = new Map();
@@ -425,7 +469,7 @@ class Server extends EventEmitter {
     // As engine.io: the http.Server closing closes this server.
     httpServer.once('close', () => this.close());
   }
-  /** The adapter: only the built-in in-memory one (see README, "Adapters"). */
+  /** The adapter is chosen in the constructor's options (see README, "Adapters"). */
   adapter(v) {
     if (arguments.length === 0) return undefined;
     if (v !== undefined) throw unsupportedAdapter();
@@ -510,6 +554,13 @@ class Server extends EventEmitter {
   }
   emitWithAck(ev, ...args) {
     return this.sockets.emitWithAck(ev, ...args);
+  }
+  /** How many servers the cluster has (1 without an adapter), as adapter.serverCount(). */
+  serverCount() {
+    return new Promise((resolve) => {
+      const key = rt.registerAck((r) => resolve((decode(r.json, r.bins) || [1])[0]));
+      call(() => this._native.serverCount(key));
+    });
   }
   fetchSockets() {
     return this.sockets.fetchSockets();
@@ -654,11 +705,25 @@ class Server extends EventEmitter {
         nsp.sockets.set(s.id, s);
         emitLocal.call(nsp, 'connection', s);
         emitLocal.call(nsp, 'connect', s);
+        if (this._cluster) s._syncData();
         break;
       }
       case 'match':
         this._match(ev);
         break;
+      case 'server_side': {
+        // `io.on(name, (...args[, callback]))`, as socket.io delivers serverSideEmit.
+        const args = decode(ev.json, ev.bins) || [];
+        const reply = ev.serverSideAck;
+        if (reply) {
+          args.push((...answer) => {
+            const { json, bins } = encode(answer);
+            reply.send(json, bins);
+          });
+        }
+        emitLocal.call(this, ev.name, ...args);
+        break;
+      }
       case 'engine_connection': {
         const conn = new EngineConn(this, ev.sid, ev.name);
         this.engine.clients.set(conn.id, conn);
@@ -699,6 +764,7 @@ class Server extends EventEmitter {
       case 'message': {
         const s = this._sockets.get(ev.sid);
         if (s) s._onMessage(ev);
+        if (s && this._cluster) s._syncData();
         break;
       }
       case 'disconnecting': {

@@ -7,7 +7,7 @@ use sio_core::Value;
 
 use crate::client::{NativeAuthReply, NativeClientAck};
 use crate::codec::{args_to_js, value_to_js};
-use crate::server::{NativeAck, NativeDecision, NativeMatchReply, NativeSocket};
+use crate::server::{NativeAck, NativeDecision, NativeMatchReply, NativeServerSideAck, NativeSocket};
 
 /// An event queued for JavaScript.
 #[allow(missing_docs)]
@@ -41,13 +41,15 @@ pub enum Ev {
     /// A client asks for namespace `nsp`: the matcher function of dynamic namespace
     /// `parent` decides whether it exists.
     DynMatch { server: u64, parent: String, nsp: String, auth: Value, reply: std::sync::mpsc::Sender<bool> },
+    /// A server-side event from another node of the cluster (`io.on(name, ...)`).
+    ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<sio_core::server::ServerSideAck> },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
 #[napi(object, object_from_js = false)]
 pub struct NativeEvent {
     /// connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
-    /// engine_connection | engine_close | conn_event | client_auth |
+    /// engine_connection | engine_close | conn_event | client_auth | server_side |
     /// ack | client_connect | client_connect_error | client_disconnect | client_message |
     /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed
     pub kind: String,
@@ -91,6 +93,8 @@ pub struct NativeEvent {
     pub packet_type: Option<String>,
     /// Engine.IO packet text data (`conn_event`); binary data comes in `bins`.
     pub data: Option<String>,
+    /// Where to send the answer to a server-side event (`server_side`), when one is awaited.
+    pub server_side_ack: Option<NativeServerSideAck>,
 }
 
 fn base(kind: &str, owner: u64) -> NativeEvent {
@@ -116,6 +120,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         match_reply: None,
         packet_type: None,
         data: None,
+        server_side_ack: None,
     }
 }
 
@@ -200,6 +205,12 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.bins = Some(bins.into_iter().map(Buffer::from).collect());
             e.match_reply = Some(NativeMatchReply::new(reply));
             e
+        }
+        Ev::ServerSide { server, name, args, ack } => {
+            let mut e = base("server_side", server);
+            e.name = Some(name);
+            e.server_side_ack = ack.map(NativeServerSideAck::new);
+            with_args(e, args)
         }
         Ev::AckDone { key, outcome } => {
             let mut e = base("ack", 0);

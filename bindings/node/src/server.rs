@@ -45,6 +45,9 @@ pub struct ServerOptions {
     pub cors_credentials: Option<bool>,
     /// Requests arrive over TLS (`handshake.secure`), e.g. through an attached `https.Server`.
     pub secure: Option<bool>,
+    /// Joins a cluster through Redis (`redis://host:port[/db]`), wire-compatible with
+    /// `@socket.io/redis-adapter`.
+    pub cluster_url: Option<String>,
 }
 
 fn ms(v: u32) -> Duration {
@@ -121,6 +124,12 @@ impl NativeServer {
                 }
                 config.recovery = Some(r);
             }
+            if let Some(url) = o.cluster_url {
+                // The adapter's connection tasks run on the binding's runtime.
+                let _g = runtime()?.handle().enter();
+                let adapter = sio_redis::RedisAdapter::new(&url).map_err(|e| err("ERR_SIO_INVALID_OPTION", format!("adapter: {e}")))?;
+                config.adapter = Some(adapter);
+            }
         }
         let srv = runtime()?.server(config).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
         let server = srv.id();
@@ -134,6 +143,9 @@ impl NativeServer {
                     deliver(Ev::EngineClose { server, conn: id.clone(), reason: reason.as_str() });
                 }
             });
+        });
+        srv.server().on_any_server_side(move |name, args, ack| {
+            deliver(Ev::ServerSide { server, name: name.to_owned(), args: args.to_vec(), ack });
         });
         Ok(NativeServer { srv, parents: Mutex::default(), stop: tokio::sync::watch::channel(false).0 })
     }
@@ -232,6 +244,36 @@ impl NativeServer {
         self.srv.server().server_side_emit(&event, args).map(|n| n as u32).map_err(emit_err)
     }
 
+    /// `serverSideEmitWithAck`: completes `key` with `[responses]`, or with `timeout`
+    /// (and the responses received) when some server did not answer in time.
+    #[napi]
+    pub fn server_side_emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, key: u32) -> Result<()> {
+        let args = args_from_js(&json, &bins)?;
+        if sio_core::RESERVED_EVENTS.contains(&event.as_str()) {
+            return Err(emit_err(EmitError::Reserved(event)));
+        }
+        let server = self.srv.server().clone();
+        runtime()?.handle().spawn(async move {
+            let outcome = match server.server_side_emit_with_ack(&event, args).await {
+                Ok(all) => AckOutcome::Answered(vec![Value::Array(all)]),
+                Err(_) => AckOutcome::TimedOut,
+            };
+            deliver(Ev::AckDone { key, outcome });
+        });
+        Ok(())
+    }
+
+    /// How many servers the cluster has (1 without an adapter); completes `key`.
+    #[napi]
+    pub fn server_count(&self, key: u32) -> Result<()> {
+        let server = self.srv.server().clone();
+        runtime()?.handle().spawn(async move {
+            let n = server.server_count().await as u64;
+            deliver(Ev::AckDone { key, outcome: AckOutcome::Answered(vec![Value::from(n)]) });
+        });
+        Ok(())
+    }
+
     /// Sends every connection to `name` through the JS middlewares first.
     #[napi]
     pub fn enable_middleware(&self, name: String) {
@@ -311,6 +353,33 @@ impl NativeServer {
         let op = self.op(&ns, rooms, except);
         let timeout = timeout_ms.map(ms).unwrap_or(Duration::from_secs(365 * 24 * 3600));
         self.srv.broadcast_with_ack(op, &event, args, timeout, ack_done(key)).map_err(emit_err)
+    }
+
+    /// The selected sockets of the other nodes of the cluster, as one JSON array of
+    /// `{id, handshake, rooms, data}`; completes `key` (an empty array without a cluster).
+    #[napi]
+    pub fn fetch_remote_sockets(&self, ns: String, rooms: Vec<String>, except: Vec<String>, key: u32) -> Result<()> {
+        let op = self.op(&ns, rooms, except);
+        let cluster = self.srv.server().config().adapter.is_some();
+        runtime()?.handle().spawn(async move {
+            let remote = if cluster { op.fetch_sockets().await } else { Vec::new() };
+            let list = remote
+                .into_iter()
+                .filter(|s| !s.is_local())
+                .map(|s| {
+                    let mut rooms: Vec<String> = s.rooms.into_iter().collect();
+                    rooms.sort();
+                    Value::from([
+                        ("id", Value::from(s.id)),
+                        ("handshake", s.handshake.to_value()),
+                        ("rooms", Value::Array(rooms.into_iter().map(Value::from).collect())),
+                        ("data", s.data),
+                    ])
+                })
+                .collect();
+            deliver(Ev::AckDone { key, outcome: AckOutcome::Answered(vec![Value::Array(list)]) });
+        });
+        Ok(())
     }
 
     /// Makes the selected sockets join `join`.
@@ -483,6 +552,30 @@ impl NativeAck {
         let _g = runtime()?.handle().enter();
         let args = args_from_js(&json, &bins)?;
         self.a.send(args).map_err(emit_err)
+    }
+}
+
+/// The answer to a server-side event from another node (the first value sent wins).
+#[napi]
+pub struct NativeServerSideAck {
+    a: sio_core::server::ServerSideAck,
+}
+
+impl NativeServerSideAck {
+    pub(crate) fn new(a: sio_core::server::ServerSideAck) -> Self {
+        NativeServerSideAck { a }
+    }
+}
+
+#[napi]
+impl NativeServerSideAck {
+    /// Sends the answer (the first argument); false if one was already sent.
+    #[napi]
+    pub fn send(&self, json: String, bins: Vec<Buffer>) -> Result<bool> {
+        let _g = runtime()?.handle().enter();
+        let mut args = args_from_js(&json, &bins)?;
+        let first = if args.is_empty() { Value::Null } else { args.remove(0) };
+        Ok(self.a.send(first))
     }
 }
 

@@ -35,6 +35,15 @@ test('custom adapters throw ERR_SIO_UNSUPPORTED_ADAPTER before anything starts',
   await srv.close();
 });
 
+test('newListener listeners do not make later on() calls fail (EventEmitter emits it locally)', () => {
+  const c = io('http://127.0.0.1:9', { autoConnect: false, forceNew: true });
+  const seen = [];
+  c.on('newListener', (name) => seen.push(name));
+  c.on('hello', () => {});
+  assert.deepEqual(seen, ['hello']);
+  assert.throws(() => c.emit('newListener'), (e) => e.code === 'ERR_SIO_RESERVED_EVENT');
+});
+
 test('reserved names and non-serialisable arguments', async (t) => {
   const srv = new Server(0);
   t.after(() => srv.close()); // also when the test fails: an open server keeps the process alive

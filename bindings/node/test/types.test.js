@@ -96,6 +96,7 @@ test('index.d.ts declares exactly the exports and public members of the runtime'
     Manager: manager,
     ClientSocket: client,
     SioError: new sio.SioError('ERR_SIO_RUNTIME', 'x'),
+    RedisAdapter: new sio.RedisAdapter('redis://127.0.0.1:1'),
     Handshake: socket.handshake,
     FlaggedSocket: socket.timeout(1000),
     FlaggedClientSocket: client.timeout(1000),

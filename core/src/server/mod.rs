@@ -60,6 +60,7 @@ use socket::Restored;
 
 type Matcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
 type ServerSideHandler = Arc<dyn Fn(&[Value], Option<ServerSideAck>) + Send + Sync>;
+type AnyServerSideHandler = Arc<dyn Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync>;
 type EngineConnectionHandler = Arc<dyn Fn(&Arc<Session>) + Send + Sync>;
 
 pub(crate) struct ServerInner {
@@ -68,6 +69,7 @@ pub(crate) struct ServerInner {
     namespaces: RwLock<HashMap<String, Namespace>>,
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
     server_side: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
+    server_side_any: RwLock<Vec<AnyServerSideHandler>>,
     engine_connection: RwLock<Vec<EngineConnectionHandler>>,
     stop: watch::Sender<bool>,
 }
@@ -96,6 +98,7 @@ impl Server {
             namespaces: RwLock::default(),
             dynamic: RwLock::default(),
             server_side: RwLock::default(),
+            server_side_any: RwLock::default(),
             engine_connection: RwLock::default(),
             stop: watch::channel(false).0,
         });
@@ -201,6 +204,12 @@ impl Server {
         self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
     }
 
+    /// Sees every server-side event from other nodes, whatever its name (for bindings that
+    /// dispatch by name themselves).
+    pub fn on_any_server_side(&self, f: impl Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static) {
+        self.0.server_side_any.write().expect("handler lock poisoned").push(Arc::new(f));
+    }
+
     /// Sends an event to the other servers of the cluster (not to clients). Returns the
     /// number of other servers known at the adapter's last count: 0 when alone.
     pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
@@ -245,6 +254,10 @@ impl Server {
         let handlers = self.0.server_side.read().expect("handler lock poisoned").get(event).cloned().unwrap_or_default();
         for h in handlers {
             h(args, ack.clone());
+        }
+        let any = self.0.server_side_any.read().expect("handler lock poisoned").clone();
+        for h in any {
+            h(event, args, ack.clone());
         }
     }
 

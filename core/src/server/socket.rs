@@ -61,6 +61,9 @@ pub(crate) struct SocketInner {
     /// Packets and a close that arrived while the connection handlers were still running
     /// (`None` once ready): they wait so handlers registered there see them.
     early: Mutex<Option<Early>>,
+    /// Set when the server disconnects the socket: the reason reported even if the
+    /// client's reaction (closing the transport) reaches `on_close` first.
+    close_reason: std::sync::OnceLock<DisconnectReason>,
 }
 
 #[derive(Default)]
@@ -112,6 +115,7 @@ impl Socket {
             listeners: RwLock::default(),
             acks: Mutex::default(),
             early: Mutex::new(Some(Early::default())),
+            close_reason: std::sync::OnceLock::new(),
         }))
     }
 
@@ -242,6 +246,7 @@ impl Socket {
         if close {
             self.0.client.disconnect_all();
         } else {
+            let _ = self.0.close_reason.set(DisconnectReason::ServerNamespaceDisconnect);
             let _ = self.send_frames(encode(PacketType::Disconnect, self.ns(), None, None), false);
             self.on_close(DisconnectReason::ServerNamespaceDisconnect);
         }
@@ -415,6 +420,7 @@ impl Socket {
     /// Runs the disconnection: `disconnecting` (rooms intact), state persisted for
     /// recovery, rooms left, pending acks failed, then `disconnect`.
     pub(crate) fn on_close(&self, reason: DisconnectReason) {
+        let reason = self.0.close_reason.get().copied().unwrap_or(reason);
         {
             let mut early = self.0.early.lock().expect("early lock poisoned");
             if let Some(e) = early.as_mut() {
