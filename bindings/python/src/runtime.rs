@@ -122,7 +122,7 @@ impl Runtime {
     }
 
     /// Creates a server (not listening yet). Durations in seconds.
-    #[pyo3(signature = (*, path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery))]
+    #[pyo3(signature = (*, path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery, cluster_url = None))]
     #[allow(clippy::too_many_arguments)]
     fn server(
         &self,
@@ -134,8 +134,15 @@ impl Runtime {
         transports: Vec<String>,
         connect_timeout: f64,
         recovery: Option<(f64, bool)>,
+        cluster_url: Option<String>,
     ) -> PyResult<Server> {
-        let config = crate::server::config(path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery)?;
+        let mut config = crate::server::config(path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery)?;
+        if let Some(url) = cluster_url {
+            // The adapter's connection tasks run on this runtime.
+            let _g = self.inner.handle().enter();
+            let adapter = sio_redis::RedisAdapter::new(&url).map_err(|e| error::BadArgument::new_err(format!("adapter: {e}")))?;
+            config.adapter = Some(adapter);
+        }
         let server = self.inner.server(config).map_err(error::embed)?;
         self.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
         Ok(Server::new(server, self.inner.handle().clone()))

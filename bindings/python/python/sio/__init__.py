@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+from .adapter import RedisAdapter
 from .asyncio_server import AsyncBroadcastOperator, AsyncClient, AsyncNamespace, AsyncServer, AsyncSocket
 from .client import Client
 from .exceptions import (
@@ -25,6 +26,7 @@ from .reason import DisconnectReason
 from .server import BroadcastOperator, Connection, Namespace, RemoteSocket, Server, Socket, VolatileEmitter
 
 __all__ = [
+    "RedisAdapter",
     "Server",
     "Namespace",
     "Socket",

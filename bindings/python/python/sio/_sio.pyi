@@ -46,6 +46,7 @@ class Runtime:
         transports: List[str],
         connect_timeout: float,
         recovery: Optional[Tuple[float, bool]],
+        cluster_url: Optional[str] = ...,
     ) -> Server: ...
     def client(
         self,

@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Seque
 
 from . import _sio
 from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, log_handler_error, logger, seconds
+from .adapter import RedisAdapter
 from .exceptions import BadArgument, ConnectionError, ConnectionRefused, SocketIOError
 from .reason import DisconnectReason
 
@@ -494,7 +495,10 @@ class Server(Runner):
         transports: Sequence[str] = ("polling", "websocket"),
         connect_timeout: float = 45.0,
         connection_state_recovery: Union[bool, Dict[str, Any]] = False,
+        adapter: Optional[RedisAdapter] = None,
     ) -> None:
+        if adapter is not None and not isinstance(adapter, RedisAdapter):
+            raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
         if isinstance(cors_allowed_origins, str):
             cors: Optional[List[str]] = [cors_allowed_origins]
         elif cors_allowed_origins is None:
@@ -526,6 +530,7 @@ class Server(Runner):
             transports=list(transports),
             connect_timeout=seconds("connect_timeout", connect_timeout),
             recovery=recovery,
+            cluster_url=adapter.url if adapter is not None else None,
         )
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
         self._dynamic: List[Namespace] = []
