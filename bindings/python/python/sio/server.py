@@ -533,6 +533,7 @@ class Server(Runner):
             cluster_url=adapter.url if adapter is not None else None,
         )
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
+        self._upgrade_handlers: List[Handler] = []
         self._dynamic: List[Namespace] = []
         self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
         self._sockets: Dict[Tuple[str, str], Socket] = {}
@@ -675,6 +676,20 @@ class Server(Runner):
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         return self.of("/").on(event, handler)
 
+    def on_upgrade(self, handler: Optional[Callable[[str, str], Any]] = None) -> Any:
+        """Every transport upgrade of every Engine.IO connection: ``handler(conn_id,
+        transport)``, also for upgrades before any namespace is joined (python-socketio
+        clients upgrade first), as ``io.engine.on("connection", c => c.on("upgrade"))``.
+        Decorator form: ``@server.on_upgrade``."""
+
+        def register(fn: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+            if not callable(fn):
+                raise BadArgument("handler must be callable")
+            self._upgrade_handlers.append(fn)
+            return fn
+
+        return register(handler) if handler is not None else register
+
     def use(self, middleware: Handler) -> Handler:
         return self.of("/").use(middleware)
 
@@ -754,6 +769,8 @@ class Server(Runner):
             if conn is not None:
                 for fn, _ in conn._events.get("upgrade"):
                     self._call(fn, (ev[2],))
+            for fn in list(self._upgrade_handlers):
+                self._call(fn, (ev[1], ev[2]))
 
     def _on_middleware(self, sock: Socket, decision: Any) -> None:
         ns = self._namespace(sock.namespace)

@@ -55,6 +55,8 @@ class ServerDriver:
                 "skip_middlewares": True,
             }
         srv = sio.Server(**kw)
+        # Every upgrade, also before a namespace is joined (as io.engine's connections).
+        srv.on_upgrade(lambda conn_id, transport: out({"ev": "upgrade", "conn": conn_id, "transport": str(transport)}))
         events = msg.get("events") or []
         namespaces = msg.get("namespaces") or {}
         for name in ["/"] + [n for n in namespaces if n != "/"]:
@@ -77,10 +79,7 @@ class ServerDriver:
              "recovered": bool(socket.recovered), "auth": enc(socket.handshake.get("auth") or {}),
              "rooms": sorted(socket.rooms)})
         with self.lock:
-            first = conn.id not in self.conns
             self.conns.add(conn.id)
-        if first:
-            conn.on("upgrade", lambda transport, _c=conn.id: out({"ev": "upgrade", "conn": _c, "transport": str(transport)}))
         socket.on("disconnecting", lambda reason: out(
             {"ev": "disconnecting", "ns": ns, "id": sid, "reason": reason_str(reason), "rooms": sorted(socket.rooms)}))
 
