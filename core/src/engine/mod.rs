@@ -9,3 +9,9 @@ pub mod client;
 pub mod server;
 
 pub use packet::{Frame, Packet, PacketError};
+
+/// tungstenite's read buffer per WebSocket connection. tungstenite zero-fills it before
+/// every read and the connection keeps it resident: the 128 KiB default cost half the CPU
+/// of an echo and ~130 KiB per idle connection (bench/PROFILE.md). Larger messages still
+/// arrive whole: the buffer grows to the announced frame length, up to the size limits.
+pub(crate) const WS_READ_BUFFER: usize = 4096;

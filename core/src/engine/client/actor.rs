@@ -50,7 +50,10 @@ async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
         req.headers_mut().insert(name, value);
     }
     let connector = http.tls().map(tokio_tungstenite::Connector::Rustls);
-    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(req, None, true, connector)
+    // A small read buffer, as on the server side (tungstenite zero-fills it before each read).
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(crate::engine::WS_READ_BUFFER);
+    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(req, Some(config), true, connector)
         .await
         .map_err(|e| e.to_string())?;
     Ok(ws)

@@ -61,7 +61,10 @@ pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mod
                 return;
             }
         };
-        let config = WebSocketConfig::default().max_message_size(Some(shared.config.max_payload)).max_frame_size(Some(shared.config.max_payload));
+        let config = WebSocketConfig::default()
+            .read_buffer_size(crate::engine::WS_READ_BUFFER)
+            .max_message_size(Some(shared.config.max_payload))
+            .max_frame_size(Some(shared.config.max_payload));
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
         match mode {
             Mode::New(session) => {
@@ -126,14 +129,20 @@ fn to_ws(frame: Frame) -> WsMessage {
     }
 }
 
-/// Pumps frames both ways until the session or the socket ends.
+/// Pumps frames both ways until the session or the socket ends. The writer is a task of
+/// its own: joined in one task, every frame queued to the socket would poll the reader too.
 async fn drive(session: Arc<Session>, ws: Ws) {
     let (mut sink, mut stream) = ws.split();
     // Set by the reader when the peer broke a limit, so the close frame says why.
-    let close_code: std::sync::Mutex<Option<CloseCode>> = std::sync::Mutex::new(None);
-    let writer = async {
+    let close_code: Arc<std::sync::Mutex<Option<CloseCode>>> = Arc::default();
+    let (writer_session, writer_code) = (session.clone(), close_code.clone());
+    let writer = tokio::spawn(async move {
+        let (session, close_code) = (writer_session, writer_code);
         let mut rx = session.rx.lock().await;
         let mut closed = session.closed_watch();
+        // One close future for the connection's lifetime, not one per frame.
+        let closing = wait_closed(&mut closed);
+        tokio::pin!(closing);
         loop {
             tokio::select! {
                 biased;
@@ -149,7 +158,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                     }
                     session.emit_event(ConnEvent::Drain);
                 }
-                _ = wait_closed(&mut closed) => {
+                _ = &mut closing => {
                     // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
                     while let Ok(f) = rx.try_recv() {
                         if sink.feed(to_ws(f)).await.is_err() {
@@ -170,13 +179,15 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 let _ = sink.close().await;
             }
         }
-    };
+    });
     let reader = async {
         let mut closed = session.closed_watch();
+        let closing = wait_closed(&mut closed);
+        tokio::pin!(closing);
         loop {
             let msg = tokio::select! {
                 m = stream.next() => m,
-                _ = wait_closed(&mut closed) => return,
+                _ = &mut closing => return,
             };
             match msg {
                 Some(Ok(WsMessage::Text(t))) => match Packet::decode(t.as_str()) {
@@ -204,7 +215,8 @@ async fn drive(session: Arc<Session>, ws: Ws) {
             }
         }
     };
-    tokio::join!(writer, reader);
+    reader.await;
+    let _ = writer.await;
 }
 
 /// An abrupt end of the connection is a `transport close` (as the reference reports a
