@@ -19,6 +19,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -140,6 +141,14 @@ class Runner:
             "python-socketio": ([a.python, str(BENCH / "servers" / "python_socketio_server.py")], {}),
             "baseline": ([str(bins / "ws-baseline")], {}),
         }
+
+        for spec in a.extra:
+            # --extra NAME=COMMAND: another build speaking the contract (e.g. a patched sio)
+            name, _, command = spec.partition("=")
+            SERVERS[name] = (name, "sio")
+            self.commands[name] = (shlex.split(command), {})
+            if name not in a.servers:
+                a.servers.append(name)
 
     def pin(self, cpu: int) -> list[str]:
         return ["taskset", "-c", str(cpu)] if self.taskset else []
@@ -397,7 +406,7 @@ def fmt_cell(m, fmt: str, spread: bool = False) -> str:
         return "—"
     med, lo, hi, n = m
     s = fmt.format(med)
-    if spread and n > 1 and lo != hi:
+    if spread and n > 1 and fmt.format(lo) != fmt.format(hi):
         s += f" ({fmt.format(lo)}–{fmt.format(hi)})"
     return s
 
@@ -409,24 +418,26 @@ def ratio(a, b) -> str:
     return f"{r:.2f}×" if r < 10 else f"{r:.1f}×" if r < 100 else f"{r:.0f}×"
 
 
-def report(a: argparse.Namespace, results: list[dict], started: float, load_before: str) -> str:
-    servers = [s for s in a.servers if any(r["server"] == s for r in results)]
+def report(meta: dict, results: list[dict]) -> str:
+    servers = [s for s in meta["servers"] if any(r["server"] == s for r in results)]
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `bench/run.sh` on {dt.datetime.now().strftime('%Y-%m-%d %H:%M')} "
-        f"({(time.time() - started) / 60:.0f} min; {a.repeats} runs of every measurement, each on a fresh server process; "
+        f"Written by `bench/run.sh` on {meta['written']} "
+        f"({meta['minutes']:.0f} min; {meta['repeats']} runs of every measurement, each on a fresh server process; "
         "figures are medians, with (min–max) for the headline figure). What each scenario does and how it is "
-        "measured: [README.md](README.md). Nothing here is edited by hand.",
+        "measured: [README.md](README.md); where sio's time goes: [PROFILE.md](PROFILE.md). "
+        "Nothing here is edited by hand (`python3 bench/run.py --render bench/RESULTS.json` renders it again).",
         "",
-        *machine(a),
-        f"- Load average (1 min) before the run {load_before}, after {loadavg()}. The machine is shared: before each "
-        f"measurement the runner waits (up to {a.quiet_wait:.0f} s) until other processes use less than {a.quiet_cores} "
-        "core, and the `other load` column gives the median number of cores other processes kept busy during the "
-        "measurement (machine CPU time minus the server's and the generator's).",
+        *meta["machine"],
+        f"- Load average (1 min) before the run {meta['load_before']}, after {meta['load_after']}. The machine is shared: "
+        f"before each measurement the runner waits (up to {meta['quiet_wait']:.0f} s) until other processes use less than "
+        f"{meta['quiet_cores']} core, and the `other load` column gives the median number of cores other processes kept "
+        "busy during the measurement (machine CPU time minus the server's and the generator's).",
         "",
     ]
-    for scenario in a.scenarios:
+    lines += summary_table(meta, results, servers)
+    for scenario in meta["scenarios"]:
         title = SCENARIOS[scenario][0]
         metrics = METRICS[scenario]
         lines += [f"## {title}", ""]
@@ -463,9 +474,38 @@ def report(a: argparse.Namespace, results: list[dict], started: float, load_befo
             for s in sios:
                 lines.append("| " + SERVERS[s][0] + " | " + " | ".join("" if p == s else ratio(med[s][0], med[p][0]) for p in peers) + " |")
         lines.append("")
-    if "echo" in a.scenarios:
+    if "echo" in meta["scenarios"]:
         lines += crossing_table(results, servers)
     return "\n".join(lines) + "\n"
+
+
+def summary_table(meta: dict, results: list[dict], servers: list[str]) -> list[str]:
+    """sio (Rust API) against every peer on the headline figure of every scenario."""
+    if "sio" not in servers:
+        return []
+    peers = [s for s in servers if SERVERS[s][1] == "peer"]
+    lines = [
+        "## Summary: sio (Rust API) against each peer",
+        "",
+        "The headline figure of each scenario and the server's CPU time per operation (which the "
+        "one-core load generator does not cap: see `loadgen busy` below); each peer's column is sio's "
+        "figure ÷ the peer's, so above 1× is better for sio where higher is better, worse where lower is better.",
+        "",
+        "| scenario | figure | sio | " + " | ".join(SERVERS[p][0] for p in peers) + " |",
+        "|---|---|---|" + "---|" * len(peers),
+    ]
+    for scenario in meta["scenarios"]:
+        title = SCENARIOS[scenario][0].split(") ", 1)[-1]
+        # The headline, and the server's CPU per operation, which the generator's own limit
+        # does not cap (a fast server can saturate the one-core generator).
+        picks = [0] + [i for i, m in enumerate(METRICS[scenario]) if m[0].startswith("server CPU")]
+        for i in picks:
+            name, f, fmt, higher = METRICS[scenario][i]
+            ok = lambda s: [r for r in results if r["server"] == s and r["scenario_key"] == scenario and r.get("ok")]
+            mine = median_of(ok("sio"), f)
+            cells = [ratio(mine, median_of(ok(p), f)) for p in peers]
+            lines.append(f"| {title if i == 0 else ''} | {name} ({'higher' if higher else 'lower'} is better) | {fmt_cell(mine, fmt)} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 def crossing_table(results: list[dict], servers: list[str]) -> list[str]:
@@ -499,34 +539,58 @@ def crossing_table(results: list[dict], servers: list[str]) -> list[str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin-dir", required=True)
+    ap.add_argument("--bin-dir", default="target/release")
     ap.add_argument("--profile", default="release")
     ap.add_argument("--python", default=sys.executable)
-    ap.add_argument("--addon", required=True)
+    ap.add_argument("--addon", default="")
     ap.add_argument("--socketioxide", default="")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
     ap.add_argument("--servers", default=",".join(SERVERS))
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--out", default=str(BENCH / "RESULTS.md"))
+    ap.add_argument("--render", metavar="RESULTS.json", help="only render the report of an earlier run (to --out)")
+    ap.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND",
+                    help="also run this server (a command that takes --port and speaks the contract), e.g. a patched build")
     ap.add_argument("--quiet-cores", type=float, default=0.3, help="wait before each run until other work uses fewer cores than this")
-    ap.add_argument("--quiet-wait", type=float, default=90, help="but no longer than this many seconds")
+    ap.add_argument("--quiet-wait", type=float, default=60, help="but no longer than this many seconds")
     a = ap.parse_args()
     a.servers = [s for s in a.servers.split(",") if s]
     a.scenarios = [s for s in a.scenarios.split(",") if s]
+    extra = {e.partition("=")[0] for e in a.extra}
     for s in a.servers:
-        if s not in SERVERS:
+        if s not in SERVERS and s not in extra:
             ap.error(f"unknown server {s} (known: {', '.join(SERVERS)})")
     for s in a.scenarios:
         if s not in SCENARIOS:
             ap.error(f"unknown scenario {s} (known: {', '.join(SCENARIOS)})")
+    if a.render:
+        saved = json.loads(Path(a.render).read_text())
+        for name in saved["meta"].get("extra", {}):
+            SERVERS.setdefault(name, (name, "sio"))
+        Path(a.out).write_text(report(saved["meta"], saved["runs"]))
+        print(f"wrote {a.out}")
+        return 0
     if a.repeats is None:
         a.repeats = 1 if a.quick else 3
     started, load_before = time.time(), loadavg()
     runner = Runner(a)
     results = runner.run()
+    meta = {
+        "written": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "minutes": (time.time() - started) / 60,
+        "repeats": a.repeats,
+        "machine": machine(a),
+        "load_before": load_before,
+        "load_after": loadavg(),
+        "quiet_wait": a.quiet_wait,
+        "quiet_cores": a.quiet_cores,
+        "servers": a.servers,
+        "scenarios": a.scenarios,
+        "extra": {e.partition("=")[0]: e.partition("=")[2] for e in a.extra},
+    }
     raw = BENCH / "build" / ("results-quick.json" if a.quick else "results.json")
-    raw.write_text(json.dumps(results, indent=1))
+    raw.write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
     failed = [r for r in results if not r.get("ok")]
     if a.quick:
         # CI: only that every server completed every scenario.
@@ -535,9 +599,10 @@ def main() -> int:
             print(f"FAILED {r['server']} {r['scenario_key']}: {r.get('failure')}", file=sys.stderr)
         print(f"quick bench: {len(results) - len(failed)}/{len(results)} runs completed, servers: {', '.join(sorted(ran))}")
         return 1 if failed else 0
-    Path(a.out).write_text(report(a, results, started, load_before))
-    shutil.copy(raw, BENCH / "results.json")
-    print(f"wrote {a.out} and bench/results.json ({len(failed)} failed runs)")
+    out = Path(a.out)
+    out.write_text(report(meta, results))
+    shutil.copy(raw, out.with_suffix(".json"))
+    print(f"wrote {out} and {out.with_suffix('.json')} ({len(failed)} failed runs)")
     return 0
 
 

@@ -66,3 +66,8 @@ if [ -f tests/conformance/runner.js ]; then
   node --test tests/conformance/runner.test.js
   node tests/conformance/runner.js
 fi
+
+if [ -f bench/run.sh ]; then
+  step "bench, quick mode: every server completes every scenario (bench/README.md)"
+  bash bench/run.sh --quick
+fi

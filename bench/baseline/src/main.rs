@@ -1,6 +1,6 @@
 //! The physical baseline of the benchmarks: tokio + tokio-tungstenite and nothing else.
 //!
-//!     ws-baseline --port P [--read-buffer BYTES]
+//!     ws-baseline --port P [--read-buffer BYTES (default 4096; 0: tungstenite's 128 KiB)]
 //!
 //! Answers the bench contract (bench/README.md) by splicing frames as text, without any
 //! Socket.IO machinery: a fixed open packet, `40` → `40{"sid":..}`, `42<id>["echo",X]` →
@@ -8,7 +8,8 @@
 //! `["join",room]` → `43<id>[]`, `["bcast",room,X]` → `42["b",X]` encoded once and the same
 //! bytes queued to every member. No heartbeat, no namespaces, no parsing of arguments:
 //! what the same stack costs when it does nearly nothing. WebSocket settings are
-//! tungstenite's defaults (as in sio) unless `--read-buffer` says otherwise.
+//! tungstenite's defaults except a 4 KiB read buffer, as sio configures it (tungstenite
+//! zero-fills the whole read buffer before every read: bench/PROFILE.md).
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -157,8 +158,9 @@ async fn main() -> std::io::Result<()> {
     let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<usize>().ok());
     let port = arg("--port").unwrap_or(0) as u16;
     let mut config = WebSocketConfig::default();
-    if let Some(n) = arg("--read-buffer") {
-        config = config.read_buffer_size(n);
+    match arg("--read-buffer").unwrap_or(4096) {
+        0 => {}
+        n => config = config.read_buffer_size(n),
     }
     let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     println!("ready {}", listener.local_addr()?.port());
