@@ -432,8 +432,9 @@ def report(meta: dict, results: list[dict]) -> str:
         *meta["machine"],
         f"- Load average (1 min) before the run {meta['load_before']}, after {meta['load_after']}. The machine is shared: "
         f"before each measurement the runner waits (up to {meta['quiet_wait']:.0f} s) until other processes use less than "
-        f"{meta['quiet_cores']} core, and the `other load` column gives the median number of cores other processes kept "
-        "busy during the measurement (machine CPU time minus the server's and the generator's).",
+        f"{meta['quiet_cores']} core, and the `other load` column gives the number of cores other processes kept "
+        "busy during the measurements (machine CPU time minus the server's and the generator's), median and worst "
+        "of the runs: a high worst with a low median means one run was disturbed and the median set it aside.",
         "",
     ]
     lines += summary_table(meta, results, servers)
@@ -441,7 +442,7 @@ def report(meta: dict, results: list[dict]) -> str:
         title = SCENARIOS[scenario][0]
         metrics = METRICS[scenario]
         lines += [f"## {title}", ""]
-        header = ["server", *[m[0] for m in metrics], "other load (cores)", "runs ok"]
+        header = ["server", *[m[0] for m in metrics], "other load, median / max (cores)", "runs ok"]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         med = {}
         for s in servers:
@@ -450,7 +451,7 @@ def report(meta: dict, results: list[dict]) -> str:
             med[s] = [median_of(ok, m[1]) for m in metrics]
             cells = [fmt_cell(med[s][i], m[2], spread=(i == 0)) for i, m in enumerate(metrics)]
             bg = [dig(r, "background_cores", "during") for r in runs if dig(r, "background_cores", "during") is not None]
-            cells.append(f"{statistics.median(bg):.2f}" if bg else "—")
+            cells.append(f"{statistics.median(bg):.2f} / {max(bg):.2f}" if bg else "—")
             status = f"{len(ok)}/{len(runs)}"
             failures = sorted({r.get("failure", "") for r in runs if not r.get("ok")})
             if failures:
