@@ -280,7 +280,12 @@ class Socket extends EventEmitter {
       const a = ev.ack;
       packet.push((...res) => {
         const { json, bins } = encode(res);
-        call(() => a.send(json, bins));
+        try {
+          call(() => a.send(json, bins));
+        } catch (e) {
+          // As socket.io: answering a client that has gone is a no-op.
+          if (e.code !== 'ERR_SIO_DISCONNECTED') throw e;
+        }
       });
     }
     const fns = this._fns.slice();

@@ -44,6 +44,20 @@ test('newListener listeners do not make later on() calls fail (EventEmitter emit
   assert.throws(() => c.emit('newListener'), (e) => e.code === 'ERR_SIO_RESERVED_EVENT');
 });
 
+test('an ack answered after the client left is a no-op, as in socket.io', async (t) => {
+  const srv = new Server(0);
+  t.after(() => srv.close());
+  const port = srv.httpServer.address().port;
+  const asked = new Promise((resolve) => srv.on('connection', (s) => s.on('ask', (ack) => resolve([s, ack]))));
+  const c = io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false });
+  c.emit('ask', () => {});
+  const [s, ack] = await bounded(asked);
+  const gone = once(s, 'disconnect');
+  c.disconnect();
+  await bounded(gone);
+  assert.doesNotThrow(() => ack('late'));
+});
+
 test('reserved names and non-serialisable arguments', async (t) => {
   const srv = new Server(0);
   t.after(() => srv.close()); // also when the test fails: an open server keeps the process alive
