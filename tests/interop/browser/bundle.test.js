@@ -8,33 +8,9 @@
 // Local Network Access checks treat it as public and block its WebSocket to 127.0.0.1.)
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
-import { startInterop, launchBrowser, watchPage, CLIENT_BUNDLE } from "./fixture.js";
+import { startInterop, launchBrowser, watchPage, startPageServer, CLIENT_BUNDLE } from "./fixture.js";
 
 const T = 10000; // every wait fails after this
-
-/** A tiny static server: /blank.html (loads /socket.io.min.js) and the bundle. */
-async function startPageServer() {
-  const bundle = readFileSync(CLIENT_BUNDLE);
-  const server = createServer((req, res) => {
-    if (req.url === "/blank.html") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end('<!doctype html><title>blank</title><script src="/socket.io.min.js"></script>');
-    } else if (req.url === "/socket.io.min.js") {
-      res.writeHead(200, { "content-type": "application/javascript" });
-      res.end(bundle);
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise((resolve, reject) => { server.once("error", reject); server.listen(0, "127.0.0.1", resolve); });
-  return {
-    url: `http://localhost:${server.address().port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
-  };
-}
 
 // Injected into every page: promise helpers with timeouts, so each in-browser wait fails by itself.
 const browserHelpers = () => {

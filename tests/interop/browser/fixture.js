@@ -12,6 +12,8 @@
 // Overrides: SIO_CHAT_SERVER, SIO_INTEROP_SERVER (a path ending in `.js` is run with node, e.g.
 // tests/interop/node/reference-server.js), SIO_CHROMIUM (the Chromium executable).
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -221,4 +223,26 @@ export function watchPage(page, label) {
   });
   page.setDefaultTimeout(10000);
   return errors;
+}
+
+/** A tiny static server: /blank.html (loads /socket.io.min.js) and the bundle. */
+export async function startPageServer() {
+  const bundle = readFileSync(CLIENT_BUNDLE);
+  const server = createServer((req, res) => {
+    if (req.url === "/blank.html") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end('<!doctype html><title>blank</title><script src="/socket.io.min.js"></script>');
+    } else if (req.url === "/socket.io.min.js") {
+      res.writeHead(200, { "content-type": "application/javascript" });
+      res.end(bundle);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise((resolve, reject) => { server.once("error", reject); server.listen(0, "127.0.0.1", resolve); });
+  return {
+    url: `http://localhost:${server.address().port}`,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+  };
 }

@@ -3,31 +3,16 @@
 // The page is a blank document on its own loopback origin (a tiny static server here), so
 // every request it makes to the server under test is a cross-origin one (CORS).
 //   node driver.js
-import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
-import { launchBrowser, CLIENT_BUNDLE } from "../../../interop/browser/fixture.js";
+import { launchBrowser, startPageServer } from "../../../interop/browser/fixture.js";
 import { out, serve } from "../common.js";
 
-const bundle = readFileSync(CLIENT_BUNDLE);
-const pageServer = createServer((req, res) => {
-  if (req.url === "/blank.html") {
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end('<!doctype html><title>conformance</title><script src="/socket.io.min.js"></script>');
-  } else if (req.url === "/socket.io.min.js") {
-    res.writeHead(200, { "content-type": "application/javascript" });
-    res.end(bundle);
-  } else {
-    res.writeHead(404);
-    res.end();
-  }
-});
-await new Promise((resolve) => pageServer.listen(0, "127.0.0.1", resolve));
+const pageServer = await startPageServer();
 
 const browser = await launchBrowser();
 const page = await browser.newPage();
 page.on("pageerror", (err) => out({ ev: "log", message: `pageerror: ${err.message}` }));
 await page.exposeFunction("__out", (obj) => out(obj));
-await page.goto(`http://localhost:${pageServer.address().port}/blank.html`);
+await page.goto(`${pageServer.url}/blank.html`);
 
 // The client driver, in the page: the same commands as drivers/node/driver.js (client role).
 await page.evaluate(() => {
@@ -168,6 +153,6 @@ const handlers = Object.fromEntries(COMMANDS.map((cmd) => [cmd, async (msg) => {
 
 serve(handlers, async () => {
   await browser.close().catch(() => {});
-  pageServer.close();
+  await pageServer.close();
 });
 out({ ev: "ready", lib: "socket.io-client (Chromium)", role: "client" });
