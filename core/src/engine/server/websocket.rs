@@ -154,7 +154,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                     }
                     if res.and(sink.flush().await).is_err() {
                         session.close(CloseReason::TransportError);
-                        return;
+                        return None;
                     }
                     session.emit_event(ConnEvent::Drain);
                 }
@@ -170,15 +170,14 @@ async fn drive(session: Arc<Session>, ws: Ws) {
             }
         }
         let code = *close_code.lock().expect("close code lock poisoned");
-        match code {
+        let sent = match code {
             Some(code) => {
                 let frame = CloseFrame { code, reason: "".into() };
-                let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                sink.send(WsMessage::Close(Some(frame))).await
             }
-            None => {
-                let _ = sink.close().await;
-            }
-        }
+            None => sink.close().await,
+        };
+        sent.is_ok().then_some(sink)
     });
     let reader = async {
         let mut closed = session.closed_watch();
@@ -216,7 +215,28 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         }
     };
     reader.await;
-    let _ = writer.await;
+    drop(session);
+    if let Ok(Some(sink)) = writer.await {
+        if let Ok(mut ws) = stream.reunite(sink) {
+            linger(ws.get_mut()).await;
+        }
+    }
+}
+
+/// How long a closed connection keeps reading what the peer still sends.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Ends our side with a FIN and reads until the peer's. Dropping a socket with unread input
+/// (the rest of an oversize message, say) makes the kernel send a reset, and a reset can
+/// destroy the close frame in the peer's receive buffer before the peer reads it.
+async fn linger(io: &mut TokioIo<hyper::upgrade::Upgraded>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = io.shutdown().await;
+    let drain = async {
+        let mut scratch = [0u8; 4096];
+        while matches!(io.read(&mut scratch).await, Ok(n) if n > 0) {}
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// An abrupt end of the connection is a `transport close` (as the reference reports a
