@@ -316,11 +316,15 @@ impl ServerAck {
 
 #[pymethods]
 impl ServerAck {
-    /// Sends the answer; `False` if one was already sent.
+    /// Sends the answer; `False` if one was already sent or the client has left (as in
+    /// socket.io, an answer nobody can receive is dropped quietly).
     fn send(&self, args: &Bound<'_, PyAny>) -> PyResult<bool> {
         let args = to_values(args)?;
         let _g = self.handle.enter();
-        self.sender.send(args).map_err(error::emit)
+        match self.sender.send(args) {
+            Err(sio_core::server::EmitError::Disconnected) => Ok(false),
+            other => other.map_err(error::emit),
+        }
     }
 }
 

@@ -55,6 +55,29 @@ def test_handler_with_ack_parameter(server, run):
     c.disconnect()
 
 
+def test_ack_after_the_client_left_is_dropped_quietly(server, rec, run, caplog):
+    """As in socket.io: answering a client that has gone is a no-op, not an error."""
+    saved = {}
+
+    @server.on("connection")
+    def on_connection(socket):
+        @socket.on("later")
+        def later(ack):
+            saved["ack"] = ack
+            rec.record("asked")
+
+        @socket.on("disconnect")
+        def gone(reason):
+            rec.record("late answer", saved["ack"]("too late"))
+
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
+    c.emit("later", callback=lambda *a: None)
+    rec.wait("asked")
+    c.disconnect()
+    assert rec.wait("late answer") == (False,)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
 def test_namespace_level_handler_gets_socket(server, run):
     @server.on("ping")
     def ping(socket, value):

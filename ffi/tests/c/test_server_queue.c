@@ -59,8 +59,9 @@ int main(void) {
   q.rt = rt;
   sio_server_options o;
   OK(sio_server_options_default(&o));
-  o.ping_interval_ms = 300;
-  o.ping_timeout_ms = 200;
+  /* short, but scaled: under Valgrind the live clients' pongs are read late */
+  o.ping_interval_ms = (uint32_t)tms(300);
+  o.ping_timeout_ms = (uint32_t)tms(200);
   o.path = "/rt/";
   sio_server *srv = NULL;
   OK(sio_server_new(rt, &o, &srv));
@@ -132,10 +133,13 @@ int main(void) {
   expect_disconnect(K, SIO_REASON_TRANSPORT_CLOSE, 5000);
   sio_socket_free(K);
 
-  /* ---- ping timeout: a raw WebSocket peer that never answers pings (300 + 200 ms) */
+  /* ---- ping timeout: a raw WebSocket peer that never answers pings (300 + 200 ms, scaled) */
   peer_spawn(&s, "silent", SILENT, sport, "/rt/", NULL);
-  free(peer_wait(&s, 15000, "\"ev\":\"connect\""));
-  sio_socket *P = wait_connection(NULL);
+  line = peer_wait(&s, 15000, "\"ev\":\"connect\"");
+  char sp[64];
+  json_str(line, "id", sp, sizeof sp);
+  free(line);
+  sio_socket *P = wait_connection(sp);
   long long t0 = t_now_ms();
   free(peer_wait(&s, 5000, "\"ev\":\"ping\""));
   expect_disconnect(P, SIO_REASON_PING_TIMEOUT, 5000);

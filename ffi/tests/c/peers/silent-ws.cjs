@@ -3,7 +3,7 @@
 //
 //   node silent-ws.cjs PORT [PATH]   (PATH default /socket.io/)
 //
-// Prints {"ev":"open"}, {"ev":"connect"}, {"ev":"ping"} (unanswered), {"ev":"close"}.
+// Prints {"ev":"open"}, {"ev":"connect","id":SID}, {"ev":"ping"} (unanswered), {"ev":"close"}.
 const { load, out, commands } = require("./modules.cjs");
 const WebSocket = load("ws");
 
@@ -13,7 +13,7 @@ ws.on("message", (data) => {
   if (s[0] === "0") {
     out({ ev: "open" });
     ws.send("40");
-  } else if (s.startsWith("40")) out({ ev: "connect" });
+  } else if (s.startsWith("40")) out({ ev: "connect", id: JSON.parse(s.slice(2)).sid });
   else if (s === "2") out({ ev: "ping" }); // deliberately no "3"
 });
 ws.on("close", () => out({ ev: "close" }));
