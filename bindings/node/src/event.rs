@@ -140,6 +140,7 @@ pub(crate) fn from_core(ev: Event) -> Ev {
             reason: reason.as_str(),
             rooms: socket.rooms().into_iter().map(|r| r.to_string()).collect(),
         },
+        Event::ServerSide { server, name, args, ack } => Ev::ServerSide { server, name, args, ack },
         other => Ev::Core(other),
     }
 }
@@ -301,6 +302,8 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 e
             }
             Event::ReconnectFailed { client } => base("reconnect_failed", client),
+            // `from_core` made it an `Ev::ServerSide`.
+            ev @ Event::ServerSide { .. } => return to_js(from_core(ev)),
         },
     })
 }

@@ -144,9 +144,6 @@ impl NativeServer {
                 }
             });
         });
-        srv.server().on_any_server_side(move |name, args, ack| {
-            deliver(Ev::ServerSide { server, name: name.to_owned(), args: args.to_vec(), ack });
-        });
         Ok(NativeServer { srv, parents: Mutex::default(), stop: tokio::sync::watch::channel(false).0 })
     }
 

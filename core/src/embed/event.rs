@@ -67,6 +67,17 @@ pub enum Event {
         /// The new transport.
         transport: TransportKind,
     },
+    /// An event sent with `server_side_emit` by another server of the cluster.
+    ServerSide {
+        /// Server id.
+        server: u64,
+        /// Event name.
+        name: String,
+        /// Arguments.
+        args: Vec<Value>,
+        /// Present when the sender waits for an answer (one value).
+        ack: Option<server::ServerSideAck>,
+    },
     /// Client `client` connected (or reconnected).
     ClientConnect {
         /// Client id ([`super::EmbeddedClient::id`]).

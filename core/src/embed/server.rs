@@ -53,6 +53,12 @@ impl EmbeddedServer {
                 }
             });
         });
+        let weak = Arc::downgrade(&shared);
+        server.on_any_server_side(move |name, args, ack| {
+            if let Some(shared) = weak.upgrade() {
+                shared.deliver(Event::ServerSide { server: id, name: name.to_owned(), args: args.to_vec(), ack });
+            }
+        });
         s.forward(&server.of("/"));
         shared.servers.lock().expect("runtime lock poisoned").push(server);
         s
