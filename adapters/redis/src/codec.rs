@@ -67,7 +67,7 @@ pub fn encode_msgpack(v: &Value) -> Vec<u8> {
 pub fn decode_message(bytes: &[u8]) -> Option<Value> {
     if bytes.first() == Some(&b'{') {
         let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-        return Some(Value::from(json));
+        return Some(revive_buffers(Value::from(json)));
     }
     decode_msgpack(bytes)
 }
@@ -77,9 +77,41 @@ pub fn decode_msgpack(mut bytes: &[u8]) -> Option<Value> {
     rmpv::decode::read_value(&mut bytes).ok().map(from_msgpack)
 }
 
-/// Encodes a value as JSON text (binary as arrays of bytes: JSON cannot carry buffers).
+/// Encodes a value as JSON text, binary as Node's `JSON.stringify` writes a Buffer
+/// (`{"type":"Buffer","data":[..]}`): the reference sends some requests (server-side
+/// events) as JSON, so that is the form its nodes exchange.
 pub fn encode_json(v: &Value) -> Vec<u8> {
-    serde_json::to_vec(&v.to_json_lossy()).expect("a JSON value always serialises")
+    serde_json::to_vec(&node_json(v)).expect("a JSON value always serialises")
+}
+
+fn node_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Binary(b) => serde_json::json!({ "type": "Buffer", "data": b.as_ref() }),
+        Value::Array(a) => serde_json::Value::Array(a.iter().map(node_json).collect()),
+        Value::Object(o) => serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), node_json(v))).collect()),
+        other => other.to_json_lossy(),
+    }
+}
+
+/// Turns the JSON form of a Node Buffer back into binary (Node itself leaves it an
+/// object; sio hands its users the bytes the sender meant).
+fn revive_buffers(v: Value) -> Value {
+    if let Some(bytes) = buffer_bytes(&v) {
+        return Value::Binary(Bytes::from(bytes));
+    }
+    match v {
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, revive_buffers(v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(revive_buffers).collect()),
+        other => other,
+    }
+}
+
+fn buffer_bytes(v: &Value) -> Option<Vec<u8>> {
+    let o = v.as_object()?;
+    if o.len() != 2 || o.get("type").and_then(Value::as_str) != Some("Buffer") {
+        return None;
+    }
+    o.get("data")?.as_array()?.iter().map(|x| x.as_i64().and_then(|n| u8::try_from(n).ok())).collect()
 }
 
 /// A list of strings from an array value (anything else is empty).
@@ -103,6 +135,19 @@ mod tests {
             ("list", Value::Array(vec![Value::Null, Value::Bool(true), "s".into()])),
         ]);
         assert_eq!(decode_msgpack(&encode_msgpack(&v)), Some(v));
+    }
+
+    #[test]
+    fn binary_crosses_json_as_a_node_buffer() {
+        let v = Value::from([("bin", Value::Binary(Bytes::from_static(&[0, 1, 255]))), ("n", Value::from(1i64))]);
+        let json = encode_json(&v);
+        assert_eq!(std::str::from_utf8(&json).unwrap(), r#"{"bin":{"type":"Buffer","data":[0,1,255]},"n":1}"#);
+        assert_eq!(decode_message(&json), Some(v));
+        // look-alikes stay objects
+        let other = br#"{"a":{"type":"Buffer","data":[256]},"b":{"type":"Buffer","data":[1],"x":0}}"#;
+        let got = decode_message(other).unwrap();
+        assert!(got.get("a").and_then(|a| a.get("type")).is_some());
+        assert!(got.get("b").and_then(|b| b.get("x")).is_some());
     }
 
     #[test]

@@ -19,6 +19,7 @@ fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::Server>()?;
     m.add_class::<server::SocketHandle>()?;
     m.add_class::<server::ServerAck>()?;
+    m.add_class::<server::ServerSideAck>()?;
     m.add_class::<server::Decision>()?;
     m.add_class::<server::RemoteSocketHandle>()?;
     m.add_class::<client::Client>()?;

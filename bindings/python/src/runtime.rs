@@ -17,7 +17,7 @@ use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedServer, Event, Runtime
 use crate::client::{Client, ClientAck};
 use crate::convert;
 use crate::error;
-use crate::server::{Decision, Server, ServerAck, SocketHandle};
+use crate::server::{Decision, Server, ServerAck, ServerSideAck, SocketHandle};
 
 /// An event, with what must be read when it happens rather than when Python gets to
 /// it: the rooms of a `disconnecting` socket (gone once the socket has left); a client
@@ -227,6 +227,15 @@ impl Runtime {
             Event::Upgrade { conn, transport, .. } => {
                 vec!["upgrade".into_py_any(py)?, conn.into_py_any(py)?, transport.as_str().into_py_any(py)?]
             }
+            Event::ServerSide { name, args, ack, .. } => vec![
+                "server_side".into_py_any(py)?,
+                name.into_py_any(py)?,
+                convert::list(py, &args)?,
+                match ack {
+                    Some(a) => ServerSideAck::new(a, handle).into_py_any(py)?,
+                    None => py.None(),
+                },
+            ],
             Event::ClientConnect { .. } => vec!["client_connect".into_py_any(py)?, nsp()?],
             Event::ClientConnectError { error, active, .. } => vec![
                 "client_connect_error".into_py_any(py)?,

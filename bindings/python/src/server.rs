@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PySet};
-use sio_core::embed::{self, EmbeddedServer};
+use sio_core::embed::{self, AckOutcome, EmbeddedServer};
 use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
 use sio_core::server::{BroadcastOperator, RecoveryConfig, RemoteSocket, ServerConfig};
 use sio_core::{ConnectError, Value};
@@ -181,6 +181,61 @@ impl Server {
     fn disconnect_sockets(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, close: bool) {
         let op = operator(&self.server, ns, rooms, excepts);
         self.handle.spawn(async move { op.disconnect_sockets(close) });
+    }
+
+    /// Sends an event to the other servers of the cluster; returns how many it reached.
+    fn server_side_emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let args = to_values(args)?;
+        let _g = self.handle.enter();
+        self.server.server().server_side_emit(event, args).map_err(error::emit)
+    }
+
+    /// Sends an event to the other servers; `callback(answers, exception)` gets one answer
+    /// per server, or a timeout when some did not answer within the adapter's timeout.
+    fn server_side_emit_with_ack(&self, event: &str, args: &Bound<'_, PyAny>, callback: Py<PyAny>) -> PyResult<()> {
+        let args = to_values(args)?;
+        if sio_core::RESERVED_EVENTS.contains(&event) {
+            return Err(error::emit(sio_core::EmitError::Reserved(event.to_owned())));
+        }
+        let (server, event, done) = (self.server.server().clone(), event.to_owned(), completion(callback));
+        self.handle.spawn(async move {
+            done(match server.server_side_emit_with_ack(&event, args).await {
+                Ok(answers) => AckOutcome::Answered(answers),
+                Err(_) => AckOutcome::TimedOut,
+            });
+        });
+        Ok(())
+    }
+
+    /// How many servers the cluster has (1 without an adapter): `callback([n], None)`.
+    fn server_count(&self, callback: Py<PyAny>) {
+        let (server, done) = (self.server.server().clone(), completion(callback));
+        self.handle.spawn(async move {
+            done(AckOutcome::Answered(vec![Value::from(server.server_count().await as u64)]));
+        });
+    }
+}
+
+/// The answer to a server-side event from another server (one value; the first wins).
+#[pyclass(frozen, module = "sio._sio")]
+pub struct ServerSideAck {
+    ack: sio_core::server::ServerSideAck,
+    handle: tokio::runtime::Handle,
+}
+
+impl ServerSideAck {
+    pub fn new(ack: sio_core::server::ServerSideAck, handle: tokio::runtime::Handle) -> Self {
+        ServerSideAck { ack, handle }
+    }
+}
+
+#[pymethods]
+impl ServerSideAck {
+    /// Sends the answer; `False` if one was already sent.
+    fn send(&self, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let value = to_value(value)?;
+        let _g = self.handle.enter();
+        Ok(self.ack.send(value))
     }
 }
 

@@ -3,6 +3,7 @@ server and @socket.io/redis-adapter (examples/cluster/node-server.js), behind a 
 redis-server; python-socketio clients on each. Needs redis-server on PATH."""
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import time
@@ -30,19 +31,28 @@ def _start(cmd, ready: str) -> subprocess.Popen:
 
 
 @pytest.fixture
-def cluster():
+def node_cluster():
+    """A private Redis and the Node socket.io server on it: (redis url, node port)."""
     rport, nport = free_port(), free_port()
     redis = _start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], "Ready to accept")
     url = f"redis://127.0.0.1:{rport}"
     node = _start(["node", NODE_SERVER, "--port", str(nport), "--redis", url, "--name", "node"], "listening on")
+    try:
+        yield url, nport
+    finally:
+        for p in (node, redis):
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def cluster(node_cluster):
+    url, nport = node_cluster
     server = sio.Server(adapter=sio.RedisAdapter(url))
     try:
         yield server, nport
     finally:
         server.close()
-        for p in (node, redis):
-            p.kill()
-            p.wait()
 
 
 def test_broadcasts_and_fetch_sockets_cross_to_a_node_socket_io_server(cluster):
@@ -91,3 +101,96 @@ def test_adapter_must_be_a_redis_adapter():
         sio.RedisAdapter("http://not-redis")
     with pytest.raises(sio.BadArgument):
         sio.Server(adapter="redis://127.0.0.1:6379")  # type: ignore[arg-type]
+
+
+def _until(check, what: str):
+    """Cluster membership settles asynchronously (heartbeats over Redis): retry `check`."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.1)
+    pytest.fail(f"{what} within {TIMEOUT}s")
+
+
+def test_server_side_events_cross_to_a_node_socket_io_server_both_ways(cluster):
+    server, nport = cluster
+    rec = Recorder()
+    server.on_server_side("note", rec.handler("note"))
+
+    @server.on_server_side("whoami")
+    def whoami():
+        return "python"
+
+    @server.on_server_side("sum")
+    def total(a, b, ack):
+        ack(a + b)
+
+    server.listen()
+    theirs = socketio.Client()
+    theirs.connect(f"http://127.0.0.1:{nport}", transports=["websocket"], wait_timeout=TIMEOUT)
+    try:
+        _until(lambda: server.server_count() == 2, "the Node server never counted")
+        # ours → theirs: with and without an answer
+        assert server.server_side_emit_with_ack("whoami") == ["node"]
+        assert server.server_side_emit("note", "from-python", b"\x01") == 1
+        notes = _until(lambda: theirs.call("notes", timeout=TIMEOUT), "the note never reached the Node server")
+        # The reference sends server-side events as JSON: there, as between two Node
+        # servers, a buffer is its JSON form; sio turns that form back into bytes.
+        assert notes == ["from-python", {"type": "Buffer", "data": [1]}]
+        # theirs → ours: io.serverSideEmit and io.serverSideEmitWithAck on the Node server
+        assert theirs.call("note-all", ("from-node", {"k": [1]}, b"\x02"), timeout=TIMEOUT) is True
+        assert rec.wait("note") == ("from-node", {"k": [1]}, b"\x02")
+        assert theirs.call("sse", "whoami", timeout=TIMEOUT) == [None, ["python"]]
+        assert theirs.call("sse", ("sum", 2, 3), timeout=TIMEOUT) == [None, [5]]
+    finally:
+        theirs.disconnect()
+
+
+def test_server_side_events_alone_and_bad_names():
+    server = sio.Server()
+    try:
+        assert server.server_count() == 1
+        assert server.server_side_emit("note", 1) == 0
+        assert server.server_side_emit_with_ack("whoami") == []
+        with pytest.raises(sio.ReservedEventError):
+            server.server_side_emit("connect")
+        with pytest.raises(sio.ReservedEventError):
+            server.server_side_emit_with_ack("disconnect")
+        with pytest.raises(sio.ReservedEventError):
+            server.on_server_side("disconnecting", lambda: None)
+        with pytest.raises(sio.BadArgument):
+            server.server_side_emit("note", {1, 2})
+    finally:
+        server.close()
+
+
+def test_async_server_side_events(node_cluster):
+    """AsyncServer: `async def` server-side handlers answer; counts and acks are awaitable."""
+    url, nport = node_cluster
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        async with sio.AsyncServer(adapter=sio.RedisAdapter(url)) as server:
+
+            @server.on_server_side("whoami")
+            async def whoami():
+                assert asyncio.get_running_loop() is loop
+                await asyncio.sleep(0)
+                return "python-async"
+
+            await server.listen()
+            deadline = loop.time() + TIMEOUT
+            while await server.server_count() != 2:
+                assert loop.time() < deadline, "the Node server never counted"
+                await asyncio.sleep(0.1)
+            assert await server.server_side_emit_with_ack("whoami") == ["node"]
+            theirs = socketio.AsyncClient()
+            await theirs.connect(f"http://127.0.0.1:{nport}", transports=["websocket"], wait_timeout=TIMEOUT)
+            try:
+                assert await theirs.call("sse", "whoami", timeout=TIMEOUT) == [None, ["python-async"]]
+            finally:
+                await theirs.disconnect()
+
+    asyncio.run(asyncio.wait_for(main(), 60))

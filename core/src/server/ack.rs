@@ -33,12 +33,17 @@ impl AckSender {
         self.inner.id
     }
 
-    /// Sends the answer. Returns `Ok(false)` if an answer was already sent.
+    /// Sends the answer. Returns `Ok(false)` if an answer was already sent, and
+    /// [`EmitError::Disconnected`] once the socket has left (even if its connection is
+    /// still open: the client would not know what the answer is for).
     pub fn send(&self, args: Vec<Value>) -> Result<bool, EmitError> {
+        let s = &self.inner.socket;
+        if !s.connected() {
+            return Err(EmitError::Disconnected);
+        }
         if self.inner.sent.swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
-        let s = &self.inner.socket;
         s.send_frames(encode_ack(s.ns(), self.inner.id, &args), false)?;
         Ok(true)
     }

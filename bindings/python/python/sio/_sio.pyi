@@ -9,6 +9,7 @@ __all__ = [
     "Server",
     "SocketHandle",
     "ServerAck",
+    "ServerSideAck",
     "Decision",
     "RemoteSocketHandle",
     "Client",
@@ -29,7 +30,7 @@ class Runtime:
     #   ("connection", SocketHandle)            ("middleware", SocketHandle, Decision)
     #   ("message", SocketHandle, name, args, Optional[ServerAck])
     #   ("disconnecting", SocketHandle, reason, rooms)   ("disconnect", SocketHandle, reason)
-    #   ("upgrade", conn_id, transport)
+    #   ("upgrade", conn_id, transport)  ("server_side", name, args, Optional[ServerSideAck])
     #   ("client_connect", nsp)  ("client_connect_error", nsp, message, data, active)
     #   ("client_disconnect", nsp, reason, active)  ("client_message", nsp, name, args, Optional[ClientAck])
     #   ("reconnect_attempt", n)  ("reconnect", n)  ("reconnect_error", message)  ("reconnect_failed",)
@@ -80,6 +81,9 @@ class Server:
     def sockets_join(self, ns: str, rooms: List[str], excepts: List[str], join: List[str]) -> None: ...
     def sockets_leave(self, ns: str, rooms: List[str], excepts: List[str], room: str) -> None: ...
     def disconnect_sockets(self, ns: str, rooms: List[str], excepts: List[str], close: bool) -> None: ...
+    def server_side_emit(self, event: str, args: Sequence[Any]) -> int: ...
+    def server_side_emit_with_ack(self, event: str, args: Sequence[Any], callback: Callable[[Any, Any], None]) -> None: ...
+    def server_count(self, callback: Callable[[Any, Any], None]) -> None: ...
 
 @final
 class SocketHandle:
@@ -102,6 +106,10 @@ class SocketHandle:
 @final
 class ServerAck:
     def send(self, args: Sequence[Any]) -> bool: ...
+
+@final
+class ServerSideAck:
+    def send(self, value: Any) -> bool: ...
 
 @final
 class Decision:

@@ -109,6 +109,16 @@ class AsyncServer(AsyncRunner, Server):
     async def fetch_sockets(self) -> Any:  # type: ignore[override]
         return await self.of("/").fetch_sockets()
 
+    async def server_side_emit_with_ack(self, event: str, *args: Any) -> List[Any]:  # type: ignore[override]
+        if self._loop is None:
+            self._bind_loop()
+        return await self._start_server_side_ack(event, args)  # type: ignore[no-any-return]
+
+    async def server_count(self) -> int:  # type: ignore[override]
+        if self._loop is None:
+            self._bind_loop()
+        return (await self._start_server_count())[0]  # type: ignore[no-any-return]
+
     async def __aenter__(self) -> "AsyncServer":
         return self
 

@@ -8,7 +8,7 @@ import weakref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
 from . import _sio
-from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, log_handler_error, logger, seconds
+from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, check_user_event, log_handler_error, logger, seconds
 from .adapter import RedisAdapter
 from .exceptions import BadArgument, ConnectionError, ConnectionRefused, SocketIOError
 from .reason import DisconnectReason
@@ -534,6 +534,7 @@ class Server(Runner):
         )
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
         self._upgrade_handlers: List[Handler] = []
+        self._server_side = Registry()
         self._dynamic: List[Namespace] = []
         self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
         self._sockets: Dict[Tuple[str, str], Socket] = {}
@@ -693,6 +694,40 @@ class Server(Runner):
     def use(self, middleware: Handler) -> Handler:
         return self.of("/").use(middleware)
 
+    # ---------------------------------------------------------------- cluster
+    def on_server_side(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """Events the other servers of the cluster send with ``server_side_emit`` (what
+        socket.io's ``io.on(event)`` receives from ``io.serverSideEmit``):
+        ``handler(*args)``. When the sender waits for an answer, the first handler's
+        return value is it (or, if the handler takes an ``ack`` parameter, ``ack(value)``).
+        Decorator form: ``@server.on_server_side("event")``."""
+        return self._server_side.on(check_user_event(event), handler)
+
+    def server_side_emit(self, event: str, *args: Any) -> int:
+        """Sends an event to the other servers of the cluster (not to clients); returns
+        how many servers it reached (0 without an adapter)."""
+        return self._native.server_side_emit(check_event(event), args)  # type: ignore[no-any-return]
+
+    def server_side_emit_with_ack(self, event: str, *args: Any) -> List[Any]:
+        """Sends an event to the other servers and returns their answers, one per
+        server. Raises ``sio.TimeoutError`` if some did not answer within the adapter's
+        request timeout."""
+        return self._start_server_side_ack(event, args).result()  # type: ignore[no-any-return]
+
+    def _start_server_side_ack(self, event: str, args: Tuple[Any, ...]) -> Any:
+        fut = self._new_future()
+        self._native.server_side_emit_with_ack(check_event(event), args, self._completion(fut))
+        return fut
+
+    def server_count(self) -> int:
+        """How many servers the cluster has (1 without an adapter)."""
+        return self._start_server_count().result()[0]  # type: ignore[no-any-return]
+
+    def _start_server_count(self) -> Any:
+        fut = self._new_future()
+        self._native.server_count(self._completion(fut))
+        return fut
+
     def emit(self, event: str, *args: Any) -> None:
         self.of("/").emit(event, *args)
 
@@ -764,6 +799,8 @@ class Server(Runner):
                 self._sockets.pop((sock.namespace, sock.id), None)
                 with self._lock:
                     self._touched.discard(sock)
+        elif kind == "server_side":
+            self._on_server_side(ev[1], list(ev[2]), ev[3])
         elif kind == "upgrade":
             conn = self._conns.get(ev[1])
             if conn is not None:
@@ -821,6 +858,24 @@ class Server(Runner):
             if answer is not None and not takes:
                 then = lambda result, _ack=answer: self._answer(_ack, result)
             self._call(fn, (*prefix, *args), kwargs, then=then)
+
+    def _on_server_side(self, event: str, args: List[Any], ack: Any) -> None:
+        for index, (fn, takes) in enumerate(self._server_side.get(event)):
+            answer = ack if index == 0 else None  # the first handler answers
+            kwargs: Dict[str, Any] = {}
+            if takes:
+                kwargs["ack"] = (lambda value=None, _ack=answer: _ack.send(value)) if answer is not None else None
+            then: Optional[Callable[[Any], None]] = None
+            if answer is not None and not takes:
+                then = lambda result, _ack=answer: self._answer_server_side(_ack, result)
+            self._call(fn, tuple(args), kwargs, then=then)
+
+    @staticmethod
+    def _answer_server_side(ack: Any, result: Any) -> None:
+        try:
+            ack.send(result)
+        except Exception:
+            logger.exception("sio: could not send the answer to a server-side event")
 
     @staticmethod
     def _answer(ack: Any, result: Any) -> None:
