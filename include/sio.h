@@ -212,11 +212,19 @@ typedef enum {
    Client: gave up reconnecting.
    */
   SIO_EVENT_RECONNECT_FAILED = 14,
+  /*
+   Server: an event another server of the cluster sent with
+   `sio_server_server_side_emit` (socket.io's `serverSideEmit`): `name`, `args_json`,
+   `bufs`, and `ack` when the sender waits for an answer (it takes ONE value: the
+   first element of the array given to `sio_ack_send`). No `socket`, `ns` is "".
+   */
+  SIO_EVENT_SERVER_SIDE = 15,
 } sio_event_kind;
 
 /*
- An acknowledgement the peer asked for. Answer it with `sio_ack_send` (the first answer
- wins); keep it past the event with `sio_ack_clone`.
+ An acknowledgement the peer asked for (a client's, the server's, or another cluster
+ server's). Answer it with `sio_ack_send` (the first answer wins); keep it past the
+ event with `sio_ack_clone`.
  */
 typedef struct sio_ack sio_ack;
 
@@ -362,7 +370,7 @@ typedef struct {
    */
   size_t ns_len;
   /*
-   Event name (MESSAGE kinds), connection id (UPGRADE), or "".
+   Event name (MESSAGE kinds, SERVER_SIDE), connection id (UPGRADE), or "".
    */
   const char *name;
   /*
@@ -390,7 +398,8 @@ typedef struct {
    */
   sio_disconnect_reason reason;
   /*
-   Non-NULL when the peer wants an acknowledgement (borrowed).
+   Non-NULL when the peer (client, server, or other cluster server for SERVER_SIDE)
+   wants an acknowledgement (borrowed).
    */
   const sio_ack *ack;
   /*
@@ -625,7 +634,8 @@ void sio_event_free(sio_event *event);
 /*
  Answers an acknowledgement with `args_json` (a JSON array, NULL for none) and the
  buffers it references. The first answer is sent; later ones return SIO_ERR_USED.
- Thread-safe.
+ The ack of a SIO_EVENT_SERVER_SIDE takes one value: the first element of the array
+ (null for an empty array); the rest is ignored. Thread-safe.
  */
 sio_status sio_ack_send(const sio_ack *ack,
                         const char *args_json,
@@ -756,6 +766,47 @@ sio_status sio_server_emit(const sio_server *server,
                            size_t args_json_len,
                            const sio_buf *bufs,
                            size_t n_bufs);
+
+/*
+ Sends `event` to the other servers of the cluster (socket.io's `io.serverSideEmit`),
+ not to clients: each gets a SIO_EVENT_SERVER_SIDE. Arguments: JSON array + buffers.
+ `*reached_out` (may be NULL) gets the number of other servers at the cluster's last
+ count, which every call refreshes in the background (so it may lag, and is 0 without
+ `cluster_url`). SIO_ERR_RESERVED_EVENT for reserved names. Thread-safe.
+ */
+sio_status sio_server_server_side_emit(const sio_server *server,
+                                       const char *event,
+                                       size_t event_len,
+                                       const char *args_json,
+                                       size_t args_json_len,
+                                       const sio_buf *bufs,
+                                       size_t n_bufs,
+                                       size_t *reached_out);
+
+/*
+ Like `sio_server_server_side_emit`, and calls `cb(user_data, outcome, ...)` exactly
+ once on a runtime thread: SIO_ACK_ANSWERED with `args_json` = a JSON array of the
+ answers, one per other server ("[]" without `cluster_url` or when alone), or
+ SIO_ACK_TIMED_OUT when some server did not answer within the cluster's request
+ timeout (5 s), or SIO_ACK_CANCELLED at shutdown. `cb` is not called when the call
+ fails (e.g. SIO_ERR_RESERVED_EVENT).
+ */
+sio_status sio_server_server_side_emit_with_ack(const sio_server *server,
+                                                const char *event,
+                                                size_t event_len,
+                                                const char *args_json,
+                                                size_t args_json_len,
+                                                const sio_buf *bufs,
+                                                size_t n_bufs,
+                                                sio_ack_cb cb,
+                                                void *user_data);
+
+/*
+ Writes how many servers the cluster has, this one included, to `*out` (1 without
+ `cluster_url`). Asks Redis, so it blocks the calling thread briefly; do not call it
+ from an event callback.
+ */
+sio_status sio_server_count(const sio_server *server, size_t *out);
 
 /*
  Closes the server: every socket disconnects with "server shutting down".

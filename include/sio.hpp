@@ -375,6 +375,32 @@ class Server {
                                   event.data(), event.size(), detail::json_ptr(args_json), args_json.size(),
                                   bufs.data(), bufs.size()));
   }
+  /// serverSideEmit: to the other servers of the cluster (they get SIO_EVENT_SERVER_SIDE);
+  /// returns how many there were at the cluster's last count (0 without cluster_url).
+  size_t server_side_emit(std::string_view event, std::string_view args_json = "", const Bufs& bufs = {}) const {
+    size_t reached = 0;
+    detail::check(sio_server_server_side_emit(s_, event.data(), event.size(), detail::json_ptr(args_json),
+                                              args_json.size(), bufs.data(), bufs.size(), &reached));
+    return reached;
+  }
+  /// `cb` runs exactly once on a runtime thread: answered (a JSON array, one answer per
+  /// other server) / timed out / cancelled.
+  void server_side_emit_with_ack(std::string_view event, std::string_view args_json, const Bufs& bufs,
+                                 AckCallback cb) const {
+    detail::emit_with_ack(
+        [&](sio_ack_cb tramp, void* ud) {
+          return sio_server_server_side_emit_with_ack(s_, event.data(), event.size(), detail::json_ptr(args_json),
+                                                      args_json.size(), bufs.data(), bufs.size(), tramp, ud);
+        },
+        std::move(cb));
+  }
+  /// Servers in the cluster, this one included (1 without cluster_url). Blocks briefly;
+  /// not from an event handler.
+  size_t server_count() const {
+    size_t n = 0;
+    detail::check(sio_server_count(s_, &n));
+    return n;
+  }
   void close() const { detail::check(sio_server_close(s_)); }
   const sio_server* get() const noexcept { return s_; }
 

@@ -41,6 +41,11 @@ pub enum sio_event_kind {
     SIO_EVENT_RECONNECT_ERROR = 13,
     /// Client: gave up reconnecting.
     SIO_EVENT_RECONNECT_FAILED = 14,
+    /// Server: an event another server of the cluster sent with
+    /// `sio_server_server_side_emit` (socket.io's `serverSideEmit`): `name`, `args_json`,
+    /// `bufs`, and `ack` when the sender waits for an answer (it takes ONE value: the
+    /// first element of the array given to `sio_ack_send`). No `socket`, `ns` is "".
+    SIO_EVENT_SERVER_SIDE = 15,
 }
 
 /// Every disconnect reason, server side and client side. `sio_disconnect_reason_str`
@@ -125,8 +130,9 @@ fn client_reason(r: sio_core::client::DisconnectReason) -> sio_disconnect_reason
     }
 }
 
-/// An acknowledgement the peer asked for. Answer it with `sio_ack_send` (the first answer
-/// wins); keep it past the event with `sio_ack_clone`.
+/// An acknowledgement the peer asked for (a client's, the server's, or another cluster
+/// server's). Answer it with `sio_ack_send` (the first answer wins); keep it past the
+/// event with `sio_ack_clone`.
 pub struct sio_ack {
     inner: AckKind,
 }
@@ -135,6 +141,8 @@ pub struct sio_ack {
 enum AckKind {
     Server(sio_core::server::AckSender),
     Client(sio_core::client::AckSender),
+    /// Answers with one value, not an argument list (the reference's server-side acks).
+    ServerSide(sio_core::server::ServerSideAck),
 }
 
 /// A pending namespace-middleware decision: `sio_middleware_accept` or
@@ -159,7 +167,7 @@ pub struct sio_event {
     pub ns: *const c_char,
     /// Length of `ns`.
     pub ns_len: usize,
-    /// Event name (MESSAGE kinds), connection id (UPGRADE), or "".
+    /// Event name (MESSAGE kinds, SERVER_SIDE), connection id (UPGRADE), or "".
     pub name: *const c_char,
     /// Length of `name`.
     pub name_len: usize,
@@ -173,7 +181,8 @@ pub struct sio_event {
     pub n_bufs: usize,
     /// Disconnect reason (DISCONNECT kinds), else SIO_REASON_NONE.
     pub reason: sio_disconnect_reason,
-    /// Non-NULL when the peer wants an acknowledgement (borrowed).
+    /// Non-NULL when the peer (client, server, or other cluster server for SERVER_SIDE)
+    /// wants an acknowledgement (borrowed).
     pub ack: *const sio_ack,
     /// Non-NULL for SIO_EVENT_MIDDLEWARE (borrowed).
     pub decision: *const sio_middleware,
@@ -288,6 +297,15 @@ impl OwnedEvent {
                 o.set_name(&conn);
                 o.set_message(transport.as_str());
             }
+            Event::ServerSide { server, name, args, ack } => {
+                o.c.kind = SIO_EVENT_SERVER_SIDE;
+                o.c.source_id = server;
+                o.set_name(&name);
+                o.set_args(args);
+                if let Some(a) = ack {
+                    o.set_ack(AckKind::ServerSide(a));
+                }
+            }
             Event::ClientConnect { client } => {
                 o.c.kind = SIO_EVENT_CLIENT_CONNECT;
                 o.c.source_id = client;
@@ -391,7 +409,8 @@ pub unsafe extern "C" fn sio_event_free(event: *mut sio_event) {
 
 /// Answers an acknowledgement with `args_json` (a JSON array, NULL for none) and the
 /// buffers it references. The first answer is sent; later ones return SIO_ERR_USED.
-/// Thread-safe.
+/// The ack of a SIO_EVENT_SERVER_SIDE takes one value: the first element of the array
+/// (null for an empty array); the rest is ignored. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn sio_ack_send(ack: *const sio_ack, args_json: *const c_char, args_json_len: usize, bufs: *const sio_buf, n_bufs: usize) -> sio_status {
     guard(|| {
@@ -400,6 +419,7 @@ pub unsafe extern "C" fn sio_ack_send(ack: *const sio_ack, args_json: *const c_c
         let sent = match &ack.inner {
             AckKind::Server(a) => a.send(args).map_err(Error::from)?,
             AckKind::Client(a) => a.send(args),
+            AckKind::ServerSide(a) => a.send(args.into_iter().next().unwrap_or(Value::Null)),
         };
         if sent {
             Ok(())

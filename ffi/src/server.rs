@@ -2,13 +2,15 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use sio_core::embed::EmbeddedServer;
+use sio_core::embed::{AckOutcome, EmbeddedServer};
+use sio_core::AckError;
 use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
 use sio_core::server::{RecoveryConfig, ServerConfig};
 
 use crate::args::{event_args, opt_str_arg, sio_buf, str_arg};
 use crate::error::{guard, guard_void, null, sio_status, Error};
-use crate::runtime::sio_runtime;
+use crate::runtime::{sio_runtime, Exec};
+use crate::socket::{ack_completion, sio_ack_cb, AckDone};
 
 /// Transports a server accepts or a client uses (bit flags).
 pub const SIO_TRANSPORT_POLLING: u32 = 1;
@@ -85,6 +87,7 @@ pub(crate) fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
 /// A Socket.IO server.
 pub struct sio_server {
     pub(crate) inner: EmbeddedServer,
+    exec: Exec,
 }
 
 /// Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
@@ -139,7 +142,7 @@ pub unsafe extern "C" fn sio_server_new(rt: *const sio_runtime, options: *const 
         let config: ServerConfig = b.config();
         let server = rt.rt.server(config)?;
         rt.servers.lock().expect("server table poisoned").insert(server.id(), server.clone());
-        *out = Box::into_raw(Box::new(sio_server { inner: server }));
+        *out = Box::into_raw(Box::new(sio_server { inner: server, exec: Exec::new(&rt.rt) }));
         Ok(())
     })
 }
@@ -217,6 +220,91 @@ pub unsafe extern "C" fn sio_server_emit(
             op = op.except(e.to_owned());
         }
         op.emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Sends `event` to the other servers of the cluster (socket.io's `io.serverSideEmit`),
+/// not to clients: each gets a SIO_EVENT_SERVER_SIDE. Arguments: JSON array + buffers.
+/// `*reached_out` (may be NULL) gets the number of other servers at the cluster's last
+/// count, which every call refreshes in the background (so it may lag, and is 0 without
+/// `cluster_url`). SIO_ERR_RESERVED_EVENT for reserved names. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_server_side_emit(
+    server: *const sio_server,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+    reached_out: *mut usize,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        let reached = server.exec.enter(|| server.inner.server().server_side_emit(event, args))?;
+        if !reached_out.is_null() {
+            *reached_out = reached;
+        }
+        Ok(())
+    })
+}
+
+/// Like `sio_server_server_side_emit`, and calls `cb(user_data, outcome, ...)` exactly
+/// once on a runtime thread: SIO_ACK_ANSWERED with `args_json` = a JSON array of the
+/// answers, one per other server ("[]" without `cluster_url` or when alone), or
+/// SIO_ACK_TIMED_OUT when some server did not answer within the cluster's request
+/// timeout (5 s), or SIO_ACK_CANCELLED at shutdown. `cb` is not called when the call
+/// fails (e.g. SIO_ERR_RESERVED_EVENT).
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_server_side_emit_with_ack(
+    server: *const sio_server,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+    cb: sio_ack_cb,
+    user_data: *mut std::ffi::c_void,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let cb = cb.ok_or_else(|| null("cb"))?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        // Checked here as well as in the core: the core only sees the name in the spawned
+        // task, too late to fail this call.
+        if sio_core::RESERVED_EVENTS.contains(&event) {
+            return Err(sio_core::EmitError::Reserved(event.to_owned()).into());
+        }
+        let done = AckDone::new(ack_completion(cb, user_data));
+        let (core, event) = (server.inner.server().clone(), event.to_owned());
+        server.exec.spawn(async move {
+            let outcome = match core.server_side_emit_with_ack(&event, args).await {
+                Ok(answers) => AckOutcome::Answered(answers),
+                Err(AckError::Timeout { .. }) => AckOutcome::TimedOut,
+                // Only a reserved name, refused above; kept total rather than unreachable.
+                Err(_) => AckOutcome::Disconnected,
+            };
+            done.complete(outcome);
+        });
+        Ok(())
+    })
+}
+
+/// Writes how many servers the cluster has, this one included, to `*out` (1 without
+/// `cluster_url`). Asks Redis, so it blocks the calling thread briefly; do not call it
+/// from an event callback.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_count(server: *const sio_server, out: *mut usize) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        let core = server.inner.server().clone();
+        *out = server.exec.block_on(async move { core.server_count().await })?;
+        Ok(())
     })
 }
 
@@ -331,4 +419,39 @@ pub unsafe extern "C" fn sio_server_fetch_sockets_json(
         crate::args::out_string(&serde_json::Value::Array(list).to_string(), out, out_len);
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{sio_runtime_free, sio_runtime_new};
+    use crate::socket::sio_ack_outcome;
+    use std::sync::Mutex;
+
+    unsafe extern "C" fn record(ud: *mut std::ffi::c_void, outcome: sio_ack_outcome, _: *const c_char, _: usize, _: *const sio_buf, _: usize) {
+        (*ud.cast::<Mutex<Vec<sio_ack_outcome>>>()).lock().unwrap().push(outcome);
+    }
+
+    /// After shutdown the spawned task is dropped unrun: the host must still hear once.
+    #[test]
+    fn server_side_calls_after_shutdown_cancel_once_and_count_fails() {
+        unsafe {
+            let mut rt = std::ptr::null_mut();
+            assert_eq!(sio_runtime_new(1, None, std::ptr::null_mut(), None, &mut rt), sio_status::SIO_OK);
+            let mut srv = std::ptr::null_mut();
+            assert_eq!(sio_server_new(rt, std::ptr::null(), &mut srv), sio_status::SIO_OK);
+            let mut n = 0;
+            assert_eq!(sio_server_count(srv, &mut n), sio_status::SIO_OK);
+            assert_eq!(n, 1);
+            sio_runtime_free(rt);
+
+            let seen = Mutex::new(Vec::new());
+            let ud = (&seen as *const Mutex<Vec<sio_ack_outcome>>).cast_mut().cast();
+            let st = sio_server_server_side_emit_with_ack(srv, c"ask".as_ptr(), 3, std::ptr::null(), 0, std::ptr::null(), 0, Some(record), ud);
+            assert_eq!(st, sio_status::SIO_OK);
+            assert_eq!(*seen.lock().unwrap(), vec![sio_ack_outcome::SIO_ACK_CANCELLED]);
+            assert_eq!(sio_server_count(srv, &mut n), sio_status::SIO_ERR_SHUTDOWN);
+            sio_server_free(srv);
+        }
+    }
 }

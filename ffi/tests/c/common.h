@@ -458,6 +458,7 @@ static T_UNUSED const char *t_kind_str(sio_event_kind k) {
     case SIO_EVENT_RECONNECT: return "RECONNECT";
     case SIO_EVENT_RECONNECT_ERROR: return "RECONNECT_ERROR";
     case SIO_EVENT_RECONNECT_FAILED: return "RECONNECT_FAILED";
+    case SIO_EVENT_SERVER_SIDE: return "SERVER_SIDE";
   }
   return "?";
 }

@@ -1,6 +1,7 @@
 /* Two C servers joined through Redis (sio_server_options.cluster_url): a C client of
- * server A receives what server B broadcasts, binary included. run.sh starts Redis and
- * passes its URL in SIO_TEST_REDIS_URL. */
+ * server A receives what server B broadcasts, binary included; A's server-side events
+ * (with and without ack) reach B; sio_server_count. run.sh starts Redis and passes its
+ * URL in SIO_TEST_REDIS_URL. */
 #include "common.h"
 
 static qwait q;
@@ -56,11 +57,82 @@ int main(void) {
         "from-b %s with %zu buffers", got->args_json, got->n_bufs);
   sio_event_free(got);
 
+  /* Server-side events, A to B (no client involved): B finds them in its queue. The
+   * nodes' subscriptions settle asynchronously, so A repeats until one arrives. */
+  uint64_t id_b = sio_server_id(b);
+  size_t reached = 99;
+  sio_event *ss = NULL;
+  for (int i = 0; i < 60 && !ss; i++) {
+    OK(sio_server_server_side_emit(a, S("hello"), S("[\"x\",{\"_placeholder\":true,\"num\":0}]"), &buf, 1, &reached));
+    ss = q_try_wait(&q, 250, SIO_EVENT_SERVER_SIDE, 0, "hello");
+  }
+  CHECK(ss != NULL, "server A's server-side event never reached server B");
+  CHECK(ss->source_id == id_b && ss->socket == NULL && ss->ack == NULL && ss->ns_len == 0,
+        "hello: source %llu (B is %llu), socket %p, ack %p, ns %s", (unsigned long long)ss->source_id,
+        (unsigned long long)id_b, (const void *)ss->socket, (const void *)ss->ack, ss->ns);
+  CHECK(STREQ(ss->args_json, "[\"x\",{\"_placeholder\":true,\"num\":0}]") && ss->n_bufs == 1 &&
+            ss->bufs[0].len == 3 && memcmp(ss->bufs[0].ptr, bin, 3) == 0,
+        "hello %s with %zu buffers", ss->args_json, ss->n_bufs);
+  sio_event_free(ss);
+
+  /* Both nodes are subscribed now; counting is a Redis round trip, retried like above. */
+  size_t count = 0;
+  for (int i = 0; i < 60 && count != 2; i++) {
+    OK(sio_server_count(a, &count));
+    if (count != 2) nanosleep(&(struct timespec){0, 250 * 1000000L}, NULL);
+  }
+  CHECK(count == 2, "sio_server_count on A: %zu", count);
+  OK(sio_server_server_side_emit(a, S("counted"), NULL, 0, NULL, 0, &reached));
+  CHECK(reached == 1, "server_side_emit after the count reached %zu servers", reached);
+
+  /* With an ack: B answers one value, A's callback gets the array of answers. */
+  ackrec ar;
+  ackrec_init(&ar);
+  OK(sio_server_server_side_emit_with_ack(a, S("ask"), S("[1]"), NULL, 0, ackrec_cb, &ar));
+  ss = q_wait(&q, 10000, SIO_EVENT_SERVER_SIDE, id_b, "ask");
+  CHECK(ss->ack != NULL && STREQ(ss->args_json, "[1]"), "ask: ack %p, args %s", (const void *)ss->ack, ss->args_json);
+  sio_ack *kept = NULL;
+  OK(sio_ack_clone(ss->ack, &kept));
+  sio_event_free(ss); /* the clone outlives the event */
+  OK(sio_ack_send(kept, S("[42,\"ignored\"]"), NULL, 0));
+  EXPECT_STATUS(SIO_ERR_USED, sio_ack_send(kept, S("[43]"), NULL, 0));
+  sio_ack_free(kept);
+  ackrec_wait(&ar, 10000, "ask");
+  CHECK(ar.outcome == SIO_ACK_ANSWERED && STREQ(ar.args_json, "[42]"), "ask: outcome %d, answers %s", (int)ar.outcome,
+        ar.args_json);
+
+  /* Reserved names fail up front, and the callback is never called for them. */
+  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_server_side_emit(a, S("connect"), NULL, 0, NULL, 0, &reached));
+  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_server_side_emit_with_ack(a, S("disconnect"), NULL, 0, NULL, 0, ackrec_cb, &ar));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_server_side_emit_with_ack(a, S("ask"), NULL, 0, NULL, 0, NULL, NULL));
+  EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_server_server_side_emit(a, S("hello"), S("{}"), NULL, 0, NULL));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_count(a, NULL));
+
+  /* A server without cluster_url is a cluster of one: nobody reached, no answers. */
+  sio_server *solo = NULL;
+  OK(sio_server_new(rt, NULL, &solo));
+  OK(sio_server_count(solo, &count));
+  CHECK(count == 1, "sio_server_count without a cluster: %zu", count);
+  reached = 99;
+  OK(sio_server_server_side_emit(solo, S("hello"), S("[1]"), NULL, 0, &reached));
+  CHECK(reached == 0, "server_side_emit without a cluster reached %zu", reached);
+  ackrec alone;
+  ackrec_init(&alone);
+  OK(sio_server_server_side_emit_with_ack(solo, S("ask"), NULL, 0, NULL, 0, ackrec_cb, &alone));
+  ackrec_wait(&alone, 5000, "ask alone");
+  CHECK(alone.outcome == SIO_ACK_ANSWERED && STREQ(alone.args_json, "[]"), "alone: outcome %d, answers %s",
+        (int)alone.outcome, alone.args_json);
+
+  sio_server_free(solo);
   sio_client_free(cl);
   q_drop(&q);
   sio_server_free(a);
   sio_server_free(b);
   sio_runtime_free(rt);
+  CHECK(ackrec_calls(&ar) == 1 && ackrec_calls(&alone) == 1, "ack callbacks ran %d and %d times", ackrec_calls(&ar),
+        ackrec_calls(&alone));
+  ackrec_destroy(&ar);
+  ackrec_destroy(&alone);
   t_pass();
   return 0;
 }

@@ -144,6 +144,22 @@ int main() {
       CHECK(e.status() == SIO_ERR_INVALID_ARGUMENT, "status %d", e.status());
     }
 
+    // Alone (no cluster_url): a cluster of one, nobody to reach, no answers to wait for.
+    CHECK(srv.server_count() == 1, "server_count %zu", srv.server_count());
+    CHECK(srv.server_side_emit("hello", "[1]") == 0, "server_side_emit reached someone");
+    std::promise<std::string> p0;
+    auto f0 = p0.get_future();
+    srv.server_side_emit_with_ack("ask", "[]", {}, [&p0](const sio::AckResult& r) {
+      p0.set_value(r.outcome == SIO_ACK_ANSWERED ? std::string(r.args_json) : "outcome");
+    });
+    CHECK(get(f0, "server_side_emit_with_ack") == "[]", "answers of nobody");
+    try {
+      srv.server_side_emit("connect");
+      CHECK(false, "reserved server-side event did not throw");
+    } catch (const sio::Error& e) {
+      CHECK(e.status() == SIO_ERR_RESERVED_EVENT, "status %d", e.status());
+    }
+
     std::string base = "http://127.0.0.1:" + std::to_string(port);
     auto copts = sio::Client::default_options();
     copts.transports = SIO_TRANSPORT_WEBSOCKET;
