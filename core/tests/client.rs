@@ -196,6 +196,26 @@ async fn middleware_refusal_is_final_and_carries_data(kind: Kind) {
     let ok = io(&format!("{}/admin", server.url()), opts);
     assert_eq!(welcome(&ok).await.get("ns"), Some(&Value::from("/admin")));
     ok.disconnect();
+    // A payload computed later (socket.io-client's `auth(cb)`): CONNECT waits for it.
+    let (give, token) = tokio::sync::oneshot::channel::<Value>();
+    let token = std::sync::Mutex::new(Some(token));
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.socket.auth = Auth::Deferred(std::sync::Arc::new(move || {
+        let token = token.lock().unwrap().take();
+        Box::pin(async move {
+            match token {
+                Some(t) => t.await.unwrap_or(Value::Null),
+                None => Value::Null,
+            }
+        })
+    }));
+    let later = io(&format!("{}/admin", server.url()), opts);
+    let mut welcomed = welcome_rx(&later);
+    // The reference refuses a CONNECT without the token: a welcome shows CONNECT waited.
+    give.send(Value::from([("token", "secret".into())])).unwrap();
+    let w = tokio::time::timeout(WAIT, welcomed.recv()).await.expect("welcome").unwrap();
+    assert_eq!(w.get("ns"), Some(&Value::from("/admin")));
+    later.disconnect();
 }
 
 async fn low_level_failure_stays_active_and_connects_once_the_server_starts(kind: Kind) {

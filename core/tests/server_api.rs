@@ -129,6 +129,31 @@ async fn fetch_sockets_sees_data_and_dynamic_namespaces_share_handlers() {
 }
 
 #[tokio::test]
+async fn an_async_matcher_holds_only_its_own_connection() {
+    let io = Server::builder().build();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(String, tokio::sync::oneshot::Sender<bool>)>();
+    let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+    io.of_dynamic_async(move |name, _| {
+        let (answer, decided) = tokio::sync::oneshot::channel();
+        let _ = tx.send((name.to_owned(), answer));
+        Box::pin(async move { decided.await.unwrap_or(false) })
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let mut held = RawClient::engine(addr).await;
+    held.send("40/later,").await;
+    let (name, answer) = rx.lock().await.recv().await.unwrap();
+    assert_eq!(name, "/later");
+    // While that answer is outstanding, another connection goes through.
+    let (_other, _) = RawClient::connected(addr).await;
+    answer.send(true).unwrap();
+    assert!(held.recv_non_ping().await.starts_with("40/later,{\"sid\":"));
+    held.send("40/never,").await;
+    let (_, answer) = rx.lock().await.recv().await.unwrap();
+    answer.send(false).unwrap();
+    assert_eq!(held.recv_non_ping().await, "44/never,{\"message\":\"Invalid namespace\"}");
+}
+
+#[tokio::test]
 async fn connection_state_recovery_restores_id_rooms_data_and_missed_packets() {
     let io = Server::builder()
         .connection_state_recovery(RecoveryConfig { max_disconnection_duration: Duration::from_secs(10), skip_middlewares: true })

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
@@ -15,7 +16,7 @@ use sio_core::{EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js};
 use crate::event::Ev;
-use crate::{deliver, err, on_js_thread, runtime, wait_for_js};
+use crate::{deliver, err, runtime, BoxFuture};
 
 /// Ids of managers and client sockets: above the ids the embed runtime gives servers, so
 /// the JS dispatcher's maps never mix them up.
@@ -206,7 +207,7 @@ impl NativeManager {
         let slot = Arc::new(AuthSlot::default());
         if auth_fn == Some(true) {
             let (slot, timeout) = (slot.clone(), self.m.config().timeout);
-            config.auth = Auth::Dynamic(Arc::new(move || slot.payload(client, timeout)));
+            config.auth = Auth::Deferred(Arc::new(move || slot.payload(client, timeout)));
         }
         config.retries = retries;
         config.ack_timeout = ack_timeout.map(ms);
@@ -248,36 +249,35 @@ impl AuthSlot {
     }
 
     /// Called by the core each time it sends CONNECT. JS's call to `auth` happened
-    /// before connect() or, for a reconnection, happens now: the core asks on a runtime
-    /// thread, which waits for the callback (up to the connection `timeout`).
-    fn payload(&self, client: u64, timeout: Duration) -> Value {
+    /// before connect() or, for a reconnection, happens now: CONNECT waits for the
+    /// callback (no thread does), up to the connection `timeout`, after which the last
+    /// payload is sent again.
+    fn payload(self: &Arc<Self>, client: u64, timeout: Duration) -> BoxFuture<Value> {
         if let Some(v) = self.fresh.lock().expect("auth lock").take() {
-            return v;
+            return Box::pin(std::future::ready(v));
         }
-        let last = || self.last.lock().expect("auth lock").clone().unwrap_or_else(|| Value::Object(Default::default()));
-        if on_js_thread() {
-            return last();
-        }
-        let (reply, rx) = std::sync::mpsc::channel();
+        let (reply, rx) = tokio::sync::oneshot::channel();
         deliver(Ev::ClientAuth { client, reply });
-        match wait_for_js(rx, timeout) {
-            Some(v) => {
-                *self.last.lock().expect("auth lock") = Some(v.clone());
-                v
+        let slot = self.clone();
+        Box::pin(async move {
+            let mut last = slot.last.lock().expect("auth lock").clone().unwrap_or_else(|| Value::Object(Default::default()));
+            if let Ok(Ok(v)) = tokio::time::timeout(timeout, rx).await {
+                *slot.last.lock().expect("auth lock") = Some(v.clone());
+                last = v;
             }
-            None => last(),
-        }
+            last
+        })
     }
 }
 
 /// Where JS sends the CONNECT payload its `auth` function produced.
 #[napi]
 pub struct NativeAuthReply {
-    tx: Option<std::sync::mpsc::Sender<Value>>,
+    tx: Option<tokio::sync::oneshot::Sender<Value>>,
 }
 
 impl NativeAuthReply {
-    pub(crate) fn new(tx: std::sync::mpsc::Sender<Value>) -> Self {
+    pub(crate) fn new(tx: tokio::sync::oneshot::Sender<Value>) -> Self {
         NativeAuthReply { tx: Some(tx) }
     }
 }

@@ -37,10 +37,10 @@ pub enum Ev {
     /// (`packetCreate`) a packet, or flushed its buffer (`drain`).
     Conn { server: u64, conn: String, name: &'static str, packet_type: Option<&'static str>, data: Option<String>, bin: Option<bytes::Bytes> },
     /// A client socket with an `auth` function connects: JS computes the CONNECT payload.
-    ClientAuth { client: u64, reply: std::sync::mpsc::Sender<Value> },
+    ClientAuth { client: u64, reply: tokio::sync::oneshot::Sender<Value> },
     /// A client asks for namespace `nsp`: the matcher function of dynamic namespace
     /// `parent` decides whether it exists.
-    DynMatch { server: u64, parent: String, nsp: String, auth: Value, reply: std::sync::mpsc::Sender<bool> },
+    DynMatch { server: u64, parent: String, nsp: String, auth: Value, reply: tokio::sync::oneshot::Sender<bool> },
     /// A server-side event from another node of the cluster (`io.on(name, ...)`).
     ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<sio_core::server::ServerSideAck> },
 }

@@ -19,8 +19,6 @@ mod forward;
 mod server;
 
 use std::sync::OnceLock;
-use std::thread::ThreadId;
-use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -33,30 +31,14 @@ type Tsfn = ThreadsafeFunction<Ev, Unknown<'static>, NativeEvent, Status, false,
 
 static TSFN: OnceLock<Tsfn> = OnceLock::new();
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-static JS_THREAD: OnceLock<ThreadId> = OnceLock::new();
+
+/// An answer JavaScript gives later (what the core's async hooks take).
+pub(crate) type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// Hands an event to JavaScript without blocking the calling (runtime) thread.
 pub(crate) fn deliver(ev: Ev) {
     if let Some(tsfn) = TSFN.get() {
         let _ = tsfn.call(ev, ThreadsafeFunctionCallMode::NonBlocking);
-    }
-}
-
-/// Whether the caller runs on the JavaScript thread (which must never wait for JS).
-pub(crate) fn on_js_thread() -> bool {
-    JS_THREAD.get() == Some(&std::thread::current().id())
-}
-
-/// Waits on a runtime thread for JavaScript's answer to an event just delivered (an
-/// async `auth` callback, a namespace matcher's `next`). The core asks these questions
-/// synchronously; `block_in_place` hands the worker's other tasks to another thread
-/// meanwhile, so the runtime keeps serving (JS may itself wait on it). `None` on
-/// timeout or when JS dropped the reply handle.
-pub(crate) fn wait_for_js<T: Send>(rx: std::sync::mpsc::Receiver<T>, timeout: Duration) -> Option<T> {
-    let wait = move || rx.recv_timeout(timeout).ok();
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
-        _ => wait(),
     }
 }
 
@@ -77,7 +59,6 @@ pub fn init(dispatch: Function<'_, NativeEvent, Unknown<'static>>) -> Result<()>
     if TSFN.get().is_some() {
         return Ok(());
     }
-    let _ = JS_THREAD.set(std::thread::current().id());
     let tsfn: Tsfn = dispatch
         .build_threadsafe_function::<Ev>()
         .callee_handled::<false>()

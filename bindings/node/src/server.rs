@@ -3,6 +3,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{AckOutcome, Decision, EmbeddedServer};
@@ -14,7 +15,7 @@ use sio_core::{ConnectError, EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js, value_to_js};
 use crate::event::{from_core, Ev};
-use crate::{deliver, err, on_js_thread, runtime, wait_for_js};
+use crate::{deliver, err, runtime, BoxFuture};
 
 /// Server options (milliseconds for durations, as socket.io takes them).
 #[napi(object)]
@@ -210,7 +211,7 @@ impl NativeServer {
                 let parent = name.clone();
                 // socket.io leaves an unanswered matcher to the connect timeout too.
                 let timeout = server.config().connect_timeout;
-                server.of_dynamic(move |nsp, auth| ask_matcher(id, &parent, nsp, auth, timeout))
+                server.of_dynamic_async(move |nsp, auth| ask_matcher(id, &parent, nsp, auth, timeout))
             }
         };
         let parent = name.clone();
@@ -631,26 +632,22 @@ impl NativeDecision {
     }
 }
 
-/// Runs on a runtime thread while the core resolves namespace `nsp`: asks the JS
-/// matcher of dynamic namespace `parent` and waits for its `next(err, ok)`.
-fn ask_matcher(server: u64, parent: &str, nsp: &str, auth: &Value, timeout: Duration) -> bool {
-    if on_js_thread() {
-        // JS cannot answer while it waits here; the core never resolves on it anyway.
-        return false;
-    }
-    let (reply, rx) = std::sync::mpsc::channel();
+/// Asks the JS matcher of dynamic namespace `parent` whether namespace `nsp` exists;
+/// the connection waits for its `next(err, ok)` (no thread does), false on timeout.
+fn ask_matcher(server: u64, parent: &str, nsp: &str, auth: &Value, timeout: Duration) -> BoxFuture<bool> {
+    let (reply, rx) = tokio::sync::oneshot::channel();
     deliver(Ev::DynMatch { server, parent: parent.to_owned(), nsp: nsp.to_owned(), auth: auth.clone(), reply });
-    wait_for_js(rx, timeout).unwrap_or(false)
+    Box::pin(async move { matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(true))) })
 }
 
 /// The answer of a dynamic namespace's matcher function; dropping it answers false.
 #[napi]
 pub struct NativeMatchReply {
-    tx: Option<std::sync::mpsc::Sender<bool>>,
+    tx: Option<tokio::sync::oneshot::Sender<bool>>,
 }
 
 impl NativeMatchReply {
-    pub(crate) fn new(tx: std::sync::mpsc::Sender<bool>) -> Self {
+    pub(crate) fn new(tx: tokio::sync::oneshot::Sender<bool>) -> Self {
         NativeMatchReply { tx: Some(tx) }
     }
 }

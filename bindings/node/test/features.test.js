@@ -201,6 +201,46 @@ for (const [label, Impl] of [
     assert.ok(!seen.some((a) => a.late), 'the late answer opened no connection');
   });
 
+  test(`${label}: matchers and auth functions still pending hold nothing up`, async (t) => {
+    const { srv, url } = start(t, Impl);
+    const clients = [];
+    const connect = (path, opts) => {
+      const c = sio.io(url + path, { forceNew: true, reconnection: false, ...opts });
+      clients.push(c);
+      return c;
+    };
+    t.after(() => {
+      for (const c of clients) c.disconnect();
+    });
+    const N = 8;
+    const nexts = [];
+    const cbs = [];
+    let asked;
+    const allAsked = new Promise((r) => (asked = r));
+    const check = () => nexts.length === N && cbs.length === N && asked();
+    srv.of((name, auth, next) => {
+      nexts.push(next);
+      check();
+    });
+    const held = Array.from({ length: N }, (_, i) => connect(`/held-${i}`));
+    const waiting = Array.from({ length: N }, () =>
+      connect('/', {
+        auth: (cb) => {
+          cbs.push(cb);
+          check();
+        },
+      }),
+    );
+    await bounded(allAsked);
+    // Sixteen answers outstanding: a client with nothing to wait for connects regardless.
+    const free = connect('/', { auth: { free: true } });
+    await bounded(once(free, 'connect'));
+    assert.ok(held.every((c) => !c.connected) && waiting.every((c) => !c.connected));
+    for (const next of nexts) next(null, true);
+    for (const cb of cbs) cb({ late: true });
+    await bounded(Promise.all([...held, ...waiting].map((c) => (c.connected ? null : once(c, 'connect')))));
+  });
+
   test(`${label}: io.of(fn) creates no namespace the function refuses; a later parent can take the name`, async (t) => {
     const { srv, url } = start(t, Impl);
     const clients = [];

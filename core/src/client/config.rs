@@ -15,6 +15,10 @@ pub enum Auth {
     Static(Value),
     /// Evaluated at each attempt (e.g. to send a fresh token).
     Dynamic(Arc<dyn Fn() -> Value + Send + Sync>),
+    /// Evaluated at each attempt by a future, as socket.io-client's `auth(cb)`: CONNECT
+    /// is sent when it resolves (a host language's callback answers without holding a
+    /// runtime thread).
+    Deferred(Arc<dyn Fn() -> futures_util::future::BoxFuture<'static, Value> + Send + Sync>),
 }
 
 impl std::fmt::Debug for Auth {
@@ -23,16 +27,19 @@ impl std::fmt::Debug for Auth {
             Auth::None => f.write_str("None"),
             Auth::Static(v) => f.debug_tuple("Static").field(v).finish(),
             Auth::Dynamic(_) => f.write_str("Dynamic(..)"),
+            Auth::Deferred(_) => f.write_str("Deferred(..)"),
         }
     }
 }
 
 impl Auth {
-    pub(crate) fn evaluate(&self) -> Option<Value> {
+    /// The payload now, or `Err` with the future that computes it.
+    pub(crate) fn evaluate(&self) -> Result<Option<Value>, futures_util::future::BoxFuture<'static, Value>> {
         match self {
-            Auth::None => None,
-            Auth::Static(v) => Some(v.clone()),
-            Auth::Dynamic(f) => Some(f()),
+            Auth::None => Ok(None),
+            Auth::Static(v) => Ok(Some(v.clone())),
+            Auth::Dynamic(f) => Ok(Some(f())),
+            Auth::Deferred(f) => Err(f()),
         }
     }
 }

@@ -247,7 +247,23 @@ impl Socket {
             }
             st.connect_sent_on = Some(generation);
         }
-        let mut auth = self.0.config.auth.evaluate();
+        match self.0.config.auth.evaluate() {
+            Ok(auth) => self.send_connect(auth),
+            Err(pending) => {
+                let socket = self.clone();
+                tokio::spawn(async move {
+                    let auth = pending.await;
+                    // Sent only if this is still the connection it was computed for.
+                    if socket.state().active && socket.0.manager.generation() == generation {
+                        socket.send_connect(Some(auth));
+                    }
+                });
+            }
+        }
+    }
+
+    /// Sends CONNECT with `auth`, plus the session to recover if there is one.
+    fn send_connect(&self, mut auth: Option<Value>) {
         let (pid, offset) = {
             let st = self.state();
             (st.pid.clone(), st.last_offset.clone())

@@ -35,6 +35,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -58,7 +59,7 @@ use client::Client;
 use namespace::NsInner;
 use socket::Restored;
 
-type Matcher = Arc<dyn Fn(&str, &Value) -> bool + Send + Sync>;
+type Matcher = Arc<dyn Fn(&str, &Value) -> BoxFuture<'static, bool> + Send + Sync>;
 type ServerSideHandler = Arc<dyn Fn(&[Value], Option<ServerSideAck>) + Send + Sync>;
 type AnyServerSideHandler = Arc<dyn Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync>;
 type EngineConnectionHandler = Arc<dyn Fn(&Arc<Session>) + Send + Sync>;
@@ -137,6 +138,15 @@ impl Server {
     /// A dynamic namespace: every name accepted by `matcher(name, auth)` becomes a
     /// namespace sharing the returned parent's middlewares and handlers.
     pub fn of_dynamic(&self, matcher: impl Fn(&str, &Value) -> bool + Send + Sync + 'static) -> Namespace {
+        self.of_dynamic_async(move |name, auth| Box::pin(std::future::ready(matcher(name, auth))))
+    }
+
+    /// A dynamic namespace whose matcher answers later, as socket.io's
+    /// `io.of((name, auth, next) => ...)` does; the connection waits for it, no thread does.
+    pub fn of_dynamic_async(
+        &self,
+        matcher: impl Fn(&str, &Value) -> BoxFuture<'static, bool> + Send + Sync + 'static,
+    ) -> Namespace {
         let parent = Namespace(NsInner::new("<dynamic>".into(), &self.0, Arc::default(), true));
         self.0.dynamic.write().expect("namespace lock poisoned").push((Arc::new(matcher), parent.clone()));
         parent
@@ -360,12 +370,19 @@ impl ServerInner {
         self.namespaces.read().expect("namespace lock poisoned").get(name).cloned()
     }
 
-    fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Option<Namespace> {
-        if let Some(ns) = self.namespaces.read().expect("namespace lock poisoned").get(name) {
-            return Some(ns.clone());
+    async fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Option<Namespace> {
+        if let Some(ns) = self.existing(name) {
+            return Some(ns);
         }
         let dynamic = self.dynamic.read().expect("namespace lock poisoned").clone();
-        let (_, parent) = dynamic.iter().find(|(m, _)| m(name, auth))?;
+        let mut parent = None;
+        for (matcher, p) in &dynamic {
+            if matcher(name, auth).await {
+                parent = Some(p);
+                break;
+            }
+        }
+        let parent = parent?;
         let mut map = self.namespaces.write().expect("namespace lock poisoned");
         let child = map
             .entry(name.to_owned())
@@ -382,7 +399,7 @@ impl ServerInner {
 
     /// Connects `client` to namespace `name`: recovery, middlewares, then the socket.
     async fn connect(self: Arc<Self>, client: Arc<Client>, name: String, auth: Value) {
-        let Some(ns) = self.resolve(&name, &auth) else {
+        let Some(ns) = self.resolve(&name, &auth).await else {
             client.send_connect_error(&name, "Invalid namespace", None);
             return;
         };
