@@ -175,6 +175,91 @@ fn placeholder(num: usize) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
+/// The attachment index of a placeholder object (`{"_placeholder":true,"num":N}`).
+fn placeholder_index(o: &IndexMap<String, Value>) -> Option<u64> {
+    match (o.len(), o.get("_placeholder"), o.get("num")) {
+        (2, Some(Value::Bool(true)), Some(Value::Number(n))) => n.as_u64(),
+        _ => None,
+    }
+}
+
+impl Value {
+    /// Replaces each placeholder by its attachment, in place (a binary packet's data,
+    /// parsed before its attachments arrived).
+    pub(crate) fn resolve_placeholders(&mut self, attachments: &[Bytes]) -> Result<(), MissingAttachment> {
+        let num = match self {
+            Value::Object(o) => match placeholder_index(o) {
+                Some(num) => num,
+                None => return o.values_mut().try_for_each(|v| v.resolve_placeholders(attachments)),
+            },
+            Value::Array(a) => return a.iter_mut().try_for_each(|v| v.resolve_placeholders(attachments)),
+            _ => return Ok(()),
+        };
+        let bytes = attachments.get(num as usize).ok_or(MissingAttachment(num))?;
+        *self = Value::Binary(bytes.clone());
+        Ok(())
+    }
+}
+
+/// Parses JSON text straight into a [`Value`] (no intermediate `serde_json::Value`);
+/// placeholders stay objects until [`Value::resolve_placeholders`].
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
+        Ok(Value::Number(n.into()))
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_owned()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = IndexMap::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some((k, v)) = map.next_entry::<String, Value>()? {
+            out.insert(k, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 fn placeholder_num(o: &serde_json::Map<String, serde_json::Value>) -> Option<u64> {
     if o.len() == 2 && o.get("_placeholder") == Some(&serde_json::Value::Bool(true)) {
         o.get("num").and_then(serde_json::Value::as_u64)
@@ -333,6 +418,49 @@ mod tests {
         let expected = Value::Array(args).to_wire(&mut atts2);
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&out).unwrap(), expected);
         assert_eq!(atts, atts2);
+    }
+
+    proptest::proptest! {
+        /// Parsing straight into a Value gives what going through serde_json::Value gives.
+        #[test]
+        fn direct_parse_matches_serde_json(json in json_text()) {
+            let direct: Value = serde_json::from_str(&json).unwrap();
+            let via = Value::from(serde_json::from_str::<serde_json::Value>(&json).unwrap());
+            proptest::prop_assert_eq!(direct, via);
+        }
+    }
+
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
+            ".*".prop_map(|s| serde_json::to_string(&s).unwrap()),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec(("[a-z_]{0,4}", inner), 0..6).prop_map(|kv| {
+                    let body: Vec<String> = kv.into_iter().map(|(k, v)| format!("{}:{v}", serde_json::to_string(&k).unwrap())).collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+            ]
+        })
+    }
+
+    #[test]
+    fn placeholders_resolve_in_place_and_keys_keep_their_order() {
+        let mut v: Value = serde_json::from_str(r#"{"z":1,"a":[{"_placeholder":true,"num":1}],"m":{"_placeholder":true,"num":0}}"#).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["z", "a", "m"]);
+        v.resolve_placeholders(&[Bytes::from_static(b"0"), Bytes::from_static(b"1")]).unwrap();
+        assert_eq!(v.get("m"), Some(&Value::Binary(Bytes::from_static(b"0"))));
+        assert_eq!(v.get("a").and_then(Value::as_array).map(|a| a[0].clone()), Some(Value::Binary(Bytes::from_static(b"1"))));
+        let mut missing: Value = serde_json::from_str(r#"[{"_placeholder":true,"num":2}]"#).unwrap();
+        assert_eq!(missing.resolve_placeholders(&[]), Err(MissingAttachment(2)));
     }
 
     #[test]

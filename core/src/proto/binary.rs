@@ -99,6 +99,9 @@ mod tests {
         assert_eq!((p.kind, p.nsp.as_str(), p.data), (PacketType::Connect, "/", Value::Null));
         let Decoded::Packet(p) = d.text("1/admin,").unwrap() else { panic!() };
         assert_eq!((p.kind, p.nsp.as_str()), (PacketType::Disconnect, "/admin"));
+        // As the reference parser: a placeholder in a plain EVENT is just an object.
+        let Decoded::Packet(p) = d.text("2[\"a\",{\"_placeholder\":true,\"num\":0}]").unwrap() else { panic!() };
+        assert_eq!(p.data.as_array().and_then(|a| a[1].get("num")), Some(&Value::from(0i64)));
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub(crate) struct Header {
     pub kind: PacketType,
     pub nsp: String,
     pub id: Option<u64>,
-    pub json: Option<serde_json::Value>,
+    pub json: Option<Value>,
     pub attachments: usize,
 }
 
@@ -122,7 +122,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
     let json = if rest.is_empty() {
         None
     } else {
-        Some(serde_json::from_str::<serde_json::Value>(rest).map_err(|e| ParseError::InvalidJson(e.to_string()))?)
+        Some(serde_json::from_str::<Value>(rest).map_err(|e| ParseError::InvalidJson(e.to_string()))?)
     };
     if !payload_is_valid(kind, json.as_ref()) {
         return Err(ParseError::InvalidPayload(kind));
@@ -131,8 +131,8 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
 }
 
 /// The payload shapes the reference parser accepts for each type.
-fn payload_is_valid(kind: PacketType, json: Option<&serde_json::Value>) -> bool {
-    use serde_json::Value as J;
+fn payload_is_valid(kind: PacketType, json: Option<&Value>) -> bool {
+    use Value as J;
     match kind {
         PacketType::Connect => matches!(json, None | Some(J::Object(_))),
         PacketType::Disconnect => json.is_none(),
@@ -151,10 +151,11 @@ fn payload_is_valid(kind: PacketType, json: Option<&serde_json::Value>) -> bool 
 
 impl Header {
     pub(crate) fn complete(self, attachments: &[Bytes]) -> Result<Packet, ParseError> {
-        let data = match self.json {
-            None => Value::Null,
-            Some(j) => Value::from_wire(j, attachments).map_err(|_| ParseError::MissingAttachment)?,
-        };
+        let mut data = self.json.unwrap_or(Value::Null);
+        // As the reference parser: only a binary packet has placeholders to replace.
+        if self.kind.is_binary() {
+            data.resolve_placeholders(attachments).map_err(|_| ParseError::MissingAttachment)?;
+        }
         Ok(Packet { kind: self.kind, nsp: self.nsp, id: self.id, data })
     }
 }

@@ -105,7 +105,7 @@ impl BroadcastOperator {
     }
 
     fn targets_in(&self, ns: &NsInner) -> Vec<Socket> {
-        ns.get_many(&ns.adapter.select(&self.rooms, &self.except))
+        ns.selected(&self.rooms, &self.except)
     }
 
     /// The selected sockets in this process.

@@ -75,9 +75,17 @@ impl NsInner {
         self.sockets.write().expect("namespace lock poisoned").remove(sid);
     }
 
-    pub(crate) fn get_many(&self, sids: &[String]) -> Vec<Socket> {
+    /// The sockets of this namespace the adapter selects. Lock order: sockets, then
+    /// adapter (adapters never call back into the namespace).
+    pub(crate) fn selected(&self, rooms: &[Room], except: &[Room]) -> Vec<Socket> {
         let sockets = self.sockets.read().expect("namespace lock poisoned");
-        sids.iter().filter_map(|s| sockets.get(s).cloned()).collect()
+        let mut out = Vec::new();
+        self.adapter.for_each_selected(rooms, except, &mut |sid| {
+            if let Some(s) = sockets.get(sid) {
+                out.push(s.clone());
+            }
+        });
+        out
     }
 
     pub(crate) fn all_sockets(&self) -> Vec<Socket> {
@@ -133,7 +141,7 @@ impl Namespace {
 
     /// The socket with id `sid`, if connected here.
     pub fn socket(&self, sid: &str) -> Option<Socket> {
-        self.0.targets().iter().find_map(|ns| ns.get_many(&[sid.to_owned()]).pop())
+        self.0.targets().iter().find_map(|ns| ns.sockets.read().expect("namespace lock poisoned").get(sid).cloned())
     }
 
     /// The room adapter.

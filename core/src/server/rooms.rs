@@ -21,6 +21,13 @@ pub trait Adapter: Send + Sync + 'static {
     fn rooms_of(&self, sid: &str) -> HashSet<Room>;
     /// Local sockets in any of `rooms` (every socket when `rooms` is empty) and in none of `except`.
     fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String>;
+    /// Calls `f` with each socket [`select`](Adapter::select) returns. Adapters that can
+    /// lend their ids override it: a broadcast then copies none.
+    fn for_each_selected(&self, rooms: &[Room], except: &[Room], f: &mut dyn FnMut(&str)) {
+        for sid in self.select(rooms, except) {
+            f(&sid);
+        }
+    }
     /// Every room that has at least one member.
     fn all_rooms(&self) -> Vec<Room>;
 }
@@ -87,22 +94,27 @@ impl Adapter for MemoryAdapter {
     }
 
     fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_selected(rooms, except, &mut |s| out.push(s.to_owned()));
+        out
+    }
+
+    fn for_each_selected(&self, rooms: &[Room], except: &[Room], f: &mut dyn FnMut(&str)) {
         let m = self.read();
         let excluded: HashSet<&String> = except.iter().filter_map(|r| m.rooms.get(r)).flatten().collect();
-        if rooms.is_empty() {
-            return m.sids.keys().filter(|s| !excluded.contains(s)).cloned().collect();
+        let mut visit = |s: &String| {
+            if !excluded.contains(s) {
+                f(s);
+            }
+        };
+        match rooms {
+            [] => m.sids.keys().for_each(&mut visit),
+            [room] => m.rooms.get(room).into_iter().flatten().for_each(&mut visit),
+            _ => {
+                let mut seen = HashSet::new();
+                rooms.iter().filter_map(|r| m.rooms.get(r)).flatten().filter(|s| seen.insert(*s)).for_each(&mut visit);
+            }
         }
-        if let [room] = rooms {
-            return m.rooms.get(room).into_iter().flatten().filter(|s| !excluded.contains(s)).cloned().collect();
-        }
-        let mut seen = HashSet::new();
-        rooms
-            .iter()
-            .filter_map(|r| m.rooms.get(r))
-            .flatten()
-            .filter(|s| !excluded.contains(s) && seen.insert(*s))
-            .cloned()
-            .collect()
     }
 
     fn all_rooms(&self) -> Vec<Room> {
