@@ -233,7 +233,8 @@ async fn linger(io: &mut TokioIo<hyper::upgrade::Upgraded>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = io.shutdown().await;
     let drain = async {
-        let mut scratch = [0u8; 4096];
+        // On the heap: an array here would sit in every connection's task for its lifetime.
+        let mut scratch = vec![0u8; 1024];
         while matches!(io.read(&mut scratch).await, Ok(n) if n > 0) {}
     };
     let _ = tokio::time::timeout(LINGER, drain).await;
