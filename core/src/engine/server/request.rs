@@ -2,7 +2,7 @@
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 /// The handshake request of a session: the source of `socket.handshake`.
 #[derive(Debug, Clone)]
@@ -32,8 +32,8 @@ impl RequestInfo {
             .unwrap_or_default();
         RequestInfo {
             method: req.method().clone(),
-            uri: req.uri().clone(),
-            headers: req.headers().clone(),
+            uri: owned_uri(req.uri()),
+            headers: owned_headers(req.headers()),
             query,
             remote,
             secure,
@@ -50,4 +50,24 @@ impl RequestInfo {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+// hyper parses a request's URI and header values as slices of its connection's read
+// buffer (8 KiB): a clone kept for the session's lifetime would keep that buffer alive
+// too, for every connection. These copies own just their bytes.
+
+fn owned_uri(uri: &Uri) -> Uri {
+    uri.to_string().parse().unwrap_or_else(|_| uri.clone())
+}
+
+fn owned_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let (Ok(name), Ok(mut copy)) = (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes())) else {
+            continue;
+        };
+        copy.set_sensitive(value.is_sensitive());
+        out.append(name, copy);
+    }
+    out
 }
