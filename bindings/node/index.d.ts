@@ -46,6 +46,8 @@ export interface ServerOptions {
   cors?: { origin?: string | string[] | true; credentials?: boolean };
   /** A cluster through Redis ({@link RedisAdapter}); any other value throws `ERR_SIO_UNSUPPORTED_ADAPTER`. Unset: in memory. */
   adapter?: RedisAdapter;
+  /** Serve the browser client at `<path>/socket.io.js` (and the min/msgpack/esm bundles, maps); default true. */
+  serveClient?: boolean;
 }
 
 /** Options of `attach(httpServer, opts)` (engine.io's): what becomes of upgrades on other paths. */
@@ -237,6 +239,9 @@ export declare class Server extends EventEmitter {
   adapter(v: never): this;
   /** How many servers the cluster has, this one included (1 without an adapter). */
   serverCount(): Promise<number>;
+  /** Whether the browser client is served at `<path>/socket.io.js`; with an argument, turns it on or off. */
+  serveClient(): boolean;
+  serveClient(v: boolean): this;
   of(name: string, fn?: (socket: Socket) => void): Namespace;
   of(name: RegExp | NamespaceMatcher, fn?: (socket: Socket) => void): ParentNamespace;
   on(ev: 'connection' | 'connect', fn: (socket: Socket) => void): this;

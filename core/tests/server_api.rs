@@ -214,6 +214,35 @@ async fn allow_request_refuses_with_403_and_its_message() {
     assert!(tokio_tungstenite::connect_async(req).await.is_ok());
 }
 
+/// One HTTP/1.1 exchange over a fresh connection (`Connection: close`), as raw text.
+async fn http_exchange(addr: std::net::SocketAddr, head: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(format!("{head}\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tcp.read_to_end(&mut out).await.unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn served_files_answer_get_head_and_revalidation() {
+    let io = Server::builder().build();
+    io.serve_file("/socket.io/socket.io.js", "application/javascript", bytes::Bytes::from_static(b"var io;"));
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let get = http_exchange(addr, "GET /socket.io/socket.io.js HTTP/1.1").await;
+    assert!(get.starts_with("HTTP/1.1 200"), "{get}");
+    assert!(get.contains("content-type: application/javascript"), "{get}");
+    assert!(get.ends_with("\r\n\r\nvar io;"), "{get}");
+    let etag = get.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an etag").to_owned();
+    let head = http_exchange(addr, "HEAD /socket.io/socket.io.js HTTP/1.1").await;
+    assert!(head.starts_with("HTTP/1.1 200") && head.contains("content-length: 7") && !head.contains("var io;"), "{head}");
+    let again = http_exchange(addr, &format!("GET /socket.io/socket.io.js HTTP/1.1\r\nIf-None-Match: {etag}")).await;
+    assert!(again.starts_with("HTTP/1.1 304"), "{again}");
+    // Other paths under the endpoint still reach Engine.IO (a handshake without EIO: 400).
+    let engine = http_exchange(addr, "GET /socket.io/other.js HTTP/1.1").await;
+    assert!(engine.starts_with("HTTP/1.1 400"), "{engine}");
+}
+
 #[tokio::test]
 async fn conn_events_extensions_and_outgoing_listeners() {
     use sio_core::engine::server::ConnEvent;

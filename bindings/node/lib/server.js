@@ -6,6 +6,7 @@ const { SioError, call } = require('./errors');
 const rt = require('./runtime');
 const { withCatchAll } = require('./catchall');
 const { Forwarder } = require('./attach');
+const { clientFiles } = require('./client-bundle');
 const { Engine, EngineConn } = require('./engine');
 const { ms, nativeOptions, unsupportedAdapter, checkAttachable } = require('./options');
 
@@ -435,7 +436,19 @@ class Server extends EventEmitter {
     this._closed = null;
     rt.servers.set(this._native.id, this);
     this.sockets = this.of('/');
+    this._serveClient = !(opts && opts.serveClient === false);
     if (srv !== undefined) this.attach(srv);
+  }
+  /**
+   * `serveClient(v)`: serve the browser client at `<path>/socket.io.js` (and `.min.js`,
+   * `.msgpack.min.js`, `.esm.min.js`, their maps) from the socket.io-client package, as
+   * socket.io does by default. As there, it is read when the server listens or attaches.
+   * Without an argument: the setting.
+   */
+  serveClient(v) {
+    if (v === undefined) return this._serveClient;
+    this._serveClient = Boolean(v);
+    return this;
   }
   /** The attached http.Server, or (on its own port) an object whose address() gives the port. */
   get httpServer() {
@@ -451,6 +464,10 @@ class Server extends EventEmitter {
     checkAttachable(srv);
     if (this._port !== undefined || this._forwarder) {
       throw new SioError('ERR_SIO_ALREADY_LISTENING', 'the server is already listening');
+    }
+    if (this._serveClient) {
+      const base = this._path.replace(/\/+$/, '');
+      for (const f of clientFiles()) this._native.serveFile(`${base}/${f.name}`, f.type, f.body);
     }
     if (typeof srv === 'string') srv = Number(srv);
     if (typeof srv !== 'number') {

@@ -160,6 +160,15 @@ impl NativeServer {
         self.srv.listen(&addr).map(|a| u32::from(a.port())).map_err(|e| err("ERR_SIO_LISTEN", e))
     }
 
+    /// Serves `body` at `path` (GET/HEAD with an ETag; `serveClient`); `None` stops it.
+    #[napi]
+    pub fn serve_file(&self, path: String, content_type: String, body: Option<Buffer>) {
+        match body {
+            Some(b) => self.srv.server().serve_file(path, content_type, bytes::Bytes::copy_from_slice(&b)),
+            None => self.srv.server().unserve_file(&path),
+        }
+    }
+
     /// Serves on a loopback port (returned) for the JS forwarder of an attached
     /// `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
     /// the client's address (for `handshake.address`), and `token` so that only the

@@ -201,6 +201,51 @@ for (const [label, Impl] of [
     assert.ok(!seen.some((a) => a.late), 'the late answer opened no connection');
   });
 
+  test(`${label}: serveClient serves the browser bundle, with revalidation, on its own port and attached`, async (t) => {
+    const http = require('node:http');
+    const { url } = start(t, Impl);
+    const res = await fetch(`${url}/socket.io/socket.io.js`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^application\/javascript/);
+    const body = await res.text();
+    assert.match(body, /Socket\.IO v4/);
+    if (Impl === sio.Server) {
+      const dist = require.resolve('socket.io-client/dist/socket.io.js');
+      assert.equal(body, require('node:fs').readFileSync(dist, 'utf8'));
+    }
+    const etag = res.headers.get('etag');
+    assert.ok(etag);
+    const again = await fetch(`${url}/socket.io/socket.io.js`, { headers: { 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    const min = await fetch(`${url}/socket.io/socket.io.min.js`);
+    assert.equal(min.status, 200);
+    await min.arrayBuffer();
+    const map = await fetch(`${url}/socket.io/socket.io.min.js.map`);
+    assert.equal(map.status, 200);
+    assert.match(map.headers.get('content-type'), /^application\/json/);
+    await map.arrayBuffer();
+
+    // serveClient: false: not served.
+    const off = start(t, Impl, { serveClient: false });
+    assert.equal(off.srv.serveClient(), false);
+    const none = await fetch(`${off.url}/socket.io/socket.io.js`);
+    assert.notEqual(none.status, 200);
+    await none.arrayBuffer();
+
+    // Attached to an http.Server: the bundle comes through the same path. The setting is
+    // read when attaching: serveClient(true) before attach turns it on.
+    const app = http.createServer((req, res) => res.end('app'));
+    const attached = new Impl({ serveClient: false });
+    assert.equal(attached.serveClient(true), attached);
+    attached.attach(app);
+    await new Promise((r) => app.listen(0, '127.0.0.1', r));
+    t.after(() => attached.close());
+    const viaApp = await fetch(`http://127.0.0.1:${app.address().port}/socket.io/socket.io.js`);
+    assert.equal(viaApp.status, 200);
+    assert.match(await viaApp.text(), /Socket\.IO v4/);
+    assert.equal(await (await fetch(`http://127.0.0.1:${app.address().port}/other`)).text(), 'app');
+  });
+
   test(`${label}: matchers and auth functions still pending hold nothing up`, async (t) => {
     const { srv, url } = start(t, Impl);
     const clients = [];

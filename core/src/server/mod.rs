@@ -21,6 +21,7 @@ pub mod cluster;
 mod config;
 
 mod extensions;
+mod files;
 mod handshake;
 mod namespace;
 mod reason;
@@ -72,6 +73,7 @@ pub(crate) struct ServerInner {
     server_side: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
     server_side_any: RwLock<Vec<AnyServerSideHandler>>,
     engine_connection: RwLock<Vec<EngineConnectionHandler>>,
+    files: files::Files,
     stop: watch::Sender<bool>,
 }
 
@@ -101,6 +103,7 @@ impl Server {
             server_side: RwLock::default(),
             server_side_any: RwLock::default(),
             engine_connection: RwLock::default(),
+            files: files::Files::default(),
             stop: watch::channel(false).0,
         });
         let engine = EngineServer::new(inner.config.engine.clone(), Arc::new(Bridge(Arc::downgrade(&inner))));
@@ -273,7 +276,22 @@ impl Server {
 
     /// Serves one HTTP request (mount the server inside an existing hyper service).
     pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+        if let Some(res) = self.0.files.respond(&req) {
+            return res;
+        }
         self.engine().handle(req, remote).await
+    }
+
+    /// Serves `body` at `path` (GET and HEAD, with an ETag), as socket.io's `serveClient`
+    /// serves the browser client at `/socket.io/socket.io.js`. `path` must lie under the
+    /// endpoint path for [`Server::listen`] to route it here.
+    pub fn serve_file(&self, path: impl Into<String>, content_type: impl Into<String>, body: Bytes) {
+        self.0.files.insert(path.into(), content_type.into(), body);
+    }
+
+    /// Stops serving the file at `path` (a no-op if there is none).
+    pub fn unserve_file(&self, path: &str) {
+        self.0.files.remove(path);
     }
 
     /// Binds `addr` and serves in the background until [`Server::close`]. Requests
