@@ -100,6 +100,8 @@ export declare class NativeServer {
   get id(): number
   /** Binds `host:port` (port 0: any free port) and returns the bound port. */
   listen(addr: string): number
+  /** Serves `body` at `path` (GET/HEAD with an ETag; `serveClient`); no body stops it. */
+  serveFile(path: string, contentType: string, body?: Buffer | undefined | null): void
   /**
    * Serves on a loopback port (returned) for the JS forwarder of an attached
    * `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:

@@ -160,7 +160,7 @@ impl NativeServer {
         self.srv.listen(&addr).map(|a| u32::from(a.port())).map_err(|e| err("ERR_SIO_LISTEN", e))
     }
 
-    /// Serves `body` at `path` (GET/HEAD with an ETag; `serveClient`); `None` stops it.
+    /// Serves `body` at `path` (GET/HEAD with an ETag; `serveClient`); no body stops it.
     #[napi]
     pub fn serve_file(&self, path: String, content_type: String, body: Option<Buffer>) {
         match body {
