@@ -498,6 +498,21 @@ typedef struct {
 } sio_server_options;
 
 /*
+ A UTF-8 string in an array argument (e.g. the rooms of `sio_server_emit_rooms`): `len`
+ bytes at `ptr`, not NUL-terminated. `ptr` may be NULL only when `len` is 0.
+ */
+typedef struct {
+  /*
+   First byte.
+   */
+  const char *ptr;
+  /*
+   Length in bytes.
+   */
+  size_t len;
+} sio_str;
+
+/*
  Decides whether an incoming event reaches the host (the reference's `socket.use`):
  return NULL to let it through, or a NUL-terminated message (copied before the call
  returns) to drop it. Runs on a runtime thread for every event; must be quick.
@@ -536,6 +551,24 @@ sio_status sio_client_new(const sio_runtime *rt,
                           sio_client **out);
 
 /*
+ Opens namespace `ns` ("/name") over the Engine.IO connection of `client` (socket.io-client's
+ `manager.socket(ns)`) and starts connecting it, with `auth_json` as its CONNECT payload
+ (NULL: none; the connection's other options are `client`'s). `*out` is a client of its
+ own: its events carry its own `sio_client_id`, `sio_client_disconnect` leaves only its
+ namespace ("io client disconnect"), and `sio_client_free` frees it alone. The
+ connection closes once none of its namespaces is connected, or its last client is
+ freed. RECONNECT_* events carry the id of the connection's oldest client not freed.
+ SIO_ERR_INVALID_ARGUMENT if a client of this connection already has `ns` (reopening a
+ freed namespace while the connection stays up keeps its first `auth_json`).
+ */
+sio_status sio_client_socket(const sio_client *client,
+                             const char *ns,
+                             size_t ns_len,
+                             const char *auth_json,
+                             size_t auth_json_len,
+                             sio_client **out);
+
+/*
  The id events of this client carry in `source_id` (0 if NULL).
  */
 uint64_t sio_client_id(const sio_client *client);
@@ -568,7 +601,8 @@ bool sio_client_recovered(const sio_client *client);
 sio_status sio_client_connect(const sio_client *client);
 
 /*
- Disconnects ("io client disconnect"; no reconnection). Returns at once.
+ Disconnects ("io client disconnect"; no reconnection). Returns at once. Only this
+ client's namespace leaves; the connection closes when no namespace on it is connected.
  */
 sio_status sio_client_disconnect(const sio_client *client);
 
@@ -599,7 +633,8 @@ sio_status sio_client_emit_with_ack(const sio_client *client,
                                     void *user_data);
 
 /*
- Disconnects the client and frees it (NULL-safe); the runtime keeps nothing of it.
+ Disconnects the client and frees it (NULL-safe); the runtime keeps nothing of it. The
+ other clients sharing its connection (`sio_client_socket`) stay connected.
  */
 void sio_client_free(sio_client *client);
 
@@ -768,6 +803,27 @@ sio_status sio_server_emit(const sio_server *server,
                            size_t n_bufs);
 
 /*
+ Emits to the sockets of namespace `ns` (NULL: "/") in any of the `n_rooms` rooms (0:
+ all), except those in any of the `n_excepts` rooms (socket.io's
+ `io.of(ns).to([..]).except([..]).emit`): a socket in several of the rooms gets the
+ event once. `rooms` / `excepts` may be NULL only when their count is 0. Arguments:
+ JSON array + buffers. Thread-safe.
+ */
+sio_status sio_server_emit_rooms(const sio_server *server,
+                                 const char *ns,
+                                 size_t ns_len,
+                                 const sio_str *rooms,
+                                 size_t n_rooms,
+                                 const sio_str *excepts,
+                                 size_t n_excepts,
+                                 const char *event,
+                                 size_t event_len,
+                                 const char *args_json,
+                                 size_t args_json_len,
+                                 const sio_buf *bufs,
+                                 size_t n_bufs);
+
+/*
  Sends `event` to the other servers of the cluster (socket.io's `io.serverSideEmit`),
  not to clients: each gets a SIO_EVENT_SERVER_SIDE. Arguments: JSON array + buffers.
  `*reached_out` (may be NULL) gets the number of other servers at the cluster's last
@@ -856,6 +912,19 @@ void sio_socket_free(sio_socket *socket);
 const char *sio_socket_id(const sio_socket *socket);
 
 /*
+ The id of the socket's Engine.IO connection (NUL-terminated; what SIO_EVENT_UPGRADE
+ carries in `name`, and shared by the sockets of one client's namespaces), borrowed
+ from the handle. NULL if `socket` is NULL.
+ */
+const char *sio_socket_conn_id(const sio_socket *socket);
+
+/*
+ The transport the socket's connection uses now: "polling" or "websocket" (static,
+ NUL-terminated; it changes when the connection upgrades). NULL if `socket` is NULL.
+ */
+const char *sio_socket_transport(const sio_socket *socket);
+
+/*
  Whether the socket is still connected. false if `socket` is NULL.
  */
 bool sio_socket_connected(const sio_socket *socket);
@@ -938,6 +1007,24 @@ sio_status sio_socket_broadcast(const sio_socket *socket,
                                 size_t args_json_len,
                                 const sio_buf *bufs,
                                 size_t n_bufs);
+
+/*
+ Emits to every socket of this socket's namespace in any of the `n_rooms` rooms (0:
+ all), except this socket and the members of any of the `n_excepts` rooms (socket.io's
+ `socket.to([..]).except([..]).emit`): a socket in several of the rooms gets the event
+ once. `rooms` / `excepts` may be NULL only when their count is 0.
+ */
+sio_status sio_socket_broadcast_rooms(const sio_socket *socket,
+                                      const sio_str *rooms,
+                                      size_t n_rooms,
+                                      const sio_str *excepts,
+                                      size_t n_excepts,
+                                      const char *event,
+                                      size_t event_len,
+                                      const char *args_json,
+                                      size_t args_json_len,
+                                      const sio_buf *bufs,
+                                      size_t n_bufs);
 
 /*
  Disconnects the socket (`close`: the whole connection). Returns at once; the

@@ -57,6 +57,13 @@ inline const char* opt_ptr(const std::optional<std::string_view>& s) { return s 
 inline size_t opt_len(const std::optional<std::string_view>& s) { return s ? s->size() : 0; }
 /// JSON "" means "no arguments" (NULL for the ABI).
 inline const char* json_ptr(std::string_view j) { return j.empty() ? nullptr : j.data(); }
+/// Rooms as the ABI's array of (ptr, len); borrows from `v`.
+inline std::vector<sio_str> strs(const std::vector<std::string_view>& v) {
+  std::vector<sio_str> out;
+  out.reserve(v.size());
+  for (auto s : v) out.push_back(sio_str{s.data(), s.size()});
+  return out;
+}
 }  // namespace detail
 
 /// A binary buffer borrowed by a call (bytes are copied by sio before the call returns).
@@ -164,6 +171,16 @@ class SocketOps {
     const char* id = sio_socket_id(s_);
     return id ? id : "";
   }
+  /// The Engine.IO connection id (what SIO_EVENT_UPGRADE carries in name()).
+  std::string conn_id() const {
+    const char* id = sio_socket_conn_id(s_);
+    return id ? id : "";
+  }
+  /// "polling" or "websocket": the connection's transport now (static storage).
+  std::string_view transport() const noexcept {
+    const char* t = sio_socket_transport(s_);
+    return t ? t : "";
+  }
   bool connected() const noexcept { return sio_socket_connected(s_); }
   bool recovered() const noexcept { return sio_socket_recovered(s_); }
   std::string handshake_json() const { return take(sio_socket_handshake_json); }
@@ -191,6 +208,15 @@ class SocketOps {
     detail::check(sio_socket_broadcast(s_, detail::opt_ptr(room), detail::opt_len(room), detail::opt_ptr(except),
                                        detail::opt_len(except), event.data(), event.size(),
                                        detail::json_ptr(args_json), args_json.size(), bufs.data(), bufs.size()));
+  }
+  /// socket.to([rooms...]).except([excepts...]).emit: the sender excluded, each target once
+  /// (no rooms: the whole namespace).
+  void broadcast_rooms(const std::vector<std::string_view>& rooms, const std::vector<std::string_view>& excepts,
+                       std::string_view event, std::string_view args_json = "", const Bufs& bufs = {}) const {
+    auto r = detail::strs(rooms), e = detail::strs(excepts);
+    detail::check(sio_socket_broadcast_rooms(s_, r.data(), r.size(), e.data(), e.size(), event.data(), event.size(),
+                                             detail::json_ptr(args_json), args_json.size(), bufs.data(),
+                                             bufs.size()));
   }
   void disconnect(bool close = false) const { detail::check(sio_socket_disconnect(s_, close)); }
   /// An owned handle usable after the event.
@@ -375,6 +401,16 @@ class Server {
                                   event.data(), event.size(), detail::json_ptr(args_json), args_json.size(),
                                   bufs.data(), bufs.size()));
   }
+  /// io.of(ns).to([rooms...]).except([excepts...]).emit: each target once (no rooms: all
+  /// sockets of `ns`, nullopt: "/").
+  void emit_rooms(std::string_view event, std::string_view args_json, const Bufs& bufs,
+                  std::optional<std::string_view> ns, const std::vector<std::string_view>& rooms,
+                  const std::vector<std::string_view>& excepts = {}) const {
+    auto r = detail::strs(rooms), e = detail::strs(excepts);
+    detail::check(sio_server_emit_rooms(s_, detail::opt_ptr(ns), detail::opt_len(ns), r.data(), r.size(), e.data(),
+                                        e.size(), event.data(), event.size(), detail::json_ptr(args_json),
+                                        args_json.size(), bufs.data(), bufs.size()));
+  }
   /// serverSideEmit: to the other servers of the cluster (they get SIO_EVENT_SERVER_SIDE);
   /// returns how many there were at the cluster's last count (0 without cluster_url).
   size_t server_side_emit(std::string_view event, std::string_view args_json = "", const Bufs& bufs = {}) const {
@@ -408,7 +444,8 @@ class Server {
   sio_server* s_ = nullptr;
 };
 
-/// A Socket.IO client (one namespace, given in the URL).
+/// A Socket.IO client (one namespace, given in the URL; socket() opens more over the same
+/// connection).
 class Client {
  public:
   Client(const Runtime& rt, std::string_view url, const sio_client_options* options = nullptr) {
@@ -431,6 +468,14 @@ class Client {
     sio_client_options o;
     detail::check(sio_client_options_default(&o));
     return o;
+  }
+  /// Namespace `ns` over this client's connection (socket.io-client's manager.socket(ns)),
+  /// connecting; a Client of its own whose disconnect() leaves only `ns`. `auth_json`:
+  /// its CONNECT payload (nullopt: none).
+  Client socket(std::string_view ns, std::optional<std::string_view> auth_json = std::nullopt) const {
+    sio_client* out = nullptr;
+    detail::check(sio_client_socket(c_, ns.data(), ns.size(), detail::opt_ptr(auth_json), detail::opt_len(auth_json), &out));
+    return Client(out);
   }
   uint64_t id() const noexcept { return sio_client_id(c_); }
   std::optional<std::string> socket_id() const {
@@ -459,6 +504,7 @@ class Client {
   const sio_client* get() const noexcept { return c_; }
 
  private:
+  explicit Client(sio_client* c) noexcept : c_(c) {}
   sio_client* c_ = nullptr;
 };
 

@@ -16,6 +16,33 @@ pub struct sio_buf {
     pub len: usize,
 }
 
+/// A UTF-8 string in an array argument (e.g. the rooms of `sio_server_emit_rooms`): `len`
+/// bytes at `ptr`, not NUL-terminated. `ptr` may be NULL only when `len` is 0.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct sio_str {
+    /// First byte.
+    pub ptr: *const c_char,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// An array of `n` strings (`list` may be NULL only when `n` is 0); `name` is used in
+/// error messages.
+pub(crate) unsafe fn str_list<'a>(list: *const sio_str, n: usize, name: &str) -> Result<Vec<&'a str>, Error> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if list.is_null() {
+        return Err(null(name));
+    }
+    std::slice::from_raw_parts(list, n)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| str_arg(s.ptr, s.len, &format!("{name}[{i}]")))
+        .collect()
+}
+
 /// A UTF-8 string argument (`ptr`, `len`); `name` is used in error messages.
 pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a str, Error> {
     if ptr.is_null() {

@@ -1,4 +1,5 @@
-//! `sio_client`: a Socket.IO client (one namespace) with reconnection.
+//! `sio_client`: a Socket.IO client (one namespace) with reconnection; several may share
+//! one connection (`sio_client_socket`).
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
@@ -156,6 +157,40 @@ fn cl<'a>(c: *const sio_client) -> Result<&'a sio_client, Error> {
     unsafe { c.as_ref() }.ok_or_else(|| null("client"))
 }
 
+/// Opens namespace `ns` ("/name") over the Engine.IO connection of `client` (socket.io-client's
+/// `manager.socket(ns)`) and starts connecting it, with `auth_json` as its CONNECT payload
+/// (NULL: none; the connection's other options are `client`'s). `*out` is a client of its
+/// own: its events carry its own `sio_client_id`, `sio_client_disconnect` leaves only its
+/// namespace ("io client disconnect"), and `sio_client_free` frees it alone. The
+/// connection closes once none of its namespaces is connected, or its last client is
+/// freed. RECONNECT_* events carry the id of the connection's oldest client not freed.
+/// SIO_ERR_INVALID_ARGUMENT if a client of this connection already has `ns` (reopening a
+/// freed namespace while the connection stays up keeps its first `auth_json`).
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_socket(
+    client: *const sio_client,
+    ns: *const c_char,
+    ns_len: usize,
+    auth_json: *const c_char,
+    auth_json_len: usize,
+    out: *mut *mut sio_client,
+) -> sio_status {
+    guard(|| {
+        let c = cl(client)?;
+        if out.is_null() || ns.is_null() {
+            return Err(null(if out.is_null() { "out" } else { "ns" }));
+        }
+        let ns = str_arg(ns, ns_len, "ns")?;
+        if !ns.starts_with('/') {
+            return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "a namespace starts with '/'"));
+        }
+        let auth = if auth_json.is_null() { Auth::None } else { Auth::Static(value_arg(auth_json, auth_json_len, std::ptr::null(), 0)?) };
+        let inner = c.inner.open_namespace(ns, SocketConfig { auth, ..SocketConfig::default() })?;
+        *out = Box::into_raw(Box::new(sio_client { inner, id: Default::default() }));
+        Ok(())
+    })
+}
+
 /// The id events of this client carry in `source_id` (0 if NULL).
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_id(client: *const sio_client) -> u64 {
@@ -205,7 +240,8 @@ pub unsafe extern "C" fn sio_client_connect(client: *const sio_client) -> sio_st
     })
 }
 
-/// Disconnects ("io client disconnect"; no reconnection). Returns at once.
+/// Disconnects ("io client disconnect"; no reconnection). Returns at once. Only this
+/// client's namespace leaves; the connection closes when no namespace on it is connected.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_disconnect(client: *const sio_client) -> sio_status {
     guard(|| {
@@ -256,7 +292,8 @@ pub unsafe extern "C" fn sio_client_emit_with_ack(
     })
 }
 
-/// Disconnects the client and frees it (NULL-safe); the runtime keeps nothing of it.
+/// Disconnects the client and frees it (NULL-safe); the runtime keeps nothing of it. The
+/// other clients sharing its connection (`sio_client_socket`) stay connected.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_free(client: *mut sio_client) {
     guard_void(|| {

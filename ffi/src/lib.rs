@@ -17,7 +17,7 @@ mod runtime;
 mod server;
 mod socket;
 
-pub use args::sio_buf;
+pub use args::{sio_buf, sio_str};
 pub use client::*;
 pub use error::*;
 pub use event::*;

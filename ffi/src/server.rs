@@ -5,9 +5,9 @@ use std::time::Duration;
 use sio_core::embed::{AckOutcome, EmbeddedServer};
 use sio_core::AckError;
 use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
-use sio_core::server::{RecoveryConfig, ServerConfig};
+use sio_core::server::{BroadcastOperator, RecoveryConfig, ServerConfig};
 
-use crate::args::{event_args, opt_str_arg, sio_buf, str_arg};
+use crate::args::{event_args, opt_str_arg, sio_buf, sio_str, str_arg, str_list};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 use crate::runtime::{sio_runtime, Exec};
 use crate::socket::{ack_completion, sio_ack_cb, AckDone};
@@ -221,6 +221,49 @@ pub unsafe extern "C" fn sio_server_emit(
         }
         op.emit(event, args).map_err(Error::from)
     })
+}
+
+/// Emits to the sockets of namespace `ns` (NULL: "/") in any of the `n_rooms` rooms (0:
+/// all), except those in any of the `n_excepts` rooms (socket.io's
+/// `io.of(ns).to([..]).except([..]).emit`): a socket in several of the rooms gets the
+/// event once. `rooms` / `excepts` may be NULL only when their count is 0. Arguments:
+/// JSON array + buffers. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_emit_rooms(
+    server: *const sio_server,
+    ns: *const c_char,
+    ns_len: usize,
+    rooms: *const sio_str,
+    n_rooms: usize,
+    excepts: *const sio_str,
+    n_excepts: usize,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
+        let rooms = str_list(rooms, n_rooms, "rooms")?;
+        let excepts = str_list(excepts, n_excepts, "excepts")?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        let op = server.inner.server().of(ns).all();
+        targets(op, &rooms, &excepts).emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Adds target and excluded rooms to a broadcast.
+pub(crate) fn targets(mut op: BroadcastOperator, rooms: &[&str], excepts: &[&str]) -> BroadcastOperator {
+    for r in rooms {
+        op = op.to(r.to_string());
+    }
+    for e in excepts {
+        op = op.except(e.to_string());
+    }
+    op
 }
 
 /// Sends `event` to the other servers of the cluster (socket.io's `io.serverSideEmit`),

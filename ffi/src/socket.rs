@@ -3,10 +3,11 @@ use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
 use sio_core::embed::{AckOutcome, EmbeddedServer};
+use sio_core::engine::server::TransportKind;
 use sio_core::server::Socket;
 use sio_core::Value;
 
-use crate::args::{event_args, out_string, sio_buf, str_arg, value_arg, WireArgs};
+use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, WireArgs};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 
 /// A socket connected to a namespace of a server.
@@ -14,12 +15,14 @@ pub struct sio_socket {
     pub(crate) inner: Socket,
     server: EmbeddedServer,
     id: std::ffi::CString,
+    /// Made on first request: every event builds a handle, few ask for it.
+    conn_id: std::sync::OnceLock<std::ffi::CString>,
 }
 
 impl sio_socket {
     pub(crate) fn new(inner: Socket, server: EmbeddedServer) -> sio_socket {
         let id = std::ffi::CString::new(inner.id()).expect("socket ids are URL-safe text");
-        sio_socket { inner, server, id }
+        sio_socket { inner, server, id, conn_id: std::sync::OnceLock::new() }
     }
 }
 
@@ -134,6 +137,33 @@ pub unsafe extern "C" fn sio_socket_free(socket: *mut sio_socket) {
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_id(socket: *const sio_socket) -> *const c_char {
     socket.as_ref().map(|s| s.id.as_ptr()).unwrap_or(std::ptr::null())
+}
+
+/// The id of the socket's Engine.IO connection (NUL-terminated; what SIO_EVENT_UPGRADE
+/// carries in `name`, and shared by the sockets of one client's namespaces), borrowed
+/// from the handle. NULL if `socket` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_conn_id(socket: *const sio_socket) -> *const c_char {
+    let mut out = std::ptr::null();
+    guard_void(|| {
+        if let Some(s) = socket.as_ref() {
+            let id = s.conn_id.get_or_init(|| std::ffi::CString::new(s.inner.conn().id()).unwrap_or_default());
+            out = id.as_ptr();
+        }
+    });
+    out
+}
+
+/// The transport the socket's connection uses now: "polling" or "websocket" (static,
+/// NUL-terminated; it changes when the connection upgrades). NULL if `socket` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_transport(socket: *const sio_socket) -> *const c_char {
+    let Some(s) = socket.as_ref() else { return std::ptr::null() };
+    let name: &'static [u8] = match s.inner.conn().transport() {
+        TransportKind::Polling => b"polling\0",
+        TransportKind::Websocket => b"websocket\0",
+    };
+    name.as_ptr().cast()
 }
 
 /// Whether the socket is still connected. false if `socket` is NULL.
@@ -280,6 +310,33 @@ pub unsafe extern "C" fn sio_socket_broadcast(
             op = op.except(e.to_owned());
         }
         op.emit(event, args).map_err(Error::from)
+    })
+}
+
+/// Emits to every socket of this socket's namespace in any of the `n_rooms` rooms (0:
+/// all), except this socket and the members of any of the `n_excepts` rooms (socket.io's
+/// `socket.to([..]).except([..]).emit`): a socket in several of the rooms gets the event
+/// once. `rooms` / `excepts` may be NULL only when their count is 0.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_broadcast_rooms(
+    socket: *const sio_socket,
+    rooms: *const sio_str,
+    n_rooms: usize,
+    excepts: *const sio_str,
+    n_excepts: usize,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        let rooms = str_list(rooms, n_rooms, "rooms")?;
+        let excepts = str_list(excepts, n_excepts, "excepts")?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        crate::server::targets(s.inner.broadcast(), &rooms, &excepts).emit(event, args).map_err(Error::from)
     })
 }
 

@@ -1,10 +1,12 @@
 //! A client on the embedding runtime: core events turned into [`Event`]s.
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::event::{AckOutcome, Completion, Event};
-use super::Shared;
-use crate::client::{ClientOptions, ManagerEvent, Socket};
+use super::{EmbedError, Shared};
+use crate::client::{ClientOptions, ManagerEvent, Socket, SocketConfig};
 use crate::error::EmitError;
 use crate::value::Value;
 
@@ -14,12 +16,62 @@ pub struct EmbeddedClient {
     shared: Arc<Shared>,
     socket: Socket,
     id: u64,
+    conn: Arc<Connection>,
+    /// Cleared once the handle is closed: a namespace opened again later may get the same
+    /// core socket back, whose old listeners must then stay silent.
+    live: Arc<AtomicBool>,
+}
+
+/// What the handles sharing one Manager (one Engine.IO connection) know of each other.
+#[derive(Default)]
+struct Connection {
+    /// The open handles, oldest first: (client id, namespace).
+    open: Mutex<Vec<(u64, String)>>,
+    /// Per namespace, the last command task: a namespace closed and opened again must
+    /// disconnect before it connects, and runtime tasks run in no set order.
+    tails: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+}
+
+impl Connection {
+    fn oldest(&self) -> Option<u64> {
+        self.open.lock().expect("client lock poisoned").first().map(|(id, _)| *id)
+    }
 }
 
 impl std::fmt::Debug for EmbeddedClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddedClient").field("id", &self.id).finish()
     }
+}
+
+/// Forwards the socket's own events to the host as client `id`, while `live`.
+fn forward(shared: &Arc<Shared>, socket: &Socket, id: u64, live: &Arc<AtomicBool>) {
+    let weak = Arc::downgrade(shared);
+    let upgrade = move |w: &std::sync::Weak<Shared>, live: &AtomicBool| w.upgrade().filter(|_| live.load(Ordering::Acquire));
+    let (w, l) = (weak.clone(), live.clone());
+    socket.on_connect(move |_| {
+        if let Some(s) = upgrade(&w, &l) {
+            s.deliver(Event::ClientConnect { client: id });
+        }
+    });
+    let (w, l) = (weak.clone(), live.clone());
+    socket.on_connect_error(move |sock, error| {
+        if let Some(s) = upgrade(&w, &l) {
+            s.deliver(Event::ClientConnectError { client: id, error: error.clone(), active: sock.active() });
+        }
+    });
+    let (w, l) = (weak.clone(), live.clone());
+    socket.on_disconnect(move |sock, reason| {
+        if let Some(s) = upgrade(&w, &l) {
+            s.deliver(Event::ClientDisconnect { client: id, reason, active: sock.active() });
+        }
+    });
+    let (w, l) = (weak, live.clone());
+    socket.on_unhandled(move |_, name, args, ack| {
+        if let Some(s) = upgrade(&w, &l) {
+            s.deliver(Event::ClientMessage { client: id, name: name.to_owned(), args, ack });
+        }
+    });
 }
 
 impl EmbeddedClient {
@@ -31,39 +83,20 @@ impl EmbeddedClient {
         options.manager.auto_connect = false;
         options.force_new = true;
         let socket = crate::client::io(url, options);
-        let weak = Arc::downgrade(&shared);
-        let w = weak.clone();
-        socket.on_connect(move |_| {
-            if let Some(s) = w.upgrade() {
-                s.deliver(Event::ClientConnect { client: id });
-            }
-        });
-        let w = weak.clone();
-        socket.on_connect_error(move |sock, error| {
-            if let Some(s) = w.upgrade() {
-                s.deliver(Event::ClientConnectError { client: id, error: error.clone(), active: sock.active() });
-            }
-        });
-        let w = weak.clone();
-        socket.on_disconnect(move |sock, reason| {
-            if let Some(s) = w.upgrade() {
-                s.deliver(Event::ClientDisconnect { client: id, reason, active: sock.active() });
-            }
-        });
-        let w = weak.clone();
-        socket.on_unhandled(move |_, name, args, ack| {
-            if let Some(s) = w.upgrade() {
-                s.deliver(Event::ClientMessage { client: id, name: name.to_owned(), args, ack });
-            }
-        });
-        let w = weak;
+        let live = Arc::new(AtomicBool::new(true));
+        forward(&shared, &socket, id, &live);
+        let conn = Arc::new(Connection::default());
+        conn.open.lock().expect("client lock poisoned").push((id, socket.nsp().to_owned()));
+        let (w, c) = (Arc::downgrade(&shared), conn.clone());
         socket.io().on(move |_, ev| {
             let Some(s) = w.upgrade() else { return };
+            // The host has no Manager handle: the connection's oldest open client stands for it.
+            let Some(client) = c.oldest() else { return };
             let event = match ev {
-                ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt { client: id, attempt: *n },
-                ManagerEvent::Reconnect(n) => Event::Reconnect { client: id, attempt: *n },
-                ManagerEvent::ReconnectError(m) => Event::ReconnectError { client: id, message: (*m).to_owned() },
-                ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client: id },
+                ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt { client, attempt: *n },
+                ManagerEvent::Reconnect(n) => Event::Reconnect { client, attempt: *n },
+                ManagerEvent::ReconnectError(m) => Event::ReconnectError { client, message: (*m).to_owned() },
+                ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client },
                 _ => return,
             };
             s.deliver(event);
@@ -72,7 +105,52 @@ impl EmbeddedClient {
             socket.connect();
         }
         shared.clients.lock().expect("runtime lock poisoned").insert(id, socket.clone());
-        EmbeddedClient { shared, socket, id }
+        EmbeddedClient { shared, socket, id, conn, live }
+    }
+
+    /// Opens namespace `nsp` over this client's connection (socket.io-client's
+    /// `manager.socket(nsp)`), connecting at once: a client with its own id, whose
+    /// `disconnect` leaves only its namespace. The connection closes when no namespace on
+    /// it is connected any more, or when the last of its clients is closed. Manager events
+    /// (`Reconnect*`) carry the id of the connection's oldest open client.
+    ///
+    /// Fails with `InvalidArgument` if an open client of this connection already has
+    /// `nsp`. A namespace closed and opened again while the connection stayed up gets its
+    /// core socket back, with the `config` it was first opened with.
+    pub fn open_namespace(&self, nsp: &str, config: SocketConfig) -> Result<EmbeddedClient, EmbedError> {
+        self.shared.check()?;
+        let nsp = if nsp.starts_with('/') { nsp.to_owned() } else { format!("/{nsp}") };
+        let id = {
+            let mut open = self.conn.open.lock().expect("client lock poisoned");
+            if open.iter().any(|(_, n)| *n == nsp) {
+                return Err(EmbedError::InvalidArgument(format!("namespace {nsp} is already open on this connection")));
+            }
+            let id = self.shared.next_id();
+            open.push((id, nsp.clone()));
+            id
+        };
+        let _guard = self.shared.handle.enter();
+        let socket = self.socket.io().socket(&nsp, config);
+        let live = Arc::new(AtomicBool::new(true));
+        forward(&self.shared, &socket, id, &live);
+        self.shared.clients.lock().expect("runtime lock poisoned").insert(id, socket.clone());
+        let client = EmbeddedClient { shared: self.shared.clone(), socket, id, conn: self.conn.clone(), live };
+        let s = client.socket.clone();
+        client.in_order(move || s.connect());
+        Ok(client)
+    }
+
+    /// Runs `f` on the runtime after the previous `in_order` task of this namespace.
+    fn in_order(&self, f: impl FnOnce() + Send + 'static) {
+        let mut tails = self.conn.tails.lock().expect("client lock poisoned");
+        let previous = tails.remove(self.socket.nsp());
+        let task = self.shared.handle.spawn(async move {
+            if let Some(p) = previous {
+                let _ = p.await;
+            }
+            f();
+        });
+        tails.insert(self.socket.nsp().to_owned(), task);
     }
 
     /// The id carried by this client's events.
@@ -100,13 +178,22 @@ impl EmbeddedClient {
     }
 
     /// Disconnects and forgets the client: the runtime keeps nothing of it (for hosts
-    /// that free client handles while the runtime lives on).
+    /// that free client handles while the runtime lives on). The connection closes with
+    /// its last client; the others sharing it (see [`EmbeddedClient::open_namespace`]) stay.
     pub fn close(&self) {
         self.shared.clients.lock().expect("runtime lock poisoned").remove(&self.id);
-        let socket = self.socket.clone();
-        self.shared.handle.spawn(async move {
+        let last = {
+            let mut open = self.conn.open.lock().expect("client lock poisoned");
+            open.retain(|(id, _)| *id != self.id);
+            open.is_empty()
+        };
+        let (socket, live) = (self.socket.clone(), self.live.clone());
+        self.in_order(move || {
             socket.disconnect();
-            socket.io().close();
+            if last {
+                socket.io().close();
+            }
+            live.store(false, Ordering::Release);
         });
     }
 

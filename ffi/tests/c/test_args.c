@@ -119,6 +119,16 @@ int main(void) {
   OK(sio_server_emit(srv, NULL, 0, NULL, 0, NULL, 0, S("ev"), S("[1,\"two\"]"), NULL, 0));
   OK(sio_server_emit(srv, NULL, 0, NULL, 0, NULL, 0, S("ev"), NULL, 0, NULL, 0));
 
+  /* multi-room emits: a count without its array, a bad room */
+  const sio_str rooms[] = {{S("r1")}, {S("\xff")}};
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_emit_rooms(NULL, NULL, 0, rooms, 1, NULL, 0, S("ev"), S("[]"), NULL, 0));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_emit_rooms(srv, NULL, 0, NULL, 1, NULL, 0, S("ev"), S("[]"), NULL, 0));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_emit_rooms(srv, NULL, 0, rooms, 1, NULL, 1, S("ev"), S("[]"), NULL, 0));
+  EXPECT_STATUS(SIO_ERR_INVALID_UTF8, sio_server_emit_rooms(srv, NULL, 0, rooms, 2, NULL, 0, S("ev"), S("[]"), NULL, 0));
+  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_emit_rooms(srv, NULL, 0, rooms, 1, NULL, 0, S("connect"), NULL, 0, NULL, 0));
+  OK(sio_server_emit_rooms(srv, NULL, 0, rooms, 1, rooms, 1, S("ev"), NULL, 0, NULL, 0));
+  OK(sio_server_emit_rooms(srv, NULL, 0, NULL, 0, NULL, 0, S("ev"), NULL, 0, NULL, 0));
+
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_close(NULL));
 
   /* ---- socket functions with NULL handles / out-params */
@@ -136,8 +146,11 @@ int main(void) {
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_socket_emit(NULL, S("ev"), S("[]"), NULL, 0));
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_socket_emit_with_ack(NULL, S("ev"), S("[]"), NULL, 0, 0, ack_never, NULL));
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_socket_broadcast(NULL, NULL, 0, NULL, 0, S("ev"), S("[]"), NULL, 0));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_socket_broadcast_rooms(NULL, rooms, 1, NULL, 0, S("ev"), S("[]"), NULL, 0));
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_socket_disconnect(NULL, false));
   CHECK(sio_socket_id(NULL) == NULL, "sio_socket_id(NULL) is not NULL");
+  CHECK(sio_socket_conn_id(NULL) == NULL, "sio_socket_conn_id(NULL) is not NULL");
+  CHECK(sio_socket_transport(NULL) == NULL, "sio_socket_transport(NULL) is not NULL");
   CHECK(!sio_socket_connected(NULL), "sio_socket_connected(NULL) is true");
   CHECK(!sio_socket_recovered(NULL), "sio_socket_recovered(NULL) is true");
 
@@ -194,6 +207,21 @@ int main(void) {
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_client_emit_with_ack(cl, S("ev"), S("[]"), NULL, 0, 100, NULL, NULL));
   EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_client_emit_with_ack(cl, S("ev"), S("[}"), NULL, 0, 100, ack_never, NULL));
   EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_client_emit_with_ack(cl, S("connect"), S("[]"), NULL, 0, 100, ack_never, NULL));
+  sio_client *more = (sio_client *)0x1;
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_client_socket(NULL, S("/x"), NULL, 0, &more));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_client_socket(cl, NULL, 2, NULL, 0, &more));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_client_socket(cl, S("/x"), NULL, 0, NULL));
+  EXPECT_STATUS(SIO_ERR_INVALID_UTF8, sio_client_socket(cl, S("/\xff"), NULL, 0, &more));
+  EXPECT_STATUS(SIO_ERR_INVALID_ARGUMENT, sio_client_socket(cl, S("x"), NULL, 0, &more));
+  EXPECT_STATUS(SIO_ERR_INVALID_ARGUMENT, sio_client_socket(cl, S("/"), NULL, 0, &more)); /* cl's own */
+  EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_client_socket(cl, S("/x"), S("{"), &more));
+  CHECK(more == (sio_client *)0x1, "sio_client_socket wrote *out on failure");
+  /* a second namespace of a connection that cannot open: fine, and freed on its own */
+  more = NULL;
+  OK(sio_client_socket(cl, S("/x"), S("{\"k\":1}"), &more));
+  CHECK(sio_client_id(more) != 0 && sio_client_id(more) != sio_client_id(cl), "ids %llu %llu",
+        (unsigned long long)sio_client_id(more), (unsigned long long)sio_client_id(cl));
+  sio_client_free(more);
 
   /* ---- the last error is per thread and replaced by the next failure */
   EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_client_emit(cl, S("ev"), S("[1,"), NULL, 0));

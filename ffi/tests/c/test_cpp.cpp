@@ -167,6 +167,9 @@ int main() {
     Seen conn = inbox->wait(SIO_EVENT_CONNECTION, srv.id());
     inbox->wait(SIO_EVENT_CLIENT_CONNECT, cl.id());
     CHECK(conn.socket && conn.socket->connected(), "no socket on CONNECTION");
+    CHECK(conn.socket->transport() == "websocket", "transport %s", std::string(conn.socket->transport()).c_str());
+    CHECK(conn.socket->conn_id().size() >= 16 && conn.socket->conn_id() != conn.socket->id(), "conn id %s",
+          conn.socket->conn_id().c_str());
     CHECK(cl.socket_id() && *cl.socket_id() == conn.socket->id(), "socket ids differ");
     conn.socket->join("room1");
     CHECK(conn.socket->rooms_json().find("\"room1\"") != std::string::npos, "rooms %s", conn.socket->rooms_json().c_str());
@@ -202,6 +205,37 @@ int main() {
     // the server got "nobody" but never answers; only the timeout completes it
     CHECK(get(f3, "nobody") == SIO_ACK_TIMED_OUT, "outcome");
     inbox->wait(SIO_EVENT_CLIENT_MESSAGE, cl.id(), "ignored");
+
+    // another namespace over cl's connection: its own id and events; rooms as lists
+    srv.add_namespace("/second");
+    sio::Client second = cl.socket("/second", std::string_view("{\"n\":2}"));
+    Seen conn2 = inbox->wait(SIO_EVENT_CONNECTION, srv.id());
+    inbox->wait(SIO_EVENT_CLIENT_CONNECT, second.id());
+    CHECK(second.id() != cl.id() && conn2.ns == "/second" && conn2.socket->conn_id() == conn.socket->conn_id(),
+          "second namespace %s on %s", conn2.ns.c_str(), conn2.socket->conn_id().c_str());
+    try {
+      (void)cl.socket("/second");
+      CHECK(false, "opening a namespace twice did not throw");
+    } catch (const sio::Error& e) {
+      CHECK(e.status() == SIO_ERR_INVALID_ARGUMENT, "status %d", e.status());
+    }
+    conn2.socket->join("room2");
+    srv.emit_rooms("rooms", "[1]", {}, std::string_view("/second"), {"room2", "nope"}, {"nope2"});
+    CHECK(inbox->wait(SIO_EVENT_CLIENT_MESSAGE, 0, "rooms").source == second.id(), "rooms went elsewhere");
+    conn.socket->broadcast_rooms({"room1"}, {}, "alone");  // the sender is the only member
+    try {
+      conn.socket->broadcast_rooms({"room1"}, {}, "disconnect");
+      CHECK(false, "reserved event did not throw");
+    } catch (const sio::Error& e) {
+      CHECK(e.status() == SIO_ERR_RESERVED_EVENT, "status %d", e.status());
+    }
+    second.disconnect();
+    Seen left = inbox->wait(SIO_EVENT_CLIENT_DISCONNECT, second.id());
+    CHECK(left.reason == SIO_REASON_IO_CLIENT_DISCONNECT && cl.connected(), "reason %d, first connected %d", left.reason,
+          cl.connected());
+    Seen gone = inbox->wait(SIO_EVENT_DISCONNECT, srv.id());
+    CHECK(gone.ns == "/second" && gone.reason == SIO_REASON_CLIENT_NAMESPACE_DISCONNECT, "%s left with %d", gone.ns.c_str(),
+          gone.reason);
 
     // an exception in the handler does not take the process down
     cl.emit("boom");

@@ -58,6 +58,39 @@ static void args_free(args_t *a) {
     free(a->bufs);
 }
 
+/* the strings of an array member (`rooms`, `except`) as the ABI's list */
+typedef struct {
+    sio_str *v;
+    char **mem;
+    size_t n;
+} strs_t;
+
+static strs_t strs_of(span cmd, const char *key) {
+    strs_t r = {NULL, NULL, 0};
+    span arr, el;
+    const char *cur = NULL;
+    if (!get(cmd, key, &arr)) return r;
+    size_t count = 0;
+    while (next(arr, &cur, &el)) count++;
+    r.v = calloc(count + 1, sizeof *r.v);
+    r.mem = calloc(count + 1, sizeof *r.mem);
+    cur = NULL;
+    while (next(arr, &cur, &el)) {
+        char *s = str(el);
+        if (!s) continue;
+        r.mem[r.n] = s;
+        r.v[r.n].ptr = s;
+        r.v[r.n].len = strlen(s);
+        r.n++;
+    }
+    return r;
+}
+static void strs_free(strs_t *s) {
+    for (size_t i = 0; i < s->n; i++) free(s->mem[i]);
+    free(s->mem);
+    free(s->v);
+}
+
 /* ------------------------------------------------------------------ output */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* stdout and the tables */
 
@@ -109,7 +142,8 @@ typedef struct {
     sio_socket *sock;
 } sock_entry;
 typedef struct {
-    char *name; /* runner's client name */
+    char *name;    /* runner's client name */
+    char *manager; /* the name its Manager's events carry */
     char *ns;
     sio_client *client;
     uint64_t source;
@@ -203,6 +237,10 @@ static void on_server_event(const sio_event *ev, sb *b) {
         sb_q(b, ev->ns, ev->ns_len);
         sb_s(b, ",\"id\":");
         sb_qs(b, id);
+        sb_s(b, ",\"conn\":");
+        sb_qs(b, sio_socket_conn_id(s));
+        sb_s(b, ",\"transport\":");
+        sb_qs(b, sio_socket_transport(s));
         sb_f(b, ",\"recovered\":%s,\"auth\":", sio_socket_recovered(s) ? "true" : "false");
         char *hs = NULL;
         size_t hlen = 0;
@@ -312,19 +350,19 @@ static void on_client_event(const sio_event *ev, sb *b) {
     case SIO_EVENT_RECONNECT_ATTEMPT:
     case SIO_EVENT_RECONNECT:
         sb_f(b, "{\"ev\":\"%s\",\"client\":", ev->kind == SIO_EVENT_RECONNECT ? "reconnect" : "reconnect_attempt");
-        sb_qs(b, c->name);
+        sb_qs(b, c->manager);
         sb_f(b, ",\"attempt\":%u}", ev->attempt);
         break;
     case SIO_EVENT_RECONNECT_ERROR:
         sb_s(b, "{\"ev\":\"reconnect_error\",\"client\":");
-        sb_qs(b, c->name);
+        sb_qs(b, c->manager);
         sb_s(b, ",\"message\":");
         sb_q(b, ev->message, ev->message_len);
         sb_s(b, "}");
         break;
     case SIO_EVENT_RECONNECT_FAILED:
         sb_s(b, "{\"ev\":\"reconnect_failed\",\"client\":");
-        sb_qs(b, c->name);
+        sb_qs(b, c->manager);
         sb_s(b, "}");
         break;
     default:
@@ -499,8 +537,7 @@ static char *server_emit(span cmd, sb *extra) {
     (void)extra;
     char *event = get_str(cmd, "event");
     char *ns = get_str(cmd, "ns");
-    char *room = get_first(cmd, "rooms");
-    char *except = get_first(cmd, "except");
+    strs_t rooms = strs_of(cmd, "rooms"), excepts = strs_of(cmd, "except");
     args_t a = args_of(cmd);
     char *res = NULL;
     span tag;
@@ -525,19 +562,19 @@ static char *server_emit(span cmd, sb *extra) {
         else st = sio_socket_emit(s, event, strlen(event), a.args.p, a.args.n, a.bufs, a.n);
     } else if (get(cmd, "from", &tag)) {
         if (!(s = socket_arg(cmd, "from"))) res = err("no connected socket");
-        else st = sio_socket_broadcast(s, room, room ? strlen(room) : 0, except, except ? strlen(except) : 0, event, strlen(event), a.args.p, a.args.n, a.bufs, a.n);
+        else st = sio_socket_broadcast_rooms(s, rooms.v, rooms.n, excepts.v, excepts.n, event, strlen(event), a.args.p, a.args.n, a.bufs, a.n);
     } else if (!server) {
         res = err("not listening");
     } else {
-        st = sio_server_emit(server, ns, ns ? strlen(ns) : 0, room, room ? strlen(room) : 0, except, except ? strlen(except) : 0, event, strlen(event), a.args.p, a.args.n, a.bufs, a.n);
+        st = sio_server_emit_rooms(server, ns, ns ? strlen(ns) : 0, rooms.v, rooms.n, excepts.v, excepts.n, event, strlen(event), a.args.p, a.args.n, a.bufs, a.n);
     }
     if (!res && st != SIO_OK) res = status_msg(st);
     sio_socket_free(s);
     args_free(&a);
     free(event);
     free(ns);
-    free(room);
-    free(except);
+    strs_free(&rooms);
+    strs_free(&excepts);
     return res;
 }
 
@@ -626,6 +663,15 @@ static char *server_fetch(span cmd, sb *extra) {
     return NULL;
 }
 
+static char *server_transport(span cmd, sb *extra) {
+    sio_socket *s = socket_arg(cmd, "socket");
+    if (!s) return err("no connected socket");
+    sb_s(extra, ",\"transport\":");
+    sb_qs(extra, sio_socket_transport(s));
+    sio_socket_free(s);
+    return NULL;
+}
+
 static char *server_disconnect(span cmd, sb *extra) {
     (void)extra;
     sio_socket *s = socket_arg(cmd, "socket");
@@ -649,11 +695,9 @@ static sio_client *client_arg(span cmd) {
 
 static char *client_connect(span cmd, sb *extra) {
     (void)extra;
-    span specs, spec, opts = {"{}", 2}, auth;
+    span specs, spec, opts = {"{}", 2};
     const char *cur = NULL;
     if (!get(cmd, "sockets", &specs) || !next(specs, &cur, &spec)) return err("no sockets");
-    span more;
-    if (next(specs, &cur, &more)) return err("the C API has no Manager: one namespace per client");
     get(cmd, "options", &opts);
     set_events(cmd);
     sio_client_options o;
@@ -667,34 +711,53 @@ static char *client_connect(span cmd, sb *extra) {
     if (get_num(opts, "reconnectionDelayMax", &d)) o.reconnection_delay_max_ms = (uint32_t)d;
     if (get_num(opts, "randomizationFactor", &d)) o.randomization_factor = d;
     if (get_num(opts, "timeout", &d)) o.timeout_ms = (uint32_t)d;
-    char *auth_json = get(spec, "auth", &auth) ? strndup(auth.p, auth.n) : NULL;
-    o.auth_json = auth_json;
     char *url = get_str(cmd, "url");
-    char *ns = get_str(spec, "ns");
-    char *name = get_str(spec, "client");
-    sb full = {0};
-    sb_s(&full, url ? url : "");
-    sb_s(&full, ns ? ns : "/");
-    sio_client *c = NULL;
-    /* hold the table lock so the new client's first events find it */
+    char *manager = get_str(cmd, "manager");
+    char *res = NULL;
+    /* The Manager is the first socket's client: the others open their namespace over its
+     * connection (sio_client_socket), and its events come with the oldest one's id. */
+    sio_client *first = NULL;
+    /* hold the table lock so each new client's first events find it */
     pthread_mutex_lock(&mu);
-    sio_status st = sio_client_new(rt, full.p, full.n, &o, &c);
-    if (st == SIO_OK) {
-        clients = realloc(clients, (nclients + 1) * sizeof *clients);
-        clients[nclients].name = name;
-        clients[nclients].ns = ns;
-        clients[nclients].client = c;
-        clients[nclients].source = sio_client_id(c);
-        nclients++;
-        name = ns = NULL;
+    cur = NULL;
+    while (!res && next(specs, &cur, &spec)) {
+        span auth;
+        char *auth_json = get(spec, "auth", &auth) ? strndup(auth.p, auth.n) : NULL;
+        char *ns = get_str(spec, "ns");
+        char *name = get_str(spec, "client");
+        if (!ns) ns = strdup("/");
+        sio_client *c = NULL;
+        sio_status st;
+        if (!first) {
+            o.auth_json = auth_json;
+            sb full = {0};
+            sb_s(&full, url ? url : "");
+            sb_s(&full, ns);
+            st = sio_client_new(rt, full.p, full.n, &o, &c);
+            free(full.p);
+            first = c;
+        } else {
+            st = sio_client_socket(first, ns, strlen(ns), auth_json, auth_json ? strlen(auth_json) : 0, &c);
+        }
+        if (st == SIO_OK) {
+            clients = realloc(clients, (nclients + 1) * sizeof *clients);
+            clients[nclients].name = name;
+            clients[nclients].manager = strdup(manager ? manager : name ? name : "");
+            clients[nclients].ns = ns;
+            clients[nclients].client = c;
+            clients[nclients].source = sio_client_id(c);
+            nclients++;
+            name = ns = NULL;
+        } else {
+            res = status_msg(st);
+        }
+        free(auth_json);
+        free(ns);
+        free(name);
     }
     pthread_mutex_unlock(&mu);
-    char *res = st == SIO_OK ? NULL : status_msg(st);
-    free(full.p);
     free(url);
-    free(ns);
-    free(name);
-    free(auth_json);
+    free(manager);
     return res;
 }
 
@@ -765,6 +828,7 @@ static char *client_close(span cmd, sb *extra) {
     for (size_t i = 0; i < n; i++) {
         sio_client_free(list[i].client);
         free(list[i].name);
+        free(list[i].manager);
         free(list[i].ns);
     }
     free(list);
@@ -779,7 +843,7 @@ typedef struct {
 static const command SERVER_COMMANDS[] = {
     {"listen", server_listen}, {"close", server_close}, {"emit", server_emit}, {"ack", do_ack},
     {"join", server_join}, {"leave", server_leave}, {"rooms", server_rooms}, {"setData", server_set_data},
-    {"fetchSockets", server_fetch}, {"disconnect", server_disconnect}, {NULL, NULL},
+    {"fetchSockets", server_fetch}, {"disconnect", server_disconnect}, {"transport", server_transport}, {NULL, NULL},
 };
 static const command CLIENT_COMMANDS[] = {
     {"connect", client_connect}, {"close", client_close}, {"emit", client_emit}, {"ack", do_ack},

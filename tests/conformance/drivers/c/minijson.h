@@ -219,12 +219,5 @@ static bool get_bool(span obj, const char *key, bool dflt) {
     if (!get(obj, key, &v)) return dflt;
     return v.n >= 4 && memcmp(v.p, "true", 4) == 0;
 }
-/* the first string of an array member, or NULL */
-static char *get_first(span obj, const char *key) {
-    span arr, el;
-    const char *cur = NULL;
-    if (!get(obj, key, &arr) || !next(arr, &cur, &el)) return NULL;
-    return str(el);
-}
 
 #endif
