@@ -138,7 +138,7 @@ export declare class NativeServer {
   serverSideEmit(event: string, json: string, bins: Array<Buffer>): number
   /**
    * `serverSideEmitWithAck`: completes `key` with `[responses]`, or with `timeout`
-   * (and the responses received) when some server did not answer in time.
+   * when some server did not answer in time.
    */
   serverSideEmitWithAck(event: string, json: string, bins: Array<Buffer>, key: number): void
   /** How many servers the cluster has (1 without an adapter); completes `key`. */

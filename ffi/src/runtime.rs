@@ -19,53 +19,6 @@ pub type sio_free_cb = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 /// The servers of a runtime, so socket events can carry their server.
 pub(crate) type ServerTable = Arc<Mutex<HashMap<u64, EmbeddedServer>>>;
 
-type Task = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-type EnterFn = dyn Fn(&mut dyn FnMut()) + Send + Sync;
-
-/// The runtime as a handle needs it after creation. Closures because this crate does not
-/// depend on tokio, so it cannot name tokio's handle type.
-#[derive(Clone)]
-pub(crate) struct Exec {
-    enter: Arc<EnterFn>,
-    spawn: Arc<dyn Fn(Task) + Send + Sync>,
-}
-
-impl Exec {
-    pub(crate) fn new(rt: &Runtime) -> Exec {
-        let (h1, h2) = (rt.handle().clone(), rt.handle().clone());
-        Exec {
-            enter: Arc::new(move |f| {
-                let _g = h1.enter();
-                f();
-            }),
-            spawn: Arc::new(move |task| drop(h2.spawn(task))),
-        }
-    }
-
-    /// Runs `f` inside the runtime: cluster adapters spawn tasks from synchronous calls,
-    /// which panics on a host thread outside it.
-    pub(crate) fn enter<T>(&self, f: impl FnOnce() -> T) -> T {
-        let (mut f, mut out) = (Some(f), None);
-        (self.enter)(&mut || out = f.take().map(|f| f()));
-        out.expect("enter runs the call once")
-    }
-
-    /// Runs `fut` on the runtime. After shutdown tokio drops it unrun, so whatever it owns
-    /// (a completion) sees the drop.
-    pub(crate) fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
-        (self.spawn)(Box::pin(fut));
-    }
-
-    /// Runs `fut` on the runtime and waits for it on the calling host thread.
-    pub(crate) fn block_on<T: Send + 'static>(&self, fut: impl std::future::Future<Output = T> + Send + 'static) -> Result<T, Error> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        self.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
-        rx.recv().map_err(|_| Error::new(sio_status::SIO_ERR_SHUTDOWN, "runtime is shut down"))
-    }
-}
-
 /// A runtime: worker threads shared by the servers and clients created from it.
 pub struct sio_runtime {
     pub(crate) rt: Runtime,

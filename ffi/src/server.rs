@@ -2,15 +2,14 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use sio_core::embed::{AckOutcome, EmbeddedServer};
-use sio_core::AckError;
+use sio_core::embed::EmbeddedServer;
 use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
 use sio_core::server::{BroadcastOperator, RecoveryConfig, ServerConfig};
 
 use crate::args::{event_args, opt_str_arg, sio_buf, sio_str, str_arg, str_list};
 use crate::error::{guard, guard_void, null, sio_status, Error};
-use crate::runtime::{sio_runtime, Exec};
-use crate::socket::{ack_completion, sio_ack_cb, AckDone};
+use crate::runtime::sio_runtime;
+use crate::socket::{ack_completion, sio_ack_cb};
 
 /// Transports a server accepts or a client uses (bit flags).
 pub const SIO_TRANSPORT_POLLING: u32 = 1;
@@ -87,7 +86,6 @@ pub(crate) fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
 /// A Socket.IO server.
 pub struct sio_server {
     pub(crate) inner: EmbeddedServer,
-    exec: Exec,
 }
 
 /// Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
@@ -142,7 +140,7 @@ pub unsafe extern "C" fn sio_server_new(rt: *const sio_runtime, options: *const 
         let config: ServerConfig = b.config();
         let server = rt.rt.server(config)?;
         rt.servers.lock().expect("server table poisoned").insert(server.id(), server.clone());
-        *out = Box::into_raw(Box::new(sio_server { inner: server, exec: Exec::new(&rt.rt) }));
+        *out = Box::into_raw(Box::new(sio_server { inner: server }));
         Ok(())
     })
 }
@@ -285,7 +283,7 @@ pub unsafe extern "C" fn sio_server_server_side_emit(
     guard(|| {
         let server = server.as_ref().ok_or_else(|| null("server"))?;
         let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        let reached = server.exec.enter(|| server.inner.server().server_side_emit(event, args))?;
+        let reached = server.inner.server_side_emit(event, args)?;
         if !reached_out.is_null() {
             *reached_out = reached;
         }
@@ -315,22 +313,7 @@ pub unsafe extern "C" fn sio_server_server_side_emit_with_ack(
         let server = server.as_ref().ok_or_else(|| null("server"))?;
         let cb = cb.ok_or_else(|| null("cb"))?;
         let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        // Checked here as well as in the core: the core only sees the name in the spawned
-        // task, too late to fail this call.
-        if sio_core::RESERVED_EVENTS.contains(&event) {
-            return Err(sio_core::EmitError::Reserved(event.to_owned()).into());
-        }
-        let done = AckDone::new(ack_completion(cb, user_data));
-        let (core, event) = (server.inner.server().clone(), event.to_owned());
-        server.exec.spawn(async move {
-            let outcome = match core.server_side_emit_with_ack(&event, args).await {
-                Ok(answers) => AckOutcome::Answered(answers),
-                Err(AckError::Timeout { .. }) => AckOutcome::TimedOut,
-                // Only a reserved name, refused above; kept total rather than unreachable.
-                Err(_) => AckOutcome::Disconnected,
-            };
-            done.complete(outcome);
-        });
+        server.inner.server_side_emit_with_ack(event, args, ack_completion(cb, user_data))?;
         Ok(())
     })
 }
@@ -345,8 +328,7 @@ pub unsafe extern "C" fn sio_server_count(server: *const sio_server, out: *mut u
         if out.is_null() {
             return Err(null("out"));
         }
-        let core = server.inner.server().clone();
-        *out = server.exec.block_on(async move { core.server_count().await })?;
+        *out = server.inner.server_count()?;
         Ok(())
     })
 }

@@ -68,31 +68,6 @@ pub(crate) fn ack_completion(cb: unsafe extern "C" fn(*mut c_void, sio_ack_outco
     }
 }
 
-/// Calls a completion exactly once: with the outcome, or with `Cancelled` when dropped
-/// first (the runtime dropped its task at shutdown). For completions the core does not
-/// drive itself.
-pub(crate) struct AckDone(Option<Box<dyn FnOnce(AckOutcome) + Send>>);
-
-impl AckDone {
-    pub(crate) fn new(f: impl FnOnce(AckOutcome) + Send + 'static) -> AckDone {
-        AckDone(Some(Box::new(f)))
-    }
-
-    pub(crate) fn complete(mut self, outcome: AckOutcome) {
-        if let Some(f) = self.0.take() {
-            f(outcome);
-        }
-    }
-}
-
-impl Drop for AckDone {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f(AckOutcome::Cancelled);
-        }
-    }
-}
-
 fn sock<'a>(s: *const sio_socket) -> Result<&'a sio_socket, Error> {
     unsafe { s.as_ref() }.ok_or_else(|| null("socket"))
 }

@@ -247,27 +247,24 @@ impl NativeServer {
     #[napi]
     pub fn server_side_emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<u32> {
         let args = args_from_js(&json, &bins)?;
-        let _g = runtime()?.handle().enter();
-        self.srv.server().server_side_emit(&event, args).map(|n| n as u32).map_err(emit_err)
+        self.srv.server_side_emit(&event, args).map(|n| n as u32).map_err(emit_err)
     }
 
     /// `serverSideEmitWithAck`: completes `key` with `[responses]`, or with `timeout`
-    /// (and the responses received) when some server did not answer in time.
+    /// when some server did not answer in time.
     #[napi]
     pub fn server_side_emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, key: u32) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        if sio_core::RESERVED_EVENTS.contains(&event.as_str()) {
-            return Err(emit_err(EmitError::Reserved(event)));
-        }
-        let server = self.srv.server().clone();
-        runtime()?.handle().spawn(async move {
-            let outcome = match server.server_side_emit_with_ack(&event, args).await {
-                Ok(all) => AckOutcome::Answered(vec![Value::Array(all)]),
-                Err(_) => AckOutcome::TimedOut,
-            };
-            deliver(Ev::AckDone { key, outcome });
-        });
-        Ok(())
+        self.srv
+            .server_side_emit_with_ack(&event, args, move |outcome| {
+                // The JS callback takes the answers as one argument.
+                let outcome = match outcome {
+                    AckOutcome::Answered(all) => AckOutcome::Answered(vec![Value::Array(all)]),
+                    other => other,
+                };
+                deliver(Ev::AckDone { key, outcome });
+            })
+            .map_err(emit_err)
     }
 
     /// How many servers the cluster has (1 without an adapter); completes `key`.

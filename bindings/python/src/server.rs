@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PySet};
-use sio_core::embed::{self, AckOutcome, EmbeddedServer};
+use sio_core::embed::{self, EmbeddedServer};
 use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
 use sio_core::server::{BroadcastOperator, RecoveryConfig, RemoteSocket, ServerConfig};
 use sio_core::{ConnectError, Value};
@@ -186,33 +186,20 @@ impl Server {
     /// Sends an event to the other servers of the cluster; returns how many it reached.
     fn server_side_emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<usize> {
         let args = to_values(args)?;
-        let _g = self.handle.enter();
-        self.server.server().server_side_emit(event, args).map_err(error::emit)
+        self.server.server_side_emit(event, args).map_err(error::emit)
     }
 
     /// Sends an event to the other servers; `callback(answers, exception)` gets one answer
     /// per server, or a timeout when some did not answer within the adapter's timeout.
     fn server_side_emit_with_ack(&self, event: &str, args: &Bound<'_, PyAny>, callback: Py<PyAny>) -> PyResult<()> {
         let args = to_values(args)?;
-        if sio_core::RESERVED_EVENTS.contains(&event) {
-            return Err(error::emit(sio_core::EmitError::Reserved(event.to_owned())));
-        }
-        let (server, event, done) = (self.server.server().clone(), event.to_owned(), completion(callback));
-        self.handle.spawn(async move {
-            done(match server.server_side_emit_with_ack(&event, args).await {
-                Ok(answers) => AckOutcome::Answered(answers),
-                Err(_) => AckOutcome::TimedOut,
-            });
-        });
-        Ok(())
+        self.server.server_side_emit_with_ack(event, args, completion(callback)).map_err(error::emit)
     }
 
-    /// How many servers the cluster has (1 without an adapter): `callback([n], None)`.
-    fn server_count(&self, callback: Py<PyAny>) {
-        let (server, done) = (self.server.server().clone(), completion(callback));
-        self.handle.spawn(async move {
-            done(AckOutcome::Answered(vec![Value::from(server.server_count().await as u64)]));
-        });
+    /// How many servers the cluster has (1 without an adapter); blocks with the GIL released.
+    fn server_count(&self, py: Python<'_>) -> PyResult<usize> {
+        let server = self.server.clone();
+        py.detach(move || server.server_count()).map_err(error::embed)
     }
 }
 

@@ -229,6 +229,41 @@ impl EmbeddedServer {
         Ok(())
     }
 
+    /// Sends `event` to the other servers of the cluster; returns how many it reached at
+    /// the adapter's last count (0 without an adapter). Runs inside the runtime: a cluster
+    /// adapter spawns its publication from this call.
+    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
+        let _guard = self.shared.handle.enter();
+        self.server.server_side_emit(event, args)
+    }
+
+    /// Sends `event` to the other servers and completes `done` exactly once: `Answered`
+    /// with one value per server, `TimedOut` when some did not answer in time, or
+    /// `Cancelled` at shutdown.
+    pub fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        done: impl FnOnce(AckOutcome) + Send + 'static,
+    ) -> Result<(), EmitError> {
+        crate::error::check_reserved(event)?;
+        let completion = Completion::new(done);
+        let (server, event) = (self.server.clone(), event.to_owned());
+        self.shared.handle.spawn(async move {
+            completion.complete(match server.server_side_emit_with_ack(&event, args).await {
+                Ok(answers) => AckOutcome::Answered(answers),
+                Err(_) => AckOutcome::TimedOut,
+            });
+        });
+        Ok(())
+    }
+
+    /// How many servers the cluster has, this one included (blocks the calling host thread).
+    pub fn server_count(&self) -> Result<usize, EmbedError> {
+        let server = self.server.clone();
+        self.shared.block_on(async move { server.server_count().await })
+    }
+
     /// Snapshot of the sockets of namespace `ns` (blocks the calling host thread).
     pub fn fetch_sockets(&self, ns: &str) -> Result<Vec<crate::server::RemoteSocket>, EmbedError> {
         let ns = self.server.of(ns);

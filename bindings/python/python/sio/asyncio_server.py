@@ -115,9 +115,7 @@ class AsyncServer(AsyncRunner, Server):
         return await self._start_server_side_ack(event, args)  # type: ignore[no-any-return]
 
     async def server_count(self) -> int:  # type: ignore[override]
-        if self._loop is None:
-            self._bind_loop()
-        return (await self._start_server_count())[0]  # type: ignore[no-any-return]
+        return await asyncio.get_running_loop().run_in_executor(None, Server.server_count, self)
 
     async def __aenter__(self) -> "AsyncServer":
         return self

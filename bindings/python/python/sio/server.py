@@ -721,12 +721,7 @@ class Server(Runner):
 
     def server_count(self) -> int:
         """How many servers the cluster has (1 without an adapter)."""
-        return self._start_server_count().result()[0]  # type: ignore[no-any-return]
-
-    def _start_server_count(self) -> Any:
-        fut = self._new_future()
-        self._native.server_count(self._completion(fut))
-        return fut
+        return self._native.server_count()  # type: ignore[no-any-return]
 
     def emit(self, event: str, *args: Any) -> None:
         self.of("/").emit(event, *args)
