@@ -116,26 +116,21 @@ impl Value {
 
     /// Converts from JSON, replacing each placeholder by its attachment.
     pub fn from_wire(json: serde_json::Value, attachments: &[Bytes]) -> Result<Value, MissingAttachment> {
-        Ok(match json {
+        let mut value = Value::from_json(json);
+        value.resolve_placeholders(attachments)?;
+        Ok(value)
+    }
+
+    /// Converts from JSON as it is (placeholders stay objects).
+    fn from_json(json: serde_json::Value) -> Value {
+        match json {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n),
             serde_json::Value::String(s) => Value::String(s),
-            serde_json::Value::Array(a) => Value::Array(
-                a.into_iter().map(|v| Value::from_wire(v, attachments)).collect::<Result<_, _>>()?,
-            ),
-            serde_json::Value::Object(o) => {
-                if let Some(num) = placeholder_num(&o) {
-                    let bytes = attachments.get(num as usize).ok_or(MissingAttachment(num))?;
-                    return Ok(Value::Binary(bytes.clone()));
-                }
-                Value::Object(
-                    o.into_iter()
-                        .map(|(k, v)| Ok((k, Value::from_wire(v, attachments)?)))
-                        .collect::<Result<_, _>>()?,
-                )
-            }
-        })
+            serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect()),
+        }
     }
 
     /// Serialises straight to wire JSON text, collecting attachments, without building
@@ -257,14 +252,6 @@ impl<'de> serde::de::Visitor<'de> for ValueVisitor {
             out.insert(k, v);
         }
         Ok(Value::Object(out))
-    }
-}
-
-fn placeholder_num(o: &serde_json::Map<String, serde_json::Value>) -> Option<u64> {
-    if o.len() == 2 && o.get("_placeholder") == Some(&serde_json::Value::Bool(true)) {
-        o.get("num").and_then(serde_json::Value::as_u64)
-    } else {
-        None
     }
 }
 
