@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sio_core::engine::server::{
-    serve, CloseReason, Cors, CorsOrigin, EngineConfig, EngineHandler, EngineServer, Message, Session,
+    serve, CloseReason, Cors, CorsOrigin, EngineConfig, EngineHandler, EngineServer, Message,
+    Session,
 };
 use sio_core::engine::Frame;
 use sio_core::server::{Server, ServerConfig};
@@ -31,14 +32,20 @@ fn engine_config(path: &str) -> EngineConfig {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),
         max_payload: 1_000_000,
-        cors: Some(Cors { origin: CorsOrigin::Any, credentials: false }),
+        cors: Some(Cors {
+            origin: CorsOrigin::Any,
+            credentials: false,
+        }),
         ..EngineConfig::default()
     }
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let echo = EngineServer::new(engine_config("/engine.io/"), Arc::new(Echo));
     let io = Server::new(ServerConfig {
         engine: engine_config("/socket.io/"),
@@ -66,8 +73,10 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {}", listener.local_addr()?.port());
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+    let limits = io.engine().config().listen_limits();
     serve(
         listener,
+        limits,
         move |req, remote| {
             let (echo, io) = (echo.clone(), io.clone());
             async move {

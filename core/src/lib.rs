@@ -5,12 +5,12 @@
 //! connection state recovery). [`Value`] is the argument model shared by every layer.
 #![warn(missing_docs)]
 
-pub mod engine;
-pub mod proto;
-pub mod server;
 pub mod client;
 pub mod embed;
+pub mod engine;
 mod error;
+pub mod proto;
+pub mod server;
 mod sid;
 mod value;
 

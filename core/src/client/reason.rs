@@ -35,7 +35,12 @@ impl DisconnectReason {
 
     /// Whether the client reconnects by itself after this reason.
     pub fn reconnects(self) -> bool {
-        !matches!(self, DisconnectReason::IoServerDisconnect | DisconnectReason::IoClientDisconnect | DisconnectReason::ForcedClose)
+        !matches!(
+            self,
+            DisconnectReason::IoServerDisconnect
+                | DisconnectReason::IoClientDisconnect
+                | DisconnectReason::ForcedClose
+        )
     }
 }
 

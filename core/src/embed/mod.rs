@@ -47,7 +47,10 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions { workers: 0, delivery: Delivery::Queue }
+        RuntimeOptions {
+            workers: 0,
+            delivery: Delivery::Queue,
+        }
     }
 }
 
@@ -68,7 +71,10 @@ pub enum EmbedError {
 pub(crate) struct Shared {
     handle: tokio::runtime::Handle,
     delivery: Delivery,
-    queue: (crossbeam_channel::Sender<Event>, crossbeam_channel::Receiver<Event>),
+    queue: (
+        crossbeam_channel::Sender<Event>,
+        crossbeam_channel::Receiver<Event>,
+    ),
     next_id: AtomicU64,
     servers: Mutex<Vec<crate::server::Server>>,
     clients: Mutex<std::collections::HashMap<u64, crate::client::Socket>>,
@@ -98,7 +104,10 @@ impl Shared {
     }
 
     /// Runs `fut` on the runtime and waits for it from a host thread.
-    pub(crate) fn block_on<T: Send + 'static>(&self, fut: impl std::future::Future<Output = T> + Send + 'static) -> Result<T, EmbedError> {
+    pub(crate) fn block_on<T: Send + 'static>(
+        &self,
+        fut: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, EmbedError> {
         self.check()?;
         let (tx, rx) = std::sync::mpsc::channel();
         self.handle.spawn(async move {
@@ -116,7 +125,9 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("delivery", &self.shared.delivery).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("delivery", &self.shared.delivery)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,7 +135,10 @@ impl Runtime {
     /// Starts a runtime.
     pub fn new(options: RuntimeOptions) -> Result<Runtime, EmbedError> {
         let workers = if options.workers == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .max(2)
         } else {
             options.workers
         };
@@ -143,7 +157,10 @@ impl Runtime {
             clients: Mutex::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         });
-        Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
+        Ok(Runtime {
+            shared,
+            rt: Mutex::new(Some(rt)),
+        })
     }
 
     /// The tokio handle (for bindings that run their own futures on it).
@@ -161,13 +178,20 @@ impl Runtime {
     }
 
     /// Creates a server (not listening yet); the namespace `/` forwards its events.
-    pub fn server(&self, config: crate::server::ServerConfig) -> Result<EmbeddedServer, EmbedError> {
+    pub fn server(
+        &self,
+        config: crate::server::ServerConfig,
+    ) -> Result<EmbeddedServer, EmbedError> {
         self.shared.check()?;
         Ok(EmbeddedServer::new(self.shared.clone(), config))
     }
 
     /// Creates a client for `url` (its path is the namespace) and starts connecting.
-    pub fn client(&self, url: &str, options: crate::client::ClientOptions) -> Result<EmbeddedClient, EmbedError> {
+    pub fn client(
+        &self,
+        url: &str,
+        options: crate::client::ClientOptions,
+    ) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
         Ok(EmbeddedClient::new(self.shared.clone(), url, options))
     }
@@ -179,8 +203,12 @@ impl Runtime {
         if self.shared.shut_down.swap(true, Ordering::AcqRel) {
             return;
         }
-        let servers = std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
-        let clients: Vec<_> = std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned")).into_values().collect();
+        let servers =
+            std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
+        let clients: Vec<_> =
+            std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned"))
+                .into_values()
+                .collect();
         let (tx, rx) = std::sync::mpsc::channel();
         self.shared.handle.spawn(async move {
             for s in &servers {

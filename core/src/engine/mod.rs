@@ -3,9 +3,9 @@
 //! The codecs ([`packet`], [`payload`]) are pure and byte-exact; [`server`] runs them
 //! over hyper (long-polling) and tokio-tungstenite (WebSocket).
 
+pub mod client;
 pub mod packet;
 pub mod payload;
-pub mod client;
 pub mod server;
 
 pub use packet::{Frame, Packet, PacketError};

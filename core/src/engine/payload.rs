@@ -20,19 +20,31 @@ pub fn encode(frames: &[Frame]) -> Bytes {
             Frame::Text(t) => out.put_slice(t.as_bytes()),
             Frame::Binary(b) => {
                 out.put_u8(b'b');
-                out.put_slice(base64::engine::general_purpose::STANDARD.encode(b).as_bytes());
+                out.put_slice(
+                    base64::engine::general_purpose::STANDARD
+                        .encode(b)
+                        .as_bytes(),
+                );
             }
         }
     }
     out.freeze()
 }
 
+/// Base64 as the reference decodes it: padding optional, stray trailing bits ignored.
+const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
 /// Splits a polling request body into packets. Fails on the first bad packet: the
 /// protocol closes the session on any malformed payload.
 pub fn decode(body: &str) -> Result<Vec<Packet<'_>>, PacketError> {
     body.split(SEPARATOR)
         .map(|part| match part.strip_prefix('b') {
-            Some(b64) => base64::engine::general_purpose::STANDARD
+            Some(b64) => LENIENT
                 .decode(b64)
                 .map(|v| Packet::Binary(v.into()))
                 .map_err(|_| PacketError::InvalidBase64),
@@ -47,14 +59,38 @@ mod tests {
 
     #[test]
     fn encodes_text_and_binary() {
-        let frames = [Frame::message("hello"), Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])), Frame::Text("2".into())];
+        let frames = [
+            Frame::message("hello"),
+            Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])),
+            Frame::Text("2".into()),
+        ];
         assert_eq!(&encode(&frames)[..], b"4hello\x1ebAQIDBA==\x1e2");
+    }
+
+    #[test]
+    fn accepts_unpadded_base64_as_the_reference() {
+        assert_eq!(
+            decode("bAQIDBA").unwrap(),
+            vec![Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))]
+        );
+        assert_eq!(
+            decode("bAQIDBA=").unwrap(),
+            vec![Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))]
+        );
+        assert!(decode("b!!!").is_err());
     }
 
     #[test]
     fn decodes_mixed_payload() {
         let p = decode("4hello\x1ebAQIDBA==\x1e3").unwrap();
-        assert_eq!(p, vec![Packet::Message("hello"), Packet::Binary(Bytes::from_static(&[1, 2, 3, 4])), Packet::Pong("")]);
+        assert_eq!(
+            p,
+            vec![
+                Packet::Message("hello"),
+                Packet::Binary(Bytes::from_static(&[1, 2, 3, 4])),
+                Packet::Pong("")
+            ]
+        );
     }
 
     #[test]

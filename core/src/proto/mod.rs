@@ -4,5 +4,5 @@
 pub mod binary;
 pub mod packet;
 
-pub use binary::{Decoded, Decoder};
-pub use packet::{encode, ParseError, Packet, PacketType};
+pub use binary::{Decoded, Decoder, DecoderLimits};
+pub use packet::{encode, Packet, PacketType, ParseError};

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::{AckError, EmitError};
 use super::socket::Socket;
+use crate::error::{AckError, EmitError};
 use crate::proto::packet::encode_ack;
 use crate::value::Value;
 
@@ -25,7 +25,13 @@ struct AckInner {
 
 impl AckSender {
     pub(crate) fn new(socket: Socket, id: u64) -> Self {
-        AckSender { inner: Arc::new(AckInner { socket, id, sent: AtomicBool::new(false) }) }
+        AckSender {
+            inner: Arc::new(AckInner {
+                socket,
+                id,
+                sent: AtomicBool::new(false),
+            }),
+        }
     }
 
     /// The ack id of the packet.
@@ -51,7 +57,9 @@ impl AckSender {
 
 impl std::fmt::Debug for AckSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AckSender").field("id", &self.inner.id).finish()
+        f.debug_struct("AckSender")
+            .field("id", &self.inner.id)
+            .finish()
     }
 }
 
@@ -74,10 +82,17 @@ impl AckSink {
     }
 }
 
-pub(crate) async fn wait_one(rx: oneshot::Receiver<Vec<Value>>, timeout: Option<Duration>) -> Result<Vec<Value>, AckError> {
+pub(crate) async fn wait_one(
+    rx: oneshot::Receiver<Vec<Value>>,
+    timeout: Option<Duration>,
+) -> Result<Vec<Value>, AckError> {
     let answer = async { rx.await.map_err(|_| AckError::Disconnected) };
     match timeout {
-        Some(t) => tokio::time::timeout(t, answer).await.map_err(|_| AckError::Timeout { partial: Vec::new() })?,
+        Some(t) => tokio::time::timeout(t, answer)
+            .await
+            .map_err(|_| AckError::Timeout {
+                partial: Vec::new(),
+            })?,
         None => answer.await,
     }
 }
@@ -116,7 +131,10 @@ pub(crate) async fn wait_cluster(
     let (mut local_answers, mut reported, mut remote_expected) = (0, 0, 0);
     let (mut local_open, mut remote_open) = (true, true);
     loop {
-        if local_answers >= expected && reported >= nodes && answers.len() >= expected + remote_expected {
+        if local_answers >= expected
+            && reported >= nodes
+            && answers.len() >= expected + remote_expected
+        {
             return Ok(answers);
         }
         // Local targets gone before answering, or no node left to report: cannot complete.

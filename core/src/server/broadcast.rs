@@ -7,11 +7,11 @@ use tokio::sync::mpsc;
 
 use super::ack::{self, AckSink};
 use super::cluster::{BroadcastOptions, ClusterAdapter, StoredEvent};
-use crate::error::{check_reserved, AckError, EmitError};
 use super::namespace::NsInner;
 use super::remote::RemoteSocket;
 use super::rooms::Room;
 use super::socket::Socket;
+use crate::error::{check_reserved, AckError, EmitError};
 use crate::proto::packet::encode_event;
 use crate::value::Value;
 
@@ -38,7 +38,14 @@ impl std::fmt::Debug for BroadcastOperator {
 
 impl BroadcastOperator {
     pub(crate) fn new(ns: Arc<NsInner>) -> Self {
-        BroadcastOperator { ns, rooms: Vec::new(), except: Vec::new(), volatile: false, local: false, timeout: None }
+        BroadcastOperator {
+            ns,
+            rooms: Vec::new(),
+            except: Vec::new(),
+            volatile: false,
+            local: false,
+            timeout: None,
+        }
     }
 
     /// Adds a target room (several rooms are a union).
@@ -110,7 +117,11 @@ impl BroadcastOperator {
 
     /// The selected sockets in this process.
     pub fn sockets_local(&self) -> Vec<Socket> {
-        self.ns.targets().iter().flat_map(|ns| self.targets_in(ns)).collect()
+        self.ns
+            .targets()
+            .iter()
+            .flat_map(|ns| self.targets_in(ns))
+            .collect()
     }
 
     /// Emits an event to every selected socket.
@@ -155,11 +166,20 @@ impl BroadcastOperator {
     pub(crate) fn emit_stored(&self, data: &[Value]) {
         let mut data = data.to_vec();
         for ns in self.ns.targets() {
-            let store = ns.recovery.as_ref().expect("emit_stored is only used with recovery on");
+            let store = ns
+                .recovery
+                .as_ref()
+                .expect("emit_stored is only used with recovery on");
             let offset = store.next_offset();
             data.push(Value::String(offset.clone()));
             let frames = encode_data(&ns.name, None, &data);
-            store.store(StoredEvent { offset: &offset, rooms: &self.rooms, except: &self.except, data: &data, frames: &frames });
+            store.store(StoredEvent {
+                offset: &offset,
+                rooms: &self.rooms,
+                except: &self.except,
+                data: &data,
+                frames: &frames,
+            });
             for s in self.targets_in(&ns) {
                 let _ = s.send_shared(&frames, false);
             }
@@ -173,7 +193,11 @@ impl BroadcastOperator {
     /// Emits an event with an ack request to every selected socket and collects every
     /// answer. Fails with [`AckError::Timeout`] (holding the answers received) when some
     /// did not answer in time. With a cluster, the sockets of every node answer.
-    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Vec<Value>>, AckError> {
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+    ) -> Result<Vec<Vec<Value>>, AckError> {
         check_reserved(event)?;
         let mut data = Vec::with_capacity(args.len() + 1);
         data.push(Value::from(event));
@@ -205,7 +229,12 @@ impl BroadcastOperator {
 
     /// Sends `data` with a fresh ack id to the selected sockets of `ns`; returns how many
     /// were sent it.
-    fn send_with_ack(&self, ns: &NsInner, data: &[Value], sink: &mpsc::UnboundedSender<Vec<Value>>) -> usize {
+    fn send_with_ack(
+        &self,
+        ns: &NsInner,
+        data: &[Value],
+        sink: &mpsc::UnboundedSender<Vec<Value>>,
+    ) -> usize {
         let id = ns.next_ack_id();
         let frames = encode_data(&ns.name, Some(id), data);
         let mut sent = 0;
@@ -220,7 +249,11 @@ impl BroadcastOperator {
 
     /// The local half of a cluster broadcast with acks: each answer's first argument
     /// goes to `on_ack`. Returns how many clients were sent the event.
-    pub(crate) fn emit_data_with_ack(&self, data: &[Value], on_ack: Arc<dyn Fn(Value) + Send + Sync>) -> usize {
+    pub(crate) fn emit_data_with_ack(
+        &self,
+        data: &[Value],
+        on_ack: Arc<dyn Fn(Value) + Send + Sync>,
+    ) -> usize {
         let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Value>>();
         let mut sent = 0;
         for ns in self.ns.targets() {
@@ -239,12 +272,22 @@ impl BroadcastOperator {
 
     /// Views of the selected sockets, on every node of the cluster.
     pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
-        let mut sockets: Vec<RemoteSocket> = self.sockets_local().iter().map(RemoteSocket::from_local).collect();
+        let mut sockets: Vec<RemoteSocket> = self
+            .sockets_local()
+            .iter()
+            .map(RemoteSocket::from_local)
+            .collect();
         if let Some(cluster) = self.cluster() {
             for ns in self.ns.targets() {
                 match cluster.fetch_sockets(&ns.name, &self.options()).await {
-                    Ok(remote) => sockets.extend(remote.into_iter().map(|i| RemoteSocket::from_info(ns.clone(), i))),
-                    Err(e) => tracing::warn!(ns = %ns.name, error = %e, "fetch_sockets: cluster answer incomplete"),
+                    Ok(remote) => sockets.extend(
+                        remote
+                            .into_iter()
+                            .map(|i| RemoteSocket::from_info(ns.clone(), i)),
+                    ),
+                    Err(e) => {
+                        tracing::warn!(ns = %ns.name, error = %e, "fetch_sockets: cluster answer incomplete")
+                    }
                 }
             }
         }

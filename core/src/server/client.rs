@@ -1,33 +1,50 @@
 //! One Engine.IO connection seen by Socket.IO: its decoder and its sockets, one per
 //! namespace joined.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::engine::server::{CloseReason, Message, Session};
 use crate::proto::packet::{encode, PacketType};
-use crate::proto::{Decoded, Decoder, Packet};
+use crate::proto::{Decoded, Decoder, DecoderLimits, Packet, ParseError};
 use crate::value::Value;
 
+use super::handshake::RequestParts;
 use super::reason::DisconnectReason;
 use super::socket::Socket;
 use super::ServerInner;
 
+/// The namespaces of one connection. A namespace is either joining (its middlewares run)
+/// or joined; a second CONNECT for either breaks the protocol.
+#[derive(Default)]
+struct Namespaces {
+    joined: HashMap<String, Socket>,
+    joining: HashSet<String>,
+    /// Set once the connection closed: nothing joins after that.
+    closed: bool,
+}
+
 pub(crate) struct Client {
     pub(crate) session: Arc<Session>,
     server: Weak<ServerInner>,
-    sockets: Mutex<HashMap<String, Socket>>,
+    namespaces: Mutex<Namespaces>,
     decoder: Mutex<Decoder>,
     connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
+    request_parts: std::sync::OnceLock<RequestParts>,
 }
 
 impl Client {
     pub(crate) fn new(session: Arc<Session>, server: &Arc<ServerInner>) -> Arc<Client> {
+        let limits = DecoderLimits {
+            max_attachments: server.config.max_attachments,
+            max_attachment_bytes: server.config.engine.max_payload,
+        };
         let client = Arc::new(Client {
             session,
             server: Arc::downgrade(server),
-            sockets: Mutex::default(),
-            decoder: Mutex::default(),
+            namespaces: Mutex::default(),
+            decoder: Mutex::new(Decoder::new(limits)),
             connect_timer: Mutex::default(),
+            request_parts: std::sync::OnceLock::new(),
         });
         // A connection that joins no namespace in time is closed ("forced server close").
         let weak = Arc::downgrade(&client);
@@ -35,7 +52,7 @@ impl Client {
         let timer = tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
             if let Some(c) = weak.upgrade() {
-                if c.sockets().is_empty() {
+                if c.namespaces().joined.is_empty() {
                     c.close(DisconnectReason::ForcedServerClose);
                 }
             }
@@ -44,8 +61,20 @@ impl Client {
         client
     }
 
-    fn sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
-        self.sockets.lock().expect("client socket lock poisoned")
+    /// The handshake parts every socket of this connection shares.
+    pub(crate) fn request_parts(&self) -> &RequestParts {
+        self.request_parts
+            .get_or_init(|| RequestParts::new(self.session.request()))
+    }
+
+    fn namespaces(&self) -> std::sync::MutexGuard<'_, Namespaces> {
+        self.namespaces
+            .lock()
+            .expect("client namespace lock poisoned")
+    }
+
+    fn joined(&self) -> Vec<Socket> {
+        self.namespaces().joined.values().cloned().collect()
     }
 
     pub(crate) fn on_message(self: &Arc<Self>, message: Message<'_>) {
@@ -61,20 +90,33 @@ impl Client {
             Ok(Decoded::Pending) => {}
             Err(e) => {
                 tracing::debug!(sid = self.session.id(), error = %e, "invalid socket.io packet");
-                let sockets: Vec<Socket> = self.sockets().values().cloned().collect();
-                for s in sockets {
+                for s in self.joined() {
                     s.emit_error(&e.to_string());
                 }
-                self.session.close(CloseReason::ForcedClose);
+                // Over the attachment limits the peer is cut off as for any oversize input
+                // (`parse error`); other invalid packets close as the reference does.
+                let reason = match e {
+                    ParseError::AttachmentsTooLarge => CloseReason::ParseError,
+                    _ => CloseReason::ForcedClose,
+                };
+                self.session.close(reason);
             }
         }
     }
 
     fn on_packet(self: &Arc<Self>, packet: Packet) {
-        let socket = self.sockets().get(&packet.nsp).cloned();
+        let (socket, joining) = {
+            let ns = self.namespaces();
+            (
+                ns.joined.get(&packet.nsp).cloned(),
+                ns.joining.contains(&packet.nsp),
+            )
+        };
         match (socket, packet.kind) {
-            (None, PacketType::Connect) => {
-                let Some(server) = self.server.upgrade() else { return };
+            (None, PacketType::Connect) if !joining && self.begin_join(&packet.nsp) => {
+                let Some(server) = self.server.upgrade() else {
+                    return;
+                };
                 let auth = match packet.data {
                     Value::Null => Value::Object(Default::default()),
                     other => other,
@@ -82,41 +124,78 @@ impl Client {
                 let client = self.clone();
                 tokio::spawn(async move { server.connect(client, packet.nsp, auth).await });
             }
-            (Some(s), kind) if kind != PacketType::Connect && kind != PacketType::ConnectError => s.on_packet(packet),
-            // A CONNECT for a joined namespace, or a packet for one not joined.
+            (Some(s), kind) if kind != PacketType::Connect && kind != PacketType::ConnectError => {
+                s.on_packet(packet)
+            }
+            // A CONNECT for a namespace joined or joining, or a packet for one not joined.
             (_, kind) => {
                 tracing::debug!(sid = self.session.id(), ?kind, nsp = %packet.nsp, "packet breaks the namespace state rules");
                 // The reference closes the connection here; its sockets see the engine's
                 // `forced close` when the transport closes at once (WebSocket), and the
                 // Socket.IO layer's `forced server close` when it closes later (polling).
                 let reason = match self.session.transport() {
-                    crate::engine::server::TransportKind::Websocket => DisconnectReason::ForcedClose,
-                    crate::engine::server::TransportKind::Polling => DisconnectReason::ForcedServerClose,
+                    crate::engine::server::TransportKind::Websocket => {
+                        DisconnectReason::ForcedClose
+                    }
+                    crate::engine::server::TransportKind::Polling => {
+                        DisconnectReason::ForcedServerClose
+                    }
                 };
                 self.close(reason)
             }
         }
     }
 
-    /// Registers a socket that completed its namespace connection.
-    pub(crate) fn add(&self, socket: &Socket) {
-        self.sockets().insert(socket.ns().to_owned(), socket.clone());
-        if let Some(t) = self.connect_timer.lock().expect("timer lock poisoned").take() {
+    /// Marks `nsp` as joining; false if the connection is closed.
+    fn begin_join(&self, nsp: &str) -> bool {
+        let mut ns = self.namespaces();
+        !ns.closed && ns.joining.insert(nsp.to_owned())
+    }
+
+    /// The namespace connection of `nsp` ended without a socket (refused, unknown).
+    pub(crate) fn join_failed(&self, nsp: &str) {
+        self.namespaces().joining.remove(nsp);
+    }
+
+    /// Registers a socket whose namespace connection succeeded. False if the connection
+    /// closed meanwhile: the socket must then not go live.
+    pub(crate) fn add(&self, socket: &Socket) -> bool {
+        {
+            let mut ns = self.namespaces();
+            ns.joining.remove(socket.ns());
+            if ns.closed {
+                return false;
+            }
+            ns.joined.insert(socket.ns().to_owned(), socket.clone());
+        }
+        if let Some(t) = self
+            .connect_timer
+            .lock()
+            .expect("timer lock poisoned")
+            .take()
+        {
             t.abort();
         }
+        true
     }
 
     pub(crate) fn remove(&self, ns: &str) {
-        self.sockets().remove(ns);
+        self.namespaces().joined.remove(ns);
     }
 
     pub(crate) fn send_connect_error(&self, ns: &str, message: &str, data: Option<&Value>) {
+        self.join_failed(ns);
         let mut body = indexmap::IndexMap::new();
         body.insert("message".to_owned(), Value::from(message));
         if let Some(d) = data {
             body.insert("data".to_owned(), d.clone());
         }
-        for f in encode(PacketType::ConnectError, ns, None, Some(&Value::Object(body))) {
+        for f in encode(
+            PacketType::ConnectError,
+            ns,
+            None,
+            Some(&Value::Object(body)),
+        ) {
             let _ = self.session.send(f);
         }
     }
@@ -124,8 +203,7 @@ impl Client {
     /// `socket.disconnect(true)`: every socket leaves with `server namespace disconnect`,
     /// then the connection closes.
     pub(crate) fn disconnect_all(&self) {
-        let sockets: Vec<Socket> = self.sockets().values().cloned().collect();
-        for s in sockets {
+        for s in self.joined() {
             s.disconnect(false);
         }
         self.session.close(CloseReason::ForcedClose);
@@ -138,10 +216,20 @@ impl Client {
     }
 
     pub(crate) fn on_close(&self, reason: DisconnectReason) {
-        if let Some(t) = self.connect_timer.lock().expect("timer lock poisoned").take() {
+        if let Some(t) = self
+            .connect_timer
+            .lock()
+            .expect("timer lock poisoned")
+            .take()
+        {
             t.abort();
         }
-        let sockets: Vec<Socket> = self.sockets().drain().map(|(_, s)| s).collect();
+        let sockets: Vec<Socket> = {
+            let mut ns = self.namespaces();
+            ns.closed = true;
+            ns.joining.clear();
+            ns.joined.drain().map(|(_, s)| s).collect()
+        };
         for s in sockets {
             s.on_close(reason);
         }

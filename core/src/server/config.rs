@@ -16,7 +16,10 @@ pub struct RecoveryConfig {
 
 impl Default for RecoveryConfig {
     fn default() -> Self {
-        RecoveryConfig { max_disconnection_duration: Duration::from_secs(120), skip_middlewares: true }
+        RecoveryConfig {
+            max_disconnection_duration: Duration::from_secs(120),
+            skip_middlewares: true,
+        }
     }
 }
 
@@ -33,6 +36,10 @@ pub struct ServerConfig {
     pub ack_timeout: Option<Duration>,
     /// How this server reaches the other servers of its cluster (`None`: it is alone).
     pub adapter: Option<Arc<dyn ClusterAdapter>>,
+    /// Attachments one binary packet may declare (default 10, the reference parser's
+    /// `maxAttachments`); their total bytes are bounded by `engine.max_payload`. Beyond
+    /// either the connection closes with `parse error`.
+    pub max_attachments: usize,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -43,6 +50,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("recovery", &self.recovery)
             .field("ack_timeout", &self.ack_timeout)
             .field("adapter", &self.adapter.as_ref().map(|_| "cluster"))
+            .field("max_attachments", &self.max_attachments)
             .finish()
     }
 }
@@ -50,11 +58,15 @@ impl std::fmt::Debug for ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            engine: EngineConfig { path: "/socket.io/".into(), ..EngineConfig::default() },
+            engine: EngineConfig {
+                path: "/socket.io/".into(),
+                ..EngineConfig::default()
+            },
             connect_timeout: Duration::from_millis(45_000),
             recovery: None,
             ack_timeout: None,
             adapter: None,
+            max_attachments: 10,
         }
     }
 }
@@ -119,6 +131,36 @@ impl ServerBuilder {
     /// Per-session queue cap (slow consumers beyond it are disconnected).
     pub fn max_buffered_frames(mut self, n: usize) -> Self {
         self.config.engine.max_buffered_frames = n;
+        self
+    }
+    /// Byte budget of one session's outgoing queue (default 4 × max_http_buffer_size).
+    pub fn max_buffered_bytes(mut self, n: usize) -> Self {
+        self.config.engine.max_buffered_bytes = Some(n);
+        self
+    }
+    /// Largest request line + headers, in bytes (default 16 KiB; beyond: 431).
+    pub fn max_header_size(mut self, n: usize) -> Self {
+        self.config.engine.max_header_size = n;
+        self
+    }
+    /// Time for a request's headers to arrive, and keep-alive idle time (default 30 s).
+    pub fn headers_timeout(mut self, d: Duration) -> Self {
+        self.config.engine.headers_timeout = d;
+        self
+    }
+    /// Time a new connection may stay silent (default 30 s; then 408).
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.config.engine.idle_timeout = d;
+        self
+    }
+    /// Open connections of the listener (default 90 % of the fd limit; beyond: 503).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.engine.max_connections = Some(n);
+        self
+    }
+    /// Attachments one binary packet may declare (default 10).
+    pub fn max_attachments(mut self, n: usize) -> Self {
+        self.config.max_attachments = n;
         self
     }
     /// Joins a cluster through `adapter` (e.g. the Redis adapter).

@@ -1,16 +1,20 @@
 //! `socket.handshake`: details of the handshake that opened the connection.
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::engine::server::RequestInfo;
 use crate::value::Value;
 
 /// What the seeds list under `Socket#handshake`.
+///
+/// The request's parts (headers, query, URL) are shared by every socket of one
+/// connection: joining more namespaces does not copy them again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handshake {
     /// Headers of the first request (names lower-case).
-    pub headers: Vec<(String, String)>,
+    pub headers: Arc<[(String, String)]>,
     /// Query parameters of the first request.
-    pub query: Vec<(String, String)>,
+    pub query: Arc<[(String, String)]>,
     /// The client's auth payload (`{}` when none).
     pub auth: Value,
     /// Creation date as JavaScript's `Date#toString()` gives it (UTC).
@@ -18,7 +22,7 @@ pub struct Handshake {
     /// Creation date, milliseconds since the Unix epoch.
     pub issued: u64,
     /// The request URL (path and query).
-    pub url: String,
+    pub url: Arc<str>,
     /// The client's IP address.
     pub address: String,
     /// Whether the request was cross-domain (had an `Origin`).
@@ -27,20 +31,47 @@ pub struct Handshake {
     pub secure: bool,
 }
 
-impl Handshake {
-    pub(crate) fn new(req: &RequestInfo, auth: Value) -> Handshake {
-        let issued = req.time.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
-        Handshake {
+/// The parts of a handshake that come from the connection's first request, built once.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestParts {
+    headers: Arc<[(String, String)]>,
+    query: Arc<[(String, String)]>,
+    url: Arc<str>,
+}
+
+impl RequestParts {
+    pub(crate) fn new(req: &RequestInfo) -> RequestParts {
+        RequestParts {
             headers: req
                 .headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
-            query: req.query.clone(),
+            query: req.query.iter().cloned().collect(),
+            url: req.uri.to_string().into(),
+        }
+    }
+}
+
+impl Handshake {
+    pub(crate) fn new(req: &RequestInfo, parts: &RequestParts, auth: Value) -> Handshake {
+        let issued = req
+            .time
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        Handshake {
+            headers: parts.headers.clone(),
+            query: parts.query.clone(),
             auth,
             time: http_date(req.time),
             issued,
-            url: req.uri.to_string(),
+            url: parts.url.clone(),
             address: req.remote.ip().to_string(),
             xdomain: req.headers.contains_key(http::header::ORIGIN),
             secure: req.secure,
@@ -49,28 +80,39 @@ impl Handshake {
 
     /// Query parameter `key`.
     pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The handshake as one JSON-like value, keys in the reference's order.
     pub fn to_value(&self) -> Value {
         let map = |pairs: &[(String, String)]| {
-            Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+            Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect(),
+            )
         };
         Value::from([
-            ("headers", map(&self.headers)),
+            ("headers", map(&self.headers[..])),
             ("time", self.time.clone().into()),
             ("address", self.address.clone().into()),
             ("xdomain", self.xdomain.into()),
             ("secure", self.secure.into()),
             ("issued", self.issued.into()),
-            ("url", self.url.clone().into()),
-            ("query", map(&self.query)),
+            ("url", Value::from(&*self.url)),
+            ("query", map(&self.query[..])),
             ("auth", self.auth.clone()),
         ])
     }
@@ -79,7 +121,10 @@ impl Handshake {
 /// The date as JavaScript's `Date#toString()` prints it in UTC
 /// (`Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)`).
 fn http_date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
@@ -94,7 +139,9 @@ fn http_date(t: SystemTime) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
         WEEK[days.rem_euclid(7) as usize],
@@ -112,6 +159,9 @@ mod tests {
     #[test]
     fn formats_http_dates() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_606_005_226);
-        assert_eq!(super::http_date(t), "Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)");
+        assert_eq!(
+            super::http_date(t),
+            "Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)"
+        );
     }
 }

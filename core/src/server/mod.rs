@@ -42,10 +42,10 @@ use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tokio::sync::watch;
 
+pub use crate::error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use ack::AckSender;
 pub use broadcast::BroadcastOperator;
 pub use config::{RecoveryConfig, ServerBuilder, ServerConfig};
-pub use crate::error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use extensions::Extensions;
 pub use handshake::Handshake;
 pub use namespace::{ConnMiddleware, ConnectionHandler, Namespace};
@@ -83,7 +83,9 @@ pub struct Server(Arc<ServerInner>);
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("config", &self.0.config).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("config", &self.0.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,7 +108,10 @@ impl Server {
             files: files::Files::default(),
             stop: watch::channel(false).0,
         });
-        let engine = EngineServer::new(inner.config.engine.clone(), Arc::new(Bridge(Arc::downgrade(&inner))));
+        let engine = EngineServer::new(
+            inner.config.engine.clone(),
+            Arc::new(Bridge(Arc::downgrade(&inner))),
+        );
         let _ = inner.engine.set(engine);
         if let Some(adapter) = &inner.config.adapter {
             adapter.attach(cluster::LocalNode(Arc::downgrade(&inner)));
@@ -128,8 +133,18 @@ impl Server {
 
     /// The namespace `name`, created if needed.
     pub fn of(&self, name: &str) -> Namespace {
-        let name = if name.starts_with('/') { name.to_owned() } else { format!("/{name}") };
-        if let Some(ns) = self.0.namespaces.read().expect("namespace lock poisoned").get(&name) {
+        let name = if name.starts_with('/') {
+            name.to_owned()
+        } else {
+            format!("/{name}")
+        };
+        if let Some(ns) = self
+            .0
+            .namespaces
+            .read()
+            .expect("namespace lock poisoned")
+            .get(&name)
+        {
             return ns.clone();
         }
         let mut map = self.0.namespaces.write().expect("namespace lock poisoned");
@@ -140,7 +155,10 @@ impl Server {
 
     /// A dynamic namespace: every name accepted by `matcher(name, auth)` becomes a
     /// namespace sharing the returned parent's middlewares and handlers.
-    pub fn of_dynamic(&self, matcher: impl Fn(&str, &Value) -> bool + Send + Sync + 'static) -> Namespace {
+    pub fn of_dynamic(
+        &self,
+        matcher: impl Fn(&str, &Value) -> bool + Send + Sync + 'static,
+    ) -> Namespace {
         self.of_dynamic_async(move |name, auth| Box::pin(std::future::ready(matcher(name, auth))))
     }
 
@@ -150,8 +168,17 @@ impl Server {
         &self,
         matcher: impl Fn(&str, &Value) -> BoxFuture<'static, bool> + Send + Sync + 'static,
     ) -> Namespace {
-        let parent = Namespace(NsInner::new("<dynamic>".into(), &self.0, Arc::default(), true));
-        self.0.dynamic.write().expect("namespace lock poisoned").push((Arc::new(matcher), parent.clone()));
+        let parent = Namespace(NsInner::new(
+            "<dynamic>".into(),
+            &self.0,
+            Arc::default(),
+            true,
+        ));
+        self.0
+            .dynamic
+            .write()
+            .expect("namespace lock poisoned")
+            .push((Arc::new(matcher), parent.clone()));
         parent
     }
 
@@ -198,12 +225,20 @@ impl Server {
     /// Sees every new Engine.IO connection before any namespace is joined
     /// (`io.engine.on("connection")`): the place to watch a connection's `upgrade`.
     pub fn on_engine_connection(&self, f: impl Fn(&Arc<Session>) + Send + Sync + 'static) {
-        self.0.engine_connection.write().expect("handler lock poisoned").push(Arc::new(f));
+        self.0
+            .engine_connection
+            .write()
+            .expect("handler lock poisoned")
+            .push(Arc::new(f));
     }
 
     /// Registers a handler for events other servers of the cluster send with
     /// [`Server::server_side_emit`].
-    pub fn on_server_side(&self, event: impl Into<String>, f: impl Fn(&[Value]) + Send + Sync + 'static) {
+    pub fn on_server_side(
+        &self,
+        event: impl Into<String>,
+        f: impl Fn(&[Value]) + Send + Sync + 'static,
+    ) {
         self.on_server_side_with_ack(event, move |args, _ack| f(args));
     }
 
@@ -214,32 +249,55 @@ impl Server {
         event: impl Into<String>,
         f: impl Fn(&[Value], Option<ServerSideAck>) + Send + Sync + 'static,
     ) {
-        self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
+        self.0
+            .server_side
+            .write()
+            .expect("handler lock poisoned")
+            .entry(event.into())
+            .or_default()
+            .push(Arc::new(f));
     }
 
     /// Sees every server-side event from other nodes, whatever its name (for bindings that
     /// dispatch by name themselves).
-    pub fn on_any_server_side(&self, f: impl Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static) {
-        self.0.server_side_any.write().expect("handler lock poisoned").push(Arc::new(f));
+    pub fn on_any_server_side(
+        &self,
+        f: impl Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static,
+    ) {
+        self.0
+            .server_side_any
+            .write()
+            .expect("handler lock poisoned")
+            .push(Arc::new(f));
     }
 
     /// Sends an event to the other servers of the cluster (not to clients). Returns the
     /// number of other servers known at the adapter's last count: 0 when alone.
     pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
         crate::error::check_reserved(event)?;
-        let Some(adapter) = &self.0.config.adapter else { return Ok(0) };
+        let Some(adapter) = &self.0.config.adapter else {
+            return Ok(0);
+        };
         Ok(adapter.server_side_emit("/", &event_data(event, args)))
     }
 
     /// Sends an event to the other servers and collects one answer from each. Fails with
     /// [`AckError::Timeout`] (holding the answers received) when some did not answer in time.
-    pub async fn server_side_emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
+    pub async fn server_side_emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+    ) -> Result<Vec<Value>, AckError> {
         crate::error::check_reserved(event)?;
-        let Some(adapter) = self.0.config.adapter.clone() else { return Ok(Vec::new()) };
+        let Some(adapter) = self.0.config.adapter.clone() else {
+            return Ok(Vec::new());
+        };
         adapter
             .server_side_emit_with_ack("/", &event_data(event, args))
             .await
-            .map_err(|(_, partial)| AckError::Timeout { partial: partial.into_iter().map(|v| vec![v]).collect() })
+            .map_err(|(_, partial)| AckError::Timeout {
+                partial: partial.into_iter().map(|v| vec![v]).collect(),
+            })
     }
 
     /// How many servers the cluster has, this one included.
@@ -255,27 +313,49 @@ impl Server {
         self.dispatch_server_side(event, args, None);
     }
 
-    pub(crate) fn receive_server_side_data(&self, mut data: Vec<Value>, ack: Option<Box<dyn FnOnce(Value) + Send>>) {
+    pub(crate) fn receive_server_side_data(
+        &self,
+        mut data: Vec<Value>,
+        ack: Option<Box<dyn FnOnce(Value) + Send>>,
+    ) {
         if data.is_empty() {
             return;
         }
-        let Value::String(event) = data.remove(0) else { return };
+        let Value::String(event) = data.remove(0) else {
+            return;
+        };
         self.dispatch_server_side(&event, &data, ack.map(ServerSideAck::new));
     }
 
     fn dispatch_server_side(&self, event: &str, args: &[Value], ack: Option<ServerSideAck>) {
-        let handlers = self.0.server_side.read().expect("handler lock poisoned").get(event).cloned().unwrap_or_default();
+        let handlers = self
+            .0
+            .server_side
+            .read()
+            .expect("handler lock poisoned")
+            .get(event)
+            .cloned()
+            .unwrap_or_default();
         for h in handlers {
             h(args, ack.clone());
         }
-        let any = self.0.server_side_any.read().expect("handler lock poisoned").clone();
+        let any = self
+            .0
+            .server_side_any
+            .read()
+            .expect("handler lock poisoned")
+            .clone();
         for h in any {
             h(event, args, ack.clone());
         }
     }
 
     /// Serves one HTTP request (mount the server inside an existing hyper service).
-    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Response<Full<Bytes>> {
         if let Some(res) = self.0.files.respond(&req) {
             return res;
         }
@@ -285,7 +365,12 @@ impl Server {
     /// Serves `body` at `path` (GET and HEAD, with an ETag), as socket.io's `serveClient`
     /// serves the browser client at `/socket.io/socket.io.js`. `path` must lie under the
     /// endpoint path for [`Server::listen`] to route it here.
-    pub fn serve_file(&self, path: impl Into<String>, content_type: impl Into<String>, body: Bytes) {
+    pub fn serve_file(
+        &self,
+        path: impl Into<String>,
+        content_type: impl Into<String>,
+        body: Bytes,
+    ) {
         self.0.files.insert(path.into(), content_type.into(), body);
     }
 
@@ -296,13 +381,18 @@ impl Server {
 
     /// Binds `addr` and serves in the background until [`Server::close`]. Requests
     /// outside the endpoint path get 404. Returns the bound address.
-    pub async fn listen(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<SocketAddr> {
+    pub async fn listen(
+        &self,
+        addr: impl tokio::net::ToSocketAddrs,
+    ) -> std::io::Result<SocketAddr> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let server = self.clone();
         let stop = self.0.stop.subscribe();
+        let limits = self.0.config.engine.listen_limits();
         tokio::spawn(crate::engine::server::serve(
             listener,
+            limits,
             move |req, remote| {
                 let server = server.clone();
                 async move {
@@ -321,7 +411,14 @@ impl Server {
     /// Closes the server: every socket disconnects with `server shutting down`, the
     /// connections close and the listener stops.
     pub fn close(&self) {
-        let namespaces: Vec<Namespace> = self.0.namespaces.read().expect("namespace lock poisoned").values().cloned().collect();
+        let namespaces: Vec<Namespace> = self
+            .0
+            .namespaces
+            .read()
+            .expect("namespace lock poisoned")
+            .values()
+            .cloned()
+            .collect();
         for ns in namespaces {
             for s in ns.sockets() {
                 s.0.client.on_close(DisconnectReason::ServerShuttingDown);
@@ -337,7 +434,10 @@ impl Server {
 
 /// A 404 for requests outside the endpoint.
 pub fn not_found() -> Response<Full<Bytes>> {
-    Response::builder().status(404).body(Full::default()).expect("static response parts are valid")
+    Response::builder()
+        .status(404)
+        .body(Full::default())
+        .expect("static response parts are valid")
 }
 
 /// `[event, ...args]`, the shape events travel in between nodes.
@@ -376,7 +476,11 @@ impl std::fmt::Debug for ServerSideAck {
 }
 
 impl ServerInner {
-    fn create_namespace(self: &Arc<Self>, name: String, handlers: Arc<namespace::NsHandlers>) -> Namespace {
+    fn create_namespace(
+        self: &Arc<Self>,
+        name: String,
+        handlers: Arc<namespace::NsHandlers>,
+    ) -> Namespace {
         if let Some(adapter) = &self.config.adapter {
             adapter.add_namespace(&name);
         }
@@ -385,14 +489,22 @@ impl ServerInner {
 
     /// The namespace `name` if it exists (a dynamic child once created).
     pub(crate) fn existing(&self, name: &str) -> Option<Namespace> {
-        self.namespaces.read().expect("namespace lock poisoned").get(name).cloned()
+        self.namespaces
+            .read()
+            .expect("namespace lock poisoned")
+            .get(name)
+            .cloned()
     }
 
     async fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Option<Namespace> {
         if let Some(ns) = self.existing(name) {
             return Some(ns);
         }
-        let dynamic = self.dynamic.read().expect("namespace lock poisoned").clone();
+        let dynamic = self
+            .dynamic
+            .read()
+            .expect("namespace lock poisoned")
+            .clone();
         let mut parent = None;
         for (matcher, p) in &dynamic {
             if matcher(name, auth).await {
@@ -421,20 +533,36 @@ impl ServerInner {
             client.send_connect_error(&name, "Invalid namespace", None);
             return;
         };
-        let restored = match (&ns.0.recovery, auth.get("pid").and_then(Value::as_str), auth.get("offset").and_then(Value::as_str)) {
+        let restored = match (
+            &ns.0.recovery,
+            auth.get("pid").and_then(Value::as_str),
+            auth.get("offset").and_then(Value::as_str),
+        ) {
             (Some(store), Some(pid), Some(offset)) => store.restore(pid, offset).await,
             _ => None,
         };
         let (restored, rooms, missed) = match restored {
-            Some((session, missed)) => {
-                (Some(Restored { id: session.sid, pid: session.pid, data: session.data }), session.rooms, missed)
-            }
+            Some((session, missed)) => (
+                Some(Restored {
+                    id: session.sid,
+                    pid: session.pid,
+                    data: session.data,
+                }),
+                session.rooms,
+                missed,
+            ),
             None => (None, Vec::new(), Vec::new()),
         };
-        let skip_middlewares = restored.is_some() && self.config.recovery.is_some_and(|r| r.skip_middlewares);
+        let skip_middlewares =
+            restored.is_some() && self.config.recovery.is_some_and(|r| r.skip_middlewares);
         let socket = Socket::new(ns.0.clone(), client.clone(), auth, restored);
         if !skip_middlewares {
-            let middlewares = ns.0.handlers.middlewares.read().expect("handler lock poisoned").clone();
+            let middlewares =
+                ns.0.handlers
+                    .middlewares
+                    .read()
+                    .expect("handler lock poisoned")
+                    .clone();
             for m in middlewares {
                 if let Err(e) = m(socket.clone()).await {
                     client.send_connect_error(&name, &e.message, e.data.as_ref());
@@ -442,7 +570,11 @@ impl ServerInner {
                 }
             }
         }
-        if client.session.is_closed() {
+        // Registered with its connection first: a connection that closed meanwhile refuses
+        // it, and one that closes from here on closes it too (no socket outlives its
+        // connection).
+        if client.session.is_closed() || !client.add(&socket) {
+            client.join_failed(&name);
             return;
         }
         socket.set_connected();
@@ -450,7 +582,6 @@ impl ServerInner {
         let mut all_rooms = vec![socket.id().to_owned()];
         all_rooms.extend(rooms);
         ns.0.adapter.add_all(socket.id(), &all_rooms);
-        client.add(&socket);
         // Missed packets go first, as in the reference: the client buffers them until CONNECT.
         let _ = socket.send_frames(missed, false);
         let mut reply = indexmap::IndexMap::new();
@@ -458,8 +589,21 @@ impl ServerInner {
         if let Some(pid) = socket.pid() {
             reply.insert("pid".to_owned(), Value::from(pid));
         }
-        let _ = socket.send_frames(encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
-        let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
+        let _ = socket.send_frames(
+            encode(
+                PacketType::Connect,
+                &name,
+                None,
+                Some(&Value::Object(reply)),
+            ),
+            false,
+        );
+        let handlers =
+            ns.0.handlers
+                .connection
+                .read()
+                .expect("handler lock poisoned")
+                .clone();
         for h in handlers {
             h(socket.clone());
         }
@@ -474,7 +618,11 @@ impl EngineHandler for Bridge {
     fn on_open(&self, session: &Arc<Session>) {
         if let Some(server) = self.0.upgrade() {
             session.set_attachment(Client::new(session.clone(), &server));
-            let handlers = server.engine_connection.read().expect("handler lock poisoned").clone();
+            let handlers = server
+                .engine_connection
+                .read()
+                .expect("handler lock poisoned")
+                .clone();
             for h in handlers {
                 h(session);
             }

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use super::broadcast::BroadcastOperator;
 use super::cluster::SocketInfo;
-use super::namespace::NsInner;
-use crate::error::EmitError;
 use super::handshake::Handshake;
+use super::namespace::NsInner;
 use super::rooms::Room;
 use super::socket::Socket;
+use crate::error::EmitError;
 use crate::value::Value;
 
 /// A snapshot of a socket (`id`, `handshake`, `rooms`, `data`) with the operations

@@ -9,7 +9,6 @@ use tokio::sync::oneshot;
 use super::ack::{self, AckSender, AckSink};
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
-use crate::error::{check_reserved, AckError, EmitError};
 use super::extensions::Extensions;
 use super::handshake::Handshake;
 use super::namespace::NsInner;
@@ -17,6 +16,7 @@ use super::reason::DisconnectReason;
 use super::rooms::Room;
 use crate::engine::server::Session;
 use crate::engine::Frame;
+use crate::error::{check_reserved, AckError, EmitError};
 use crate::proto::packet::{encode, encode_event, PacketType};
 use crate::proto::Packet;
 use crate::value::Value;
@@ -28,7 +28,8 @@ pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Option<AckSender>) + Sen
 /// Sees every event (incoming for `on_any`, outgoing for `on_any_outgoing`).
 pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
 /// Per-packet middleware: `Err(message)` stops the event and fires the socket's `error` handlers.
-pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
+pub type PacketMiddleware =
+    Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
 /// Receives a disconnect reason.
 pub type ReasonHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 /// Receives an error message.
@@ -78,7 +79,10 @@ pub struct Socket(pub(crate) Arc<SocketInner>);
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket").field("id", &self.0.id).field("ns", &self.0.ns.name).finish()
+        f.debug_struct("Socket")
+            .field("id", &self.0.id)
+            .field("ns", &self.0.ns.name)
+            .finish()
     }
 }
 
@@ -95,12 +99,22 @@ pub(crate) struct Restored {
 }
 
 impl Socket {
-    pub(crate) fn new(ns: Arc<NsInner>, client: Arc<Client>, auth: Value, restored: Option<Restored>) -> Socket {
+    pub(crate) fn new(
+        ns: Arc<NsInner>,
+        client: Arc<Client>,
+        auth: Value,
+        restored: Option<Restored>,
+    ) -> Socket {
         let recovery = ns.recovery.is_some();
-        let handshake = Handshake::new(client.session.request(), auth);
+        let handshake = Handshake::new(client.session.request(), client.request_parts(), auth);
         let (id, pid, data, recovered) = match restored {
             Some(r) => (r.id, Some(r.pid), r.data, true),
-            None => (crate::sid::generate(), recovery.then(crate::sid::generate), Value::Object(Default::default()), false),
+            None => (
+                crate::sid::generate(),
+                recovery.then(crate::sid::generate),
+                Value::Object(Default::default()),
+                false,
+            ),
         };
         Socket(Arc::new(SocketInner {
             id,
@@ -199,22 +213,36 @@ impl Socket {
     }
 
     /// Emits an event and waits for the client's acknowledgement (no timeout: see [`Socket::timeout`]).
-    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+    ) -> Result<Vec<Value>, AckError> {
         self.emitter().emit_with_ack(event, args).await
     }
 
     /// Emit options: a timeout for the acknowledgement.
     pub fn timeout(&self, timeout: Duration) -> SocketEmitter<'_> {
-        SocketEmitter { timeout: Some(timeout), ..self.emitter() }
+        SocketEmitter {
+            timeout: Some(timeout),
+            ..self.emitter()
+        }
     }
 
     /// Emit options: the event may be dropped if the client is not ready to receive it.
     pub fn volatile(&self) -> SocketEmitter<'_> {
-        SocketEmitter { volatile: true, ..self.emitter() }
+        SocketEmitter {
+            volatile: true,
+            ..self.emitter()
+        }
     }
 
     fn emitter(&self) -> SocketEmitter<'_> {
-        SocketEmitter { socket: self, timeout: None, volatile: false }
+        SocketEmitter {
+            socket: self,
+            timeout: None,
+            volatile: false,
+        }
     }
 
     /// Broadcast to `room`, excluding this socket.
@@ -246,15 +274,26 @@ impl Socket {
         if close {
             self.0.client.disconnect_all();
         } else {
-            let _ = self.0.close_reason.set(DisconnectReason::ServerNamespaceDisconnect);
+            let _ = self
+                .0
+                .close_reason
+                .set(DisconnectReason::ServerNamespaceDisconnect);
             let _ = self.send_frames(encode(PacketType::Disconnect, self.ns(), None, None), false);
             self.on_close(DisconnectReason::ServerNamespaceDisconnect);
         }
     }
 
     /// Registers a handler for `event`.
-    pub fn on(&self, event: impl Into<String>, f: impl Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
-        self.listeners().events.entry(event.into()).or_default().push(Arc::new(f));
+    pub fn on(
+        &self,
+        event: impl Into<String>,
+        f: impl Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync + 'static,
+    ) {
+        self.listeners()
+            .events
+            .entry(event.into())
+            .or_default()
+            .push(Arc::new(f));
     }
 
     /// Removes every handler of `event`.
@@ -264,7 +303,10 @@ impl Socket {
 
     /// Receives every event that has no handler registered with [`Socket::on`], with its
     /// ack sender (what a language binding uses to dispatch in the host language).
-    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
+    pub fn on_unhandled(
+        &self,
+        f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static,
+    ) {
         self.listeners().unhandled.push(Arc::new(f));
     }
 
@@ -279,7 +321,10 @@ impl Socket {
     }
 
     /// Adds a per-packet middleware (`socket.use`).
-    pub fn use_middleware(&self, f: impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static) {
+    pub fn use_middleware(
+        &self,
+        f: impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static,
+    ) {
         self.listeners().middlewares.push(Arc::new(f));
     }
 
@@ -314,7 +359,11 @@ impl Socket {
     pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool) -> Result<(), EmitError> {
         let session = &self.0.client.session;
         for f in frames {
-            let queued = if volatile { session.send_volatile(f.clone()) } else { session.send(f.clone()).is_ok() };
+            let queued = if volatile {
+                session.send_volatile(f.clone())
+            } else {
+                session.send(f.clone()).is_ok()
+            };
             if !queued {
                 return Err(EmitError::Disconnected);
             }
@@ -330,7 +379,11 @@ impl Socket {
     }
 
     pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
-        self.0.acks.lock().expect("ack lock poisoned").insert(id, sink);
+        self.0
+            .acks
+            .lock()
+            .expect("ack lock poisoned")
+            .insert(id, sink);
     }
 
     // --- lifecycle, driven by the client and namespace ---
@@ -341,7 +394,13 @@ impl Socket {
 
     /// Ends the early buffer and replays what it held.
     pub(crate) fn set_ready(&self) {
-        let early = self.0.early.lock().expect("early lock poisoned").take().unwrap_or_default();
+        let early = self
+            .0
+            .early
+            .lock()
+            .expect("early lock poisoned")
+            .take()
+            .unwrap_or_default();
         for p in early.packets {
             self.on_packet(p);
         }
@@ -365,7 +424,9 @@ impl Socket {
                     Value::Array(a) => a,
                     _ => Vec::new(),
                 };
-                let sink = packet.id.and_then(|id| self.0.acks.lock().expect("ack lock poisoned").remove(&id));
+                let sink = packet
+                    .id
+                    .and_then(|id| self.0.acks.lock().expect("ack lock poisoned").remove(&id));
                 if let Some(sink) = sink {
                     sink.deliver(args);
                 }
@@ -376,14 +437,21 @@ impl Socket {
     }
 
     fn on_event(&self, packet: Packet) {
-        let Value::Array(mut args) = packet.data else { return };
+        let Value::Array(mut args) = packet.data else {
+            return;
+        };
         let event = match args.remove(0) {
             Value::String(s) => s,
             Value::Number(n) => n.to_string(),
             _ => return,
         };
         let (any, middlewares, handlers, unhandled) = self.read_listeners(|l| {
-            (l.any.clone(), l.middlewares.clone(), l.events.get(&event).cloned().unwrap_or_default(), l.unhandled.clone())
+            (
+                l.any.clone(),
+                l.middlewares.clone(),
+                l.events.get(&event).cloned().unwrap_or_default(),
+                l.unhandled.clone(),
+            )
         });
         for l in any {
             l(self, &event, &args);
@@ -469,12 +537,18 @@ pub struct SocketEmitter<'a> {
 impl SocketEmitter<'_> {
     /// Adds a timeout for the acknowledgement.
     pub fn timeout(self, timeout: Duration) -> Self {
-        SocketEmitter { timeout: Some(timeout), ..self }
+        SocketEmitter {
+            timeout: Some(timeout),
+            ..self
+        }
     }
 
     /// Marks the event volatile.
     pub fn volatile(self) -> Self {
-        SocketEmitter { volatile: true, ..self }
+        SocketEmitter {
+            volatile: true,
+            ..self
+        }
     }
 
     /// Emits without acknowledgement.
@@ -491,14 +565,21 @@ impl SocketEmitter<'_> {
             let mut data = Vec::with_capacity(args.len() + 1);
             data.push(Value::from(event));
             data.extend(args);
-            BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).local().emit_stored(&data);
+            BroadcastOperator::new(s.0.ns.clone())
+                .to(s.id().to_owned())
+                .local()
+                .emit_stored(&data);
             return Ok(());
         }
         s.send_frames(encode_event(s.ns(), None, event, &args), self.volatile)
     }
 
     /// Emits and waits for the client's acknowledgement.
-    pub async fn emit_with_ack(self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
+    pub async fn emit_with_ack(
+        self,
+        event: &str,
+        args: Vec<Value>,
+    ) -> Result<Vec<Value>, AckError> {
         check_reserved(event)?;
         let s = self.socket;
         if !s.connected() {

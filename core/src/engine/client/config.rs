@@ -67,11 +67,20 @@ impl Endpoint {
         if !path.ends_with('/') {
             path.push('/');
         }
-        Ok(Endpoint { secure, authority: format!("{host}:{port}"), path })
+        Ok(Endpoint {
+            secure,
+            authority: format!("{host}:{port}"),
+            path,
+        })
     }
 
     /// `path?EIO=4&transport=..&sid=..&<query>&t=..`
-    pub(crate) fn path_and_query(&self, config: &EngineClientConfig, transport: TransportKind, sid: Option<&str>) -> String {
+    pub(crate) fn path_and_query(
+        &self,
+        config: &EngineClientConfig,
+        transport: TransportKind,
+        sid: Option<&str>,
+    ) -> String {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &config.query {
             q.append_pair(k, v);

@@ -39,10 +39,16 @@ pub type AllowRequest = Arc<dyn Fn(&RequestInfo) -> Result<(), String> + Send + 
 /// Which origins may make cross-origin requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorsOrigin {
-    /// Any origin (`Access-Control-Allow-Origin: *`, or the request's origin when credentials are allowed).
+    /// Any origin: a literal `Access-Control-Allow-Origin: *`, also when credentials are
+    /// allowed (as the `cors` package with `origin: "*"`; browsers then refuse credentialed
+    /// requests, which is the point).
     Any,
-    /// Only these origins (exact match on the `Origin` header).
+    /// Only these origins (exact match on the `Origin` header, which is echoed back).
     List(Vec<String>),
+    /// Echoes whatever `Origin` the request has (the `cors` package's `origin: true`).
+    /// **Unsafe with `credentials: true`**: any web site can then make credentialed requests
+    /// in its visitors' name. Use [`CorsOrigin::List`] unless every origin is trusted.
+    Reflect,
 }
 
 /// Cross-origin resource sharing for the polling transport.
@@ -78,8 +84,77 @@ pub struct EngineConfig {
     /// Frames a session may have queued before it counts as a slow consumer and is
     /// closed with `transport error` (default 8192).
     pub max_buffered_frames: usize,
+    /// Bytes a session may have queued for its client (default `None`: 4 × `max_payload`).
+    /// A client that reads too slowly to stay under it is closed with `transport error`;
+    /// volatile packets are dropped once half of it is used.
+    pub max_buffered_bytes: Option<usize>,
+    /// Largest request line + headers accepted by [`serve`](super::serve), in bytes
+    /// (default 16 KiB, Node's): beyond it the answer is 431 and the connection closes.
+    pub max_header_size: usize,
+    /// Time a request's headers may take to arrive, also the longest idle time between two
+    /// requests of one keep-alive connection (default 30 s, hyper's): then the connection
+    /// is closed.
+    pub headers_timeout: Duration,
+    /// Time a new TCP connection may stay silent before its first byte (default 30 s):
+    /// then it gets 408 and is closed.
+    pub idle_timeout: Duration,
+    /// Open TCP connections served by [`serve`](super::serve) (default `None`: 90 % of the
+    /// process's file-descriptor limit). Beyond it a new connection gets 503 and is closed.
+    pub max_connections: Option<usize>,
     /// Whether requests reach us over TLS (reported as `handshake.secure`).
     pub secure: bool,
+}
+
+/// Limits of one listener, taken from [`EngineConfig`] by [`EngineConfig::listen_limits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenLimits {
+    /// See [`EngineConfig::max_header_size`].
+    pub max_header_size: usize,
+    /// See [`EngineConfig::headers_timeout`].
+    pub headers_timeout: Duration,
+    /// See [`EngineConfig::idle_timeout`].
+    pub idle_timeout: Duration,
+    /// See [`EngineConfig::max_connections`]; here resolved to a number.
+    pub max_connections: usize,
+}
+
+impl Default for ListenLimits {
+    fn default() -> Self {
+        EngineConfig::default().listen_limits()
+    }
+}
+
+impl EngineConfig {
+    /// The byte budget of one session's outgoing queue.
+    pub fn buffered_bytes_budget(&self) -> usize {
+        self.max_buffered_bytes
+            .unwrap_or_else(|| self.max_payload.saturating_mul(4))
+    }
+
+    /// The listener limits of this configuration.
+    pub fn listen_limits(&self) -> ListenLimits {
+        ListenLimits {
+            max_header_size: self.max_header_size,
+            headers_timeout: self.headers_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections.unwrap_or_else(default_max_connections),
+        }
+    }
+}
+
+/// 90 % of the soft file-descriptor limit: the rest stays free for files, pipes, Redis and
+/// the connections being refused.
+fn default_max_connections() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes the struct it is given and nothing else.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
+    if !ok || lim.rlim_cur == libc::RLIM_INFINITY {
+        return 1 << 20;
+    }
+    ((lim.rlim_cur as usize) / 10 * 9).max(1)
 }
 
 impl Default for EngineConfig {
@@ -95,6 +170,11 @@ impl Default for EngineConfig {
             cors: None,
             allow_request: None,
             max_buffered_frames: 8192,
+            max_buffered_bytes: None,
+            max_header_size: 16 * 1024,
+            headers_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: None,
             secure: false,
         }
     }
@@ -109,6 +189,11 @@ impl std::fmt::Debug for EngineConfig {
             .field("max_payload", &self.max_payload)
             .field("transports", &self.transports)
             .field("cors", &self.cors)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("max_header_size", &self.max_header_size)
+            .field("headers_timeout", &self.headers_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }
 }

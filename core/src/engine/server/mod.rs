@@ -7,10 +7,10 @@
 mod config;
 mod events;
 mod handshake;
-mod responses;
 mod listen;
 mod polling;
 mod request;
+mod responses;
 mod session;
 mod websocket;
 
@@ -23,11 +23,11 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
-pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, TransportKind};
+pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, ListenLimits, TransportKind};
 pub use events::ConnEvent;
-pub use responses::EngineHttpError;
 pub use listen::serve;
 pub use request::RequestInfo;
+pub use responses::EngineHttpError;
 pub use session::{CloseReason, Message, SendError, Session};
 
 /// What the layer above (Socket.IO, or an echo server) does with sessions.
@@ -51,11 +51,18 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn remove(&self, sid: &str) {
-        self.sessions.write().expect("session map lock poisoned").remove(sid);
+        self.sessions
+            .write()
+            .expect("session map lock poisoned")
+            .remove(sid);
     }
 
     fn get(&self, sid: &str) -> Option<Arc<Session>> {
-        self.sessions.read().expect("session map lock poisoned").get(sid).cloned()
+        self.sessions
+            .read()
+            .expect("session map lock poisoned")
+            .get(sid)
+            .cloned()
     }
 }
 
@@ -68,7 +75,13 @@ pub struct EngineServer {
 impl EngineServer {
     /// A server with `config`, handing sessions to `handler`.
     pub fn new(config: EngineConfig, handler: Arc<dyn EngineHandler>) -> Self {
-        EngineServer { shared: Arc::new(Shared { config, sessions: RwLock::default(), handler }) }
+        EngineServer {
+            shared: Arc::new(Shared {
+                config,
+                sessions: RwLock::default(),
+                handler,
+            }),
+        }
     }
 
     /// The configuration in force.
@@ -79,11 +92,18 @@ impl EngineServer {
     /// True if `path` (a request path) belongs to this endpoint.
     pub fn matches(&self, path: &str) -> bool {
         let base = self.shared.config.path.trim_end_matches('/');
-        path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'))
+        path == base
+            || path
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('/'))
     }
 
     /// Serves one HTTP request for this endpoint (polling, WebSocket upgrade, CORS preflight).
-    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    pub async fn handle(
+        &self,
+        req: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Response<Full<Bytes>> {
         handshake::route(&self.shared, req, remote).await
     }
 
@@ -94,12 +114,23 @@ impl EngineServer {
 
     /// Number of open sessions.
     pub fn session_count(&self) -> usize {
-        self.shared.sessions.read().expect("session map lock poisoned").len()
+        self.shared
+            .sessions
+            .read()
+            .expect("session map lock poisoned")
+            .len()
     }
 
     /// Closes every session with `reason`.
     pub fn close_all(&self, reason: CloseReason) {
-        let all: Vec<_> = self.shared.sessions.read().expect("session map lock poisoned").values().cloned().collect();
+        let all: Vec<_> = self
+            .shared
+            .sessions
+            .read()
+            .expect("session map lock poisoned")
+            .values()
+            .cloned()
+            .collect();
         for s in all {
             s.close(reason);
         }

@@ -1,8 +1,8 @@
 //! The long-polling transport: GET collects queued packets, POST delivers packets.
 use std::sync::Arc;
 
-use bytes::Bytes;
 use ::http::{Method, StatusCode};
+use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -11,9 +11,16 @@ use super::events::ConnEvent;
 use super::responses::{self, EngineHttpError};
 use super::session::{wait_closed, CloseReason, Session};
 use super::Shared;
-use crate::engine::{payload, Frame};
+use crate::engine::{payload, Frame, Packet};
 
-pub(super) async fn handle(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// How long a polling close packet waits for requests sent at the same time.
+const CLOSE_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
+
+pub(super) async fn handle(
+    shared: &Arc<Shared>,
+    session: &Arc<Session>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     match *req.method() {
         Method::GET => poll(session).await,
         Method::POST => post(shared, session, req).await,
@@ -61,7 +68,9 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     }
     match session.close_reason() {
         // The client ended it: just release the poll, as the reference does.
-        Some(CloseReason::TransportClose) if frames.is_empty() => frames.push(Frame::Text("6".into())),
+        Some(CloseReason::TransportClose) if frames.is_empty() => {
+            frames.push(Frame::Text("6".into()))
+        }
         Some(CloseReason::TransportClose) | None => {}
         // The server ended it (timeout, error, close): tell the client.
         Some(_) => frames.push(Frame::Text("1".into())),
@@ -75,17 +84,30 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     responses::text(payload::encode(&frames))
 }
 
-async fn post(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn post(
+    shared: &Arc<Shared>,
+    session: &Arc<Session>,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let Ok(_lock) = session.post_lock.try_lock() else {
         session.close(CloseReason::TransportError);
         return EngineHttpError::BadRequest.response(None);
     };
-    let body = match Limited::new(req.into_body(), shared.config.max_payload).collect().await {
+    let body = match Limited::new(req.into_body(), shared.config.max_payload)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             session.close(CloseReason::TransportError);
-            return responses::status(if too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST });
+            return responses::status(if too_large {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            });
         }
     };
     let Ok(text) = std::str::from_utf8(&body) else {
@@ -95,6 +117,13 @@ async fn post(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incomin
     match payload::decode(text) {
         Ok(packets) => {
             for p in packets {
+                if p == Packet::Close && !session.is_closed() {
+                    // A client closing often sends its close while its last poll is on the
+                    // way: let a request that arrived with it reach the session first, so
+                    // that poll is released with a noop (as the reference, which handles
+                    // requests in arrival order) instead of finding the session gone.
+                    tokio::time::sleep(CLOSE_SETTLE).await;
+                }
                 session.on_packet(p);
             }
         }

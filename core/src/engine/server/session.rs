@@ -1,6 +1,6 @@
 //! One Engine.IO session: its outgoing queue, transport state and close logic.
 use std::any::Any;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
@@ -53,7 +53,10 @@ impl CloseReason {
 
     /// True when the server chose to close: queued packets are flushed first.
     fn is_orderly(self) -> bool {
-        matches!(self, CloseReason::ForcedClose | CloseReason::ServerShuttingDown)
+        matches!(
+            self,
+            CloseReason::ForcedClose | CloseReason::ServerShuttingDown
+        )
     }
 }
 
@@ -68,14 +71,61 @@ pub enum SendError {
     Full,
 }
 
+/// The receiving end of a session's outgoing queue; taking a frame out gives its bytes
+/// back to the session's budget.
+pub(super) struct Outbox {
+    rx: mpsc::Receiver<Frame>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    fn took(&self, frame: &Frame) {
+        self.queued.fetch_sub(frame_len(frame), Ordering::AcqRel);
+    }
+
+    pub(super) async fn recv(&mut self) -> Option<Frame> {
+        let f = self.rx.recv().await?;
+        self.took(&f);
+        Some(f)
+    }
+
+    pub(super) fn try_recv(&mut self) -> Result<Frame, mpsc::error::TryRecvError> {
+        let f = self.rx.try_recv()?;
+        self.took(&f);
+        Ok(f)
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.rx.is_empty()
+    }
+}
+
+/// What a frame costs the outgoing budget: its payload bytes (shared bytes of a broadcast
+/// are counted for every session, as each session holds them until it writes them).
+fn frame_len(frame: &Frame) -> usize {
+    match frame {
+        Frame::Text(t) => t.len(),
+        Frame::Binary(b) => b.len(),
+    }
+}
+
 /// An Engine.IO session.
 pub struct Session {
     id: String,
     shared: Weak<Shared>,
     tx: mpsc::Sender<Frame>,
-    pub(super) rx: Mutex<mpsc::Receiver<Frame>>,
+    pub(super) rx: Mutex<Outbox>,
+    queued: Arc<AtomicUsize>,
+    budget: usize,
     websocket: AtomicBool,
     pub(super) upgrading: AtomicBool,
+    /// Taken by the one WebSocket probe in progress (or done): a session upgrades once.
+    pub(super) probe_taken: AtomicBool,
+    /// Set while a ping waits for its pong: a pong nobody asked for is ignored.
+    ping_outstanding: AtomicBool,
+    /// When the outstanding ping's pong is due: a request seen after it finds the session
+    /// closed with `ping timeout`, however late the timer task runs.
+    pong_deadline: std::sync::Mutex<Option<tokio::time::Instant>>,
     pub(super) upgrade_wake: Notify,
     pub(super) pong: Notify,
     pub(super) post_lock: Mutex<()>,
@@ -88,20 +138,36 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("id", &self.id).field("transport", &self.transport()).finish()
+        f.debug_struct("Session")
+            .field("id", &self.id)
+            .field("transport", &self.transport())
+            .finish()
     }
 }
 
 impl Session {
-    pub(super) fn new(shared: &Arc<Shared>, request: RequestInfo, transport: TransportKind) -> Arc<Session> {
+    pub(super) fn new(
+        shared: &Arc<Shared>,
+        request: RequestInfo,
+        transport: TransportKind,
+    ) -> Arc<Session> {
         let (tx, rx) = mpsc::channel(shared.config.max_buffered_frames.max(1));
+        let queued = Arc::new(AtomicUsize::new(0));
         Arc::new(Session {
             id: crate::sid::generate(),
             shared: Arc::downgrade(shared),
             tx,
-            rx: Mutex::new(rx),
+            rx: Mutex::new(Outbox {
+                rx,
+                queued: queued.clone(),
+            }),
+            queued,
+            budget: shared.config.buffered_bytes_budget(),
             websocket: AtomicBool::new(transport == TransportKind::Websocket),
             upgrading: AtomicBool::new(false),
+            probe_taken: AtomicBool::new(false),
+            ping_outstanding: AtomicBool::new(false),
+            pong_deadline: std::sync::Mutex::new(None),
             upgrade_wake: Notify::new(),
             pong: Notify::new(),
             post_lock: Mutex::new(()),
@@ -130,7 +196,8 @@ impl Session {
     pub(super) fn set_websocket(&self) {
         self.websocket.store(true, Ordering::Release);
         self.upgrading.store(false, Ordering::Release);
-        self.events.emit(ConnEvent::Upgrade(TransportKind::Websocket));
+        self.events
+            .emit(ConnEvent::Upgrade(TransportKind::Websocket));
     }
 
     /// The request that opened the session.
@@ -159,7 +226,11 @@ impl Session {
 
     /// The upper layer's state, if it is of type `T`.
     pub fn attachment<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.attachment.read().expect("attachment lock poisoned").clone().and_then(|a| a.downcast::<T>().ok())
+        self.attachment
+            .read()
+            .expect("attachment lock poisoned")
+            .clone()
+            .and_then(|a| a.downcast::<T>().ok())
     }
 
     /// Listens to this connection's events (`upgrade`, `packet`, `packetCreate`, `drain`, `close`).
@@ -176,28 +247,67 @@ impl Session {
         self.send(Frame::message(text))
     }
 
-    /// Queues a pre-encoded frame. A full queue closes the session (slow consumer).
+    /// Bytes queued for the client and not yet written.
+    pub fn buffered_bytes(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Counts `len` more bytes against the budget if they fit (one frame of any size fits
+    /// an empty queue, so a message within `max_payload` always goes out).
+    fn reserve(&self, len: usize, budget: usize) -> bool {
+        self.queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
+                (q == 0 || q + len <= budget).then_some(q + len)
+            })
+            .is_ok()
+    }
+
+    /// Queues a pre-encoded frame. A queue over its frame or byte budget closes the
+    /// session with `transport error` (the client does not read fast enough).
     pub fn send(self: &Arc<Self>, frame: Frame) -> Result<(), SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
         }
         self.events.emit(ConnEvent::PacketCreate(&frame));
+        let len = frame_len(&frame);
+        if !self.reserve(len, self.budget) {
+            self.close_slow();
+            return Err(SendError::Full);
+        }
         match self.tx.try_send(frame) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::Closed),
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!(sid = %self.id, "send buffer full, closing slow session");
-                // Close from a task: the caller may hold locks the close handlers take.
-                let s = self.clone();
-                tokio::spawn(async move { s.close(CloseReason::TransportError) });
-                Err(SendError::Full)
+            Err(e) => {
+                self.queued.fetch_sub(len, Ordering::AcqRel);
+                match e {
+                    mpsc::error::TrySendError::Closed(_) => Err(SendError::Closed),
+                    mpsc::error::TrySendError::Full(_) => {
+                        self.close_slow();
+                        Err(SendError::Full)
+                    }
+                }
             }
         }
     }
 
-    /// Queues a frame only if there is room, dropping it otherwise (volatile messages).
+    fn close_slow(self: &Arc<Self>) {
+        tracing::warn!(sid = %self.id, queued = self.buffered_bytes(), "send buffer full, closing slow session");
+        // Close from a task: the caller may hold locks the close handlers take.
+        let s = self.clone();
+        tokio::spawn(async move { s.close(CloseReason::TransportError) });
+    }
+
+    /// Queues a frame only while less than half the byte budget is used, dropping it
+    /// otherwise (volatile messages go first when a client falls behind).
     pub fn send_volatile(&self, frame: Frame) -> bool {
-        !self.is_closed() && self.tx.try_send(frame).is_ok()
+        let len = frame_len(&frame);
+        if self.is_closed() || !self.reserve(len, self.budget / 2) {
+            return false;
+        }
+        if self.tx.try_send(frame).is_err() {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            return false;
+        }
+        true
     }
 
     /// Ends the session. The first call wins; later calls do nothing.
@@ -227,7 +337,10 @@ impl Session {
         }
         self.events.emit(ConnEvent::Close(reason));
         // The upper layer's state usually points back at this session: break the cycle.
-        self.attachment.write().expect("attachment lock poisoned").take();
+        self.attachment
+            .write()
+            .expect("attachment lock poisoned")
+            .take();
     }
 
     pub(super) fn forget(&self) {
@@ -242,11 +355,17 @@ impl Session {
             return;
         }
         self.events.emit(ConnEvent::Packet(&packet));
-        let Some(shared) = self.shared.upgrade() else { return };
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
         match packet {
             Packet::Message(text) => shared.handler.on_message(self, Message::Text(text)),
             Packet::Binary(data) => shared.handler.on_message(self, Message::Binary(data)),
-            Packet::Pong(_) => self.pong.notify_one(),
+            Packet::Pong(_) => {
+                if self.ping_outstanding.swap(false, Ordering::AcqRel) {
+                    self.pong.notify_one();
+                }
+            }
             Packet::Close => self.close(CloseReason::TransportClose),
             // Engine.IO 4 heartbeats go server → client only.
             Packet::Ping(_) => self.close(CloseReason::TransportError),
@@ -255,30 +374,56 @@ impl Session {
     }
 
     /// Runs the heartbeat until the session ends: ping every `ping_interval`, close with
-    /// `ping timeout` when no pong arrives within `ping_timeout`.
-    pub(super) fn spawn_heartbeat(self: &Arc<Self>, interval: std::time::Duration, timeout: std::time::Duration) {
+    /// `ping timeout` when no pong arrives within `ping_timeout`. Deadlines count from the
+    /// moment the session opened (or the last pong), not from when a timer task happened
+    /// to run, so they do not drift.
+    pub(super) fn spawn_heartbeat(
+        self: &Arc<Self>,
+        interval: std::time::Duration,
+        timeout: std::time::Duration,
+    ) {
         let session = Arc::downgrade(self);
         let mut closed = self.closed_watch();
+        let mut next_ping = tokio::time::Instant::now() + interval;
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
+                    _ = tokio::time::sleep_until(next_ping) => {}
                     _ = wait_closed(&mut closed) => return,
                 }
                 let Some(s) = session.upgrade() else { return };
+                let deadline = next_ping + timeout;
+                *s.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
+                s.ping_outstanding.store(true, Ordering::Release);
                 if s.send(Frame::Text("2".into())).is_err() {
                     return;
                 }
                 tokio::select! {
                     _ = s.pong.notified() => {}
-                    _ = tokio::time::sleep(timeout) => {
+                    _ = tokio::time::sleep_until(deadline) => {
                         s.close(CloseReason::PingTimeout);
                         return;
                     }
                     _ = wait_closed(&mut closed) => return,
                 }
+                *s.pong_deadline.lock().expect("deadline lock poisoned") = None;
+                next_ping = tokio::time::Instant::now() + interval;
             }
         });
+    }
+
+    /// Closes the session with `ping timeout` if its pong is overdue; true if it is closed.
+    /// Requests call this first, so a late timer task cannot keep an expired session alive.
+    pub(super) fn expire_if_overdue(self: &Arc<Self>) -> bool {
+        let overdue = self
+            .pong_deadline
+            .lock()
+            .expect("deadline lock poisoned")
+            .is_some_and(|d| tokio::time::Instant::now() >= d);
+        if overdue {
+            self.close(CloseReason::PingTimeout);
+        }
+        self.is_closed()
     }
 }
 

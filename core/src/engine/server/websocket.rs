@@ -3,9 +3,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use ::http::{header, StatusCode};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use ::http::{header, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -29,22 +29,21 @@ pub(super) enum Mode {
     New(Arc<Session>),
     /// An upgrade of this polling session.
     Probe(Arc<Session>),
+    /// A WebSocket for a session that is upgrading or upgraded: closed once open.
+    Refuse,
 }
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mode) -> Response<Full<Bytes>> {
+pub(super) fn accept(
+    shared: &Arc<Shared>,
+    mut req: Request<Incoming>,
+    mode: Mode,
+) -> Response<Full<Bytes>> {
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY) else {
         return EngineHttpError::BadRequest.response(None);
     };
     let accept_key = derive_accept_key(key.as_bytes());
-    if let Mode::Probe(s) = &mode {
-        if s.upgrading.swap(true, Ordering::AcqRel) {
-            return EngineHttpError::BadRequest.response(None);
-        }
-        // Only the probe's `2probe` makes the upgrade real; until then polling goes on.
-        s.upgrading.store(false, Ordering::Release);
-    }
     if let Mode::New(s) = &mode {
         handshake::register(shared, s);
     }
@@ -55,8 +54,10 @@ pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mod
             Ok(u) => u,
             Err(e) => {
                 tracing::debug!(error = %e, "websocket upgrade failed");
-                if let Mode::New(s) = mode {
-                    s.close(CloseReason::TransportError);
+                match mode {
+                    Mode::New(s) => s.close(CloseReason::TransportError),
+                    Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
+                    Mode::Refuse => {}
                 }
                 return;
             }
@@ -65,7 +66,9 @@ pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mod
             .read_buffer_size(crate::engine::WS_READ_BUFFER)
             .max_message_size(Some(shared.config.max_payload))
             .max_frame_size(Some(shared.config.max_payload));
-        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+        let ws =
+            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
+                .await;
         match mode {
             Mode::New(session) => {
                 let open = handshake::open_packet(&shared, &session);
@@ -79,6 +82,15 @@ pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mod
                     session.set_websocket();
                     drive(session, ws).await;
                 }
+            }
+            Mode::Refuse => {
+                let mut ws = ws;
+                let _ = ws.close(None).await;
+                // Read until the peer answers the close, so unread input cannot reset it.
+                let _ = tokio::time::timeout(LINGER, async {
+                    while let Some(Ok(_)) = ws.next().await {}
+                })
+                .await;
             }
         }
     });
@@ -118,6 +130,8 @@ async fn probe(shared: &Shared, session: &Arc<Session>, mut ws: Ws) -> Option<Ws
         return Some(ws);
     }
     session.upgrading.store(false, Ordering::Release);
+    // A failed probe frees the session for another attempt, as in the reference.
+    session.probe_taken.store(false, Ordering::Release);
     let _ = ws.close(None).await;
     None
 }
@@ -172,7 +186,10 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         let code = *close_code.lock().expect("close code lock poisoned");
         let sent = match code {
             Some(code) => {
-                let frame = CloseFrame { code, reason: "".into() };
+                let frame = CloseFrame {
+                    code,
+                    reason: "".into(),
+                };
                 sink.send(WsMessage::Close(Some(frame))).await
             }
             None => sink.close().await,
@@ -206,7 +223,8 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 Some(Err(e)) => {
                     tracing::debug!(sid = session.id(), error = %e, "websocket error");
                     if matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)) {
-                        *close_code.lock().expect("close code lock poisoned") = Some(CloseCode::Size);
+                        *close_code.lock().expect("close code lock poisoned") =
+                            Some(CloseCode::Size);
                     }
                     session.close(close_reason_of(&e));
                     return;
@@ -248,7 +266,9 @@ fn close_reason_of(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
         Error::ConnectionClosed
         | Error::AlreadyClosed
         | Error::Io(_)
-        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
+        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+            CloseReason::TransportClose
+        }
         _ => CloseReason::TransportError,
     }
 }
