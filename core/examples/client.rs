@@ -20,15 +20,23 @@ async fn main() {
         ManagerEvent::Reconnect(n) => println!("reconnect after {n} attempts"),
         ManagerEvent::ReconnectError(e) => println!("reconnect_error {e}"),
         ManagerEvent::ReconnectFailed => println!("reconnect_failed"),
-        ManagerEvent::Engine(sio_core::engine::client::EngineEvent::Upgrade(t)) => println!("upgrade to {}", t.as_str()),
+        ManagerEvent::Engine(sio_core::engine::client::EngineEvent::Upgrade(t)) => {
+            println!("upgrade to {}", t.as_str())
+        }
         _ => {}
     });
     socket.on_connect(|s| println!("connect id={:?} recovered={}", s.id(), s.recovered()));
     socket.on_connect_error(|s, e| println!("connect_error {} data={:?} active={}", e.message, e.data, s.active()));
     socket.on_disconnect(|s, reason| {
-        println!("disconnect reason={reason:?} ({}) will_reconnect={}", reason.as_str(), reason.reconnects() && s.active())
+        println!(
+            "disconnect reason={reason:?} ({}) will_reconnect={}",
+            reason.as_str(),
+            reason.reconnects() && s.active()
+        )
     });
-    socket.on_any(|_, event, args| println!("event {event} {:?}", args.iter().map(Value::to_json_lossy).collect::<Vec<_>>()));
+    socket.on_any(|_, event, args| {
+        println!("event {event} {:?}", args.iter().map(Value::to_json_lossy).collect::<Vec<_>>())
+    });
     socket.emit("chat message", vec![message.into()]).expect("not a reserved name");
     tokio::time::sleep(Duration::from_secs(3)).await;
     socket.disconnect();

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sio_core::engine::server::{
-    serve, CloseReason, Cors, CorsOrigin, EngineConfig, EngineHandler, EngineServer, Message,
-    Session,
+    serve, CloseReason, Cors, CorsOrigin, EngineConfig, EngineHandler, EngineServer, Message, Session,
 };
 use sio_core::engine::Frame;
 use sio_core::server::{Server, ServerConfig};
@@ -32,20 +31,14 @@ fn engine_config(path: &str) -> EngineConfig {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),
         max_payload: 1_000_000,
-        cors: Some(Cors {
-            origin: CorsOrigin::Any,
-            credentials: false,
-        }),
+        cors: Some(Cors { origin: CorsOrigin::Any, credentials: false }),
         ..EngineConfig::default()
     }
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port: u16 = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(3000);
+    let port: u16 = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(3000);
     let echo = EngineServer::new(engine_config("/engine.io/"), Arc::new(Echo));
     let io = Server::new(ServerConfig {
         engine: engine_config("/socket.io/"),

@@ -52,8 +52,11 @@ type Reasons = Arc<Mutex<Vec<Value>>>;
 fn on_connection(io: &Server, socket: Socket, reasons: &Reasons) {
     let ns = socket.ns().to_owned();
     let transport = socket.conn().transport().as_str();
-    log(serde_json::json!({"ev": "connection", "ns": ns, "id": socket.id(), "transport": transport, "recovered": socket.recovered()}));
-    let query = Value::Object(socket.handshake().query.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect());
+    log(
+        serde_json::json!({"ev": "connection", "ns": ns, "id": socket.id(), "transport": transport, "recovered": socket.recovered()}),
+    );
+    let query =
+        Value::Object(socket.handshake().query.iter().map(|(k, v)| (k.clone(), Value::from(v.as_str()))).collect());
     let _ = socket.emit(
         "welcome",
         vec![Value::from([
@@ -238,7 +241,10 @@ fn on_connection(io: &Server, socket: Socket, reasons: &Reasons) {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
     }
     let args: Vec<String> = std::env::args().collect();
     let port: u16 = arg(&args, "--port").unwrap_or(3000);
@@ -276,7 +282,10 @@ async fn main() -> std::io::Result<()> {
         if socket.handshake().auth.get("token").and_then(Value::as_str) == Some("secret") {
             Ok(())
         } else {
-            Err(sio_core::server::ConnectError::with_data("unauthorized", Value::from([("reason", "bad token".into())])))
+            Err(sio_core::server::ConnectError::with_data(
+                "unauthorized",
+                Value::from([("reason", "bad token".into())]),
+            ))
         }
     });
     let addr = io.listen(("127.0.0.1", port)).await?;

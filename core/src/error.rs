@@ -2,14 +2,8 @@
 use crate::value::Value;
 
 /// Event names the application may not emit.
-pub const RESERVED_EVENTS: [&str; 6] = [
-    "connect",
-    "connect_error",
-    "disconnect",
-    "disconnecting",
-    "newListener",
-    "removeListener",
-];
+pub const RESERVED_EVENTS: [&str; 6] =
+    ["connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"];
 
 /// Why an emit failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,18 +47,12 @@ pub struct ConnectError {
 impl ConnectError {
     /// A refusal with a message only.
     pub fn new(message: impl Into<String>) -> Self {
-        ConnectError {
-            message: message.into(),
-            data: None,
-        }
+        ConnectError { message: message.into(), data: None }
     }
 
     /// A refusal with a message and data.
     pub fn with_data(message: impl Into<String>, data: Value) -> Self {
-        ConnectError {
-            message: message.into(),
-            data: Some(data),
-        }
+        ConnectError { message: message.into(), data: Some(data) }
     }
 }
 

@@ -17,9 +17,7 @@ mod tests {
         let a = super::generate();
         let b = super::generate();
         assert_eq!(a.len(), 20);
-        assert!(a
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_ne!(a, b);
     }
 }

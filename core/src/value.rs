@@ -108,22 +108,15 @@ impl Value {
                 attachments.push(b.clone());
                 placeholder(attachments.len() - 1)
             }
-            Value::Array(a) => {
-                serde_json::Value::Array(a.iter().map(|v| v.to_wire(attachments)).collect())
+            Value::Array(a) => serde_json::Value::Array(a.iter().map(|v| v.to_wire(attachments)).collect()),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_wire(attachments))).collect())
             }
-            Value::Object(o) => serde_json::Value::Object(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.to_wire(attachments)))
-                    .collect(),
-            ),
         }
     }
 
     /// Converts from JSON, replacing each placeholder by its attachment.
-    pub fn from_wire(
-        json: serde_json::Value,
-        attachments: &[Bytes],
-    ) -> Result<Value, MissingAttachment> {
+    pub fn from_wire(json: serde_json::Value, attachments: &[Bytes]) -> Result<Value, MissingAttachment> {
         let mut value = Value::from_json(json);
         value.resolve_placeholders(attachments)?;
         Ok(value)
@@ -136,14 +129,10 @@ impl Value {
             serde_json::Value::Bool(b) => Value::Bool(b),
             serde_json::Value::Number(n) => Value::Number(n),
             serde_json::Value::String(s) => Value::String(s),
-            serde_json::Value::Array(a) => {
-                Value::Array(a.into_iter().map(Value::from_json).collect())
+            serde_json::Value::Array(a) => Value::Array(a.into_iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => {
+                Value::Object(o.into_iter().map(|(k, v)| (k, Value::from_json(v))).collect())
             }
-            serde_json::Value::Object(o) => Value::Object(
-                o.into_iter()
-                    .map(|(k, v)| (k, Value::from_json(v)))
-                    .collect(),
-            ),
         }
     }
 
@@ -151,10 +140,7 @@ impl Value {
     /// an intermediate `serde_json::Value`.
     pub(crate) fn write_wire(values: &[Value], out: &mut Vec<u8>, attachments: &mut Vec<Bytes>) {
         let cell = std::cell::RefCell::new(std::mem::take(attachments));
-        let seq = WireSeq {
-            items: values,
-            attachments: &cell,
-        };
+        let seq = WireSeq { items: values, attachments: &cell };
         serde_json::to_writer(&mut *out, &seq).expect("serialising a Value into a Vec cannot fail");
         *attachments = cell.into_inner();
     }
@@ -162,14 +148,8 @@ impl Value {
     /// Like [`Value::write_wire`] for one value.
     pub(crate) fn write_wire_one(value: &Value, out: &mut Vec<u8>, attachments: &mut Vec<Bytes>) {
         let cell = std::cell::RefCell::new(std::mem::take(attachments));
-        serde_json::to_writer(
-            &mut *out,
-            &Wire {
-                value,
-                attachments: &cell,
-            },
-        )
-        .expect("serialising a Value into a Vec cannot fail");
+        serde_json::to_writer(&mut *out, &Wire { value, attachments: &cell })
+            .expect("serialising a Value into a Vec cannot fail");
         *attachments = cell.into_inner();
     }
 
@@ -177,14 +157,10 @@ impl Value {
     pub fn to_json_lossy(&self) -> serde_json::Value {
         match self {
             Value::Binary(b) => serde_json::Value::Array(b.iter().map(|x| (*x).into()).collect()),
-            Value::Array(a) => {
-                serde_json::Value::Array(a.iter().map(Value::to_json_lossy).collect())
+            Value::Array(a) => serde_json::Value::Array(a.iter().map(Value::to_json_lossy).collect()),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json_lossy())).collect())
             }
-            Value::Object(o) => serde_json::Value::Object(
-                o.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json_lossy()))
-                    .collect(),
-            ),
             other => other.to_wire(&mut Vec::new()),
         }
     }
@@ -203,9 +179,7 @@ fn placeholder(num: usize) -> serde_json::Value {
 /// other keys it has.
 fn placeholder_index(o: &IndexMap<String, Value>) -> Result<Option<u64>, MissingAttachment> {
     match (o.get("_placeholder"), o.get("num")) {
-        (Some(Value::Bool(true)), Some(Value::Number(n))) => {
-            n.as_u64().map(Some).ok_or(MissingAttachment(u64::MAX))
-        }
+        (Some(Value::Bool(true)), Some(Value::Number(n))) => n.as_u64().map(Some).ok_or(MissingAttachment(u64::MAX)),
         (Some(Value::Bool(true)), _) => Err(MissingAttachment(u64::MAX)),
         _ => Ok(None),
     }
@@ -214,29 +188,16 @@ fn placeholder_index(o: &IndexMap<String, Value>) -> Result<Option<u64>, Missing
 impl Value {
     /// Replaces each placeholder by its attachment, in place (a binary packet's data,
     /// parsed before its attachments arrived).
-    pub(crate) fn resolve_placeholders(
-        &mut self,
-        attachments: &[Bytes],
-    ) -> Result<(), MissingAttachment> {
+    pub(crate) fn resolve_placeholders(&mut self, attachments: &[Bytes]) -> Result<(), MissingAttachment> {
         let num = match self {
             Value::Object(o) => match placeholder_index(o)? {
                 Some(num) => num,
-                None => {
-                    return o
-                        .values_mut()
-                        .try_for_each(|v| v.resolve_placeholders(attachments))
-                }
+                None => return o.values_mut().try_for_each(|v| v.resolve_placeholders(attachments)),
             },
-            Value::Array(a) => {
-                return a
-                    .iter_mut()
-                    .try_for_each(|v| v.resolve_placeholders(attachments))
-            }
+            Value::Array(a) => return a.iter_mut().try_for_each(|v| v.resolve_placeholders(attachments)),
             _ => return Ok(()),
         };
-        let bytes = attachments
-            .get(num as usize)
-            .ok_or(MissingAttachment(num))?;
+        let bytes = attachments.get(num as usize).ok_or(MissingAttachment(num))?;
         *self = Value::Binary(bytes.clone());
         Ok(())
     }
@@ -315,10 +276,7 @@ impl Serialize for WireSeq<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut seq = s.serialize_seq(Some(self.items.len()))?;
         for v in self.items {
-            seq.serialize_element(&Wire {
-                value: v,
-                attachments: self.attachments,
-            })?;
+            seq.serialize_element(&Wire { value: v, attachments: self.attachments })?;
         }
         seq.end()
     }
@@ -342,21 +300,11 @@ impl Serialize for Wire<'_> {
                 m.serialize_entry("num", &num)?;
                 m.end()
             }
-            Value::Array(a) => WireSeq {
-                items: a,
-                attachments: self.attachments,
-            }
-            .serialize(s),
+            Value::Array(a) => WireSeq { items: a, attachments: self.attachments }.serialize(s),
             Value::Object(o) => {
                 let mut m = s.serialize_map(Some(o.len()))?;
                 for (k, v) in o {
-                    m.serialize_entry(
-                        k,
-                        &Wire {
-                            value: v,
-                            attachments: self.attachments,
-                        },
-                    )?;
+                    m.serialize_entry(k, &Wire { value: v, attachments: self.attachments })?;
                 }
                 m.end()
             }
@@ -409,9 +357,7 @@ impl From<i32> for Value {
 
 impl From<f64> for Value {
     fn from(v: f64) -> Self {
-        serde_json::Number::from_f64(v)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
+        serde_json::Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null)
     }
 }
 
@@ -435,12 +381,7 @@ impl From<Vec<Value>> for Value {
 
 impl<const N: usize> From<[(&str, Value); N]> for Value {
     fn from(entries: [(&str, Value); N]) -> Self {
-        Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-        )
+        Value::Object(entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 }
 
@@ -464,20 +405,13 @@ mod tests {
 
     #[test]
     fn write_wire_matches_to_wire() {
-        let args = vec![
-            Value::from(1i64),
-            Value::Binary(Bytes::from_static(b"z")),
-            Value::Null,
-        ];
+        let args = vec![Value::from(1i64), Value::Binary(Bytes::from_static(b"z")), Value::Null];
         let mut out = Vec::new();
         let mut atts = Vec::new();
         Value::write_wire(&args, &mut out, &mut atts);
         let mut atts2 = Vec::new();
         let expected = Value::Array(args).to_wire(&mut atts2);
-        assert_eq!(
-            serde_json::from_slice::<serde_json::Value>(&out).unwrap(),
-            expected
-        );
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&out).unwrap(), expected);
         assert_eq!(atts, atts2);
     }
 
@@ -498,20 +432,15 @@ mod tests {
             any::<bool>().prop_map(|b| b.to_string()),
             any::<i64>().prop_map(|n| n.to_string()),
             any::<u64>().prop_map(|n| n.to_string()),
-            any::<f64>()
-                .prop_filter("finite", |f| f.is_finite())
-                .prop_map(|f| format!("{f:e}")),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
             ".*".prop_map(|s| serde_json::to_string(&s).unwrap()),
         ];
         leaf.prop_recursive(4, 32, 6, |inner| {
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..6)
-                    .prop_map(|v| format!("[{}]", v.join(","))),
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(|v| format!("[{}]", v.join(","))),
                 proptest::collection::vec(("[a-z_]{0,4}", inner), 0..6).prop_map(|kv| {
-                    let body: Vec<String> = kv
-                        .into_iter()
-                        .map(|(k, v)| format!("{}:{v}", serde_json::to_string(&k).unwrap()))
-                        .collect();
+                    let body: Vec<String> =
+                        kv.into_iter().map(|(k, v)| format!("{}:{v}", serde_json::to_string(&k).unwrap())).collect();
                     format!("{{{}}}", body.join(","))
                 }),
             ]
@@ -520,21 +449,18 @@ mod tests {
 
     #[test]
     fn placeholders_resolve_in_place_and_keys_keep_their_order() {
-        let mut v: Value = serde_json::from_str(
-            r#"{"z":1,"a":[{"_placeholder":true,"num":1}],"m":{"_placeholder":true,"num":0}}"#,
-        )
-        .unwrap();
+        let mut v: Value =
+            serde_json::from_str(r#"{"z":1,"a":[{"_placeholder":true,"num":1}],"m":{"_placeholder":true,"num":0}}"#)
+                .unwrap();
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys, ["z", "a", "m"]);
-        v.resolve_placeholders(&[Bytes::from_static(b"0"), Bytes::from_static(b"1")])
-            .unwrap();
+        v.resolve_placeholders(&[Bytes::from_static(b"0"), Bytes::from_static(b"1")]).unwrap();
         assert_eq!(v.get("m"), Some(&Value::Binary(Bytes::from_static(b"0"))));
         assert_eq!(
             v.get("a").and_then(Value::as_array).map(|a| a[0].clone()),
             Some(Value::Binary(Bytes::from_static(b"1")))
         );
-        let mut missing: Value =
-            serde_json::from_str(r#"[{"_placeholder":true,"num":2}]"#).unwrap();
+        let mut missing: Value = serde_json::from_str(r#"[{"_placeholder":true,"num":2}]"#).unwrap();
         assert_eq!(missing.resolve_placeholders(&[]), Err(MissingAttachment(2)));
     }
 

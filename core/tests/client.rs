@@ -4,9 +4,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use sio_core::client::{
-    io, Auth, ClientOptions, DisconnectReason, Manager, ManagerConfig, ManagerEvent, SocketConfig,
-};
+use sio_core::client::{io, Auth, ClientOptions, DisconnectReason, Manager, ManagerConfig, ManagerEvent, SocketConfig};
 use sio_core::engine::server::TransportKind;
 use sio_core::{AckError, EmitError, Value};
 use support::peer::{free_port, Kind, Peer};
@@ -21,10 +19,7 @@ struct Recorder {
 
 impl Recorder {
     async fn next(&mut self) -> String {
-        tokio::time::timeout(WAIT, self.rx.recv())
-            .await
-            .expect("event within timeout")
-            .expect("open channel")
+        tokio::time::timeout(WAIT, self.rx.recv()).await.expect("event within timeout").expect("open channel")
     }
 
     /// Skips events until one starts with `prefix`.
@@ -46,17 +41,8 @@ fn record(socket: &sio_core::client::Socket) -> Recorder {
     });
     let t = tx.clone();
     socket.on_connect_error(move |s, e| {
-        let data = e
-            .data
-            .as_ref()
-            .map(|d| d.to_json_lossy().to_string())
-            .unwrap_or_default();
-        let _ = t.send(format!(
-            "connect_error:{}:{}:active={}",
-            e.message,
-            data,
-            s.active()
-        ));
+        let data = e.data.as_ref().map(|d| d.to_json_lossy().to_string()).unwrap_or_default();
+        let _ = t.send(format!("connect_error:{}:{}:active={}", e.message, data, s.active()));
     });
     let t = tx.clone();
     socket.on_disconnect(move |s, r| {
@@ -94,10 +80,7 @@ fn options(transports: &[TransportKind]) -> ClientOptions {
 
 async fn welcome(socket: &sio_core::client::Socket) -> Value {
     let mut rx = welcome_rx(socket);
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("welcome")
-        .unwrap()
+    tokio::time::timeout(WAIT, rx.recv()).await.expect("welcome").unwrap()
 }
 
 fn welcome_rx(socket: &sio_core::client::Socket) -> mpsc::UnboundedReceiver<Value> {
@@ -121,10 +104,7 @@ async fn connects_over_each_transport_to_the_reference_server(kind: Kind) {
         let mut ev = record(&socket);
         let w = welcome(&socket).await;
         let connected = ev.until("connect:").await;
-        assert_eq!(
-            connected,
-            format!("connect:{}", w.get("id").unwrap().as_str().unwrap())
-        );
+        assert_eq!(connected, format!("connect:{}", w.get("id").unwrap().as_str().unwrap()));
         assert_eq!(w.get("auth"), Some(&Value::from([("token", "abc".into())])));
         if transports.len() == 2 {
             // The upgrade may complete before `connect` (then `until` above skipped it).
@@ -154,14 +134,8 @@ async fn namespaces_share_one_engine_connection(kind: Kind) {
     let (mut rm, mut rd) = (welcome_rx(&main), welcome_rx(&dynamic));
     main.connect();
     dynamic.connect();
-    let wm = tokio::time::timeout(WAIT, rm.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    let wd = tokio::time::timeout(WAIT, rd.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let wm = tokio::time::timeout(WAIT, rm.recv()).await.unwrap().unwrap();
+    let wd = tokio::time::timeout(WAIT, rd.recv()).await.unwrap().unwrap();
     assert_eq!(wd.get("ns"), Some(&Value::from("/dyn-42")));
     assert_ne!(wm.get("id"), wd.get("id"));
     // One Engine.IO session: the server saw a single connection for both.
@@ -188,37 +162,17 @@ async fn binary_and_acks_both_ways_against_the_reference(kind: Kind) {
     assert_eq!(back, args);
     // server → client ack: the handler answers through its AckSender
     socket.on("question", |_, args, ack| {
-        assert!(ack
-            .unwrap()
-            .send(vec![Value::from("answer"), args[0].clone()]));
+        assert!(ack.unwrap().send(vec![Value::from("answer"), args[0].clone()]));
     });
-    let res = socket
-        .emit_with_ack(
-            "ask",
-            vec!["question".into(), Value::Binary(vec![7u8].into())],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        res,
-        vec![
-            Value::Null,
-            Value::Array(vec!["answer".into(), Value::Binary(vec![7u8].into())])
-        ]
-    );
+    let res = socket.emit_with_ack("ask", vec!["question".into(), Value::Binary(vec![7u8].into())]).await.unwrap();
+    assert_eq!(res, vec![Value::Null, Value::Array(vec!["answer".into(), Value::Binary(vec![7u8].into())])]);
     // an unanswered ack times out
     let t0 = Instant::now();
-    let res = socket
-        .timeout(Duration::from_millis(200))
-        .emit_with_ack("no-such-handler", vec![])
-        .await;
+    let res = socket.timeout(Duration::from_millis(200)).emit_with_ack("no-such-handler", vec![]).await;
     assert!(matches!(res, Err(AckError::Timeout { .. })), "{res:?}");
     assert!(t0.elapsed() >= Duration::from_millis(200));
     // reserved names are refused locally
-    assert_eq!(
-        socket.emit("disconnecting", vec![]),
-        Err(EmitError::Reserved("disconnecting".into()))
-    );
+    assert_eq!(socket.emit("disconnecting", vec![]), Err(EmitError::Reserved("disconnecting".into())));
     socket.disconnect();
 }
 
@@ -229,47 +183,26 @@ async fn retries_resend_until_acknowledged_then_give_up(kind: Kind) {
     opts.socket.ack_timeout = Some(Duration::from_millis(150));
     let socket = io(&server.url(), opts);
     welcome(&socket).await;
-    let ok = socket
-        .emit_with_ack("echo", vec!["once".into()])
-        .await
-        .unwrap();
+    let ok = socket.emit_with_ack("echo", vec!["once".into()]).await.unwrap();
     assert_eq!(ok, vec![Value::from("once")]);
     let t0 = Instant::now();
     let res = socket.emit_with_ack("never-acked", vec![]).await;
     assert!(matches!(res, Err(AckError::Timeout { .. })), "{res:?}");
     // 1 try + 2 retries, each waiting the ack timeout
-    assert!(
-        t0.elapsed() >= Duration::from_millis(450),
-        "{:?}",
-        t0.elapsed()
-    );
-    let sent = server
-        .logs
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.contains("\"event\":\"never-acked\""))
-        .count();
+    assert!(t0.elapsed() >= Duration::from_millis(450), "{:?}", t0.elapsed());
+    let sent = server.logs.lock().unwrap().iter().filter(|l| l.contains("\"event\":\"never-acked\"")).count();
     assert_eq!(sent, 3, "sent once and retried twice");
     socket.disconnect();
 }
 
 async fn middleware_refusal_is_final_and_carries_data(kind: Kind) {
     let server = Peer::start(kind, free_port(), &[]);
-    let socket = io(
-        &format!("{}/admin", server.url()),
-        options(&[TransportKind::Websocket]),
-    );
+    let socket = io(&format!("{}/admin", server.url()), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
-    assert_eq!(
-        ev.until("connect_error").await,
-        "connect_error:unauthorized:{\"reason\":\"bad token\"}:active=false"
-    );
+    assert_eq!(ev.until("connect_error").await, "connect_error:unauthorized:{\"reason\":\"bad token\"}:active=false");
     assert!(!socket.active());
     let mut opts = options(&[TransportKind::Websocket]);
-    opts.socket.auth = Auth::Dynamic(std::sync::Arc::new(|| {
-        Value::from([("token", "secret".into())])
-    }));
+    opts.socket.auth = Auth::Dynamic(std::sync::Arc::new(|| Value::from([("token", "secret".into())])));
     let ok = io(&format!("{}/admin", server.url()), opts);
     assert_eq!(welcome(&ok).await.get("ns"), Some(&Value::from("/admin")));
     ok.disconnect();
@@ -289,22 +222,15 @@ async fn middleware_refusal_is_final_and_carries_data(kind: Kind) {
     let later = io(&format!("{}/admin", server.url()), opts);
     let mut welcomed = welcome_rx(&later);
     // The reference refuses a CONNECT without the token: a welcome shows CONNECT waited.
-    give.send(Value::from([("token", "secret".into())]))
-        .unwrap();
-    let w = tokio::time::timeout(WAIT, welcomed.recv())
-        .await
-        .expect("welcome")
-        .unwrap();
+    give.send(Value::from([("token", "secret".into())])).unwrap();
+    let w = tokio::time::timeout(WAIT, welcomed.recv()).await.expect("welcome").unwrap();
     assert_eq!(w.get("ns"), Some(&Value::from("/admin")));
     later.disconnect();
 }
 
 async fn low_level_failure_stays_active_and_connects_once_the_server_starts(kind: Kind) {
     let port = free_port();
-    let socket = io(
-        &format!("http://127.0.0.1:{port}"),
-        options(&[TransportKind::Websocket]),
-    );
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     let err = ev.until("connect_error").await;
     assert!(err.ends_with("active=true"), "{err}");
@@ -320,15 +246,10 @@ async fn io_server_disconnect_does_not_reconnect(kind: Kind) {
     let mut ev = record(&socket);
     ev.until("connect:").await;
     socket.emit("disconnect-me", vec![]).unwrap();
-    assert_eq!(
-        ev.until("disconnect").await,
-        "disconnect:io server disconnect:active=false"
-    );
+    assert_eq!(ev.until("disconnect").await, "disconnect:io server disconnect:active=false");
     assert!(!DisconnectReason::IoServerDisconnect.reconnects());
     // Nothing follows: no reconnection attempt within a few backoff periods.
-    assert!(tokio::time::timeout(Duration::from_millis(600), ev.next())
-        .await
-        .is_err());
+    assert!(tokio::time::timeout(Duration::from_millis(600), ev.next()).await.is_err());
     // connect() brings it back manually
     socket.connect();
     ev.until("connect:").await;
@@ -341,32 +262,19 @@ async fn io_client_disconnect_does_not_reconnect(kind: Kind) {
     let mut ev = record(&socket);
     let id = ev.until("connect:").await[8..].to_owned();
     socket.disconnect();
-    assert_eq!(
-        ev.until("disconnect").await,
-        "disconnect:io client disconnect:active=false"
-    );
-    server
-        .wait_log(&["\"disconnect\"", &id, "client namespace disconnect"])
-        .await;
-    assert!(tokio::time::timeout(Duration::from_millis(500), ev.next())
-        .await
-        .is_err());
+    assert_eq!(ev.until("disconnect").await, "disconnect:io client disconnect:active=false");
+    server.wait_log(&["\"disconnect\"", &id, "client namespace disconnect"]).await;
+    assert!(tokio::time::timeout(Duration::from_millis(500), ev.next()).await.is_err());
 }
 
 async fn transport_close_reconnects_with_manager_events(kind: Kind) {
     let port = free_port();
     let mut server = Peer::start(kind, port, &[]);
-    let socket = io(
-        &format!("http://127.0.0.1:{port}"),
-        options(&[TransportKind::Websocket]),
-    );
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     let first = ev.until("connect:").await;
     server.kill();
-    assert_eq!(
-        ev.until("disconnect").await,
-        "disconnect:transport close:active=true"
-    );
+    assert_eq!(ev.until("disconnect").await, "disconnect:transport close:active=true");
     assert_eq!(ev.until("reconnect_attempt").await, "reconnect_attempt:1");
     let _server = Peer::start(kind, port, &[]);
     let reconnect = ev.until("reconnect:").await;
@@ -377,19 +285,12 @@ async fn transport_close_reconnects_with_manager_events(kind: Kind) {
 }
 
 async fn ping_timeout_when_the_server_freezes(kind: Kind) {
-    let server = Peer::start(
-        kind,
-        free_port(),
-        &["--ping-interval", "200", "--ping-timeout", "200"],
-    );
+    let server = Peer::start(kind, free_port(), &["--ping-interval", "200", "--ping-timeout", "200"]);
     let socket = io(&server.url(), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     ev.until("connect:").await;
     server.signal("STOP");
-    assert_eq!(
-        ev.until("disconnect").await,
-        "disconnect:ping timeout:active=true"
-    );
+    assert_eq!(ev.until("disconnect").await, "disconnect:ping timeout:active=true");
     ev.until("reconnect_attempt").await;
     server.signal("CONT");
     ev.until("connect:").await;
@@ -409,10 +310,7 @@ async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff() {
     let mut stamps = Vec::new();
     let t0 = Instant::now();
     for n in 1..=3 {
-        assert_eq!(
-            ev.until("reconnect_attempt").await,
-            format!("reconnect_attempt:{n}")
-        );
+        assert_eq!(ev.until("reconnect_attempt").await, format!("reconnect_attempt:{n}"));
         stamps.push(t0.elapsed());
     }
     ev.until("reconnect_failed").await;
@@ -420,10 +318,7 @@ async fn reconnect_failed_after_the_attempts_and_delays_follow_the_backoff() {
     let gaps = [stamps[0], stamps[1] - stamps[0], stamps[2] - stamps[1]];
     for (gap, expected) in gaps.iter().zip([100u64, 200, 300]) {
         let ms = gap.as_millis() as u64;
-        assert!(
-            ms >= expected && ms < expected + 250,
-            "gap {ms} ms, expected about {expected} ms ({gaps:?})"
-        );
+        assert!(ms >= expected && ms < expected + 250, "gap {ms} ms, expected about {expected} ms ({gaps:?})");
     }
     socket.disconnect();
 }
@@ -434,14 +329,7 @@ async fn connection_state_recovery_against_the_reference(kind: Kind) {
     let mut ev = record(&socket);
     let w = welcome(&socket).await;
     let id = w.get("id").unwrap().as_str().unwrap().to_owned();
-    assert_eq!(
-        socket
-            .emit_with_ack("join", vec!["room1".into()])
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(socket.emit_with_ack("join", vec!["room1".into()]).await.unwrap().len(), 1);
     let other = io(&server.url(), options(&[TransportKind::Websocket]));
     welcome(&other).await;
     let (tx, mut missed) = mpsc::unbounded_channel();
@@ -451,20 +339,13 @@ async fn connection_state_recovery_against_the_reference(kind: Kind) {
     // Break the transport abruptly (as a network loss would).
     socket.io().engine().unwrap().close();
     ev.until("disconnect").await;
-    other
-        .emit("to-room", vec!["room1".into(), "news".into(), 1i64.into()])
-        .unwrap();
-    other
-        .emit("to-room", vec!["room1".into(), "news".into(), 2i64.into()])
-        .unwrap();
+    other.emit("to-room", vec!["room1".into(), "news".into(), 1i64.into()]).unwrap();
+    other.emit("to-room", vec!["room1".into(), "news".into(), 2i64.into()]).unwrap();
     let again = ev.until("connect:").await;
     assert_eq!(again, format!("connect:{id}"));
     assert!(socket.recovered());
     for n in [1i64, 2] {
-        let args = tokio::time::timeout(WAIT, missed.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let args = tokio::time::timeout(WAIT, missed.recv()).await.unwrap().unwrap();
         assert_eq!(args[0], Value::from(n), "missed events in order");
     }
     socket.disconnect();
@@ -473,10 +354,7 @@ async fn connection_state_recovery_against_the_reference(kind: Kind) {
 
 async fn offline_emits_are_buffered_and_flushed_in_order(kind: Kind) {
     let port = free_port();
-    let socket = io(
-        &format!("http://127.0.0.1:{port}"),
-        options(&[TransportKind::Websocket]),
-    );
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let (tx, mut echoes) = mpsc::unbounded_channel();
     socket.on("echo", move |_, args, _| {
         let _ = tx.send(args);
@@ -486,10 +364,7 @@ async fn offline_emits_are_buffered_and_flushed_in_order(kind: Kind) {
     }
     let _server = Peer::start(kind, port, &[]);
     for n in 0..5i64 {
-        let args = tokio::time::timeout(WAIT, echoes.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let args = tokio::time::timeout(WAIT, echoes.recv()).await.unwrap().unwrap();
         assert_eq!(args, vec![Value::from(n)]);
     }
     socket.disconnect();
@@ -497,9 +372,7 @@ async fn offline_emits_are_buffered_and_flushed_in_order(kind: Kind) {
 
 /// A self-signed certificate for 127.0.0.1, written to a temporary directory.
 fn self_signed() -> (tempdir::Dir, Vec<u8>) {
-    let key =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
-            .unwrap();
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
     let dir = tempdir::Dir::new();
     let cert_pem = key.cert.pem();
     std::fs::write(dir.path.join("cert.pem"), &cert_pem).unwrap();
@@ -513,11 +386,7 @@ mod tempdir {
     }
     impl Dir {
         pub fn new() -> Dir {
-            let path = std::env::temp_dir().join(format!(
-                "sio-tls-{}-{}",
-                std::process::id(),
-                super::free_port()
-            ));
+            let path = std::env::temp_dir().join(format!("sio-tls-{}-{}", std::process::id(), super::free_port()));
             std::fs::create_dir_all(&path).unwrap();
             Dir { path }
         }
@@ -533,12 +402,7 @@ mod tempdir {
 async fn tls_with_a_custom_ca_and_without_verification() {
     let (dir, ca) = self_signed();
     let (cert, key) = (dir.path.join("cert.pem"), dir.path.join("key.pem"));
-    let server = Peer::reference(&[
-        "--tls-cert",
-        cert.to_str().unwrap(),
-        "--tls-key",
-        key.to_str().unwrap(),
-    ]);
+    let server = Peer::reference(&["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
     let url = format!("https://127.0.0.1:{}", server.port);
     // Trusted through the extra CA: polling over https, then the upgrade to wss.
     let mut opts = options(&[TransportKind::Polling, TransportKind::Websocket]);
@@ -549,13 +413,7 @@ async fn tls_with_a_custom_ca_and_without_verification() {
     if socket.io().engine().unwrap().transport() != TransportKind::Websocket {
         assert_eq!(ev.until("upgrade:").await, "upgrade:websocket");
     }
-    assert_eq!(
-        socket
-            .emit_with_ack("echo", vec!["secure".into()])
-            .await
-            .unwrap(),
-        vec![Value::from("secure")]
-    );
+    assert_eq!(socket.emit_with_ack("echo", vec!["secure".into()]).await.unwrap(), vec![Value::from("secure")]);
     socket.disconnect();
     // Untrusted: a connect_error, and the socket keeps retrying.
     let untrusted = io(&url, options(&[TransportKind::Websocket]));
@@ -580,28 +438,13 @@ async fn query_headers_and_upgrade_false_reach_the_server(kind: Kind) {
     opts.manager.extra_headers = vec![("x-custom".into(), "yes".into())];
     let socket = io(&server.url(), opts);
     let w = welcome(&socket).await;
-    assert_eq!(
-        w.get("query").and_then(|q| q.get("room")),
-        Some(&Value::from("blue"))
-    );
+    assert_eq!(w.get("query").and_then(|q| q.get("room")), Some(&Value::from("blue")));
     let hs = socket.emit_with_ack("handshake", vec![]).await.unwrap();
-    assert_eq!(
-        hs[0].get("headers").and_then(|h| h.get("x-custom")),
-        Some(&Value::from("yes"))
-    );
-    assert_eq!(
-        hs[0].get("query").and_then(|q| q.get("EIO")),
-        Some(&Value::from("4"))
-    );
+    assert_eq!(hs[0].get("headers").and_then(|h| h.get("x-custom")), Some(&Value::from("yes")));
+    assert_eq!(hs[0].get("query").and_then(|q| q.get("EIO")), Some(&Value::from("4")));
     // upgrade: false keeps polling even though the server offers websocket
-    assert_eq!(
-        socket.emit_with_ack("transport", vec![]).await.unwrap(),
-        vec![Value::from("polling")]
-    );
-    assert_eq!(
-        socket.io().engine().unwrap().transport(),
-        TransportKind::Polling
-    );
+    assert_eq!(socket.emit_with_ack("transport", vec![]).await.unwrap(), vec![Value::from("polling")]);
+    assert_eq!(socket.io().engine().unwrap().transport(), TransportKind::Polling);
     socket.disconnect();
 }
 
@@ -632,50 +475,31 @@ async fn catch_all_listeners_and_the_receive_buffer(kind: Kind) {
     socket.off_any();
     socket.emit("echo", vec![2i64.into()]).unwrap();
     assert_eq!(next_line(&mut seen).await, "out:echo");
-    socket
-        .emit("volatile", vec!["v".into(), 3i64.into()])
-        .unwrap();
+    socket.emit("volatile", vec!["v".into(), 3i64.into()]).unwrap();
     assert_eq!(next_line(&mut seen).await, "out:volatile");
-    assert!(
-        tokio::time::timeout(Duration::from_millis(300), seen.recv())
-            .await
-            .is_err(),
-        "off_any removed them"
-    );
+    assert!(tokio::time::timeout(Duration::from_millis(300), seen.recv()).await.is_err(), "off_any removed them");
     // volatile emits while disconnected are dropped, not buffered
     socket.disconnect();
-    socket
-        .volatile()
-        .emit("echo", vec!["dropped".into()])
-        .unwrap();
+    socket.volatile().emit("echo", vec!["dropped".into()]).unwrap();
     socket.emit("echo", vec!["buffered".into()]).unwrap();
     let (etx, mut echoes) = mpsc::unbounded_channel();
     socket.on("echo", move |_, args, _| {
         let _ = etx.send(args);
     });
     socket.connect();
-    let first = tokio::time::timeout(WAIT, echoes.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = tokio::time::timeout(WAIT, echoes.recv()).await.unwrap().unwrap();
     assert_eq!(first, vec![Value::from("buffered")]);
     socket.disconnect();
 }
 
 async fn next_line(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
-    tokio::time::timeout(WAIT, rx.recv())
-        .await
-        .expect("event within timeout")
-        .expect("open channel")
+    tokio::time::timeout(WAIT, rx.recv()).await.expect("event within timeout").expect("open channel")
 }
 
 async fn transport_error_when_a_polling_server_dies(kind: Kind) {
     let port = free_port();
     let mut server = Peer::start(kind, port, &[]);
-    let socket = io(
-        &format!("http://127.0.0.1:{port}"),
-        options(&[TransportKind::Polling]),
-    );
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Polling]));
     let mut ev = record(&socket);
     ev.until("connect:").await;
     server.kill();
@@ -688,9 +512,7 @@ async fn transport_error_when_a_polling_server_dies(kind: Kind) {
 
 #[tokio::test]
 async fn parse_error_on_an_invalid_packet_from_the_server_then_reconnects() {
-    use sio_core::engine::server::{
-        CloseReason, EngineConfig, EngineHandler, EngineServer, Message, Session,
-    };
+    use sio_core::engine::server::{CloseReason, EngineConfig, EngineHandler, EngineServer, Message, Session};
     use std::sync::Arc;
     /// A broken server: answers CONNECT, then sends a packet that is not Socket.IO.
     struct Broken;
@@ -704,13 +526,8 @@ async fn parse_error_on_an_invalid_packet_from_the_server_then_reconnects() {
         }
         fn on_close(&self, _: &Arc<Session>, _: CloseReason) {}
     }
-    let engine = EngineServer::new(
-        EngineConfig {
-            path: "/socket.io/".into(),
-            ..EngineConfig::default()
-        },
-        Arc::new(Broken),
-    );
+    let engine =
+        EngineServer::new(EngineConfig { path: "/socket.io/".into(), ..EngineConfig::default() }, Arc::new(Broken));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
@@ -723,16 +540,10 @@ async fn parse_error_on_an_invalid_packet_from_the_server_then_reconnects() {
         },
         stop_rx,
     ));
-    let socket = io(
-        &format!("http://127.0.0.1:{port}"),
-        options(&[TransportKind::Websocket]),
-    );
+    let socket = io(&format!("http://127.0.0.1:{port}"), options(&[TransportKind::Websocket]));
     let mut ev = record(&socket);
     ev.until("connect:").await;
-    assert_eq!(
-        ev.until("disconnect").await,
-        "disconnect:parse error:active=true"
-    );
+    assert_eq!(ev.until("disconnect").await, "disconnect:parse error:active=true");
     assert_eq!(ev.until("reconnect_attempt").await, "reconnect_attempt:1");
     socket.disconnect();
 }
@@ -764,37 +575,26 @@ async fn endless_body_server(open: bool) -> (u16, std::sync::Arc<std::sync::atom
                     let head = String::from_utf8_lossy(&head).into_owned();
                     if open && !head.contains("sid=") {
                         let body = "0{\"sid\":\"abcdefghijklmnopqrst\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000,\"maxPayload\":1000}";
-                        let res = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
+                        let res = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
                         if tcp.write_all(res.as_bytes()).await.is_err() {
                             return;
                         }
                         continue;
                     }
                     // The first poll answers the namespace CONNECT; the next ones never end.
-                    if open && head.starts_with("GET") && polls.fetch_add(1, Ordering::SeqCst) == 0
-                    {
+                    if open && head.starts_with("GET") && polls.fetch_add(1, Ordering::SeqCst) == 0 {
                         let body = "40{\"sid\":\"ABCDEFGHIJKLMNOPQRST\"}";
-                        let res = format!(
-                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
-                            body.len()
-                        );
+                        let res = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}", body.len());
                         if tcp.write_all(res.as_bytes()).await.is_err() {
                             return;
                         }
                         continue;
                     }
                     if head.starts_with("POST") {
-                        let _ = tcp
-                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                            .await;
+                        let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
                         continue;
                     }
-                    let _ = tcp
-                        .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
-                        .await;
+                    let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n").await;
                     let chunk = format!("10000\r\n{}\r\n", "4".repeat(0x10000));
                     while tcp.write_all(chunk.as_bytes()).await.is_ok() {
                         sent.fetch_add(0x10000, Ordering::Relaxed);
@@ -830,10 +630,7 @@ async fn endless_poll_body_closes_with_transport_error() {
     let socket = io(&format!("http://127.0.0.1:{port}"), opts);
     let mut ev = record(&socket);
     ev.until("connect:").await;
-    assert!(ev
-        .until("disconnect")
-        .await
-        .starts_with("disconnect:transport error:"));
+    assert!(ev.until("disconnect").await.starts_with("disconnect:transport error:"));
     // maxPayload is 1000 bytes: the body is cut at 4 × that (at least 128 KiB).
     let read = sent.load(std::sync::atomic::Ordering::Relaxed);
     assert!(read < 16 << 20, "the server could push {read} bytes");
@@ -841,11 +638,7 @@ async fn endless_poll_body_closes_with_transport_error() {
 }
 
 async fn io_multiplexes_and_the_manager_reports_its_events(kind: Kind) {
-    let server = Peer::start(
-        kind,
-        free_port(),
-        &["--ping-interval", "100", "--ping-timeout", "1000"],
-    );
+    let server = Peer::start(kind, free_port(), &["--ping-interval", "100", "--ping-timeout", "1000"]);
     let url = server.url();
     let mut opts = options(&[TransportKind::Websocket]);
     opts.force_new = false;
@@ -863,47 +656,24 @@ async fn io_multiplexes_and_the_manager_reports_its_events(kind: Kind) {
         let _ = tx.send(line);
     });
     let other = io(&format!("{url}/dyn-3"), opts.clone());
-    assert!(
-        std::ptr::eq(main.io().config(), other.io().config()),
-        "io() shares one Manager per server"
-    );
+    assert!(std::ptr::eq(main.io().config(), other.io().config()), "io() shares one Manager per server");
     let mut seen = Vec::new();
     while !(seen.contains(&"ping".to_owned()) && seen.contains(&"packet:/dyn-3".to_owned())) {
-        seen.push(
-            tokio::time::timeout(WAIT, rx.recv())
-                .await
-                .unwrap()
-                .unwrap(),
-        );
+        seen.push(tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap());
     }
     assert_eq!(seen[0], "open");
-    assert!(
-        seen.contains(&"packetCreate".to_owned()) && seen.contains(&"packet:/".to_owned()),
-        "{seen:?}"
-    );
+    assert!(seen.contains(&"packetCreate".to_owned()) && seen.contains(&"packet:/".to_owned()), "{seen:?}");
     let mut forced = opts.clone();
     forced.force_new = true;
     let separate = io(&format!("{url}/"), forced);
-    assert!(
-        !std::ptr::eq(main.io().config(), separate.io().config()),
-        "force_new makes its own Manager"
-    );
+    assert!(!std::ptr::eq(main.io().config(), separate.io().config()), "force_new makes its own Manager");
     main.disconnect();
     other.disconnect();
     separate.disconnect();
     while !seen.last().is_some_and(|l| l.starts_with("close:")) {
-        seen.push(
-            tokio::time::timeout(WAIT, rx.recv())
-                .await
-                .unwrap()
-                .unwrap(),
-        );
+        seen.push(tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap());
     }
-    assert_eq!(
-        seen.last().unwrap(),
-        "close:forced close",
-        "the last socket leaving closes the manager"
-    );
+    assert_eq!(seen.last().unwrap(), "close:forced close", "the last socket leaving closes the manager");
 }
 
 /// Runs each scenario against the reference server and against ours.

@@ -93,7 +93,9 @@ fn queue_mode_server_and_client_talk_with_acks_and_middleware() {
         }
     }
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), AckOutcome::Answered(vec![Value::from(42i64)]));
-    server.emit_with_ack(&socket, "ignored", vec![], Some(Duration::from_millis(100)), move |o| tx.send(o).unwrap()).unwrap();
+    server
+        .emit_with_ack(&socket, "ignored", vec![], Some(Duration::from_millis(100)), move |o| tx.send(o).unwrap())
+        .unwrap();
     assert_eq!(rx.recv_timeout(WAIT).unwrap(), AckOutcome::TimedOut);
 
     // an ack still pending at shutdown completes as cancelled or disconnected, exactly once
@@ -118,10 +120,14 @@ fn callback_mode_delivers_disconnect_reasons_on_runtime_threads() {
                     socket.join(["room"]);
                     "connection".to_owned()
                 }
-                Event::Disconnecting { socket, reason, .. } => format!("disconnecting:{reason}:{}", socket.rooms().contains("room")),
+                Event::Disconnecting { socket, reason, .. } => {
+                    format!("disconnecting:{reason}:{}", socket.rooms().contains("room"))
+                }
                 Event::Disconnect { reason, .. } => format!("disconnect:{reason}"),
                 Event::ClientConnect { .. } => "client-connect".into(),
-                Event::ClientDisconnect { reason, active, .. } => format!("client-disconnect:{reason}:{active}"),
+                Event::ClientDisconnect { reason, active, .. } => {
+                    format!("client-disconnect:{reason}:{active}")
+                }
                 _ => return,
             };
             assert!(std::thread::current().name().unwrap_or_default().starts_with("sio-runtime"));

@@ -156,7 +156,10 @@ async fn an_async_matcher_holds_only_its_own_connection() {
 #[tokio::test]
 async fn connection_state_recovery_restores_id_rooms_data_and_missed_packets() {
     let io = Server::builder()
-        .connection_state_recovery(RecoveryConfig { max_disconnection_duration: Duration::from_secs(10), skip_middlewares: true })
+        .connection_state_recovery(RecoveryConfig {
+            max_disconnection_duration: Duration::from_secs(10),
+            skip_middlewares: true,
+        })
         .build();
     io.on_connection(|s| {
         if !s.recovered() {
@@ -235,7 +238,10 @@ async fn served_files_answer_get_head_and_revalidation() {
     assert!(get.ends_with("\r\n\r\nvar io;"), "{get}");
     let etag = get.lines().find_map(|l| l.strip_prefix("etag: ")).expect("an etag").to_owned();
     let head = http_exchange(addr, "HEAD /socket.io/socket.io.js HTTP/1.1").await;
-    assert!(head.starts_with("HTTP/1.1 200") && head.contains("content-length: 7") && !head.contains("var io;"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 200") && head.contains("content-length: 7") && !head.contains("var io;"),
+        "{head}"
+    );
     let again = http_exchange(addr, &format!("GET /socket.io/socket.io.js HTTP/1.1\r\nIf-None-Match: {etag}")).await;
     assert!(again.starts_with("HTTP/1.1 304"), "{again}");
     // Other paths under the endpoint still reach Engine.IO (a handshake without EIO: 400).

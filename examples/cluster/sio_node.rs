@@ -48,7 +48,8 @@ fn describe(sockets: Vec<RemoteSocket>) -> Value {
 type Notes = std::sync::Arc<std::sync::Mutex<Vec<Value>>>;
 
 fn on_connection(io: &Server, socket: Socket, name: &str, notes: &Notes) {
-    let welcome = Value::from([("id", socket.id().into()), ("node", name.into()), ("recovered", socket.recovered().into())]);
+    let welcome =
+        Value::from([("id", socket.id().into()), ("node", name.into()), ("recovered", socket.recovered().into())]);
     let _ = socket.emit("welcome", vec![welcome]);
     socket.on("join", |s, mut args, ack| {
         s.join([take_str(&mut args)]);
@@ -133,8 +134,10 @@ fn on_connection(io: &Server, socket: Socket, name: &str, notes: &Notes) {
             let answer = match io.timeout(Duration::from_secs(3)).emit_with_ack(&event, args).await {
                 Ok(all) => {
                     // One value per client (its first ack argument), sorted: order across nodes is not defined.
-                    let mut firsts: Vec<String> =
-                        all.into_iter().map(|a| a.into_iter().next().unwrap_or_default().to_json_lossy().to_string()).collect();
+                    let mut firsts: Vec<String> = all
+                        .into_iter()
+                        .map(|a| a.into_iter().next().unwrap_or_default().to_json_lossy().to_string())
+                        .collect();
                     firsts.sort();
                     vec![Value::Null, Value::Array(firsts.into_iter().map(Value::String).collect())]
                 }

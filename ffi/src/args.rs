@@ -62,7 +62,12 @@ pub(crate) unsafe fn opt_str_arg<'a>(ptr: *const c_char, len: usize, name: &str)
 }
 
 /// Parses a JSON value that may reference `bufs` through placeholders.
-pub(crate) unsafe fn value_arg(json: *const c_char, json_len: usize, bufs: *const sio_buf, n_bufs: usize) -> Result<Value, Error> {
+pub(crate) unsafe fn value_arg(
+    json: *const c_char,
+    json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> Result<Value, Error> {
     let text = str_arg(json, json_len, "json")?;
     if n_bufs > 0 && bufs.is_null() {
         return Err(null("bufs"));
@@ -89,7 +94,12 @@ pub(crate) unsafe fn value_arg(json: *const c_char, json_len: usize, bufs: *cons
 }
 
 /// Event arguments: a JSON array (NULL/empty means no arguments).
-pub(crate) unsafe fn args_arg(json: *const c_char, json_len: usize, bufs: *const sio_buf, n_bufs: usize) -> Result<Vec<Value>, Error> {
+pub(crate) unsafe fn args_arg(
+    json: *const c_char,
+    json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> Result<Vec<Value>, Error> {
     if json.is_null() || json_len == 0 {
         return Ok(Vec::new());
     }

@@ -104,8 +104,15 @@ pub unsafe extern "C" fn sio_client_new(
             return Err(null(if out.is_null() { "out" } else { "url" }));
         }
         let url = str_arg(url, url_len, "url")?;
-        if !(url.starts_with("http://") || url.starts_with("https://") || url.starts_with("ws://") || url.starts_with("wss://")) {
-            return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "url must start with http://, https://, ws:// or wss://"));
+        if !(url.starts_with("http://")
+            || url.starts_with("https://")
+            || url.starts_with("ws://")
+            || url.starts_with("wss://"))
+        {
+            return Err(Error::new(
+                sio_status::SIO_ERR_INVALID_ARGUMENT,
+                "url must start with http://, https://, ws:// or wss://",
+            ));
         }
         let mut defaults = std::mem::MaybeUninit::<sio_client_options>::uninit();
         sio_client_options_default(defaults.as_mut_ptr());
@@ -136,17 +143,23 @@ pub unsafe extern "C" fn sio_client_new(
             manager.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
         }
         if let Some(h) = cstr(o.extra_headers_json, "extra_headers_json")? {
-            let parsed: serde_json::Value =
-                serde_json::from_str(h).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, format!("extra_headers_json: {e}")))?;
+            let parsed: serde_json::Value = serde_json::from_str(h)
+                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, format!("extra_headers_json: {e}")))?;
             let obj = parsed
                 .as_object()
                 .ok_or_else(|| Error::new(sio_status::SIO_ERR_INVALID_JSON, "extra_headers_json must be an object"))?;
             for (k, v) in obj {
-                let v = v.as_str().ok_or_else(|| Error::new(sio_status::SIO_ERR_INVALID_JSON, "header values must be strings"))?;
+                let v = v
+                    .as_str()
+                    .ok_or_else(|| Error::new(sio_status::SIO_ERR_INVALID_JSON, "header values must be strings"))?;
                 manager.extra_headers.push((k.clone(), v.to_owned()));
             }
         }
-        let options = ClientOptions { manager, socket: SocketConfig { auth, ..SocketConfig::default() }, ..ClientOptions::default() };
+        let options = ClientOptions {
+            manager,
+            socket: SocketConfig { auth, ..SocketConfig::default() },
+            ..ClientOptions::default()
+        };
         let client = rt.rt.client(url, options)?;
         *out = Box::into_raw(Box::new(sio_client { inner: client, id: Default::default() }));
         Ok(())
@@ -184,7 +197,11 @@ pub unsafe extern "C" fn sio_client_socket(
         if !ns.starts_with('/') {
             return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "a namespace starts with '/'"));
         }
-        let auth = if auth_json.is_null() { Auth::None } else { Auth::Static(value_arg(auth_json, auth_json_len, std::ptr::null(), 0)?) };
+        let auth = if auth_json.is_null() {
+            Auth::None
+        } else {
+            Auth::Static(value_arg(auth_json, auth_json_len, std::ptr::null(), 0)?)
+        };
         let inner = c.inner.open_namespace(ns, SocketConfig { auth, ..SocketConfig::default() })?;
         *out = Box::into_raw(Box::new(sio_client { inner, id: Default::default() }));
         Ok(())
@@ -201,7 +218,9 @@ pub unsafe extern "C" fn sio_client_id(client: *const sio_client) -> u64 {
 /// handle until the next call of this function on it.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_socket_id(client: *const sio_client) -> *const c_char {
-    let Some(c) = client.as_ref() else { return std::ptr::null() };
+    let Some(c) = client.as_ref() else {
+        return std::ptr::null();
+    };
     match c.inner.socket().id() {
         Some(id) => {
             let mut slot = c.id.lock().expect("id lock poisoned");
@@ -303,4 +322,3 @@ pub unsafe extern "C" fn sio_client_free(client: *mut sio_client) {
         }
     });
 }
-

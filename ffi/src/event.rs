@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use sio_core::embed::{Decision, Event};
 use sio_core::{ConnectError, Value};
 
-use crate::args::{args_arg, str_arg, value_arg, sio_buf, WireArgs};
+use crate::args::{args_arg, sio_buf, str_arg, value_arg, WireArgs};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 use crate::socket::sio_socket;
 
@@ -217,7 +217,10 @@ unsafe impl Send for OwnedEvent {}
 const EMPTY: &[u8] = b"\0";
 
 impl OwnedEvent {
-    pub(crate) fn new(ev: Event, server_of: impl Fn(u64) -> Option<sio_core::embed::EmbeddedServer>) -> Box<OwnedEvent> {
+    pub(crate) fn new(
+        ev: Event,
+        server_of: impl Fn(u64) -> Option<sio_core::embed::EmbeddedServer>,
+    ) -> Box<OwnedEvent> {
         use sio_event_kind::*;
         let mut o = Box::new(OwnedEvent {
             c: sio_event {
@@ -412,7 +415,13 @@ pub unsafe extern "C" fn sio_event_free(event: *mut sio_event) {
 /// The ack of a SIO_EVENT_SERVER_SIDE takes one value: the first element of the array
 /// (null for an empty array); the rest is ignored. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn sio_ack_send(ack: *const sio_ack, args_json: *const c_char, args_json_len: usize, bufs: *const sio_buf, n_bufs: usize) -> sio_status {
+pub unsafe extern "C" fn sio_ack_send(
+    ack: *const sio_ack,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
     guard(|| {
         let ack = ack.as_ref().ok_or_else(|| null("ack"))?;
         let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
@@ -424,7 +433,10 @@ pub unsafe extern "C" fn sio_ack_send(ack: *const sio_ack, args_json: *const c_c
         if sent {
             Ok(())
         } else {
-            Err(Error::new(sio_status::SIO_ERR_USED, "the acknowledgement was already sent (or the connection is gone)"))
+            Err(Error::new(
+                sio_status::SIO_ERR_USED,
+                "the acknowledgement was already sent (or the connection is gone)",
+            ))
         }
     })
 }
@@ -477,9 +489,12 @@ pub unsafe extern "C" fn sio_middleware_refuse(
     guard(|| {
         let d = decision.as_ref().ok_or_else(|| null("decision"))?;
         let message = str_arg(message, message_len, "message")?.to_owned();
-        let data = if data_json.is_null() { None } else { Some(value_arg(data_json, data_json_len, std::ptr::null(), 0)?) };
+        let data =
+            if data_json.is_null() { None } else { Some(value_arg(data_json, data_json_len, std::ptr::null(), 0)?) };
         let taken = d.decision.lock().expect("decision lock poisoned").take();
-        taken.ok_or_else(|| Error::new(sio_status::SIO_ERR_USED, "decision already made"))?.refuse(ConnectError { message, data });
+        taken
+            .ok_or_else(|| Error::new(sio_status::SIO_ERR_USED, "decision already made"))?
+            .refuse(ConnectError { message, data });
         Ok(())
     })
 }
@@ -488,7 +503,10 @@ pub unsafe extern "C" fn sio_middleware_refuse(
 /// asynchronous lookup). Free the result with `sio_middleware_free` (which refuses if
 /// still undecided).
 #[no_mangle]
-pub unsafe extern "C" fn sio_middleware_take(decision: *const sio_middleware, out: *mut *mut sio_middleware) -> sio_status {
+pub unsafe extern "C" fn sio_middleware_take(
+    decision: *const sio_middleware,
+    out: *mut *mut sio_middleware,
+) -> sio_status {
     guard(|| {
         let d = decision.as_ref().ok_or_else(|| null("decision"))?;
         if out.is_null() {
@@ -525,7 +543,15 @@ mod tests {
             assert_eq!(text(sio_disconnect_reason_str(server_reason(r))), r.as_str());
         }
         use sio_core::client::DisconnectReason as C;
-        for r in [C::IoServerDisconnect, C::IoClientDisconnect, C::PingTimeout, C::TransportClose, C::TransportError, C::ParseError, C::ForcedClose] {
+        for r in [
+            C::IoServerDisconnect,
+            C::IoClientDisconnect,
+            C::PingTimeout,
+            C::TransportClose,
+            C::TransportError,
+            C::ParseError,
+            C::ForcedClose,
+        ] {
             assert_eq!(text(sio_disconnect_reason_str(client_reason(r))), r.as_str());
         }
         assert_eq!(text(sio_disconnect_reason_str(sio_disconnect_reason::SIO_REASON_NONE)), "");

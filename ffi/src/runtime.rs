@@ -85,7 +85,11 @@ pub unsafe extern "C" fn sio_runtime_new(
 /// shutdown once the queue is empty); SIO_ERR_WRONG_MODE in callback mode. May be
 /// called from any thread, including concurrently.
 #[no_mangle]
-pub unsafe extern "C" fn sio_next_event(rt: *const sio_runtime, timeout_ms: u32, out: *mut *mut sio_event) -> sio_status {
+pub unsafe extern "C" fn sio_next_event(
+    rt: *const sio_runtime,
+    timeout_ms: u32,
+    out: *mut *mut sio_event,
+) -> sio_status {
     guard(|| {
         let rt = rt.as_ref().ok_or_else(|| null("rt"))?;
         if out.is_null() {

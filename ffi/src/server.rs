@@ -91,7 +91,11 @@ pub struct sio_server {
 /// Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
 /// its events. On success `*out` owns the server (free with `sio_server_free`).
 #[no_mangle]
-pub unsafe extern "C" fn sio_server_new(rt: *const sio_runtime, options: *const sio_server_options, out: *mut *mut sio_server) -> sio_status {
+pub unsafe extern "C" fn sio_server_new(
+    rt: *const sio_runtime,
+    options: *const sio_server_options,
+    out: *mut *mut sio_server,
+) -> sio_status {
     guard(|| {
         let rt = rt.as_ref().ok_or_else(|| null("rt"))?;
         if out.is_null() {
@@ -155,7 +159,12 @@ pub unsafe extern "C" fn sio_server_id(server: *const sio_server) -> u64 {
 /// `*out_port` (may be NULL). Blocks the calling thread until bound; do not call it from
 /// an event callback.
 #[no_mangle]
-pub unsafe extern "C" fn sio_server_listen(server: *const sio_server, addr: *const c_char, addr_len: usize, out_port: *mut u16) -> sio_status {
+pub unsafe extern "C" fn sio_server_listen(
+    server: *const sio_server,
+    addr: *const c_char,
+    addr_len: usize,
+    out_port: *mut u16,
+) -> sio_status {
     guard(|| {
         let server = server.as_ref().ok_or_else(|| null("server"))?;
         let addr = str_arg(addr, addr_len, "addr")?;
@@ -170,7 +179,12 @@ pub unsafe extern "C" fn sio_server_listen(server: *const sio_server, addr: *con
 /// Makes namespace `ns` exist and forward its events. With `middleware`, every
 /// connection to it produces SIO_EVENT_MIDDLEWARE and waits for the host's decision.
 #[no_mangle]
-pub unsafe extern "C" fn sio_server_namespace(server: *const sio_server, ns: *const c_char, ns_len: usize, middleware: bool) -> sio_status {
+pub unsafe extern "C" fn sio_server_namespace(
+    server: *const sio_server,
+    ns: *const c_char,
+    ns_len: usize,
+    middleware: bool,
+) -> sio_status {
     guard(|| {
         let server = server.as_ref().ok_or_else(|| null("server"))?;
         let ns = str_arg(ns, ns_len, "ns")?;
@@ -397,7 +411,16 @@ pub unsafe extern "C" fn sio_server_set_packet_middleware(
             let name_c = std::ffi::CString::new(name).unwrap_or_default();
             let json_c = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
             let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
-            let verdict = cb(data.0, &handle, name_c.as_ptr(), name.len(), json_c.as_ptr(), wire.json.len(), bufs, wire.bufs.len());
+            let verdict = cb(
+                data.0,
+                &handle,
+                name_c.as_ptr(),
+                name.len(),
+                json_c.as_ptr(),
+                wire.json.len(),
+                bufs,
+                wire.bufs.len(),
+            );
             if verdict.is_null() {
                 Ok(())
             } else {
@@ -453,7 +476,14 @@ mod tests {
     use crate::socket::sio_ack_outcome;
     use std::sync::Mutex;
 
-    unsafe extern "C" fn record(ud: *mut std::ffi::c_void, outcome: sio_ack_outcome, _: *const c_char, _: usize, _: *const sio_buf, _: usize) {
+    unsafe extern "C" fn record(
+        ud: *mut std::ffi::c_void,
+        outcome: sio_ack_outcome,
+        _: *const c_char,
+        _: usize,
+        _: *const sio_buf,
+        _: usize,
+    ) {
         (*ud.cast::<Mutex<Vec<sio_ack_outcome>>>()).lock().unwrap().push(outcome);
     }
 
@@ -472,7 +502,17 @@ mod tests {
 
             let seen = Mutex::new(Vec::new());
             let ud = (&seen as *const Mutex<Vec<sio_ack_outcome>>).cast_mut().cast();
-            let st = sio_server_server_side_emit_with_ack(srv, c"ask".as_ptr(), 3, std::ptr::null(), 0, std::ptr::null(), 0, Some(record), ud);
+            let st = sio_server_server_side_emit_with_ack(
+                srv,
+                c"ask".as_ptr(),
+                3,
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                0,
+                Some(record),
+                ud,
+            );
             assert_eq!(st, sio_status::SIO_OK);
             assert_eq!(*seen.lock().unwrap(), vec![sio_ack_outcome::SIO_ACK_CANCELLED]);
             assert_eq!(sio_server_count(srv, &mut n), sio_status::SIO_ERR_SHUTDOWN);

@@ -43,7 +43,14 @@ pub enum sio_ack_outcome {
 /// Receives the outcome of `*_emit_with_ack`, once, on a runtime thread. `args_json`
 /// ("[]" unless answered) and `bufs` are borrowed for the call.
 pub type sio_ack_cb = Option<
-    unsafe extern "C" fn(user_data: *mut c_void, outcome: sio_ack_outcome, args_json: *const c_char, args_json_len: usize, bufs: *const sio_buf, n_bufs: usize),
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        outcome: sio_ack_outcome,
+        args_json: *const c_char,
+        args_json_len: usize,
+        bufs: *const sio_buf,
+        n_bufs: usize,
+    ),
 >;
 
 #[derive(Clone, Copy)]
@@ -51,7 +58,10 @@ struct SendPtr(*mut c_void);
 unsafe impl Send for SendPtr {}
 
 /// Builds the completion that calls `cb(user_data, ...)` exactly once.
-pub(crate) fn ack_completion(cb: unsafe extern "C" fn(*mut c_void, sio_ack_outcome, *const c_char, usize, *const sio_buf, usize), user_data: *mut c_void) -> impl FnOnce(AckOutcome) + Send + 'static {
+pub(crate) fn ack_completion(
+    cb: unsafe extern "C" fn(*mut c_void, sio_ack_outcome, *const c_char, usize, *const sio_buf, usize),
+    user_data: *mut c_void,
+) -> impl FnOnce(AckOutcome) + Send + 'static {
     let data = SendPtr(user_data);
     move |outcome| {
         let data = data;
@@ -73,7 +83,12 @@ fn sock<'a>(s: *const sio_socket) -> Result<&'a sio_socket, Error> {
 }
 
 /// Writes `f(socket)` as an owned string for the caller: the shape of the `*_json` getters.
-unsafe fn json_out(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize, f: impl FnOnce(&Socket) -> String) -> sio_status {
+unsafe fn json_out(
+    socket: *const sio_socket,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+    f: impl FnOnce(&Socket) -> String,
+) -> sio_status {
     guard(|| {
         let s = sock(socket)?;
         if out.is_null() {
@@ -133,7 +148,9 @@ pub unsafe extern "C" fn sio_socket_conn_id(socket: *const sio_socket) -> *const
 /// NUL-terminated; it changes when the connection upgrades). NULL if `socket` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_transport(socket: *const sio_socket) -> *const c_char {
-    let Some(s) = socket.as_ref() else { return std::ptr::null() };
+    let Some(s) = socket.as_ref() else {
+        return std::ptr::null();
+    };
     let name: &'static [u8] = match s.inner.conn().transport() {
         TransportKind::Polling => b"polling\0",
         TransportKind::Websocket => b"websocket\0",
@@ -156,13 +173,21 @@ pub unsafe extern "C" fn sio_socket_recovered(socket: *const sio_socket) -> bool
 /// The handshake (headers, query, auth, time, issued, url, address, xdomain, secure) as
 /// JSON. `*out` is owned by the caller (`sio_string_free`); `out_len` may be NULL.
 #[no_mangle]
-pub unsafe extern "C" fn sio_socket_handshake_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
+pub unsafe extern "C" fn sio_socket_handshake_json(
+    socket: *const sio_socket,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> sio_status {
     json_out(socket, out, out_len, |s| s.handshake().to_value().to_json_lossy().to_string())
 }
 
 /// The rooms of the socket as a sorted JSON array of strings (caller frees with `sio_string_free`).
 #[no_mangle]
-pub unsafe extern "C" fn sio_socket_rooms_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
+pub unsafe extern "C" fn sio_socket_rooms_json(
+    socket: *const sio_socket,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> sio_status {
     json_out(socket, out, out_len, |s| {
         let mut rooms: Vec<String> = s.rooms().into_iter().collect();
         rooms.sort();
@@ -172,13 +197,21 @@ pub unsafe extern "C" fn sio_socket_rooms_json(socket: *const sio_socket, out: *
 
 /// `socket.data` as JSON (caller frees with `sio_string_free`).
 #[no_mangle]
-pub unsafe extern "C" fn sio_socket_data_json(socket: *const sio_socket, out: *mut *mut c_char, out_len: *mut usize) -> sio_status {
+pub unsafe extern "C" fn sio_socket_data_json(
+    socket: *const sio_socket,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> sio_status {
     json_out(socket, out, out_len, |s| s.data().to_json_lossy().to_string())
 }
 
 /// Replaces `socket.data` with a JSON value (what `fetch_sockets` shows other nodes).
 #[no_mangle]
-pub unsafe extern "C" fn sio_socket_set_data_json(socket: *const sio_socket, json: *const c_char, json_len: usize) -> sio_status {
+pub unsafe extern "C" fn sio_socket_set_data_json(
+    socket: *const sio_socket,
+    json: *const c_char,
+    json_len: usize,
+) -> sio_status {
     guard(|| {
         let s = sock(socket)?;
         if json.is_null() {
@@ -191,7 +224,11 @@ pub unsafe extern "C" fn sio_socket_set_data_json(socket: *const sio_socket, jso
 
 /// Joins `room`.
 #[no_mangle]
-pub unsafe extern "C" fn sio_socket_join(socket: *const sio_socket, room: *const c_char, room_len: usize) -> sio_status {
+pub unsafe extern "C" fn sio_socket_join(
+    socket: *const sio_socket,
+    room: *const c_char,
+    room_len: usize,
+) -> sio_status {
     guard(|| {
         let s = sock(socket)?;
         if room.is_null() {
@@ -204,7 +241,11 @@ pub unsafe extern "C" fn sio_socket_join(socket: *const sio_socket, room: *const
 
 /// Leaves `room`.
 #[no_mangle]
-pub unsafe extern "C" fn sio_socket_leave(socket: *const sio_socket, room: *const c_char, room_len: usize) -> sio_status {
+pub unsafe extern "C" fn sio_socket_leave(
+    socket: *const sio_socket,
+    room: *const c_char,
+    room_len: usize,
+) -> sio_status {
     guard(|| {
         let s = sock(socket)?;
         if room.is_null() {

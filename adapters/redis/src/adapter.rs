@@ -72,7 +72,8 @@ impl RedisAdapter {
     /// An adapter with `config`.
     pub fn with_config(config: RedisAdapterConfig) -> Result<Arc<RedisAdapter>, RedisAdapterError> {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| RedisAdapterError::NoRuntime)?;
-        let client = redis::Client::open(config.url.as_str()).map_err(|e| RedisAdapterError::InvalidUrl(e.to_string()))?;
+        let client =
+            redis::Client::open(config.url.as_str()).map_err(|e| RedisAdapterError::InvalidUrl(e.to_string()))?;
         let uid = requests::new_id();
         let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
             let weak = weak.clone();
@@ -147,17 +148,27 @@ impl Inner {
         }
         let id = requests::new_id();
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().expect("pending lock poisoned").insert(
-            id.clone(),
-            Pending { kind, expected, answers: Vec::new(), done: Some(tx) },
-        );
-        let mut body = vec![("uid", Value::from(self.uid.as_str())), ("requestId", Value::from(id.as_str())), ("type", Value::from(kind as i64))];
+        self.pending
+            .lock()
+            .expect("pending lock poisoned")
+            .insert(id.clone(), Pending { kind, expected, answers: Vec::new(), done: Some(tx) });
+        let mut body = vec![
+            ("uid", Value::from(self.uid.as_str())),
+            ("requestId", Value::from(id.as_str())),
+            ("type", Value::from(kind as i64)),
+        ];
         body.extend(fields);
         self.request(ns, object(body), false);
         match tokio::time::timeout(self.requests_timeout, rx).await {
             Ok(Ok(answers)) => Ok(answers),
             _ => {
-                let answers = self.pending.lock().expect("pending lock poisoned").remove(&id).map(|p| p.answers).unwrap_or_default();
+                let answers = self
+                    .pending
+                    .lock()
+                    .expect("pending lock poisoned")
+                    .remove(&id)
+                    .map(|p| p.answers)
+                    .unwrap_or_default();
                 let error = ClusterError::Timeout { received: answers.len(), expected };
                 Err((error, answers))
             }
@@ -209,11 +220,18 @@ impl ClusterAdapter for RedisAdapter {
     }
 
     fn broadcast(&self, ns: &str, data: &[Value], opts: &BroadcastOptions) {
-        let msg = Value::Array(vec![Value::from(self.inner.uid.as_str()), packet_value(ns, data), opts_value(opts, true)]);
+        let msg =
+            Value::Array(vec![Value::from(self.inner.uid.as_str()), packet_value(ns, data), opts_value(opts, true)]);
         self.inner.link.publish(self.inner.channels(ns).broadcast_to(&opts.rooms), encode_msgpack(&msg));
     }
 
-    fn broadcast_with_ack(&self, ns: &str, data: &[Value], opts: &BroadcastOptions, sink: mpsc::UnboundedSender<RemoteAck>) {
+    fn broadcast_with_ack(
+        &self,
+        ns: &str,
+        data: &[Value],
+        opts: &BroadcastOptions,
+        sink: mpsc::UnboundedSender<RemoteAck>,
+    ) {
         let id = requests::new_id();
         self.inner.ack_requests.lock().expect("ack lock poisoned").insert(id.clone(), sink);
         let body = object(vec![
@@ -252,7 +270,11 @@ impl ClusterAdapter for RedisAdapter {
         self.inner.request(ns, body, false);
     }
 
-    fn fetch_sockets(&self, ns: &str, opts: &BroadcastOptions) -> BoxFuture<'static, Result<Vec<SocketInfo>, ClusterError>> {
+    fn fetch_sockets(
+        &self,
+        ns: &str,
+        opts: &BroadcastOptions,
+    ) -> BoxFuture<'static, Result<Vec<SocketInfo>, ClusterError>> {
         let inner = self.inner.clone();
         let ns = ns.to_owned();
         let opts = opts_value(opts, false);

@@ -40,7 +40,11 @@ pub struct Link {
 impl Link {
     /// Starts both connections' tasks on `rt`. Nothing connects before the tasks run, so
     /// an unreachable Redis is reported in the logs, not here.
-    pub fn start(client: redis::Client, rt: &tokio::runtime::Handle, handler: Handler) -> redis::RedisResult<Arc<Link>> {
+    pub fn start(
+        client: redis::Client,
+        rt: &tokio::runtime::Handle,
+        handler: Handler,
+    ) -> redis::RedisResult<Arc<Link>> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_secs(5)))
@@ -61,7 +65,14 @@ impl Link {
             stop: watch::channel(false).0,
         });
         rt.spawn(publisher(commands, out_rx, link.healthy.clone(), link.stop.subscribe()));
-        rt.spawn(subscriber(client, Arc::downgrade(&link), subs_rx, handler, link.healthy.clone(), link.stop.subscribe()));
+        rt.spawn(subscriber(
+            client,
+            Arc::downgrade(&link),
+            subs_rx,
+            handler,
+            link.healthy.clone(),
+            link.stop.subscribe(),
+        ));
         Ok(link)
     }
 
@@ -180,7 +191,9 @@ async fn subscriber(
                 // Drain first, then read the full list: a subscription added from here on
                 // arrives through `new_subs`, one added before is in the list.
                 while new_subs.try_recv().is_ok() {}
-                let Some(subs) = link.upgrade().map(|l| l.known_subs()) else { return };
+                let Some(subs) = link.upgrade().map(|l| l.known_subs()) else {
+                    return;
+                };
                 let mut ok = true;
                 for s in &subs {
                     ok &= subscribe_one(&mut sink, s).await.is_ok();
@@ -207,7 +220,9 @@ async fn subscriber(
                 tracing::warn!("redis adapter: subscription connection lost; reconnecting");
             }
             Ok(Err(e)) => report::<()>(&healthy, &Err(e)),
-            Err(_) => report::<()>(&healthy, &Err(redis::RedisError::from((redis::ErrorKind::Io, "connection timed out")))),
+            Err(_) => {
+                report::<()>(&healthy, &Err(redis::RedisError::from((redis::ErrorKind::Io, "connection timed out"))))
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}

@@ -76,7 +76,10 @@ fn opts_from(v: Option<&Value>) -> BroadcastOptions {
         rooms: strings(v.and_then(|o| o.get("rooms"))),
         except: strings(v.and_then(|o| o.get("except"))),
         volatile: flags.and_then(|f| f.get("volatile")).and_then(Value::as_bool).unwrap_or(false),
-        timeout: flags.and_then(|f| f.get("timeout")).and_then(Value::as_i64).map(|ms| Duration::from_millis(ms.max(0) as u64)),
+        timeout: flags
+            .and_then(|f| f.get("timeout"))
+            .and_then(Value::as_i64)
+            .map(|ms| Duration::from_millis(ms.max(0) as u64)),
     }
 }
 
@@ -94,13 +97,17 @@ fn on_broadcast(inner: &Arc<Inner>, channel: &str, payload: &[u8]) {
     let packet = std::mem::take(&mut parts[1]);
     let ns = packet.get("nsp").and_then(Value::as_str).unwrap_or("/").to_owned();
     let prefix = inner.channels(&ns).broadcast;
-    let Some(rest) = channel.strip_prefix(prefix.as_str()) else { return };
+    let Some(rest) = channel.strip_prefix(prefix.as_str()) else {
+        return;
+    };
     if let Some(room) = rest.strip_suffix('#') {
         if !node.has_room(&ns, room) {
             return;
         }
     }
-    let Some(Value::Array(data)) = packet.get("data").cloned() else { return };
+    let Some(Value::Array(data)) = packet.get("data").cloned() else {
+        return;
+    };
     node.broadcast(&ns, data, &opts);
 }
 
@@ -110,10 +117,13 @@ fn on_request(inner: &Arc<Inner>, ns: &str, payload: &[u8]) {
         tracing::debug!(ns, "redis adapter: malformed request ignored");
         return;
     };
-    let Some(kind) = req.get("type").and_then(Value::as_i64).and_then(RequestType::from_i64) else { return };
+    let Some(kind) = req.get("type").and_then(Value::as_i64).and_then(RequestType::from_i64) else {
+        return;
+    };
     let from_self = req.get("uid").and_then(Value::as_str) == Some(inner.uid.as_str());
     let request_id = req.get("requestId").and_then(Value::as_str).map(str::to_owned);
-    let ours = request_id.as_ref().is_some_and(|id| inner.pending.lock().expect("pending lock poisoned").contains_key(id));
+    let ours =
+        request_id.as_ref().is_some_and(|id| inner.pending.lock().expect("pending lock poisoned").contains_key(id));
     let respond = |body: Value| inner.link.publish(inner.channels(ns).response, encode_json(&body));
     let with_id = |mut fields: Vec<(&'static str, Value)>| {
         fields.insert(0, ("requestId", Value::from(request_id.clone().unwrap_or_default())));
@@ -166,7 +176,9 @@ fn on_request(inner: &Arc<Inner>, ns: &str, payload: &[u8]) {
             respond(with_id(vec![("sockets", Value::Array(sockets))]));
         }
         RequestType::ServerSideEmit if !from_self => {
-            let Some(Value::Array(data)) = req.get("data").cloned() else { return };
+            let Some(Value::Array(data)) = req.get("data").cloned() else {
+                return;
+            };
             let ack = request_id.clone().map(|id| {
                 let inner = inner.clone();
                 let ns = ns.to_owned();
@@ -186,7 +198,9 @@ fn on_request(inner: &Arc<Inner>, ns: &str, payload: &[u8]) {
             if inner.ack_requests.lock().expect("ack lock poisoned").contains_key(&id) {
                 return;
             }
-            let Some(Value::Array(data)) = req.get("packet").and_then(|p| p.get("data")).cloned() else { return };
+            let Some(Value::Array(data)) = req.get("packet").and_then(|p| p.get("data")).cloned() else {
+                return;
+            };
             let opts = opts_from(req.get("opts"));
             let ack_inner = inner.clone();
             let (ack_ns, ack_id) = (ns.to_owned(), id.clone());
@@ -211,8 +225,12 @@ fn on_request(inner: &Arc<Inner>, ns: &str, payload: &[u8]) {
 }
 
 fn on_response(inner: &Arc<Inner>, payload: &[u8]) {
-    let Some(res) = decode_message(payload) else { return };
-    let Some(id) = res.get("requestId").and_then(Value::as_str) else { return };
+    let Some(res) = decode_message(payload) else {
+        return;
+    };
+    let Some(id) = res.get("requestId").and_then(Value::as_str) else {
+        return;
+    };
     if let Some(sink) = inner.ack_requests.lock().expect("ack lock poisoned").get(id) {
         match res.get("type").and_then(Value::as_i64).and_then(RequestType::from_i64) {
             Some(RequestType::BroadcastClientCount) => {

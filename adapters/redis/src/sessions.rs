@@ -48,7 +48,8 @@ impl SessionStore for RedisSessionStore {
     }
 
     fn store(&self, event: StoredEvent<'_>) {
-        let entry = Value::Array(vec![Self::list(event.rooms), Self::list(event.except), Value::Array(event.data.to_vec())]);
+        let entry =
+            Value::Array(vec![Self::list(event.rooms), Self::list(event.except), Value::Array(event.data.to_vec())]);
         let min_id = now_ms().saturating_sub(self.window.as_millis() as u64);
         let mut cmd = redis::cmd("XADD");
         cmd.arg(events_key(&self.inner.key, &self.ns))
@@ -88,7 +89,9 @@ impl SessionStore for RedisSessionStore {
                 redis::cmd("GETDEL").arg(session_key(&inner.key, &ns, &pid)).query_async(&mut conn).await;
             inner.link.report(&session);
             let session = decode_msgpack(&session.ok()??)?;
-            let Value::Array(parts) = session else { return None };
+            let Value::Array(parts) = session else {
+                return None;
+            };
             let [sid, pid, rooms, data]: [Value; 4] = parts.try_into().ok()?;
             let session = PersistedSession {
                 sid: sid.as_str()?.to_owned(),
@@ -106,11 +109,15 @@ impl SessionStore for RedisSessionStore {
                 .await;
             inner.link.report(&entries);
             let entries = entries.ok()?;
-            let field = |fields: &[(String, Vec<u8>)], name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+            let field = |fields: &[(String, Vec<u8>)], name: &str| {
+                fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            };
             let start = entries.iter().position(|(_, f)| field(f, "offset").as_deref() == Some(offset.as_bytes()))?;
             let mut frames = Vec::new();
             for (_, fields) in &entries[start + 1..] {
-                let Some(Value::Array(parts)) = field(fields, "event").and_then(|b| decode_msgpack(&b)) else { continue };
+                let Some(Value::Array(parts)) = field(fields, "event").and_then(|b| decode_msgpack(&b)) else {
+                    continue;
+                };
                 let [rooms, except, data]: [Value; 3] = match parts.try_into() {
                     Ok(p) => p,
                     Err(_) => continue,
@@ -119,7 +126,9 @@ impl SessionStore for RedisSessionStore {
                     continue;
                 }
                 let Value::Array(data) = data else { continue };
-                let Some((Value::String(event), args)) = data.split_first() else { continue };
+                let Some((Value::String(event), args)) = data.split_first() else {
+                    continue;
+                };
                 frames.extend(encode_event(&ns, None, event, args));
             }
             Some((session, frames))

@@ -31,7 +31,9 @@ struct Hub {
 impl Hub {
     fn broadcast(&self, room: &str, frame: Message) {
         let rooms = self.rooms.lock().expect("not poisoned");
-        let Some(members) = rooms.get(room) else { return };
+        let Some(members) = rooms.get(room) else {
+            return;
+        };
         let conns = self.conns.lock().expect("not poisoned");
         for id in members {
             if let Some(tx) = conns.get(id) {
@@ -84,10 +86,16 @@ impl Conn {
             }
             return vec![];
         }
-        let Some(rest) = text.strip_prefix("42") else { return vec![] };
+        let Some(rest) = text.strip_prefix("42") else {
+            return vec![];
+        };
         let (ack, body) = split_digits(rest);
-        let Some(body) = body.strip_prefix('[') else { return vec![] };
-        let Some((event, args)) = json_str(body) else { return vec![] };
+        let Some(body) = body.strip_prefix('[') else {
+            return vec![];
+        };
+        let Some((event, args)) = json_str(body) else {
+            return vec![];
+        };
         let args = args.strip_prefix(',').unwrap_or(args); // `X]`, or `]` without arguments
         match event {
             "echo" if !ack.is_empty() => vec![Message::text(format!("43{ack}[{args}"))],
@@ -95,7 +103,11 @@ impl Conn {
                 if let Some((room, _)) = json_str(args) {
                     self.hub.rooms.lock().expect("not poisoned").entry(room.to_owned()).or_default().insert(self.id);
                 }
-                if ack.is_empty() { vec![] } else { vec![Message::text(format!("43{ack}[]"))] }
+                if ack.is_empty() {
+                    vec![]
+                } else {
+                    vec![Message::text(format!("43{ack}[]"))]
+                }
             }
             "bcast" => {
                 if let Some((room, payload)) = json_str(args) {
@@ -112,9 +124,13 @@ impl Conn {
 
 async fn serve(hub: Arc<Hub>, tcp: TcpStream, config: WebSocketConfig) {
     let _ = tcp.set_nodelay(true);
-    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else { return };
+    let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config)).await else {
+        return;
+    };
     let id = hub.next_id.fetch_add(1, Ordering::Relaxed);
-    let open = format!("0{{\"sid\":\"e{id}\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000,\"maxPayload\":1000000}}");
+    let open = format!(
+        "0{{\"sid\":\"e{id}\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000,\"maxPayload\":1000000}}"
+    );
     if ws.send(Message::text(open)).await.is_err() {
         return;
     }
@@ -155,7 +171,9 @@ async fn serve(hub: Arc<Hub>, tcp: TcpStream, config: WebSocketConfig) {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<usize>().ok());
+    let arg = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<usize>().ok())
+    };
     let port = arg("--port").unwrap_or(0) as u16;
     let mut config = WebSocketConfig::default();
     match arg("--read-buffer").unwrap_or(4096) {

@@ -114,7 +114,9 @@ async fn handshake(sh: &Shared) -> Result<Ws, String> {
     let _ = tcp.set_nodelay(true);
     // Small read buffer: the default (128 KiB each) adds up over 10k clients.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) = client_async_with_config(sh.url.as_str(), tcp, Some(config)).await.map_err(|e| format!("websocket upgrade: {e}"))?;
+    let (mut ws, _) = client_async_with_config(sh.url.as_str(), tcp, Some(config))
+        .await
+        .map_err(|e| format!("websocket upgrade: {e}"))?;
     let open = next_text(&mut ws).await?;
     if !open.starts_with('0') {
         return Err(format!("expected the open packet, got {}", clip(&open)));
@@ -312,7 +314,8 @@ pub async fn run(sh: Arc<Shared>, permits: Arc<Semaphore>, mut cmd: Option<mpsc:
     sh.connected.fetch_add(1, Ordering::Relaxed);
 
     let mut phase_rx = sh.phase.subscribe();
-    let mut c = Client { sh: sh.clone(), next_id: 0, pending: None, attachments: 0, attachments_for: 0, phase: Phase::Idle };
+    let mut c =
+        Client { sh: sh.clone(), next_id: 0, pending: None, attachments: 0, attachments_for: 0, phase: Phase::Idle };
     let current = *phase_rx.borrow_and_update();
     let mut res = if current == Phase::Idle { Ok(()) } else { c.on_phase(&mut ws, current).await };
     while res.is_ok() {

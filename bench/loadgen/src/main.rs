@@ -48,7 +48,9 @@ fn parse_args() -> Result<Args, String> {
     if argv.iter().any(|a| a == "-h" || a == "--help") {
         return Err(USAGE.into());
     }
-    let get = |name: &str| -> Option<&str> { argv.iter().position(|a| a == name).and_then(|i| argv.get(i + 1)).map(String::as_str) };
+    let get = |name: &str| -> Option<&str> {
+        argv.iter().position(|a| a == name).and_then(|i| argv.get(i + 1)).map(String::as_str)
+    };
     fn num<T: std::str::FromStr>(v: Option<&str>, name: &str, default: T) -> Result<T, String> {
         match v {
             None => Ok(default),
@@ -66,7 +68,10 @@ fn parse_args() -> Result<Args, String> {
         return Err(format!("unknown scenario {scenario}\n{USAGE}"));
     }
     let steps = match get("--steps") {
-        Some(s) => s.split(',').map(|n| n.trim().parse().map_err(|_| format!("--steps: {s}"))).collect::<Result<Vec<u64>, _>>()?,
+        Some(s) => s
+            .split(',')
+            .map(|n| n.trim().parse().map_err(|_| format!("--steps: {s}")))
+            .collect::<Result<Vec<u64>, _>>()?,
         None => vec![1000, 10000],
     };
     Ok(Args {
@@ -148,7 +153,9 @@ impl Bench {
             sleep_s(self.args.settle).await;
             let rss = self.rss();
             let per_conn = match (base, rss) {
-                (Some(b), Some(r)) if connected > 0 => Some(((r as f64 - b as f64) * 1024.0 / connected as f64).round()),
+                (Some(b), Some(r)) if connected > 0 => {
+                    Some(((r as f64 - b as f64) * 1024.0 / connected as f64).round())
+                }
                 _ => None,
             };
             steps.push(json!({"clients": n, "connected": connected, "connect_s": secs, "rss_kib": rss, "per_conn_bytes": per_conn}));
@@ -168,7 +175,10 @@ impl Bench {
         let rate = if secs > 0.0 { (connected as f64 / secs).round() } else { 0.0 };
         let hs = summary(&self.sh.handshake.lock().expect("not poisoned"));
         let rss = self.rss();
-        (connected == n, json!({"connected": connected, "seconds": secs, "handshakes_per_s": rate, "handshake": hs, "cpu": cpu, "rss_kib": rss}))
+        (
+            connected == n,
+            json!({"connected": connected, "seconds": secs, "handshakes_per_s": rate, "handshake": hs, "cpu": cpu, "rss_kib": rss}),
+        )
     }
 
     async fn echo(&mut self) -> (bool, Value) {
@@ -193,7 +203,10 @@ impl Bench {
         let rss = self.rss();
         self.set_phase(Phase::Stop);
         let rtt = summary(&self.sh.rtt.lock().expect("not poisoned"));
-        (ops > 0, json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "cpu": cpu, "rss_kib": rss}))
+        (
+            ops > 0,
+            json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "cpu": cpu, "rss_kib": rss}),
+        )
     }
 
     async fn bcast(&mut self) -> (bool, Value) {

@@ -63,7 +63,11 @@ pub fn bcast_time(text: &str) -> Option<u64> {
 /// Whether an ack body is the array `[expected]` (byte for byte, or as equal JSON).
 pub fn same_args(body: &str, expected_arg: &str) -> bool {
     let b = body.as_bytes();
-    if b.len() == expected_arg.len() + 2 && b[0] == b'[' && b[b.len() - 1] == b']' && &body[1..body.len() - 1] == expected_arg {
+    if b.len() == expected_arg.len() + 2
+        && b[0] == b'['
+        && b[b.len() - 1] == b']'
+        && &body[1..body.len() - 1] == expected_arg
+    {
         return true;
     }
     match (serde_json::from_str::<serde_json::Value>(body), serde_json::from_str::<serde_json::Value>(expected_arg)) {

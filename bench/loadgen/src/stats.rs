@@ -102,7 +102,11 @@ pub struct CpuMark {
 impl CpuMark {
     /// Reads both clocks now.
     pub fn now(server_pid: Option<u32>) -> CpuMark {
-        CpuMark { server: server_pid.and_then(|p| cpu_seconds(Some(p))), own: cpu_seconds(None), at: std::time::Instant::now() }
+        CpuMark {
+            server: server_pid.and_then(|p| cpu_seconds(Some(p))),
+            own: cpu_seconds(None),
+            at: std::time::Instant::now(),
+        }
     }
 
     /// `{"wall_s", "server_cpu_s", "loadgen_cpu_s"}` since `self`, with per-op server CPU when `ops` > 0.

@@ -22,7 +22,8 @@ fn take_str(args: &mut Vec<Value>) -> String {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let port: u16 = args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let port: u16 =
+        args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(0);
     let io = Server::builder().build();
     let io2 = io.clone();
     io.on_connection(move |socket| {

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
@@ -116,7 +115,10 @@ impl NativeManager {
             if let Some(t) = o.transports {
                 m.transports = t
                     .iter()
-                    .map(|s| TransportKind::parse(s).ok_or_else(|| err("ERR_SIO_INVALID_OPTION", format!("unknown transport \"{s}\""))))
+                    .map(|s| {
+                        TransportKind::parse(s)
+                            .ok_or_else(|| err("ERR_SIO_INVALID_OPTION", format!("unknown transport \"{s}\"")))
+                    })
                     .collect::<Result<_>>()?;
             }
             if let Some(v) = o.upgrade {
@@ -158,7 +160,9 @@ impl NativeManager {
             let event = match ev {
                 ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt { client: u64::from(id), attempt: *n },
                 ManagerEvent::Reconnect(n) => Event::Reconnect { client: u64::from(id), attempt: *n },
-                ManagerEvent::ReconnectError(msg) => Event::ReconnectError { client: u64::from(id), message: (*msg).to_owned() },
+                ManagerEvent::ReconnectError(msg) => {
+                    Event::ReconnectError { client: u64::from(id), message: (*msg).to_owned() }
+                }
                 ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client: u64::from(id) },
                 _ => return,
             };
@@ -217,7 +221,9 @@ impl NativeManager {
         s.on_connect_error(move |sock, error| {
             deliver(Ev::Core(Event::ClientConnectError { client, error: error.clone(), active: sock.active() }));
         });
-        s.on_disconnect(move |sock, reason| deliver(Ev::Core(Event::ClientDisconnect { client, reason, active: sock.active() })));
+        s.on_disconnect(move |sock, reason| {
+            deliver(Ev::Core(Event::ClientDisconnect { client, reason, active: sock.active() }))
+        });
         s.on_unhandled(move |_, name, args, ack| {
             deliver(Ev::Core(Event::ClientMessage { client, name: name.to_owned(), args, ack }));
         });
@@ -260,7 +266,8 @@ impl AuthSlot {
         deliver(Ev::ClientAuth { client, reply });
         let slot = self.clone();
         Box::pin(async move {
-            let mut last = slot.last.lock().expect("auth lock").clone().unwrap_or_else(|| Value::Object(Default::default()));
+            let mut last =
+                slot.last.lock().expect("auth lock").clone().unwrap_or_else(|| Value::Object(Default::default()));
             if let Ok(Ok(v)) = tokio::time::timeout(timeout, rx).await {
                 *slot.last.lock().expect("auth lock") = Some(v.clone());
                 last = v;
@@ -372,11 +379,19 @@ impl NativeClient {
 
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
     #[napi]
-    pub fn emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, timeout_ms: Option<u32>, key: u32) -> Result<()> {
+    pub fn emit_with_ack(
+        &self,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+        timeout_ms: Option<u32>,
+        key: u32,
+    ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
         let _g = runtime()?.handle().enter();
         let completion = Completion(Some(key));
-        let callback = move |res: std::result::Result<Vec<sio_core::Value>, sio_core::AckError>| completion.complete(res.into());
+        let callback =
+            move |res: std::result::Result<Vec<sio_core::Value>, sio_core::AckError>| completion.complete(res.into());
         match timeout_ms {
             Some(t) => self.s.timeout(ms(t)).emit_with_callback(&event, args, callback),
             None => self.s.emit_with_callback(&event, args, callback),

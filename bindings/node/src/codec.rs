@@ -7,8 +7,8 @@ use crate::err;
 
 /// One value from JS (JSON text where each buffer is a placeholder, and the buffers).
 pub(crate) fn value_from_js(json: &str, bins: &[Buffer]) -> Result<Value> {
-    let parsed: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", format!("bad JSON from the wrapper: {e}")))?;
+    let parsed: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", format!("bad JSON from the wrapper: {e}")))?;
     let attachments: Vec<Bytes> = bins.iter().map(|b| Bytes::copy_from_slice(b)).collect();
     Value::from_wire(parsed, &attachments).map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", e))
 }

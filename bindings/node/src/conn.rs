@@ -12,7 +12,9 @@ const TYPES: [&str; 7] = ["open", "close", "ping", "pong", "message", "upgrade",
 
 /// Delivers `conn_event`s for Engine.IO connection `conn` of `server`; false if it is gone.
 pub(crate) fn watch(server: &Server, id: u64, conn: String) -> bool {
-    let Some(session) = server.engine().session(&conn) else { return false };
+    let Some(session) = server.engine().session(&conn) else {
+        return false;
+    };
     session.on_event(move |ev| {
         let (name, (packet_type, data, bin)) = match ev {
             ConnEvent::Packet(p) => ("packet", packet_parts(p)),

@@ -35,7 +35,14 @@ pub enum Ev {
     EngineClose { server: u64, conn: String, reason: &'static str },
     /// A watched Engine.IO connection received (`packet`) or is about to send
     /// (`packetCreate`) a packet, or flushed its buffer (`drain`).
-    Conn { server: u64, conn: String, name: &'static str, packet_type: Option<&'static str>, data: Option<String>, bin: Option<bytes::Bytes> },
+    Conn {
+        server: u64,
+        conn: String,
+        name: &'static str,
+        packet_type: Option<&'static str>,
+        data: Option<String>,
+        bin: Option<bytes::Bytes>,
+    },
     /// A client socket with an `auth` function connects: JS computes the CONNECT payload.
     ClientAuth { client: u64, reply: tokio::sync::oneshot::Sender<Value> },
     /// A client asks for namespace `nsp`: the matcher function of dynamic namespace

@@ -3,13 +3,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{AckOutcome, Decision, EmbeddedServer};
-use sio_core::engine::server::TransportKind;
 use sio_core::embed::Event;
+use sio_core::embed::{AckOutcome, Decision, EmbeddedServer};
 use sio_core::engine::server::ConnEvent;
+use sio_core::engine::server::TransportKind;
 use sio_core::server::{AckSender, BroadcastOperator, Namespace, RecoveryConfig, ServerConfig, Socket};
 use sio_core::{ConnectError, EmitError, Value};
 
@@ -101,7 +100,10 @@ impl NativeServer {
             if let Some(t) = o.transports {
                 config.engine.transports = t
                     .iter()
-                    .map(|s| TransportKind::parse(s).ok_or_else(|| err("ERR_SIO_INVALID_OPTION", format!("unknown transport \"{s}\""))))
+                    .map(|s| {
+                        TransportKind::parse(s)
+                            .ok_or_else(|| err("ERR_SIO_INVALID_OPTION", format!("unknown transport \"{s}\"")))
+                    })
                     .collect::<Result<_>>()?;
             }
             if let Some(v) = o.connect_timeout {
@@ -128,7 +130,8 @@ impl NativeServer {
             if let Some(url) = o.cluster_url {
                 // The adapter's connection tasks run on the binding's runtime.
                 let _g = runtime()?.handle().enter();
-                let adapter = sio_redis::RedisAdapter::new(&url).map_err(|e| err("ERR_SIO_INVALID_OPTION", format!("adapter: {e}")))?;
+                let adapter = sio_redis::RedisAdapter::new(&url)
+                    .map_err(|e| err("ERR_SIO_INVALID_OPTION", format!("adapter: {e}")))?;
                 config.adapter = Some(adapter);
             }
         }
@@ -190,7 +193,9 @@ impl NativeServer {
     /// close` and reconnects). False if it is gone.
     #[napi]
     pub fn close_conn(&self, conn: String) -> Result<bool> {
-        let Some(session) = self.srv.server().engine().session(&conn) else { return Ok(false) };
+        let Some(session) = self.srv.server().engine().session(&conn) else {
+            return Ok(false);
+        };
         runtime()?.handle().spawn(async move { session.close(sio_core::engine::server::CloseReason::ForcedClose) });
         Ok(true)
     }
@@ -234,8 +239,12 @@ impl NativeServer {
             socket.on_unhandled(move |s, name, args, ack| {
                 deliver(Ev::Core(Event::Message { server: id, socket: s.clone(), name: name.to_owned(), args, ack }));
             });
-            socket.on_disconnecting(move |s, reason| deliver(from_core(Event::Disconnecting { server: id, socket: s.clone(), reason })));
-            socket.on_disconnect(move |s, reason| deliver(Ev::Core(Event::Disconnect { server: id, socket: s.clone(), reason })));
+            socket.on_disconnecting(move |s, reason| {
+                deliver(from_core(Event::Disconnecting { server: id, socket: s.clone(), reason }))
+            });
+            socket.on_disconnect(move |s, reason| {
+                deliver(Ev::Core(Event::Disconnect { server: id, socket: s.clone(), reason }))
+            });
             deliver(Ev::DynConnection { server: id, parent: parent.clone(), socket });
         });
         self.parents.lock().expect("parents lock").insert(name, ns);
@@ -511,7 +520,14 @@ impl NativeSocket {
 
     /// Emits with an acknowledgement; an `ack` event with key `key` follows exactly once.
     #[napi]
-    pub fn emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, timeout_ms: Option<u32>, key: u32) -> Result<()> {
+    pub fn emit_with_ack(
+        &self,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+        timeout_ms: Option<u32>,
+        key: u32,
+    ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
         if sio_core::RESERVED_EVENTS.contains(&event.as_str()) {
             return Err(emit_err(EmitError::Reserved(event)));

@@ -126,7 +126,11 @@ impl Client {
             socket.on_connect(move |s| send(&t, Some(s.nsp()), Event::ClientConnect { client: 0 }));
             let t = tx.clone();
             socket.on_connect_error(move |s, error| {
-                send(&t, Some(s.nsp()), Event::ClientConnectError { client: 0, error: error.clone(), active: s.active() });
+                send(
+                    &t,
+                    Some(s.nsp()),
+                    Event::ClientConnectError { client: 0, error: error.clone(), active: s.active() },
+                );
             });
             let t = tx.clone();
             socket.on_disconnect(move |s, reason| {
@@ -219,7 +223,14 @@ impl Client {
     /// `callback(replies, exc)` is called exactly once, on a runtime thread (or on this
     /// one, if the emit is refused after all).
     #[pyo3(signature = (nsp, event, args, timeout, callback))]
-    fn emit_with_ack(&self, nsp: &str, event: &str, args: &Bound<'_, PyAny>, timeout: Option<f64>, callback: Py<PyAny>) -> PyResult<()> {
+    fn emit_with_ack(
+        &self,
+        nsp: &str,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
         let socket = self.socket(nsp)?;
         let args = to_values(args)?;
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;

@@ -1,9 +1,9 @@
 //! One `sio_core::embed::Runtime` per Python `Server`/`Client`: commands, and events
 //! pulled by the Python dispatcher thread with the GIL released while it waits.
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::future::Future;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -136,11 +136,21 @@ impl Runtime {
         recovery: Option<(f64, bool)>,
         cluster_url: Option<String>,
     ) -> PyResult<Server> {
-        let mut config = crate::server::config(path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery)?;
+        let mut config = crate::server::config(
+            path,
+            ping_interval,
+            ping_timeout,
+            max_http_buffer_size,
+            cors,
+            transports,
+            connect_timeout,
+            recovery,
+        )?;
         if let Some(url) = cluster_url {
             // The adapter's connection tasks run on this runtime.
             let _g = self.inner.handle().enter();
-            let adapter = sio_redis::RedisAdapter::new(&url).map_err(|e| error::BadArgument::new_err(format!("adapter: {e}")))?;
+            let adapter =
+                sio_redis::RedisAdapter::new(&url).map_err(|e| error::BadArgument::new_err(format!("adapter: {e}")))?;
             config.adapter = Some(adapter);
         }
         let server = self.inner.server(config).map_err(error::embed)?;
@@ -172,8 +182,17 @@ impl Runtime {
             return Err(error::embed(embed::EmbedError::Shutdown));
         }
         let config = crate::client::manager_config(
-            url, path, transports, reconnection, reconnection_attempts, reconnection_delay,
-            reconnection_delay_max, randomization_factor, timeout, headers, query,
+            url,
+            path,
+            transports,
+            reconnection,
+            reconnection_attempts,
+            reconnection_delay,
+            reconnection_delay_max,
+            randomization_factor,
+            timeout,
+            headers,
+            query,
         )?;
         let auth = crate::client::auth(auth)?;
         let tx = self.sender.clone();
@@ -266,7 +285,9 @@ impl Runtime {
             Event::ReconnectAttempt { attempt, .. } => {
                 vec!["reconnect_attempt".into_py_any(py)?, attempt.into_py_any(py)?]
             }
-            Event::Reconnect { attempt, .. } => vec!["reconnect".into_py_any(py)?, attempt.into_py_any(py)?],
+            Event::Reconnect { attempt, .. } => {
+                vec!["reconnect".into_py_any(py)?, attempt.into_py_any(py)?]
+            }
             Event::ReconnectError { message, .. } => {
                 vec!["reconnect_error".into_py_any(py)?, message.into_py_any(py)?]
             }
@@ -315,5 +336,6 @@ pub fn completion(callback: Py<PyAny>) -> impl FnOnce(AckOutcome) + Send + 'stat
 
 /// Seconds (Python) to a `Duration`, refusing negative and non-finite values.
 pub fn seconds(name: &str, s: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(s).map_err(|_| error::BadArgument::new_err(format!("{name} must be a non-negative number of seconds, not {s}")))
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| error::BadArgument::new_err(format!("{name} must be a non-negative number of seconds, not {s}")))
 }

@@ -128,7 +128,15 @@ impl Server {
     /// `volatile`: may be dropped for a socket that is not ready (and is never stored
     /// for connection state recovery).
     #[pyo3(signature = (ns, rooms, excepts, event, args, volatile = false))]
-    fn emit(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
+    fn emit(
+        &self,
+        ns: &str,
+        rooms: Vec<String>,
+        excepts: Vec<String>,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        volatile: bool,
+    ) -> PyResult<()> {
         let args = to_values(args)?;
         let _g = self.handle.enter();
         let mut op = operator(&self.server, ns, rooms, excepts);
@@ -159,7 +167,13 @@ impl Server {
     }
 
     /// Snapshots of the matching sockets.
-    fn fetch_sockets(&self, py: Python<'_>, ns: &str, rooms: Vec<String>, excepts: Vec<String>) -> PyResult<Vec<RemoteSocketHandle>> {
+    fn fetch_sockets(
+        &self,
+        py: Python<'_>,
+        ns: &str,
+        rooms: Vec<String>,
+        excepts: Vec<String>,
+    ) -> PyResult<Vec<RemoteSocketHandle>> {
         let op = operator(&self.server, ns, rooms, excepts);
         let sockets = block_on(py, &self.handle, async move { op.fetch_sockets().await })?;
         Ok(sockets.into_iter().map(|s| RemoteSocketHandle { socket: s, handle: self.handle.clone() }).collect())
@@ -313,7 +327,13 @@ impl SocketHandle {
 
     /// `callback(replies, exc)` is called exactly once, on a runtime thread.
     #[pyo3(signature = (event, args, timeout, callback))]
-    fn emit_with_ack(&self, event: &str, args: &Bound<'_, PyAny>, timeout: Option<f64>, callback: Py<PyAny>) -> PyResult<()> {
+    fn emit_with_ack(
+        &self,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        timeout: Option<f64>,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
         let args = to_values(args)?;
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
         let _g = self.handle.enter();
@@ -322,7 +342,14 @@ impl SocketHandle {
 
     /// Emits to the other sockets of the namespace in `rooms` (all when empty) but not in `excepts`.
     #[pyo3(signature = (rooms, excepts, event, args, volatile = false))]
-    fn broadcast_emit(&self, rooms: Vec<String>, excepts: Vec<String>, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
+    fn broadcast_emit(
+        &self,
+        rooms: Vec<String>,
+        excepts: Vec<String>,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        volatile: bool,
+    ) -> PyResult<()> {
         let args = to_values(args)?;
         let _g = self.handle.enter();
         let mut op = self.socket.broadcast();

@@ -21,29 +21,17 @@ fn bundle_path() -> Option<PathBuf> {
     }
     let rel = "node_modules/socket.io-client/dist/socket.io.min.js";
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    [
-        PathBuf::from("tests").join(rel),
-        manifest.join("../tests").join(rel),
-        PathBuf::from(rel),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
+    [PathBuf::from("tests").join(rel), manifest.join("../tests").join(rel), PathBuf::from(rel)]
+        .into_iter()
+        .find(|p| p.exists())
 }
 
 fn file(content_type: &str, body: Bytes) -> Response<Full<Bytes>> {
-    Response::builder()
-        .header("content-type", content_type)
-        .body(Full::new(body))
-        .expect("valid response")
+    Response::builder().header("content-type", content_type).body(Full::new(body)).expect("valid response")
 }
 
 fn text(args: &[Value], i: usize) -> String {
-    args.get(i)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .chars()
-        .take(500)
-        .collect()
+    args.get(i).and_then(Value::as_str).unwrap_or_default().chars().take(500).collect()
 }
 
 #[tokio::main]
@@ -63,10 +51,7 @@ async fn main() -> std::io::Result<()> {
         }
     };
 
-    let io = Server::builder()
-        .ping_interval(Duration::from_secs(10))
-        .ping_timeout(Duration::from_secs(5))
-        .build();
+    let io = Server::builder().ping_interval(Duration::from_secs(10)).ping_timeout(Duration::from_secs(5)).build();
     // Upgrades belong to the connection and may finish before a namespace is joined.
     io.on_engine_connection(|conn| {
         let id = conn.id().to_owned();
@@ -77,38 +62,18 @@ async fn main() -> std::io::Result<()> {
         });
     });
     io.on_connection(|socket| {
-        let name = socket
-            .handshake()
-            .auth
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or("anonymous")
-            .to_owned();
-        println!(
-            "connect {} as {:?} over {}",
-            socket.id(),
-            name,
-            socket.conn().transport().as_str()
-        );
+        let name = socket.handshake().auth.get("name").and_then(Value::as_str).unwrap_or("anonymous").to_owned();
+        println!("connect {} as {:?} over {}", socket.id(), name, socket.conn().transport().as_str());
         socket.extensions().insert(name.clone());
         socket.join(["lobby"]);
         println!("room {} joined lobby", socket.id());
-        let _ = socket
-            .to("lobby")
-            .emit("system", vec![format!("{name} joined lobby").into()]);
+        let _ = socket.to("lobby").emit("system", vec![format!("{name} joined lobby").into()]);
         socket.on("chat message", |s, args, ack| {
             let user = s.extensions().get::<String>().unwrap_or_default();
             let room = text(&args, 1);
-            let room = if room.is_empty() {
-                "lobby".to_owned()
-            } else {
-                room
-            };
-            let msg = Value::from([
-                ("user", user.into()),
-                ("text", text(&args, 0).into()),
-                ("room", room.clone().into()),
-            ]);
+            let room = if room.is_empty() { "lobby".to_owned() } else { room };
+            let msg =
+                Value::from([("user", user.into()), ("text", text(&args, 0).into()), ("room", room.clone().into())]);
             let _ = s.to(room).emit("chat message", vec![msg.clone()]);
             if let Some(ack) = ack {
                 let _ = ack.send(vec![msg]);
@@ -120,17 +85,12 @@ async fn main() -> std::io::Result<()> {
                 s.join([room.clone()]);
                 println!("room {} joined {room}", s.id());
                 let user = s.extensions().get::<String>().unwrap_or_default();
-                let _ = s
-                    .to(room.clone())
-                    .emit("system", vec![format!("{user} joined {room}").into()]);
+                let _ = s.to(room.clone()).emit("system", vec![format!("{user} joined {room}").into()]);
             }
             if let Some(ack) = ack {
-                let mut rooms: Vec<String> =
-                    s.rooms().into_iter().filter(|r| r != s.id()).collect();
+                let mut rooms: Vec<String> = s.rooms().into_iter().filter(|r| r != s.id()).collect();
                 rooms.sort();
-                let _ = ack.send(vec![Value::Array(
-                    rooms.into_iter().map(Value::from).collect(),
-                )]);
+                let _ = ack.send(vec![Value::Array(rooms.into_iter().map(Value::from).collect())]);
             }
         });
         socket.on("leave", |s, args, _| {
@@ -142,22 +102,15 @@ async fn main() -> std::io::Result<()> {
             let user = s.extensions().get::<String>().unwrap_or_default();
             for room in s.rooms() {
                 if room != s.id() {
-                    let _ = s
-                        .to(room.clone())
-                        .emit("system", vec![format!("{user} left ({reason})").into()]);
+                    let _ = s.to(room.clone()).emit("system", vec![format!("{user} left ({reason})").into()]);
                 }
             }
         });
-        socket.on_disconnect(|s, reason| {
-            println!("disconnect {} reason {:?}", s.id(), reason.as_str())
-        });
+        socket.on_disconnect(|s, reason| println!("disconnect {} reason {:?}", s.id(), reason.as_str()));
     });
 
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", port)).await?;
-    println!(
-        "chat listening on http://localhost:{}",
-        listener.local_addr()?.port()
-    );
+    println!("chat listening on http://localhost:{}", listener.local_addr()?.port());
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
     let limits = io.engine().config().listen_limits();
     serve(
@@ -167,13 +120,8 @@ async fn main() -> std::io::Result<()> {
             let (io, bundle) = (io.clone(), bundle.clone());
             async move {
                 match req.uri().path() {
-                    "/" | "/index.html" => file(
-                        "text/html; charset=utf-8",
-                        Bytes::from_static(PAGE.as_bytes()),
-                    ),
-                    "/socket.io/socket.io.min.js" | "/socket.io/socket.io.js" => {
-                        file("application/javascript", bundle)
-                    }
+                    "/" | "/index.html" => file("text/html; charset=utf-8", Bytes::from_static(PAGE.as_bytes())),
+                    "/socket.io/socket.io.min.js" | "/socket.io/socket.io.js" => file("application/javascript", bundle),
                     p if io.engine().matches(p) => io.handle(req, remote).await,
                     _ => sio_core::server::not_found(),
                 }

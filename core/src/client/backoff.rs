@@ -16,12 +16,7 @@ pub struct Backoff {
 impl Backoff {
     /// A backoff between `min` and `max` with `jitter` in `0.0..=1.0`.
     pub fn new(min: Duration, max: Duration, jitter: f64) -> Self {
-        Backoff {
-            min,
-            max,
-            jitter: jitter.clamp(0.0, 1.0),
-            attempts: 0,
-        }
+        Backoff { min, max, jitter: jitter.clamp(0.0, 1.0), attempts: 0 }
     }
 
     /// Attempts made since the last reset.
@@ -42,11 +37,7 @@ impl Backoff {
         if self.jitter > 0.0 {
             let rand: f64 = rand::rng().random();
             let deviation = (rand * self.jitter * ms).floor();
-            ms = if ((rand * 10.0).floor() as u64) & 1 == 0 {
-                ms - deviation
-            } else {
-                ms + deviation
-            };
+            ms = if ((rand * 10.0).floor() as u64) & 1 == 0 { ms - deviation } else { ms + deviation };
         }
         Duration::from_millis(ms.min(self.max.as_millis() as f64).max(0.0) as u64)
     }
@@ -67,11 +58,7 @@ mod tests {
 
     #[test]
     fn jitter_stays_within_the_factor() {
-        let mut b = Backoff::new(
-            Duration::from_millis(1000),
-            Duration::from_millis(5000),
-            0.5,
-        );
+        let mut b = Backoff::new(Duration::from_millis(1000), Duration::from_millis(5000), 0.5);
         for _ in 0..200 {
             b.reset();
             let d = b.duration().as_millis();

@@ -34,9 +34,7 @@ impl std::fmt::Debug for Auth {
 
 impl Auth {
     /// The payload now, or `Err` with the future that computes it.
-    pub(crate) fn evaluate(
-        &self,
-    ) -> Result<Option<Value>, futures_util::future::BoxFuture<'static, Value>> {
+    pub(crate) fn evaluate(&self) -> Result<Option<Value>, futures_util::future::BoxFuture<'static, Value>> {
         match self {
             Auth::None => Ok(None),
             Auth::Static(v) => Ok(Some(v.clone())),

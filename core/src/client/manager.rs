@@ -75,20 +75,15 @@ pub struct Manager(pub(crate) Arc<ManagerInner>);
 
 impl std::fmt::Debug for Manager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Manager")
-            .field("url", &self.0.config.url)
-            .finish_non_exhaustive()
+        f.debug_struct("Manager").field("url", &self.0.config.url).finish_non_exhaustive()
     }
 }
 
 impl Manager {
     /// A manager for `config`. Nothing connects until a socket does (or [`Manager::open`]).
     pub fn new(config: ManagerConfig) -> Manager {
-        let backoff = Backoff::new(
-            config.reconnection_delay,
-            config.reconnection_delay_max,
-            config.randomization_factor,
-        );
+        let backoff =
+            Backoff::new(config.reconnection_delay, config.reconnection_delay_max, config.randomization_factor);
         Manager(Arc::new(ManagerInner {
             config,
             state: Mutex::new(State {
@@ -116,11 +111,7 @@ impl Manager {
 
     /// The socket of namespace `nsp` (created, and connected if `auto_connect`, on first use).
     pub fn socket(&self, nsp: &str, config: SocketConfig) -> Socket {
-        let nsp = if nsp.starts_with('/') {
-            nsp.to_owned()
-        } else {
-            format!("/{nsp}")
-        };
+        let nsp = if nsp.starts_with('/') { nsp.to_owned() } else { format!("/{nsp}") };
         let socket = {
             let mut sockets = self.0.sockets.lock().expect("manager socket lock poisoned");
             if let Some(s) = sockets.get(&nsp) {
@@ -138,23 +129,12 @@ impl Manager {
 
     /// Listens to the manager's events.
     pub fn on(&self, f: impl Fn(&Manager, &ManagerEvent<'_>) + Send + Sync + 'static) {
-        self.0
-            .listeners
-            .write()
-            .expect("listener lock poisoned")
-            .push(Arc::new(f));
-        self.0
-            .has_listeners
-            .store(true, std::sync::atomic::Ordering::Release);
+        self.0.listeners.write().expect("listener lock poisoned").push(Arc::new(f));
+        self.0.has_listeners.store(true, std::sync::atomic::Ordering::Release);
     }
 
     fn emit(&self, ev: ManagerEvent<'_>) {
-        let listeners = self
-            .0
-            .listeners
-            .read()
-            .expect("listener lock poisoned")
-            .clone();
+        let listeners = self.0.listeners.read().expect("listener lock poisoned").clone();
         for l in listeners {
             l(self, &ev);
         }
@@ -188,10 +168,7 @@ impl Manager {
     pub(crate) fn send(&self, frames: Vec<Frame>) -> bool {
         let engine = self.state().engine.clone();
         let Some(e) = engine else { return false };
-        let watched = self
-            .0
-            .has_listeners
-            .load(std::sync::atomic::Ordering::Acquire);
+        let watched = self.0.has_listeners.load(std::sync::atomic::Ordering::Acquire);
         frames.into_iter().all(|f| {
             if watched {
                 self.emit(ManagerEvent::PacketCreate(&f));
@@ -216,14 +193,7 @@ impl Manager {
     }
 
     fn active_sockets(&self) -> Vec<Socket> {
-        self.0
-            .sockets
-            .lock()
-            .expect("manager socket lock poisoned")
-            .values()
-            .filter(|s| s.active())
-            .cloned()
-            .collect()
+        self.0.sockets.lock().expect("manager socket lock poisoned").values().filter(|s| s.active()).cloned().collect()
     }
 
     fn open_inner(&self, reconnect: bool) {
@@ -241,9 +211,7 @@ impl Manager {
         tokio::spawn(async move {
             let res = EngineClient::connect(manager.engine_config()).await;
             match res {
-                Ok((engine, events)) => {
-                    manager.on_engine_open(generation, engine, events, reconnect)
-                }
+                Ok((engine, events)) => manager.on_engine_open(generation, engine, events, reconnect),
                 Err(e) => manager.on_open_error(generation, &e.to_string(), reconnect),
             }
         });
@@ -316,11 +284,7 @@ impl Manager {
             if self.state().generation != generation {
                 return;
             }
-            if self
-                .0
-                .has_listeners
-                .load(std::sync::atomic::Ordering::Acquire)
-            {
+            if self.0.has_listeners.load(std::sync::atomic::Ordering::Acquire) {
                 self.emit(ManagerEvent::Engine(&ev));
             }
             let decoded = match &ev {
@@ -339,13 +303,7 @@ impl Manager {
             match decoded {
                 Some(Ok(Decoded::Packet(p))) => {
                     self.emit(ManagerEvent::Packet(&p));
-                    let socket = self
-                        .0
-                        .sockets
-                        .lock()
-                        .expect("manager socket lock poisoned")
-                        .get(&p.nsp)
-                        .cloned();
+                    let socket = self.0.sockets.lock().expect("manager socket lock poisoned").get(&p.nsp).cloned();
                     if let Some(s) = socket {
                         s.on_packet(p);
                     }
@@ -387,12 +345,7 @@ impl Manager {
             if st.reconnecting || st.skip_reconnect {
                 return;
             }
-            if self
-                .0
-                .config
-                .reconnection_attempts
-                .is_some_and(|max| st.backoff.attempts() >= max)
-            {
+            if self.0.config.reconnection_attempts.is_some_and(|max| st.backoff.attempts() >= max) {
                 st.backoff.reset();
                 st.reconnecting = false;
                 None
@@ -443,11 +396,7 @@ impl Manager {
         }
         // Sockets point at their manager: forget the inactive ones so the pair can be
         // freed (a socket registers again when it connects).
-        self.0
-            .sockets
-            .lock()
-            .expect("manager socket lock poisoned")
-            .retain(|_, s| s.active());
+        self.0.sockets.lock().expect("manager socket lock poisoned").retain(|_, s| s.active());
     }
 
     pub(crate) fn register(&self, socket: &Socket) {

@@ -57,10 +57,7 @@ pub fn io(url: &str, options: ClientOptions) -> Socket {
         Manager::new(config)
     } else {
         let mut cache = cache().lock().expect("manager cache poisoned");
-        cache
-            .entry(key)
-            .or_insert_with(|| Manager::new(config))
-            .clone()
+        cache.entry(key).or_insert_with(|| Manager::new(config)).clone()
     };
     manager.socket(&nsp, options.socket)
 }
@@ -81,14 +78,8 @@ fn split_url(url: &str) -> (String, String) {
 mod tests {
     #[test]
     fn splits_namespace_from_url() {
-        assert_eq!(
-            super::split_url("http://h:1"),
-            ("http://h:1".into(), "/".into())
-        );
-        assert_eq!(
-            super::split_url("http://h:1/admin?x=1"),
-            ("http://h:1".into(), "/admin".into())
-        );
+        assert_eq!(super::split_url("http://h:1"), ("http://h:1".into(), "/".into()));
+        assert_eq!(super::split_url("http://h:1/admin?x=1"), ("http://h:1".into(), "/admin".into()));
         assert_eq!(super::split_url("ws://h/"), ("ws://h".into(), "/".into()));
     }
 }

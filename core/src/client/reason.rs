@@ -37,9 +37,7 @@ impl DisconnectReason {
     pub fn reconnects(self) -> bool {
         !matches!(
             self,
-            DisconnectReason::IoServerDisconnect
-                | DisconnectReason::IoClientDisconnect
-                | DisconnectReason::ForcedClose
+            DisconnectReason::IoServerDisconnect | DisconnectReason::IoClientDisconnect | DisconnectReason::ForcedClose
         )
     }
 }

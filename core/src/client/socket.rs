@@ -90,22 +90,13 @@ pub struct Socket(Arc<SocketInner>);
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket")
-            .field("nsp", &self.0.nsp)
-            .field("id", &self.id())
-            .finish()
+        f.debug_struct("Socket").field("nsp", &self.0.nsp).field("id", &self.id()).finish()
     }
 }
 
 impl Socket {
     pub(crate) fn new(manager: Manager, nsp: String, config: SocketConfig) -> Socket {
-        Socket(Arc::new(SocketInner {
-            manager,
-            nsp,
-            config,
-            state: Mutex::default(),
-            listeners: RwLock::default(),
-        }))
+        Socket(Arc::new(SocketInner { manager, nsp, config, state: Mutex::default(), listeners: RwLock::default() }))
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -163,11 +154,7 @@ impl Socket {
         event: impl Into<String>,
         f: impl Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync + 'static,
     ) {
-        self.listeners()
-            .events
-            .entry(event.into())
-            .or_default()
-            .push(Arc::new(f));
+        self.listeners().events.entry(event.into()).or_default().push(Arc::new(f));
     }
 
     /// Removes the handlers of `event`.
@@ -193,10 +180,7 @@ impl Socket {
 
     /// Receives every event that has no handler registered with [`Socket::on`], with its
     /// ack sender (what a language binding uses to dispatch in the host language).
-    pub fn on_unhandled(
-        &self,
-        f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static,
-    ) {
+    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
         self.listeners().unhandled.push(Arc::new(f));
     }
 
@@ -245,9 +229,7 @@ impl Socket {
     pub fn disconnect(&self) {
         let connected = self.connected();
         if connected {
-            self.0
-                .manager
-                .send(encode(PacketType::Disconnect, &self.0.nsp, None, None));
+            self.0.manager.send(encode(PacketType::Disconnect, &self.0.nsp, None, None));
         }
         self.destroy();
         if connected {
@@ -301,12 +283,7 @@ impl Socket {
             }
             auth = Some(Value::Object(obj));
         }
-        self.0.manager.send(encode(
-            PacketType::Connect,
-            &self.0.nsp,
-            None,
-            auth.as_ref(),
-        ));
+        self.0.manager.send(encode(PacketType::Connect, &self.0.nsp, None, auth.as_ref()));
     }
 
     pub(crate) fn on_manager_error(&self, error: &str) {
@@ -409,10 +386,7 @@ impl Socket {
             st.pid = pid;
             st.id = Some(id);
             st.connected = true;
-            (
-                std::mem::take(&mut st.receive_buffer),
-                std::mem::take(&mut st.send_buffer),
-            )
+            (std::mem::take(&mut st.receive_buffer), std::mem::take(&mut st.send_buffer))
         };
         for (event, args, id) in received {
             self.emit_event(event, args, id);
@@ -438,20 +412,12 @@ impl Socket {
             }
         }
         let (any, handlers, unhandled) = self.read_listeners(|l| {
-            (
-                l.any.clone(),
-                l.events.get(&event).cloned().unwrap_or_default(),
-                l.unhandled.clone(),
-            )
+            (l.any.clone(), l.events.get(&event).cloned().unwrap_or_default(), l.unhandled.clone())
         });
         for l in any {
             l(self, &event, &args);
         }
-        let ack = ack_id.map(|id| AckSender {
-            socket: self.clone(),
-            id,
-            sent: Arc::new(AtomicBool::new(false)),
-        });
+        let ack = ack_id.map(|id| AckSender { socket: self.clone(), id, sent: Arc::new(AtomicBool::new(false)) });
         match handlers.as_slice() {
             [] => {
                 for h in unhandled {
@@ -482,11 +448,7 @@ impl Socket {
     }
 
     /// Emits and waits for the server's acknowledgement (timeout: `ack_timeout` if set).
-    pub async fn emit_with_ack(
-        &self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Value>, AckError> {
+    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
         self.emitter().emit_with_ack(event, args).await
     }
 
@@ -502,31 +464,16 @@ impl Socket {
 
     /// Emit options with an acknowledgement timeout.
     pub fn timeout(&self, timeout: Duration) -> ClientEmitter<'_> {
-        ClientEmitter {
-            socket: self,
-            flags: Flags {
-                timeout: Some(timeout),
-                ..Flags::default()
-            },
-        }
+        ClientEmitter { socket: self, flags: Flags { timeout: Some(timeout), ..Flags::default() } }
     }
 
     /// Emit options: dropped unless the connection can send right away.
     pub fn volatile(&self) -> ClientEmitter<'_> {
-        ClientEmitter {
-            socket: self,
-            flags: Flags {
-                volatile: true,
-                ..Flags::default()
-            },
-        }
+        ClientEmitter { socket: self, flags: Flags { volatile: true, ..Flags::default() } }
     }
 
     fn emitter(&self) -> ClientEmitter<'_> {
-        ClientEmitter {
-            socket: self,
-            flags: Flags::default(),
-        }
+        ClientEmitter { socket: self, flags: Flags::default() }
     }
 
     fn emit_inner(
@@ -561,9 +508,7 @@ impl Socket {
                         st.acks.remove(&id)
                     };
                     if let Some(ack) = ack {
-                        ack(Err(AckError::Timeout {
-                            partial: Vec::new(),
-                        }));
+                        ack(Err(AckError::Timeout { partial: Vec::new() }));
                     }
                 });
             }
@@ -588,15 +533,7 @@ impl Socket {
             let mut st = self.state();
             let seq = st.queue_seq;
             st.queue_seq += 1;
-            st.queue.push_back(Queued {
-                seq,
-                tries: 0,
-                pending: false,
-                event: event.to_owned(),
-                args,
-                flags,
-                ack,
-            });
+            st.queue.push_back(Queued { seq, tries: 0, pending: false, event: event.to_owned(), args, flags, ack });
         }
         self.drain_queue(false);
     }
@@ -639,11 +576,7 @@ impl Socket {
             }
             socket.drain_queue(false);
         });
-        let flags = Flags {
-            from_queue: true,
-            timeout: flags.timeout.or(self.0.config.ack_timeout),
-            ..flags
-        };
+        let flags = Flags { from_queue: true, timeout: flags.timeout.or(self.0.config.ack_timeout), ..flags };
         let _ = self.emit_inner(&event, args, Some(on_ack), flags);
     }
 }
@@ -680,16 +613,11 @@ impl ClientEmitter<'_> {
         args: Vec<Value>,
         callback: impl FnOnce(Result<Vec<Value>, AckError>) + Send + 'static,
     ) -> Result<(), EmitError> {
-        self.socket
-            .emit_inner(event, args, Some(Box::new(callback)), self.flags)
+        self.socket.emit_inner(event, args, Some(Box::new(callback)), self.flags)
     }
 
     /// Emits and waits for the acknowledgement.
-    pub async fn emit_with_ack(
-        self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Value>, AckError> {
+    pub async fn emit_with_ack(self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
         let (tx, rx) = oneshot::channel();
         self.socket.emit_inner(
             event,
@@ -723,9 +651,6 @@ impl AckSender {
         if self.sent.swap(true, Ordering::AcqRel) {
             return false;
         }
-        self.socket
-            .0
-            .manager
-            .send(encode_ack(&self.socket.0.nsp, self.id, &args))
+        self.socket.0.manager.send(encode_ack(&self.socket.0.nsp, self.id, &args))
     }
 }

@@ -34,28 +34,21 @@ struct Connection {
 
 impl Connection {
     fn oldest(&self) -> Option<u64> {
-        self.open
-            .lock()
-            .expect("client lock poisoned")
-            .first()
-            .map(|(id, _)| *id)
+        self.open.lock().expect("client lock poisoned").first().map(|(id, _)| *id)
     }
 }
 
 impl std::fmt::Debug for EmbeddedClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedClient")
-            .field("id", &self.id)
-            .finish()
+        f.debug_struct("EmbeddedClient").field("id", &self.id).finish()
     }
 }
 
 /// Forwards the socket's own events to the host as client `id`, while `live`.
 fn forward(shared: &Arc<Shared>, socket: &Socket, id: u64, live: &Arc<AtomicBool>) {
     let weak = Arc::downgrade(shared);
-    let upgrade = move |w: &std::sync::Weak<Shared>, live: &AtomicBool| {
-        w.upgrade().filter(|_| live.load(Ordering::Acquire))
-    };
+    let upgrade =
+        move |w: &std::sync::Weak<Shared>, live: &AtomicBool| w.upgrade().filter(|_| live.load(Ordering::Acquire));
     let (w, l) = (weak.clone(), live.clone());
     socket.on_connect(move |_| {
         if let Some(s) = upgrade(&w, &l) {
@@ -65,42 +58,25 @@ fn forward(shared: &Arc<Shared>, socket: &Socket, id: u64, live: &Arc<AtomicBool
     let (w, l) = (weak.clone(), live.clone());
     socket.on_connect_error(move |sock, error| {
         if let Some(s) = upgrade(&w, &l) {
-            s.deliver(Event::ClientConnectError {
-                client: id,
-                error: error.clone(),
-                active: sock.active(),
-            });
+            s.deliver(Event::ClientConnectError { client: id, error: error.clone(), active: sock.active() });
         }
     });
     let (w, l) = (weak.clone(), live.clone());
     socket.on_disconnect(move |sock, reason| {
         if let Some(s) = upgrade(&w, &l) {
-            s.deliver(Event::ClientDisconnect {
-                client: id,
-                reason,
-                active: sock.active(),
-            });
+            s.deliver(Event::ClientDisconnect { client: id, reason, active: sock.active() });
         }
     });
     let (w, l) = (weak, live.clone());
     socket.on_unhandled(move |_, name, args, ack| {
         if let Some(s) = upgrade(&w, &l) {
-            s.deliver(Event::ClientMessage {
-                client: id,
-                name: name.to_owned(),
-                args,
-                ack,
-            });
+            s.deliver(Event::ClientMessage { client: id, name: name.to_owned(), args, ack });
         }
     });
 }
 
 impl EmbeddedClient {
-    pub(crate) fn new(
-        shared: Arc<Shared>,
-        url: &str,
-        mut options: ClientOptions,
-    ) -> EmbeddedClient {
+    pub(crate) fn new(shared: Arc<Shared>, url: &str, mut options: ClientOptions) -> EmbeddedClient {
         let _guard = shared.handle.enter();
         let id = shared.next_id();
         // Listeners must be in place before the first connection attempt.
@@ -111,28 +87,16 @@ impl EmbeddedClient {
         let live = Arc::new(AtomicBool::new(true));
         forward(&shared, &socket, id, &live);
         let conn = Arc::new(Connection::default());
-        conn.open
-            .lock()
-            .expect("client lock poisoned")
-            .push((id, socket.nsp().to_owned()));
+        conn.open.lock().expect("client lock poisoned").push((id, socket.nsp().to_owned()));
         let (w, c) = (Arc::downgrade(&shared), conn.clone());
         socket.io().on(move |_, ev| {
             let Some(s) = w.upgrade() else { return };
             // The host has no Manager handle: the connection's oldest open client stands for it.
             let Some(client) = c.oldest() else { return };
             let event = match ev {
-                ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt {
-                    client,
-                    attempt: *n,
-                },
-                ManagerEvent::Reconnect(n) => Event::Reconnect {
-                    client,
-                    attempt: *n,
-                },
-                ManagerEvent::ReconnectError(m) => Event::ReconnectError {
-                    client,
-                    message: (*m).to_owned(),
-                },
+                ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt { client, attempt: *n },
+                ManagerEvent::Reconnect(n) => Event::Reconnect { client, attempt: *n },
+                ManagerEvent::ReconnectError(m) => Event::ReconnectError { client, message: (*m).to_owned() },
                 ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client },
                 _ => return,
             };
@@ -141,18 +105,8 @@ impl EmbeddedClient {
         if auto_connect {
             socket.connect();
         }
-        shared
-            .clients
-            .lock()
-            .expect("runtime lock poisoned")
-            .insert(id, socket.clone());
-        EmbeddedClient {
-            shared,
-            socket,
-            id,
-            conn,
-            live,
-        }
+        shared.clients.lock().expect("runtime lock poisoned").insert(id, socket.clone());
+        EmbeddedClient { shared, socket, id, conn, live }
     }
 
     /// Opens namespace `nsp` over this client's connection (socket.io-client's
@@ -164,23 +118,13 @@ impl EmbeddedClient {
     /// Fails with `InvalidArgument` if an open client of this connection already has
     /// `nsp`. A namespace closed and opened again while the connection stayed up gets its
     /// core socket back, with the `config` it was first opened with.
-    pub fn open_namespace(
-        &self,
-        nsp: &str,
-        config: SocketConfig,
-    ) -> Result<EmbeddedClient, EmbedError> {
+    pub fn open_namespace(&self, nsp: &str, config: SocketConfig) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
-        let nsp = if nsp.starts_with('/') {
-            nsp.to_owned()
-        } else {
-            format!("/{nsp}")
-        };
+        let nsp = if nsp.starts_with('/') { nsp.to_owned() } else { format!("/{nsp}") };
         let id = {
             let mut open = self.conn.open.lock().expect("client lock poisoned");
             if open.iter().any(|(_, n)| *n == nsp) {
-                return Err(EmbedError::InvalidArgument(format!(
-                    "namespace {nsp} is already open on this connection"
-                )));
+                return Err(EmbedError::InvalidArgument(format!("namespace {nsp} is already open on this connection")));
             }
             let id = self.shared.next_id();
             open.push((id, nsp.clone()));
@@ -190,18 +134,8 @@ impl EmbeddedClient {
         let socket = self.socket.io().socket(&nsp, config);
         let live = Arc::new(AtomicBool::new(true));
         forward(&self.shared, &socket, id, &live);
-        self.shared
-            .clients
-            .lock()
-            .expect("runtime lock poisoned")
-            .insert(id, socket.clone());
-        let client = EmbeddedClient {
-            shared: self.shared.clone(),
-            socket,
-            id,
-            conn: self.conn.clone(),
-            live,
-        };
+        self.shared.clients.lock().expect("runtime lock poisoned").insert(id, socket.clone());
+        let client = EmbeddedClient { shared: self.shared.clone(), socket, id, conn: self.conn.clone(), live };
         let s = client.socket.clone();
         client.in_order(move || s.connect());
         Ok(client)
@@ -248,11 +182,7 @@ impl EmbeddedClient {
     /// that free client handles while the runtime lives on). The connection closes with
     /// its last client; the others sharing it (see [`EmbeddedClient::open_namespace`]) stay.
     pub fn close(&self) {
-        self.shared
-            .clients
-            .lock()
-            .expect("runtime lock poisoned")
-            .remove(&self.id);
+        self.shared.clients.lock().expect("runtime lock poisoned").remove(&self.id);
         let last = {
             let mut open = self.conn.open.lock().expect("client lock poisoned");
             open.retain(|(id, _)| *id != self.id);
@@ -285,13 +215,9 @@ impl EmbeddedClient {
     ) -> Result<(), EmitError> {
         let _guard = self.shared.handle.enter();
         let completion = Completion::new(done);
-        let callback =
-            move |res: Result<Vec<Value>, crate::error::AckError>| completion.complete(res.into());
+        let callback = move |res: Result<Vec<Value>, crate::error::AckError>| completion.complete(res.into());
         match timeout {
-            Some(t) => self
-                .socket
-                .timeout(t)
-                .emit_with_callback(event, args, callback),
+            Some(t) => self.socket.timeout(t).emit_with_callback(event, args, callback),
             None => self.socket.emit_with_callback(event, args, callback),
         }
     }

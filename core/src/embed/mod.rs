@@ -47,10 +47,7 @@ pub struct RuntimeOptions {
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
-        RuntimeOptions {
-            workers: 0,
-            delivery: Delivery::Queue,
-        }
+        RuntimeOptions { workers: 0, delivery: Delivery::Queue }
     }
 }
 
@@ -71,10 +68,7 @@ pub enum EmbedError {
 pub(crate) struct Shared {
     handle: tokio::runtime::Handle,
     delivery: Delivery,
-    queue: (
-        crossbeam_channel::Sender<Event>,
-        crossbeam_channel::Receiver<Event>,
-    ),
+    queue: (crossbeam_channel::Sender<Event>, crossbeam_channel::Receiver<Event>),
     next_id: AtomicU64,
     servers: Mutex<Vec<crate::server::Server>>,
     clients: Mutex<std::collections::HashMap<u64, crate::client::Socket>>,
@@ -125,9 +119,7 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("delivery", &self.shared.delivery)
-            .finish_non_exhaustive()
+        f.debug_struct("Runtime").field("delivery", &self.shared.delivery).finish_non_exhaustive()
     }
 }
 
@@ -135,10 +127,7 @@ impl Runtime {
     /// Starts a runtime.
     pub fn new(options: RuntimeOptions) -> Result<Runtime, EmbedError> {
         let workers = if options.workers == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-                .max(2)
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
         } else {
             options.workers
         };
@@ -157,10 +146,7 @@ impl Runtime {
             clients: Mutex::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         });
-        Ok(Runtime {
-            shared,
-            rt: Mutex::new(Some(rt)),
-        })
+        Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
     }
 
     /// The tokio handle (for bindings that run their own futures on it).
@@ -178,20 +164,13 @@ impl Runtime {
     }
 
     /// Creates a server (not listening yet); the namespace `/` forwards its events.
-    pub fn server(
-        &self,
-        config: crate::server::ServerConfig,
-    ) -> Result<EmbeddedServer, EmbedError> {
+    pub fn server(&self, config: crate::server::ServerConfig) -> Result<EmbeddedServer, EmbedError> {
         self.shared.check()?;
         Ok(EmbeddedServer::new(self.shared.clone(), config))
     }
 
     /// Creates a client for `url` (its path is the namespace) and starts connecting.
-    pub fn client(
-        &self,
-        url: &str,
-        options: crate::client::ClientOptions,
-    ) -> Result<EmbeddedClient, EmbedError> {
+    pub fn client(&self, url: &str, options: crate::client::ClientOptions) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
         Ok(EmbeddedClient::new(self.shared.clone(), url, options))
     }
@@ -203,12 +182,9 @@ impl Runtime {
         if self.shared.shut_down.swap(true, Ordering::AcqRel) {
             return;
         }
-        let servers =
-            std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
+        let servers = std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
         let clients: Vec<_> =
-            std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned"))
-                .into_values()
-                .collect();
+            std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned")).into_values().collect();
         let (tx, rx) = std::sync::mpsc::channel();
         self.shared.handle.spawn(async move {
             for s in &servers {

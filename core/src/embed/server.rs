@@ -13,8 +13,7 @@ use crate::value::Value;
 
 /// Decides per incoming event whether it reaches the host (`socket.use`); `Err(message)`
 /// drops it and fires the socket's `error`.
-pub type PacketMiddleware =
-    Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
+pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
 
 /// A server whose events go to the host.
 #[derive(Clone)]
@@ -29,9 +28,7 @@ pub struct EmbeddedServer {
 
 impl std::fmt::Debug for EmbeddedServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedServer")
-            .field("id", &self.id)
-            .finish()
+        f.debug_struct("EmbeddedServer").field("id", &self.id).finish()
     }
 }
 
@@ -51,34 +48,19 @@ impl EmbeddedServer {
         server.on_engine_connection(move |conn| {
             let (weak, conn_id) = (weak.clone(), conn.id().to_owned());
             conn.on_event(move |ev| {
-                if let (crate::engine::server::ConnEvent::Upgrade(t), Some(shared)) =
-                    (ev, weak.upgrade())
-                {
-                    shared.deliver(Event::Upgrade {
-                        server: id,
-                        conn: conn_id.clone(),
-                        transport: *t,
-                    });
+                if let (crate::engine::server::ConnEvent::Upgrade(t), Some(shared)) = (ev, weak.upgrade()) {
+                    shared.deliver(Event::Upgrade { server: id, conn: conn_id.clone(), transport: *t });
                 }
             });
         });
         let weak = Arc::downgrade(&shared);
         server.on_any_server_side(move |name, args, ack| {
             if let Some(shared) = weak.upgrade() {
-                shared.deliver(Event::ServerSide {
-                    server: id,
-                    name: name.to_owned(),
-                    args: args.to_vec(),
-                    ack,
-                });
+                shared.deliver(Event::ServerSide { server: id, name: name.to_owned(), args: args.to_vec(), ack });
             }
         });
         s.forward(&server.of("/"));
-        shared
-            .servers
-            .lock()
-            .expect("runtime lock poisoned")
-            .push(server);
+        shared.servers.lock().expect("runtime lock poisoned").push(server);
         s
     }
 
@@ -105,8 +87,7 @@ impl EmbeddedServer {
         if dynamic.contains_key(pattern) {
             return Ok(());
         }
-        let re =
-            regex::Regex::new(pattern).map_err(|e| EmbedError::InvalidArgument(e.to_string()))?;
+        let re = regex::Regex::new(pattern).map_err(|e| EmbedError::InvalidArgument(e.to_string()))?;
         let ns = self.server.of_regex(re);
         self.forward(&ns);
         dynamic.insert(pattern.to_owned(), ns);
@@ -123,16 +104,9 @@ impl EmbeddedServer {
     /// `pattern`, a dynamic namespace made by [`EmbeddedServer::namespace_regex`] (an
     /// [`Event::Middleware`] per connection, whose socket is in the matched namespace).
     pub fn enable_middleware_regex(&self, pattern: &str) -> Result<(), EmbedError> {
-        let ns = self
-            .dynamic
-            .lock()
-            .expect("namespace lock poisoned")
-            .get(pattern)
-            .cloned();
+        let ns = self.dynamic.lock().expect("namespace lock poisoned").get(pattern).cloned();
         let ns = ns.ok_or_else(|| {
-            EmbedError::InvalidArgument(format!(
-                "no dynamic namespace {pattern:?} (namespace_regex first)"
-            ))
+            EmbedError::InvalidArgument(format!("no dynamic namespace {pattern:?} (namespace_regex first)"))
         })?;
         self.ask_host(&ns);
         Ok(())
@@ -144,25 +118,15 @@ impl EmbeddedServer {
         ns.use_middleware(move |socket| {
             let (tx, rx) = oneshot::channel();
             if let Some(shared) = weak.upgrade() {
-                shared.deliver(Event::Middleware {
-                    server,
-                    socket,
-                    decision: Decision(Some(tx)),
-                });
+                shared.deliver(Event::Middleware { server, socket, decision: Decision(Some(tx)) });
             }
-            async move {
-                rx.await
-                    .unwrap_or_else(|_| Err(ConnectError::new("connection refused")))
-            }
+            async move { rx.await.unwrap_or_else(|_| Err(ConnectError::new("connection refused"))) }
         });
     }
 
     /// Sets (or with `None` removes) the per-packet middleware of every socket.
     pub fn set_packet_middleware(&self, f: Option<PacketMiddleware>) {
-        *self
-            .packet_middleware
-            .write()
-            .expect("middleware lock poisoned") = f;
+        *self.packet_middleware.write().expect("middleware lock poisoned") = f;
     }
 
     fn forward(&self, ns: &Namespace) {
@@ -179,33 +143,19 @@ impl EmbeddedServer {
             let w = weak.clone();
             socket.on_unhandled(move |s, name, args, ack| {
                 if let Some(shared) = w.upgrade() {
-                    shared.deliver(Event::Message {
-                        server,
-                        socket: s.clone(),
-                        name: name.to_owned(),
-                        args,
-                        ack,
-                    });
+                    shared.deliver(Event::Message { server, socket: s.clone(), name: name.to_owned(), args, ack });
                 }
             });
             let w = weak.clone();
             socket.on_disconnecting(move |s, reason| {
                 if let Some(shared) = w.upgrade() {
-                    shared.deliver(Event::Disconnecting {
-                        server,
-                        socket: s.clone(),
-                        reason,
-                    });
+                    shared.deliver(Event::Disconnecting { server, socket: s.clone(), reason });
                 }
             });
             let w = weak.clone();
             socket.on_disconnect(move |s, reason| {
                 if let Some(shared) = w.upgrade() {
-                    shared.deliver(Event::Disconnect {
-                        server,
-                        socket: s.clone(),
-                        reason,
-                    });
+                    shared.deliver(Event::Disconnect { server, socket: s.clone(), reason });
                 }
             });
             shared.deliver(Event::Connection { server, socket });
@@ -217,9 +167,7 @@ impl EmbeddedServer {
     pub fn listen(&self, addr: &str) -> Result<SocketAddr, EmbedError> {
         let server = self.server.clone();
         let addr = addr.to_owned();
-        self.shared
-            .block_on(async move { server.listen(addr).await })?
-            .map_err(|e| EmbedError::Io(e.to_string()))
+        self.shared.block_on(async move { server.listen(addr).await })?.map_err(|e| EmbedError::Io(e.to_string()))
     }
 
     /// Closes the server (`server shutting down` for every socket).
@@ -234,9 +182,7 @@ impl EmbeddedServer {
     /// `disconnect` events follow on runtime threads.
     pub fn disconnect_socket(&self, socket: &Socket, close: bool) {
         let socket = socket.clone();
-        self.shared
-            .handle
-            .spawn(async move { socket.disconnect(close) });
+        self.shared.handle.spawn(async move { socket.disconnect(close) });
     }
 
     /// Emits to `socket` and completes `done` exactly once with the client's answer,
@@ -317,14 +263,12 @@ impl EmbeddedServer {
     /// How many servers the cluster has, this one included (blocks the calling host thread).
     pub fn server_count(&self) -> Result<usize, EmbedError> {
         let server = self.server.clone();
-        self.shared
-            .block_on(async move { server.server_count().await })
+        self.shared.block_on(async move { server.server_count().await })
     }
 
     /// Snapshot of the sockets of namespace `ns` (blocks the calling host thread).
     pub fn fetch_sockets(&self, ns: &str) -> Result<Vec<crate::server::RemoteSocket>, EmbedError> {
         let ns = self.server.of(ns);
-        self.shared
-            .block_on(async move { ns.fetch_sockets().await })
+        self.shared.block_on(async move { ns.fetch_sockets().await })
     }
 }

@@ -20,11 +20,7 @@ pub fn encode(frames: &[Frame]) -> Bytes {
             Frame::Text(t) => out.put_slice(t.as_bytes()),
             Frame::Binary(b) => {
                 out.put_u8(b'b');
-                out.put_slice(
-                    base64::engine::general_purpose::STANDARD
-                        .encode(b)
-                        .as_bytes(),
-                );
+                out.put_slice(base64::engine::general_purpose::STANDARD.encode(b).as_bytes());
             }
         }
     }
@@ -44,10 +40,7 @@ const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::
 pub fn decode(body: &str) -> Result<Vec<Packet<'_>>, PacketError> {
     body.split(SEPARATOR)
         .map(|part| match part.strip_prefix('b') {
-            Some(b64) => LENIENT
-                .decode(b64)
-                .map(|v| Packet::Binary(v.into()))
-                .map_err(|_| PacketError::InvalidBase64),
+            Some(b64) => LENIENT.decode(b64).map(|v| Packet::Binary(v.into())).map_err(|_| PacketError::InvalidBase64),
             None => Packet::decode(part),
         })
         .collect()
@@ -59,24 +52,15 @@ mod tests {
 
     #[test]
     fn encodes_text_and_binary() {
-        let frames = [
-            Frame::message("hello"),
-            Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])),
-            Frame::Text("2".into()),
-        ];
+        let frames =
+            [Frame::message("hello"), Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])), Frame::Text("2".into())];
         assert_eq!(&encode(&frames)[..], b"4hello\x1ebAQIDBA==\x1e2");
     }
 
     #[test]
     fn accepts_unpadded_base64_as_the_reference() {
-        assert_eq!(
-            decode("bAQIDBA").unwrap(),
-            vec![Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))]
-        );
-        assert_eq!(
-            decode("bAQIDBA=").unwrap(),
-            vec![Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))]
-        );
+        assert_eq!(decode("bAQIDBA").unwrap(), vec![Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))]);
+        assert_eq!(decode("bAQIDBA=").unwrap(), vec![Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))]);
         assert!(decode("b!!!").is_err());
     }
 
@@ -85,11 +69,7 @@ mod tests {
         let p = decode("4hello\x1ebAQIDBA==\x1e3").unwrap();
         assert_eq!(
             p,
-            vec![
-                Packet::Message("hello"),
-                Packet::Binary(Bytes::from_static(&[1, 2, 3, 4])),
-                Packet::Pong("")
-            ]
+            vec![Packet::Message("hello"), Packet::Binary(Bytes::from_static(&[1, 2, 3, 4])), Packet::Pong("")]
         );
     }
 

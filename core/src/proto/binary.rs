@@ -26,10 +26,7 @@ pub struct DecoderLimits {
 
 impl Default for DecoderLimits {
     fn default() -> Self {
-        DecoderLimits {
-            max_attachments: 10,
-            max_attachment_bytes: usize::MAX,
-        }
+        DecoderLimits { max_attachments: 10, max_attachment_bytes: usize::MAX }
     }
 }
 
@@ -43,10 +40,7 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder that refuses binary packets beyond `limits`.
     pub fn new(limits: DecoderLimits) -> Decoder {
-        Decoder {
-            limits,
-            pending: None,
-        }
+        Decoder { limits, pending: None }
     }
 
     /// Feeds a text message.
@@ -68,8 +62,7 @@ impl Decoder {
 
     /// Feeds a binary message (an attachment of the pending packet).
     pub fn binary(&mut self, data: Bytes) -> Result<Decoded, ParseError> {
-        let (header, mut atts, mut total) =
-            self.pending.take().ok_or(ParseError::UnexpectedBinary)?;
+        let (header, mut atts, mut total) = self.pending.take().ok_or(ParseError::UnexpectedBinary)?;
         total += data.len();
         if total > self.limits.max_attachment_bytes {
             return Err(ParseError::AttachmentsTooLarge);
@@ -126,69 +119,32 @@ mod tests {
             ),
             "0/admin,{\"sid\":\"oSO0OpakMV_3jnilAAAA\"}"
         );
-        assert_eq!(
-            text(&encode(PacketType::Disconnect, "/admin", None, None)[0]),
-            "1/admin,"
-        );
+        assert_eq!(text(&encode(PacketType::Disconnect, "/admin", None, None)[0]), "1/admin,");
         assert_eq!(text(&encode_event("/", None, "foo", &[])[0]), "2[\"foo\"]");
         assert_eq!(
             text(&encode_event("/admin", Some(12), "bar", &["x".into(), 1i64.into()])[0]),
             "2/admin,12[\"bar\",\"x\",1]"
         );
-        assert_eq!(
-            text(&encode_ack("/admin", 13, &["bar".into()])[0]),
-            "3/admin,13[\"bar\"]"
-        );
-        let frames = encode_event(
-            "/",
-            None,
-            "baz",
-            &[Value::Binary(Bytes::from_static(&[1, 2, 3, 4]))],
-        );
-        assert_eq!(
-            text(&frames[0]),
-            "51-[\"baz\",{\"_placeholder\":true,\"num\":0}]"
-        );
+        assert_eq!(text(&encode_ack("/admin", 13, &["bar".into()])[0]), "3/admin,13[\"bar\"]");
+        let frames = encode_event("/", None, "baz", &[Value::Binary(Bytes::from_static(&[1, 2, 3, 4]))]);
+        assert_eq!(text(&frames[0]), "51-[\"baz\",{\"_placeholder\":true,\"num\":0}]");
         assert_eq!(frames[1], Frame::Binary(Bytes::from_static(&[1, 2, 3, 4])));
         let frames = encode_ack("/admin", 15, &[Value::Binary(Bytes::from_static(&[1]))]);
-        assert_eq!(
-            text(&frames[0]),
-            "61-/admin,15[{\"_placeholder\":true,\"num\":0}]"
-        );
+        assert_eq!(text(&frames[0]), "61-/admin,15[{\"_placeholder\":true,\"num\":0}]");
     }
 
     #[test]
     fn decodes_headers() {
         let mut d = Decoder::default();
-        let Decoded::Packet(p) = d.text("2/admin,12[\"bar\",1]").unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            (p.kind, p.nsp.as_str(), p.id),
-            (PacketType::Event, "/admin", Some(12))
-        );
-        let Decoded::Packet(p) = d.text("0").unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            (p.kind, p.nsp.as_str(), p.data),
-            (PacketType::Connect, "/", Value::Null)
-        );
-        let Decoded::Packet(p) = d.text("1/admin,").unwrap() else {
-            panic!()
-        };
+        let Decoded::Packet(p) = d.text("2/admin,12[\"bar\",1]").unwrap() else { panic!() };
+        assert_eq!((p.kind, p.nsp.as_str(), p.id), (PacketType::Event, "/admin", Some(12)));
+        let Decoded::Packet(p) = d.text("0").unwrap() else { panic!() };
+        assert_eq!((p.kind, p.nsp.as_str(), p.data), (PacketType::Connect, "/", Value::Null));
+        let Decoded::Packet(p) = d.text("1/admin,").unwrap() else { panic!() };
         assert_eq!((p.kind, p.nsp.as_str()), (PacketType::Disconnect, "/admin"));
         // As the reference parser: a placeholder in a plain EVENT is just an object.
-        let Decoded::Packet(p) = d
-            .text("2[\"a\",{\"_placeholder\":true,\"num\":0}]")
-            .unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(
-            p.data.as_array().and_then(|a| a[1].get("num")),
-            Some(&Value::from(0i64))
-        );
+        let Decoded::Packet(p) = d.text("2[\"a\",{\"_placeholder\":true,\"num\":0}]").unwrap() else { panic!() };
+        assert_eq!(p.data.as_array().and_then(|a| a[1].get("num")), Some(&Value::from(0i64)));
     }
 
     #[test]
@@ -227,40 +183,24 @@ mod tests {
             assert!(d.text(bad).is_err(), "{bad:?} should be rejected");
         }
         assert_eq!(d.binary(Bytes::new()), Err(ParseError::UnexpectedBinary));
-        assert_eq!(
-            d.text("51-[\"a\",{\"_placeholder\":true,\"num\":0}]"),
-            Ok(Decoded::Pending)
-        );
+        assert_eq!(d.text("51-[\"a\",{\"_placeholder\":true,\"num\":0}]"), Ok(Decoded::Pending));
         assert_eq!(d.text("2[\"a\"]"), Err(ParseError::UnexpectedText));
         let mut d = Decoder::default();
-        d.text("51-[\"a\",{\"_placeholder\":true,\"num\":5}]")
-            .unwrap();
+        d.text("51-[\"a\",{\"_placeholder\":true,\"num\":5}]").unwrap();
         assert_eq!(d.binary(Bytes::new()), Err(ParseError::MissingAttachment));
     }
 
     #[test]
     fn attachment_limits_close_before_memory_grows() {
-        let mut d = Decoder::new(DecoderLimits {
-            max_attachments: 2,
-            max_attachment_bytes: 4,
-        });
+        let mut d = Decoder::new(DecoderLimits { max_attachments: 2, max_attachment_bytes: 4 });
         assert_eq!(d.text("53-[\"a\"]"), Err(ParseError::AttachmentsTooLarge));
         let two = "52-[\"a\",{\"_placeholder\":true,\"num\":0},{\"_placeholder\":true,\"num\":1}]";
         assert_eq!(d.text(two), Ok(Decoded::Pending));
         assert_eq!(d.binary(Bytes::from_static(b"abc")), Ok(Decoded::Pending));
-        assert_eq!(
-            d.binary(Bytes::from_static(b"de")),
-            Err(ParseError::AttachmentsTooLarge)
-        );
+        assert_eq!(d.binary(Bytes::from_static(b"de")), Err(ParseError::AttachmentsTooLarge));
         // The reference parser's default: at most 10 attachments, at least one.
-        assert_eq!(
-            Decoder::default().text("511-[\"a\"]"),
-            Err(ParseError::AttachmentsTooLarge)
-        );
-        assert_eq!(
-            Decoder::default().text("50-[\"a\"]"),
-            Err(ParseError::IllegalAttachments)
-        );
+        assert_eq!(Decoder::default().text("511-[\"a\"]"), Err(ParseError::AttachmentsTooLarge));
+        assert_eq!(Decoder::default().text("50-[\"a\"]"), Err(ParseError::IllegalAttachments));
     }
 
     #[test]
@@ -269,23 +209,13 @@ mod tests {
             let mut d = Decoder::default();
             let header = format!("51-[\"a\",{{\"_placeholder\":true,\"num\":{num}}}]");
             assert_eq!(d.text(&header), Ok(Decoded::Pending));
-            assert_eq!(
-                d.binary(Bytes::from_static(b"x")),
-                Err(ParseError::MissingAttachment),
-                "num {num}"
-            );
+            assert_eq!(d.binary(Bytes::from_static(b"x")), Err(ParseError::MissingAttachment), "num {num}");
         }
         // Extra keys do not stop an object from being a placeholder (socket.io-parser).
         let mut d = Decoder::default();
-        d.text("51-[\"a\",{\"_placeholder\":true,\"num\":0,\"extra\":1}]")
-            .unwrap();
-        let Decoded::Packet(p) = d.binary(Bytes::from_static(b"x")).unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            p.data,
-            Value::Array(vec!["a".into(), Value::Binary(Bytes::from_static(b"x"))])
-        );
+        d.text("51-[\"a\",{\"_placeholder\":true,\"num\":0,\"extra\":1}]").unwrap();
+        let Decoded::Packet(p) = d.binary(Bytes::from_static(b"x")).unwrap() else { panic!() };
+        assert_eq!(p.data, Value::Array(vec!["a".into(), Value::Binary(Bytes::from_static(b"x"))]));
     }
 
     proptest::proptest! {

@@ -101,17 +101,12 @@ pub(crate) struct Header {
 
 pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
     let mut chars = text.char_indices().peekable();
-    let kind = chars
-        .next()
-        .and_then(|(_, c)| PacketType::from_char(c))
-        .ok_or(ParseError::UnknownType)?;
+    let kind = chars.next().and_then(|(_, c)| PacketType::from_char(c)).ok_or(ParseError::UnknownType)?;
     let mut rest = &text[1..];
     let mut attachments = 0;
     if kind.is_binary() {
         let dash = rest.find('-').ok_or(ParseError::IllegalAttachments)?;
-        attachments = rest[..dash]
-            .parse::<usize>()
-            .map_err(|_| ParseError::IllegalAttachments)?;
+        attachments = rest[..dash].parse::<usize>().map_err(|_| ParseError::IllegalAttachments)?;
         // As the reference parser: a binary packet has at least one attachment.
         if attachments == 0 {
             return Err(ParseError::IllegalAttachments);
@@ -126,9 +121,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
     }
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let id = if digits > 0 {
-        let id = rest[..digits]
-            .parse::<u64>()
-            .map_err(|_| ParseError::InvalidId)?;
+        let id = rest[..digits].parse::<u64>().map_err(|_| ParseError::InvalidId)?;
         rest = &rest[digits..];
         Some(id)
     } else {
@@ -137,21 +130,12 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
     let json = if rest.is_empty() {
         None
     } else {
-        Some(
-            serde_json::from_str::<Value>(rest)
-                .map_err(|e| ParseError::InvalidJson(e.to_string()))?,
-        )
+        Some(serde_json::from_str::<Value>(rest).map_err(|e| ParseError::InvalidJson(e.to_string()))?)
     };
     if !payload_is_valid(kind, json.as_ref()) {
         return Err(ParseError::InvalidPayload(kind));
     }
-    Ok(Header {
-        kind,
-        nsp,
-        id,
-        json,
-        attachments,
-    })
+    Ok(Header { kind, nsp, id, json, attachments })
 }
 
 /// The payload shapes the reference parser accepts for each type.
@@ -178,15 +162,9 @@ impl Header {
         let mut data = self.json.unwrap_or(Value::Null);
         // As the reference parser: only a binary packet has placeholders to replace.
         if self.kind.is_binary() {
-            data.resolve_placeholders(attachments)
-                .map_err(|_| ParseError::MissingAttachment)?;
+            data.resolve_placeholders(attachments).map_err(|_| ParseError::MissingAttachment)?;
         }
-        Ok(Packet {
-            kind: self.kind,
-            nsp: self.nsp,
-            id: self.id,
-            data,
-        })
+        Ok(Packet { kind: self.kind, nsp: self.nsp, id: self.id, data })
     }
 }
 
@@ -218,9 +196,7 @@ pub fn encode_event(nsp: &str, id: Option<u64>, event: &str, args: &[Value]) -> 
 
 /// Encodes an ACK `[...args]`.
 pub fn encode_ack(nsp: &str, id: u64, args: &[Value]) -> Vec<Frame> {
-    encode_with(PacketType::Ack, nsp, Some(id), |out, atts| {
-        Value::write_wire(args, out, atts)
-    })
+    encode_with(PacketType::Ack, nsp, Some(id), |out, atts| Value::write_wire(args, out, atts))
 }
 
 fn encode_with(

@@ -25,13 +25,7 @@ struct AckInner {
 
 impl AckSender {
     pub(crate) fn new(socket: Socket, id: u64) -> Self {
-        AckSender {
-            inner: Arc::new(AckInner {
-                socket,
-                id,
-                sent: AtomicBool::new(false),
-            }),
-        }
+        AckSender { inner: Arc::new(AckInner { socket, id, sent: AtomicBool::new(false) }) }
     }
 
     /// The ack id of the packet.
@@ -57,9 +51,7 @@ impl AckSender {
 
 impl std::fmt::Debug for AckSender {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AckSender")
-            .field("id", &self.inner.id)
-            .finish()
+        f.debug_struct("AckSender").field("id", &self.inner.id).finish()
     }
 }
 
@@ -88,11 +80,7 @@ pub(crate) async fn wait_one(
 ) -> Result<Vec<Value>, AckError> {
     let answer = async { rx.await.map_err(|_| AckError::Disconnected) };
     match timeout {
-        Some(t) => tokio::time::timeout(t, answer)
-            .await
-            .map_err(|_| AckError::Timeout {
-                partial: Vec::new(),
-            })?,
+        Some(t) => tokio::time::timeout(t, answer).await.map_err(|_| AckError::Timeout { partial: Vec::new() })?,
         None => answer.await,
     }
 }
@@ -131,10 +119,7 @@ pub(crate) async fn wait_cluster(
     let (mut local_answers, mut reported, mut remote_expected) = (0, 0, 0);
     let (mut local_open, mut remote_open) = (true, true);
     loop {
-        if local_answers >= expected
-            && reported >= nodes
-            && answers.len() >= expected + remote_expected
-        {
+        if local_answers >= expected && reported >= nodes && answers.len() >= expected + remote_expected {
             return Ok(answers);
         }
         // Local targets gone before answering, or no node left to report: cannot complete.

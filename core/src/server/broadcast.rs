@@ -38,14 +38,7 @@ impl std::fmt::Debug for BroadcastOperator {
 
 impl BroadcastOperator {
     pub(crate) fn new(ns: Arc<NsInner>) -> Self {
-        BroadcastOperator {
-            ns,
-            rooms: Vec::new(),
-            except: Vec::new(),
-            volatile: false,
-            local: false,
-            timeout: None,
-        }
+        BroadcastOperator { ns, rooms: Vec::new(), except: Vec::new(), volatile: false, local: false, timeout: None }
     }
 
     /// Adds a target room (several rooms are a union).
@@ -117,11 +110,7 @@ impl BroadcastOperator {
 
     /// The selected sockets in this process.
     pub fn sockets_local(&self) -> Vec<Socket> {
-        self.ns
-            .targets()
-            .iter()
-            .flat_map(|ns| self.targets_in(ns))
-            .collect()
+        self.ns.targets().iter().flat_map(|ns| self.targets_in(ns)).collect()
     }
 
     /// Emits an event to every selected socket.
@@ -166,10 +155,7 @@ impl BroadcastOperator {
     pub(crate) fn emit_stored(&self, data: &[Value]) {
         let mut data = data.to_vec();
         for ns in self.ns.targets() {
-            let store = ns
-                .recovery
-                .as_ref()
-                .expect("emit_stored is only used with recovery on");
+            let store = ns.recovery.as_ref().expect("emit_stored is only used with recovery on");
             let offset = store.next_offset();
             data.push(Value::String(offset.clone()));
             let frames = encode_data(&ns.name, None, &data);
@@ -193,11 +179,7 @@ impl BroadcastOperator {
     /// Emits an event with an ack request to every selected socket and collects every
     /// answer. Fails with [`AckError::Timeout`] (holding the answers received) when some
     /// did not answer in time. With a cluster, the sockets of every node answer.
-    pub async fn emit_with_ack(
-        &self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Vec<Value>>, AckError> {
+    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Vec<Value>>, AckError> {
         check_reserved(event)?;
         let mut data = Vec::with_capacity(args.len() + 1);
         data.push(Value::from(event));
@@ -229,12 +211,7 @@ impl BroadcastOperator {
 
     /// Sends `data` with a fresh ack id to the selected sockets of `ns`; returns how many
     /// were sent it.
-    fn send_with_ack(
-        &self,
-        ns: &NsInner,
-        data: &[Value],
-        sink: &mpsc::UnboundedSender<Vec<Value>>,
-    ) -> usize {
+    fn send_with_ack(&self, ns: &NsInner, data: &[Value], sink: &mpsc::UnboundedSender<Vec<Value>>) -> usize {
         let id = ns.next_ack_id();
         let frames = encode_data(&ns.name, Some(id), data);
         let mut sent = 0;
@@ -249,11 +226,7 @@ impl BroadcastOperator {
 
     /// The local half of a cluster broadcast with acks: each answer's first argument
     /// goes to `on_ack`. Returns how many clients were sent the event.
-    pub(crate) fn emit_data_with_ack(
-        &self,
-        data: &[Value],
-        on_ack: Arc<dyn Fn(Value) + Send + Sync>,
-    ) -> usize {
+    pub(crate) fn emit_data_with_ack(&self, data: &[Value], on_ack: Arc<dyn Fn(Value) + Send + Sync>) -> usize {
         let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Value>>();
         let mut sent = 0;
         for ns in self.ns.targets() {
@@ -272,19 +245,11 @@ impl BroadcastOperator {
 
     /// Views of the selected sockets, on every node of the cluster.
     pub async fn fetch_sockets(&self) -> Vec<RemoteSocket> {
-        let mut sockets: Vec<RemoteSocket> = self
-            .sockets_local()
-            .iter()
-            .map(RemoteSocket::from_local)
-            .collect();
+        let mut sockets: Vec<RemoteSocket> = self.sockets_local().iter().map(RemoteSocket::from_local).collect();
         if let Some(cluster) = self.cluster() {
             for ns in self.ns.targets() {
                 match cluster.fetch_sockets(&ns.name, &self.options()).await {
-                    Ok(remote) => sockets.extend(
-                        remote
-                            .into_iter()
-                            .map(|i| RemoteSocket::from_info(ns.clone(), i)),
-                    ),
+                    Ok(remote) => sockets.extend(remote.into_iter().map(|i| RemoteSocket::from_info(ns.clone(), i))),
                     Err(e) => {
                         tracing::warn!(ns = %ns.name, error = %e, "fetch_sockets: cluster answer incomplete")
                     }

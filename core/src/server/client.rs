@@ -63,14 +63,11 @@ impl Client {
 
     /// The handshake parts every socket of this connection shares.
     pub(crate) fn request_parts(&self) -> &RequestParts {
-        self.request_parts
-            .get_or_init(|| RequestParts::new(self.session.request()))
+        self.request_parts.get_or_init(|| RequestParts::new(self.session.request()))
     }
 
     fn namespaces(&self) -> std::sync::MutexGuard<'_, Namespaces> {
-        self.namespaces
-            .lock()
-            .expect("client namespace lock poisoned")
+        self.namespaces.lock().expect("client namespace lock poisoned")
     }
 
     fn joined(&self) -> Vec<Socket> {
@@ -107,10 +104,7 @@ impl Client {
     fn on_packet(self: &Arc<Self>, packet: Packet) {
         let (socket, joining) = {
             let ns = self.namespaces();
-            (
-                ns.joined.get(&packet.nsp).cloned(),
-                ns.joining.contains(&packet.nsp),
-            )
+            (ns.joined.get(&packet.nsp).cloned(), ns.joining.contains(&packet.nsp))
         };
         match (socket, packet.kind) {
             (None, PacketType::Connect) if !joining && self.begin_join(&packet.nsp) => {
@@ -124,9 +118,7 @@ impl Client {
                 let client = self.clone();
                 tokio::spawn(async move { server.connect(client, packet.nsp, auth).await });
             }
-            (Some(s), kind) if kind != PacketType::Connect && kind != PacketType::ConnectError => {
-                s.on_packet(packet)
-            }
+            (Some(s), kind) if kind != PacketType::Connect && kind != PacketType::ConnectError => s.on_packet(packet),
             // A CONNECT for a namespace joined or joining, or a packet for one not joined.
             (_, kind) => {
                 tracing::debug!(sid = self.session.id(), ?kind, nsp = %packet.nsp, "packet breaks the namespace state rules");
@@ -134,12 +126,8 @@ impl Client {
                 // `forced close` when the transport closes at once (WebSocket), and the
                 // Socket.IO layer's `forced server close` when it closes later (polling).
                 let reason = match self.session.transport() {
-                    crate::engine::server::TransportKind::Websocket => {
-                        DisconnectReason::ForcedClose
-                    }
-                    crate::engine::server::TransportKind::Polling => {
-                        DisconnectReason::ForcedServerClose
-                    }
+                    crate::engine::server::TransportKind::Websocket => DisconnectReason::ForcedClose,
+                    crate::engine::server::TransportKind::Polling => DisconnectReason::ForcedServerClose,
                 };
                 self.close(reason)
             }
@@ -168,12 +156,7 @@ impl Client {
             }
             ns.joined.insert(socket.ns().to_owned(), socket.clone());
         }
-        if let Some(t) = self
-            .connect_timer
-            .lock()
-            .expect("timer lock poisoned")
-            .take()
-        {
+        if let Some(t) = self.connect_timer.lock().expect("timer lock poisoned").take() {
             t.abort();
         }
         true
@@ -190,12 +173,7 @@ impl Client {
         if let Some(d) = data {
             body.insert("data".to_owned(), d.clone());
         }
-        for f in encode(
-            PacketType::ConnectError,
-            ns,
-            None,
-            Some(&Value::Object(body)),
-        ) {
+        for f in encode(PacketType::ConnectError, ns, None, Some(&Value::Object(body))) {
             let _ = self.session.send(f);
         }
     }
@@ -216,12 +194,7 @@ impl Client {
     }
 
     pub(crate) fn on_close(&self, reason: DisconnectReason) {
-        if let Some(t) = self
-            .connect_timer
-            .lock()
-            .expect("timer lock poisoned")
-            .take()
-        {
+        if let Some(t) = self.connect_timer.lock().expect("timer lock poisoned").take() {
             t.abort();
         }
         let sockets: Vec<Socket> = {

@@ -108,11 +108,7 @@ pub trait ClusterAdapter: Send + Sync + 'static {
     /// servers were known at the last count.
     fn server_side_emit(&self, ns: &str, data: &[Value]) -> usize;
     /// Same, collecting one answer per other server.
-    fn server_side_emit_with_ack(
-        &self,
-        ns: &str,
-        data: &[Value],
-    ) -> BoxFuture<'static, ServerSideAcks>;
+    fn server_side_emit_with_ack(&self, ns: &str, data: &[Value]) -> BoxFuture<'static, ServerSideAcks>;
     /// How many servers the cluster has, this one included.
     fn server_count(&self) -> BoxFuture<'static, usize>;
     /// Where connection state recovery keeps the sessions of namespace `ns` (`None`:
@@ -200,8 +196,7 @@ impl LocalNode {
 
     /// Whether `room` has members in namespace `ns` here.
     pub fn has_room(&self, ns: &str, room: &str) -> bool {
-        self.ns(ns)
-            .is_some_and(|n| !n.0.adapter.select(&[room.to_owned()], &[]).is_empty())
+        self.ns(ns).is_some_and(|n| !n.0.adapter.select(&[room.to_owned()], &[]).is_empty())
     }
 
     /// Delivers `data` = `[event, ...args]` to the matching local sockets.
@@ -221,19 +216,14 @@ impl LocalNode {
         on_ack: impl Fn(Value) + Send + Sync + 'static,
     ) -> usize {
         match self.ns(ns) {
-            Some(n) => n
-                .op_with(opts)
-                .local()
-                .emit_data_with_ack(&data, Arc::new(on_ack)),
+            Some(n) => n.op_with(opts).local().emit_data_with_ack(&data, Arc::new(on_ack)),
             None => 0,
         }
     }
 
     /// Every room with members in namespace `ns` here.
     pub fn all_rooms(&self, ns: &str) -> Vec<Room> {
-        self.ns(ns)
-            .map(|n| n.0.adapter.all_rooms())
-            .unwrap_or_default()
+        self.ns(ns).map(|n| n.0.adapter.all_rooms()).unwrap_or_default()
     }
 
     /// Local sockets join `rooms`.
@@ -280,12 +270,7 @@ impl LocalNode {
 
     /// Delivers a server-side event from another node to this server's handlers; `ack`,
     /// when the sender waits for one, takes the first answer.
-    pub fn server_side(
-        &self,
-        ns: &str,
-        data: Vec<Value>,
-        ack: Option<Box<dyn FnOnce(Value) + Send>>,
-    ) {
+    pub fn server_side(&self, ns: &str, data: Vec<Value>, ack: Option<Box<dyn FnOnce(Value) + Send>>) {
         if ns != "/" {
             return;
         }
@@ -302,42 +287,22 @@ pub(crate) fn handshake_from_value(v: &Value) -> Handshake {
             Some(Value::Object(m)) => m
                 .iter()
                 .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| v.to_json_lossy().to_string()),
-                    )
+                    (k.clone(), v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_json_lossy().to_string()))
                 })
                 .collect(),
             _ => std::sync::Arc::default(),
         }
     };
-    let str_of = |key: &str| {
-        v.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let str_of = |key: &str| v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
     Handshake {
         headers: pairs("headers"),
         query: pairs("query"),
-        auth: v
-            .get("auth")
-            .cloned()
-            .unwrap_or_else(|| Value::Object(Default::default())),
+        auth: v.get("auth").cloned().unwrap_or_else(|| Value::Object(Default::default())),
         time: str_of("time"),
-        issued: v
-            .get("issued")
-            .and_then(Value::as_i64)
-            .map(|n| n.max(0) as u64)
-            .unwrap_or_default(),
+        issued: v.get("issued").and_then(Value::as_i64).map(|n| n.max(0) as u64).unwrap_or_default(),
         url: str_of("url").into(),
         address: str_of("address"),
-        xdomain: v
-            .get("xdomain")
-            .and_then(Value::as_bool)
-            .unwrap_or_default(),
+        xdomain: v.get("xdomain").and_then(Value::as_bool).unwrap_or_default(),
         secure: v.get("secure").and_then(Value::as_bool).unwrap_or_default(),
     }
 }

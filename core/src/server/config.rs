@@ -16,10 +16,7 @@ pub struct RecoveryConfig {
 
 impl Default for RecoveryConfig {
     fn default() -> Self {
-        RecoveryConfig {
-            max_disconnection_duration: Duration::from_secs(120),
-            skip_middlewares: true,
-        }
+        RecoveryConfig { max_disconnection_duration: Duration::from_secs(120), skip_middlewares: true }
     }
 }
 
@@ -58,10 +55,7 @@ impl std::fmt::Debug for ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            engine: EngineConfig {
-                path: "/socket.io/".into(),
-                ..EngineConfig::default()
-            },
+            engine: EngineConfig { path: "/socket.io/".into(), ..EngineConfig::default() },
             connect_timeout: Duration::from_millis(45_000),
             recovery: None,
             ack_timeout: None,

@@ -12,26 +12,17 @@ pub struct Extensions {
 impl Extensions {
     /// Stores `value`, returning the previous value of that type.
     pub fn insert<T: Any + Send + Sync + Clone>(&self, value: T) -> Option<T> {
-        self.lock()
-            .insert(TypeId::of::<T>(), Box::new(value))
-            .and_then(|b| b.downcast::<T>().ok())
-            .map(|b| *b)
+        self.lock().insert(TypeId::of::<T>(), Box::new(value)).and_then(|b| b.downcast::<T>().ok()).map(|b| *b)
     }
 
     /// A copy of the value of type `T`.
     pub fn get<T: Any + Send + Sync + Clone>(&self) -> Option<T> {
-        self.lock()
-            .get(&TypeId::of::<T>())
-            .and_then(|b| b.downcast_ref::<T>())
-            .cloned()
+        self.lock().get(&TypeId::of::<T>()).and_then(|b| b.downcast_ref::<T>()).cloned()
     }
 
     /// Removes the value of type `T`.
     pub fn remove<T: Any + Send + Sync + Clone>(&self) -> Option<T> {
-        self.lock()
-            .remove(&TypeId::of::<T>())
-            .and_then(|b| b.downcast::<T>().ok())
-            .map(|b| *b)
+        self.lock().remove(&TypeId::of::<T>()).and_then(|b| b.downcast::<T>().ok()).map(|b| *b)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TypeId, Box<dyn Any + Send + Sync>>> {
@@ -41,8 +32,6 @@ impl Extensions {
 
 impl std::fmt::Debug for Extensions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Extensions")
-            .field("len", &self.lock().len())
-            .finish()
+        f.debug_struct("Extensions").field("len", &self.lock().len()).finish()
     }
 }

@@ -22,14 +22,7 @@ impl Files {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         body.hash(&mut h);
         let etag = format!("W/\"{:x}-{:x}\"", body.len(), h.finish());
-        self.0.write().expect("files lock poisoned").insert(
-            path,
-            File {
-                content_type,
-                etag,
-                body,
-            },
-        );
+        self.0.write().expect("files lock poisoned").insert(path, File { content_type, etag, body });
     }
 
     pub(crate) fn remove(&self, path: &str) {
@@ -44,23 +37,13 @@ impl Files {
         }
         let files = self.0.read().expect("files lock poisoned");
         let file = files.get(req.uri().path())?;
-        let fresh = req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .is_some_and(|v| v.as_bytes() == file.etag.as_bytes());
-        let builder = Response::builder()
-            .header(header::ETAG, &file.etag)
-            .header(header::CACHE_CONTROL, "public, max-age=0");
+        let fresh = req.headers().get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == file.etag.as_bytes());
+        let builder =
+            Response::builder().header(header::ETAG, &file.etag).header(header::CACHE_CONTROL, "public, max-age=0");
         let res = if fresh {
-            builder
-                .status(StatusCode::NOT_MODIFIED)
-                .body(Full::default())
+            builder.status(StatusCode::NOT_MODIFIED).body(Full::default())
         } else {
-            let body = if req.method() == Method::HEAD {
-                Bytes::new()
-            } else {
-                file.body.clone()
-            };
+            let body = if req.method() == Method::HEAD { Bytes::new() } else { file.body.clone() };
             builder
                 .header(header::CONTENT_TYPE, &file.content_type)
                 .header(header::CONTENT_LENGTH, file.body.len())

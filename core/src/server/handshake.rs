@@ -45,12 +45,7 @@ impl RequestParts {
             headers: req
                 .headers
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
+                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect(),
             query: req.query.iter().cloned().collect(),
             url: req.uri.to_string().into(),
@@ -60,11 +55,7 @@ impl RequestParts {
 
 impl Handshake {
     pub(crate) fn new(req: &RequestInfo, parts: &RequestParts, auth: Value) -> Handshake {
-        let issued = req
-            .time
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let issued = req.time.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         Handshake {
             headers: parts.headers.clone(),
             query: parts.query.clone(),
@@ -80,29 +71,18 @@ impl Handshake {
 
     /// Query parameter `key`.
     pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// Header `name` (lower-case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The handshake as one JSON-like value, keys in the reference's order.
     pub fn to_value(&self) -> Value {
         let map = |pairs: &[(String, String)]| {
-            Value::Object(
-                pairs
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect(),
-            )
+            Value::Object(pairs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
         };
         Value::from([
             ("headers", map(&self.headers[..])),
@@ -121,10 +101,7 @@ impl Handshake {
 /// The date as JavaScript's `Date#toString()` prints it in UTC
 /// (`Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)`).
 fn http_date(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
@@ -139,9 +116,7 @@ fn http_date(t: SystemTime) -> String {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     format!(
         "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
         WEEK[days.rem_euclid(7) as usize],
@@ -159,9 +134,6 @@ mod tests {
     #[test]
     fn formats_http_dates() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_606_005_226);
-        assert_eq!(
-            super::http_date(t),
-            "Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)"
-        );
+        assert_eq!(super::http_date(t), "Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)");
     }
 }

@@ -83,9 +83,7 @@ pub struct Server(Arc<ServerInner>);
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server")
-            .field("config", &self.0.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Server").field("config", &self.0.config).finish_non_exhaustive()
     }
 }
 
@@ -108,10 +106,7 @@ impl Server {
             files: files::Files::default(),
             stop: watch::channel(false).0,
         });
-        let engine = EngineServer::new(
-            inner.config.engine.clone(),
-            Arc::new(Bridge(Arc::downgrade(&inner))),
-        );
+        let engine = EngineServer::new(inner.config.engine.clone(), Arc::new(Bridge(Arc::downgrade(&inner))));
         let _ = inner.engine.set(engine);
         if let Some(adapter) = &inner.config.adapter {
             adapter.attach(cluster::LocalNode(Arc::downgrade(&inner)));
@@ -133,32 +128,17 @@ impl Server {
 
     /// The namespace `name`, created if needed.
     pub fn of(&self, name: &str) -> Namespace {
-        let name = if name.starts_with('/') {
-            name.to_owned()
-        } else {
-            format!("/{name}")
-        };
-        if let Some(ns) = self
-            .0
-            .namespaces
-            .read()
-            .expect("namespace lock poisoned")
-            .get(&name)
-        {
+        let name = if name.starts_with('/') { name.to_owned() } else { format!("/{name}") };
+        if let Some(ns) = self.0.namespaces.read().expect("namespace lock poisoned").get(&name) {
             return ns.clone();
         }
         let mut map = self.0.namespaces.write().expect("namespace lock poisoned");
-        map.entry(name.clone())
-            .or_insert_with(|| self.0.create_namespace(name, Arc::default()))
-            .clone()
+        map.entry(name.clone()).or_insert_with(|| self.0.create_namespace(name, Arc::default())).clone()
     }
 
     /// A dynamic namespace: every name accepted by `matcher(name, auth)` becomes a
     /// namespace sharing the returned parent's middlewares and handlers.
-    pub fn of_dynamic(
-        &self,
-        matcher: impl Fn(&str, &Value) -> bool + Send + Sync + 'static,
-    ) -> Namespace {
+    pub fn of_dynamic(&self, matcher: impl Fn(&str, &Value) -> bool + Send + Sync + 'static) -> Namespace {
         self.of_dynamic_async(move |name, auth| Box::pin(std::future::ready(matcher(name, auth))))
     }
 
@@ -168,17 +148,8 @@ impl Server {
         &self,
         matcher: impl Fn(&str, &Value) -> BoxFuture<'static, bool> + Send + Sync + 'static,
     ) -> Namespace {
-        let parent = Namespace(NsInner::new(
-            "<dynamic>".into(),
-            &self.0,
-            Arc::default(),
-            true,
-        ));
-        self.0
-            .dynamic
-            .write()
-            .expect("namespace lock poisoned")
-            .push((Arc::new(matcher), parent.clone()));
+        let parent = Namespace(NsInner::new("<dynamic>".into(), &self.0, Arc::default(), true));
+        self.0.dynamic.write().expect("namespace lock poisoned").push((Arc::new(matcher), parent.clone()));
         parent
     }
 
@@ -225,20 +196,12 @@ impl Server {
     /// Sees every new Engine.IO connection before any namespace is joined
     /// (`io.engine.on("connection")`): the place to watch a connection's `upgrade`.
     pub fn on_engine_connection(&self, f: impl Fn(&Arc<Session>) + Send + Sync + 'static) {
-        self.0
-            .engine_connection
-            .write()
-            .expect("handler lock poisoned")
-            .push(Arc::new(f));
+        self.0.engine_connection.write().expect("handler lock poisoned").push(Arc::new(f));
     }
 
     /// Registers a handler for events other servers of the cluster send with
     /// [`Server::server_side_emit`].
-    pub fn on_server_side(
-        &self,
-        event: impl Into<String>,
-        f: impl Fn(&[Value]) + Send + Sync + 'static,
-    ) {
+    pub fn on_server_side(&self, event: impl Into<String>, f: impl Fn(&[Value]) + Send + Sync + 'static) {
         self.on_server_side_with_ack(event, move |args, _ack| f(args));
     }
 
@@ -249,26 +212,13 @@ impl Server {
         event: impl Into<String>,
         f: impl Fn(&[Value], Option<ServerSideAck>) + Send + Sync + 'static,
     ) {
-        self.0
-            .server_side
-            .write()
-            .expect("handler lock poisoned")
-            .entry(event.into())
-            .or_default()
-            .push(Arc::new(f));
+        self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
     }
 
     /// Sees every server-side event from other nodes, whatever its name (for bindings that
     /// dispatch by name themselves).
-    pub fn on_any_server_side(
-        &self,
-        f: impl Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static,
-    ) {
-        self.0
-            .server_side_any
-            .write()
-            .expect("handler lock poisoned")
-            .push(Arc::new(f));
+    pub fn on_any_server_side(&self, f: impl Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static) {
+        self.0.server_side_any.write().expect("handler lock poisoned").push(Arc::new(f));
     }
 
     /// Sends an event to the other servers of the cluster (not to clients). Returns the
@@ -283,11 +233,7 @@ impl Server {
 
     /// Sends an event to the other servers and collects one answer from each. Fails with
     /// [`AckError::Timeout`] (holding the answers received) when some did not answer in time.
-    pub async fn server_side_emit_with_ack(
-        &self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Value>, AckError> {
+    pub async fn server_side_emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
         crate::error::check_reserved(event)?;
         let Some(adapter) = self.0.config.adapter.clone() else {
             return Ok(Vec::new());
@@ -295,9 +241,7 @@ impl Server {
         adapter
             .server_side_emit_with_ack("/", &event_data(event, args))
             .await
-            .map_err(|(_, partial)| AckError::Timeout {
-                partial: partial.into_iter().map(|v| vec![v]).collect(),
-            })
+            .map_err(|(_, partial)| AckError::Timeout { partial: partial.into_iter().map(|v| vec![v]).collect() })
     }
 
     /// How many servers the cluster has, this one included.
@@ -313,11 +257,7 @@ impl Server {
         self.dispatch_server_side(event, args, None);
     }
 
-    pub(crate) fn receive_server_side_data(
-        &self,
-        mut data: Vec<Value>,
-        ack: Option<Box<dyn FnOnce(Value) + Send>>,
-    ) {
+    pub(crate) fn receive_server_side_data(&self, mut data: Vec<Value>, ack: Option<Box<dyn FnOnce(Value) + Send>>) {
         if data.is_empty() {
             return;
         }
@@ -328,34 +268,19 @@ impl Server {
     }
 
     fn dispatch_server_side(&self, event: &str, args: &[Value], ack: Option<ServerSideAck>) {
-        let handlers = self
-            .0
-            .server_side
-            .read()
-            .expect("handler lock poisoned")
-            .get(event)
-            .cloned()
-            .unwrap_or_default();
+        let handlers =
+            self.0.server_side.read().expect("handler lock poisoned").get(event).cloned().unwrap_or_default();
         for h in handlers {
             h(args, ack.clone());
         }
-        let any = self
-            .0
-            .server_side_any
-            .read()
-            .expect("handler lock poisoned")
-            .clone();
+        let any = self.0.server_side_any.read().expect("handler lock poisoned").clone();
         for h in any {
             h(event, args, ack.clone());
         }
     }
 
     /// Serves one HTTP request (mount the server inside an existing hyper service).
-    pub async fn handle(
-        &self,
-        req: Request<Incoming>,
-        remote: SocketAddr,
-    ) -> Response<Full<Bytes>> {
+    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
         if let Some(res) = self.0.files.respond(&req) {
             return res;
         }
@@ -365,12 +290,7 @@ impl Server {
     /// Serves `body` at `path` (GET and HEAD, with an ETag), as socket.io's `serveClient`
     /// serves the browser client at `/socket.io/socket.io.js`. `path` must lie under the
     /// endpoint path for [`Server::listen`] to route it here.
-    pub fn serve_file(
-        &self,
-        path: impl Into<String>,
-        content_type: impl Into<String>,
-        body: Bytes,
-    ) {
+    pub fn serve_file(&self, path: impl Into<String>, content_type: impl Into<String>, body: Bytes) {
         self.0.files.insert(path.into(), content_type.into(), body);
     }
 
@@ -381,10 +301,7 @@ impl Server {
 
     /// Binds `addr` and serves in the background until [`Server::close`]. Requests
     /// outside the endpoint path get 404. Returns the bound address.
-    pub async fn listen(
-        &self,
-        addr: impl tokio::net::ToSocketAddrs,
-    ) -> std::io::Result<SocketAddr> {
+    pub async fn listen(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<SocketAddr> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let server = self.clone();
@@ -411,14 +328,8 @@ impl Server {
     /// Closes the server: every socket disconnects with `server shutting down`, the
     /// connections close and the listener stops.
     pub fn close(&self) {
-        let namespaces: Vec<Namespace> = self
-            .0
-            .namespaces
-            .read()
-            .expect("namespace lock poisoned")
-            .values()
-            .cloned()
-            .collect();
+        let namespaces: Vec<Namespace> =
+            self.0.namespaces.read().expect("namespace lock poisoned").values().cloned().collect();
         for ns in namespaces {
             for s in ns.sockets() {
                 s.0.client.on_close(DisconnectReason::ServerShuttingDown);
@@ -434,10 +345,7 @@ impl Server {
 
 /// A 404 for requests outside the endpoint.
 pub fn not_found() -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(404)
-        .body(Full::default())
-        .expect("static response parts are valid")
+    Response::builder().status(404).body(Full::default()).expect("static response parts are valid")
 }
 
 /// `[event, ...args]`, the shape events travel in between nodes.
@@ -476,11 +384,7 @@ impl std::fmt::Debug for ServerSideAck {
 }
 
 impl ServerInner {
-    fn create_namespace(
-        self: &Arc<Self>,
-        name: String,
-        handlers: Arc<namespace::NsHandlers>,
-    ) -> Namespace {
+    fn create_namespace(self: &Arc<Self>, name: String, handlers: Arc<namespace::NsHandlers>) -> Namespace {
         if let Some(adapter) = &self.config.adapter {
             adapter.add_namespace(&name);
         }
@@ -489,22 +393,14 @@ impl ServerInner {
 
     /// The namespace `name` if it exists (a dynamic child once created).
     pub(crate) fn existing(&self, name: &str) -> Option<Namespace> {
-        self.namespaces
-            .read()
-            .expect("namespace lock poisoned")
-            .get(name)
-            .cloned()
+        self.namespaces.read().expect("namespace lock poisoned").get(name).cloned()
     }
 
     async fn resolve(self: &Arc<Self>, name: &str, auth: &Value) -> Option<Namespace> {
         if let Some(ns) = self.existing(name) {
             return Some(ns);
         }
-        let dynamic = self
-            .dynamic
-            .read()
-            .expect("namespace lock poisoned")
-            .clone();
+        let dynamic = self.dynamic.read().expect("namespace lock poisoned").clone();
         let mut parent = None;
         for (matcher, p) in &dynamic {
             if matcher(name, auth).await {
@@ -533,36 +429,22 @@ impl ServerInner {
             client.send_connect_error(&name, "Invalid namespace", None);
             return;
         };
-        let restored = match (
-            &ns.0.recovery,
-            auth.get("pid").and_then(Value::as_str),
-            auth.get("offset").and_then(Value::as_str),
-        ) {
-            (Some(store), Some(pid), Some(offset)) => store.restore(pid, offset).await,
-            _ => None,
-        };
+        let restored =
+            match (&ns.0.recovery, auth.get("pid").and_then(Value::as_str), auth.get("offset").and_then(Value::as_str))
+            {
+                (Some(store), Some(pid), Some(offset)) => store.restore(pid, offset).await,
+                _ => None,
+            };
         let (restored, rooms, missed) = match restored {
-            Some((session, missed)) => (
-                Some(Restored {
-                    id: session.sid,
-                    pid: session.pid,
-                    data: session.data,
-                }),
-                session.rooms,
-                missed,
-            ),
+            Some((session, missed)) => {
+                (Some(Restored { id: session.sid, pid: session.pid, data: session.data }), session.rooms, missed)
+            }
             None => (None, Vec::new(), Vec::new()),
         };
-        let skip_middlewares =
-            restored.is_some() && self.config.recovery.is_some_and(|r| r.skip_middlewares);
+        let skip_middlewares = restored.is_some() && self.config.recovery.is_some_and(|r| r.skip_middlewares);
         let socket = Socket::new(ns.0.clone(), client.clone(), auth, restored);
         if !skip_middlewares {
-            let middlewares =
-                ns.0.handlers
-                    .middlewares
-                    .read()
-                    .expect("handler lock poisoned")
-                    .clone();
+            let middlewares = ns.0.handlers.middlewares.read().expect("handler lock poisoned").clone();
             for m in middlewares {
                 if let Err(e) = m(socket.clone()).await {
                     client.send_connect_error(&name, &e.message, e.data.as_ref());
@@ -589,21 +471,8 @@ impl ServerInner {
         if let Some(pid) = socket.pid() {
             reply.insert("pid".to_owned(), Value::from(pid));
         }
-        let _ = socket.send_frames(
-            encode(
-                PacketType::Connect,
-                &name,
-                None,
-                Some(&Value::Object(reply)),
-            ),
-            false,
-        );
-        let handlers =
-            ns.0.handlers
-                .connection
-                .read()
-                .expect("handler lock poisoned")
-                .clone();
+        let _ = socket.send_frames(encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
+        let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
         for h in handlers {
             h(socket.clone());
         }
@@ -618,11 +487,7 @@ impl EngineHandler for Bridge {
     fn on_open(&self, session: &Arc<Session>) {
         if let Some(server) = self.0.upgrade() {
             session.set_attachment(Client::new(session.clone(), &server));
-            let handlers = server
-                .engine_connection
-                .read()
-                .expect("handler lock poisoned")
-                .clone();
+            let handlers = server.engine_connection.read().expect("handler lock poisoned").clone();
             for h in handlers {
                 h(session);
             }

@@ -18,8 +18,7 @@ use crate::error::{AckError, ConnectError, EmitError};
 use crate::value::Value;
 
 /// A namespace middleware (`io.use`): refuses a connection with `Err`.
-pub type ConnMiddleware =
-    Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
+pub type ConnMiddleware = Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
 /// Receives each new socket (`io.on("connection")`).
 pub type ConnectionHandler = Arc<dyn Fn(Socket) + Send + Sync>;
 
@@ -61,12 +60,8 @@ impl NsInner {
             recovery: server.config.recovery.map(|r| {
                 let window = r.max_disconnection_duration;
                 // A dynamic parent never holds sockets: its children keep their own sessions.
-                let cluster_store = server
-                    .config
-                    .adapter
-                    .as_ref()
-                    .filter(|_| !parent)
-                    .and_then(|a| a.session_store(&name, window));
+                let cluster_store =
+                    server.config.adapter.as_ref().filter(|_| !parent).and_then(|a| a.session_store(&name, window));
                 cluster_store.unwrap_or_else(|| Arc::new(RecoveryStore::new(window)))
             }),
             cluster: server.config.adapter.clone(),
@@ -79,17 +74,11 @@ impl NsInner {
     }
 
     pub(crate) fn insert(&self, socket: &Socket) {
-        self.sockets
-            .write()
-            .expect("namespace lock poisoned")
-            .insert(socket.id().to_owned(), socket.clone());
+        self.sockets.write().expect("namespace lock poisoned").insert(socket.id().to_owned(), socket.clone());
     }
 
     pub(crate) fn remove(&self, sid: &str) {
-        self.sockets
-            .write()
-            .expect("namespace lock poisoned")
-            .remove(sid);
+        self.sockets.write().expect("namespace lock poisoned").remove(sid);
     }
 
     /// The sockets of this namespace the adapter selects. Lock order: sockets, then
@@ -106,23 +95,13 @@ impl NsInner {
     }
 
     pub(crate) fn all_sockets(&self) -> Vec<Socket> {
-        self.sockets
-            .read()
-            .expect("namespace lock poisoned")
-            .values()
-            .cloned()
-            .collect()
+        self.sockets.read().expect("namespace lock poisoned").values().cloned().collect()
     }
 
     /// The namespaces a broadcast on this one reaches (itself, or a parent's children).
     pub(crate) fn targets(self: &Arc<Self>) -> Vec<Arc<NsInner>> {
         match &self.children {
-            Some(children) => children
-                .read()
-                .expect("namespace lock poisoned")
-                .iter()
-                .map(|c| c.0.clone())
-                .collect(),
+            Some(children) => children.read().expect("namespace lock poisoned").iter().map(|c| c.0.clone()).collect(),
             None => vec![self.clone()],
         }
     }
@@ -134,9 +113,7 @@ pub struct Namespace(pub(crate) Arc<NsInner>);
 
 impl std::fmt::Debug for Namespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Namespace")
-            .field("name", &self.0.name)
-            .finish()
+        f.debug_struct("Namespace").field("name", &self.0.name).finish()
     }
 }
 
@@ -148,12 +125,7 @@ impl Namespace {
 
     /// Registers a connection handler.
     pub fn on_connection(&self, f: impl Fn(Socket) + Send + Sync + 'static) -> &Self {
-        self.0
-            .handlers
-            .connection
-            .write()
-            .expect("handler lock poisoned")
-            .push(Arc::new(f));
+        self.0.handlers.connection.write().expect("handler lock poisoned").push(Arc::new(f));
         self
     }
 
@@ -164,33 +136,18 @@ impl Namespace {
         Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
     {
         let f: ConnMiddleware = Arc::new(move |s| Box::pin(f(s)));
-        self.0
-            .handlers
-            .middlewares
-            .write()
-            .expect("handler lock poisoned")
-            .push(f);
+        self.0.handlers.middlewares.write().expect("handler lock poisoned").push(f);
         self
     }
 
     /// The connected sockets of this namespace in this process.
     pub fn sockets(&self) -> Vec<Socket> {
-        self.0
-            .targets()
-            .iter()
-            .flat_map(|ns| ns.all_sockets())
-            .collect()
+        self.0.targets().iter().flat_map(|ns| ns.all_sockets()).collect()
     }
 
     /// The socket with id `sid`, if connected here.
     pub fn socket(&self, sid: &str) -> Option<Socket> {
-        self.0.targets().iter().find_map(|ns| {
-            ns.sockets
-                .read()
-                .expect("namespace lock poisoned")
-                .get(sid)
-                .cloned()
-        })
+        self.0.targets().iter().find_map(|ns| ns.sockets.read().expect("namespace lock poisoned").get(sid).cloned())
     }
 
     /// The room adapter.
@@ -248,11 +205,7 @@ impl Namespace {
     }
 
     /// Emits to every socket and collects each answer.
-    pub async fn emit_with_ack(
-        &self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Vec<Value>>, AckError> {
+    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Vec<Value>>, AckError> {
         self.op().emit_with_ack(event, args).await
     }
 

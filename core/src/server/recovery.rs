@@ -46,20 +46,13 @@ impl RecoveryStore {
 
     /// A fresh offset for the next stored packet.
     pub(crate) fn next_offset(&self) -> String {
-        format!(
-            "{}-{:x}",
-            self.prefix,
-            self.counter.fetch_add(1, Ordering::Relaxed)
-        )
+        format!("{}-{:x}", self.prefix, self.counter.fetch_add(1, Ordering::Relaxed))
     }
 
     pub(crate) fn store(&self, offset: String, rooms: &[Room], except: &[Room], frames: &[Frame]) {
         let now = Instant::now();
         let mut packets = self.packets.lock().expect("recovery lock poisoned");
-        while packets
-            .front()
-            .is_some_and(|p| now.duration_since(p.at) > self.window)
-        {
+        while packets.front().is_some_and(|p| now.duration_since(p.at) > self.window) {
             packets.pop_front();
         }
         packets.push_back(StoredPacket {
@@ -75,23 +68,13 @@ impl RecoveryStore {
         let now = Instant::now();
         let mut sessions = self.sessions.lock().expect("recovery lock poisoned");
         sessions.retain(|_, s| now.duration_since(s.disconnected_at) <= self.window);
-        sessions.insert(
-            session.pid.clone(),
-            KeptSession {
-                session,
-                disconnected_at: now,
-            },
-        );
+        sessions.insert(session.pid.clone(), KeptSession { session, disconnected_at: now });
     }
 
     /// The session of `pid` and the frames of every packet it missed after `offset`,
     /// or `None` when the session expired or the offset is unknown.
     pub(crate) fn restore_now(&self, pid: &str, offset: &str) -> Restored {
-        let kept = self
-            .sessions
-            .lock()
-            .expect("recovery lock poisoned")
-            .remove(pid)?;
+        let kept = self.sessions.lock().expect("recovery lock poisoned").remove(pid)?;
         if kept.disconnected_at.elapsed() > self.window {
             return None;
         }
@@ -114,13 +97,7 @@ impl SessionStore for RecoveryStore {
     }
 
     fn store(&self, event: StoredEvent<'_>) {
-        RecoveryStore::store(
-            self,
-            event.offset.to_owned(),
-            event.rooms,
-            event.except,
-            event.frames,
-        );
+        RecoveryStore::store(self, event.offset.to_owned(), event.rooms, event.except, event.frames);
     }
 
     fn persist(&self, session: PersistedSession) {
@@ -155,17 +132,11 @@ mod tests {
             data: crate::Value::Null,
         };
         store.persist(session());
-        assert!(
-            store.restore_now("pid", "unknown").is_none(),
-            "an unknown offset does not recover"
-        );
+        assert!(store.restore_now("pid", "unknown").is_none(), "an unknown offset does not recover");
         store.persist(session());
         let (session, frames) = store.restore_now("pid", &o1).expect("recovers");
         assert_eq!(session.sid, "sid");
         assert_eq!(frames, vec![Frame::message("b")]);
-        assert!(
-            store.restore_now("pid", &o1).is_none(),
-            "a session is restored once"
-        );
+        assert!(store.restore_now("pid", &o1).is_none(), "a session is restored once");
     }
 }

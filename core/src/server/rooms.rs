@@ -58,14 +58,8 @@ impl Adapter for MemoryAdapter {
     fn add_all(&self, sid: &str, rooms: &[Room]) {
         let mut m = self.write();
         for room in rooms {
-            m.sids
-                .entry(sid.to_owned())
-                .or_default()
-                .insert(room.clone());
-            m.rooms
-                .entry(room.clone())
-                .or_default()
-                .insert(sid.to_owned());
+            m.sids.entry(sid.to_owned()).or_default().insert(room.clone());
+            m.rooms.entry(room.clone()).or_default().insert(sid.to_owned());
         }
     }
 
@@ -109,11 +103,7 @@ impl Adapter for MemoryAdapter {
 
     fn for_each_selected(&self, rooms: &[Room], except: &[Room], f: &mut dyn FnMut(&str)) {
         let m = self.read();
-        let excluded: HashSet<&String> = except
-            .iter()
-            .filter_map(|r| m.rooms.get(r))
-            .flatten()
-            .collect();
+        let excluded: HashSet<&String> = except.iter().filter_map(|r| m.rooms.get(r)).flatten().collect();
         let mut visit = |s: &String| {
             if !excluded.contains(s) {
                 f(s);
@@ -124,12 +114,7 @@ impl Adapter for MemoryAdapter {
             [room] => m.rooms.get(room).into_iter().flatten().for_each(&mut visit),
             _ => {
                 let mut seen = HashSet::new();
-                rooms
-                    .iter()
-                    .filter_map(|r| m.rooms.get(r))
-                    .flatten()
-                    .filter(|s| seen.insert(*s))
-                    .for_each(&mut visit);
+                rooms.iter().filter_map(|r| m.rooms.get(r)).flatten().filter(|s| seen.insert(*s)).for_each(&mut visit);
             }
         }
     }

@@ -28,8 +28,7 @@ pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Option<AckSender>) + Sen
 /// Sees every event (incoming for `on_any`, outgoing for `on_any_outgoing`).
 pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
 /// Per-packet middleware: `Err(message)` stops the event and fires the socket's `error` handlers.
-pub type PacketMiddleware =
-    Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
+pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
 /// Receives a disconnect reason.
 pub type ReasonHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 /// Receives an error message.
@@ -79,10 +78,7 @@ pub struct Socket(pub(crate) Arc<SocketInner>);
 
 impl std::fmt::Debug for Socket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Socket")
-            .field("id", &self.0.id)
-            .field("ns", &self.0.ns.name)
-            .finish()
+        f.debug_struct("Socket").field("id", &self.0.id).field("ns", &self.0.ns.name).finish()
     }
 }
 
@@ -99,22 +95,14 @@ pub(crate) struct Restored {
 }
 
 impl Socket {
-    pub(crate) fn new(
-        ns: Arc<NsInner>,
-        client: Arc<Client>,
-        auth: Value,
-        restored: Option<Restored>,
-    ) -> Socket {
+    pub(crate) fn new(ns: Arc<NsInner>, client: Arc<Client>, auth: Value, restored: Option<Restored>) -> Socket {
         let recovery = ns.recovery.is_some();
         let handshake = Handshake::new(client.session.request(), client.request_parts(), auth);
         let (id, pid, data, recovered) = match restored {
             Some(r) => (r.id, Some(r.pid), r.data, true),
-            None => (
-                crate::sid::generate(),
-                recovery.then(crate::sid::generate),
-                Value::Object(Default::default()),
-                false,
-            ),
+            None => {
+                (crate::sid::generate(), recovery.then(crate::sid::generate), Value::Object(Default::default()), false)
+            }
         };
         Socket(Arc::new(SocketInner {
             id,
@@ -213,36 +201,22 @@ impl Socket {
     }
 
     /// Emits an event and waits for the client's acknowledgement (no timeout: see [`Socket::timeout`]).
-    pub async fn emit_with_ack(
-        &self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Value>, AckError> {
+    pub async fn emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
         self.emitter().emit_with_ack(event, args).await
     }
 
     /// Emit options: a timeout for the acknowledgement.
     pub fn timeout(&self, timeout: Duration) -> SocketEmitter<'_> {
-        SocketEmitter {
-            timeout: Some(timeout),
-            ..self.emitter()
-        }
+        SocketEmitter { timeout: Some(timeout), ..self.emitter() }
     }
 
     /// Emit options: the event may be dropped if the client is not ready to receive it.
     pub fn volatile(&self) -> SocketEmitter<'_> {
-        SocketEmitter {
-            volatile: true,
-            ..self.emitter()
-        }
+        SocketEmitter { volatile: true, ..self.emitter() }
     }
 
     fn emitter(&self) -> SocketEmitter<'_> {
-        SocketEmitter {
-            socket: self,
-            timeout: None,
-            volatile: false,
-        }
+        SocketEmitter { socket: self, timeout: None, volatile: false }
     }
 
     /// Broadcast to `room`, excluding this socket.
@@ -274,10 +248,7 @@ impl Socket {
         if close {
             self.0.client.disconnect_all();
         } else {
-            let _ = self
-                .0
-                .close_reason
-                .set(DisconnectReason::ServerNamespaceDisconnect);
+            let _ = self.0.close_reason.set(DisconnectReason::ServerNamespaceDisconnect);
             let _ = self.send_frames(encode(PacketType::Disconnect, self.ns(), None, None), false);
             self.on_close(DisconnectReason::ServerNamespaceDisconnect);
         }
@@ -289,11 +260,7 @@ impl Socket {
         event: impl Into<String>,
         f: impl Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync + 'static,
     ) {
-        self.listeners()
-            .events
-            .entry(event.into())
-            .or_default()
-            .push(Arc::new(f));
+        self.listeners().events.entry(event.into()).or_default().push(Arc::new(f));
     }
 
     /// Removes every handler of `event`.
@@ -303,10 +270,7 @@ impl Socket {
 
     /// Receives every event that has no handler registered with [`Socket::on`], with its
     /// ack sender (what a language binding uses to dispatch in the host language).
-    pub fn on_unhandled(
-        &self,
-        f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static,
-    ) {
+    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
         self.listeners().unhandled.push(Arc::new(f));
     }
 
@@ -321,10 +285,7 @@ impl Socket {
     }
 
     /// Adds a per-packet middleware (`socket.use`).
-    pub fn use_middleware(
-        &self,
-        f: impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static,
-    ) {
+    pub fn use_middleware(&self, f: impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static) {
         self.listeners().middlewares.push(Arc::new(f));
     }
 
@@ -359,11 +320,7 @@ impl Socket {
     pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool) -> Result<(), EmitError> {
         let session = &self.0.client.session;
         for f in frames {
-            let queued = if volatile {
-                session.send_volatile(f.clone())
-            } else {
-                session.send(f.clone()).is_ok()
-            };
+            let queued = if volatile { session.send_volatile(f.clone()) } else { session.send(f.clone()).is_ok() };
             if !queued {
                 return Err(EmitError::Disconnected);
             }
@@ -379,11 +336,7 @@ impl Socket {
     }
 
     pub(crate) fn register_ack(&self, id: u64, sink: AckSink) {
-        self.0
-            .acks
-            .lock()
-            .expect("ack lock poisoned")
-            .insert(id, sink);
+        self.0.acks.lock().expect("ack lock poisoned").insert(id, sink);
     }
 
     // --- lifecycle, driven by the client and namespace ---
@@ -394,13 +347,7 @@ impl Socket {
 
     /// Ends the early buffer and replays what it held.
     pub(crate) fn set_ready(&self) {
-        let early = self
-            .0
-            .early
-            .lock()
-            .expect("early lock poisoned")
-            .take()
-            .unwrap_or_default();
+        let early = self.0.early.lock().expect("early lock poisoned").take().unwrap_or_default();
         for p in early.packets {
             self.on_packet(p);
         }
@@ -424,9 +371,7 @@ impl Socket {
                     Value::Array(a) => a,
                     _ => Vec::new(),
                 };
-                let sink = packet
-                    .id
-                    .and_then(|id| self.0.acks.lock().expect("ack lock poisoned").remove(&id));
+                let sink = packet.id.and_then(|id| self.0.acks.lock().expect("ack lock poisoned").remove(&id));
                 if let Some(sink) = sink {
                     sink.deliver(args);
                 }
@@ -537,18 +482,12 @@ pub struct SocketEmitter<'a> {
 impl SocketEmitter<'_> {
     /// Adds a timeout for the acknowledgement.
     pub fn timeout(self, timeout: Duration) -> Self {
-        SocketEmitter {
-            timeout: Some(timeout),
-            ..self
-        }
+        SocketEmitter { timeout: Some(timeout), ..self }
     }
 
     /// Marks the event volatile.
     pub fn volatile(self) -> Self {
-        SocketEmitter {
-            volatile: true,
-            ..self
-        }
+        SocketEmitter { volatile: true, ..self }
     }
 
     /// Emits without acknowledgement.
@@ -565,21 +504,14 @@ impl SocketEmitter<'_> {
             let mut data = Vec::with_capacity(args.len() + 1);
             data.push(Value::from(event));
             data.extend(args);
-            BroadcastOperator::new(s.0.ns.clone())
-                .to(s.id().to_owned())
-                .local()
-                .emit_stored(&data);
+            BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).local().emit_stored(&data);
             return Ok(());
         }
         s.send_frames(encode_event(s.ns(), None, event, &args), self.volatile)
     }
 
     /// Emits and waits for the client's acknowledgement.
-    pub async fn emit_with_ack(
-        self,
-        event: &str,
-        args: Vec<Value>,
-    ) -> Result<Vec<Value>, AckError> {
+    pub async fn emit_with_ack(self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
         check_reserved(event)?;
         let s = self.socket;
         if !s.connected() {

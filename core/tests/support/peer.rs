@@ -63,7 +63,11 @@ impl Peer {
     }
 
     fn spawn(mut cmd: Command, port: u16) -> Peer {
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("server process starts (is node installed?)");
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("server process starts (is node installed?)");
         let stdout = child.stdout.take().expect("piped stdout");
         let logs: Arc<Mutex<Vec<String>>> = Arc::default();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();

@@ -43,10 +43,7 @@ impl Opened {
 }
 
 async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
-    let mut req = http
-        .ws_url(sid)
-        .into_client_request()
-        .map_err(|e| e.to_string())?;
+    let mut req = http.ws_url(sid).into_client_request().map_err(|e| e.to_string())?;
     for (k, v) in http.extra_headers() {
         let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?;
         let value = http::HeaderValue::from_str(v).map_err(|e| e.to_string())?;
@@ -56,69 +53,43 @@ async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
     // A small read buffer, as on the server side (tungstenite zero-fills it before each read).
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(crate::engine::WS_READ_BUFFER);
-    let (ws, _) =
-        tokio_tungstenite::connect_async_tls_with_config(req, Some(config), true, connector)
-            .await
-            .map_err(|e| e.to_string())?;
+    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(req, Some(config), true, connector)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
 pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, HandshakeError> {
     let endpoint = Endpoint::parse(&config).map_err(HandshakeError::InvalidUrl)?;
     let http = Http::new(config.clone(), endpoint).map_err(HandshakeError::InvalidUrl)?;
-    let first = config
-        .transports
-        .first()
-        .copied()
-        .unwrap_or(TransportKind::Polling);
+    let first = config.transports.first().copied().unwrap_or(TransportKind::Polling);
     match first {
         TransportKind::Websocket => {
-            let mut ws = connect_ws(&http, None)
-                .await
-                .map_err(HandshakeError::Transport)?;
+            let mut ws = connect_ws(&http, None).await.map_err(HandshakeError::Transport)?;
             loop {
                 match ws.next().await {
                     Some(Ok(WsMessage::Text(t))) => {
-                        let json = t
-                            .as_str()
-                            .strip_prefix('0')
-                            .ok_or_else(|| HandshakeError::Protocol(t.to_string()))?;
+                        let json =
+                            t.as_str().strip_prefix('0').ok_or_else(|| HandshakeError::Protocol(t.to_string()))?;
                         let info = OpenInfo::parse(json)?;
-                        return Ok(Opened {
-                            info,
-                            ws: Some(ws),
-                            http,
-                            config,
-                            leftovers: Vec::new(),
-                        });
+                        return Ok(Opened { info, ws: Some(ws), http, config, leftovers: Vec::new() });
                     }
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
                     Some(Err(e)) => return Err(HandshakeError::Transport(e.to_string())),
-                    _ => {
-                        return Err(HandshakeError::Protocol(
-                            "connection closed during handshake".into(),
-                        ))
-                    }
+                    _ => return Err(HandshakeError::Protocol("connection closed during handshake".into())),
                 }
             }
         }
         TransportKind::Polling => {
-            let body = http
-                .get(None, super::http::HANDSHAKE_BODY_LIMIT)
-                .await
-                .map_err(|e| match e {
-                    RequestError::Transport(e) => HandshakeError::Transport(e),
-                    RequestError::Status(s, b) => HandshakeError::Http(s, b),
-                })?;
-            let text =
-                std::str::from_utf8(&body).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
-            let packets =
-                payload::decode(text).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+            let body = http.get(None, super::http::HANDSHAKE_BODY_LIMIT).await.map_err(|e| match e {
+                RequestError::Transport(e) => HandshakeError::Transport(e),
+                RequestError::Status(s, b) => HandshakeError::Http(s, b),
+            })?;
+            let text = std::str::from_utf8(&body).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+            let packets = payload::decode(text).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
             let mut packets = packets.into_iter();
             let Some(Packet::Open(json)) = packets.next() else {
-                return Err(HandshakeError::Protocol(format!(
-                    "expected an open packet, got {text:?}"
-                )));
+                return Err(HandshakeError::Protocol(format!("expected an open packet, got {text:?}")));
             };
             let info = OpenInfo::parse(json)?;
             let leftovers = packets
@@ -132,13 +103,7 @@ pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, Handshake
                     }),
                 })
                 .collect();
-            Ok(Opened {
-                info,
-                ws: None,
-                http,
-                config,
-                leftovers,
-            })
+            Ok(Opened { info, ws: None, http, config, leftovers })
         }
     }
 }
@@ -168,11 +133,7 @@ impl Conn {
     fn reset_ping(&mut self) {
         let window = self.info.ping_interval + self.info.ping_timeout;
         self.ping_deadline = tokio::time::Instant::now() + window;
-        *self
-            .shared
-            .ping_deadline
-            .lock()
-            .expect("deadline lock poisoned") = Instant::now() + window;
+        *self.shared.ping_deadline.lock().expect("deadline lock poisoned") = Instant::now() + window;
     }
 
     fn on_packet(&mut self, packet: Result<Packet<'_>, crate::engine::PacketError>) -> Action {
@@ -209,9 +170,7 @@ async fn opt<T>(f: &mut Option<BoxFut<T>>) -> T {
     }
 }
 
-async fn ws_next(
-    ws: &mut Option<Ws>,
-) -> Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>> {
+async fn ws_next(ws: &mut Option<Ws>) -> Option<Result<WsMessage, tokio_tungstenite::tungstenite::Error>> {
     match ws {
         Some(ws) => ws.next().await,
         None => std::future::pending().await,
@@ -219,10 +178,7 @@ async fn ws_next(
 }
 
 /// Sends `frames` over a WebSocket, flushing once.
-async fn ws_write(
-    ws: &mut Ws,
-    frames: Vec<Frame>,
-) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+async fn ws_write(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tokio_tungstenite::tungstenite::Error> {
     for f in frames {
         ws.feed(to_ws(f)).await?;
     }
@@ -235,20 +191,9 @@ pub(crate) async fn run(
     events: mpsc::UnboundedSender<EngineEvent>,
     shared: Arc<Shared>,
 ) {
-    let Opened {
-        info,
-        mut ws,
-        http,
-        config,
-        leftovers,
-    } = opened;
+    let Opened { info, mut ws, http, config, leftovers } = opened;
     let sid = info.sid.clone();
-    let mut conn = Conn {
-        events,
-        shared,
-        info,
-        ping_deadline: tokio::time::Instant::now(),
-    };
+    let mut conn = Conn { events, shared, info, ping_deadline: tokio::time::Instant::now() };
     conn.reset_ping();
     let mut out: Vec<Frame> = Vec::new();
     for p in &leftovers {
@@ -274,17 +219,12 @@ pub(crate) async fn run(
         let s = sid.clone();
         get = Some(Box::pin(async move { h.get(Some(&s), limit).await }));
         let upgrade_offered = conn.info.upgrades.iter().any(|u| u == "websocket");
-        if config.upgrade
-            && upgrade_offered
-            && config.transports.contains(&TransportKind::Websocket)
-        {
+        if config.upgrade && upgrade_offered && config.transports.contains(&TransportKind::Websocket) {
             let h = http.clone();
             let s = sid.clone();
             probe = Some(Box::pin(async move {
                 let mut ws = connect_ws(&h, Some(&s)).await?;
-                ws.send(WsMessage::Text("2probe".into()))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                ws.send(WsMessage::Text("2probe".into())).await.map_err(|e| e.to_string())?;
                 loop {
                     match ws.next().await {
                         Some(Ok(WsMessage::Text(t))) if t.as_str() == "3probe" => return Ok(ws),
@@ -320,9 +260,7 @@ pub(crate) async fn run(
             }
             ws = Some(socket);
             conn.shared.websocket.store(true, Ordering::Release);
-            let _ = conn
-                .events
-                .send(EngineEvent::Upgrade(TransportKind::Websocket));
+            let _ = conn.events.send(EngineEvent::Upgrade(TransportKind::Websocket));
         }
 
         tokio::select! {

@@ -67,11 +67,7 @@ impl Endpoint {
         if !path.ends_with('/') {
             path.push('/');
         }
-        Ok(Endpoint {
-            secure,
-            authority: format!("{host}:{port}"),
-            path,
-        })
+        Ok(Endpoint { secure, authority: format!("{host}:{port}"), path })
     }
 
     /// `path?EIO=4&transport=..&sid=..&<query>&t=..`

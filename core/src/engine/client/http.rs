@@ -44,19 +44,13 @@ impl std::fmt::Display for RequestError {
 
 impl Http {
     pub(crate) fn new(config: EngineClientConfig, endpoint: Endpoint) -> Result<Http, String> {
-        let tls = if endpoint.secure {
-            Some(super::tls::client_config(&config.tls)?)
-        } else {
-            None
-        };
+        let tls = if endpoint.secure { Some(super::tls::client_config(&config.tls)?) } else { None };
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         let tls_config = match &tls {
             Some(c) => (**c).clone(),
-            None => super::tls::client_config(&super::TlsOptions::default())?
-                .as_ref()
-                .clone(),
+            None => super::tls::client_config(&super::TlsOptions::default())?.as_ref().clone(),
         };
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls_config)
@@ -64,30 +58,15 @@ impl Http {
             .enable_http1()
             .wrap_connector(http);
         let client = Client::builder(TokioExecutor::new()).build(connector);
-        Ok(Http {
-            client,
-            endpoint,
-            config,
-            tls,
-        })
+        Ok(Http { client, endpoint, config, tls })
     }
 
-    fn request(
-        &self,
-        method: http::Method,
-        sid: Option<&str>,
-        body: Bytes,
-    ) -> http::Request<Full<Bytes>> {
-        let scheme = if self.endpoint.secure {
-            "https"
-        } else {
-            "http"
-        };
+    fn request(&self, method: http::Method, sid: Option<&str>, body: Bytes) -> http::Request<Full<Bytes>> {
+        let scheme = if self.endpoint.secure { "https" } else { "http" };
         let uri = format!(
             "{scheme}://{}{}",
             self.endpoint.authority,
-            self.endpoint
-                .path_and_query(&self.config, TransportKind::Polling, sid)
+            self.endpoint.path_and_query(&self.config, TransportKind::Polling, sid)
         );
         let mut req = http::Request::builder().method(method).uri(uri);
         for (k, v) in &self.config.extra_headers {
@@ -96,22 +75,13 @@ impl Http {
         if !body.is_empty() {
             req = req.header(http::header::CONTENT_TYPE, "text/plain;charset=UTF-8");
         }
-        req.body(Full::new(body))
-            .expect("request parts come from a parsed endpoint")
+        req.body(Full::new(body)).expect("request parts come from a parsed endpoint")
     }
 
     /// Sends `req` and reads at most `limit` bytes of the answer: a server that sends more
     /// fails the request (a transport error) instead of filling the client's memory.
-    async fn send(
-        &self,
-        req: http::Request<Full<Bytes>>,
-        limit: usize,
-    ) -> Result<Bytes, RequestError> {
-        let res = self
-            .client
-            .request(req)
-            .await
-            .map_err(|e| RequestError::Transport(e.to_string()))?;
+    async fn send(&self, req: http::Request<Full<Bytes>>, limit: usize) -> Result<Bytes, RequestError> {
+        let res = self.client.request(req).await.map_err(|e| RequestError::Transport(e.to_string()))?;
         let status = res.status();
         let body = http_body_util::Limited::new(res.into_body(), limit)
             .collect()
@@ -119,28 +89,19 @@ impl Http {
             .map_err(|e| RequestError::Transport(format!("response body: {e}")))?
             .to_bytes();
         if !status.is_success() {
-            return Err(RequestError::Status(
-                status.as_u16(),
-                String::from_utf8_lossy(&body).into_owned(),
-            ));
+            return Err(RequestError::Status(status.as_u16(), String::from_utf8_lossy(&body).into_owned()));
         }
         Ok(body)
     }
 
     /// A poll (or, without `sid`, the handshake), reading at most `limit` bytes.
     pub(crate) async fn get(&self, sid: Option<&str>, limit: usize) -> Result<Bytes, RequestError> {
-        self.send(self.request(http::Method::GET, sid, Bytes::new()), limit)
-            .await
+        self.send(self.request(http::Method::GET, sid, Bytes::new()), limit).await
     }
 
     pub(crate) async fn post(&self, sid: &str, body: Bytes) -> Result<(), RequestError> {
         // The answer to a POST is `ok`; anything long is not a server we understand.
-        self.send(
-            self.request(http::Method::POST, Some(sid), body),
-            HANDSHAKE_BODY_LIMIT,
-        )
-        .await
-        .map(|_| ())
+        self.send(self.request(http::Method::POST, Some(sid), body), HANDSHAKE_BODY_LIMIT).await.map(|_| ())
     }
 
     pub(crate) fn ws_url(&self, sid: Option<&str>) -> String {
@@ -148,8 +109,7 @@ impl Http {
         format!(
             "{scheme}://{}{}",
             self.endpoint.authority,
-            self.endpoint
-                .path_and_query(&self.config, TransportKind::Websocket, sid)
+            self.endpoint.path_and_query(&self.config, TransportKind::Websocket, sid)
         )
     }
 

@@ -104,21 +104,13 @@ pub struct OpenInfo {
 
 impl OpenInfo {
     pub(crate) fn parse(json: &str) -> Result<OpenInfo, HandshakeError> {
-        let v: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_str(json).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
         let ms = |k: &str| v[k].as_u64().map(Duration::from_millis);
         Ok(OpenInfo {
-            sid: v["sid"]
-                .as_str()
-                .ok_or_else(|| HandshakeError::Protocol("missing sid".into()))?
-                .to_owned(),
+            sid: v["sid"].as_str().ok_or_else(|| HandshakeError::Protocol("missing sid".into()))?.to_owned(),
             upgrades: v["upgrades"]
                 .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|u| u.as_str().map(str::to_owned))
-                        .collect()
-                })
+                .map(|a| a.iter().filter_map(|u| u.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default(),
             ping_interval: ms("pingInterval").unwrap_or(Duration::from_millis(25_000)),
             ping_timeout: ms("pingTimeout").unwrap_or(Duration::from_millis(20_000)),
@@ -149,10 +141,7 @@ pub struct EngineClient {
 
 impl std::fmt::Debug for EngineClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineClient")
-            .field("sid", &self.open.sid)
-            .field("transport", &self.transport())
-            .finish()
+        f.debug_struct("EngineClient").field("sid", &self.open.sid).field("transport", &self.transport()).finish()
     }
 }
 
@@ -162,9 +151,8 @@ impl EngineClient {
         config: EngineClientConfig,
     ) -> Result<(EngineClient, mpsc::UnboundedReceiver<EngineEvent>), HandshakeError> {
         let timeout = config.timeout;
-        let opened = tokio::time::timeout(timeout, actor::open(config))
-            .await
-            .map_err(|_| HandshakeError::Timeout)??;
+        let opened =
+            tokio::time::timeout(timeout, actor::open(config)).await.map_err(|_| HandshakeError::Timeout)??;
         let (tx, rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let open = Arc::new(opened.info.clone());
@@ -203,12 +191,7 @@ impl EngineClient {
 
     /// Whether the server's last ping is overdue (the connection is probably dead).
     pub fn ping_expired(&self) -> bool {
-        Instant::now()
-            > *self
-                .shared
-                .ping_deadline
-                .lock()
-                .expect("deadline lock poisoned")
+        Instant::now() > *self.shared.ping_deadline.lock().expect("deadline lock poisoned")
     }
 
     /// Queues a frame. Returns false when the connection is closed.

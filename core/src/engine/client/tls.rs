@@ -20,10 +20,7 @@ pub struct TlsOptions {
 
 impl Default for TlsOptions {
     fn default() -> Self {
-        TlsOptions {
-            ca_pem: None,
-            reject_unauthorized: true,
-        }
+        TlsOptions { ca_pem: None, reject_unauthorized: true }
     }
 }
 
@@ -47,17 +44,12 @@ pub(crate) fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, Stri
         roots.add_parsable_certificates(system_roots().iter().cloned());
         if let Some(pem) = &opts.ca_pem {
             for cert in CertificateDer::pem_slice_iter(pem) {
-                roots
-                    .add(cert.map_err(|e| format!("invalid CA PEM: {e}"))?)
-                    .map_err(|e| e.to_string())?;
+                roots.add(cert.map_err(|e| format!("invalid CA PEM: {e}"))?).map_err(|e| e.to_string())?;
             }
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth()
+        builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny(provider))).with_no_client_auth()
     };
     Ok(Arc::new(config))
 }
@@ -84,12 +76,7 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -98,12 +85,7 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

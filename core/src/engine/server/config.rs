@@ -127,8 +127,7 @@ impl Default for ListenLimits {
 impl EngineConfig {
     /// The byte budget of one session's outgoing queue.
     pub fn buffered_bytes_budget(&self) -> usize {
-        self.max_buffered_bytes
-            .unwrap_or_else(|| self.max_payload.saturating_mul(4))
+        self.max_buffered_bytes.unwrap_or_else(|| self.max_payload.saturating_mul(4))
     }
 
     /// The listener limits of this configuration.
@@ -145,10 +144,7 @@ impl EngineConfig {
 /// 90 % of the soft file-descriptor limit: the rest stays free for files, pipes, Redis and
 /// the connections being refused.
 fn default_max_connections() -> usize {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes the struct it is given and nothing else.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0;
     if !ok || lim.rlim_cur == libc::RLIM_INFINITY {

@@ -32,10 +32,7 @@ pub(crate) struct Events {
 
 impl Events {
     pub(crate) fn add(&self, f: Listener) {
-        self.listeners
-            .write()
-            .expect("listener lock poisoned")
-            .push(f);
+        self.listeners.write().expect("listener lock poisoned").push(f);
         self.active.store(true, Ordering::Release);
     }
 
@@ -43,11 +40,7 @@ impl Events {
         if !self.active.load(Ordering::Acquire) {
             return;
         }
-        let listeners = self
-            .listeners
-            .read()
-            .expect("listener lock poisoned")
-            .clone();
+        let listeners = self.listeners.read().expect("listener lock poisoned").clone();
         for l in listeners {
             l(&ev);
         }

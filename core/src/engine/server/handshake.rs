@@ -15,11 +15,7 @@ use super::responses::{self, EngineHttpError};
 use super::session::{CloseReason, Session};
 use super::{polling, websocket, Shared};
 
-pub(super) async fn route(
-    shared: &Arc<Shared>,
-    req: Request<Incoming>,
-    remote: SocketAddr,
-) -> Response<Full<Bytes>> {
+pub(super) async fn route(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
     let cors = shared.config.cors.clone();
     let req_headers = cors.as_ref().map(|_| req.headers().clone());
     let preflight = req.method() == Method::OPTIONS;
@@ -34,11 +30,7 @@ pub(super) async fn route(
     res
 }
 
-async fn dispatch(
-    shared: &Arc<Shared>,
-    req: Request<Incoming>,
-    remote: SocketAddr,
-) -> Response<Full<Bytes>> {
+async fn dispatch(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
     let info = RequestInfo::new(&req, remote, shared.config.secure);
     let transport = match info.query_param("transport").and_then(TransportKind::parse) {
         Some(t) if shared.config.transports.contains(&t) => t,
@@ -62,18 +54,13 @@ async fn dispatch(
             return EngineHttpError::UnknownSid.response(None);
         }
         return match (transport, session.transport()) {
-            (TransportKind::Polling, TransportKind::Polling) => {
-                polling::handle(shared, &session, req).await
-            }
+            (TransportKind::Polling, TransportKind::Polling) => polling::handle(shared, &session, req).await,
             (TransportKind::Websocket, TransportKind::Polling)
                 if shared.config.allow_upgrades && !session.is_closed() =>
             {
                 // One upgrade per session: a second probe, while one is in progress or
                 // after it succeeded, is accepted and closed at once, as the reference does.
-                if session
-                    .probe_taken
-                    .swap(true, std::sync::atomic::Ordering::AcqRel)
-                {
+                if session.probe_taken.swap(true, std::sync::atomic::Ordering::AcqRel) {
                     websocket::accept(shared, req, websocket::Mode::Refuse)
                 } else {
                     websocket::accept(shared, req, websocket::Mode::Probe(session))
@@ -103,9 +90,7 @@ async fn dispatch(
         TransportKind::Polling => {
             register(shared, &session);
             let open = open_packet(shared, &session);
-            session
-                .send(open)
-                .expect("a new session has room for its open packet");
+            session.send(open).expect("a new session has room for its open packet");
             shared.handler.on_open(&session);
             responses::text(super::super::payload::encode(&drain_now(&session)))
         }
@@ -114,11 +99,7 @@ async fn dispatch(
 
 /// Makes a new session reachable and starts its heartbeat.
 pub(super) fn register(shared: &Arc<Shared>, session: &Arc<Session>) {
-    shared
-        .sessions
-        .write()
-        .expect("session map lock poisoned")
-        .insert(session.id().to_owned(), session.clone());
+    shared.sessions.write().expect("session map lock poisoned").insert(session.id().to_owned(), session.clone());
     session.spawn_heartbeat(shared.config.ping_interval, shared.config.ping_timeout);
 }
 

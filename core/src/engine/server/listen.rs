@@ -19,18 +19,12 @@ use super::config::ListenLimits;
 /// Accepts connections on `listener` and answers each request with `handler` until
 /// `stop` turns true. WebSocket upgrades are supported. `limits` bound the connections:
 /// their number, the time before their first byte, header size and header time.
-pub async fn serve<H, F>(
-    listener: TcpListener,
-    limits: ListenLimits,
-    handler: H,
-    mut stop: watch::Receiver<bool>,
-) where
+pub async fn serve<H, F>(listener: TcpListener, limits: ListenLimits, handler: H, mut stop: watch::Receiver<bool>)
+where
     H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
-    let slots = std::sync::Arc::new(Semaphore::new(
-        limits.max_connections.min(Semaphore::MAX_PERMITS),
-    ));
+    let slots = std::sync::Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
     loop {
         let (stream, remote) = tokio::select! {
             r = listener.accept() => match r {
@@ -94,10 +88,8 @@ pub async fn serve<H, F>(
     }
 }
 
-const REFUSED_FULL: &[u8] =
-    b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
-const REFUSED_IDLE: &[u8] =
-    b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+const REFUSED_FULL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
+const REFUSED_IDLE: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-length: 0\r\n\r\n";
 
 /// Answers `response` and closes, without waiting long for a peer that does not read.
 async fn refuse(mut stream: TcpStream, response: &'static [u8]) {

@@ -51,18 +51,11 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn remove(&self, sid: &str) {
-        self.sessions
-            .write()
-            .expect("session map lock poisoned")
-            .remove(sid);
+        self.sessions.write().expect("session map lock poisoned").remove(sid);
     }
 
     fn get(&self, sid: &str) -> Option<Arc<Session>> {
-        self.sessions
-            .read()
-            .expect("session map lock poisoned")
-            .get(sid)
-            .cloned()
+        self.sessions.read().expect("session map lock poisoned").get(sid).cloned()
     }
 }
 
@@ -75,13 +68,7 @@ pub struct EngineServer {
 impl EngineServer {
     /// A server with `config`, handing sessions to `handler`.
     pub fn new(config: EngineConfig, handler: Arc<dyn EngineHandler>) -> Self {
-        EngineServer {
-            shared: Arc::new(Shared {
-                config,
-                sessions: RwLock::default(),
-                handler,
-            }),
-        }
+        EngineServer { shared: Arc::new(Shared { config, sessions: RwLock::default(), handler }) }
     }
 
     /// The configuration in force.
@@ -92,18 +79,11 @@ impl EngineServer {
     /// True if `path` (a request path) belongs to this endpoint.
     pub fn matches(&self, path: &str) -> bool {
         let base = self.shared.config.path.trim_end_matches('/');
-        path == base
-            || path
-                .strip_prefix(base)
-                .is_some_and(|rest| rest.starts_with('/'))
+        path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'))
     }
 
     /// Serves one HTTP request for this endpoint (polling, WebSocket upgrade, CORS preflight).
-    pub async fn handle(
-        &self,
-        req: Request<Incoming>,
-        remote: SocketAddr,
-    ) -> Response<Full<Bytes>> {
+    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
         handshake::route(&self.shared, req, remote).await
     }
 
@@ -114,23 +94,12 @@ impl EngineServer {
 
     /// Number of open sessions.
     pub fn session_count(&self) -> usize {
-        self.shared
-            .sessions
-            .read()
-            .expect("session map lock poisoned")
-            .len()
+        self.shared.sessions.read().expect("session map lock poisoned").len()
     }
 
     /// Closes every session with `reason`.
     pub fn close_all(&self, reason: CloseReason) {
-        let all: Vec<_> = self
-            .shared
-            .sessions
-            .read()
-            .expect("session map lock poisoned")
-            .values()
-            .cloned()
-            .collect();
+        let all: Vec<_> = self.shared.sessions.read().expect("session map lock poisoned").values().cloned().collect();
         for s in all {
             s.close(reason);
         }

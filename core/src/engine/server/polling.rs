@@ -68,9 +68,7 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     }
     match session.close_reason() {
         // The client ended it: just release the poll, as the reference does.
-        Some(CloseReason::TransportClose) if frames.is_empty() => {
-            frames.push(Frame::Text("6".into()))
-        }
+        Some(CloseReason::TransportClose) if frames.is_empty() => frames.push(Frame::Text("6".into())),
         Some(CloseReason::TransportClose) | None => {}
         // The server ended it (timeout, error, close): tell the client.
         Some(_) => frames.push(Frame::Text("1".into())),
@@ -84,30 +82,17 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     responses::text(payload::encode(&frames))
 }
 
-async fn post(
-    shared: &Arc<Shared>,
-    session: &Arc<Session>,
-    req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+async fn post(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let Ok(_lock) = session.post_lock.try_lock() else {
         session.close(CloseReason::TransportError);
         return EngineHttpError::BadRequest.response(None);
     };
-    let body = match Limited::new(req.into_body(), shared.config.max_payload)
-        .collect()
-        .await
-    {
+    let body = match Limited::new(req.into_body(), shared.config.max_payload).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            let too_large = e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some();
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
             session.close(CloseReason::TransportError);
-            return responses::status(if too_large {
-                StatusCode::PAYLOAD_TOO_LARGE
-            } else {
-                StatusCode::BAD_REQUEST
-            });
+            return responses::status(if too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST });
         }
     };
     let Ok(text) = std::str::from_utf8(&body) else {

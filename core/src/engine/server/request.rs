@@ -25,11 +25,8 @@ pub struct RequestInfo {
 
 impl RequestInfo {
     pub(crate) fn new<B>(req: &http::Request<B>, remote: SocketAddr, secure: bool) -> Self {
-        let query = req
-            .uri()
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
+        let query =
+            req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
         RequestInfo {
             method: req.method().clone(),
             uri: owned_uri(req.uri()),
@@ -43,10 +40,7 @@ impl RequestInfo {
 
     /// The first value of query parameter `key`.
     pub fn query_param(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// The value of header `name`, if it is valid text.
@@ -66,10 +60,9 @@ fn owned_uri(uri: &Uri) -> Uri {
 fn owned_headers(headers: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        let (Ok(name), Ok(mut copy)) = (
-            HeaderName::from_bytes(name.as_str().as_bytes()),
-            HeaderValue::from_bytes(value.as_bytes()),
-        ) else {
+        let (Ok(name), Ok(mut copy)) =
+            (HeaderName::from_bytes(name.as_str().as_bytes()), HeaderValue::from_bytes(value.as_bytes()))
+        else {
             continue;
         };
         copy.set_sensitive(value.is_sensitive());

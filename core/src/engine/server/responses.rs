@@ -42,11 +42,7 @@ impl EngineHttpError {
     }
 
     pub(super) fn response(self, message: Option<&str>) -> Response<Full<Bytes>> {
-        let status = if self == EngineHttpError::Forbidden {
-            StatusCode::FORBIDDEN
-        } else {
-            StatusCode::BAD_REQUEST
-        };
+        let status = if self == EngineHttpError::Forbidden { StatusCode::FORBIDDEN } else { StatusCode::BAD_REQUEST };
         let body = serde_json::json!({ "code": self.code(), "message": message.unwrap_or(&self.to_string()) });
         Response::builder()
             .status(status)
@@ -57,10 +53,7 @@ impl EngineHttpError {
 }
 
 pub(super) fn status(code: StatusCode) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(code)
-        .body(Full::default())
-        .expect("static response parts are valid")
+    Response::builder().status(code).body(Full::default()).expect("static response parts are valid")
 }
 
 pub(super) fn text(body: Bytes) -> Response<Full<Bytes>> {
@@ -85,11 +78,7 @@ pub(super) fn apply_cors(cors: &Cors, req: &HeaderMap, res: &mut HeaderMap, pref
         (CorsOrigin::Any, _) => Some(HeaderValue::from_static("*")),
         (CorsOrigin::Reflect, Some(o)) => Some(o.clone()),
         (CorsOrigin::Reflect, None) => None,
-        (CorsOrigin::List(list), Some(o)) => o
-            .to_str()
-            .ok()
-            .filter(|o| list.iter().any(|a| a == o))
-            .map(|_| o.clone()),
+        (CorsOrigin::List(list), Some(o)) => o.to_str().ok().filter(|o| list.iter().any(|a| a == o)).map(|_| o.clone()),
         (CorsOrigin::List(_), None) => None,
     };
     let Some(allow) = allow else { return };
@@ -98,22 +87,13 @@ pub(super) fn apply_cors(cors: &Cors, req: &HeaderMap, res: &mut HeaderMap, pref
         res.append(header::VARY, HeaderValue::from_static("Origin"));
     }
     if cors.credentials {
-        res.insert(
-            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-            HeaderValue::from_static("true"),
-        );
+        res.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
     }
     if preflight {
-        res.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"),
-        );
+        res.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET,HEAD,PUT,PATCH,POST,DELETE"));
         if let Some(h) = req.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
             res.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, h.clone());
-            res.append(
-                header::VARY,
-                HeaderValue::from_static("Access-Control-Request-Headers"),
-            );
+            res.append(header::VARY, HeaderValue::from_static("Access-Control-Request-Headers"));
         }
     }
 }

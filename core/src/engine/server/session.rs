@@ -53,10 +53,7 @@ impl CloseReason {
 
     /// True when the server chose to close: queued packets are flushed first.
     fn is_orderly(self) -> bool {
-        matches!(
-            self,
-            CloseReason::ForcedClose | CloseReason::ServerShuttingDown
-        )
+        matches!(self, CloseReason::ForcedClose | CloseReason::ServerShuttingDown)
     }
 }
 
@@ -138,29 +135,19 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session")
-            .field("id", &self.id)
-            .field("transport", &self.transport())
-            .finish()
+        f.debug_struct("Session").field("id", &self.id).field("transport", &self.transport()).finish()
     }
 }
 
 impl Session {
-    pub(super) fn new(
-        shared: &Arc<Shared>,
-        request: RequestInfo,
-        transport: TransportKind,
-    ) -> Arc<Session> {
+    pub(super) fn new(shared: &Arc<Shared>, request: RequestInfo, transport: TransportKind) -> Arc<Session> {
         let (tx, rx) = mpsc::channel(shared.config.max_buffered_frames.max(1));
         let queued = Arc::new(AtomicUsize::new(0));
         Arc::new(Session {
             id: crate::sid::generate(),
             shared: Arc::downgrade(shared),
             tx,
-            rx: Mutex::new(Outbox {
-                rx,
-                queued: queued.clone(),
-            }),
+            rx: Mutex::new(Outbox { rx, queued: queued.clone() }),
             queued,
             budget: shared.config.buffered_bytes_budget(),
             websocket: AtomicBool::new(transport == TransportKind::Websocket),
@@ -196,8 +183,7 @@ impl Session {
     pub(super) fn set_websocket(&self) {
         self.websocket.store(true, Ordering::Release);
         self.upgrading.store(false, Ordering::Release);
-        self.events
-            .emit(ConnEvent::Upgrade(TransportKind::Websocket));
+        self.events.emit(ConnEvent::Upgrade(TransportKind::Websocket));
     }
 
     /// The request that opened the session.
@@ -226,11 +212,7 @@ impl Session {
 
     /// The upper layer's state, if it is of type `T`.
     pub fn attachment<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
-        self.attachment
-            .read()
-            .expect("attachment lock poisoned")
-            .clone()
-            .and_then(|a| a.downcast::<T>().ok())
+        self.attachment.read().expect("attachment lock poisoned").clone().and_then(|a| a.downcast::<T>().ok())
     }
 
     /// Listens to this connection's events (`upgrade`, `packet`, `packetCreate`, `drain`, `close`).
@@ -256,9 +238,7 @@ impl Session {
     /// an empty queue, so a message within `max_payload` always goes out).
     fn reserve(&self, len: usize, budget: usize) -> bool {
         self.queued
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| {
-                (q == 0 || q + len <= budget).then_some(q + len)
-            })
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |q| (q == 0 || q + len <= budget).then_some(q + len))
             .is_ok()
     }
 
@@ -337,10 +317,7 @@ impl Session {
         }
         self.events.emit(ConnEvent::Close(reason));
         // The upper layer's state usually points back at this session: break the cycle.
-        self.attachment
-            .write()
-            .expect("attachment lock poisoned")
-            .take();
+        self.attachment.write().expect("attachment lock poisoned").take();
     }
 
     pub(super) fn forget(&self) {
@@ -377,11 +354,7 @@ impl Session {
     /// `ping timeout` when no pong arrives within `ping_timeout`. Deadlines count from the
     /// moment the session opened (or the last pong), not from when a timer task happened
     /// to run, so they do not drift.
-    pub(super) fn spawn_heartbeat(
-        self: &Arc<Self>,
-        interval: std::time::Duration,
-        timeout: std::time::Duration,
-    ) {
+    pub(super) fn spawn_heartbeat(self: &Arc<Self>, interval: std::time::Duration, timeout: std::time::Duration) {
         let session = Arc::downgrade(self);
         let mut closed = self.closed_watch();
         let mut next_ping = tokio::time::Instant::now() + interval;

@@ -35,11 +35,7 @@ pub(super) enum Mode {
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-pub(super) fn accept(
-    shared: &Arc<Shared>,
-    mut req: Request<Incoming>,
-    mode: Mode,
-) -> Response<Full<Bytes>> {
+pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mode) -> Response<Full<Bytes>> {
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY) else {
         return EngineHttpError::BadRequest.response(None);
     };
@@ -66,9 +62,7 @@ pub(super) fn accept(
             .read_buffer_size(crate::engine::WS_READ_BUFFER)
             .max_message_size(Some(shared.config.max_payload))
             .max_frame_size(Some(shared.config.max_payload));
-        let ws =
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await;
+        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
         match mode {
             Mode::New(session) => {
                 let open = handshake::open_packet(&shared, &session);
@@ -87,10 +81,7 @@ pub(super) fn accept(
                 let mut ws = ws;
                 let _ = ws.close(None).await;
                 // Read until the peer answers the close, so unread input cannot reset it.
-                let _ = tokio::time::timeout(LINGER, async {
-                    while let Some(Ok(_)) = ws.next().await {}
-                })
-                .await;
+                let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = ws.next().await {} }).await;
             }
         }
     });
@@ -186,10 +177,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         let code = *close_code.lock().expect("close code lock poisoned");
         let sent = match code {
             Some(code) => {
-                let frame = CloseFrame {
-                    code,
-                    reason: "".into(),
-                };
+                let frame = CloseFrame { code, reason: "".into() };
                 sink.send(WsMessage::Close(Some(frame))).await
             }
             None => sink.close().await,
@@ -223,8 +211,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 Some(Err(e)) => {
                     tracing::debug!(sid = session.id(), error = %e, "websocket error");
                     if matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)) {
-                        *close_code.lock().expect("close code lock poisoned") =
-                            Some(CloseCode::Size);
+                        *close_code.lock().expect("close code lock poisoned") = Some(CloseCode::Size);
                     }
                     session.close(close_reason_of(&e));
                     return;
@@ -266,9 +253,7 @@ fn close_reason_of(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
         Error::ConnectionClosed
         | Error::AlreadyClosed
         | Error::Io(_)
-        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
-            CloseReason::TransportClose
-        }
+        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
         _ => CloseReason::TransportError,
     }
 }

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Map, Value as Json};
-use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, SocketConfig, Socket};
+use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
 use sio_core::engine::client::EngineEvent;
 use sio_core::engine::server::TransportKind;
 use sio_core::AckError;
@@ -53,8 +53,12 @@ impl Driver {
                     Some(tag) => {
                         let client = str_of(cmd, "client").unwrap_or_default().to_owned();
                         let cb = move |res: Result<Vec<sio_core::Value>, AckError>| match res {
-                            Ok(a) => out(json!({"ev": "ack", "client": client, "tag": tag, "args": a.iter().map(enc).collect::<Vec<_>>()})),
-                            Err(AckError::Timeout { .. }) => out(json!({"ev": "ack", "client": client, "tag": tag, "error": "operation has timed out"})),
+                            Ok(a) => out(
+                                json!({"ev": "ack", "client": client, "tag": tag, "args": a.iter().map(enc).collect::<Vec<_>>()}),
+                            ),
+                            Err(AckError::Timeout { .. }) => out(
+                                json!({"ev": "ack", "client": client, "tag": tag, "error": "operation has timed out"}),
+                            ),
                             Err(e) => out(json!({"ev": "ack", "client": client, "tag": tag, "error": e.to_string()})),
                         };
                         match ms_of(cmd, "ackTimeout") {
@@ -68,7 +72,12 @@ impl Driver {
             }
             "ack" => {
                 let key = str_of(cmd, "ack").unwrap_or_default();
-                let ack = self.acks.lock().expect("driver lock poisoned").remove(key).ok_or_else(|| format!("no pending ack {key}"))?;
+                let ack = self
+                    .acks
+                    .lock()
+                    .expect("driver lock poisoned")
+                    .remove(key)
+                    .ok_or_else(|| format!("no pending ack {key}"))?;
                 ack.send(args_of(cmd));
                 ok()
             }
@@ -102,7 +111,11 @@ impl Driver {
 
     fn connect(&mut self, cmd: &Json) -> Reply {
         let opts = cmd.get("options").cloned().unwrap_or(json!({}));
-        let mut config = ManagerConfig { url: str_of(cmd, "url").unwrap_or_default().to_owned(), auto_connect: false, ..ManagerConfig::default() };
+        let mut config = ManagerConfig {
+            url: str_of(cmd, "url").unwrap_or_default().to_owned(),
+            auto_connect: false,
+            ..ManagerConfig::default()
+        };
         let transports = strings_of(&opts, "transports");
         if !transports.is_empty() {
             config.transports = transports.iter().filter_map(|t| TransportKind::parse(t)).collect();
@@ -138,11 +151,15 @@ impl Driver {
                 return;
             }
             match ev {
-                ManagerEvent::ReconnectAttempt(n) => out(json!({"ev": "reconnect_attempt", "client": mn, "attempt": n})),
+                ManagerEvent::ReconnectAttempt(n) => {
+                    out(json!({"ev": "reconnect_attempt", "client": mn, "attempt": n}))
+                }
                 ManagerEvent::Reconnect(n) => out(json!({"ev": "reconnect", "client": mn, "attempt": n})),
                 ManagerEvent::ReconnectError(e) => out(json!({"ev": "reconnect_error", "client": mn, "message": e})),
                 ManagerEvent::ReconnectFailed => out(json!({"ev": "reconnect_failed", "client": mn})),
-                ManagerEvent::Engine(EngineEvent::Upgrade(t)) => out(json!({"ev": "upgrade", "client": mn, "transport": t.as_str()})),
+                ManagerEvent::Engine(EngineEvent::Upgrade(t)) => {
+                    out(json!({"ev": "upgrade", "client": mn, "transport": t.as_str()}))
+                }
                 _ => {}
             }
         });
@@ -173,7 +190,8 @@ impl Driver {
                 }
             });
             for name in &events {
-                let (c, live, acks, seq, event) = (client.clone(), closed.clone(), self.acks.clone(), self.ack_seq.clone(), name.clone());
+                let (c, live, acks, seq, event) =
+                    (client.clone(), closed.clone(), self.acks.clone(), self.ack_seq.clone(), name.clone());
                 s.on(name.clone(), move |_, args, ack| {
                     if live.load(Ordering::SeqCst) {
                         return;

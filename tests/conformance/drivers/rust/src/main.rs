@@ -61,7 +61,10 @@ pub fn str_of<'a>(cmd: &'a Json, key: &str) -> Option<&'a str> {
 }
 
 pub fn strings_of(cmd: &Json, key: &str) -> Vec<String> {
-    cmd.get(key).and_then(Json::as_array).map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+    cmd.get(key)
+        .and_then(Json::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default()
 }
 
 pub fn ms_of(cmd: &Json, key: &str) -> Option<std::time::Duration> {
@@ -98,7 +101,9 @@ async fn main() {
     out(json!({"ev": "ready", "lib": "sio-rust", "role": role}));
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(cmd) = serde_json::from_str::<Json>(&line) else { continue };
+        let Ok(cmd) = serde_json::from_str::<Json>(&line) else {
+            continue;
+        };
         let id = cmd.get("id").cloned().unwrap_or(Json::Null);
         let name = str_of(&cmd, "cmd").unwrap_or_default().to_owned();
         let r = if role == "server" { server.handle(&name, &cmd).await } else { client.handle(&name, &cmd).await };

@@ -32,7 +32,13 @@ fn sorted_rooms(s: &Socket) -> Vec<String> {
 impl Driver {
     fn socket(&self, cmd: &Json, key: &str) -> Result<Socket, String> {
         let id = str_of(cmd, key).ok_or_else(|| format!("missing {key}"))?;
-        self.shared.lock().expect("driver lock poisoned").sockets.get(id).cloned().ok_or_else(|| format!("no connected socket {id}"))
+        self.shared
+            .lock()
+            .expect("driver lock poisoned")
+            .sockets
+            .get(id)
+            .cloned()
+            .ok_or_else(|| format!("no connected socket {id}"))
     }
 
     fn io(&self) -> Result<&Server, String> {
@@ -65,7 +71,13 @@ impl Driver {
             "emit" => self.emit(cmd),
             "ack" => {
                 let key = str_of(cmd, "ack").unwrap_or_default();
-                let ack = self.shared.lock().expect("driver lock poisoned").acks.remove(key).ok_or_else(|| format!("no pending ack {key}"))?;
+                let ack = self
+                    .shared
+                    .lock()
+                    .expect("driver lock poisoned")
+                    .acks
+                    .remove(key)
+                    .ok_or_else(|| format!("no pending ack {key}"))?;
                 ack.send(args_of(cmd)).map_err(|e| e.to_string())?;
                 ok()
             }
@@ -187,7 +199,9 @@ impl Driver {
             tokio::spawn(async move {
                 match s.timeout(timeout).emit_with_ack(&event, args).await {
                     Ok(res) => out(json!({"ev": "ack", "tag": tag, "args": res.iter().map(enc).collect::<Vec<_>>()})),
-                    Err(AckError::Timeout { .. }) => out(json!({"ev": "ack", "tag": tag, "error": "operation has timed out"})),
+                    Err(AckError::Timeout { .. }) => {
+                        out(json!({"ev": "ack", "tag": tag, "error": "operation has timed out"}))
+                    }
                     Err(e) => out(json!({"ev": "ack", "tag": tag, "error": e.to_string()})),
                 }
             });
