@@ -8,6 +8,7 @@
 
 mod client;
 mod event;
+mod options;
 mod server;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +17,10 @@ use std::time::Duration;
 
 pub use client::EmbeddedClient;
 pub use event::{AckOutcome, Decision, Event};
+pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
+/// Re-exported for the faces: a cluster adapter goes into [`Runtime::server_with`].
+pub use crate::server::cluster::ClusterAdapter;
 
 /// How events reach the host.
 #[derive(Clone)]
@@ -167,6 +171,18 @@ impl Runtime {
     pub fn server(&self, config: crate::server::ServerConfig) -> Result<EmbeddedServer, EmbedError> {
         self.shared.check()?;
         Ok(EmbeddedServer::new(self.shared.clone(), config))
+    }
+
+    /// Creates a server from the options a face collected (checked here) and, for a
+    /// cluster, the adapter the face built from `options.cluster_url`.
+    pub fn server_with(
+        &self,
+        options: ServerOptions,
+        adapter: Option<std::sync::Arc<dyn ClusterAdapter>>,
+    ) -> Result<EmbeddedServer, EmbedError> {
+        let mut config = options.into_config().map_err(|e| EmbedError::InvalidArgument(e.to_string()))?;
+        config.adapter = adapter;
+        self.server(config)
     }
 
     /// Creates a client for `url` (its path is the namespace) and starts connecting.

@@ -1,0 +1,382 @@
+//! Server options as every face takes them: one table of names, kinds, defaults and
+//! checks, so a face only translates its naming and units and a new option is one entry
+//! here (plus one line per face that lists options explicitly, as the C struct does).
+//!
+//! Names are snake_case (`ping_interval`, `max_http_buffer_size`); Node's camelCase maps
+//! to them mechanically ([`snake_case`]). Durations are numbers in the face's [`Unit`].
+use std::time::Duration;
+
+use crate::engine::server::{Cors, CorsOrigin, TransportKind};
+use crate::server::{RecoveryConfig, ServerConfig};
+
+/// A value as a host language hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionValue {
+    /// `true` / `false`.
+    Bool(bool),
+    /// A number (durations in the face's unit).
+    Number(f64),
+    /// A string.
+    Str(String),
+    /// A list of strings.
+    List(Vec<String>),
+}
+
+/// The unit a face gives durations in: seconds in Python, milliseconds in Node and C.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Seconds (fractions allowed).
+    Seconds,
+    /// Milliseconds.
+    Milliseconds,
+}
+
+/// An option that does not exist, has the wrong type, or contradicts another.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("option \"{option}\": {message}")]
+pub struct OptionError {
+    /// The option's name as the face spelled it.
+    pub option: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl OptionError {
+    fn new(option: &str, message: impl Into<String>) -> OptionError {
+        OptionError { option: option.to_owned(), message: message.into() }
+    }
+}
+
+/// Every server option a face can set: `None` keeps the reference's default.
+///
+/// Build it with [`ServerOptions::set`] (by name) or field by field, then turn it into a
+/// [`ServerConfig`] with [`ServerOptions::into_config`], which checks the combination.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerOptions {
+    /// Endpoint path (default `/socket.io/`).
+    pub path: Option<String>,
+    /// Ping interval (default 25 s).
+    pub ping_interval: Option<Duration>,
+    /// Ping timeout (default 20 s).
+    pub ping_timeout: Option<Duration>,
+    /// Upgrade timeout (default 10 s).
+    pub upgrade_timeout: Option<Duration>,
+    /// Namespace join timeout (default 45 s).
+    pub connect_timeout: Option<Duration>,
+    /// Largest message, in bytes (default 1e6); also bounds one packet's attachments.
+    pub max_http_buffer_size: Option<usize>,
+    /// Allowed transports (default polling and websocket).
+    pub transports: Option<Vec<TransportKind>>,
+    /// Whether polling sessions may upgrade (default true).
+    pub allow_upgrades: Option<bool>,
+    /// CORS origins (default none: no CORS headers, as the reference).
+    pub cors_origin: Option<CorsOrigin>,
+    /// CORS credentials (default false); needs `cors_origin`.
+    pub cors_credentials: Option<bool>,
+    /// Connection state recovery (default off).
+    pub recovery: Option<bool>,
+    /// How long a disconnected session is kept for recovery (default 2 min); needs `recovery`.
+    pub max_disconnection_duration: Option<Duration>,
+    /// Whether recovered sockets skip the middlewares (default true); needs `recovery`.
+    pub skip_middlewares: Option<bool>,
+    /// Requests arrive over TLS (`handshake.secure`), e.g. behind a TLS-terminating host.
+    pub secure: Option<bool>,
+    /// Byte budget of one session's outgoing queue (default 4 × `max_http_buffer_size`).
+    pub max_buffered_bytes: Option<usize>,
+    /// Largest request line + headers (default 16 KiB; beyond: 431).
+    pub max_header_size: Option<usize>,
+    /// Time for a request's headers, and keep-alive idle time (default 30 s).
+    pub headers_timeout: Option<Duration>,
+    /// Time a new connection may stay silent (default 30 s; then 408).
+    pub idle_timeout: Option<Duration>,
+    /// Open connections of the listener (default 90 % of the fd limit; beyond: 503).
+    pub max_connections: Option<usize>,
+    /// Attachments one binary packet may declare (default 10).
+    pub max_attachments: Option<usize>,
+    /// Redis URL of a cluster (`redis://host:port[/db]`); the face builds the adapter
+    /// (it lives in the `sio-redis` crate) and puts it into the config.
+    pub cluster_url: Option<String>,
+}
+
+/// The names [`ServerOptions::set`] knows, for error messages and docs.
+pub const SERVER_OPTION_NAMES: &[&str] = &[
+    "path",
+    "ping_interval",
+    "ping_timeout",
+    "upgrade_timeout",
+    "connect_timeout",
+    "max_http_buffer_size",
+    "transports",
+    "allow_upgrades",
+    "cors_origin",
+    "cors_credentials",
+    "recovery",
+    "max_disconnection_duration",
+    "skip_middlewares",
+    "secure",
+    "max_buffered_bytes",
+    "max_header_size",
+    "headers_timeout",
+    "idle_timeout",
+    "max_connections",
+    "max_attachments",
+    "cluster_url",
+];
+
+impl ServerOptions {
+    /// Sets option `name` (snake_case) from a host value; durations are in `unit`.
+    /// `spelled` is the name as the user wrote it (for the error message).
+    pub fn set(&mut self, name: &str, value: OptionValue, unit: Unit) -> Result<(), OptionError> {
+        self.set_spelled(name, name, value, unit)
+    }
+
+    /// As [`ServerOptions::set`], reporting errors under `spelled` (e.g. `pingInterval`).
+    pub fn set_spelled(&mut self, name: &str, spelled: &str, value: OptionValue, unit: Unit) -> Result<(), OptionError> {
+        let v = Typed { name: spelled, value, unit };
+        match name {
+            "path" => self.path = Some(v.path()?),
+            "ping_interval" => self.ping_interval = Some(v.positive_duration()?),
+            "ping_timeout" => self.ping_timeout = Some(v.positive_duration()?),
+            "upgrade_timeout" => self.upgrade_timeout = Some(v.positive_duration()?),
+            "connect_timeout" => self.connect_timeout = Some(v.positive_duration()?),
+            "max_http_buffer_size" => self.max_http_buffer_size = Some(v.count(1)?),
+            "transports" => self.transports = Some(v.transports()?),
+            "allow_upgrades" => self.allow_upgrades = Some(v.bool()?),
+            "cors_origin" => self.cors_origin = Some(v.cors_origin()?),
+            "cors_credentials" => self.cors_credentials = Some(v.bool()?),
+            "recovery" => self.recovery = Some(v.bool()?),
+            "max_disconnection_duration" => self.max_disconnection_duration = Some(v.duration()?),
+            "skip_middlewares" => self.skip_middlewares = Some(v.bool()?),
+            "secure" => self.secure = Some(v.bool()?),
+            "max_buffered_bytes" => self.max_buffered_bytes = Some(v.count(1)?),
+            "max_header_size" => self.max_header_size = Some(v.count(1024)?),
+            "headers_timeout" => self.headers_timeout = Some(v.positive_duration()?),
+            "idle_timeout" => self.idle_timeout = Some(v.positive_duration()?),
+            "max_connections" => self.max_connections = Some(v.count(1)?),
+            "max_attachments" => self.max_attachments = Some(v.count(1)?),
+            "cluster_url" => self.cluster_url = Some(v.string()?),
+            _ => return Err(OptionError::new(spelled, "unknown option")),
+        }
+        Ok(())
+    }
+
+    /// The core configuration, after checking that the options go together. The cluster
+    /// adapter (from `cluster_url`) is the face's to add.
+    pub fn into_config(self) -> Result<ServerConfig, OptionError> {
+        if self.cors_credentials.is_some() && self.cors_origin.is_none() {
+            return Err(OptionError::new("cors_credentials", "needs cors_origin"));
+        }
+        if self.recovery != Some(true) {
+            for (set, name) in
+                [(self.max_disconnection_duration.is_some(), "max_disconnection_duration"), (self.skip_middlewares.is_some(), "skip_middlewares")]
+            {
+                if set {
+                    return Err(OptionError::new(name, "needs recovery"));
+                }
+            }
+        }
+        let mut c = ServerConfig::default();
+        let e = &mut c.engine;
+        if let Some(p) = self.path {
+            e.path = p;
+        }
+        set(&mut e.ping_interval, self.ping_interval);
+        set(&mut e.ping_timeout, self.ping_timeout);
+        set(&mut e.upgrade_timeout, self.upgrade_timeout);
+        set(&mut e.max_payload, self.max_http_buffer_size);
+        set(&mut e.transports, self.transports);
+        set(&mut e.allow_upgrades, self.allow_upgrades);
+        set(&mut e.secure, self.secure);
+        e.max_buffered_bytes = self.max_buffered_bytes.or(e.max_buffered_bytes);
+        set(&mut e.max_header_size, self.max_header_size);
+        set(&mut e.headers_timeout, self.headers_timeout);
+        set(&mut e.idle_timeout, self.idle_timeout);
+        e.max_connections = self.max_connections.or(e.max_connections);
+        if let Some(origin) = self.cors_origin {
+            e.cors = Some(Cors { origin, credentials: self.cors_credentials.unwrap_or(false) });
+        }
+        set(&mut c.connect_timeout, self.connect_timeout);
+        set(&mut c.max_attachments, self.max_attachments);
+        if self.recovery == Some(true) {
+            let mut r = RecoveryConfig::default();
+            set(&mut r.max_disconnection_duration, self.max_disconnection_duration);
+            set(&mut r.skip_middlewares, self.skip_middlewares);
+            c.recovery = Some(r);
+        }
+        Ok(c)
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+/// `pingInterval` → `ping_interval`, `maxHttpBufferSize` → `max_http_buffer_size`.
+pub fn snake_case(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A host value being read as the kind an option needs.
+struct Typed<'a> {
+    name: &'a str,
+    value: OptionValue,
+    unit: Unit,
+}
+
+impl Typed<'_> {
+    fn err(&self, message: impl Into<String>) -> OptionError {
+        OptionError::new(self.name, message)
+    }
+
+    fn bool(&self) -> Result<bool, OptionError> {
+        match self.value {
+            OptionValue::Bool(b) => Ok(b),
+            _ => Err(self.err("must be a boolean")),
+        }
+    }
+
+    fn number(&self) -> Result<f64, OptionError> {
+        match self.value {
+            OptionValue::Number(n) if n.is_finite() && n >= 0.0 => Ok(n),
+            _ => Err(self.err("must be a non-negative number")),
+        }
+    }
+
+    fn duration(&self) -> Result<Duration, OptionError> {
+        let n = self.number()?;
+        let secs = match self.unit {
+            Unit::Seconds => n,
+            Unit::Milliseconds => n / 1000.0,
+        };
+        Duration::try_from_secs_f64(secs).map_err(|_| self.err("is not a valid duration"))
+    }
+
+    fn positive_duration(&self) -> Result<Duration, OptionError> {
+        let d = self.duration()?;
+        if d.is_zero() {
+            return Err(self.err("must be greater than zero"));
+        }
+        Ok(d)
+    }
+
+    fn count(&self, min: usize) -> Result<usize, OptionError> {
+        let n = self.number()?;
+        if n.fract() != 0.0 || n < min as f64 || n > usize::MAX as f64 {
+            return Err(self.err(format!("must be a whole number of at least {min}")));
+        }
+        Ok(n as usize)
+    }
+
+    fn string(&self) -> Result<String, OptionError> {
+        match &self.value {
+            OptionValue::Str(s) => Ok(s.clone()),
+            _ => Err(self.err("must be a string")),
+        }
+    }
+
+    fn path(&self) -> Result<String, OptionError> {
+        let p = self.string()?;
+        if !p.starts_with('/') {
+            return Err(self.err("must start with \"/\""));
+        }
+        Ok(if p.ends_with('/') { p } else { format!("{p}/") })
+    }
+
+    fn transports(&self) -> Result<Vec<TransportKind>, OptionError> {
+        let OptionValue::List(names) = &self.value else {
+            return Err(self.err("must be a list of \"polling\" and \"websocket\""));
+        };
+        if names.is_empty() {
+            return Err(self.err("must not be empty"));
+        }
+        names.iter().map(|n| TransportKind::parse(n).ok_or_else(|| self.err(format!("unknown transport {n:?}")))).collect()
+    }
+
+    /// `"*"` (any, a literal `*`), `true` (reflect the request's origin, the `cors`
+    /// package's `origin: true`), one origin or a list of origins.
+    fn cors_origin(&self) -> Result<CorsOrigin, OptionError> {
+        let list = match &self.value {
+            OptionValue::Bool(true) => return Ok(CorsOrigin::Reflect),
+            OptionValue::Str(s) => vec![s.clone()],
+            OptionValue::List(l) => l.clone(),
+            _ => return Err(self.err("must be \"*\", true, an origin or a list of origins")),
+        };
+        if list.iter().any(|o| o == "*") {
+            return Ok(CorsOrigin::Any);
+        }
+        if list.is_empty() || list.iter().any(String::is_empty) {
+            return Err(self.err("origins must not be empty"));
+        }
+        Ok(CorsOrigin::List(list))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: f64) -> OptionValue {
+        OptionValue::Number(n)
+    }
+
+    #[test]
+    fn defaults_are_the_reference_ones() {
+        let c = ServerOptions::default().into_config().unwrap();
+        assert_eq!(c.engine.path, "/socket.io/");
+        assert_eq!(c.engine.ping_interval, Duration::from_secs(25));
+        assert_eq!(c.engine.cors, None);
+        assert_eq!(c.max_attachments, 10);
+        assert!(c.recovery.is_none());
+    }
+
+    #[test]
+    fn names_units_and_checks() {
+        let mut o = ServerOptions::default();
+        o.set("ping_interval", ms(1500.0), Unit::Milliseconds).unwrap();
+        o.set("ping_timeout", OptionValue::Number(0.25), Unit::Seconds).unwrap();
+        o.set("path", OptionValue::Str("/io".into()), Unit::Seconds).unwrap();
+        o.set("cors_origin", OptionValue::Bool(true), Unit::Seconds).unwrap();
+        o.set("cors_credentials", OptionValue::Bool(true), Unit::Seconds).unwrap();
+        o.set("max_buffered_bytes", ms(4096.0), Unit::Seconds).unwrap();
+        let c = o.into_config().unwrap();
+        assert_eq!(c.engine.ping_interval, Duration::from_millis(1500));
+        assert_eq!(c.engine.ping_timeout, Duration::from_millis(250));
+        assert_eq!(c.engine.path, "/io/");
+        assert_eq!(c.engine.cors, Some(Cors { origin: CorsOrigin::Reflect, credentials: true }));
+        assert_eq!(c.engine.max_buffered_bytes, Some(4096));
+
+        let mut o = ServerOptions::default();
+        let e = o.set_spelled("ping_interval", "pingInterval", ms(0.0), Unit::Milliseconds).unwrap_err();
+        assert_eq!(e.to_string(), "option \"pingInterval\": must be greater than zero");
+        assert!(o.set("parser", OptionValue::Str("msgpack".into()), Unit::Seconds).is_err());
+        assert!(o.set("transports", OptionValue::List(vec!["carrier-pigeon".into()]), Unit::Seconds).is_err());
+        assert!(o.set("max_attachments", ms(1.5), Unit::Seconds).is_err());
+        o.set("cors_credentials", OptionValue::Bool(true), Unit::Seconds).unwrap();
+        assert_eq!(o.into_config().unwrap_err().option, "cors_credentials");
+        let mut o = ServerOptions::default();
+        o.set("skip_middlewares", OptionValue::Bool(false), Unit::Seconds).unwrap();
+        assert_eq!(o.into_config().unwrap_err().option, "skip_middlewares");
+    }
+
+    #[test]
+    fn camel_case_maps_to_the_table() {
+        assert_eq!(snake_case("maxHttpBufferSize"), "max_http_buffer_size");
+        assert_eq!(snake_case("pingInterval"), "ping_interval");
+        for name in SERVER_OPTION_NAMES {
+            let mut o = ServerOptions::default();
+            let err = o.set(name, OptionValue::Str(String::new()), Unit::Seconds).err();
+            assert!(err.is_none_or(|e| e.message != "unknown option"), "{name} is listed but not handled");
+        }
+    }
+}
