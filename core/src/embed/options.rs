@@ -83,6 +83,8 @@ pub struct ServerOptions {
     pub secure: Option<bool>,
     /// Byte budget of one session's outgoing queue (default 4 × `max_http_buffer_size`).
     pub max_buffered_bytes: Option<usize>,
+    /// Frames one session may have queued (default 8192; beyond: `transport error`).
+    pub max_buffered_frames: Option<usize>,
     /// Largest request line + headers (default 16 KiB; beyond: 431).
     pub max_header_size: Option<usize>,
     /// Time for a request's headers, and keep-alive idle time (default 30 s).
@@ -115,6 +117,7 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "skip_middlewares",
     "secure",
     "max_buffered_bytes",
+    "max_buffered_frames",
     "max_header_size",
     "headers_timeout",
     "idle_timeout",
@@ -149,6 +152,7 @@ impl ServerOptions {
             "skip_middlewares" => self.skip_middlewares = Some(v.bool()?),
             "secure" => self.secure = Some(v.bool()?),
             "max_buffered_bytes" => self.max_buffered_bytes = Some(v.count(1)?),
+            "max_buffered_frames" => self.max_buffered_frames = Some(v.count(1)?),
             "max_header_size" => self.max_header_size = Some(v.count(1024)?),
             "headers_timeout" => self.headers_timeout = Some(v.positive_duration()?),
             "idle_timeout" => self.idle_timeout = Some(v.positive_duration()?),
@@ -188,6 +192,7 @@ impl ServerOptions {
         set(&mut e.allow_upgrades, self.allow_upgrades);
         set(&mut e.secure, self.secure);
         e.max_buffered_bytes = self.max_buffered_bytes.or(e.max_buffered_bytes);
+        set(&mut e.max_buffered_frames, self.max_buffered_frames);
         set(&mut e.max_header_size, self.max_header_size);
         set(&mut e.headers_timeout, self.headers_timeout);
         set(&mut e.idle_timeout, self.idle_timeout);
