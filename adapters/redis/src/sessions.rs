@@ -15,6 +15,9 @@ use sio_core::Value;
 use crate::adapter::Inner;
 use crate::channels::{events_key, session_key};
 use crate::codec::{decode_msgpack, encode_msgpack, strings};
+
+/// One entry of a Redis stream as XRANGE returns it: id, then field/value pairs.
+type StreamEntry = (String, Vec<(String, Vec<u8>)>);
 use crate::connection::Out;
 
 pub struct RedisSessionStore {
@@ -99,7 +102,7 @@ impl SessionStore for RedisSessionStore {
                 rooms: strings(Some(&rooms)),
                 data,
             };
-            let entries: redis::RedisResult<Vec<(String, Vec<(String, Vec<u8>)>)>> = redis::cmd("XRANGE")
+            let entries: redis::RedisResult<Vec<StreamEntry>> = redis::cmd("XRANGE")
                 .arg(events_key(&inner.key, &ns))
                 .arg("-")
                 .arg("+")

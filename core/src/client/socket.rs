@@ -57,6 +57,9 @@ struct Queued {
     ack: Option<AckCallback>,
 }
 
+/// An emit waiting for the connection: ack id, event name, arguments, encoded frames.
+type Buffered = (Option<u64>, String, Vec<Value>, Vec<Frame>);
+
 #[derive(Default)]
 struct State {
     id: Option<String>,
@@ -65,7 +68,7 @@ struct State {
     recovered: bool,
     pid: Option<String>,
     last_offset: Option<String>,
-    send_buffer: Vec<(Option<u64>, String, Vec<Value>, Vec<Frame>)>,
+    send_buffer: Vec<Buffered>,
     receive_buffer: Vec<(String, Vec<Value>, Option<u64>)>,
     acks: HashMap<u64, AckCallback>,
     next_id: u64,

@@ -123,7 +123,7 @@ pub(crate) async fn wait_cluster(
             return Ok(answers);
         }
         // Local targets gone before answering, or no node left to report: cannot complete.
-        if (!local_open && local_answers < expected) || (!local_open && !remote_open) {
+        if !local_open && (local_answers < expected || !remote_open) {
             return Err(AckError::Timeout { partial: answers });
         }
         let next = tokio::time::timeout_at(deadline, async {

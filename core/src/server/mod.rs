@@ -356,12 +356,15 @@ fn event_data(event: &str, args: Vec<Value>) -> Vec<Value> {
     data
 }
 
+/// The function answering a server-side event, taken by the first `send`.
+type AnswerOnce = Box<dyn FnOnce(Value) + Send>;
+
 /// The answer to a server-side event from another node: the first `send` wins.
 #[derive(Clone)]
-pub struct ServerSideAck(Arc<std::sync::Mutex<Option<Box<dyn FnOnce(Value) + Send>>>>);
+pub struct ServerSideAck(Arc<std::sync::Mutex<Option<AnswerOnce>>>);
 
 impl ServerSideAck {
-    fn new(f: Box<dyn FnOnce(Value) + Send>) -> Self {
+    fn new(f: AnswerOnce) -> Self {
         ServerSideAck(Arc::new(std::sync::Mutex::new(Some(f))))
     }
 
