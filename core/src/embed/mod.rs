@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Re-exported for the faces: a cluster adapter goes into [`Runtime::server_with`].
+pub use crate::server::cluster::ClusterAdapter;
 pub use client::EmbeddedClient;
 pub use event::{AckOutcome, Decision, Event};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
-/// Re-exported for the faces: a cluster adapter goes into [`Runtime::server_with`].
-pub use crate::server::cluster::ClusterAdapter;
 
 /// How events reach the host.
 #[derive(Clone)]

@@ -134,7 +134,13 @@ impl ServerOptions {
     }
 
     /// As [`ServerOptions::set`], reporting errors under `spelled` (e.g. `pingInterval`).
-    pub fn set_spelled(&mut self, name: &str, spelled: &str, value: OptionValue, unit: Unit) -> Result<(), OptionError> {
+    pub fn set_spelled(
+        &mut self,
+        name: &str,
+        spelled: &str,
+        value: OptionValue,
+        unit: Unit,
+    ) -> Result<(), OptionError> {
         let v = Typed { name: spelled, value, unit };
         match name {
             "path" => self.path = Some(v.path()?),
@@ -171,9 +177,10 @@ impl ServerOptions {
             return Err(OptionError::new("cors_credentials", "needs cors_origin"));
         }
         if self.recovery != Some(true) {
-            for (set, name) in
-                [(self.max_disconnection_duration.is_some(), "max_disconnection_duration"), (self.skip_middlewares.is_some(), "skip_middlewares")]
-            {
+            for (set, name) in [
+                (self.max_disconnection_duration.is_some(), "max_disconnection_duration"),
+                (self.skip_middlewares.is_some(), "skip_middlewares"),
+            ] {
                 if set {
                     return Err(OptionError::new(name, "needs recovery"));
                 }
@@ -305,7 +312,10 @@ impl Typed<'_> {
         if names.is_empty() {
             return Err(self.err("must not be empty"));
         }
-        names.iter().map(|n| TransportKind::parse(n).ok_or_else(|| self.err(format!("unknown transport {n:?}")))).collect()
+        names
+            .iter()
+            .map(|n| TransportKind::parse(n).ok_or_else(|| self.err(format!("unknown transport {n:?}"))))
+            .collect()
     }
 
     /// `"*"` (any, a literal `*`), `true` (reflect the request's origin, the `cors`
