@@ -1,11 +1,16 @@
-// Starts the conformance server under test on a free port and waits for its
+// Starts a server under test on a free port and waits for its
 // "listening on PORT" line.
 //
-// The binary defaults to target/debug/examples/conformance-server (built by
-// `cargo build -p sio-core --examples`); SIO_CONFORMANCE_SERVER overrides the
-// path. A path ending in .js/.mjs is run with the current node binary (used to
-// validate these tests against the npm reference implementation, see
-// reference-server.js).
+// `startServer()` starts the conformance server: target/debug/examples/
+// conformance-server (built by `cargo build -p sio-core --examples`);
+// SIO_CONFORMANCE_SERVER overrides the path. A path ending in .js/.mjs is run
+// with the current node binary (used to validate these tests against the npm
+// reference implementation, see reference-server.js).
+//
+// `startServer({ bin: "limits-server", env: {...} })` starts another example
+// binary with extra environment variables. SIO_EXAMPLES_DIR overrides the
+// directory of the example binaries (default target/debug/examples), and
+// SIO_LIMITS_SERVER the path of limits-server.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -13,24 +18,29 @@ import { fileURLToPath } from "node:url";
 import { live, freePort } from "../support.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DEFAULT_BIN = resolve(here, "../../target/debug/examples/conformance-server");
+const EXAMPLES_DIR = process.env.SIO_EXAMPLES_DIR
+  ? resolve(process.env.SIO_EXAMPLES_DIR)
+  : resolve(here, "../../target/debug/examples");
+/** Environment variables overriding the path of one example binary. */
+const OVERRIDE = { "conformance-server": "SIO_CONFORMANCE_SERVER", "limits-server": "SIO_LIMITS_SERVER" };
 const READY_TIMEOUT_MS = 20000;
 
-
-export async function startServer() {
-  const bin = process.env.SIO_CONFORMANCE_SERVER
-    ? resolve(process.env.SIO_CONFORMANCE_SERVER)
-    : DEFAULT_BIN;
+/**
+ * Starts example binary `bin` (default the conformance server) with `env`
+ * added to the environment; resolves to a handle once it listens.
+ */
+export async function startServer({ bin: name = "conformance-server", env = {} } = {}) {
+  const override = OVERRIDE[name] && process.env[OVERRIDE[name]];
+  const bin = override ? resolve(override) : resolve(EXAMPLES_DIR, name);
   if (!existsSync(bin)) {
     throw new Error(
-      `conformance server not found at ${bin} (build it with \`cargo build -p sio-core --examples\` or set SIO_CONFORMANCE_SERVER)`,
+      `${name} not found at ${bin} (build it with \`cargo build -p sio-core --examples\` or set ${OVERRIDE[name] ?? "SIO_EXAMPLES_DIR"})`,
     );
   }
   const port = await freePort();
   const isJs = /\.[cm]?js$/.test(bin);
-  const child = isJs
-    ? spawn(process.execPath, [bin, String(port)], { stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(bin, [String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+  const opts = { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } };
+  const child = isJs ? spawn(process.execPath, [bin, String(port)], opts) : spawn(bin, [String(port)], opts);
   live.add(child);
 
   const server = {

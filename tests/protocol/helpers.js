@@ -227,11 +227,12 @@ export class WsConn extends BaseConn {
   /**
    * Opens a WebSocket to `path` with `query`; resolves once the HTTP upgrade
    * succeeded (before any Engine.IO packet). Rejects with err.status set when
-   * the server refuses the upgrade with an HTTP response.
+   * the server refuses the upgrade with an HTTP response. `headers` are added
+   * to the upgrade request.
    */
-  static open(server, path, query = "EIO=4&transport=websocket", { autoPong = true } = {}) {
+  static open(server, path, query = "EIO=4&transport=websocket", { autoPong = true, headers } = {}) {
     const conn = new WsConn(`ws ${path}`, autoPong);
-    const ws = new WebSocket(`${server.ws}${path}?${query}`);
+    const ws = new WebSocket(`${server.ws}${path}?${query}`, headers ? { headers } : undefined);
     conn.ws = ws;
     ws.on("message", (data, isBinary) => {
       if (isBinary) return conn.queue.push(Buffer.from(data));
