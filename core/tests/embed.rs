@@ -214,3 +214,83 @@ fn middleware_on_a_dynamic_namespace_decides_for_each_matching_name() {
     }
     rt.shutdown();
 }
+
+/// Waits for a connected client's `ClientConnect` (skipping the server's own events).
+fn wait_connected(rt: &Runtime, pull: impl Fn(&Runtime) -> Vec<Event>) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while std::time::Instant::now() < deadline {
+        if pull(rt).iter().any(|ev| matches!(ev, Event::ClientConnect { .. })) {
+            return;
+        }
+    }
+    panic!("the client did not connect");
+}
+
+#[test]
+fn bulk_pull_takes_a_burst_in_few_calls() {
+    let rt = Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    let addr = server.listen("127.0.0.1:0").unwrap();
+    let client = rt.client(&format!("http://{addr}/"), ClientOptions::default()).unwrap();
+    wait_connected(&rt, |rt| rt.next_events(64, WAIT));
+    for i in 0..200i64 {
+        client.emit("n", vec![Value::from(i)]).unwrap();
+    }
+    let (mut seen, mut calls) = (Vec::new(), 0);
+    while seen.len() < 200 {
+        let batch = rt.next_events(1000, WAIT);
+        assert!(!batch.is_empty(), "events within the timeout ({} seen)", seen.len());
+        calls += 1;
+        for ev in batch {
+            if let Event::Message { name, args, .. } = ev {
+                assert_eq!(name, "n");
+                seen.push(args[0].as_i64().unwrap());
+            }
+        }
+    }
+    assert_eq!(seen, (0..200).collect::<Vec<_>>(), "in order");
+    assert!(calls < 200, "one pull per event ({calls} pulls): no batching");
+    assert!(rt.next_events(0, WAIT).is_empty());
+}
+
+#[test]
+fn wake_delivery_wakes_the_host_once_per_batch() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let wakes = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel::<()>();
+    let tx = std::sync::Mutex::new(tx);
+    let w = wakes.clone();
+    let delivery = Delivery::Wake(Arc::new(move || {
+        w.fetch_add(1, Ordering::SeqCst);
+        let _ = tx.lock().unwrap().send(());
+    }));
+    let rt = Runtime::new(RuntimeOptions { workers: 2, delivery }).unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    let addr = server.listen("127.0.0.1:0").unwrap();
+    let client = rt.client(&format!("http://{addr}/"), ClientOptions::default()).unwrap();
+    // The host loop: sleep until woken, then take everything.
+    let pull = |rt: &Runtime| {
+        let _ = rx.recv_timeout(WAIT);
+        rt.take_events(usize::MAX)
+    };
+    wait_connected(&rt, pull);
+    let before = wakes.load(Ordering::SeqCst);
+    for i in 0..500i64 {
+        client.emit("n", vec![Value::from(i)]).unwrap();
+    }
+    let mut seen = 0;
+    while seen < 500 {
+        for ev in pull(&rt) {
+            if matches!(ev, Event::Message { .. }) {
+                seen += 1;
+            }
+        }
+    }
+    let woken = wakes.load(Ordering::SeqCst) - before;
+    assert!(woken < 500, "{woken} wake-ups for 500 events: not batched");
+    // A taken queue re-arms: the next event wakes the host again.
+    client.emit("n", vec![Value::from(500i64)]).unwrap();
+    let again = pull(&rt);
+    assert!(again.iter().any(|ev| matches!(ev, Event::Message { .. })) || !pull(&rt).is_empty());
+}

@@ -27,8 +27,12 @@ pub use server::{EmbeddedServer, PacketMiddleware};
 pub enum Delivery {
     /// Called on a runtime thread for each event, in order per connection. Must not block.
     Callback(Arc<dyn Fn(Event) + Send + Sync>),
-    /// Queued; the host takes them with [`Runtime::next_event`].
+    /// Queued; the host takes them with [`Runtime::next_event`] / [`Runtime::next_events`].
     Queue,
+    /// Queued, and the host is woken once per batch: `wake` runs (on a runtime thread)
+    /// when the first event arrives after the host last called [`Runtime::take_events`],
+    /// not for every event. One wake-up of a host loop then carries every event queued.
+    Wake(Arc<dyn Fn() + Send + Sync>),
 }
 
 impl std::fmt::Debug for Delivery {
@@ -36,6 +40,7 @@ impl std::fmt::Debug for Delivery {
         f.write_str(match self {
             Delivery::Callback(_) => "Callback",
             Delivery::Queue => "Queue",
+            Delivery::Wake(_) => "Wake",
         })
     }
 }
@@ -77,6 +82,8 @@ pub(crate) struct Shared {
     servers: Mutex<Vec<crate::server::Server>>,
     clients: Mutex<std::collections::HashMap<u64, crate::client::Socket>>,
     shut_down: std::sync::atomic::AtomicBool,
+    /// Set from the wake-up of [`Delivery::Wake`] until the host takes the events.
+    wake_pending: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -85,6 +92,12 @@ impl Shared {
             Delivery::Callback(f) => f(ev),
             Delivery::Queue => {
                 let _ = self.queue.0.send(ev);
+            }
+            Delivery::Wake(wake) => {
+                let _ = self.queue.0.send(ev);
+                if !self.wake_pending.swap(true, Ordering::AcqRel) {
+                    wake();
+                }
             }
         }
     }
@@ -148,6 +161,7 @@ impl Runtime {
             next_id: AtomicU64::new(0),
             servers: Mutex::default(),
             clients: Mutex::default(),
+            wake_pending: std::sync::atomic::AtomicBool::new(false),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
@@ -165,6 +179,48 @@ impl Runtime {
             return self.shared.queue.1.try_recv().ok();
         }
         self.shared.queue.1.recv_timeout(timeout).ok()
+    }
+
+    /// Takes up to `max` queued events: waits up to `timeout` for the first, then takes
+    /// what is queued without waiting. Empty on timeout, in callback mode, or once the
+    /// runtime is shut down and the queue is empty. A host that pulls in bulk pays its
+    /// crossing once per batch.
+    pub fn next_events(&self, max: usize, timeout: Duration) -> Vec<Event> {
+        let mut out = Vec::new();
+        if max == 0 {
+            return out;
+        }
+        let Some(first) = self.next_event(timeout) else { return out };
+        out.push(first);
+        while out.len() < max {
+            match self.shared.queue.1.try_recv() {
+                Ok(ev) => out.push(ev),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    /// With [`Delivery::Wake`]: takes every event queued so far (up to `max`) and re-arms
+    /// the wake-up, so the next event wakes the host again. Never waits.
+    pub fn take_events(&self, max: usize) -> Vec<Event> {
+        self.shared.wake_pending.store(false, Ordering::Release);
+        let mut out = Vec::new();
+        while out.len() < max {
+            match self.shared.queue.1.try_recv() {
+                Ok(ev) => out.push(ev),
+                Err(_) => break,
+            }
+        }
+        if out.len() == max && !self.shared.queue.1.is_empty() {
+            // More than one batch waits: make sure the host comes back for the rest.
+            if let Delivery::Wake(wake) = &self.shared.delivery {
+                if !self.shared.wake_pending.swap(true, Ordering::AcqRel) {
+                    wake();
+                }
+            }
+        }
+        out
     }
 
     /// Creates a server (not listening yet); the namespace `/` forwards its events.
