@@ -164,8 +164,8 @@ suite("(1) repeated CONNECT: no socket outlives its connection", () => {
       const r = await request(pollUrl(s, SIO, sid), { method: "POST", body, timeout: 10000 });
       assert.ok(r.error || [200, 400].includes(r.status), `POST answered ${r.status}`);
     }
-    const last = await waitStats(s, backTo(before), "every socket of the closed connections to be gone (connections == disconnects)");
-    assert.ok(last.connections > before.connections, `some CONNECT must have been served: ${JSON.stringify(last)}`);
+    // (The connection may close before its first CONNECT completes: no connection event at all is fine.)
+    await waitStats(s, backTo(before), "every socket of the closed connections to be gone (connections == disconnects)");
   });
 
   for (const transport of ["websocket", "polling"]) {
