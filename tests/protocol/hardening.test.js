@@ -301,7 +301,7 @@ suite("(3) a client that never reads is closed once its queue passes maxBuffered
 
   test(
     "the TCP connection of a session closed for its byte budget is released",
-    { ...T, todo: "not in the spec: the writer stays blocked on the unread socket after the close" },
+    T,
     async () => {
       const s = server();
       const base = await baseline(s);
@@ -398,6 +398,25 @@ suite("(4) header and idle timeouts, connection limit", () => {
     c.sock.destroy();
     assert.ok(!(closed instanceof Error), `${closed.message} (${n} header lines sent); received ${show(c.data)}`);
     assert.ok(c.closedAt - t0 <= 2000, `closed ${c.closedAt - t0} ms after the request started (headers timeout 500 ms)`);
+  });
+
+  test("a polling POST whose body stalls gets 408 and its session closes", T, async () => {
+    const s = server();
+    const hs = await request(eioUrl(s, SIO, "EIO=4&transport=polling"));
+    assert.equal(hs.status, 200);
+    const sid = JSON.parse(hs.body.slice(1)).sid;
+    const c = rawTcp(s);
+    await c.connected;
+    const t0 = Date.now();
+    // Announces 100 bytes, sends 8, then nothing.
+    c.sock.write(`POST ${SIO}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n42["a",1`);
+    const answered = await withTimeout(c.firstData, 4000, "an answer to the stalled POST").catch((e) => e);
+    c.sock.destroy();
+    assert.ok(!(answered instanceof Error), `${answered.message}; received ${show(c.data)}`);
+    assert.match(c.data, /^HTTP\/1\.1 408/, `the stalled POST got ${show(c.data)}`);
+    assert.ok(Date.now() - t0 <= 2500, `answered ${Date.now() - t0} ms after the body stalled (headers timeout 500 ms)`);
+    const after = await request(eioUrl(s, SIO, `EIO=4&transport=polling&sid=${sid}`));
+    assert.equal(after.status, 400, "the session is closed");
   });
 
   test("60 silent connections with max 50: the extra ones get 503; a handshake works afterwards", T, async () => {

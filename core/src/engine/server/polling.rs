@@ -87,7 +87,13 @@ async fn post(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incomin
         session.close(CloseReason::TransportError);
         return EngineHttpError::BadRequest.response(None);
     };
-    let body = match Limited::new(req.into_body(), shared.config.max_payload).collect().await {
+    // A body that stalls holds its connection: it gets as long as headers do.
+    let collect = Limited::new(req.into_body(), shared.config.max_payload).collect();
+    let Ok(collected) = tokio::time::timeout(shared.config.headers_timeout, collect).await else {
+        session.close(CloseReason::TransportError);
+        return responses::status(StatusCode::REQUEST_TIMEOUT);
+    };
+    let body = match collected {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();

@@ -145,6 +145,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         let (session, close_code) = (writer_session, writer_code);
         let mut rx = session.rx.lock().await;
         let mut closed = session.closed_watch();
+        let mut closed_while_writing = session.closed_watch();
         // One close future for the connection's lifetime, not one per frame.
         let closing = wait_closed(&mut closed);
         tokio::pin!(closing);
@@ -153,36 +154,44 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 biased;
                 f = rx.recv() => {
                     let Some(f) = f else { break };
-                    let mut res = sink.feed(to_ws(f)).await;
-                    while let (Ok(()), Ok(f)) = (&res, rx.try_recv()) {
-                        res = sink.feed(to_ws(f)).await;
-                    }
-                    if res.and(sink.flush().await).is_err() {
+                    let write = async {
+                        let mut res = sink.feed(to_ws(f)).await;
+                        while let (Ok(()), Ok(f)) = (&res, rx.try_recv()) {
+                            res = sink.feed(to_ws(f)).await;
+                        }
+                        res.and(sink.flush().await)
+                    };
+                    // A peer that stops reading blocks the write for ever: once the session
+                    // is closed (its byte budget, a ping timeout) the write gets a grace
+                    // period, then the connection is dropped so its socket is released.
+                    let written = tokio::select! {
+                        r = write => r.is_ok(),
+                        _ = closed_then_grace(&mut closed_while_writing) => return None,
+                    };
+                    if !written {
                         session.close(CloseReason::TransportError);
                         return None;
                     }
                     session.emit_event(ConnEvent::Drain);
                 }
-                _ = &mut closing => {
-                    // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
-                    while let Ok(f) = rx.try_recv() {
-                        if sink.feed(to_ws(f)).await.is_err() {
-                            break;
-                        }
-                    }
-                    break;
-                }
+                _ = &mut closing => break,
             }
         }
         let code = *close_code.lock().expect("close code lock poisoned");
-        let sent = match code {
-            Some(code) => {
-                let frame = CloseFrame { code, reason: "".into() };
-                sink.send(WsMessage::Close(Some(frame))).await
+        let finish = async {
+            // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
+            while let Ok(f) = rx.try_recv() {
+                if sink.feed(to_ws(f)).await.is_err() {
+                    break;
+                }
             }
-            None => sink.close().await,
+            match code {
+                Some(code) => sink.send(WsMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
+                None => sink.close().await,
+            }
         };
-        sent.is_ok().then_some(sink)
+        let sent = tokio::time::timeout(LINGER, finish).await;
+        matches!(sent, Ok(Ok(()))).then_some(sink)
     });
     let reader = async {
         let mut closed = session.closed_watch();
@@ -228,8 +237,15 @@ async fn drive(session: Arc<Session>, ws: Ws) {
     }
 }
 
-/// How long a closed connection keeps reading what the peer still sends.
+/// How long a closed connection keeps reading what the peer still sends, and how long a
+/// write may still take once its session is closed.
 const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Resolves `LINGER` after the session behind `rx` closed.
+async fn closed_then_grace(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    wait_closed(rx).await;
+    tokio::time::sleep(LINGER).await;
+}
 
 /// Ends our side with a FIN and reads until the peer's. Dropping a socket with unread input
 /// (the rest of an oversize message, say) makes the kernel send a reset, and a reset can
