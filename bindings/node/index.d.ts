@@ -33,21 +33,68 @@ export type ClientDisconnectReason =
   | 'io server disconnect' | 'io client disconnect' | 'ping timeout' | 'transport close'
   | 'transport error' | 'parse error' | 'forced close';
 
+/**
+ * Server options, socket.io's names and shapes (durations in ms, sizes in bytes); defaults
+ * and checks are the core's (README, "Server options"). An unknown name throws
+ * `ERR_SIO_INVALID_OPTION`, a socket.io option this addon lacks `ERR_SIO_UNSUPPORTED`.
+ */
 export interface ServerOptions {
+  /** Endpoint path (default `/socket.io`). */
   path?: string;
+  /** ms between pings (default 25000). */
   pingInterval?: number;
+  /** ms to wait for a pong (default 20000). */
   pingTimeout?: number;
+  /** ms for a transport upgrade to complete (default 10000). */
   upgradeTimeout?: number;
+  /** Largest message in bytes (default 1e6); also bounds one packet's attachments. */
   maxHttpBufferSize?: number;
+  /** ms a client has to join a namespace (default 45000). */
   connectTimeout?: number;
   transports?: Array<'polling' | 'websocket'>;
-  connectionStateRecovery?: { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
-  /** CORS for the polling transport (`origin`: `*`, `true`, an origin or a list). */
-  cors?: { origin?: string | string[] | true; credentials?: boolean };
+  /** Whether polling sessions may upgrade to WebSocket (default true). */
+  allowUpgrades?: boolean;
+  /** On when present; `maxDisconnectionDuration` in ms (default 120000), `skipMiddlewares` (default true). */
+  connectionStateRecovery?: boolean | { maxDisconnectionDuration?: number; skipMiddlewares?: boolean };
+  /**
+   * CORS, as the `cors` package: `origin` `"*"` (a literal `*`; the default when `cors` is given),
+   * `true` (echo the request's Origin), an origin or a list, `false` (off). Unset: no CORS headers.
+   */
+  cors?: { origin?: string | string[] | boolean; credentials?: boolean };
+  /** `handshake.secure` (default: true for an `https.Server`, else false). */
+  secure?: boolean;
+  /** Bytes one session may have queued for sending (default 4 × maxHttpBufferSize); beyond: closed (`transport error`). */
+  maxBufferedBytes?: number;
+  /** Packets one session may have queued for sending (default 8192); beyond: closed (`transport error`). */
+  maxBufferedFrames?: number;
+  /** Largest request line + headers in bytes, at least 1024 (default 16384); beyond: HTTP 431. Own port only. */
+  maxHeaderSize?: number;
+  /** ms for a request's headers to arrive, and keep-alive idle time (default 30000); then the connection is closed. Own port only. */
+  headersTimeout?: number;
+  /** ms a new connection may stay silent (default 30000); then HTTP 408 and close. Own port only. */
+  idleTimeout?: number;
+  /** Open connections of the own-port listener (default 90% of the fd limit); beyond: HTTP 503. */
+  maxConnections?: number;
+  /** Attachments one binary packet may carry (default 10); beyond: the session closes (`parse error`). */
+  maxAttachments?: number;
   /** A cluster through Redis ({@link RedisAdapter}); any other value throws `ERR_SIO_UNSUPPORTED_ADAPTER`. Unset: in memory. */
   adapter?: RedisAdapter;
   /** Serve the browser client at `<path>/socket.io.js` (and the min/msgpack/esm bundles, maps); default true. */
   serveClient?: boolean;
+  /** As engine.io: end unanswered upgrades of other paths of an attached http.Server (default true). */
+  destroyUpgrade?: boolean;
+  /** ms before those are ended (default 1000). */
+  destroyUpgradeTimeout?: number;
+  /** Only `false` (this addon never compresses); anything else throws `ERR_SIO_UNSUPPORTED`. */
+  perMessageDeflate?: false;
+  /** Only `false` (this addon never compresses); anything else throws `ERR_SIO_UNSUPPORTED`. */
+  httpCompression?: false;
+  /** Only `false` (Engine.IO v3 clients are not served). */
+  allowEIO3?: false;
+  /** Only `false` (no io cookie). */
+  cookie?: false;
+  /** Only `false` (child namespaces are kept). */
+  cleanupEmptyChildNamespaces?: false;
 }
 
 /** Options of `attach(httpServer, opts)` (engine.io's): what becomes of upgrades on other paths. */

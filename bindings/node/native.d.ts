@@ -95,7 +95,7 @@ export declare class NativeMatchReply {
 /** A server on the shared runtime. */
 export declare class NativeServer {
   /** Creates a server (not listening yet). */
-  constructor(options?: ServerOptions | undefined | null)
+  constructor(options?: Array<ServerOption> | undefined | null)
   /** The id carried by this server's events. */
   get id(): number
   /** Binds `host:port` (port 0: any free port) and returns the bound port. */
@@ -300,37 +300,20 @@ export interface NativeEvent {
 /** The names user code may not emit (`connect`, `disconnect`...). */
 export declare function reservedEvents(): Array<string>
 
-/** Server options (milliseconds for durations, as socket.io takes them). */
-export interface ServerOptions {
-  /** Endpoint path (default `/socket.io/`). */
-  path?: string
-  /** Ping interval in ms (default 25000). */
-  pingInterval?: number
-  /** Ping timeout in ms (default 20000). */
-  pingTimeout?: number
-  /** Upgrade timeout in ms (default 10000). */
-  upgradeTimeout?: number
-  /** Largest message in bytes (default 1e6). */
-  maxHttpBufferSize?: number
-  /** Allowed transports (`polling`, `websocket`). */
-  transports?: Array<string>
-  /** Namespace join timeout in ms (default 45000). */
-  connectTimeout?: number
-  /** Connection state recovery on. */
-  recovery?: boolean
-  /** Recovery window in ms (default 120000). */
-  maxDisconnectionDuration?: number
-  /** Whether recovered sockets skip the middlewares (default true). */
-  skipMiddlewares?: boolean
-  /** CORS for polling: allowed origins (`*`: any). Absent: no CORS headers. */
-  corsOrigin?: Array<string>
-  /** CORS: `Access-Control-Allow-Credentials: true`. */
-  corsCredentials?: boolean
-  /** Requests arrive over TLS (`handshake.secure`), e.g. through an attached `https.Server`. */
-  secure?: boolean
-  /**
-   * Joins a cluster through Redis (`redis://host:port[/db]`), wire-compatible with
-   * `@socket.io/redis-adapter`.
-   */
-  clusterUrl?: string
+/**
+ * One server option as `lib/options.js` flattened it from socket.io's shape: `name` is
+ * the camelCase form of a `sio_core::embed::ServerOptions` name (`pingInterval` for
+ * `ping_interval`), `spelled` the name as the user wrote it (`cors.origin`) for errors.
+ * Durations are milliseconds. Names, defaults and checks are the core's.
+ */
+export interface ServerOption {
+  /** camelCase name of the core option (`maxHeaderSize`). */
+  name: string
+  /** The user's spelling, when it differs (`connectionStateRecovery.skipMiddlewares`). */
+  spelled?: string
+  /** The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a list. */
+  value: boolean | number | string | Array<string>
 }
+
+/** The snake_case names of every server option the core takes (`ping_interval`, ...). */
+export declare function serverOptionNames(): Array<string>

@@ -847,3 +847,4 @@ module.exports.NativeServerSideAck = nativeBinding.NativeServerSideAck
 module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.init = nativeBinding.init
 module.exports.reservedEvents = nativeBinding.reservedEvents
+module.exports.serverOptionNames = nativeBinding.serverOptionNames

@@ -11,48 +11,114 @@ function ms(name, v) {
   return Math.floor(v);
 }
 
+// The server options are the core's table (sio_core::embed::ServerOptions): every
+// camelCase name of it is passed through as it is (`maxHeaderSize` → `max_header_size`),
+// with its value; the core checks values and combinations and keeps the defaults. Only
+// socket.io's nested options (cors, connectionStateRecovery, adapter) are flattened here.
+let coreNames = null;
+function coreOptionNames() {
+  if (!coreNames) {
+    const { serverOptionNames } = require('../native.js');
+    coreNames = new Set(serverOptionNames().map((n) => n.replace(/_([a-z])/g, (_, c) => c.toUpperCase())));
+  }
+  return coreNames;
+}
+
+// Core names that socket.io spells as a nested option: only that spelling is accepted.
+const NESTED = {
+  corsOrigin: 'cors.origin',
+  corsCredentials: 'cors.credentials',
+  recovery: 'connectionStateRecovery',
+  maxDisconnectionDuration: 'connectionStateRecovery.maxDisconnectionDuration',
+  skipMiddlewares: 'connectionStateRecovery.skipMiddlewares',
+  clusterUrl: 'adapter',
+};
+
+// Options of the JS wrapper itself (attach options are also taken by the constructor, as in socket.io).
+const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecovery', 'destroyUpgrade', 'destroyUpgradeTimeout']);
+
+// socket.io / engine.io options this addon does not have (ERR_SIO_UNSUPPORTED). Those in
+// OFF are accepted with the value `false`, which is how this addon behaves anyway.
+const UNSUPPORTED = {
+  parser: 'a custom parser cannot drive the Rust core (the default socket.io parser is built in)',
+  perMessageDeflate: 'WebSocket compression is not implemented',
+  httpCompression: 'HTTP compression of polling responses is not implemented',
+  allowEIO3: 'Engine.IO v3 clients (socket.io-client 2.x) are not supported',
+  allowRequest: 'a JS function cannot decide handshakes in the Rust core: use io.use() middlewares',
+  wsEngine: 'the WebSocket server is the Rust core\'s',
+  cookie: 'the io cookie is not implemented',
+  initialPacket: 'not implemented',
+  cleanupEmptyChildNamespaces: 'child namespaces are kept',
+  addTrailingSlash: 'the path always ends with "/"',
+};
+const OFF = new Set(['perMessageDeflate', 'httpCompression', 'allowEIO3', 'cookie', 'cleanupEmptyChildNamespaces']);
+
+function invalid(message) {
+  return new SioError('ERR_SIO_INVALID_OPTION', message);
+}
+
+/** One option for the native side: `name` a core name (camelCase), `spelled` the user's. */
+function entry(name, value, spelled = name) {
+  if (Array.isArray(value)) {
+    if (!value.every((x) => typeof x === 'string')) throw invalid(`option "${spelled}" must be an array of strings`);
+  } else if (typeof value !== 'boolean' && typeof value !== 'number' && typeof value !== 'string') {
+    throw invalid(`option "${spelled}" must be a boolean, a number, a string or an array of strings`);
+  }
+  return spelled === name ? { name, value } : { name, value, spelled };
+}
+
+/**
+ * socket.io's server options as a list of core options (`{ name, value, spelled? }`, ms
+ * for durations). Throws ERR_SIO_UNSUPPORTED for socket.io options this addon does not
+ * have and ERR_SIO_INVALID_OPTION for unknown names and bad values (checked by the core).
+ */
 function nativeOptions(opts) {
-  if (opts == null) return {};
-  if (typeof opts !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'options must be an object');
-  const out = {
-    pingInterval: ms('pingInterval', opts.pingInterval),
-    pingTimeout: ms('pingTimeout', opts.pingTimeout),
-    upgradeTimeout: ms('upgradeTimeout', opts.upgradeTimeout),
-    maxHttpBufferSize: ms('maxHttpBufferSize', opts.maxHttpBufferSize),
-    connectTimeout: ms('connectTimeout', opts.connectTimeout),
-  };
-  if (opts.path !== undefined) {
-    if (typeof opts.path !== 'string' || !opts.path.startsWith('/')) {
-      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "path" must be a string starting with "/"');
+  if (opts == null) return [];
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw invalid('options must be an object');
+  const out = [];
+  const names = coreOptionNames();
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined || WRAPPER.has(k)) continue;
+    if (Object.prototype.hasOwnProperty.call(UNSUPPORTED, k)) {
+      if (OFF.has(k) && v === false) continue;
+      throw new SioError('ERR_SIO_UNSUPPORTED', `option "${k}" is not supported: ${UNSUPPORTED[k]}`);
     }
-    out.path = opts.path;
+    if (Object.prototype.hasOwnProperty.call(NESTED, k)) throw invalid(`unknown option "${k}" (use "${NESTED[k]}")`);
+    if (!names.has(k)) throw invalid(`unknown option "${k}"`);
+    out.push(entry(k, v));
   }
-  if (opts.transports !== undefined) {
-    if (!Array.isArray(opts.transports) || opts.transports.some((t) => t !== 'polling' && t !== 'websocket')) {
-      throw new SioError('ERR_SIO_INVALID_OPTION', 'option "transports" must be an array of "polling" and "websocket"');
-    }
-    out.transports = opts.transports;
-  }
+  ms('destroyUpgradeTimeout', opts.destroyUpgradeTimeout);
   if (opts.adapter !== undefined) {
     if (!(opts.adapter instanceof RedisAdapter)) throw unsupportedAdapter();
-    out.clusterUrl = opts.adapter.url;
+    out.push(entry('clusterUrl', opts.adapter.url, 'adapter'));
   }
-  if (opts.cors !== undefined && opts.cors !== null) {
+  if (opts.cors != null) {
     const c = opts.cors;
-    if (typeof c !== 'object') throw new SioError('ERR_SIO_INVALID_OPTION', 'option "cors" must be an object');
-    const o = c.origin === undefined || c.origin === true ? '*' : c.origin;
-    const list = Array.isArray(o) ? o : [o];
-    if (list.some((x) => typeof x !== 'string')) {
-      throw new SioError('ERR_SIO_UNSUPPORTED', 'option "cors.origin" must be "*", true, a string or an array of strings');
+    if (typeof c !== 'object' || Array.isArray(c)) throw invalid('option "cors" must be an object');
+    for (const k of Object.keys(c)) {
+      if (k !== 'origin' && k !== 'credentials' && c[k] !== undefined) {
+        throw new SioError('ERR_SIO_UNSUPPORTED', `option "cors.${k}" is not supported (only cors.origin and cors.credentials)`);
+      }
     }
-    out.corsOrigin = list;
-    if (c.credentials !== undefined) out.corsCredentials = !!c.credentials;
+    // As the `cors` package: no origin is "*", origin false turns CORS off.
+    const origin = c.origin === undefined ? '*' : c.origin;
+    if (typeof origin === 'function' || origin instanceof RegExp) {
+      throw new SioError('ERR_SIO_UNSUPPORTED', 'option "cors.origin" must be "*", true, false, a string or an array of strings');
+    }
+    if (origin !== false) {
+      out.push(entry('corsOrigin', origin, 'cors.origin'));
+      if (c.credentials !== undefined) out.push(entry('corsCredentials', c.credentials, 'cors.credentials'));
+    }
   }
   const rec = opts.connectionStateRecovery;
-  if (rec) {
-    out.recovery = true;
-    out.maxDisconnectionDuration = ms('connectionStateRecovery.maxDisconnectionDuration', rec.maxDisconnectionDuration);
-    if (rec.skipMiddlewares !== undefined) out.skipMiddlewares = !!rec.skipMiddlewares;
+  if (rec != null && rec !== false) {
+    if (rec !== true && (typeof rec !== 'object' || Array.isArray(rec))) throw invalid('option "connectionStateRecovery" must be an object');
+    out.push(entry('recovery', true, 'connectionStateRecovery'));
+    for (const [k, v] of Object.entries(rec === true ? {} : rec)) {
+      if (v === undefined) continue;
+      if (k !== 'maxDisconnectionDuration' && k !== 'skipMiddlewares') throw invalid(`unknown option "connectionStateRecovery.${k}"`);
+      out.push(entry(k, v, `connectionStateRecovery.${k}`));
+    }
   }
   return out;
 }

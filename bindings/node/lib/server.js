@@ -419,11 +419,15 @@ class Server extends EventEmitter {
     }
     const native = nativeOptions(opts);
     if (srv === null) srv = undefined;
-    if (srv instanceof tls.Server) native.secure = true; // https.Server: `handshake.secure`
+    // https.Server: `handshake.secure` (unless the options say otherwise).
+    if (srv instanceof tls.Server && !native.some((o) => o.name === 'secure')) native.push({ name: 'secure', value: true });
     if (srv !== undefined) checkAttachable(srv);
     this._native = call(() => new rt.native.NativeServer(native));
     // In a cluster, other nodes read socket.data from the core: keep it in sync.
-    this._cluster = native.clusterUrl !== undefined;
+    this._cluster = native.some((o) => o.name === 'clusterUrl');
+    // engine.io's attach options, also taken by the constructor (as in socket.io).
+    this._attachOpts = {};
+    for (const k of ['destroyUpgrade', 'destroyUpgradeTimeout']) if (opts && opts[k] !== undefined) this._attachOpts[k] = opts[k];
     this._path = (opts && opts.path) || '/socket.io';
     this._sockets = new Map();
     this._nsps = new Map();
@@ -471,7 +475,7 @@ class Server extends EventEmitter {
     }
     if (typeof srv === 'string') srv = Number(srv);
     if (typeof srv !== 'number') {
-      this._attach(srv, opts || {});
+      this._attach(srv, { ...this._attachOpts, ...opts });
       return this;
     }
     if (opts !== undefined) throw new SioError('ERR_SIO_INVALID_OPTION', 'pass the server options to the constructor');

@@ -1,53 +1,90 @@
 //! The server side: a server, its sockets, acknowledgements and middleware decisions.
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::Event;
-use sio_core::embed::{AckOutcome, Decision, EmbeddedServer};
+use sio_core::embed::{
+    snake_case, AckOutcome, ClusterAdapter, Decision, EmbeddedServer, Event, OptionError, OptionValue, ServerOptions,
+    Unit, SERVER_OPTION_NAMES,
+};
 use sio_core::engine::server::ConnEvent;
-use sio_core::engine::server::TransportKind;
-use sio_core::server::{AckSender, BroadcastOperator, Namespace, RecoveryConfig, ServerConfig, Socket};
+use sio_core::server::{AckSender, BroadcastOperator, Namespace, Socket};
 use sio_core::{ConnectError, EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js, value_to_js};
 use crate::event::{from_core, Ev};
 use crate::{deliver, err, runtime, BoxFuture};
 
-/// Server options (milliseconds for durations, as socket.io takes them).
+/// One server option as `lib/options.js` flattened it from socket.io's shape: `name` is
+/// the camelCase form of a `sio_core::embed::ServerOptions` name (`pingInterval` for
+/// `ping_interval`), `spelled` the name as the user wrote it (`cors.origin`) for errors.
+/// Durations are milliseconds. Names, defaults and checks are the core's.
 #[napi(object)]
-pub struct ServerOptions {
-    /// Endpoint path (default `/socket.io/`).
-    pub path: Option<String>,
-    /// Ping interval in ms (default 25000).
-    pub ping_interval: Option<u32>,
-    /// Ping timeout in ms (default 20000).
-    pub ping_timeout: Option<u32>,
-    /// Upgrade timeout in ms (default 10000).
-    pub upgrade_timeout: Option<u32>,
-    /// Largest message in bytes (default 1e6).
-    pub max_http_buffer_size: Option<u32>,
-    /// Allowed transports (`polling`, `websocket`).
-    pub transports: Option<Vec<String>>,
-    /// Namespace join timeout in ms (default 45000).
-    pub connect_timeout: Option<u32>,
-    /// Connection state recovery on.
-    pub recovery: Option<bool>,
-    /// Recovery window in ms (default 120000).
-    pub max_disconnection_duration: Option<u32>,
-    /// Whether recovered sockets skip the middlewares (default true).
-    pub skip_middlewares: Option<bool>,
-    /// CORS for polling: allowed origins (`*`: any). Absent: no CORS headers.
-    pub cors_origin: Option<Vec<String>>,
-    /// CORS: `Access-Control-Allow-Credentials: true`.
-    pub cors_credentials: Option<bool>,
-    /// Requests arrive over TLS (`handshake.secure`), e.g. through an attached `https.Server`.
-    pub secure: Option<bool>,
-    /// Joins a cluster through Redis (`redis://host:port[/db]`), wire-compatible with
-    /// `@socket.io/redis-adapter`.
-    pub cluster_url: Option<String>,
+pub struct ServerOption {
+    /// camelCase name of the core option (`maxHeaderSize`).
+    pub name: String,
+    /// The user's spelling, when it differs (`connectionStateRecovery.skipMiddlewares`).
+    pub spelled: Option<String>,
+    /// The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a list.
+    pub value: Either4<bool, f64, String, Vec<String>>,
+}
+
+/// The snake_case names of every server option the core takes (`ping_interval`, ...).
+#[napi]
+pub fn server_option_names() -> Vec<String> {
+    SERVER_OPTION_NAMES.iter().map(|n| (*n).to_owned()).collect()
+}
+
+/// `max_header_size` → `maxHeaderSize` (how Node spells a core name it did not see).
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The core's options from the flattened JS ones (each checked as it is set).
+fn server_options(entries: Vec<ServerOption>) -> Result<(ServerOptions, HashMap<String, String>)> {
+    let mut options = ServerOptions::default();
+    let mut spelled = HashMap::new();
+    for e in entries {
+        let name = snake_case(&e.name);
+        let shown = e.spelled.unwrap_or(e.name);
+        let value = match e.value {
+            Either4::A(b) => OptionValue::Bool(b),
+            Either4::B(n) => OptionValue::Number(n),
+            Either4::C(s) => OptionValue::Str(s),
+            Either4::D(l) => OptionValue::List(l),
+        };
+        options.set_spelled(&name, &shown, value, Unit::Milliseconds).map_err(|e| err("ERR_SIO_INVALID_OPTION", e))?;
+        spelled.insert(name, shown);
+    }
+    Ok((options, spelled))
+}
+
+/// A combination error of `into_config` (reported with core names) in the user's spelling.
+fn combination_err(e: OptionError, spelled: &HashMap<String, String>) -> Error {
+    let show = |n: &str| spelled.get(n).cloned().unwrap_or_else(|| camel_case(n));
+    let mut names: Vec<&str> = SERVER_OPTION_NAMES.to_vec();
+    names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    let mut message = e.message.clone();
+    for n in names {
+        if message.contains(n) {
+            message = message.replace(n, &show(n));
+        }
+    }
+    err("ERR_SIO_INVALID_OPTION", format!("option \"{}\": {message}", show(&e.option)))
 }
 
 fn ms(v: u32) -> Duration {
@@ -79,63 +116,22 @@ pub struct NativeServer {
 impl NativeServer {
     /// Creates a server (not listening yet).
     #[napi(constructor)]
-    pub fn new(options: Option<ServerOptions>) -> Result<Self> {
-        let mut config = ServerConfig::default();
-        if let Some(o) = options {
-            if let Some(p) = o.path {
-                config.engine.path = if p.ends_with('/') { p } else { format!("{p}/") };
-            }
-            if let Some(v) = o.ping_interval {
-                config.engine.ping_interval = ms(v);
-            }
-            if let Some(v) = o.ping_timeout {
-                config.engine.ping_timeout = ms(v);
-            }
-            if let Some(v) = o.upgrade_timeout {
-                config.engine.upgrade_timeout = ms(v);
-            }
-            if let Some(v) = o.max_http_buffer_size {
-                config.engine.max_payload = v as usize;
-            }
-            if let Some(t) = o.transports {
-                config.engine.transports = t
-                    .iter()
-                    .map(|s| {
-                        TransportKind::parse(s)
-                            .ok_or_else(|| err("ERR_SIO_INVALID_OPTION", format!("unknown transport \"{s}\"")))
-                    })
-                    .collect::<Result<_>>()?;
-            }
-            if let Some(v) = o.connect_timeout {
-                config.connect_timeout = ms(v);
-            }
-            if let Some(origins) = o.cors_origin {
-                use sio_core::engine::server::{Cors, CorsOrigin};
-                let origin = if origins.iter().any(|o| o == "*") { CorsOrigin::Any } else { CorsOrigin::List(origins) };
-                config.engine.cors = Some(Cors { origin, credentials: o.cors_credentials.unwrap_or(false) });
-            }
-            if let Some(v) = o.secure {
-                config.engine.secure = v;
-            }
-            if o.recovery == Some(true) {
-                let mut r = RecoveryConfig::default();
-                if let Some(v) = o.max_disconnection_duration {
-                    r.max_disconnection_duration = ms(v);
-                }
-                if let Some(v) = o.skip_middlewares {
-                    r.skip_middlewares = v;
-                }
-                config.recovery = Some(r);
-            }
-            if let Some(url) = o.cluster_url {
+    pub fn new(options: Option<Vec<ServerOption>>) -> Result<Self> {
+        let (options, spelled) = server_options(options.unwrap_or_default())?;
+        // Combinations are checked before the cluster adapter starts connecting.
+        options.clone().into_config().map_err(|e| combination_err(e, &spelled))?;
+        let rt = runtime()?;
+        let adapter = match &options.cluster_url {
+            Some(url) => {
                 // The adapter's connection tasks run on the binding's runtime.
-                let _g = runtime()?.handle().enter();
-                let adapter = sio_redis::RedisAdapter::new(&url)
+                let _g = rt.handle().enter();
+                let adapter = sio_redis::RedisAdapter::new(url)
                     .map_err(|e| err("ERR_SIO_INVALID_OPTION", format!("adapter: {e}")))?;
-                config.adapter = Some(adapter);
+                Some(adapter as Arc<dyn ClusterAdapter>)
             }
-        }
-        let srv = runtime()?.server(config).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
+            None => None,
+        };
+        let srv = rt.server_with(options, adapter).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
         let server = srv.id();
         // `io.engine`: every Engine.IO connection, and its close (upgrades come from the
         // embed layer's own `Upgrade` event).

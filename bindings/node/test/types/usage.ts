@@ -51,3 +51,16 @@ const code: SioErrorCode = 'ERR_SIO_UNSUPPORTED_ADAPTER';
 void code;
 // @ts-expect-error custom adapters are not supported (ERR_SIO_UNSUPPORTED_ADAPTER at runtime)
 void (() => new Server({ adapter: class {} }));
+// Every option of the core's table, in socket.io's shape.
+void (() =>
+  new Server({
+    path: '/io', pingInterval: 25000, pingTimeout: 20000, upgradeTimeout: 10000, maxHttpBufferSize: 1e6, connectTimeout: 45000,
+    transports: ['polling', 'websocket'], allowUpgrades: true, cors: { origin: true, credentials: true }, secure: false,
+    connectionStateRecovery: { maxDisconnectionDuration: 120000, skipMiddlewares: true },
+    maxBufferedBytes: 4e6, maxBufferedFrames: 8192, maxHeaderSize: 16384, headersTimeout: 30000, idleTimeout: 30000,
+    maxConnections: 1000, maxAttachments: 10, perMessageDeflate: false, destroyUpgrade: false,
+  }));
+// @ts-expect-error compression is not supported (ERR_SIO_UNSUPPORTED at runtime)
+void (() => new Server({ perMessageDeflate: { threshold: 1024 } }));
+// @ts-expect-error unknown options throw ERR_SIO_INVALID_OPTION
+void (() => new Server({ fooBar: 1 }));
