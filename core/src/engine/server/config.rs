@@ -93,7 +93,8 @@ pub struct EngineConfig {
     pub max_header_size: usize,
     /// Time a request's headers may take to arrive, also the longest idle time between two
     /// requests of one keep-alive connection (default 30 s, hyper's): then the connection
-    /// is closed. A polling POST's body gets as long (then 408 and the session closes).
+    /// is closed. A polling POST's body gets as long (then 408 and the session closes), and
+    /// so does a write to a peer that stopped reading (then the connection is dropped).
     pub headers_timeout: Duration,
     /// Time a new TCP connection may stay silent before its first byte (default 30 s):
     /// then it gets 408 and is closed.

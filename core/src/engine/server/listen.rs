@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 
 use super::config::ListenLimits;
+use super::stall::StallGuard;
 
 /// Accepts connections on `listener` and answers each request with `handler` until
 /// `stop` turns true. WebSocket upgrades are supported. `limits` bound the connections:
@@ -64,7 +65,7 @@ where
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.headers_timeout)
                 .max_header_size(limits.max_header_size)
-                .serve_connection(TokioIo::new(stream), svc)
+                .serve_connection(TokioIo::new(StallGuard::new(stream, limits.headers_timeout)), svc)
                 .with_upgrades();
             tokio::pin!(conn);
             tokio::select! {

@@ -12,6 +12,7 @@ mod polling;
 mod request;
 mod responses;
 mod session;
+mod stall;
 mod websocket;
 
 use std::collections::HashMap;
