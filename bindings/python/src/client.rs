@@ -9,12 +9,12 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sio_core::client::{Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
 use sio_core::embed::{AckOutcome, Event};
+use sio_core::engine::server::TransportKind;
 use sio_core::{EmitError, Value};
 
 use crate::convert::{to_value, to_values};
 use crate::error;
 use crate::runtime::{completion, seconds, Incoming};
-use crate::server::transport_kinds;
 
 /// Builds the Manager options from the Python keyword arguments.
 #[allow(clippy::too_many_arguments)]
@@ -50,6 +50,20 @@ pub fn manager_config(
         auto_connect: false,
         ..ManagerConfig::default()
     })
+}
+
+/// `["polling", "websocket"]` to transport kinds.
+fn transport_kinds(names: &[String]) -> PyResult<Vec<TransportKind>> {
+    if names.is_empty() {
+        return Err(error::BadArgument::new_err("transports must not be empty"));
+    }
+    names
+        .iter()
+        .map(|t| {
+            TransportKind::parse(t)
+                .ok_or_else(|| error::BadArgument::new_err(format!("unknown transport {t:?} (polling, websocket)")))
+        })
+        .collect()
 }
 
 /// `auth` is a dict, or a callable returning one, evaluated at every (re)connection of

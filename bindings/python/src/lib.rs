@@ -25,5 +25,6 @@ fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Client>()?;
     m.add_class::<client::ClientAck>()?;
     m.add("RESERVED_EVENTS", sio_core::RESERVED_EVENTS.to_vec())?;
+    m.add("SERVER_OPTION_NAMES", sio_core::embed::SERVER_OPTION_NAMES.to_vec())?;
     Ok(())
 }

@@ -121,39 +121,21 @@ impl Runtime {
         self.servers.lock().expect("servers lock poisoned").clear();
     }
 
-    /// Creates a server (not listening yet). Durations in seconds.
-    #[pyo3(signature = (*, path, ping_interval, ping_timeout, max_http_buffer_size, cors, transports, connect_timeout, recovery, cluster_url = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn server(
-        &self,
-        path: String,
-        ping_interval: f64,
-        ping_timeout: f64,
-        max_http_buffer_size: usize,
-        cors: Option<Vec<String>>,
-        transports: Vec<String>,
-        connect_timeout: f64,
-        recovery: Option<(f64, bool)>,
-        cluster_url: Option<String>,
-    ) -> PyResult<Server> {
-        let mut config = crate::server::config(
-            path,
-            ping_interval,
-            ping_timeout,
-            max_http_buffer_size,
-            cors,
-            transports,
-            connect_timeout,
-            recovery,
-        )?;
-        if let Some(url) = cluster_url {
-            // The adapter's connection tasks run on this runtime.
-            let _g = self.inner.handle().enter();
-            let adapter =
-                sio_redis::RedisAdapter::new(&url).map_err(|e| error::BadArgument::new_err(format!("adapter: {e}")))?;
-            config.adapter = Some(adapter);
-        }
-        let server = self.inner.server(config).map_err(error::embed)?;
+    /// Creates a server (not listening yet) from `(core name, spelled name, value)`
+    /// triples: see `server::options`.
+    fn server(&self, options: Vec<(String, String, Bound<'_, PyAny>)>) -> PyResult<Server> {
+        let options = crate::server::options(&options)?;
+        let adapter = match &options.cluster_url {
+            Some(url) => {
+                // The adapter's connection tasks run on this runtime.
+                let _g = self.inner.handle().enter();
+                let adapter = sio_redis::RedisAdapter::new(url)
+                    .map_err(|e| error::BadArgument::new_err(format!("adapter: {e}")))?;
+                Some(adapter as Arc<dyn embed::ClusterAdapter>)
+            }
+            None => None,
+        };
+        let server = self.inner.server_with(options, adapter).map_err(error::embed)?;
         self.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
         Ok(Server::new(server, self.inner.handle().clone()))
     }

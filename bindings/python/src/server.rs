@@ -3,61 +3,74 @@
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyAny, PySet};
-use sio_core::embed::{self, EmbeddedServer};
-use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
-use sio_core::server::{BroadcastOperator, RecoveryConfig, RemoteSocket, ServerConfig};
+use pyo3::types::{PyAny, PyBool, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
+use sio_core::embed::{self, EmbeddedServer, OptionValue, ServerOptions, Unit};
+use sio_core::server::{BroadcastOperator, RemoteSocket};
 use sio_core::{ConnectError, Value};
 
 use crate::convert::{to_py, to_value, to_values};
 use crate::error;
 use crate::runtime::{block_on, completion, seconds};
 
-/// Builds the core configuration from the Python keyword arguments.
-#[allow(clippy::too_many_arguments)]
-pub fn config(
-    path: String,
-    ping_interval: f64,
-    ping_timeout: f64,
-    max_http_buffer_size: usize,
-    cors: Option<Vec<String>>,
-    transports: Vec<String>,
-    connect_timeout: f64,
-    recovery: Option<(f64, bool)>,
-) -> PyResult<ServerConfig> {
-    let mut b = sio_core::server::Server::builder()
-        .path(path)
-        .ping_interval(seconds("ping_interval", ping_interval)?)
-        .ping_timeout(seconds("ping_timeout", ping_timeout)?)
-        .max_http_buffer_size(max_http_buffer_size)
-        .transports(&transport_kinds(&transports)?)
-        .connect_timeout(seconds("connect_timeout", connect_timeout)?);
-    if let Some(origins) = cors {
-        let origin = if origins.iter().any(|o| o == "*") { CorsOrigin::Any } else { CorsOrigin::List(origins) };
-        b = b.cors(Cors { origin, credentials: false });
+/// The core's server options from `(core name, name as the user spelled it, value)`
+/// triples, one per keyword of `sio.Server` (`None`: the core's default). The one place
+/// where Python options reach the core: names, checks and defaults are
+/// `sio_core::embed::ServerOptions`'s; durations are seconds. The combination is
+/// checked here too, so that its errors name the Python spellings.
+pub fn options(items: &[(String, String, Bound<'_, PyAny>)]) -> PyResult<ServerOptions> {
+    let mut options = ServerOptions::default();
+    for (name, spelled, value) in items {
+        if value.is_none() {
+            continue;
+        }
+        let value = option_value(spelled, value)?;
+        options
+            .set_spelled(name, spelled, value, Unit::Seconds)
+            .map_err(|e| error::BadArgument::new_err(e.to_string()))?;
     }
-    if let Some((max, skip)) = recovery {
-        b = b.connection_state_recovery(RecoveryConfig {
-            max_disconnection_duration: seconds("max_disconnection_duration", max)?,
-            skip_middlewares: skip,
-        });
+    if let Err(e) = options.clone().into_config() {
+        // `into_config` speaks the core's names ("needs cors_origin"): use the user's.
+        let spelling = |word: &str| {
+            items
+                .iter()
+                .find(|(name, _, _)| name == word)
+                .map_or_else(|| word.to_owned(), |(_, spelled, _)| spelled.clone())
+        };
+        let message: Vec<String> = e.message.split(' ').map(spelling).collect();
+        return Err(error::BadArgument::new_err(format!("option \"{}\": {}", spelling(&e.option), message.join(" "))));
     }
-    Ok(b.config())
+    Ok(options)
 }
 
-/// `["polling", "websocket"]` to transport kinds.
-pub fn transport_kinds(names: &[String]) -> PyResult<Vec<TransportKind>> {
-    if names.is_empty() {
-        return Err(error::BadArgument::new_err("transports must not be empty"));
+/// A Python value as the core's options take it: bool, int or float, str, or a list or
+/// tuple of str.
+fn option_value(spelled: &str, value: &Bound<'_, PyAny>) -> PyResult<OptionValue> {
+    let unsupported = || {
+        let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
+        error::BadArgument::new_err(format!("option \"{spelled}\": unsupported value of type '{type_name}'"))
+    };
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(OptionValue::Bool(b.is_true()));
     }
-    names
-        .iter()
-        .map(|t| match t.as_str() {
-            "polling" => Ok(TransportKind::Polling),
-            "websocket" => Ok(TransportKind::Websocket),
-            other => Err(error::BadArgument::new_err(format!("unknown transport {other:?} (polling, websocket)"))),
-        })
-        .collect()
+    if value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
+        // An int too large for a float is out of every option's range: the core says so.
+        return Ok(OptionValue::Number(value.extract::<f64>().unwrap_or(f64::INFINITY)));
+    }
+    if value.is_instance_of::<PyString>() {
+        return Ok(OptionValue::Str(value.extract()?));
+    }
+    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
+        let mut list = Vec::new();
+        for item in value.try_iter()? {
+            let item = item?;
+            if !item.is_instance_of::<PyString>() {
+                return Err(unsupported());
+            }
+            list.push(item.extract()?);
+        }
+        return Ok(OptionValue::List(list));
+    }
+    Err(unsupported())
 }
 
 /// A broadcast target: namespace, rooms, excepted rooms.

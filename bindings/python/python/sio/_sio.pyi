@@ -15,9 +15,12 @@ __all__ = [
     "Client",
     "ClientAck",
     "RESERVED_EVENTS",
+    "SERVER_OPTION_NAMES",
 ]
 
 RESERVED_EVENTS: List[str]
+# The core's server options (sio_core::embed::SERVER_OPTION_NAMES): sio.Server takes each.
+SERVER_OPTION_NAMES: List[str]
 
 # Completion of an acknowledgement: called exactly once on a runtime thread, with
 # (replies, None) or (None, exception).
@@ -36,19 +39,9 @@ class Runtime:
     #   ("reconnect_attempt", n)  ("reconnect", n)  ("reconnect_error", message)  ("reconnect_failed",)
     def next_event(self, timeout: float) -> Optional[Tuple[Any, ...]]: ...
     def shutdown(self) -> None: ...
-    def server(
-        self,
-        *,
-        path: str,
-        ping_interval: float,
-        ping_timeout: float,
-        max_http_buffer_size: int,
-        cors: Optional[List[str]],
-        transports: List[str],
-        connect_timeout: float,
-        recovery: Optional[Tuple[float, bool]],
-        cluster_url: Optional[str] = ...,
-    ) -> Server: ...
+    # (core option name, the keyword as the user spelled it, value or None for the
+    # core's default), one per keyword of sio.Server; durations in seconds.
+    def server(self, options: Sequence[Tuple[str, str, Any]]) -> Server: ...
     def client(
         self,
         url: str,

@@ -471,6 +471,47 @@ class Namespace:
         self._op().disconnect_sockets(close)
 
 
+# The keywords of `sio.Server` named after python-socketio, with the name of the core's
+# option (sio_core::embed::ServerOptions) they set; every other keyword is the core's name.
+_CORE_NAMES = {
+    "cors_allowed_origins": "cors_origin",
+    "connection_state_recovery": "recovery",
+    "adapter": "cluster_url",
+}
+_RECOVERY_KEYS = ("max_disconnection_duration", "skip_middlewares")
+
+
+def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
+    """The keywords of ``Server.__init__`` as (core name, keyword, value) for the core;
+    only the shapes Python allows beyond the core's are translated here."""
+    out: List[Tuple[str, str, Any]] = []
+    for name, value in kwargs.items():
+        if name in ("self", "__class__"):
+            continue
+        if name == "adapter" and value is not None:
+            if not isinstance(value, RedisAdapter):
+                raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
+            value = value.url
+        elif name == "transports" and isinstance(value, str):
+            value = [value]
+        elif name in ("transports", "cors_allowed_origins") and isinstance(value, (list, tuple, set, frozenset)):
+            value = list(value)
+            if name == "cors_allowed_origins" and not value:
+                value = None  # python-socketio's "no CORS handling": the default
+        elif name == "connection_state_recovery":
+            if isinstance(value, dict):
+                unknown = set(value) - set(_RECOVERY_KEYS)
+                if unknown:
+                    raise BadArgument(f"unknown connection_state_recovery keys: {sorted(unknown)}")
+                for key in _RECOVERY_KEYS:
+                    out.append((key, f"connection_state_recovery[{key!r}]", value.get(key)))
+                value = True
+            elif value is False:
+                value = None  # off: the default
+        out.append((_CORE_NAMES.get(name, name), name, value))
+    return out
+
+
 class Server(Runner):
     """A Socket.IO server. Durations are in seconds.
 
@@ -479,6 +520,15 @@ class Server(Runner):
     namespace ``/`` (``on``, ``use``, ``emit``, ``to``, ``fetch_sockets``...) are
     available on the server itself. Handlers run one at a time on the server's
     dispatcher thread.
+
+    Options (keyword only; ``None``, the default, keeps the core's default — the table
+    in the README): python-socketio's names where it has the option
+    (``cors_allowed_origins``, ``cors_credentials``, ``ping_interval``, ``ping_timeout``,
+    ``max_http_buffer_size``, ``transports``, ``allow_upgrades``,
+    ``connection_state_recovery``), the core's otherwise. No CORS headers are sent unless
+    ``cors_allowed_origins`` is given (``"*"``, a list of origins, or ``True`` to reflect
+    any origin). An unknown keyword raises ``TypeError``; a bad value or a contradiction
+    (``cors_credentials`` without ``cors_allowed_origins``) raises ``sio.BadArgument``.
     """
 
     _socket_class = Socket
@@ -487,51 +537,34 @@ class Server(Runner):
 
     def __init__(
         self,
-        path: str = "/socket.io/",
-        ping_interval: float = 25.0,
-        ping_timeout: float = 20.0,
-        max_http_buffer_size: int = 1_000_000,
-        cors_allowed_origins: Union[str, Sequence[str], None] = "*",
-        transports: Sequence[str] = ("polling", "websocket"),
-        connect_timeout: float = 45.0,
-        connection_state_recovery: Union[bool, Dict[str, Any]] = False,
+        *,
+        path: Optional[str] = None,
+        ping_interval: Optional[float] = None,
+        ping_timeout: Optional[float] = None,
+        upgrade_timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        max_http_buffer_size: Optional[int] = None,
+        transports: Union[str, Sequence[str], None] = None,
+        allow_upgrades: Optional[bool] = None,
+        cors_allowed_origins: Union[str, Sequence[str], bool, None] = None,
+        cors_credentials: Optional[bool] = None,
+        connection_state_recovery: Union[bool, Dict[str, Any], None] = None,
+        secure: Optional[bool] = None,
+        max_buffered_bytes: Optional[int] = None,
+        max_buffered_frames: Optional[int] = None,
+        max_header_size: Optional[int] = None,
+        headers_timeout: Optional[float] = None,
+        idle_timeout: Optional[float] = None,
+        max_connections: Optional[int] = None,
+        max_attachments: Optional[int] = None,
         adapter: Optional[RedisAdapter] = None,
     ) -> None:
-        if adapter is not None and not isinstance(adapter, RedisAdapter):
-            raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
-        if isinstance(cors_allowed_origins, str):
-            cors: Optional[List[str]] = [cors_allowed_origins]
-        elif cors_allowed_origins is None:
-            cors = None
-        else:
-            cors = list(cors_allowed_origins)
-        recovery: Optional[Tuple[float, bool]] = None
-        if connection_state_recovery is True:
-            recovery = (120.0, True)
-        elif isinstance(connection_state_recovery, dict):
-            unknown = set(connection_state_recovery) - {"max_disconnection_duration", "skip_middlewares"}
-            if unknown:
-                raise BadArgument(f"unknown connection_state_recovery keys: {sorted(unknown)}")
-            recovery = (
-                seconds("max_disconnection_duration", connection_state_recovery.get("max_disconnection_duration", 120.0)),
-                bool(connection_state_recovery.get("skip_middlewares", True)),
-            )
-        elif connection_state_recovery not in (False, None):
-            raise BadArgument("connection_state_recovery must be a bool or a dict")
-        if isinstance(transports, str):
-            transports = [transports]
+        # Every keyword goes to the core as it is (`None`: the core's default); the core
+        # checks them. A new option of the core is one more keyword here (and its line
+        # in the README).
+        options = _server_options(locals())
         self._runtime = _sio.Runtime()
-        self._native = self._runtime.server(
-            path=path,
-            ping_interval=seconds("ping_interval", ping_interval),
-            ping_timeout=seconds("ping_timeout", ping_timeout),
-            max_http_buffer_size=int(max_http_buffer_size),
-            cors=cors,
-            transports=list(transports),
-            connect_timeout=seconds("connect_timeout", connect_timeout),
-            recovery=recovery,
-            cluster_url=adapter.url if adapter is not None else None,
-        )
+        self._native = self._runtime.server(options)
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
         self._upgrade_handlers: List[Handler] = []
         self._server_side = Registry()
