@@ -99,19 +99,19 @@ async fn main() -> std::io::Result<()> {
         builder = builder.max_http_buffer_size(n as usize);
     }
     if let Some(n) = env_num("SIO_MAX_BUFFERED_BYTES") {
-        builder = builder.max_buffered_bytes(n as usize); // HARDENING-API
+        builder = builder.max_buffered_bytes(n as usize);
     }
     if let Some(n) = env_num("SIO_MAX_HEADER_SIZE") {
-        builder = builder.max_header_size(n as usize); // HARDENING-API
+        builder = builder.max_header_size(n as usize);
     }
     if let Some(d) = env_ms("SIO_HEADERS_TIMEOUT_MS") {
-        builder = builder.headers_timeout(d); // HARDENING-API
+        builder = builder.headers_timeout(d);
     }
     if let Some(d) = env_ms("SIO_IDLE_TIMEOUT_MS") {
-        builder = builder.idle_timeout(d); // HARDENING-API
+        builder = builder.idle_timeout(d);
     }
     if let Some(n) = env_num("SIO_MAX_CONNECTIONS") {
-        builder = builder.max_connections(n as usize); // HARDENING-API
+        builder = builder.max_connections(n as usize);
     }
     let io = builder.build();
 
@@ -123,6 +123,7 @@ async fn main() -> std::io::Result<()> {
         });
     }
     for name in ["/", "/a", "/b", "/c"] {
+        let s_io = io.clone();
         io.of(name).on_connection(move |socket| {
             CONNECTIONS.fetch_add(1, Ordering::SeqCst);
             socket.on_disconnect(|_, _| {
@@ -135,13 +136,20 @@ async fn main() -> std::io::Result<()> {
                 socket.on("volatile", |s, args, _| {
                     let _ = s.volatile().emit("message-back", args);
                 });
+                // `big N`: one broadcast of an N-byte string to every socket of "/" (encoded
+                // once, its bytes shared by every session's queue).
+                let io = s_io.clone();
+                socket.on("big", move |_, args, _| {
+                    let n = args.first().and_then(sio_core::Value::as_i64).unwrap_or(0).clamp(0, 64 << 20) as usize;
+                    let _ = io.emit("big", vec![sio_core::Value::from("x".repeat(n))]);
+                });
             }
         });
     }
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {}", listener.local_addr()?.port());
-    let limits = io.engine().config().listen_limits(); // HARDENING-API
+    let limits = io.engine().config().listen_limits();
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
     let router = move |req: Request<hyper::body::Incoming>, remote| {
         let io = io.clone();
@@ -155,6 +163,6 @@ async fn main() -> std::io::Result<()> {
             }
         }
     };
-    serve(listener, limits, router, stop).await; // HARDENING-API
+    serve(listener, limits, router, stop).await;
     Ok(())
 }

@@ -544,6 +544,48 @@ suite("(5) request headers: size limit, one copy per connection", () => {
 
 // ---------------------------------------------------------------------------
 
+suite("(3) one 10 MB broadcast to 1,000 clients that never read", () => {
+  // A slow heartbeat and long timeouts: the clients stay connected while we measure.
+  const server = limitsServer({ SIO_PING_INTERVAL_MS: "60000", SIO_PING_TIMEOUT_MS: "60000", SIO_HEADERS_TIMEOUT_MS: "60000" });
+
+  /** A raw WebSocket joined to "/", its socket paused once joined (it never reads again). */
+  async function stalledClient(s) {
+    const ws = await rawWs(s);
+    const joined = new Promise((ok) => ws.on("message", (m) => String(m).startsWith("40") && ok()));
+    ws.send("40");
+    await withTimeout(joined, 10000, "the CONNECT reply");
+    ws._socket.pause();
+    return ws;
+  }
+
+  test("costs the shared bytes and one small write buffer per client, not 10 MB each", { timeout: 240000 }, async (t) => {
+    const s = server();
+    const base = await baseline(s);
+    const N = 1000;
+    const clients = [];
+    for (let i = 0; i < N; i += 50) clients.push(...(await Promise.all(Array.from({ length: 50 }, () => stalledClient(s)))));
+    const joined = await waitStats(s, (st) => st.sockets >= base.sockets + N, `${N} sockets`, 30000);
+    const trigger = await wsSession(s);
+    await join(trigger);
+    await sioSend(trigger, `2["big",${10 * MB}]`);
+    // The trigger reads its own copy: once it has it, every session has been given the frame.
+    const mine = await sioNext(trigger, 30000, "the broadcast");
+    assert.ok(typeof mine === "string" && mine.length > 10 * MB, "the broadcast reached the trigger");
+    let peak = joined.rss;
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      peak = Math.max(peak, (await stats(s)).rss);
+      await sleep(200);
+    }
+    const grew = (peak - joined.rss) / MB;
+    t.diagnostic(`rss grew by ${grew.toFixed(1)} MB for one 10 MB broadcast to ${N} clients that never read (${((peak - base.rss) / MB).toFixed(1)} MB with the connections)`);
+    for (const ws of clients) ws.terminate();
+    await trigger.close();
+    assert.ok(grew < 250, `rss grew by ${grew.toFixed(1)} MB: the 10 MB payload is copied per client`);
+    await waitStats(s, (st) => st.sockets === base.sockets, "every socket to leave", 30000);
+  });
+});
+
 suite("(3) heartbeat: a pong with no ping outstanding is ignored", () => {
   const PI = 1000;
   const PT = 1000;

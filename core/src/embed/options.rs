@@ -173,7 +173,7 @@ impl ServerOptions {
     /// The core configuration, after checking that the options go together. The cluster
     /// adapter (from `cluster_url`) is the face's to add.
     pub fn into_config(self) -> Result<ServerConfig, OptionError> {
-        if self.cors_credentials.is_some() && self.cors_origin.is_none() {
+        if self.cors_credentials == Some(true) && self.cors_origin.is_none() {
             return Err(OptionError::new("cors_credentials", "needs cors_origin"));
         }
         if self.recovery != Some(true) {

@@ -60,6 +60,9 @@ pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mod
         };
         let config = WebSocketConfig::default()
             .read_buffer_size(crate::engine::WS_READ_BUFFER)
+            // Frames are batched up to this before a write; with FRAGMENT it bounds what a
+            // peer that stops reading holds in our memory (the rest waits as shared bytes).
+            .write_buffer_size(FRAGMENT)
             .max_message_size(Some(shared.config.max_payload))
             .max_frame_size(Some(shared.config.max_payload));
         let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
@@ -127,11 +130,32 @@ async fn probe(shared: &Shared, session: &Arc<Session>, mut ws: Ws) -> Option<Ws
     None
 }
 
-fn to_ws(frame: Frame) -> WsMessage {
-    match frame {
-        Frame::Text(t) => WsMessage::Text(t),
-        Frame::Binary(b) => WsMessage::Binary(b),
+/// Messages larger than this go out as fragments of this size.
+const FRAGMENT: usize = 32 * 1024;
+
+type Sink = futures_util::stream::SplitSink<Ws, WsMessage>;
+
+/// Queues one frame on the socket. A large message is sent as fragments, each a slice of
+/// the shared bytes: tungstenite copies what it is given into its write buffer, so a whole
+/// 10 MB broadcast would be copied once per connection (and held there while a slow peer
+/// reads); fragments keep that copy to one write buffer's worth.
+async fn feed(sink: &mut Sink, frame: Frame) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
+    let (bytes, kind) = match frame {
+        Frame::Text(t) if t.len() <= FRAGMENT => return sink.feed(WsMessage::Text(t)).await,
+        Frame::Binary(b) if b.len() <= FRAGMENT => return sink.feed(WsMessage::Binary(b)).await,
+        Frame::Text(t) => (Bytes::from(t), Data::Text),
+        Frame::Binary(b) => (b, Data::Binary),
+    };
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = (start + FRAGMENT).min(bytes.len());
+        let opcode = OpCode::Data(if start == 0 { kind } else { Data::Continue });
+        sink.feed(WsMessage::Frame(WsFrame::message(bytes.slice(start..end), opcode, end == bytes.len()))).await?;
+        start = end;
     }
+    Ok(())
 }
 
 /// Pumps frames both ways until the session or the socket ends. The writer is a task of
@@ -155,9 +179,9 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 f = rx.recv() => {
                     let Some(f) = f else { break };
                     let write = async {
-                        let mut res = sink.feed(to_ws(f)).await;
+                        let mut res = feed(&mut sink, f).await;
                         while let (Ok(()), Ok(f)) = (&res, rx.try_recv()) {
-                            res = sink.feed(to_ws(f)).await;
+                            res = feed(&mut sink, f).await;
                         }
                         res.and(sink.flush().await)
                     };
@@ -181,7 +205,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         let finish = async {
             // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
             while let Ok(f) = rx.try_recv() {
-                if sink.feed(to_ws(f)).await.is_err() {
+                if feed(&mut sink, f).await.is_err() {
                     break;
                 }
             }
