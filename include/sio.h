@@ -445,39 +445,47 @@ typedef void (*sio_event_cb)(void *user_data, const sio_event *ev);
 typedef void (*sio_free_cb)(void *user_data);
 
 /*
- Server options; start from `sio_server_options_default`.
+ Server options; start from `sio_server_options_default`, which writes the reference
+ defaults, then change fields. Durations are in milliseconds. A value out of range or a
+ contradictory combination makes `sio_server_new` fail with SIO_ERR_INVALID_ARGUMENT,
+ `sio_last_error()` naming the field (e.g. `option "ping_interval_ms": must be greater
+ than zero`). A field documented with "0: the core's default" takes 0 for a default
+ that depends on other options or on the environment.
  */
 typedef struct {
   /*
-   Endpoint path, NUL-terminated (NULL: "/socket.io/").
+   Endpoint path, NUL-terminated, starting with "/" (NULL: "/socket.io/").
    */
   const char *path;
   /*
-   Ping interval (default 25000).
+   Ping interval (default 25000; > 0).
    */
   uint32_t ping_interval_ms;
   /*
-   Ping timeout (default 20000).
+   Ping timeout (default 20000; > 0). No pong within it: "ping timeout".
    */
   uint32_t ping_timeout_ms;
   /*
-   Namespace join timeout (default 45000).
+   Namespace join timeout (default 45000; > 0). Beyond it the connection is closed.
    */
   uint32_t connect_timeout_ms;
   /*
-   Largest accepted message in bytes (default 1000000).
+   Largest accepted message in bytes (default 1000000; >= 1). Beyond it a polling POST
+   gets 413 and a WebSocket is closed with 1009; it also bounds one packet's attachments.
    */
   uint64_t max_http_buffer_size;
   /*
-   SIO_TRANSPORT_* flags (default both).
+   SIO_TRANSPORT_* flags (default both; at least one, no other bit).
    */
   uint32_t transports;
   /*
-   Answer CORS requests from any origin (default false).
+   Answer CORS requests from any origin with a literal `Access-Control-Allow-Origin: *`
+   (default false: no CORS headers). At most one of `cors_any_origin`, `cors_origins`
+   and `cors_reflect_origin` may be set.
    */
   bool cors_any_origin;
   /*
-   Or only from these origins: comma-separated, NUL-terminated (NULL: none).
+   Or only from these origins (echoed back): comma-separated, NUL-terminated (NULL: none).
    */
   const char *cors_origins;
   /*
@@ -485,7 +493,8 @@ typedef struct {
    */
   bool recovery;
   /*
-   How long a disconnected session is kept for recovery (default 120000).
+   How long a disconnected session is kept for recovery (default 120000). A value other
+   than the default needs `recovery`.
    */
   uint32_t recovery_max_disconnection_ms;
   /*
@@ -495,6 +504,72 @@ typedef struct {
    Redis need not be up: the server serves its own clients meanwhile and logs it.
    */
   const char *cluster_url;
+  /*
+   Time a WebSocket upgrade may take before the probe is dropped (default 10000; > 0).
+   */
+  uint32_t upgrade_timeout_ms;
+  /*
+   Whether polling sessions may upgrade to WebSocket (default true).
+   */
+  bool allow_upgrades;
+  /*
+   Or reflect whatever `Origin` a request has (the `cors` package's `origin: true`;
+   default false). **Unsafe with `cors_credentials`**: any web site can then make
+   credentialed requests in its visitors' name; prefer `cors_origins`.
+   */
+  bool cors_reflect_origin;
+  /*
+   Send `Access-Control-Allow-Credentials: true` (default false); needs one of
+   `cors_any_origin`, `cors_origins`, `cors_reflect_origin`.
+   */
+  bool cors_credentials;
+  /*
+   Whether recovered sockets skip the connection middlewares (default true). false
+   needs `recovery`.
+   */
+  bool recovery_skip_middlewares;
+  /*
+   Requests reach the server over TLS, e.g. behind a TLS-terminating proxy; reported
+   as `handshake.secure` (default false).
+   */
+  bool secure;
+  /*
+   Bytes one session may have queued for its client (0: the core's default, 4 x
+   `max_http_buffer_size`). A client reading too slowly is closed with "transport
+   error"; volatile packets are dropped once half of it is used.
+   */
+  uint64_t max_buffered_bytes;
+  /*
+   Frames one session may have queued (default 8192; >= 1); beyond: as
+   `max_buffered_bytes`.
+   */
+  uint32_t max_buffered_frames;
+  /*
+   Largest request line + headers in bytes (default 16384; >= 1024). Beyond it: `431
+   Request Header Fields Too Large` and the connection is closed.
+   */
+  uint64_t max_header_size;
+  /*
+   Time a request's headers may take, also the idle time allowed between keep-alive
+   requests (default 30000; > 0). Then the connection is closed.
+   */
+  uint32_t headers_timeout_ms;
+  /*
+   Time a new TCP connection may stay silent before its first byte (default 30000;
+   > 0). Then it gets `408 Request Timeout` and is closed.
+   */
+  uint32_t idle_timeout_ms;
+  /*
+   Open TCP connections of the listener (0: the core's default, 90 % of the process's
+   soft file-descriptor limit). Beyond it a new connection gets `503 Service
+   Unavailable` and is closed.
+   */
+  uint32_t max_connections;
+  /*
+   Attachments one binary packet may declare (default 10; >= 1). Beyond it the
+   session is closed with "parse error".
+   */
+  uint32_t max_attachments;
 } sio_server_options;
 
 /*
@@ -753,7 +828,9 @@ sio_status sio_server_options_default(sio_server_options *out);
 
 /*
  Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
- its events. On success `*out` owns the server (free with `sio_server_free`).
+ its events. On success `*out` owns the server (free with `sio_server_free`). Invalid
+ options: SIO_ERR_INVALID_ARGUMENT (SIO_ERR_INVALID_UTF8 for a string), and
+ `sio_last_error()` names the field.
  */
 sio_status sio_server_new(const sio_runtime *rt,
                           const sio_server_options *options,

@@ -361,6 +361,8 @@ class Runtime {
 /// A Socket.IO server.
 class Server {
  public:
+  /// `options`: from default_options(), fields changed (nullptr: the defaults). Invalid
+  /// options throw sio::Error (SIO_ERR_INVALID_ARGUMENT, what() naming the field).
   explicit Server(const Runtime& rt, const sio_server_options* options = nullptr) {
     detail::check(sio_server_new(rt.get(), options, &s_));
   }

@@ -160,3 +160,14 @@ pub(crate) unsafe fn event_args<'a>(
     }
     Ok((str_arg(event, event_len, "event")?, args_arg(args_json, args_json_len, bufs, n_bufs)?))
 }
+
+/// An optional NUL-terminated UTF-8 string of an options struct (NULL: `None`).
+pub(crate) unsafe fn cstr<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>, Error> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    std::ffi::CStr::from_ptr(p)
+        .to_str()
+        .map(Some)
+        .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("{name}: {e}")))
+}

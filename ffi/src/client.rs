@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use sio_core::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 use sio_core::embed::EmbeddedClient;
+use sio_core::engine::server::TransportKind;
 
-use crate::args::{event_args, sio_buf, str_arg, value_arg};
-use crate::error::{guard, guard_void, null, sio_status, Error};
+use crate::args::{cstr, event_args, sio_buf, str_arg, value_arg};
+use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 use crate::runtime::sio_runtime;
-use crate::server::{transports, SIO_TRANSPORT_POLLING, SIO_TRANSPORT_WEBSOCKET};
+use crate::server::{SIO_TRANSPORT_POLLING, SIO_TRANSPORT_WEBSOCKET};
 use crate::socket::{ack_completion, sio_ack_cb};
 
 /// Client options; start from `sio_client_options_default`. Strings are NUL-terminated
@@ -72,14 +73,19 @@ pub unsafe extern "C" fn sio_client_options_default(out: *mut sio_client_options
     })
 }
 
-unsafe fn cstr<'a>(p: *const c_char, name: &str) -> Result<Option<&'a str>, Error> {
-    if p.is_null() {
-        return Ok(None);
+/// The client's transports, from SIO_TRANSPORT_* flags.
+fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
+    let mut t = Vec::new();
+    if flags & SIO_TRANSPORT_POLLING != 0 {
+        t.push(TransportKind::Polling);
     }
-    std::ffi::CStr::from_ptr(p)
-        .to_str()
-        .map(Some)
-        .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("{name}: {e}")))
+    if flags & SIO_TRANSPORT_WEBSOCKET != 0 {
+        t.push(TransportKind::Websocket);
+    }
+    if t.is_empty() {
+        return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "no transport enabled"));
+    }
+    Ok(t)
 }
 
 /// A client socket.
@@ -211,43 +217,45 @@ pub unsafe extern "C" fn sio_client_socket(
 /// The id events of this client carry in `source_id` (0 if NULL).
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_id(client: *const sio_client) -> u64 {
-    client.as_ref().map(|c| c.inner.id()).unwrap_or(0)
+    guard_value(0, || client.as_ref().map(|c| c.inner.id()).unwrap_or(0))
 }
 
 /// The socket id given by the server while connected, NULL otherwise. Borrowed from the
 /// handle until the next call of this function on it.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_socket_id(client: *const sio_client) -> *const c_char {
-    let Some(c) = client.as_ref() else {
-        return std::ptr::null();
-    };
-    match c.inner.socket().id() {
-        Some(id) => {
-            let mut slot = c.id.lock().expect("id lock poisoned");
-            *slot = std::ffi::CString::new(id).unwrap_or_default();
-            slot.as_ptr()
+    guard_value(std::ptr::null(), || {
+        let Some(c) = client.as_ref() else {
+            return std::ptr::null();
+        };
+        match c.inner.socket().id() {
+            Some(id) => {
+                let mut slot = c.id.lock().expect("id lock poisoned");
+                *slot = std::ffi::CString::new(id).unwrap_or_default();
+                slot.as_ptr()
+            }
+            None => std::ptr::null(),
         }
-        None => std::ptr::null(),
-    }
+    })
 }
 
 /// Whether the client is connected.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_connected(client: *const sio_client) -> bool {
-    client.as_ref().is_some_and(|c| c.inner.socket().connected())
+    guard_value(false, || client.as_ref().is_some_and(|c| c.inner.socket().connected()))
 }
 
 /// Whether the client (re)connects by itself (false after `sio_client_disconnect`, an
 /// "io server disconnect" or a middleware refusal).
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_active(client: *const sio_client) -> bool {
-    client.as_ref().is_some_and(|c| c.inner.socket().active())
+    guard_value(false, || client.as_ref().is_some_and(|c| c.inner.socket().active()))
 }
 
 /// Whether the last connection recovered the previous session.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_recovered(client: *const sio_client) -> bool {
-    client.as_ref().is_some_and(|c| c.inner.socket().recovered())
+    guard_value(false, || client.as_ref().is_some_and(|c| c.inner.socket().recovered()))
 }
 
 /// Connects again after `sio_client_disconnect`.

@@ -35,6 +35,7 @@ pub enum sio_status {
 }
 
 /// A failure with its detail.
+#[derive(Debug)]
 pub(crate) struct Error {
     pub status: sio_status,
     pub detail: String,
@@ -74,7 +75,8 @@ thread_local! {
 
 pub(crate) fn set_last_error(detail: &str) {
     let c = CString::new(detail.replace('\0', " ")).expect("NULs were replaced");
-    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    // During thread teardown the slot is gone: the detail is dropped, never a panic.
+    let _ = LAST_ERROR.try_with(|e| *e.borrow_mut() = c);
 }
 
 /// Runs `body`, turning errors into status codes and panics into `SIO_ERR_PANIC`.
@@ -102,6 +104,11 @@ pub(crate) fn guard_void(body: impl FnOnce()) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
 }
 
+/// Like [`guard`] for functions that return a value (getters): a panic yields `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
 pub(crate) fn null(name: &str) -> Error {
     Error::new(sio_status::SIO_ERR_NULL_ARG, format!("{name} is NULL"))
 }
@@ -109,7 +116,11 @@ pub(crate) fn null(name: &str) -> Error {
 /// A static, NUL-terminated description of `status`. Never NULL; thread-safe.
 #[no_mangle]
 pub extern "C" fn sio_status_str(status: sio_status) -> *const c_char {
-    let s: &'static [u8] = match status {
+    guard_value(c"".as_ptr(), || status_str(status).as_ptr().cast())
+}
+
+fn status_str(status: sio_status) -> &'static [u8] {
+    match status {
         sio_status::SIO_OK => b"ok\0",
         sio_status::SIO_ERR_NULL_ARG => b"a required pointer is NULL\0",
         sio_status::SIO_ERR_INVALID_UTF8 => b"invalid UTF-8\0",
@@ -123,15 +134,15 @@ pub extern "C" fn sio_status_str(status: sio_status) -> *const c_char {
         sio_status::SIO_ERR_WRONG_MODE => b"wrong event delivery mode\0",
         sio_status::SIO_ERR_USED => b"handle already used\0",
         sio_status::SIO_ERR_PANIC => b"internal error (panic)\0",
-    };
-    s.as_ptr().cast()
+    }
 }
 
 /// The detail of the last failure on the calling thread (NUL-terminated, empty if none).
 /// Valid until the next sio call on this thread; never NULL.
 #[no_mangle]
 pub extern "C" fn sio_last_error() -> *const c_char {
-    LAST_ERROR.with(|e| e.borrow().as_ptr())
+    // After the thread's locals are gone (a call from a thread destructor): "".
+    guard_value(c"".as_ptr(), || LAST_ERROR.try_with(|e| e.borrow().as_ptr()).unwrap_or(c"".as_ptr()))
 }
 
 /// Test hook: panics inside the boundary and returns `SIO_ERR_PANIC`, proving that no

@@ -82,8 +82,12 @@ pub enum sio_disconnect_reason {
 /// The reference string of `reason` (static, NUL-terminated; "" for NONE).
 #[no_mangle]
 pub extern "C" fn sio_disconnect_reason_str(reason: sio_disconnect_reason) -> *const c_char {
+    crate::error::guard_value(c"".as_ptr(), || reason_str(reason).as_ptr().cast())
+}
+
+fn reason_str(reason: sio_disconnect_reason) -> &'static [u8] {
     use sio_disconnect_reason::*;
-    let s: &'static [u8] = match reason {
+    match reason {
         SIO_REASON_NONE => b"\0",
         SIO_REASON_SERVER_NAMESPACE_DISCONNECT => b"server namespace disconnect\0",
         SIO_REASON_CLIENT_NAMESPACE_DISCONNECT => b"client namespace disconnect\0",
@@ -96,8 +100,7 @@ pub extern "C" fn sio_disconnect_reason_str(reason: sio_disconnect_reason) -> *c
         SIO_REASON_FORCED_SERVER_CLOSE => b"forced server close\0",
         SIO_REASON_IO_SERVER_DISCONNECT => b"io server disconnect\0",
         SIO_REASON_IO_CLIENT_DISCONNECT => b"io client disconnect\0",
-    };
-    s.as_ptr().cast()
+    }
 }
 
 fn server_reason(r: sio_core::server::DisconnectReason) -> sio_disconnect_reason {
@@ -231,7 +234,7 @@ impl OwnedEvent {
                 ns_len: 0,
                 name: EMPTY.as_ptr().cast(),
                 name_len: 0,
-                args_json: b"[]\0".as_ptr().cast(),
+                args_json: c"[]".as_ptr(),
                 args_json_len: 2,
                 bufs: std::ptr::null(),
                 n_bufs: 0,

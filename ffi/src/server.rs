@@ -1,13 +1,11 @@
 //! `sio_server`: options, listening, namespaces, broadcasts.
 use std::ffi::c_char;
-use std::time::Duration;
 
-use sio_core::embed::EmbeddedServer;
-use sio_core::engine::server::{Cors, CorsOrigin, TransportKind};
-use sio_core::server::{BroadcastOperator, RecoveryConfig, ServerConfig};
+use sio_core::embed::{EmbeddedServer, OptionError, OptionValue, ServerOptions, Unit};
+use sio_core::server::BroadcastOperator;
 
-use crate::args::{event_args, opt_str_arg, sio_buf, sio_str, str_arg, str_list};
-use crate::error::{guard, guard_void, null, sio_status, Error};
+use crate::args::{cstr, event_args, opt_str_arg, sio_buf, sio_str, str_arg, str_list};
+use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 use crate::runtime::sio_runtime;
 use crate::socket::{ack_completion, sio_ack_cb};
 
@@ -16,71 +14,227 @@ pub const SIO_TRANSPORT_POLLING: u32 = 1;
 /// WebSocket.
 pub const SIO_TRANSPORT_WEBSOCKET: u32 = 2;
 
-/// Server options; start from `sio_server_options_default`.
+/// Server options; start from `sio_server_options_default`, which writes the reference
+/// defaults, then change fields. Durations are in milliseconds. A value out of range or a
+/// contradictory combination makes `sio_server_new` fail with SIO_ERR_INVALID_ARGUMENT,
+/// `sio_last_error()` naming the field (e.g. `option "ping_interval_ms": must be greater
+/// than zero`). A field documented with "0: the core's default" takes 0 for a default
+/// that depends on other options or on the environment.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct sio_server_options {
-    /// Endpoint path, NUL-terminated (NULL: "/socket.io/").
+    /// Endpoint path, NUL-terminated, starting with "/" (NULL: "/socket.io/").
     pub path: *const c_char,
-    /// Ping interval (default 25000).
+    /// Ping interval (default 25000; > 0).
     pub ping_interval_ms: u32,
-    /// Ping timeout (default 20000).
+    /// Ping timeout (default 20000; > 0). No pong within it: "ping timeout".
     pub ping_timeout_ms: u32,
-    /// Namespace join timeout (default 45000).
+    /// Namespace join timeout (default 45000; > 0). Beyond it the connection is closed.
     pub connect_timeout_ms: u32,
-    /// Largest accepted message in bytes (default 1000000).
+    /// Largest accepted message in bytes (default 1000000; >= 1). Beyond it a polling POST
+    /// gets 413 and a WebSocket is closed with 1009; it also bounds one packet's attachments.
     pub max_http_buffer_size: u64,
-    /// SIO_TRANSPORT_* flags (default both).
+    /// SIO_TRANSPORT_* flags (default both; at least one, no other bit).
     pub transports: u32,
-    /// Answer CORS requests from any origin (default false).
+    /// Answer CORS requests from any origin with a literal `Access-Control-Allow-Origin: *`
+    /// (default false: no CORS headers). At most one of `cors_any_origin`, `cors_origins`
+    /// and `cors_reflect_origin` may be set.
     pub cors_any_origin: bool,
-    /// Or only from these origins: comma-separated, NUL-terminated (NULL: none).
+    /// Or only from these origins (echoed back): comma-separated, NUL-terminated (NULL: none).
     pub cors_origins: *const c_char,
     /// Connection state recovery (default false).
     pub recovery: bool,
-    /// How long a disconnected session is kept for recovery (default 120000).
+    /// How long a disconnected session is kept for recovery (default 120000). A value other
+    /// than the default needs `recovery`.
     pub recovery_max_disconnection_ms: u32,
     /// Joins a cluster through Redis: `redis://host:port[/db]`, NUL-terminated (NULL: no
     /// cluster). Wire-compatible with `@socket.io/redis-adapter`, so Node.js socket.io
     /// servers may share the cluster; with `recovery`, sessions recover on any sio node.
     /// Redis need not be up: the server serves its own clients meanwhile and logs it.
     pub cluster_url: *const c_char,
+    /// Time a WebSocket upgrade may take before the probe is dropped (default 10000; > 0).
+    pub upgrade_timeout_ms: u32,
+    /// Whether polling sessions may upgrade to WebSocket (default true).
+    pub allow_upgrades: bool,
+    /// Or reflect whatever `Origin` a request has (the `cors` package's `origin: true`;
+    /// default false). **Unsafe with `cors_credentials`**: any web site can then make
+    /// credentialed requests in its visitors' name; prefer `cors_origins`.
+    pub cors_reflect_origin: bool,
+    /// Send `Access-Control-Allow-Credentials: true` (default false); needs one of
+    /// `cors_any_origin`, `cors_origins`, `cors_reflect_origin`.
+    pub cors_credentials: bool,
+    /// Whether recovered sockets skip the connection middlewares (default true). false
+    /// needs `recovery`.
+    pub recovery_skip_middlewares: bool,
+    /// Requests reach the server over TLS, e.g. behind a TLS-terminating proxy; reported
+    /// as `handshake.secure` (default false).
+    pub secure: bool,
+    /// Bytes one session may have queued for its client (0: the core's default, 4 x
+    /// `max_http_buffer_size`). A client reading too slowly is closed with "transport
+    /// error"; volatile packets are dropped once half of it is used.
+    pub max_buffered_bytes: u64,
+    /// Frames one session may have queued (default 8192; >= 1); beyond: as
+    /// `max_buffered_bytes`.
+    pub max_buffered_frames: u32,
+    /// Largest request line + headers in bytes (default 16384; >= 1024). Beyond it: `431
+    /// Request Header Fields Too Large` and the connection is closed.
+    pub max_header_size: u64,
+    /// Time a request's headers may take, also the idle time allowed between keep-alive
+    /// requests (default 30000; > 0). Then the connection is closed.
+    pub headers_timeout_ms: u32,
+    /// Time a new TCP connection may stay silent before its first byte (default 30000;
+    /// > 0). Then it gets `408 Request Timeout` and is closed.
+    pub idle_timeout_ms: u32,
+    /// Open TCP connections of the listener (0: the core's default, 90 % of the process's
+    /// soft file-descriptor limit). Beyond it a new connection gets `503 Service
+    /// Unavailable` and is closed.
+    pub max_connections: u32,
+    /// Attachments one binary packet may declare (default 10; >= 1). Beyond it the
+    /// session is closed with "parse error".
+    pub max_attachments: u32,
 }
+
+const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
+    path: std::ptr::null(),
+    ping_interval_ms: 25_000,
+    ping_timeout_ms: 20_000,
+    connect_timeout_ms: 45_000,
+    max_http_buffer_size: 1_000_000,
+    transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
+    cors_any_origin: false,
+    cors_origins: std::ptr::null(),
+    recovery: false,
+    recovery_max_disconnection_ms: 120_000,
+    cluster_url: std::ptr::null(),
+    upgrade_timeout_ms: 10_000,
+    allow_upgrades: true,
+    cors_reflect_origin: false,
+    cors_credentials: false,
+    recovery_skip_middlewares: true,
+    secure: false,
+    max_buffered_bytes: 0,
+    max_buffered_frames: 8192,
+    max_header_size: 16_384,
+    headers_timeout_ms: 30_000,
+    idle_timeout_ms: 30_000,
+    max_connections: 0,
+    max_attachments: 10,
+};
 
 /// Writes the reference defaults into `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_options_default(out: *mut sio_server_options) -> sio_status {
     guard(|| {
-        let out = out.as_mut().ok_or_else(|| null("out"))?;
-        *out = sio_server_options {
-            path: std::ptr::null(),
-            ping_interval_ms: 25_000,
-            ping_timeout_ms: 20_000,
-            connect_timeout_ms: 45_000,
-            max_http_buffer_size: 1_000_000,
-            transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
-            cors_any_origin: false,
-            cors_origins: std::ptr::null(),
-            recovery: false,
-            recovery_max_disconnection_ms: 120_000,
-            cluster_url: std::ptr::null(),
-        };
+        *out.as_mut().ok_or_else(|| null("out"))? = DEFAULT_OPTIONS;
         Ok(())
     })
 }
 
-pub(crate) fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
-    let mut t = Vec::new();
-    if flags & SIO_TRANSPORT_POLLING != 0 {
-        t.push(TransportKind::Polling);
+/// One field of the struct as the core's option table names it: (core name, C field, value;
+/// None keeps the core's default).
+type Entry = (&'static str, &'static str, Option<OptionValue>);
+
+/// The struct as entries of the core's option table (names and units only: the core checks
+/// the values and their combination).
+unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
+    use OptionValue::{Bool, List, Number, Str};
+    let d = DEFAULT_OPTIONS;
+    let num = |v: u64| Some(Number(v as f64));
+    let ms = |v: u32| num(u64::from(v));
+    let or_core_default = |v: u64| (v != 0).then_some(Number(v as f64));
+    let string = |p: *const c_char, field: &str| -> Result<Option<OptionValue>, Error> {
+        Ok(cstr(p, field)?.map(|s| Str(s.to_owned())))
+    };
+    let known = SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET;
+    if o.transports & !known != 0 {
+        return Err(invalid("transports", format!("unknown flags {:#x}", o.transports & !known)));
     }
-    if flags & SIO_TRANSPORT_WEBSOCKET != 0 {
-        t.push(TransportKind::Websocket);
+    let transports = [(SIO_TRANSPORT_POLLING, "polling"), (SIO_TRANSPORT_WEBSOCKET, "websocket")]
+        .iter()
+        .filter(|(bit, _)| o.transports & bit != 0)
+        .map(|(_, name)| name.to_string())
+        .collect();
+    let cors = match (o.cors_any_origin, cstr(o.cors_origins, "cors_origins")?, o.cors_reflect_origin) {
+        (false, None, false) => None,
+        (true, None, false) => Some(Str("*".into())),
+        (false, Some(list), false) => {
+            Some(List(list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()))
+        }
+        (false, None, true) => Some(Bool(true)),
+        (true, ..) => return Err(invalid("cors_any_origin", "excludes cors_origins and cors_reflect_origin")),
+        (false, Some(_), true) => return Err(invalid("cors_reflect_origin", "excludes cors_origins")),
+    };
+    // Recovery settings reach the core when recovery is on or when they differ from the
+    // default, so that the core refuses a changed one without recovery.
+    let recovery_max = o.recovery || o.recovery_max_disconnection_ms != d.recovery_max_disconnection_ms;
+    let recovery_skip = o.recovery || o.recovery_skip_middlewares != d.recovery_skip_middlewares;
+    Ok(vec![
+        ("path", "path", string(o.path, "path")?),
+        ("ping_interval", "ping_interval_ms", ms(o.ping_interval_ms)),
+        ("ping_timeout", "ping_timeout_ms", ms(o.ping_timeout_ms)),
+        ("upgrade_timeout", "upgrade_timeout_ms", ms(o.upgrade_timeout_ms)),
+        ("connect_timeout", "connect_timeout_ms", ms(o.connect_timeout_ms)),
+        ("max_http_buffer_size", "max_http_buffer_size", num(o.max_http_buffer_size)),
+        ("transports", "transports", Some(List(transports))),
+        ("allow_upgrades", "allow_upgrades", Some(Bool(o.allow_upgrades))),
+        ("cors_origin", "cors_origins", cors),
+        ("cors_credentials", "cors_credentials", o.cors_credentials.then_some(Bool(true))),
+        ("recovery", "recovery", Some(Bool(o.recovery))),
+        (
+            "max_disconnection_duration",
+            "recovery_max_disconnection_ms",
+            ms(o.recovery_max_disconnection_ms).filter(|_| recovery_max),
+        ),
+        (
+            "skip_middlewares",
+            "recovery_skip_middlewares",
+            Some(Bool(o.recovery_skip_middlewares)).filter(|_| recovery_skip),
+        ),
+        ("secure", "secure", Some(Bool(o.secure))),
+        ("max_buffered_bytes", "max_buffered_bytes", or_core_default(o.max_buffered_bytes)),
+        ("max_buffered_frames", "max_buffered_frames", num(u64::from(o.max_buffered_frames))),
+        ("max_header_size", "max_header_size", num(o.max_header_size)),
+        ("headers_timeout", "headers_timeout_ms", ms(o.headers_timeout_ms)),
+        ("idle_timeout", "idle_timeout_ms", ms(o.idle_timeout_ms)),
+        ("max_connections", "max_connections", or_core_default(u64::from(o.max_connections))),
+        ("max_attachments", "max_attachments", num(u64::from(o.max_attachments))),
+        ("cluster_url", "cluster_url", string(o.cluster_url, "cluster_url")?),
+    ])
+}
+
+/// The struct as `embed::ServerOptions`, checked (values and combination) by the core;
+/// errors name the struct's fields.
+unsafe fn server_options(o: &sio_server_options) -> Result<ServerOptions, Error> {
+    let mut options = ServerOptions::default();
+    for (name, field, value) in entries(o)? {
+        if let Some(value) = value {
+            options.set_spelled(name, field, value, Unit::Milliseconds).map_err(|e| invalid(&e.option, e.message))?;
+        }
     }
-    if t.is_empty() {
-        return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "no transport enabled"));
+    // `Runtime::server_with` checks again; checking here first keeps the cluster adapter
+    // from being built for options that are refused, and lets the message use C names.
+    let field = |core: &str| {
+        match core {
+            "cors_origin" => "cors_any_origin, cors_origins or cors_reflect_origin",
+            "max_disconnection_duration" => "recovery_max_disconnection_ms",
+            "skip_middlewares" => "recovery_skip_middlewares",
+            other => other,
+        }
+        .to_owned()
+    };
+    if let Err(e) = options.clone().into_config() {
+        let message = match e.message.strip_prefix("needs ") {
+            Some(other) => format!("needs {}", field(other)),
+            None => e.message,
+        };
+        return Err(invalid(&field(&e.option), message));
     }
-    Ok(t)
+    Ok(options)
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    let e = OptionError { option: field.to_owned(), message: message.into() };
+    Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, e.to_string())
 }
 
 /// A Socket.IO server.
@@ -89,7 +243,9 @@ pub struct sio_server {
 }
 
 /// Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
-/// its events. On success `*out` owns the server (free with `sio_server_free`).
+/// its events. On success `*out` owns the server (free with `sio_server_free`). Invalid
+/// options: SIO_ERR_INVALID_ARGUMENT (SIO_ERR_INVALID_UTF8 for a string), and
+/// `sio_last_error()` names the field.
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_new(
     rt: *const sio_runtime,
@@ -101,48 +257,17 @@ pub unsafe extern "C" fn sio_server_new(
         if out.is_null() {
             return Err(null("out"));
         }
-        let mut defaults = std::mem::MaybeUninit::<sio_server_options>::uninit();
-        sio_server_options_default(defaults.as_mut_ptr());
-        let o = options.as_ref().copied().unwrap_or_else(|| defaults.assume_init());
-        let mut b = sio_core::server::Server::builder()
-            .ping_interval(Duration::from_millis(u64::from(o.ping_interval_ms)))
-            .ping_timeout(Duration::from_millis(u64::from(o.ping_timeout_ms)))
-            .connect_timeout(Duration::from_millis(u64::from(o.connect_timeout_ms)))
-            .max_http_buffer_size(o.max_http_buffer_size as usize)
-            .transports(&transports(o.transports)?);
-        if !o.path.is_null() {
-            let path = std::ffi::CStr::from_ptr(o.path)
-                .to_str()
-                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("path: {e}")))?;
-            b = b.path(path);
-        }
-        if o.cors_any_origin {
-            b = b.cors(Cors { origin: CorsOrigin::Any, credentials: false });
-        } else if !o.cors_origins.is_null() {
-            let list = std::ffi::CStr::from_ptr(o.cors_origins)
-                .to_str()
-                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("cors_origins: {e}")))?;
-            let origins = list.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect();
-            b = b.cors(Cors { origin: CorsOrigin::List(origins), credentials: true });
-        }
-        if o.recovery {
-            b = b.connection_state_recovery(RecoveryConfig {
-                max_disconnection_duration: Duration::from_millis(u64::from(o.recovery_max_disconnection_ms)),
-                skip_middlewares: true,
-            });
-        }
-        if !o.cluster_url.is_null() {
-            let url = std::ffi::CStr::from_ptr(o.cluster_url)
-                .to_str()
-                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_UTF8, format!("cluster_url: {e}")))?;
-            // The adapter's connection tasks run on this runtime.
-            let _enter = rt.rt.handle().enter();
-            let adapter = sio_redis::RedisAdapter::new(url)
-                .map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, format!("cluster_url: {e}")))?;
-            b = b.adapter(adapter);
-        }
-        let config: ServerConfig = b.config();
-        let server = rt.rt.server(config)?;
+        let options = server_options(options.as_ref().unwrap_or(&DEFAULT_OPTIONS))?;
+        let adapter = match options.cluster_url.as_deref() {
+            Some(url) => {
+                // The adapter's connection tasks run on this runtime.
+                let _enter = rt.rt.handle().enter();
+                let adapter = sio_redis::RedisAdapter::new(url).map_err(|e| invalid("cluster_url", e.to_string()))?;
+                Some(adapter as std::sync::Arc<dyn sio_core::embed::ClusterAdapter>)
+            }
+            None => None,
+        };
+        let server = rt.rt.server_with(options, adapter)?;
         rt.servers.lock().expect("server table poisoned").insert(server.id(), server.clone());
         *out = Box::into_raw(Box::new(sio_server { inner: server }));
         Ok(())
@@ -152,7 +277,7 @@ pub unsafe extern "C" fn sio_server_new(
 /// The id events of this server carry in `source_id`. 0 if `server` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_id(server: *const sio_server) -> u64 {
-    server.as_ref().map(|s| s.inner.id()).unwrap_or(0)
+    guard_value(0, || server.as_ref().map(|s| s.inner.id()).unwrap_or(0))
 }
 
 /// Listens on `addr` ("host:port"; port 0 picks a free one) and writes the bound port to
@@ -474,7 +599,9 @@ mod tests {
     use super::*;
     use crate::runtime::{sio_runtime_free, sio_runtime_new};
     use crate::socket::sio_ack_outcome;
+    use sio_core::engine::server::{Cors, CorsOrigin};
     use std::sync::Mutex;
+    use std::time::Duration;
 
     unsafe extern "C" fn record(
         ud: *mut std::ffi::c_void,
@@ -485,6 +612,90 @@ mod tests {
         _: usize,
     ) {
         (*ud.cast::<Mutex<Vec<sio_ack_outcome>>>()).lock().unwrap().push(outcome);
+    }
+
+    /// Every option of the core's table is a field of the struct, and the struct's
+    /// defaults are the core's (one default everywhere).
+    #[test]
+    fn the_struct_covers_the_core_table_with_its_defaults() {
+        let names: Vec<&str> = unsafe { entries(&DEFAULT_OPTIONS) }.unwrap().iter().map(|e| e.0).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        let mut table = sio_core::embed::SERVER_OPTION_NAMES.to_vec();
+        table.sort_unstable();
+        assert_eq!(sorted, table);
+
+        let ours = unsafe { server_options(&DEFAULT_OPTIONS) }.unwrap().into_config().unwrap();
+        let core = ServerOptions::default().into_config().unwrap();
+        assert_eq!(format!("{ours:?}"), format!("{core:?}"));
+        let (a, b) = (&ours.engine, &core.engine);
+        assert_eq!(
+            (a.allow_upgrades, a.upgrade_timeout, a.max_buffered_frames, a.secure),
+            (b.allow_upgrades, b.upgrade_timeout, b.max_buffered_frames, b.secure)
+        );
+    }
+
+    fn refused(o: &sio_server_options) -> String {
+        match unsafe { server_options(o) } {
+            Ok(_) => panic!("accepted: {o:?}"),
+            Err(e) => {
+                assert_eq!(e.status, sio_status::SIO_ERR_INVALID_ARGUMENT, "{}", e.detail);
+                e.detail
+            }
+        }
+    }
+
+    #[test]
+    fn values_and_combinations_are_checked_under_the_field_names() {
+        let d = DEFAULT_OPTIONS;
+        assert_eq!(
+            refused(&sio_server_options { ping_interval_ms: 0, ..d }),
+            "option \"ping_interval_ms\": must be greater than zero"
+        );
+        assert!(refused(&sio_server_options { max_header_size: 10, ..d }).starts_with("option \"max_header_size\""));
+        assert!(refused(&sio_server_options { transports: 0, ..d }).starts_with("option \"transports\""));
+        assert!(refused(&sio_server_options { transports: 4, ..d }).starts_with("option \"transports\""));
+        assert_eq!(
+            refused(&sio_server_options { cors_credentials: true, ..d }),
+            "option \"cors_credentials\": needs cors_any_origin, cors_origins or cors_reflect_origin"
+        );
+        assert!(refused(&sio_server_options { cors_any_origin: true, cors_reflect_origin: true, ..d })
+            .starts_with("option \"cors_any_origin\""));
+        assert_eq!(
+            refused(&sio_server_options { recovery_skip_middlewares: false, ..d }),
+            "option \"recovery_skip_middlewares\": needs recovery"
+        );
+        assert_eq!(
+            refused(&sio_server_options { recovery_max_disconnection_ms: 5, ..d }),
+            "option \"recovery_max_disconnection_ms\": needs recovery"
+        );
+        assert!(
+            refused(&sio_server_options { cors_origins: c" , ".as_ptr(), ..d }).starts_with("option \"cors_origins\"")
+        );
+
+        let ok = |o: sio_server_options| unsafe { server_options(&o) }.ok().unwrap().into_config().unwrap();
+        let c = ok(sio_server_options { cors_reflect_origin: true, cors_credentials: true, ..d });
+        assert_eq!(c.engine.cors, Some(Cors { origin: CorsOrigin::Reflect, credentials: true }));
+        let c = ok(sio_server_options { cors_origins: c"http://a.test, http://b.test".as_ptr(), ..d });
+        let list = CorsOrigin::List(vec!["http://a.test".into(), "http://b.test".into()]);
+        assert_eq!(c.engine.cors, Some(Cors { origin: list, credentials: false }));
+        let c = ok(sio_server_options { cors_any_origin: true, cors_credentials: true, ..d });
+        assert_eq!(c.engine.cors, Some(Cors { origin: CorsOrigin::Any, credentials: true }));
+        let c = ok(sio_server_options {
+            recovery: true,
+            recovery_skip_middlewares: false,
+            max_connections: 7,
+            max_buffered_bytes: 4096,
+            idle_timeout_ms: 250,
+            transports: SIO_TRANSPORT_WEBSOCKET,
+            ..d
+        });
+        let r = c.recovery.unwrap();
+        assert!(!r.skip_middlewares);
+        assert_eq!(r.max_disconnection_duration, Duration::from_secs(120));
+        assert_eq!((c.engine.max_connections, c.engine.max_buffered_bytes), (Some(7), Some(4096)));
+        assert_eq!(c.engine.idle_timeout, Duration::from_millis(250));
+        assert_eq!(c.engine.transports, vec![sio_core::engine::server::TransportKind::Websocket]);
     }
 
     /// After shutdown the spawned task is dropped unrun: the host must still hear once.

@@ -8,7 +8,7 @@ use sio_core::server::Socket;
 use sio_core::Value;
 
 use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, WireArgs};
-use crate::error::{guard, guard_void, null, sio_status, Error};
+use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 
 /// A socket connected to a namespace of a server.
 pub struct sio_socket {
@@ -126,7 +126,7 @@ pub unsafe extern "C" fn sio_socket_free(socket: *mut sio_socket) {
 /// `socket` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_id(socket: *const sio_socket) -> *const c_char {
-    socket.as_ref().map(|s| s.id.as_ptr()).unwrap_or(std::ptr::null())
+    guard_value(std::ptr::null(), || socket.as_ref().map(|s| s.id.as_ptr()).unwrap_or(std::ptr::null()))
 }
 
 /// The id of the socket's Engine.IO connection (NUL-terminated; what SIO_EVENT_UPGRADE
@@ -134,40 +134,40 @@ pub unsafe extern "C" fn sio_socket_id(socket: *const sio_socket) -> *const c_ch
 /// from the handle. NULL if `socket` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_conn_id(socket: *const sio_socket) -> *const c_char {
-    let mut out = std::ptr::null();
-    guard_void(|| {
-        if let Some(s) = socket.as_ref() {
-            let id = s.conn_id.get_or_init(|| std::ffi::CString::new(s.inner.conn().id()).unwrap_or_default());
-            out = id.as_ptr();
-        }
-    });
-    out
+    guard_value(std::ptr::null(), || {
+        let Some(s) = socket.as_ref() else {
+            return std::ptr::null();
+        };
+        s.conn_id.get_or_init(|| std::ffi::CString::new(s.inner.conn().id()).unwrap_or_default()).as_ptr()
+    })
 }
 
 /// The transport the socket's connection uses now: "polling" or "websocket" (static,
 /// NUL-terminated; it changes when the connection upgrades). NULL if `socket` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_transport(socket: *const sio_socket) -> *const c_char {
-    let Some(s) = socket.as_ref() else {
-        return std::ptr::null();
-    };
-    let name: &'static [u8] = match s.inner.conn().transport() {
-        TransportKind::Polling => b"polling\0",
-        TransportKind::Websocket => b"websocket\0",
-    };
-    name.as_ptr().cast()
+    guard_value(std::ptr::null(), || {
+        let Some(s) = socket.as_ref() else {
+            return std::ptr::null();
+        };
+        let name: &'static [u8] = match s.inner.conn().transport() {
+            TransportKind::Polling => b"polling\0",
+            TransportKind::Websocket => b"websocket\0",
+        };
+        name.as_ptr().cast()
+    })
 }
 
 /// Whether the socket is still connected. false if `socket` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_connected(socket: *const sio_socket) -> bool {
-    socket.as_ref().is_some_and(|s| s.inner.connected())
+    guard_value(false, || socket.as_ref().is_some_and(|s| s.inner.connected()))
 }
 
 /// Whether this connection recovered a previous session (connection state recovery).
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_recovered(socket: *const sio_socket) -> bool {
-    socket.as_ref().is_some_and(|s| s.inner.recovered())
+    guard_value(false, || socket.as_ref().is_some_and(|s| s.inner.recovered()))
 }
 
 /// The handshake (headers, query, auth, time, issued, url, address, xdomain, secure) as

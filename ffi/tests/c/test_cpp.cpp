@@ -120,6 +120,16 @@ int main() {
     }
 
     auto opts = sio::Server::default_options();
+    // Invalid options throw, the detail naming the field.
+    auto contradictory = opts;
+    contradictory.cors_credentials = true;  // without an origin
+    try {
+      sio::Server refused(rt, &contradictory);
+      CHECK(false, "cors_credentials without an origin did not throw");
+    } catch (const sio::Error& e) {
+      CHECK(e.status() == SIO_ERR_INVALID_ARGUMENT && std::strstr(e.what(), "\"cors_credentials\""), "%d: %s",
+            e.status(), e.what());
+    }
     sio::Server first(rt, &opts);
     sio::Server srv(std::move(first));  // move-only handle
     CHECK(first.get() == nullptr && srv.id() != 0, "move did not transfer the server");
