@@ -210,7 +210,7 @@ export declare class NativeSocket {
  * Installs the event dispatcher and starts the runtime. Idempotent: later calls are
  * ignored (one dispatcher per process).
  */
-export declare function init(dispatch: (arg: NativeEvent) => unknown): void
+export declare function init(dispatch: (arg: Array<NativeEvent>) => unknown): void
 
 /** socket.io-client Manager options (durations in ms). Unset fields keep socket.io-client's defaults. */
 export interface NativeClientOptions {

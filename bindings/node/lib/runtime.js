@@ -54,6 +54,41 @@ function dispatch(ev) {
   else if (ev.matchReply) ev.matchReply.send(false); // a runtime thread waits for it
 }
 
-native.init(dispatch);
+// Events arrive in batches: one crossing from the runtime carries every event queued since
+// the last one. They are dispatched one per turn of the event loop (setImmediate), so, as
+// with socket.io reading packets off its sockets, code awaiting one event (`await
+// once(io, 'connection')`) runs before the next is dispatched. A handler that throws does
+// not stop the others; its error is rethrown on its own, as an uncaught exception.
+const queue = [];
+let head = 0;
+let scheduled = false;
+
+function pump() {
+  scheduled = false;
+  const ev = queue[head];
+  queue[head++] = undefined;
+  if (head === queue.length) {
+    queue.length = 0;
+    head = 0;
+  }
+  try {
+    dispatch(ev);
+  } catch (e) {
+    process.nextTick(() => {
+      throw e;
+    });
+  }
+  if (head < queue.length) {
+    scheduled = true;
+    setImmediate(pump);
+  }
+}
+
+function dispatchBatch(batch) {
+  for (const ev of batch) queue.push(ev);
+  if (!scheduled && queue.length > head) pump();
+}
+
+native.init(dispatchBatch);
 
 module.exports = { native, servers, clients, managers, registerAck, acquire, release };

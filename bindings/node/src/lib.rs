@@ -1,6 +1,6 @@
 //! Node.js binding of sio-core: a thin napi-rs layer over [`sio_core::embed`].
 //!
-//! One process-wide [`Runtime`] delivers its events through one ThreadsafeFunction
+//! One process-wide [`Runtime`] delivers its events, in batches, through one ThreadsafeFunction
 //! (non-blocking calls from runtime threads, a *weak* function so it never keeps the
 //! process alive by itself). The JavaScript wrapper (`lib/`) dispatches events to the
 //! right server or client object and decides, with a ref'd timer, how long the process
@@ -27,19 +27,35 @@ use sio_core::embed::{Delivery, Runtime, RuntimeOptions};
 
 pub use event::{Ev, NativeEvent};
 
-type Tsfn = ThreadsafeFunction<Ev, Unknown<'static>, NativeEvent, Status, false, true, 0>;
+/// Wakes the JS thread; its callback takes every queued event as one array.
+type Tsfn = ThreadsafeFunction<(), Unknown<'static>, Vec<NativeEvent>, Status, false, true, 0>;
 
 static TSFN: OnceLock<Tsfn> = OnceLock::new();
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+/// Events waiting for the JS thread, and whether a wake-up is already on its way: one
+/// crossing into JavaScript carries every event queued since the last one.
+static QUEUE: std::sync::Mutex<Vec<Ev>> = std::sync::Mutex::new(Vec::new());
+static WAKE_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// An answer JavaScript gives later (what the core's async hooks take).
 pub(crate) type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// Hands an event to JavaScript without blocking the calling (runtime) thread.
 pub(crate) fn deliver(ev: Ev) {
-    if let Some(tsfn) = TSFN.get() {
-        let _ = tsfn.call(ev, ThreadsafeFunctionCallMode::NonBlocking);
+    use std::sync::atomic::Ordering;
+    let Some(tsfn) = TSFN.get() else { return };
+    QUEUE.lock().expect("event queue poisoned").push(ev);
+    if !WAKE_PENDING.swap(true, Ordering::AcqRel) {
+        let _ = tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
     }
+}
+
+/// On the JS thread: every queued event, converted (re-arms the wake-up first, so an
+/// event queued meanwhile wakes JS again).
+fn take_batch() -> Vec<NativeEvent> {
+    WAKE_PENDING.store(false, std::sync::atomic::Ordering::Release);
+    let evs = std::mem::take(&mut *QUEUE.lock().expect("event queue poisoned"));
+    evs.into_iter().filter_map(|ev| event::to_js(ev).ok()).collect()
 }
 
 /// The runtime, once [`init`] ran.
@@ -55,15 +71,15 @@ pub(crate) fn err(code: &str, message: impl std::fmt::Display) -> Error {
 /// Installs the event dispatcher and starts the runtime. Idempotent: later calls are
 /// ignored (one dispatcher per process).
 #[napi]
-pub fn init(dispatch: Function<'_, NativeEvent, Unknown<'static>>) -> Result<()> {
+pub fn init(dispatch: Function<'_, Vec<NativeEvent>, Unknown<'static>>) -> Result<()> {
     if TSFN.get().is_some() {
         return Ok(());
     }
     let tsfn: Tsfn = dispatch
-        .build_threadsafe_function::<Ev>()
+        .build_threadsafe_function::<()>()
         .callee_handled::<false>()
         .weak::<true>()
-        .build_callback(|ctx| event::to_js(ctx.value))?;
+        .build_callback(|_| Ok(take_batch()))?;
     let _ = TSFN.set(tsfn);
     let rt = Runtime::new(RuntimeOptions {
         workers: 2,
