@@ -95,6 +95,28 @@ impl Runtime {
         }
     }
 
+    /// Up to `max` events as a list of tuples: waits up to `timeout` seconds for the first
+    /// (GIL released), then takes what is queued without waiting, and converts them all
+    /// under one GIL acquisition. Empty after the timeout or, once shut down, when drained.
+    fn next_events(&self, py: Python<'_>, timeout: f64, max: usize) -> PyResult<Vec<Py<PyTuple>>> {
+        let wait = Duration::from_secs_f64(timeout.max(0.0));
+        let shut_down = self.shut_down.load(Ordering::Acquire);
+        let queue = &self.queue;
+        let batch = py.detach(move || {
+            let rx = queue.lock().expect("queue lock poisoned");
+            let first = if shut_down { rx.try_recv().ok() } else { rx.recv_timeout(wait).ok() };
+            let mut batch: Vec<Incoming> = first.into_iter().collect();
+            while batch.len() < max {
+                match rx.try_recv() {
+                    Ok(ev) => batch.push(ev),
+                    Err(_) => break,
+                }
+            }
+            batch
+        });
+        batch.into_iter().map(|ev| self.event(py, ev)).collect()
+    }
+
     /// Closes every server and client of this runtime and stops its threads. Pending
     /// acknowledgements complete as cancelled. Idempotent.
     fn shutdown(&self, py: Python<'_>) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import inspect
 import logging
 import threading
@@ -125,8 +126,15 @@ class Runner:
     def _after_call(self) -> None:
         """Runs after each handler has returned (for a coroutine: finished)."""
 
-    def _post(self, ev: Tuple[Any, ...]) -> None:
-        self._deliver(ev)
+    def _post(self, batch: List[Tuple[Any, ...]]) -> None:
+        self._deliver_all(batch)
+
+    def _deliver_all(self, batch: List[Tuple[Any, ...]]) -> None:
+        for ev in batch:
+            try:
+                self._deliver(ev)
+            except Exception:
+                logger.exception("sio: failed to dispatch %r", ev[0])
 
     def _deliver(self, ev: Tuple[Any, ...]) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -152,6 +160,8 @@ class AsyncRunner(Runner):
         if self._loop is None:
             self._loop = loop
             self._tasks: "set[asyncio.Task[Any]]" = set()
+            self._inbox: "collections.deque[Tuple[Any, ...]]" = collections.deque()
+            self._inbox_pumping = False
         elif self._loop is not loop:
             raise RuntimeError("sio: this object is bound to another event loop")
         return loop
@@ -214,20 +224,31 @@ class AsyncRunner(Runner):
                 return
             await asyncio.gather(*others, return_exceptions=True)
 
-    def _post(self, ev: Tuple[Any, ...]) -> None:
+    def _post(self, batch: List[Tuple[Any, ...]]) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         try:
-            loop.call_soon_threadsafe(self._deliver_logged, ev)
+            # One wake-up of the loop for the whole batch.
+            loop.call_soon_threadsafe(self._enqueue, batch)
         except RuntimeError:  # the loop closed meanwhile
             pass
 
-    def _deliver_logged(self, ev: Tuple[Any, ...]) -> None:
-        try:
-            self._deliver(ev)
-        except Exception:
-            logger.exception("sio: failed to dispatch %r", ev[0])
+    def _enqueue(self, batch: List[Tuple[Any, ...]]) -> None:
+        self._inbox.extend(batch)
+        if not self._inbox_pumping:
+            self._inbox_pumping = True
+            self._step()
+
+    def _step(self) -> None:
+        # One event per turn of the loop, as a socket read would give: what the previous
+        # event woke up (an awaiting coroutine) runs before the next event is dispatched.
+        if not self._inbox:
+            self._inbox_pumping = False
+            return
+        self._deliver_all([self._inbox.popleft()])
+        assert self._loop is not None
+        self._loop.call_soon(self._step)
 
     def _new_future(self) -> Any:
         assert self._loop is not None
@@ -268,11 +289,15 @@ def _close_all() -> None:
             pass
 
 
-class Pump:
-    """The dispatcher thread: drains ``Runtime.next_event`` (GIL released while it
-    waits) and hands each event to ``post``, until the runtime is shut down."""
+_BATCH = 256
 
-    def __init__(self, runtime: Any, post: Callable[[Tuple[Any, ...]], None], name: str) -> None:
+
+class Pump:
+    """The dispatcher thread: drains ``Runtime.next_events`` (GIL released while it
+    waits, taken once per batch) and hands each batch to ``post``, until the runtime is
+    shut down."""
+
+    def __init__(self, runtime: Any, post: Callable[[List[Tuple[Any, ...]]], None], name: str) -> None:
         self._runtime = runtime
         self._post = post
         self._stopping = False
@@ -281,15 +306,15 @@ class Pump:
 
     def _run(self) -> None:
         while True:
-            ev = self._runtime.next_event(_POLL_SECONDS)
-            if ev is None:
+            batch = self._runtime.next_events(_POLL_SECONDS, _BATCH)
+            if not batch:
                 if self._stopping:
                     return  # shut down and drained
                 continue
             try:
-                self._post(ev)
+                self._post(batch)
             except Exception:
-                logger.exception("sio: failed to dispatch %r", ev[0])
+                logger.exception("sio: failed to dispatch a batch of %d events", len(batch))
 
     def stop(self) -> None:
         """Call after ``Runtime.shutdown()``: the thread drains what is left and ends."""
