@@ -430,6 +430,16 @@ typedef struct {
    Length of `data_json`.
    */
   size_t data_json_len;
+  /*
+   DISCONNECTING: the rooms the socket was in when it started leaving, as a JSON
+   array of strings (in queue mode the socket has left them by the time the event is
+   read); "[]" otherwise.
+   */
+  const char *rooms_json;
+  /*
+   Length of `rooms_json`.
+   */
+  size_t rooms_json_len;
 } sio_event;
 
 /*
@@ -812,6 +822,18 @@ sio_status sio_runtime_new(uint32_t workers,
  called from any thread, including concurrently.
  */
 sio_status sio_next_event(const sio_runtime *rt, uint32_t timeout_ms, sio_event **out);
+
+/*
+ Queue mode, in bulk: waits up to `timeout_ms` for the first event, then takes what is
+ queued without waiting, up to `max` events, into `out[0..*count]` (each freed with
+ `sio_event_free`). One call pays the crossing once for a whole burst. SIO_ERR_TIMEOUT
+ (and `*count` 0) when none arrived; SIO_ERR_WRONG_MODE in callback mode.
+ */
+sio_status sio_next_events(const sio_runtime *rt,
+                           uint32_t timeout_ms,
+                           sio_event **out,
+                           size_t max,
+                           size_t *count);
 
 /*
  Shuts the runtime down gracefully (servers close with "server shutting down",

@@ -201,6 +201,12 @@ pub struct sio_event {
     pub data_json: *const c_char,
     /// Length of `data_json`.
     pub data_json_len: usize,
+    /// DISCONNECTING: the rooms the socket was in when it started leaving, as a JSON
+    /// array of strings (in queue mode the socket has left them by the time the event is
+    /// read); "[]" otherwise.
+    pub rooms_json: *const c_char,
+    /// Length of `rooms_json`.
+    pub rooms_json_len: usize,
 }
 
 /// The C view plus everything it points into. `c` comes first so a `*mut sio_event`
@@ -247,6 +253,8 @@ impl OwnedEvent {
                 message_len: 0,
                 data_json: std::ptr::null(),
                 data_json_len: 0,
+                rooms_json: c"[]".as_ptr(),
+                rooms_json_len: 2,
             },
             strings: Vec::new(),
             args: None,
@@ -287,10 +295,13 @@ impl OwnedEvent {
                     o.set_ack(AckKind::Server(a));
                 }
             }
-            Event::Disconnecting { server, socket, reason } => {
+            Event::Disconnecting { server, socket, reason, rooms } => {
                 o.c.kind = SIO_EVENT_DISCONNECTING;
                 set_socket(&mut o, server, socket);
                 o.c.reason = server_reason(reason);
+                let (p, l) = o.string(&serde_json::Value::from(rooms).to_string());
+                o.c.rooms_json = p;
+                o.c.rooms_json_len = l;
             }
             Event::Disconnect { server, socket, reason } => {
                 o.c.kind = SIO_EVENT_DISCONNECT;

@@ -109,6 +109,45 @@ pub unsafe extern "C" fn sio_next_event(
     })
 }
 
+/// Queue mode, in bulk: waits up to `timeout_ms` for the first event, then takes what is
+/// queued without waiting, up to `max` events, into `out[0..*count]` (each freed with
+/// `sio_event_free`). One call pays the crossing once for a whole burst. SIO_ERR_TIMEOUT
+/// (and `*count` 0) when none arrived; SIO_ERR_WRONG_MODE in callback mode.
+#[no_mangle]
+pub unsafe extern "C" fn sio_next_events(
+    rt: *const sio_runtime,
+    timeout_ms: u32,
+    out: *mut *mut sio_event,
+    max: usize,
+    count: *mut usize,
+) -> sio_status {
+    guard(|| {
+        let rt = rt.as_ref().ok_or_else(|| null("rt"))?;
+        let count = count.as_mut().ok_or_else(|| null("count"))?;
+        *count = 0;
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        if max == 0 {
+            return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "max must be at least 1"));
+        }
+        if !rt.queue_mode {
+            return Err(Error::new(sio_status::SIO_ERR_WRONG_MODE, "the runtime delivers events by callback"));
+        }
+        let events = rt.rt.next_events(max, Duration::from_millis(u64::from(timeout_ms)));
+        if events.is_empty() {
+            return Err(Error::new(sio_status::SIO_ERR_TIMEOUT, "no event within the timeout"));
+        }
+        let table = rt.servers.clone();
+        for (i, ev) in events.into_iter().enumerate() {
+            let owned = OwnedEvent::new(ev, |id| table.lock().ok()?.get(&id).cloned());
+            *out.add(i) = Box::into_raw(owned).cast::<sio_event>();
+            *count = i + 1;
+        }
+        Ok(())
+    })
+}
+
 /// Shuts the runtime down gracefully (servers close with "server shutting down",
 /// clients disconnect, pending acks complete as cancelled) and frees it. NULL-safe.
 /// Call from a host thread, never from an event callback. Servers and clients created

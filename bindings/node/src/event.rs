@@ -141,12 +141,9 @@ fn with_args(mut e: NativeEvent, args: Vec<Value>) -> NativeEvent {
 /// Runs on a runtime thread: captures what must be read before the core moves on.
 pub(crate) fn from_core(ev: Event) -> Ev {
     match ev {
-        Event::Disconnecting { server, socket, reason } => Ev::Disconnecting {
-            server,
-            sid: socket.id().to_owned(),
-            reason: reason.as_str(),
-            rooms: socket.rooms().into_iter().map(|r| r.to_string()).collect(),
-        },
+        Event::Disconnecting { server, socket, reason, rooms } => {
+            Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms }
+        }
         Event::ServerSide { server, name, args, ack } => Ev::ServerSide { server, name, args, ack },
         other => Ev::Core(other),
     }
@@ -253,7 +250,7 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 e.ack = ack.map(NativeAck::new);
                 with_args(e, args)
             }
-            Event::Disconnecting { server, socket, reason } => {
+            Event::Disconnecting { server, socket, reason, .. } => {
                 let mut e = base("disconnecting", server);
                 e.sid = Some(socket.id().to_owned());
                 e.reason = Some(reason.as_str().to_owned());

@@ -33,6 +33,7 @@ pub struct ServerOption {
 
 /// The snake_case names of every server option the core takes (`ping_interval`, ...).
 #[napi]
+#[cfg_attr(test, allow(dead_code))]
 pub fn server_option_names() -> Vec<String> {
     SERVER_OPTION_NAMES.iter().map(|n| (*n).to_owned()).collect()
 }
@@ -236,7 +237,8 @@ impl NativeServer {
                 deliver(Ev::Core(Event::Message { server: id, socket: s.clone(), name: name.to_owned(), args, ack }));
             });
             socket.on_disconnecting(move |s, reason| {
-                deliver(from_core(Event::Disconnecting { server: id, socket: s.clone(), reason }))
+                let rooms = s.rooms().into_iter().map(|r| r.to_string()).collect();
+                deliver(from_core(Event::Disconnecting { server: id, socket: s.clone(), reason, rooms }))
             });
             socket.on_disconnect(move |s, reason| {
                 deliver(Ev::Core(Event::Disconnect { server: id, socket: s.clone(), reason }))
@@ -325,6 +327,7 @@ impl NativeServer {
 
     /// Broadcasts an event to the selected sockets.
     #[napi]
+    #[allow(clippy::too_many_arguments)]
     pub fn broadcast(
         &self,
         ns: String,

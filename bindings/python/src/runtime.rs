@@ -1,6 +1,6 @@
 //! One `sio_core::embed::Runtime` per Python `Server`/`Client`: commands, and events
 //! pulled by the Python dispatcher thread with the GIL released while it waits.
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -19,19 +19,16 @@ use crate::convert;
 use crate::error;
 use crate::server::{Decision, Server, ServerAck, ServerSideAck, SocketHandle};
 
-/// An event, with what must be read when it happens rather than when Python gets to
-/// it: the rooms of a `disconnecting` socket (gone once the socket has left); a client
-/// event names its namespace.
+/// An event; a client event names its namespace.
 pub struct Incoming {
     event: Event,
-    rooms: Option<HashSet<String>>,
     nsp: Option<String>,
 }
 
 impl Incoming {
     /// An event of a client socket of namespace `nsp` (`None`: of the connection).
     pub fn client(nsp: Option<String>, event: Event) -> Self {
-        Incoming { event, rooms: None, nsp }
+        Incoming { event, nsp }
     }
 }
 
@@ -57,11 +54,7 @@ impl Runtime {
         let (tx, rx) = mpsc::channel();
         let sender = tx.clone();
         let deliver = move |event: Event| {
-            let rooms = match &event {
-                Event::Disconnecting { socket, .. } => Some(socket.rooms()),
-                _ => None,
-            };
-            let _ = tx.send(Incoming { event, rooms, nsp: None });
+            let _ = tx.send(Incoming { event, nsp: None });
         };
         let delivery = Delivery::Callback(Arc::new(deliver));
         let inner = embed::Runtime::new(RuntimeOptions { workers, delivery }).map_err(error::embed)?;
@@ -214,7 +207,7 @@ impl Runtime {
     }
 
     fn event(&self, py: Python<'_>, incoming: Incoming) -> PyResult<Py<PyTuple>> {
-        let Incoming { event: ev, rooms, nsp } = incoming;
+        let Incoming { event: ev, nsp } = incoming;
         let nsp = || nsp.clone().unwrap_or_default().into_py_any(py);
         let handle = self.inner.handle().clone();
         let items: Vec<Py<PyAny>> = match ev {
@@ -236,11 +229,11 @@ impl Runtime {
                     None => py.None(),
                 },
             ],
-            Event::Disconnecting { server, socket, reason } => vec![
+            Event::Disconnecting { server, socket, reason, rooms } => vec![
                 "disconnecting".into_py_any(py)?,
                 self.socket(server, socket)?.into_py_any(py)?,
                 reason.as_str().into_py_any(py)?,
-                PySet::new(py, rooms.unwrap_or_default())?.into_any().unbind(),
+                PySet::new(py, rooms)?.into_any().unbind(),
             ],
             Event::Disconnect { server, socket, reason } => vec![
                 "disconnect".into_py_any(py)?,

@@ -48,6 +48,9 @@ pub enum Event {
         socket: server::Socket,
         /// Why.
         reason: server::DisconnectReason,
+        /// The rooms it is in, read when it starts leaving: a host that takes the event
+        /// later (from a queue) still sees them, as socket.io's `disconnecting` does.
+        rooms: Vec<String>,
     },
     /// A socket left.
     Disconnect {

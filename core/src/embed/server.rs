@@ -149,7 +149,8 @@ impl EmbeddedServer {
             let w = weak.clone();
             socket.on_disconnecting(move |s, reason| {
                 if let Some(shared) = w.upgrade() {
-                    shared.deliver(Event::Disconnecting { server, socket: s.clone(), reason });
+                    let rooms = s.rooms().into_iter().map(|r| r.to_string()).collect();
+                    shared.deliver(Event::Disconnecting { server, socket: s.clone(), reason, rooms });
                 }
             });
             let w = weak.clone();

@@ -1,0 +1,109 @@
+/* Queue mode in bulk: sio_next_events takes a burst of events in few calls, in order,
+ * each freed on its own; SIO_EVENT_DISCONNECTING carries the rooms the socket was in
+ * (rooms_json), read when it started leaving, although the host reads the event after
+ * the socket has left them; bad arguments. */
+#include "common.h"
+
+#define BURST 300
+
+/* Pulls in bulk until `kind` from `source` arrives; returns it. Events of `keep_kind`
+ * from `source` seen on the way go to `*kept` (the first one); the others are freed. */
+static sio_event *pull_keeping(sio_runtime *rt, sio_event_kind kind, uint64_t source, sio_event_kind keep_kind,
+                               sio_event **kept) {
+  sio_event *evs[64];
+  for (int round = 0; round < 200; round++) {
+    size_t n = 0;
+    sio_status st = sio_next_events(rt, 100, evs, 64, &n);
+    if (st == SIO_ERR_TIMEOUT) continue;
+    OK(st);
+    sio_event *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+      if (!found && evs[i]->kind == kind && evs[i]->source_id == source) found = evs[i];
+      else if (kept && !*kept && evs[i]->kind == keep_kind && evs[i]->source_id == source) *kept = evs[i];
+      else sio_event_free(evs[i]);
+    }
+    if (found) return found;
+  }
+  CHECK(0, "event kind %d never came", (int)kind);
+  return NULL;
+}
+
+static sio_event *pull_until(sio_runtime *rt, sio_event_kind kind, uint64_t source) {
+  return pull_keeping(rt, kind, source, kind, NULL);
+}
+
+int main(void) {
+  t_begin("test_batch", 90);
+  sio_runtime *rt = NULL;
+  OK(sio_runtime_new(2, NULL, NULL, NULL, &rt));
+  sio_server *srv = NULL;
+  OK(sio_server_new(rt, NULL, &srv));
+  uint16_t port = 0;
+  OK(sio_server_listen(srv, S("127.0.0.1:0"), &port));
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
+
+  sio_client_options o;
+  OK(sio_client_options_default(&o));
+  o.transports = SIO_TRANSPORT_WEBSOCKET;
+  sio_client *cl = NULL;
+  OK(sio_client_new(rt, SZ(url), &o, &cl));
+  sio_event *conn = pull_until(rt, SIO_EVENT_CONNECTION, sio_server_id(srv));
+  sio_socket *s = NULL;
+  OK(sio_socket_clone(conn->socket, &s));
+  sio_event_free(conn);
+  sio_event_free(pull_until(rt, SIO_EVENT_CLIENT_CONNECT, sio_client_id(cl)));
+
+  /* ---- a burst, pulled in bulk: in order, in fewer calls than events */
+  for (int i = 0; i < BURST; i++) {
+    char args[32];
+    snprintf(args, sizeof args, "[%d]", i);
+    OK(sio_client_emit(cl, S("n"), SZ(args), NULL, 0));
+  }
+  int seen = 0, calls = 0;
+  sio_event *evs[512];
+  while (seen < BURST) {
+    size_t n = 0;
+    sio_status st = sio_next_events(rt, 5000, evs, 512, &n);
+    CHECK(st == SIO_OK, "no events after %d of %d (%s)", seen, BURST, sio_last_error());
+    calls++;
+    for (size_t i = 0; i < n; i++) {
+      if (evs[i]->kind == SIO_EVENT_MESSAGE) {
+        char want[32];
+        snprintf(want, sizeof want, "[%d]", seen);
+        CHECK(STREQ(evs[i]->args_json, want), "event %d has %s", seen, evs[i]->args_json);
+        seen++;
+      }
+      sio_event_free(evs[i]);
+    }
+  }
+  CHECK(calls < BURST, "%d calls for %d events: no batching", calls, BURST);
+
+  /* ---- disconnecting carries the rooms, although the socket has left them by now */
+  OK(sio_socket_join(s, S("r1")));
+  OK(sio_socket_join(s, S("r2")));
+  OK(sio_client_disconnect(cl));
+  sio_event *leaving = NULL;
+  sio_event *left = pull_keeping(rt, SIO_EVENT_DISCONNECT, sio_server_id(srv), SIO_EVENT_DISCONNECTING, &leaving);
+  sio_event_free(left);
+  CHECK(leaving != NULL, "no DISCONNECTING before DISCONNECT");
+  const char *rooms = leaving->rooms_json;
+  CHECK(rooms[0] == '[' && strstr(rooms, "\"r1\"") && strstr(rooms, "\"r2\"") && strstr(rooms, sio_socket_id(s)),
+        "disconnecting rooms %s", rooms);
+  CHECK(strlen(rooms) == leaving->rooms_json_len, "rooms_json_len");
+  sio_event_free(leaving);
+
+  /* ---- bad arguments */
+  size_t n = 7;
+  CHECK(sio_next_events(rt, 0, evs, 0, &n) == SIO_ERR_INVALID_ARGUMENT && n == 0, "max 0");
+  CHECK(sio_next_events(rt, 0, NULL, 4, &n) == SIO_ERR_NULL_ARG, "NULL out");
+  CHECK(sio_next_events(rt, 0, evs, 4, NULL) == SIO_ERR_NULL_ARG, "NULL count");
+  CHECK(sio_next_events(NULL, 0, evs, 4, &n) == SIO_ERR_NULL_ARG, "NULL rt");
+
+  sio_socket_free(s);
+  sio_client_free(cl);
+  sio_server_free(srv);
+  sio_runtime_free(rt);
+  t_pass();
+  return 0;
+}
