@@ -9,6 +9,8 @@ pub mod client;
 pub mod embed;
 pub mod engine;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod proto;
 pub mod server;
 mod sid;
