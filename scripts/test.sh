@@ -30,6 +30,16 @@ else
   cargo test --workspace
 fi
 
+# Coverage-guided fuzzing of the parsers (fuzz/README.md), a 5 s smoke run per target:
+# needs a nightly toolchain (cargo-fuzz/libFuzzer); installs cargo-fuzz if missing. A dev
+# build (unoptimised, but quicker to compile) is enough for 5 s.
+if rustup toolchain list 2>/dev/null | grep -q nightly; then
+  step "fuzz smoke run (nightly, 5 s per target)"
+  FUZZ_BUILD_ARGS="${FUZZ_BUILD_ARGS:---dev}" bash fuzz/run.sh 5
+else
+  step "fuzz smoke run: skipped (no nightly toolchain: rustup toolchain install nightly)"
+fi
+
 node_suites=()
 for d in tests/protocol tests/interop/node tests/interop/browser tests/cluster; do
   [ -d "$d" ] && node_suites+=("$d")
