@@ -204,6 +204,14 @@ mod tests {
     }
 
     #[test]
+    fn floats_read_as_javascript_reads_them() {
+        // Found by fuzzing: without serde_json's float_roundtrip this read one unit off.
+        let Decoded::Packet(p) = Decoder::default().text("2[\"a\",9.999999999000187e+31]").unwrap() else { panic!() };
+        let Value::Number(n) = &p.data.as_array().unwrap()[1] else { panic!("not a number") };
+        assert_eq!(n.as_f64(), Some(9.999999999000187e31));
+    }
+
+    #[test]
     fn illegal_placeholders_are_rejected_as_the_reference_does() {
         for num in ["-1", "1.5", "\"0\"", "1", "null"] {
             let mut d = Decoder::default();
