@@ -19,6 +19,11 @@ if [ -f tests/interop/python/requirements.txt ]; then
   python3 -m pip install --quiet --disable-pip-version-check -r tests/interop/python/requirements.txt
 fi
 
+step "hygiene: rustfmt, clippy -D warnings, faces go through core::embed"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+bash scripts/check-layering.sh
+
 step "build (library, examples)"
 cargo build --workspace --all-targets --examples
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sio_core::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 use sio_core::embed::EmbeddedClient;
-use sio_core::engine::server::TransportKind;
+use sio_core::embed::TransportKind;
 
 use crate::args::{cstr, event_args, sio_buf, str_arg, value_arg};
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};

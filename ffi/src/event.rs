@@ -103,8 +103,8 @@ fn reason_str(reason: sio_disconnect_reason) -> &'static [u8] {
     }
 }
 
-fn server_reason(r: sio_core::server::DisconnectReason) -> sio_disconnect_reason {
-    use sio_core::server::DisconnectReason as R;
+fn server_reason(r: sio_core::embed::DisconnectReason) -> sio_disconnect_reason {
+    use sio_core::embed::DisconnectReason as R;
     use sio_disconnect_reason::*;
     match r {
         R::ServerNamespaceDisconnect => SIO_REASON_SERVER_NAMESPACE_DISCONNECT,
@@ -119,8 +119,8 @@ fn server_reason(r: sio_core::server::DisconnectReason) -> sio_disconnect_reason
     }
 }
 
-fn client_reason(r: sio_core::client::DisconnectReason) -> sio_disconnect_reason {
-    use sio_core::client::DisconnectReason as R;
+fn client_reason(r: sio_core::embed::ClientDisconnectReason) -> sio_disconnect_reason {
+    use sio_core::embed::ClientDisconnectReason as R;
     use sio_disconnect_reason::*;
     match r {
         R::IoServerDisconnect => SIO_REASON_IO_SERVER_DISCONNECT,
@@ -142,10 +142,10 @@ pub struct sio_ack {
 
 #[derive(Clone)]
 enum AckKind {
-    Server(sio_core::server::AckSender),
-    Client(sio_core::client::AckSender),
+    Server(sio_core::embed::AckSender),
+    Client(sio_core::embed::ClientAckSender),
     /// Answers with one value, not an argument list (the reference's server-side acks).
-    ServerSide(sio_core::server::ServerSideAck),
+    ServerSide(sio_core::embed::ServerSideAck),
 }
 
 /// A pending namespace-middleware decision: `sio_middleware_accept` or
@@ -262,7 +262,7 @@ impl OwnedEvent {
             ack: None,
             decision: None,
         });
-        let set_socket = |o: &mut OwnedEvent, server: u64, socket: sio_core::server::Socket| {
+        let set_socket = |o: &mut OwnedEvent, server: u64, socket: sio_core::embed::Socket| {
             o.c.source_id = server;
             let ns = socket.ns().to_owned();
             if let Some(srv) = server_of(server) {
@@ -553,10 +553,10 @@ mod tests {
 
     #[test]
     fn every_reason_has_its_enum_and_exact_string() {
-        for r in sio_core::server::DisconnectReason::ALL {
+        for r in sio_core::embed::DisconnectReason::ALL {
             assert_eq!(text(sio_disconnect_reason_str(server_reason(r))), r.as_str());
         }
-        use sio_core::client::DisconnectReason as C;
+        use sio_core::embed::ClientDisconnectReason as C;
         for r in [
             C::IoServerDisconnect,
             C::IoClientDisconnect,

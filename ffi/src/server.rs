@@ -695,7 +695,7 @@ mod tests {
         assert_eq!(r.max_disconnection_duration, Duration::from_secs(120));
         assert_eq!((c.engine.max_connections, c.engine.max_buffered_bytes), (Some(7), Some(4096)));
         assert_eq!(c.engine.idle_timeout, Duration::from_millis(250));
-        assert_eq!(c.engine.transports, vec![sio_core::engine::server::TransportKind::Websocket]);
+        assert_eq!(c.engine.transports, vec![sio_core::embed::TransportKind::Websocket]);
     }
 
     /// After shutdown the spawned task is dropped unrun: the host must still hear once.

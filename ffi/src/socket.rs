@@ -2,9 +2,9 @@
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
+use sio_core::embed::Socket;
+use sio_core::embed::TransportKind;
 use sio_core::embed::{AckOutcome, EmbeddedServer};
-use sio_core::engine::server::TransportKind;
-use sio_core::server::Socket;
 use sio_core::Value;
 
 use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, WireArgs};

@@ -9,8 +9,8 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
+use sio_core::embed::TransportKind;
 use sio_core::embed::{AckOutcome, Event};
-use sio_core::engine::server::TransportKind;
 use sio_core::{EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js};

@@ -24,11 +24,11 @@ pub enum Ev {
     DynMiddleware {
         server: u64,
         parent: String,
-        socket: sio_core::server::Socket,
+        socket: sio_core::embed::Socket,
         decision: tokio::sync::oneshot::Sender<std::result::Result<(), sio_core::ConnectError>>,
     },
     /// A socket joined a child of dynamic namespace `parent`.
-    DynConnection { server: u64, parent: String, socket: sio_core::server::Socket },
+    DynConnection { server: u64, parent: String, socket: sio_core::embed::Socket },
     /// A new Engine.IO connection (`io.engine` `connection`).
     EngineConnection { server: u64, conn: String, transport: &'static str },
     /// An Engine.IO connection closed.
@@ -49,7 +49,7 @@ pub enum Ev {
     /// `parent` decides whether it exists.
     DynMatch { server: u64, parent: String, nsp: String, auth: Value, reply: tokio::sync::oneshot::Sender<bool> },
     /// A server-side event from another node of the cluster (`io.on(name, ...)`).
-    ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<sio_core::server::ServerSideAck> },
+    ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<sio_core::embed::ServerSideAck> },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.

@@ -577,11 +577,11 @@ impl NativeAck {
 /// The answer to a server-side event from another node (the first value sent wins).
 #[napi]
 pub struct NativeServerSideAck {
-    a: sio_core::server::ServerSideAck,
+    a: sio_core::embed::ServerSideAck,
 }
 
 impl NativeServerSideAck {
-    pub(crate) fn new(a: sio_core::server::ServerSideAck) -> Self {
+    pub(crate) fn new(a: sio_core::embed::ServerSideAck) -> Self {
         NativeServerSideAck { a }
     }
 }

@@ -8,8 +8,8 @@ use std::sync::{mpsc, Arc};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sio_core::client::{Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
+use sio_core::embed::TransportKind;
 use sio_core::embed::{AckOutcome, Event};
-use sio_core::engine::server::TransportKind;
 use sio_core::{EmitError, Value};
 
 use crate::convert::{to_value, to_values};
@@ -286,12 +286,12 @@ impl Drop for Completion {
 /// The answer to the server's acknowledgement request.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct ClientAck {
-    sender: sio_core::client::AckSender,
+    sender: sio_core::embed::ClientAckSender,
     handle: tokio::runtime::Handle,
 }
 
 impl ClientAck {
-    pub fn new(sender: sio_core::client::AckSender, handle: tokio::runtime::Handle) -> Self {
+    pub fn new(sender: sio_core::embed::ClientAckSender, handle: tokio::runtime::Handle) -> Self {
         ClientAck { sender, handle }
     }
 }

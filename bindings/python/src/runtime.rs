@@ -200,7 +200,7 @@ impl Runtime {
 }
 
 impl Runtime {
-    fn socket(&self, server: u64, socket: sio_core::server::Socket) -> PyResult<SocketHandle> {
+    fn socket(&self, server: u64, socket: sio_core::embed::Socket) -> PyResult<SocketHandle> {
         let servers = self.servers.lock().expect("servers lock poisoned");
         let s = servers.get(&server).ok_or_else(|| error::SocketIOError::new_err("event of an unknown server"))?;
         Ok(SocketHandle::new(socket, s.clone(), self.inner.handle().clone()))

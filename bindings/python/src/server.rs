@@ -233,12 +233,12 @@ impl Server {
 /// The answer to a server-side event from another server (one value; the first wins).
 #[pyclass(frozen, module = "sio._sio")]
 pub struct ServerSideAck {
-    ack: sio_core::server::ServerSideAck,
+    ack: sio_core::embed::ServerSideAck,
     handle: tokio::runtime::Handle,
 }
 
 impl ServerSideAck {
-    pub fn new(ack: sio_core::server::ServerSideAck, handle: tokio::runtime::Handle) -> Self {
+    pub fn new(ack: sio_core::embed::ServerSideAck, handle: tokio::runtime::Handle) -> Self {
         ServerSideAck { ack, handle }
     }
 }
@@ -256,13 +256,13 @@ impl ServerSideAck {
 /// A connected (or, during middleware, connecting) socket.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct SocketHandle {
-    socket: sio_core::server::Socket,
+    socket: sio_core::embed::Socket,
     server: EmbeddedServer,
     handle: tokio::runtime::Handle,
 }
 
 impl SocketHandle {
-    pub fn new(socket: sio_core::server::Socket, server: EmbeddedServer, handle: tokio::runtime::Handle) -> Self {
+    pub fn new(socket: sio_core::embed::Socket, server: EmbeddedServer, handle: tokio::runtime::Handle) -> Self {
         SocketHandle { socket, server, handle }
     }
 }
@@ -386,12 +386,12 @@ impl SocketHandle {
 /// The answer to a client's acknowledgement request.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct ServerAck {
-    sender: sio_core::server::AckSender,
+    sender: sio_core::embed::AckSender,
     handle: tokio::runtime::Handle,
 }
 
 impl ServerAck {
-    pub fn new(sender: sio_core::server::AckSender, handle: tokio::runtime::Handle) -> Self {
+    pub fn new(sender: sio_core::embed::AckSender, handle: tokio::runtime::Handle) -> Self {
         ServerAck { sender, handle }
     }
 }
@@ -404,7 +404,7 @@ impl ServerAck {
         let args = to_values(args)?;
         let _g = self.handle.enter();
         match self.sender.send(args) {
-            Err(sio_core::server::EmitError::Disconnected) => Ok(false),
+            Err(sio_core::EmitError::Disconnected) => Ok(false),
             other => other.map_err(error::emit),
         }
     }

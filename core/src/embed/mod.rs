@@ -17,6 +17,10 @@ use std::time::Duration;
 
 /// Re-exported for the faces: a cluster adapter goes into [`Runtime::server_with`].
 pub use crate::server::cluster::ClusterAdapter;
+// The handle and value types events carry, so that a face names only `embed`.
+pub use crate::client::{AckSender as ClientAckSender, DisconnectReason as ClientDisconnectReason};
+pub use crate::engine::server::TransportKind;
+pub use crate::server::{AckSender, DisconnectReason, ServerSideAck, Socket};
 pub use client::EmbeddedClient;
 pub use event::{AckOutcome, Decision, Event};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
