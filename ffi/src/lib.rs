@@ -6,6 +6,7 @@
 //! - Strings are UTF-8 with explicit lengths; event arguments are a JSON array in which
 //!   binary buffers appear as `{"_placeholder":true,"num":N}`, plus the array of buffers.
 //! - No panic crosses the ABI: every body runs inside [`guard`].
+#![warn(missing_docs)]
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 

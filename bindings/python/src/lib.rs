@@ -3,8 +3,11 @@
 //! public API: decorators, handler dispatch, asyncio, exceptions.
 //!
 //! Threads: each `Runtime` owns a tokio runtime. Python's dispatcher thread pulls
-//! events with `Runtime.next_event` (GIL released while waiting); acknowledgement
+//! events in batches with `Runtime.next_events` (GIL released while waiting, taken once
+//! per batch); acknowledgement
 //! completions call back into Python on a runtime thread, exactly once.
+#![warn(missing_docs)]
+
 mod client;
 mod convert;
 mod error;
