@@ -23,9 +23,37 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A packet kept between the handshake and the task (the handshake body may hold more).
-enum Incoming {
+pub(crate) enum Incoming {
     Text(String),
     Binary(Bytes),
+}
+
+/// The body of the handshake GET: the open packet first, then what the server queued
+/// with it (kept for the connection task).
+pub(crate) fn parse_polling_handshake(body: &[u8]) -> Result<(OpenInfo, Vec<Incoming>), HandshakeError> {
+    let text = std::str::from_utf8(body).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+    let packets = payload::decode(text).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
+    let mut packets = packets.into_iter();
+    let Some(Packet::Open(json)) = packets.next() else {
+        return Err(HandshakeError::Protocol(format!("expected an open packet, got {text:?}")));
+    };
+    let info = OpenInfo::parse(json)?;
+    let leftovers = packets
+        .map(|p| match p {
+            Packet::Binary(b) => Incoming::Binary(b),
+            other => Incoming::Text(match other.encode() {
+                Frame::Text(t) => t.to_string(),
+                Frame::Binary(_) => unreachable!("only binary packets encode to binary frames"),
+            }),
+        })
+        .collect();
+    Ok((info, leftovers))
+}
+
+/// The first text message of a WebSocket-first connection: the open packet.
+pub(crate) fn parse_websocket_handshake(text: &str) -> Result<OpenInfo, HandshakeError> {
+    let json = text.strip_prefix('0').ok_or_else(|| HandshakeError::Protocol(text.to_string()))?;
+    OpenInfo::parse(json)
 }
 
 pub(crate) struct Opened {
@@ -69,9 +97,7 @@ pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, Handshake
             loop {
                 match ws.next().await {
                     Some(Ok(WsMessage::Text(t))) => {
-                        let json =
-                            t.as_str().strip_prefix('0').ok_or_else(|| HandshakeError::Protocol(t.to_string()))?;
-                        let info = OpenInfo::parse(json)?;
+                        let info = parse_websocket_handshake(t.as_str())?;
                         return Ok(Opened { info, ws: Some(ws), http, config, leftovers: Vec::new() });
                     }
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
@@ -85,24 +111,7 @@ pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, Handshake
                 RequestError::Transport(e) => HandshakeError::Transport(e),
                 RequestError::Status(s, b) => HandshakeError::Http(s, b),
             })?;
-            let text = std::str::from_utf8(&body).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
-            let packets = payload::decode(text).map_err(|e| HandshakeError::Protocol(e.to_string()))?;
-            let mut packets = packets.into_iter();
-            let Some(Packet::Open(json)) = packets.next() else {
-                return Err(HandshakeError::Protocol(format!("expected an open packet, got {text:?}")));
-            };
-            let info = OpenInfo::parse(json)?;
-            let leftovers = packets
-                .map(|p| match p {
-                    Packet::Binary(b) => Incoming::Binary(b),
-                    other => Incoming::Text(match other.encode() {
-                        Frame::Text(t) => t.to_string(),
-                        Frame::Binary(_) => {
-                            unreachable!("only binary packets encode to binary frames")
-                        }
-                    }),
-                })
-                .collect();
+            let (info, leftovers) = parse_polling_handshake(&body)?;
             Ok(Opened { info, ws: None, http, config, leftovers })
         }
     }

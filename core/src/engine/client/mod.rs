@@ -9,6 +9,8 @@ mod config;
 mod http;
 mod tls;
 
+pub(crate) use actor::{parse_polling_handshake, parse_websocket_handshake};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
