@@ -1,0 +1,48 @@
+"""The keywords of ``sio.Server`` turned into the core's server options."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Tuple
+
+from .adapter import RedisAdapter
+from .exceptions import BadArgument
+
+
+# The keywords of `sio.Server` named after python-socketio, with the name of the core's
+# option (sio_core::embed::ServerOptions) they set; every other keyword is the core's name.
+_CORE_NAMES = {
+    "cors_allowed_origins": "cors_origin",
+    "connection_state_recovery": "recovery",
+    "adapter": "cluster_url",
+}
+_RECOVERY_KEYS = ("max_disconnection_duration", "skip_middlewares")
+
+
+def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
+    """The keywords of ``Server.__init__`` as (core name, keyword, value) for the core;
+    only the shapes Python allows beyond the core's are translated here."""
+    out: List[Tuple[str, str, Any]] = []
+    for name, value in kwargs.items():
+        if name in ("self", "__class__"):
+            continue
+        if name == "adapter" and value is not None:
+            if not isinstance(value, RedisAdapter):
+                raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
+            value = value.url
+        elif name == "transports" and isinstance(value, str):
+            value = [value]
+        elif name in ("transports", "cors_allowed_origins") and isinstance(value, (list, tuple, set, frozenset)):
+            value = list(value)
+            if name == "cors_allowed_origins" and not value:
+                value = None  # python-socketio's "no CORS handling": the default
+        elif name == "connection_state_recovery":
+            if isinstance(value, dict):
+                unknown = set(value) - set(_RECOVERY_KEYS)
+                if unknown:
+                    raise BadArgument(f"unknown connection_state_recovery keys: {sorted(unknown)}")
+                for key in _RECOVERY_KEYS:
+                    out.append((key, f"connection_state_recovery[{key!r}]", value.get(key)))
+                value = True
+            elif value is False:
+                value = None  # off: the default
+        out.append((_CORE_NAMES.get(name, name), name, value))
+    return out
