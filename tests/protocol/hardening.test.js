@@ -402,7 +402,10 @@ suite("(4) header and idle timeouts, connection limit", () => {
 
   test("a polling POST whose body stalls gets 408 and its session closes", T, async () => {
     const s = server();
-    const hs = await request(eioUrl(s, SIO, "EIO=4&transport=polling"));
+    // Connection: close on every request here: this server drops keep-alive connections
+    // idle for 500 ms, and fetch would reuse one it closed.
+    const close = { headers: { connection: "close" } };
+    const hs = await request(eioUrl(s, SIO, "EIO=4&transport=polling"), close);
     assert.equal(hs.status, 200);
     const sid = JSON.parse(hs.body.slice(1)).sid;
     const c = rawTcp(s);
@@ -415,8 +418,8 @@ suite("(4) header and idle timeouts, connection limit", () => {
     assert.ok(!(answered instanceof Error), `${answered.message}; received ${show(c.data)}`);
     assert.match(c.data, /^HTTP\/1\.1 408/, `the stalled POST got ${show(c.data)}`);
     assert.ok(Date.now() - t0 <= 2500, `answered ${Date.now() - t0} ms after the body stalled (headers timeout 500 ms)`);
-    const after = await request(eioUrl(s, SIO, `EIO=4&transport=polling&sid=${sid}`));
-    assert.equal(after.status, 400, "the session is closed");
+    const after = await request(eioUrl(s, SIO, `EIO=4&transport=polling&sid=${sid}`), close);
+    assert.equal(after.status, 400, `the session is closed (${after.error ?? after.status})`);
   });
 
   test("60 silent connections with max 50: the extra ones get 503; a handshake works afterwards", T, async () => {
@@ -470,11 +473,14 @@ suite("(4) header and idle timeouts, connection limit", () => {
   test("the timeouts spare a pending long-poll and an upgraded WebSocket", T, async () => {
     const s = server();
     // a GET pending until the first ping (1 s, twice the timeouts)
-    const hs = await request(eioUrl(s, SIO, "EIO=4&transport=polling"));
+    // Connection: close on every request here: this server drops keep-alive connections
+    // idle for 500 ms, and fetch would reuse one it closed.
+    const close = { headers: { connection: "close" } };
+    const hs = await request(eioUrl(s, SIO, "EIO=4&transport=polling"), close);
     assert.equal(hs.status, 200);
     const sid = JSON.parse(hs.body.slice(1)).sid;
     const t0 = Date.now();
-    const poll = await request(pollUrl(s, SIO, sid), { timeout: 5000 });
+    const poll = await request(pollUrl(s, SIO, sid), { ...close, timeout: 5000 });
     assert.equal(poll.status, 200, `pending GET: ${poll.status ?? poll.error} after ${Date.now() - t0} ms`);
     assert.equal(poll.body, "2", "the pending GET is answered by the ping");
     await request(pollUrl(s, SIO, sid), { method: "POST", body: "1" });
