@@ -6,30 +6,27 @@
 
 #define BURST 300
 
-/* Pulls in bulk until `kind` from `source` arrives; returns it. Events of `keep_kind`
- * from `source` seen on the way go to `*kept` (the first one); the others are freed. */
-static sio_event *pull_keeping(sio_runtime *rt, sio_event_kind kind, uint64_t source, sio_event_kind keep_kind,
-                               sio_event **kept) {
+/* Pulls in bulk until both `a_kind` from `a_src` and `b_kind` from `b_src` arrived, in any
+ * order (one batch may hold both); stores the first of each in *a / *b, frees the rest. */
+static void pull_both(sio_runtime *rt, sio_event_kind a_kind, uint64_t a_src, sio_event **a, sio_event_kind b_kind,
+                      uint64_t b_src, sio_event **b) {
   sio_event *evs[64];
-  for (int round = 0; round < 200; round++) {
+  *a = NULL;
+  *b = NULL;
+  int rounds = tms(20000) / 100;
+  for (int round = 0; round < rounds && !(*a && *b); round++) {
     size_t n = 0;
     sio_status st = sio_next_events(rt, 100, evs, 64, &n);
     if (st == SIO_ERR_TIMEOUT) continue;
     OK(st);
-    sio_event *found = NULL;
     for (size_t i = 0; i < n; i++) {
-      if (!found && evs[i]->kind == kind && evs[i]->source_id == source) found = evs[i];
-      else if (kept && !*kept && evs[i]->kind == keep_kind && evs[i]->source_id == source) *kept = evs[i];
+      if (!*a && evs[i]->kind == a_kind && evs[i]->source_id == a_src) *a = evs[i];
+      else if (!*b && evs[i]->kind == b_kind && evs[i]->source_id == b_src) *b = evs[i];
       else sio_event_free(evs[i]);
     }
-    if (found) return found;
   }
-  CHECK(0, "event kind %d never came", (int)kind);
-  return NULL;
-}
-
-static sio_event *pull_until(sio_runtime *rt, sio_event_kind kind, uint64_t source) {
-  return pull_keeping(rt, kind, source, kind, NULL);
+  CHECK(*a && *b, "events %d (%s) and %d (%s) did not both come", (int)a_kind, *a ? "seen" : "missing", (int)b_kind,
+        *b ? "seen" : "missing");
 }
 
 int main(void) {
@@ -48,11 +45,12 @@ int main(void) {
   o.transports = SIO_TRANSPORT_WEBSOCKET;
   sio_client *cl = NULL;
   OK(sio_client_new(rt, SZ(url), &o, &cl));
-  sio_event *conn = pull_until(rt, SIO_EVENT_CONNECTION, sio_server_id(srv));
+  sio_event *conn = NULL, *connected = NULL;
+  pull_both(rt, SIO_EVENT_CONNECTION, sio_server_id(srv), &conn, SIO_EVENT_CLIENT_CONNECT, sio_client_id(cl), &connected);
   sio_socket *s = NULL;
   OK(sio_socket_clone(conn->socket, &s));
   sio_event_free(conn);
-  sio_event_free(pull_until(rt, SIO_EVENT_CLIENT_CONNECT, sio_client_id(cl)));
+  sio_event_free(connected);
 
   /* ---- a burst, pulled in bulk: in order, in fewer calls than events */
   for (int i = 0; i < BURST; i++) {
@@ -64,7 +62,7 @@ int main(void) {
   sio_event *evs[512];
   while (seen < BURST) {
     size_t n = 0;
-    sio_status st = sio_next_events(rt, 5000, evs, 512, &n);
+    sio_status st = sio_next_events(rt, (uint32_t)tms(5000), evs, 512, &n);
     CHECK(st == SIO_OK, "no events after %d of %d (%s)", seen, BURST, sio_last_error());
     calls++;
     for (size_t i = 0; i < n; i++) {
@@ -83,10 +81,9 @@ int main(void) {
   OK(sio_socket_join(s, S("r1")));
   OK(sio_socket_join(s, S("r2")));
   OK(sio_client_disconnect(cl));
-  sio_event *leaving = NULL;
-  sio_event *left = pull_keeping(rt, SIO_EVENT_DISCONNECT, sio_server_id(srv), SIO_EVENT_DISCONNECTING, &leaving);
+  sio_event *leaving = NULL, *left = NULL;
+  pull_both(rt, SIO_EVENT_DISCONNECTING, sio_server_id(srv), &leaving, SIO_EVENT_DISCONNECT, sio_server_id(srv), &left);
   sio_event_free(left);
-  CHECK(leaving != NULL, "no DISCONNECTING before DISCONNECT");
   const char *rooms = leaving->rooms_json;
   CHECK(rooms[0] == '[' && strstr(rooms, "\"r1\"") && strstr(rooms, "\"r2\"") && strstr(rooms, sio_socket_id(s)),
         "disconnecting rooms %s", rooms);
