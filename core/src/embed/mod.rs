@@ -10,6 +10,7 @@ mod client;
 mod event;
 mod options;
 mod server;
+mod target;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,11 +21,14 @@ pub use crate::server::cluster::ClusterAdapter;
 // The handle and value types events carry, so that a face names only `embed`.
 pub use crate::client::{AckSender as ClientAckSender, DisconnectReason as ClientDisconnectReason};
 pub use crate::engine::server::TransportKind;
-pub use crate::server::{AckSender, DisconnectReason, ServerSideAck, Socket};
+pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck, Socket};
+// Client configuration: a face fills these (their defaults are socket.io-client's).
+pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 pub use client::EmbeddedClient;
 pub use event::{AckOutcome, Decision, Event};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
+pub use target::Target;
 
 /// How events reach the host.
 #[derive(Clone)]

@@ -18,12 +18,12 @@ pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), St
 /// A server whose events go to the host.
 #[derive(Clone)]
 pub struct EmbeddedServer {
-    shared: Arc<Shared>,
-    server: Server,
+    pub(super) shared: Arc<Shared>,
+    pub(super) server: Server,
     id: u64,
     packet_middleware: Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
     /// The dynamic (parent) namespaces made by [`EmbeddedServer::namespace_regex`], by pattern.
-    dynamic: Arc<std::sync::Mutex<std::collections::HashMap<String, Namespace>>>,
+    pub(super) dynamic: Arc<std::sync::Mutex<std::collections::HashMap<String, Namespace>>>,
 }
 
 impl std::fmt::Debug for EmbeddedServer {
