@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
-use sio_core::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
+use sio_core::embed::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 use sio_core::embed::EmbeddedClient;
 use sio_core::embed::TransportKind;
 

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sio_core::embed::Socket;
 use sio_core::embed::TransportKind;
-use sio_core::embed::{AckOutcome, EmbeddedServer};
+use sio_core::embed::{AckOutcome, EmbeddedServer, Target};
 use sio_core::Value;
 
 use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, WireArgs};
@@ -318,14 +318,10 @@ pub unsafe extern "C" fn sio_socket_broadcast(
     guard(|| {
         let s = sock(socket)?;
         let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        let mut op = s.inner.broadcast();
-        if let Some(r) = crate::args::opt_str_arg(room, room_len, "room")? {
-            op = op.to(r.to_owned());
-        }
-        if let Some(e) = crate::args::opt_str_arg(except, except_len, "except")? {
-            op = op.except(e.to_owned());
-        }
-        op.emit(event, args).map_err(Error::from)
+        let room = crate::args::opt_str_arg(room, room_len, "room")?;
+        let except = crate::args::opt_str_arg(except, except_len, "except")?;
+        let target = Target::broadcast_from(&s.inner).to(room).except(except);
+        s.server.emit_to(&target, event, args).map_err(Error::from)
     })
 }
 
@@ -352,7 +348,8 @@ pub unsafe extern "C" fn sio_socket_broadcast_rooms(
         let rooms = str_list(rooms, n_rooms, "rooms")?;
         let excepts = str_list(excepts, n_excepts, "excepts")?;
         let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        crate::server::targets(s.inner.broadcast(), &rooms, &excepts).emit(event, args).map_err(Error::from)
+        let target = Target::broadcast_from(&s.inner).to(rooms).except(excepts);
+        s.server.emit_to(&target, event, args).map_err(Error::from)
     })
 }
 

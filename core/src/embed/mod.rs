@@ -249,6 +249,29 @@ impl Runtime {
         self.server(config)
     }
 
+    /// Creates a server from the options a face collected (checked here, before anything
+    /// connects). With `cluster_url` set, `connect(url)` builds the cluster adapter inside
+    /// the runtime (its connection tasks run there); its error is reported as an invalid
+    /// `cluster_url`. The face only names the adapter crate.
+    pub fn server_with_cluster<E: std::fmt::Display>(
+        &self,
+        options: ServerOptions,
+        connect: impl FnOnce(&str) -> Result<std::sync::Arc<dyn ClusterAdapter>, E>,
+    ) -> Result<EmbeddedServer, EmbedError> {
+        self.shared.check()?;
+        let invalid = |e: OptionError| EmbedError::InvalidArgument(e.to_string());
+        options.clone().into_config().map_err(invalid)?;
+        let adapter = match options.cluster_url.as_deref() {
+            Some(url) => {
+                let _guard = self.shared.handle.enter();
+                let option = "cluster_url".to_owned();
+                Some(connect(url).map_err(|e| invalid(OptionError { option, message: e.to_string() }))?)
+            }
+            None => None,
+        };
+        self.server_with(options, adapter)
+    }
+
     /// Creates a client for `url` (its path is the namespace) and starts connecting.
     pub fn client(&self, url: &str, options: crate::client::ClientOptions) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
