@@ -3,9 +3,9 @@
 use std::ffi::{c_char, c_void};
 use std::time::Duration;
 
-use sio_core::embed::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 use sio_core::embed::EmbeddedClient;
 use sio_core::embed::TransportKind;
+use sio_core::embed::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 
 use crate::args::{cstr, event_args, sio_buf, str_arg, value_arg};
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
