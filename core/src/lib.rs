@@ -17,4 +17,4 @@ mod sid;
 mod value;
 
 pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
-pub use value::Value;
+pub use value::{Value, WireTextError};

@@ -33,6 +33,17 @@ pub enum Value {
 #[error("illegal attachments: placeholder {0} has no attachment")]
 pub struct MissingAttachment(pub u64);
 
+/// Why [`Value::from_wire_text`] refused its input.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireTextError {
+    /// Not JSON.
+    #[error("{0}")]
+    Json(String),
+    /// A placeholder without its buffer.
+    #[error(transparent)]
+    Attachment(MissingAttachment),
+}
+
 impl Value {
     /// True if a binary buffer occurs anywhere inside.
     pub fn has_binary(&self) -> bool {
@@ -151,6 +162,23 @@ impl Value {
         serde_json::to_writer(&mut *out, &Wire { value, attachments: &cell })
             .expect("serialising a Value into a Vec cannot fail");
         *attachments = cell.into_inner();
+    }
+
+    /// Wire JSON text of `values` as an array (buffers become placeholders pushed onto
+    /// `attachments`): what a face hands its host when arguments cross as JSON text.
+    pub fn args_to_wire_text(values: &[Value], attachments: &mut Vec<Bytes>) -> String {
+        let mut out = Vec::with_capacity(64);
+        Value::write_wire(values, &mut out, attachments);
+        String::from_utf8(out).expect("serde_json writes UTF-8")
+    }
+
+    /// Parses wire JSON text straight into a value (no intermediate `serde_json::Value`)
+    /// and puts each placeholder's attachment in its place: what a face does with the
+    /// JSON text and buffers its host passes in.
+    pub fn from_wire_text(text: &str, attachments: &[Bytes]) -> Result<Value, WireTextError> {
+        let mut value: Value = serde_json::from_str(text).map_err(|e| WireTextError::Json(e.to_string()))?;
+        value.resolve_placeholders(attachments).map_err(WireTextError::Attachment)?;
+        Ok(value)
     }
 
     /// Plain JSON, with each buffer written as an array of byte values (for logs and tests).

@@ -88,9 +88,7 @@ pub(crate) unsafe fn value_arg(
             })
             .collect::<Result<_, _>>()?
     };
-    let parsed: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string()))?;
-    Value::from_wire(parsed, &attachments).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string()))
+    Value::from_wire_text(text, &attachments).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string()))
 }
 
 /// Event arguments: a JSON array (NULL/empty means no arguments).
@@ -119,9 +117,9 @@ pub(crate) struct WireArgs {
 }
 
 impl WireArgs {
-    pub(crate) fn new(value: &Value) -> WireArgs {
+    pub(crate) fn new(args: &[Value]) -> WireArgs {
         let mut atts = Vec::new();
-        let json = value.to_wire(&mut atts).to_string();
+        let json = Value::args_to_wire_text(args, &mut atts);
         let bufs = atts.iter().map(|b| sio_buf { ptr: b.as_ptr(), len: b.len() }).collect();
         WireArgs { json, atts, bufs }
     }

@@ -397,7 +397,7 @@ impl OwnedEvent {
     }
 
     fn set_args(&mut self, args: Vec<Value>) {
-        let wire = WireArgs::new(&Value::Array(args));
+        let wire = WireArgs::new(&args);
         let (p, l) = self.string(&wire.json);
         self.c.args_json = p;
         self.c.args_json_len = l;

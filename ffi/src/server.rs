@@ -507,7 +507,7 @@ pub unsafe extern "C" fn sio_server_set_packet_middleware(
         server.inner.set_packet_middleware(Some(std::sync::Arc::new(move |socket, name, args| {
             let data = data;
             let handle = crate::socket::sio_socket::new(socket.clone(), srv.clone());
-            let wire = crate::args::WireArgs::new(&sio_core::Value::Array(args.to_vec()));
+            let wire = crate::args::WireArgs::new(args);
             let name_c = std::ffi::CString::new(name).unwrap_or_default();
             let json_c = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
             let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };

@@ -5,7 +5,6 @@ use std::time::Duration;
 use sio_core::embed::Socket;
 use sio_core::embed::TransportKind;
 use sio_core::embed::{AckOutcome, EmbeddedServer, Target};
-use sio_core::Value;
 
 use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, WireArgs};
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
@@ -71,7 +70,7 @@ pub(crate) fn ack_completion(
             AckOutcome::Disconnected => (sio_ack_outcome::SIO_ACK_DISCONNECTED, Vec::new()),
             AckOutcome::Cancelled => (sio_ack_outcome::SIO_ACK_CANCELLED, Vec::new()),
         };
-        let wire = WireArgs::new(&Value::Array(args));
+        let wire = WireArgs::new(&args);
         let json = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
         let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
         unsafe { cb(data.0, kind, json.as_ptr(), json.as_bytes().len(), bufs, wire.bufs.len()) };

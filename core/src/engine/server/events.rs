@@ -24,15 +24,25 @@ pub enum ConnEvent<'a> {
 type Listener = Arc<dyn Fn(&ConnEvent<'_>) + Send + Sync>;
 
 /// Listener list; the flag keeps the per-packet cost at one atomic load when nobody listens.
-#[derive(Default)]
+/// The list is replaced whole on `add` (rare) so that `emit` (every packet of a watched
+/// connection) takes a reference count instead of copying the list.
 pub(crate) struct Events {
-    listeners: RwLock<Vec<Listener>>,
+    listeners: RwLock<Arc<[Listener]>>,
     active: AtomicBool,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events { listeners: RwLock::new(Arc::from(Vec::new())), active: AtomicBool::new(false) }
+    }
 }
 
 impl Events {
     pub(crate) fn add(&self, f: Listener) {
-        self.listeners.write().expect("listener lock poisoned").push(f);
+        let mut listeners = self.listeners.write().expect("listener lock poisoned");
+        let mut next = listeners.to_vec();
+        next.push(f);
+        *listeners = next.into();
         self.active.store(true, Ordering::Release);
     }
 
@@ -40,8 +50,9 @@ impl Events {
         if !self.active.load(Ordering::Acquire) {
             return;
         }
+        // Called outside the lock: a listener may add another.
         let listeners = self.listeners.read().expect("listener lock poisoned").clone();
-        for l in listeners {
+        for l in listeners.iter() {
             l(&ev);
         }
     }
