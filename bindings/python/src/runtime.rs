@@ -1,8 +1,8 @@
 //! One `sio_core::embed::Runtime` per Python `Server`/`Client`: commands, and events
-//! pulled by the Python dispatcher thread with the GIL released while it waits.
+//! pulled by the Python dispatcher thread with the GIL released while it waits. Every
+//! event comes from the embedding layer's queue, servers' and clients' alike; this file
+//! only turns them into the tuples `sio` dispatches.
 use std::collections::HashMap;
-use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
@@ -11,39 +11,22 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PySet, PyTuple};
 use pyo3::IntoPyObjectExt;
-use sio_core::client::{Manager, Socket as ClientSocket};
-use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedServer, Event, RuntimeOptions};
+use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedClient, EmbeddedServer, Event, RuntimeOptions};
 
 use crate::client::{Client, ClientAck};
 use crate::convert;
 use crate::error;
 use crate::server::{Decision, Server, ServerAck, ServerSideAck, SocketHandle};
 
-/// An event; a client event names its namespace.
-pub struct Incoming {
-    event: Event,
-    nsp: Option<String>,
-}
-
-impl Incoming {
-    /// An event of a client socket of namespace `nsp` (`None`: of the connection).
-    pub fn client(nsp: Option<String>, event: Event) -> Self {
-        Incoming { event, nsp }
-    }
-}
-
-/// A tokio runtime with its event queue.
+/// A tokio runtime (inside the embedding layer) with its event queue.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct Runtime {
     inner: Arc<embed::Runtime>,
+    /// The servers by id, to give each event's socket its server's operations.
     servers: Mutex<HashMap<u64, EmbeddedServer>>,
-    // Callback delivery into our own queue (instead of `Delivery::Queue`) so that the
-    // callback, which runs inside the core's hook, can take the snapshots above.
-    queue: Mutex<mpsc::Receiver<Incoming>>,
-    // For the clients, whose events the embedding runtime does not see.
-    sender: mpsc::Sender<Incoming>,
-    clients: Mutex<Vec<(Manager, Vec<ClientSocket>)>>,
-    shut_down: AtomicBool,
+    /// The clients by id (one per namespace of a Python client), with their namespace:
+    /// Python sees client events tagged by namespace, not by id.
+    clients: Mutex<HashMap<u64, (String, EmbeddedClient)>>,
 }
 
 #[pymethods]
@@ -51,38 +34,16 @@ impl Runtime {
     #[new]
     #[pyo3(signature = (workers = 2))]
     fn new(workers: usize) -> PyResult<Self> {
-        let (tx, rx) = mpsc::channel();
-        let sender = tx.clone();
-        let deliver = move |event: Event| {
-            let _ = tx.send(Incoming { event, nsp: None });
-        };
-        let delivery = Delivery::Callback(Arc::new(deliver));
-        let inner = embed::Runtime::new(RuntimeOptions { workers, delivery }).map_err(error::embed)?;
-        Ok(Runtime {
-            inner: Arc::new(inner),
-            servers: Mutex::default(),
-            queue: Mutex::new(rx),
-            sender,
-            clients: Mutex::default(),
-            shut_down: AtomicBool::new(false),
-        })
+        let inner = embed::Runtime::new(RuntimeOptions { workers, delivery: Delivery::Queue }).map_err(error::embed)?;
+        Ok(Runtime { inner: Arc::new(inner), servers: Mutex::default(), clients: Mutex::default() })
     }
 
     /// The next event as a tuple (see `_sio.pyi`), or `None` after `timeout` seconds or,
     /// once shut down, when the queue is drained. Waits with the GIL released.
     fn next_event(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<Py<PyTuple>>> {
         let wait = Duration::from_secs_f64(timeout.max(0.0));
-        let shut_down = self.shut_down.load(Ordering::Acquire);
-        let queue = &self.queue;
-        let next = py.detach(move || {
-            let rx = queue.lock().expect("queue lock poisoned");
-            if shut_down {
-                rx.try_recv().ok()
-            } else {
-                rx.recv_timeout(wait).ok()
-            }
-        });
-        match next {
+        let inner = &self.inner;
+        match py.detach(move || inner.next_event(wait)) {
             None => Ok(None),
             Some(ev) => self.event(py, ev).map(Some),
         }
@@ -93,66 +54,38 @@ impl Runtime {
     /// under one GIL acquisition. Empty after the timeout or, once shut down, when drained.
     fn next_events(&self, py: Python<'_>, timeout: f64, max: usize) -> PyResult<Vec<Py<PyTuple>>> {
         let wait = Duration::from_secs_f64(timeout.max(0.0));
-        let shut_down = self.shut_down.load(Ordering::Acquire);
-        let queue = &self.queue;
-        let batch = py.detach(move || {
-            let rx = queue.lock().expect("queue lock poisoned");
-            let first = if shut_down { rx.try_recv().ok() } else { rx.recv_timeout(wait).ok() };
-            let mut batch: Vec<Incoming> = first.into_iter().collect();
-            while batch.len() < max {
-                match rx.try_recv() {
-                    Ok(ev) => batch.push(ev),
-                    Err(_) => break,
-                }
-            }
-            batch
-        });
+        let inner = &self.inner;
+        let batch = py.detach(move || inner.next_events(max, wait));
         batch.into_iter().map(|ev| self.event(py, ev)).collect()
     }
 
-    /// Closes every server and client of this runtime and stops its threads. Pending
-    /// acknowledgements complete as cancelled. Idempotent.
+    /// Closes every server and client of this runtime and stops its threads (clients
+    /// send their DISCONNECT first). Pending acknowledgements complete as cancelled.
+    /// Idempotent.
     fn shutdown(&self, py: Python<'_>) {
-        let clients = std::mem::take(&mut *self.clients.lock().expect("clients lock poisoned"));
         let rt = self.inner.clone();
-        py.detach(move || {
-            if !clients.is_empty() {
-                // Clients first: their DISCONNECT packets go out before the runtime stops.
-                let (tx, rx) = mpsc::channel();
-                rt.handle().spawn(async move {
-                    for (manager, sockets) in &clients {
-                        for s in sockets {
-                            s.disconnect();
-                        }
-                        manager.close();
-                    }
-                    let _ = tx.send(());
-                });
-                let _ = rx.recv_timeout(Duration::from_secs(2));
-            }
-            rt.shutdown()
-        });
-        self.shut_down.store(true, Ordering::Release);
+        py.detach(move || rt.shutdown());
         self.servers.lock().expect("servers lock poisoned").clear();
     }
 
     /// Creates a server (not listening yet) from `(core name, spelled name, value)`
     /// triples: see `server::options`.
     fn server(&self, options: Vec<(String, String, Bound<'_, PyAny>)>) -> PyResult<Server> {
-        let options = crate::server::options(&options)?;
-        let adapter = match &options.cluster_url {
-            Some(url) => {
-                // The adapter's connection tasks run on this runtime.
-                let _g = self.inner.handle().enter();
-                let adapter = sio_redis::RedisAdapter::new(url)
-                    .map_err(|e| error::BadArgument::new_err(format!("adapter: {e}")))?;
-                Some(adapter as Arc<dyn embed::ClusterAdapter>)
-            }
-            None => None,
-        };
-        let server = self.inner.server_with(options, adapter).map_err(error::embed)?;
+        let checked = crate::server::options(&options)?;
+        let server = self
+            .inner
+            .server_with_cluster(checked, |url| {
+                sio_redis::RedisAdapter::new(url).map(|a| a as Arc<dyn embed::ClusterAdapter>)
+            })
+            .map_err(|e| match e {
+                // Its message names the core's option ("cluster_url"): use the user's word.
+                embed::EmbedError::InvalidArgument(m) => {
+                    error::BadArgument::new_err(crate::server::respell(&options, &m))
+                }
+                e => error::embed(e),
+            })?;
         self.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
-        Ok(Server::new(server, self.inner.handle().clone()))
+        Ok(Server::new(server))
     }
 
     /// Creates a client of server `url` (scheme and authority) with a socket for each of
@@ -175,11 +108,7 @@ impl Runtime {
         headers: Vec<(String, String)>,
         query: Vec<(String, String)>,
     ) -> PyResult<Client> {
-        if self.shut_down.load(Ordering::Acquire) {
-            return Err(error::embed(embed::EmbedError::Shutdown));
-        }
         let config = crate::client::manager_config(
-            url,
             path,
             transports,
             reconnection,
@@ -192,24 +121,32 @@ impl Runtime {
             query,
         )?;
         let auth = crate::client::auth(auth)?;
-        let tx = self.sender.clone();
-        let client = Client::new(config, namespaces, auth, self.inner.handle().clone(), tx)?;
-        self.clients.lock().expect("clients lock poisoned").push(client.parts());
+        let client = Client::new(&self.inner, &url, config, namespaces, auth)?;
+        let mut clients = self.clients.lock().expect("clients lock poisoned");
+        for (nsp, c) in client.namespace_clients() {
+            clients.insert(c.id(), (nsp.to_owned(), c.clone()));
+        }
         Ok(client)
     }
 }
 
 impl Runtime {
-    fn socket(&self, server: u64, socket: sio_core::embed::Socket) -> PyResult<SocketHandle> {
+    fn server_of(&self, server: u64) -> PyResult<EmbeddedServer> {
         let servers = self.servers.lock().expect("servers lock poisoned");
-        let s = servers.get(&server).ok_or_else(|| error::SocketIOError::new_err("event of an unknown server"))?;
-        Ok(SocketHandle::new(socket, s.clone(), self.inner.handle().clone()))
+        servers.get(&server).cloned().ok_or_else(|| error::SocketIOError::new_err("event of an unknown server"))
     }
 
-    fn event(&self, py: Python<'_>, incoming: Incoming) -> PyResult<Py<PyTuple>> {
-        let Incoming { event: ev, nsp } = incoming;
-        let nsp = || nsp.clone().unwrap_or_default().into_py_any(py);
-        let handle = self.inner.handle().clone();
+    fn socket(&self, server: u64, socket: embed::Socket) -> PyResult<SocketHandle> {
+        Ok(SocketHandle::new(socket, self.server_of(server)?))
+    }
+
+    fn client_of(&self, client: u64) -> PyResult<(String, EmbeddedClient)> {
+        let clients = self.clients.lock().expect("clients lock poisoned");
+        clients.get(&client).cloned().ok_or_else(|| error::SocketIOError::new_err("event of an unknown client"))
+    }
+
+    fn event(&self, py: Python<'_>, ev: Event) -> PyResult<Py<PyTuple>> {
+        let nsp = |client: u64| self.client_of(client)?.0.into_py_any(py);
         let items: Vec<Py<PyAny>> = match ev {
             Event::Connection { server, socket } => {
                 vec!["connection".into_py_any(py)?, self.socket(server, socket)?.into_py_any(py)?]
@@ -219,16 +156,19 @@ impl Runtime {
                 self.socket(server, socket)?.into_py_any(py)?,
                 Decision::new(decision).into_py_any(py)?,
             ],
-            Event::Message { server, socket, name, args, ack } => vec![
-                "message".into_py_any(py)?,
-                self.socket(server, socket)?.into_py_any(py)?,
-                name.into_py_any(py)?,
-                convert::list(py, &args)?,
-                match ack {
-                    Some(a) => ServerAck::new(a, handle).into_py_any(py)?,
-                    None => py.None(),
-                },
-            ],
+            Event::Message { server, socket, name, args, ack } => {
+                let s = self.server_of(server)?;
+                vec![
+                    "message".into_py_any(py)?,
+                    SocketHandle::new(socket, s.clone()).into_py_any(py)?,
+                    name.into_py_any(py)?,
+                    convert::list(py, &args)?,
+                    match ack {
+                        Some(a) => ServerAck::new(a, s).into_py_any(py)?,
+                        None => py.None(),
+                    },
+                ]
+            }
             Event::Disconnecting { server, socket, reason, rooms } => vec![
                 "disconnecting".into_py_any(py)?,
                 self.socket(server, socket)?.into_py_any(py)?,
@@ -243,19 +183,19 @@ impl Runtime {
             Event::Upgrade { conn, transport, .. } => {
                 vec!["upgrade".into_py_any(py)?, conn.into_py_any(py)?, transport.as_str().into_py_any(py)?]
             }
-            Event::ServerSide { name, args, ack, .. } => vec![
+            Event::ServerSide { server, name, args, ack } => vec![
                 "server_side".into_py_any(py)?,
                 name.into_py_any(py)?,
                 convert::list(py, &args)?,
                 match ack {
-                    Some(a) => ServerSideAck::new(a, handle).into_py_any(py)?,
+                    Some(a) => ServerSideAck::new(a, self.server_of(server)?).into_py_any(py)?,
                     None => py.None(),
                 },
             ],
-            Event::ClientConnect { .. } => vec!["client_connect".into_py_any(py)?, nsp()?],
-            Event::ClientConnectError { error, active, .. } => vec![
+            Event::ClientConnect { client } => vec!["client_connect".into_py_any(py)?, nsp(client)?],
+            Event::ClientConnectError { client, error, active } => vec![
                 "client_connect_error".into_py_any(py)?,
-                nsp()?,
+                nsp(client)?,
                 error.message.into_py_any(py)?,
                 match &error.data {
                     Some(d) => convert::to_py(py, d)?,
@@ -263,22 +203,27 @@ impl Runtime {
                 },
                 active.into_py_any(py)?,
             ],
-            Event::ClientDisconnect { reason, active, .. } => vec![
+            Event::ClientDisconnect { client, reason, active } => vec![
                 "client_disconnect".into_py_any(py)?,
-                nsp()?,
+                nsp(client)?,
                 reason.as_str().into_py_any(py)?,
                 active.into_py_any(py)?,
             ],
-            Event::ClientMessage { name, args, ack, .. } => vec![
-                "client_message".into_py_any(py)?,
-                nsp()?,
-                name.into_py_any(py)?,
-                convert::list(py, &args)?,
-                match ack {
-                    Some(a) => ClientAck::new(a, handle).into_py_any(py)?,
-                    None => py.None(),
-                },
-            ],
+            Event::ClientMessage { client, name, args, ack } => {
+                let (nsp, c) = self.client_of(client)?;
+                vec![
+                    "client_message".into_py_any(py)?,
+                    nsp.into_py_any(py)?,
+                    name.into_py_any(py)?,
+                    convert::list(py, &args)?,
+                    match ack {
+                        Some(a) => ClientAck::new(a, c).into_py_any(py)?,
+                        None => py.None(),
+                    },
+                ]
+            }
+            // Manager events: a Python client has one connection, whose callbacks are
+            // not per namespace, so the id (its oldest open namespace) is not needed.
             Event::ReconnectAttempt { attempt, .. } => {
                 vec!["reconnect_attempt".into_py_any(py)?, attempt.into_py_any(py)?]
             }
@@ -294,17 +239,10 @@ impl Runtime {
     }
 }
 
-/// Runs `fut` on the runtime and waits for it with the GIL released, checking for
-/// Ctrl-C every 100 ms.
-pub fn block_on<T: Send + 'static>(
-    py: Python<'_>,
-    handle: &tokio::runtime::Handle,
-    fut: impl Future<Output = T> + Send + 'static,
-) -> PyResult<T> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    handle.spawn(async move {
-        let _ = tx.send(fut.await);
-    });
+/// Waits for what a runtime callback sends on `rx` (see the `*_then` methods of the
+/// embedding layer), with the GIL released, checking for Ctrl-C every 100 ms. The
+/// sender dropped unsent means the runtime shut down meanwhile.
+pub fn wait<T: Send>(py: Python<'_>, rx: mpsc::Receiver<T>) -> PyResult<T> {
     let mut rx = rx;
     loop {
         // The receiver is not Sync: move it into the GIL-free closure and back.

@@ -4,13 +4,12 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyBool, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
-use sio_core::embed::{self, EmbeddedServer, OptionValue, ServerOptions, Unit};
-use sio_core::server::{BroadcastOperator, RemoteSocket};
+use sio_core::embed::{self, EmbeddedServer, OptionValue, RemoteSocket, ServerOptions, Target, Unit};
 use sio_core::{ConnectError, Value};
 
 use crate::convert::{to_py, to_value, to_values};
 use crate::error;
-use crate::runtime::{block_on, completion, seconds};
+use crate::runtime::{completion, seconds, wait};
 
 /// The core's server options from `(core name, name as the user spelled it, value)`
 /// triples, one per keyword of `sio.Server` (`None`: the core's default). The one place
@@ -29,17 +28,23 @@ pub fn options(items: &[(String, String, Bound<'_, PyAny>)]) -> PyResult<ServerO
             .map_err(|e| error::BadArgument::new_err(e.to_string()))?;
     }
     if let Err(e) = options.clone().into_config() {
-        // `into_config` speaks the core's names ("needs cors_origin"): use the user's.
-        let spelling = |word: &str| {
-            items
-                .iter()
-                .find(|(name, _, _)| name == word)
-                .map_or_else(|| word.to_owned(), |(_, spelled, _)| spelled.clone())
-        };
-        let message: Vec<String> = e.message.split(' ').map(spelling).collect();
-        return Err(error::BadArgument::new_err(format!("option \"{}\": {}", spelling(&e.option), message.join(" "))));
+        return Err(error::BadArgument::new_err(respell(items, &e.to_string())));
     }
     Ok(options)
+}
+
+/// A message of the core's that speaks the core's option names ("needs cors_origin")
+/// in the user's spellings, taken from the same triples as `options`.
+pub fn respell<T>(items: &[(String, String, T)], message: &str) -> String {
+    let spelling = |word: &str| {
+        // A name may come quoted (`option "cluster_url": ..`) or end a clause.
+        let bare = word.trim_matches(|c: char| c == '"' || c == ':' || c == ',');
+        match items.iter().find(|(name, _, _)| name == bare) {
+            Some((_, spelled, _)) => word.replacen(bare, spelled, 1),
+            None => word.to_owned(),
+        }
+    };
+    message.split(' ').map(spelling).collect::<Vec<_>>().join(" ")
 }
 
 /// A Python value as the core's options take it: bool, int or float, str, or a list or
@@ -73,28 +78,20 @@ fn option_value(spelled: &str, value: &Bound<'_, PyAny>) -> PyResult<OptionValue
     Err(unsupported())
 }
 
-/// A broadcast target: namespace, rooms, excepted rooms.
-fn operator(server: &EmbeddedServer, ns: &str, rooms: Vec<String>, excepts: Vec<String>) -> BroadcastOperator {
-    let mut op = server.server().of(ns).all();
-    for r in rooms {
-        op = op.to(r);
-    }
-    for r in excepts {
-        op = op.except(r);
-    }
-    op
+/// The sockets of `ns` in `rooms` (all when empty) but not in `excepts`.
+fn target(ns: &str, rooms: Vec<String>, excepts: Vec<String>) -> Target {
+    Target::namespace(ns).to(rooms).except(excepts)
 }
 
 /// The server.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct Server {
     server: EmbeddedServer,
-    handle: tokio::runtime::Handle,
 }
 
 impl Server {
-    pub fn new(server: EmbeddedServer, handle: tokio::runtime::Handle) -> Self {
-        Server { server, handle }
+    pub fn new(server: EmbeddedServer) -> Self {
+        Server { server }
     }
 }
 
@@ -102,27 +99,30 @@ impl Server {
 impl Server {
     /// Makes namespace `name` exist and forward its events.
     fn namespace(&self, name: &str) {
-        let _g = self.handle.enter();
         self.server.namespace(name);
     }
 
     /// Makes every namespace whose name matches the regular expression `pattern` (Rust
     /// `regex` syntax, unanchored) exist and forward its events (a dynamic namespace).
     fn namespace_regex(&self, pattern: &str) -> PyResult<()> {
-        let _g = self.handle.enter();
         self.server.namespace_regex(pattern).map_err(error::embed)
+    }
+
+    /// The pattern of the dynamic namespace (made by `namespace_regex`) that created
+    /// namespace `name`, as the core decided when a client first asked for it; `None` for
+    /// a static namespace. Python never matches names itself.
+    fn dynamic_parent(&self, name: &str) -> Option<String> {
+        self.server.dynamic_parent(name)
     }
 
     /// Sends every connection to `name` through a `middleware` event first.
     fn enable_middleware(&self, name: &str) {
-        let _g = self.handle.enter();
         self.server.enable_middleware(name);
     }
 
     /// Sends every connection to a namespace matched by `pattern` (made by
     /// `namespace_regex`) through a `middleware` event first.
     fn enable_middleware_regex(&self, pattern: &str) -> PyResult<()> {
-        let _g = self.handle.enter();
         self.server.enable_middleware_regex(pattern).map_err(error::embed)
     }
 
@@ -151,12 +151,8 @@ impl Server {
         volatile: bool,
     ) -> PyResult<()> {
         let args = to_values(args)?;
-        let _g = self.handle.enter();
-        let mut op = operator(&self.server, ns, rooms, excepts);
-        if volatile {
-            op = op.volatile();
-        }
-        op.emit(event, args).map_err(error::emit)
+        let target = target(ns, rooms, excepts).volatile(volatile);
+        self.server.emit_to(&target, event, args).map_err(error::emit)
     }
 
     /// Emits with an acknowledgement from each target; `callback(replies, exc)` gets
@@ -174,12 +170,12 @@ impl Server {
     ) -> PyResult<()> {
         let args = to_values(args)?;
         let timeout = seconds("timeout", timeout)?;
-        let _g = self.handle.enter();
-        let op = operator(&self.server, ns, rooms, excepts);
-        self.server.broadcast_with_ack(op, event, args, timeout, completion(callback)).map_err(error::emit)
+        let target = target(ns, rooms, excepts);
+        self.server.emit_to_with_ack(&target, event, args, timeout, completion(callback)).map_err(error::emit)
     }
 
-    /// Snapshots of the matching sockets.
+    /// Snapshots of the matching sockets (on every server of a cluster); waits with the
+    /// GIL released, Ctrl-C honoured.
     fn fetch_sockets(
         &self,
         py: Python<'_>,
@@ -187,27 +183,27 @@ impl Server {
         rooms: Vec<String>,
         excepts: Vec<String>,
     ) -> PyResult<Vec<RemoteSocketHandle>> {
-        let op = operator(&self.server, ns, rooms, excepts);
-        let sockets = block_on(py, &self.handle, async move { op.fetch_sockets().await })?;
-        Ok(sockets.into_iter().map(|s| RemoteSocketHandle { socket: s, handle: self.handle.clone() }).collect())
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.server.fetch_sockets_then(&target(ns, rooms, excepts), move |sockets| {
+            let _ = tx.send(sockets);
+        });
+        let sockets = wait(py, rx)?;
+        Ok(sockets.into_iter().map(|s| RemoteSocketHandle { socket: s, server: self.server.clone() }).collect())
     }
 
     /// Makes the matching sockets join `join`.
     fn sockets_join(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, join: Vec<String>) {
-        let _g = self.handle.enter();
-        operator(&self.server, ns, rooms, excepts).sockets_join(join);
+        self.server.join_to(&target(ns, rooms, excepts), join);
     }
 
     /// Makes the matching sockets leave `room`.
     fn sockets_leave(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, room: &str) {
-        let _g = self.handle.enter();
-        operator(&self.server, ns, rooms, excepts).sockets_leave(room);
+        self.server.leave_to(&target(ns, rooms, excepts), room);
     }
 
     /// Disconnects the matching sockets.
     fn disconnect_sockets(&self, ns: &str, rooms: Vec<String>, excepts: Vec<String>, close: bool) {
-        let op = operator(&self.server, ns, rooms, excepts);
-        self.handle.spawn(async move { op.disconnect_sockets(close) });
+        self.server.disconnect_to(&target(ns, rooms, excepts), close);
     }
 
     /// Sends an event to the other servers of the cluster; returns how many it reached.
@@ -223,23 +219,27 @@ impl Server {
         self.server.server_side_emit_with_ack(event, args, completion(callback)).map_err(error::emit)
     }
 
-    /// How many servers the cluster has (1 without an adapter); blocks with the GIL released.
+    /// How many servers the cluster has (1 without an adapter); waits with the GIL
+    /// released, Ctrl-C honoured.
     fn server_count(&self, py: Python<'_>) -> PyResult<usize> {
-        let server = self.server.clone();
-        py.detach(move || server.server_count()).map_err(error::embed)
+        let (tx, rx) = std::sync::mpsc::channel();
+        self.server.server_count_then(move |n| {
+            let _ = tx.send(n);
+        });
+        wait(py, rx)
     }
 }
 
 /// The answer to a server-side event from another server (one value; the first wins).
 #[pyclass(frozen, module = "sio._sio")]
 pub struct ServerSideAck {
-    ack: sio_core::embed::ServerSideAck,
-    handle: tokio::runtime::Handle,
+    ack: embed::ServerSideAck,
+    server: EmbeddedServer,
 }
 
 impl ServerSideAck {
-    pub fn new(ack: sio_core::embed::ServerSideAck, handle: tokio::runtime::Handle) -> Self {
-        ServerSideAck { ack, handle }
+    pub fn new(ack: embed::ServerSideAck, server: EmbeddedServer) -> Self {
+        ServerSideAck { ack, server }
     }
 }
 
@@ -248,22 +248,20 @@ impl ServerSideAck {
     /// Sends the answer; `False` if one was already sent.
     fn send(&self, value: &Bound<'_, PyAny>) -> PyResult<bool> {
         let value = to_value(value)?;
-        let _g = self.handle.enter();
-        Ok(self.ack.send(value))
+        Ok(self.server.answer_server_side(&self.ack, value))
     }
 }
 
 /// A connected (or, during middleware, connecting) socket.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct SocketHandle {
-    socket: sio_core::embed::Socket,
+    socket: embed::Socket,
     server: EmbeddedServer,
-    handle: tokio::runtime::Handle,
 }
 
 impl SocketHandle {
-    pub fn new(socket: sio_core::embed::Socket, server: EmbeddedServer, handle: tokio::runtime::Handle) -> Self {
-        SocketHandle { socket, server, handle }
+    pub fn new(socket: embed::Socket, server: EmbeddedServer) -> Self {
+        SocketHandle { socket, server }
     }
 }
 
@@ -317,25 +315,18 @@ impl SocketHandle {
     }
 
     fn join(&self, rooms: Vec<String>) {
-        let _g = self.handle.enter();
-        self.socket.join(rooms);
+        self.server.join(&self.socket, rooms);
     }
 
     fn leave(&self, room: &str) {
-        let _g = self.handle.enter();
-        self.socket.leave(room);
+        self.server.leave(&self.socket, room);
     }
 
     /// `volatile`: may be dropped if the client is not ready (never stored for recovery).
     #[pyo3(signature = (event, args, volatile = false))]
     fn emit(&self, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
         let args = to_values(args)?;
-        let _g = self.handle.enter();
-        if volatile {
-            self.socket.volatile().emit(event, args).map_err(error::emit)
-        } else {
-            self.socket.emit(event, args).map_err(error::emit)
-        }
+        self.server.emit(&self.socket, event, args, volatile).map_err(error::emit)
     }
 
     /// `callback(replies, exc)` is called exactly once, on a runtime thread.
@@ -349,7 +340,6 @@ impl SocketHandle {
     ) -> PyResult<()> {
         let args = to_values(args)?;
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
-        let _g = self.handle.enter();
         self.server.emit_with_ack(&self.socket, event, args, timeout, completion(callback)).map_err(error::emit)
     }
 
@@ -364,18 +354,8 @@ impl SocketHandle {
         volatile: bool,
     ) -> PyResult<()> {
         let args = to_values(args)?;
-        let _g = self.handle.enter();
-        let mut op = self.socket.broadcast();
-        if volatile {
-            op = op.volatile();
-        }
-        for r in rooms {
-            op = op.to(r);
-        }
-        for r in excepts {
-            op = op.except(r);
-        }
-        op.emit(event, args).map_err(error::emit)
+        let target = Target::broadcast_from(&self.socket).to(rooms).except(excepts).volatile(volatile);
+        self.server.emit_to(&target, event, args).map_err(error::emit)
     }
 
     fn disconnect(&self, close: bool) {
@@ -386,13 +366,13 @@ impl SocketHandle {
 /// The answer to a client's acknowledgement request.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct ServerAck {
-    sender: sio_core::embed::AckSender,
-    handle: tokio::runtime::Handle,
+    sender: embed::AckSender,
+    server: EmbeddedServer,
 }
 
 impl ServerAck {
-    pub fn new(sender: sio_core::embed::AckSender, handle: tokio::runtime::Handle) -> Self {
-        ServerAck { sender, handle }
+    pub fn new(sender: embed::AckSender, server: EmbeddedServer) -> Self {
+        ServerAck { sender, server }
     }
 }
 
@@ -402,8 +382,7 @@ impl ServerAck {
     /// socket.io, an answer nobody can receive is dropped quietly).
     fn send(&self, args: &Bound<'_, PyAny>) -> PyResult<bool> {
         let args = to_values(args)?;
-        let _g = self.handle.enter();
-        match self.sender.send(args) {
+        match self.server.answer(&self.sender, args) {
             Err(sio_core::EmitError::Disconnected) => Ok(false),
             other => other.map_err(error::emit),
         }
@@ -441,11 +420,12 @@ impl Decision {
     }
 }
 
-/// What `fetch_sockets` returns: a snapshot with the operations that reach the socket.
+/// What `fetch_sockets` returns: a snapshot with the operations that reach the socket
+/// (on whichever server of the cluster holds it).
 #[pyclass(frozen, module = "sio._sio")]
 pub struct RemoteSocketHandle {
     socket: RemoteSocket,
-    handle: tokio::runtime::Handle,
+    server: EmbeddedServer,
 }
 
 #[pymethods]
@@ -472,19 +452,15 @@ impl RemoteSocketHandle {
     }
     fn emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
         let args = to_values(args)?;
-        let _g = self.handle.enter();
-        self.socket.emit(event, args).map_err(error::emit)
+        self.server.remote_emit(&self.socket, event, args).map_err(error::emit)
     }
     fn join(&self, rooms: Vec<String>) {
-        let _g = self.handle.enter();
-        self.socket.join(rooms);
+        self.server.remote_join(&self.socket, rooms);
     }
     fn leave(&self, room: &str) {
-        let _g = self.handle.enter();
-        self.socket.leave(room);
+        self.server.remote_leave(&self.socket, room);
     }
     fn disconnect(&self, close: bool) {
-        let s = self.socket.clone();
-        self.handle.spawn(async move { s.disconnect(close) });
+        self.server.remote_disconnect(&self.socket, close);
     }
 }

@@ -101,6 +101,21 @@ impl Default for ManagerConfig {
     }
 }
 
+impl ManagerConfig {
+    /// Checks what a face may get wrong, with messages that name the options as every
+    /// face spells them in snake_case (the embedding layer refuses a client with an
+    /// invalid configuration before anything connects).
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.randomization_factor) {
+            return Err("randomization_factor must be between 0 and 1".into());
+        }
+        if self.transports.is_empty() {
+            return Err("transports must not be empty".into());
+        }
+        Ok(())
+    }
+}
+
 /// Options of one Socket (a namespace).
 #[derive(Debug, Clone, Default)]
 pub struct SocketConfig {

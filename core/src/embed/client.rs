@@ -119,6 +119,18 @@ impl EmbeddedClient {
     /// `nsp`. A namespace closed and opened again while the connection stayed up gets its
     /// core socket back, with the `config` it was first opened with.
     pub fn open_namespace(&self, nsp: &str, config: SocketConfig) -> Result<EmbeddedClient, EmbedError> {
+        self.open(nsp, config, true)
+    }
+
+    /// As [`EmbeddedClient::open_namespace`], but the namespace stays unconnected until
+    /// [`EmbeddedClient::connect`]: a host that sets up every namespace of a connection
+    /// first (Python's `sio.Client(namespaces=[..])`) and connects them when its handlers
+    /// are in place. Emits meanwhile are buffered, as on any disconnected client.
+    pub fn open_namespace_idle(&self, nsp: &str, config: SocketConfig) -> Result<EmbeddedClient, EmbedError> {
+        self.open(nsp, config, false)
+    }
+
+    fn open(&self, nsp: &str, config: SocketConfig, connect: bool) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
         let nsp = if nsp.starts_with('/') { nsp.to_owned() } else { format!("/{nsp}") };
         let id = {
@@ -136,8 +148,9 @@ impl EmbeddedClient {
         forward(&self.shared, &socket, id, &live);
         self.shared.clients.lock().expect("runtime lock poisoned").insert(id, socket.clone());
         let client = EmbeddedClient { shared: self.shared.clone(), socket, id, conn: self.conn.clone(), live };
-        let s = client.socket.clone();
-        client.in_order(move || s.connect());
+        if connect {
+            client.connect();
+        }
         Ok(client)
     }
 
@@ -165,17 +178,19 @@ impl EmbeddedClient {
     }
 
     /// Connects (or reconnects after `disconnect`). Returns at once; events follow on
-    /// runtime threads.
+    /// runtime threads. Runs after this namespace's earlier `connect`/`disconnect`/`close`
+    /// (runtime tasks run in no set order: a host's `disconnect(); connect()` must not
+    /// end disconnected).
     pub fn connect(&self) {
         let socket = self.socket.clone();
-        self.shared.handle.spawn(async move { socket.connect() });
+        self.in_order(move || socket.connect());
     }
 
     /// Disconnects (`io client disconnect`). Returns at once; the `disconnect` event
-    /// follows on a runtime thread, never inside this call.
+    /// follows on a runtime thread, never inside this call. Ordered as `connect`.
     pub fn disconnect(&self) {
         let socket = self.socket.clone();
-        self.shared.handle.spawn(async move { socket.disconnect() });
+        self.in_order(move || socket.disconnect());
     }
 
     /// Disconnects and forgets the client: the runtime keeps nothing of it (for hosts
@@ -198,6 +213,13 @@ impl EmbeddedClient {
         });
     }
 
+    /// Answers the server's acknowledgement request; false if it was answered already or
+    /// the connection is gone.
+    pub fn answer(&self, ack: &crate::client::AckSender, args: Vec<Value>) -> bool {
+        let _guard = self.shared.handle.enter();
+        ack.send(args)
+    }
+
     /// Emits an event (buffered while disconnected).
     pub fn emit(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
         let _guard = self.shared.handle.enter();
@@ -213,6 +235,8 @@ impl EmbeddedClient {
         timeout: Option<Duration>,
         done: impl FnOnce(AckOutcome) + Send + 'static,
     ) -> Result<(), EmitError> {
+        // Refused before the completion exists: `done` must not fire for an emit that failed.
+        crate::error::check_reserved(event)?;
         let _guard = self.shared.handle.enter();
         let completion = Completion::new(done);
         let callback = move |res: Result<Vec<Value>, crate::error::AckError>| completion.complete(res.into());

@@ -9,6 +9,7 @@
 mod client;
 mod event;
 mod options;
+mod parent;
 mod server;
 mod target;
 
@@ -273,8 +274,10 @@ impl Runtime {
     }
 
     /// Creates a client for `url` (its path is the namespace) and starts connecting.
+    /// Fails with `InvalidArgument` if [`ManagerConfig::validate`] refuses the options.
     pub fn client(&self, url: &str, options: crate::client::ClientOptions) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
+        options.manager.validate().map_err(EmbedError::InvalidArgument)?;
         Ok(EmbeddedClient::new(self.shared.clone(), url, options))
     }
 

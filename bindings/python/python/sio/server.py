@@ -251,6 +251,16 @@ class Connection:
         return f"<Connection {self.id} {self.transport}>"
 
 
+# Python's flags that Rust's `regex` spells the same way as inline flags.
+_INLINE_FLAGS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
+
+
+def _core_pattern(pattern: Pattern[str]) -> str:
+    """A compiled pattern as the core compiles it (its source, with its flags inline)."""
+    flags = "".join(c for flag, c in _INLINE_FLAGS if pattern.flags & flag)
+    return f"(?{flags}){pattern.pattern}" if flags else pattern.pattern
+
+
 class Namespace:
     """A namespace of a server (``server.of(name)``), or, for ``server.of(re.compile(...))``,
     the parent of the dynamic namespaces whose names match: its handlers apply to each
@@ -292,7 +302,7 @@ class Namespace:
             raise SocketIOError(f"{self.name} is a dynamic namespace: its middlewares are its parent's ({self.parent.name}.use)")
         if not self._middlewares:
             if self.pattern is not None:
-                self.server._native.enable_middleware_regex(self.pattern.pattern)
+                self.server._native.enable_middleware_regex(_core_pattern(self.pattern))
             else:
                 self.server._native.enable_middleware(self.name)
         self._middlewares.append(middleware)
@@ -408,7 +418,8 @@ class Server(Runner):
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
         self._upgrade_handlers: List[Handler] = []
         self._server_side = Registry()
-        self._dynamic: List[Namespace] = []
+        # Dynamic parents by their pattern as the core knows it (`_core_pattern`).
+        self._dynamic: Dict[str, Namespace] = {}
         self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
         self._sockets: Dict[Tuple[str, str], Socket] = {}
         # Sockets whose `data` was read or assigned since it was last written back.
@@ -470,17 +481,17 @@ class Server(Runner):
         """The namespace ``name`` (created on first use), or with a compiled regular
         expression (``re.compile(r"^/dyn-\\d+$")``) a dynamic parent namespace: every name
         a client connects to that matches it (searched, as ``re.search``) becomes a
-        namespace sharing the parent's handlers. The pattern is compiled again by the
-        core's Rust ``regex`` engine: stick to the syntax both accept."""
+        namespace sharing the parent's handlers. The core's Rust ``regex`` engine alone
+        decides which names match (Python's ``re`` is not consulted): stick to the syntax
+        both accept; the flags IGNORECASE, MULTILINE, DOTALL and VERBOSE are passed on."""
         if isinstance(name, re.Pattern):
             if not isinstance(name.pattern, str):
                 raise BadArgument("a namespace pattern must be a str pattern")
-            for parent in self._dynamic:
-                if parent.pattern == name:
-                    return parent
-            self._native.namespace_regex(name.pattern)
-            parent = self._namespace_class(self, name.pattern, pattern=name)
-            self._dynamic.append(parent)
+            core = _core_pattern(name)
+            parent = self._dynamic.get(core)
+            if parent is None:
+                self._native.namespace_regex(core)
+                parent = self._dynamic[core] = self._namespace_class(self, name.pattern, pattern=name)
             return parent
         if not isinstance(name, str) or not name.startswith("/"):
             raise BadArgument("a namespace name is a str starting with '/', or a compiled re pattern")
@@ -492,15 +503,14 @@ class Server(Runner):
 
     def _namespace(self, name: str) -> Optional[Namespace]:
         """The namespace of an incoming socket; a child of a dynamic parent is created
-        here, on its first socket (the core created it from the same parent)."""
+        here, on its first socket, under the parent the core created it from."""
         ns = self._namespaces.get(name)
         if ns is None:
-            for parent in self._dynamic:
-                assert parent.pattern is not None
-                if parent.pattern.search(name):
-                    ns = self._namespaces[name] = self._namespace_class(self, name, parent=parent)
-                    parent._children.append(ns)
-                    break
+            core = self._native.dynamic_parent(name)
+            parent = None if core is None else self._dynamic.get(core)
+            if parent is not None:
+                ns = self._namespaces[name] = self._namespace_class(self, name, parent=parent)
+                parent._children.append(ns)
         return ns
 
     def _connection(self, handle: Any) -> Connection:
