@@ -246,3 +246,33 @@ impl EmbeddedClient {
         }
     }
 }
+
+/// For a host whose one thread issues every command of a connection and whose event
+/// delivery never re-enters it (events queued to its own loop, as Node's): commands that
+/// take effect before they return, so the state the host reads next (`active`) is the new
+/// one. With [`super::Delivery::Callback`] the events may be delivered inside these calls.
+impl EmbeddedClient {
+    /// Connects on the calling thread: `socket().active()` is true when it returns.
+    /// Do not mix with [`EmbeddedClient::connect`]/`disconnect`/`close` on one namespace:
+    /// this one does not wait for their pending tasks.
+    pub fn connect_now(&self) {
+        let _guard = self.shared.handle.enter();
+        self.socket.connect();
+    }
+
+    /// Disconnects on the calling thread (`io client disconnect`).
+    pub fn disconnect_now(&self) {
+        let _guard = self.shared.handle.enter();
+        self.socket.disconnect();
+    }
+
+    /// The Engine.IO session id of the connection while it is open.
+    pub fn connection_id(&self) -> Option<String> {
+        self.socket.io().engine().map(|e| e.sid().to_owned())
+    }
+
+    /// Whether the connection (shared by the namespaces opened on it) is open.
+    pub fn connection_open(&self) -> bool {
+        self.socket.io().is_open()
+    }
+}

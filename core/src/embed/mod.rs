@@ -7,9 +7,13 @@
 //! values, and acknowledgements complete exactly once.
 
 mod client;
+mod dynamic;
+mod engine;
 mod event;
+mod forward;
 mod options;
 mod parent;
+mod reply;
 mod server;
 mod target;
 
@@ -30,6 +34,12 @@ pub use event::{AckOutcome, Decision, Event};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
 pub use target::Target;
+// Host-facing concepts: deferred answers, engine connections, a host's own HTTP server,
+// dynamic namespaces the host names.
+pub use dynamic::{DynamicEvent, DynamicMatcher};
+pub use engine::{ConnActivity, EngineEvent, EnginePacket};
+pub use forward::FORWARDED_HEADER;
+pub use reply::{reply, HostAuth, Pending, Reply};
 
 /// How events reach the host.
 #[derive(Clone)]

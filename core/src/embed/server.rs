@@ -21,7 +21,7 @@ pub struct EmbeddedServer {
     pub(super) shared: Arc<Shared>,
     pub(super) server: Server,
     id: u64,
-    packet_middleware: Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
+    pub(super) packet_middleware: Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
     /// The dynamic (parent) namespaces made by [`EmbeddedServer::namespace_regex`], by pattern.
     pub(super) dynamic: Arc<std::sync::Mutex<std::collections::HashMap<String, Namespace>>>,
 }
@@ -177,6 +177,28 @@ impl EmbeddedServer {
         let server = self.server.clone();
         self.shared.handle.spawn(async move { server.close() });
         Ok(())
+    }
+
+    /// Closes the server as [`EmbeddedServer::close`] does, then runs `done` on a runtime
+    /// thread once every socket's `disconnect` was delivered (a host's `close` callback).
+    /// `done` does not run if the runtime is shut down first.
+    pub fn close_then(&self, done: impl FnOnce() + Send + 'static) -> Result<(), EmbedError> {
+        self.shared.check()?;
+        let server = self.server.clone();
+        self.shared.handle.spawn(async move {
+            server.close();
+            done();
+        });
+        Ok(())
+    }
+
+    /// Serves `body` at `path` under the endpoint (GET/HEAD with an ETag, as socket.io's
+    /// `serveClient`); `None` stops serving it.
+    pub fn serve_file(&self, path: &str, content_type: &str, body: Option<bytes::Bytes>) {
+        match body {
+            Some(b) => self.server.serve_file(path.to_owned(), content_type.to_owned(), b),
+            None => self.server.unserve_file(path),
+        }
     }
 
     /// Disconnects `socket` (`close`: the whole connection). Returns at once; the

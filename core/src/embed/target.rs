@@ -125,6 +125,12 @@ impl EmbeddedServer {
         Ok(())
     }
 
+    /// The sockets of `target` on this server (socket.io's `io.in(room).sockets` view
+    /// over the local adapter; `fetch_sockets_*` reach the cluster).
+    pub fn local_sockets(&self, target: &Target) -> Vec<Socket> {
+        self.operator(target).sockets_local()
+    }
+
     /// The sockets of `target` on every server of the cluster; `done` runs on a runtime
     /// thread (an empty list once the runtime is shut down).
     pub fn fetch_sockets_then(&self, target: &Target, done: impl FnOnce(Vec<RemoteSocket>) + Send + 'static) {

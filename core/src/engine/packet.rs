@@ -55,6 +55,21 @@ impl<'a> Packet<'a> {
         })
     }
 
+    /// engine.io's name of the packet type (`open`, `close`, `ping`, `pong`, `message`,
+    /// `upgrade`, `noop`), as its `packet`/`packetCreate` events give it; binary is a
+    /// `message` too.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Packet::Open(_) => "open",
+            Packet::Close => "close",
+            Packet::Ping(_) => "ping",
+            Packet::Pong(_) => "pong",
+            Packet::Message(_) | Packet::Binary(_) => "message",
+            Packet::Upgrade => "upgrade",
+            Packet::Noop => "noop",
+        }
+    }
+
     /// Encodes for the wire.
     pub fn encode(&self) -> Frame {
         let text = match self {
@@ -131,6 +146,14 @@ mod tests {
         assert_eq!(Packet::decode(""), Err(PacketError::Empty));
         assert_eq!(Packet::decode("a123"), Err(PacketError::UnknownType('a')));
         assert_eq!(Packet::decode("é"), Err(PacketError::UnknownType('é')));
+    }
+
+    #[test]
+    fn names_every_type() {
+        let names: Vec<_> =
+            ["0{}", "1", "2", "3", "4x", "5", "6"].iter().map(|t| Packet::decode(t).unwrap().type_name()).collect();
+        assert_eq!(names, ["open", "close", "ping", "pong", "message", "upgrade", "noop"]);
+        assert_eq!(Packet::Binary(Bytes::from_static(b"x")).type_name(), "message");
     }
 
     #[test]

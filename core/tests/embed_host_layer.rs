@@ -1,0 +1,148 @@
+//! The host-facing pieces of the embedding layer: a host-forwarded listener and its token,
+//! engine connection events, dynamic namespaces named by the host with answers given
+//! later (and refused when they never come).
+use std::io::{Read, Write};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use sio_core::embed::{
+    ClientOptions, Delivery, DynamicEvent, DynamicMatcher, EngineEvent, Event, Runtime, RuntimeOptions, Target,
+    FORWARDED_HEADER,
+};
+use sio_core::server::ServerConfig;
+use sio_core::Value;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn runtime() -> Runtime {
+    Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap()
+}
+
+/// The next event that is not an upgrade.
+fn next(rt: &Runtime) -> Event {
+    loop {
+        match rt.next_event(WAIT).expect("an event within the timeout") {
+            Event::Upgrade { .. } => continue,
+            ev => return ev,
+        }
+    }
+}
+
+fn get(port: u16, header: Option<String>) -> std::io::Result<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(WAIT))?;
+    let extra = header.map(|h| format!("{h}\r\n")).unwrap_or_default();
+    write!(s, "GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn a_forwarded_listener_serves_only_its_host_and_stops_with_the_server() {
+    let rt = runtime();
+    let srv = rt.server(ServerConfig::default()).unwrap();
+    let (tx, engine) = mpsc::channel();
+    srv.on_engine_events(move |ev| {
+        let _ = tx.send(ev);
+    });
+    let port = srv.listen_forwarded("s3cret").unwrap();
+    assert!(get(port, None).unwrap().starts_with("HTTP/1.1 404"), "no header: not the forwarder");
+    let wrong = Some(format!("{FORWARDED_HEADER}: guess 10.0.0.1 1234"));
+    assert!(get(port, wrong).unwrap().starts_with("HTTP/1.1 404"), "a wrong token");
+    let right = Some(format!("{FORWARDED_HEADER}: s3cret 10.0.0.1 1234"));
+    let open = get(port, right).unwrap();
+    assert!(open.starts_with("HTTP/1.1 200"), "{open}");
+    assert!(open.contains("\"sid\""), "an Engine.IO handshake: {open}");
+    match engine.recv_timeout(WAIT).unwrap() {
+        EngineEvent::Opened { transport, .. } => assert_eq!(transport, "polling"),
+        other => panic!("{other:?}"),
+    }
+    srv.close().unwrap();
+    match engine.recv_timeout(WAIT).unwrap() {
+        EngineEvent::Closed { reason, .. } => assert_eq!(reason, "server shutting down"),
+        other => panic!("{other:?}"),
+    }
+    let deadline = std::time::Instant::now() + WAIT;
+    while get(port, Some(format!("{FORWARDED_HEADER}: s3cret 10.0.0.1 1"))).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "the listener stops with the server");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!srv.close_conn("no-such-connection"));
+    rt.shutdown();
+}
+
+#[test]
+fn a_host_matcher_that_never_answers_refuses_and_one_that_does_creates_the_child() {
+    let rt = runtime();
+    let srv = rt.server(ServerConfig::default()).unwrap();
+    let (tx, dynamic) = mpsc::channel();
+    let timeout = Some(Duration::from_millis(200));
+    srv.dynamic_namespace("rooms", DynamicMatcher::Host { timeout }, true, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+    assert!(srv.dynamic_namespace("rooms", DynamicMatcher::Pattern(".*".into()), false, |_| {}).is_err());
+    let addr = srv.listen("127.0.0.1:0").unwrap();
+
+    // Asked, never answered (the reply is kept, not dropped): refused at the timeout.
+    let silent = rt.client(&format!("http://{addr}/silent"), ClientOptions::default()).unwrap();
+    let kept = match dynamic.recv_timeout(WAIT).unwrap() {
+        DynamicEvent::Match { parent, nsp, reply, .. } => {
+            assert_eq!((parent.as_str(), nsp.as_str()), ("rooms", "/silent"));
+            reply
+        }
+        other => panic!("{other:?}"),
+    };
+    match next(&rt) {
+        Event::ClientConnectError { client, error, .. } => {
+            assert_eq!(client, silent.id());
+            assert_eq!(error.message, "Invalid namespace");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(kept.is_answered(), "nobody waits for it any more");
+    silent.close();
+
+    // Answered: the middleware decision, then the connection, both naming the parent.
+    let client = rt.client(&format!("http://{addr}/room-1"), ClientOptions::default()).unwrap();
+    match dynamic.recv_timeout(WAIT).unwrap() {
+        DynamicEvent::Match { mut reply, .. } => assert!(reply.send(true)),
+        other => panic!("{other:?}"),
+    }
+    match dynamic.recv_timeout(WAIT).unwrap() {
+        DynamicEvent::Middleware { parent, decision, .. } => {
+            assert_eq!(parent, "rooms");
+            decision.accept();
+        }
+        other => panic!("{other:?}"),
+    }
+    let socket = match dynamic.recv_timeout(WAIT).unwrap() {
+        DynamicEvent::Connection { parent, socket } => {
+            assert_eq!((parent.as_str(), socket.ns()), ("rooms", "/room-1"));
+            socket
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(matches!(next(&rt), Event::ClientConnect { .. }));
+    // The host's name reaches every child.
+    srv.emit_to(&Target::namespace("rooms"), "hi", vec![Value::from(1)]).unwrap();
+    match next(&rt) {
+        Event::ClientMessage { name, args, .. } => assert_eq!((name.as_str(), args), ("hi", vec![Value::from(1)])),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(srv.local_sockets(&Target::namespace("rooms")).len(), 1);
+    srv.disconnect_socket(&socket, false);
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        match dynamic.recv_timeout(WAIT).unwrap() {
+            DynamicEvent::Disconnecting { parent, reason, .. } | DynamicEvent::Disconnect { parent, reason, .. } => {
+                assert_eq!((parent.as_str(), reason.as_str()), ("rooms", "server namespace disconnect"));
+                seen.push(reason);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    drop(client);
+    rt.shutdown();
+}
