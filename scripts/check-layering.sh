@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ALLOWED=27
 pattern='sio_core::(server|client|engine)\b|use sio_core::\{[^}]*\b(server|client|engine)::|\btokio::'
-count=$(grep -rnE "$pattern" ffi/src bindings/python/src bindings/node/src | wc -l)
+# `|| true`: grep finds nothing once the goal is reached, which pipefail would make fatal.
+count=$({ grep -rnE "$pattern" ffi/src bindings/python/src bindings/node/src || true; } | wc -l)
 if [ "$count" -gt "$ALLOWED" ]; then
   echo "layering: $count lines in ffi/ or bindings/ reach past core::embed (allowed: $ALLOWED):" >&2
   grep -rnE "$pattern" ffi/src bindings/python/src bindings/node/src >&2
