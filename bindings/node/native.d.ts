@@ -38,9 +38,10 @@ export declare class NativeClient {
   /**
    * Connects (again). Returns at once; events follow (queued, never re-entrant).
    *
-   * Runs on the JS thread rather than as a spawned task: commands on sockets of one
-   * Manager must not race each other (two sockets disconnecting at once on two
-   * runtime threads can make the core close the shared connection under the first).
+   * Takes effect on the JS thread rather than as a spawned task: JS reads `active`
+   * right after, and commands on sockets of one Manager must not race each other
+   * (two sockets disconnecting at once on two runtime threads can make the core
+   * close the shared connection under the first).
    */
   connect(): void
   /** Disconnects (`io client disconnect`). The event follows (queued). */
@@ -82,8 +83,6 @@ export declare class NativeManager {
    * when the socket reconnects by itself a `client_auth` event asks JS for it.
    */
   socket(nsp: string, auth?: string | undefined | null, retries?: number | undefined | null, ackTimeout?: number | undefined | null, authFn?: boolean | undefined | null): NativeClient
-  /** Closes the connection and stops reconnecting. */
-  close(): void
 }
 
 /** The answer of a dynamic namespace's matcher function; dropping it answers false. */
@@ -106,7 +105,7 @@ export declare class NativeServer {
    * Serves on a loopback port (returned) for the JS forwarder of an attached
    * `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
    * the client's address (for `handshake.address`), and `token` so that only the
-   * forwarder is served; anything else gets 404.
+   * forwarder is served; anything else gets 404. Stops when the server closes.
    */
   listenForwarded(token: string): number
   /**
@@ -145,9 +144,12 @@ export declare class NativeServer {
   serverCount(key: number): void
   /** Sends every connection to `name` through the JS middlewares first. */
   enableMiddleware(name: string): void
-  /** Closes the server; a `closed` event follows every socket's `disconnect`. */
+  /**
+   * Closes the server (and the loopback listener of `listen_forwarded`); a `closed`
+   * event follows every socket's `disconnect`.
+   */
   close(): void
-  /** Ids of the selected sockets. */
+  /** Ids of the selected sockets (this server's). */
   select(ns: string, rooms: Array<string>, except: Array<string>): Array<string>
   /** Broadcasts an event to the selected sockets. */
   broadcast(ns: string, rooms: Array<string>, except: Array<string>, volatile: boolean, event: string, json: string, bins: Array<Buffer>): void
@@ -200,7 +202,10 @@ export declare class NativeSocket {
   leave(room: string): void
   /** Emits to this socket. */
   emit(event: string, json: string, bins: Array<Buffer>, volatile: boolean): void
-  /** Emits with an acknowledgement; an `ack` event with key `key` follows exactly once. */
+  /**
+   * Emits with an acknowledgement; an `ack` event with key `key` follows exactly once
+   * (answered, timed out, disconnected, or cancelled when the runtime shuts down).
+   */
   emitWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
   /** Disconnects (`close`: the whole connection). */
   disconnect(close: boolean): void

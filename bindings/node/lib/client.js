@@ -292,9 +292,9 @@ class Socket extends EventEmitter {
     const name = checkEvent(ev);
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
-    for (const l of this._anyOut.slice()) l(name, ...args);
     if (!ack) {
       call(() => this._native.emit(name, json, bins));
+      for (const l of this._anyOut.slice()) l(name, ...args);
       return this;
     }
     const timeout = flags.timeout !== undefined ? flags.timeout : this.io.opts.ackTimeout;
@@ -308,7 +308,8 @@ class Socket extends EventEmitter {
         ack(new Error(TIMEOUT_MSG));
       }
     });
-    call(() => this._native.emitWithAck(name, json, bins, timeout, key));
+    rt.withAck(key, () => call(() => this._native.emitWithAck(name, json, bins, timeout, key)));
+    for (const l of this._anyOut.slice()) l(name, ...args);
     return this;
   }
   emitWithAck(ev, ...args) {

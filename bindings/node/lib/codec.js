@@ -61,13 +61,12 @@ function decode(json, bins) {
   return reconstruct(JSON.parse(json), bins || []);
 }
 
-const RESERVED = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
-
+// The event name as the native side takes it. Reserved names (`connect`, ...) are the
+// core's rule: the native emit refuses them with ERR_SIO_RESERVED_EVENT.
 function checkEvent(ev) {
   if (typeof ev !== 'string' && typeof ev !== 'number') {
     throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'the event name must be a string');
   }
-  if (RESERVED.has(ev)) throw new SioError('ERR_SIO_RESERVED_EVENT', `"${ev}" is a reserved event name`);
   return String(ev);
 }
 
@@ -79,4 +78,4 @@ function splitAck(args) {
   return [args, undefined];
 }
 
-module.exports = { encode, decode, checkEvent, splitAck, RESERVED };
+module.exports = { encode, decode, checkEvent, splitAck };

@@ -65,7 +65,7 @@ class BroadcastOperator {
       if (r.reason === 'answered') ack(null, responses);
       else ack(new Error(TIMEOUT_MSG), responses);
     });
-    call(() => srv.broadcastWithAck(...this._sel, name, json, bins, this._flags.timeout, key));
+    rt.withAck(key, () => call(() => srv.broadcastWithAck(...this._sel, name, json, bins, this._flags.timeout, key)));
     return true;
   }
   emitWithAck(ev, ...args) {

@@ -29,6 +29,21 @@ function registerAck(fn) {
   return key;
 }
 
+/** Drops a completion whose native call threw (nothing will complete it). */
+function forgetAck(key) {
+  acks.delete(key);
+}
+
+/** Runs the native call `fn` for ack `key`; forgets the ack if the call throws. */
+function withAck(key, fn) {
+  try {
+    return fn();
+  } catch (e) {
+    forgetAck(key);
+    throw e;
+  }
+}
+
 function dispatch(ev) {
   if (ev.kind === 'ack') {
     const fn = acks.get(ev.key);
@@ -91,4 +106,4 @@ function dispatchBatch(batch) {
 
 native.init(dispatchBatch);
 
-module.exports = { native, servers, clients, managers, registerAck, acquire, release };
+module.exports = { native, servers, clients, managers, registerAck, withAck, acquire, release };

@@ -112,9 +112,9 @@ class Socket extends EventEmitter {
     const name = checkEvent(ev);
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
-    for (const l of this._anyOut.slice()) l(name, ...args);
     if (!ack) {
       call(() => this._native.emit(name, json, bins, !!flags.volatile));
+      for (const l of this._anyOut.slice()) l(name, ...args);
       return true;
     }
     const withErr = flags.timeout !== undefined;
@@ -127,7 +127,8 @@ class Socket extends EventEmitter {
         ack(new Error(TIMEOUT_MSG));
       }
     });
-    call(() => this._native.emitWithAck(name, json, bins, flags.timeout, key));
+    rt.withAck(key, () => call(() => this._native.emitWithAck(name, json, bins, flags.timeout, key)));
+    for (const l of this._anyOut.slice()) l(name, ...args);
     return true;
   }
   emitWithAck(ev, ...args) {
@@ -215,7 +216,7 @@ class Namespace extends EventEmitter {
       if (r.reason === 'answered') ack(null, responses);
       else ack(new Error(`timeout reached: not every server answered`), responses || []);
     });
-    call(() => this.server._native.serverSideEmitWithAck(name, json, bins, key));
+    rt.withAck(key, () => call(() => this.server._native.serverSideEmitWithAck(name, json, bins, key)));
     return true;
   }
   serverSideEmitWithAck(ev, ...args) {

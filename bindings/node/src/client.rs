@@ -1,28 +1,39 @@
-//! The client side: a Manager (one Engine.IO connection) and its namespace sockets,
-//! built on the core client API directly so that sockets of one Manager share its
-//! connection (`sio_core::embed::EmbeddedClient` makes one Manager per socket).
+//! The client side: a Manager (one Engine.IO connection) and its namespace sockets, over
+//! `sio_core::embed::EmbeddedClient`: the first socket opens the connection, the others
+//! are namespaces opened on it (`open_namespace_idle`), so they share it.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
-use sio_core::embed::TransportKind;
-use sio_core::embed::{AckOutcome, Event};
+use sio_core::embed::{
+    AckOutcome, Auth, ClientAckSender, ClientOptions, EmbedError, EmbeddedClient, HostAuth, ManagerConfig, Reply,
+    SocketConfig, TransportKind,
+};
 use sio_core::{EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js};
 use crate::event::Ev;
-use crate::{deliver, err, runtime, BoxFuture};
+use crate::{deliver, err, runtime};
 
-/// Ids of managers and client sockets: above the ids the embed runtime gives servers, so
-/// the JS dispatcher's maps never mix them up.
-static NEXT_ID: AtomicU32 = AtomicU32::new(0x4000_0000);
+/// Keys of managers: JS routes reconnection events by them. Client sockets are keyed by
+/// their `EmbeddedClient` id.
+static NEXT_MANAGER: AtomicU32 = AtomicU32::new(0x4000_0000);
 
-fn next_id() -> u32 {
-    NEXT_ID.fetch_add(1, Ordering::Relaxed) + 1
+/// The manager of each client socket: the core tells reconnection events under the id of
+/// one of the connection's clients, JS under its manager's key.
+static MANAGERS: Mutex<Option<HashMap<u64, u32>>> = Mutex::new(None);
+
+/// The JS key of client `client`'s manager (the id itself if unknown).
+pub(crate) fn manager_of(client: u64) -> u64 {
+    MANAGERS
+        .lock()
+        .expect("manager table poisoned")
+        .as_ref()
+        .and_then(|m| m.get(&client))
+        .map_or(client, |k| u64::from(*k))
 }
 
 /// socket.io-client Manager options (durations in ms). Unset fields keep socket.io-client's defaults.
@@ -69,31 +80,22 @@ fn emit_err(e: EmitError) -> Error {
     }
 }
 
-/// Completes an acknowledgement exactly once: with the answer, or `cancelled` if the
-/// core drops the callback unanswered.
-struct Completion(Option<u32>);
-
-impl Completion {
-    fn complete(mut self, outcome: AckOutcome) {
-        if let Some(key) = self.0.take() {
-            deliver(Ev::AckDone { key, outcome });
-        }
-    }
-}
-
-impl Drop for Completion {
-    fn drop(&mut self) {
-        if let Some(key) = self.0.take() {
-            deliver(Ev::AckDone { key, outcome: AckOutcome::Cancelled });
-        }
+fn client_err(e: EmbedError) -> Error {
+    match e {
+        EmbedError::InvalidArgument(m) => err("ERR_SIO_INVALID_OPTION", m),
+        e => err("ERR_SIO_RUNTIME", e),
     }
 }
 
 /// A Manager: one Engine.IO connection shared by its namespace sockets.
 #[napi]
 pub struct NativeManager {
-    m: Manager,
-    id: u32,
+    /// Scheme and authority.
+    url: String,
+    config: ManagerConfig,
+    key: u32,
+    /// The connection's first socket, through which the others are opened.
+    first: Mutex<Option<EmbeddedClient>>,
 }
 
 #[napi]
@@ -150,43 +152,28 @@ impl NativeManager {
                 m.tls.ca_pem = Some(ca.into_bytes());
             }
         }
-        m.url = url;
         // Sockets connect when JS says so, after their listeners are in place.
         m.auto_connect = false;
-        let _g = runtime()?.handle().enter();
-        let manager = Manager::new(m);
-        let id = next_id();
-        manager.on(move |_, ev| {
-            let event = match ev {
-                ManagerEvent::ReconnectAttempt(n) => Event::ReconnectAttempt { client: u64::from(id), attempt: *n },
-                ManagerEvent::Reconnect(n) => Event::Reconnect { client: u64::from(id), attempt: *n },
-                ManagerEvent::ReconnectError(msg) => {
-                    Event::ReconnectError { client: u64::from(id), message: (*msg).to_owned() }
-                }
-                ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client: u64::from(id) },
-                _ => return,
-            };
-            deliver(Ev::Core(event));
-        });
-        Ok(NativeManager { m: manager, id })
+        let key = NEXT_MANAGER.fetch_add(1, Ordering::Relaxed) + 1;
+        Ok(NativeManager { url: url.trim_end_matches('/').to_owned(), config: m, key, first: Mutex::default() })
     }
 
     /// The id carried by this manager's (reconnection) events.
     #[napi(getter)]
     pub fn key(&self) -> u32 {
-        self.id
+        self.key
     }
 
     /// The Engine.IO session id while the connection is open.
     #[napi(getter)]
     pub fn engine_id(&self) -> Option<String> {
-        self.m.engine().map(|e| e.sid().to_owned())
+        self.first.lock().expect("manager lock").as_ref()?.connection_id()
     }
 
     /// Whether the Engine.IO connection is open.
     #[napi(getter)]
     pub fn is_open(&self) -> bool {
-        self.m.is_open()
+        self.first.lock().expect("manager lock").as_ref().is_some_and(|c| c.connection_open())
     }
 
     /// The socket of namespace `nsp` on this manager's connection (not connected yet).
@@ -202,90 +189,52 @@ impl NativeManager {
         ack_timeout: Option<u32>,
         auth_fn: Option<bool>,
     ) -> Result<NativeClient> {
-        let id = next_id();
-        let client = u64::from(id);
         let mut config = SocketConfig::default();
         if let Some(a) = auth {
             config.auth = Auth::Static(value_from_js(&a, &[])?);
         }
-        let slot = Arc::new(AuthSlot::default());
-        if auth_fn == Some(true) {
-            let (slot, timeout) = (slot.clone(), self.m.config().timeout);
-            config.auth = Auth::Deferred(Arc::new(move || slot.payload(client, timeout)));
+        // The client's id is known once it exists; JS is asked only when it connects.
+        let id = Arc::new(AtomicU64::new(0));
+        let host_auth = (auth_fn == Some(true)).then(|| {
+            let id = id.clone();
+            HostAuth::new(self.config.timeout, move |reply| {
+                deliver(Ev::ClientAuth { client: id.load(Ordering::Acquire), reply })
+            })
+        });
+        if let Some(h) = &host_auth {
+            config.auth = h.auth();
         }
         config.retries = retries;
         config.ack_timeout = ack_timeout.map(ms);
-        let _g = runtime()?.handle().enter();
-        let s = self.m.socket(&nsp, config);
-        s.on_connect(move |_| deliver(Ev::Core(Event::ClientConnect { client })));
-        s.on_connect_error(move |sock, error| {
-            deliver(Ev::Core(Event::ClientConnectError { client, error: error.clone(), active: sock.active() }));
-        });
-        s.on_disconnect(move |sock, reason| {
-            deliver(Ev::Core(Event::ClientDisconnect { client, reason, active: sock.active() }))
-        });
-        s.on_unhandled(move |_, name, args, ack| {
-            deliver(Ev::Core(Event::ClientMessage { client, name: name.to_owned(), args, ack }));
-        });
-        Ok(NativeClient { s, id, auth: slot })
-    }
-
-    /// Closes the connection and stops reconnecting.
-    #[napi]
-    pub fn close(&self) -> Result<()> {
-        let _g = runtime()?.handle().enter();
-        self.m.close();
-        Ok(())
-    }
-}
-
-/// The CONNECT payload of a socket whose `auth` is a JS function.
-#[derive(Default)]
-struct AuthSlot {
-    /// Computed by JS for the next CONNECT (used once).
-    fresh: Mutex<Option<Value>>,
-    /// The last payload sent (the fallback when JS does not answer).
-    last: Mutex<Option<Value>>,
-}
-
-impl AuthSlot {
-    fn set(&self, v: Value) {
-        *self.last.lock().expect("auth lock") = Some(v.clone());
-        *self.fresh.lock().expect("auth lock") = Some(v);
-    }
-
-    /// Called by the core each time it sends CONNECT. JS's call to `auth` happened
-    /// before connect() or, for a reconnection, happens now: CONNECT waits for the
-    /// callback (no thread does), up to the connection `timeout`, after which the last
-    /// payload is sent again.
-    fn payload(self: &Arc<Self>, client: u64, timeout: Duration) -> BoxFuture<Value> {
-        if let Some(v) = self.fresh.lock().expect("auth lock").take() {
-            return Box::pin(std::future::ready(v));
-        }
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        deliver(Ev::ClientAuth { client, reply });
-        let slot = self.clone();
-        Box::pin(async move {
-            let mut last =
-                slot.last.lock().expect("auth lock").clone().unwrap_or_else(|| Value::Object(Default::default()));
-            if let Ok(Ok(v)) = tokio::time::timeout(timeout, rx).await {
-                *slot.last.lock().expect("auth lock") = Some(v.clone());
-                last = v;
+        let nsp = if nsp.starts_with('/') { nsp } else { format!("/{nsp}") };
+        let c = {
+            let mut first = self.first.lock().expect("manager lock");
+            match first.as_ref() {
+                Some(f) => f.open_namespace_idle(&nsp, config).map_err(client_err)?,
+                None => {
+                    let options =
+                        ClientOptions { manager: self.config.clone(), socket: config, ..ClientOptions::default() };
+                    let c = runtime()?.client(&format!("{}{nsp}", self.url), options).map_err(client_err)?;
+                    *first = Some(c.clone());
+                    c
+                }
             }
-            last
-        })
+        };
+        id.store(c.id(), Ordering::Release);
+        MANAGERS.lock().expect("manager table poisoned").get_or_insert_with(HashMap::new).insert(c.id(), self.key);
+        Ok(NativeClient { c, auth: host_auth })
     }
 }
 
 /// Where JS sends the CONNECT payload its `auth` function produced.
 #[napi]
 pub struct NativeAuthReply {
-    tx: Option<tokio::sync::oneshot::Sender<Value>>,
+    r: Reply<Value>,
 }
 
 impl NativeAuthReply {
-    pub(crate) fn new(tx: tokio::sync::oneshot::Sender<Value>) -> Self {
-        NativeAuthReply { tx: Some(tx) }
+    pub(crate) fn new(r: Reply<Value>) -> Self {
+        NativeAuthReply { r }
     }
 }
 
@@ -295,9 +244,7 @@ impl NativeAuthReply {
     #[napi]
     pub fn send(&mut self, json: String) -> Result<()> {
         let v = value_from_js(&json, &[])?;
-        if let Some(tx) = self.tx.take() {
-            let _ = tx.send(v);
-        }
+        self.r.send(v);
         Ok(())
     }
 }
@@ -305,9 +252,19 @@ impl NativeAuthReply {
 /// A client socket (one namespace of a Manager).
 #[napi]
 pub struct NativeClient {
-    s: Socket,
-    id: u32,
-    auth: Arc<AuthSlot>,
+    c: EmbeddedClient,
+    auth: Option<Arc<HostAuth>>,
+}
+
+/// A socket JS can no longer reach is forgotten by the runtime (it is inactive: an active
+/// one is held by the JS dispatcher); the connection closes with its last socket.
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        if let Some(m) = MANAGERS.lock().expect("manager table poisoned").as_mut() {
+            m.remove(&self.c.id());
+        }
+        self.c.close();
+    }
 }
 
 #[napi]
@@ -315,66 +272,65 @@ impl NativeClient {
     /// The id carried by this socket's events.
     #[napi(getter)]
     pub fn key(&self) -> u32 {
-        self.id
+        self.c.id() as u32
     }
 
     /// The server-given socket id while connected.
     #[napi(getter)]
     pub fn sid(&self) -> Option<String> {
-        self.s.id()
+        self.c.socket().id()
     }
 
     /// Whether connected.
     #[napi(getter)]
     pub fn connected(&self) -> bool {
-        self.s.connected()
+        self.c.socket().connected()
     }
 
     /// Whether it (re)connects by itself.
     #[napi(getter)]
     pub fn active(&self) -> bool {
-        self.s.active()
+        self.c.socket().active()
     }
 
     /// Whether the last connection recovered the session.
     #[napi(getter)]
     pub fn recovered(&self) -> bool {
-        self.s.recovered()
+        self.c.socket().recovered()
     }
 
     /// Sets the CONNECT payload (JSON) the next connection sends (an `auth` function's result).
     #[napi]
     pub fn set_auth(&self, json: String) -> Result<()> {
-        self.auth.set(value_from_js(&json, &[])?);
+        let v = value_from_js(&json, &[])?;
+        if let Some(a) = &self.auth {
+            a.set(v);
+        }
         Ok(())
     }
 
     /// Connects (again). Returns at once; events follow (queued, never re-entrant).
     ///
-    /// Runs on the JS thread rather than as a spawned task: commands on sockets of one
-    /// Manager must not race each other (two sockets disconnecting at once on two
-    /// runtime threads can make the core close the shared connection under the first).
+    /// Takes effect on the JS thread rather than as a spawned task: JS reads `active`
+    /// right after, and commands on sockets of one Manager must not race each other
+    /// (two sockets disconnecting at once on two runtime threads can make the core
+    /// close the shared connection under the first).
     #[napi]
-    pub fn connect(&self) -> Result<()> {
-        let _g = runtime()?.handle().enter();
-        self.s.connect();
-        Ok(())
+    pub fn connect(&self) {
+        self.c.connect_now();
     }
 
     /// Disconnects (`io client disconnect`). The event follows (queued).
     #[napi]
-    pub fn disconnect(&self) -> Result<()> {
-        let _g = runtime()?.handle().enter();
-        self.s.disconnect();
-        Ok(())
+    pub fn disconnect(&self) {
+        self.c.disconnect_now();
     }
 
     /// Emits (buffered while disconnected).
     #[napi]
     pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        let _g = runtime()?.handle().enter();
-        self.s.emit(&event, args).map_err(emit_err)
+        self.c.emit(&event, args).map_err(emit_err)
     }
 
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
@@ -388,26 +344,19 @@ impl NativeClient {
         key: u32,
     ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        let _g = runtime()?.handle().enter();
-        let completion = Completion(Some(key));
-        let callback =
-            move |res: std::result::Result<Vec<sio_core::Value>, sio_core::AckError>| completion.complete(res.into());
-        match timeout_ms {
-            Some(t) => self.s.timeout(ms(t)).emit_with_callback(&event, args, callback),
-            None => self.s.emit_with_callback(&event, args, callback),
-        }
-        .map_err(emit_err)
+        let done = move |outcome: AckOutcome| deliver(Ev::AckDone { key, outcome });
+        self.c.emit_with_ack(&event, args, timeout_ms.map(ms), done).map_err(emit_err)
     }
 }
 
 /// The answer to a server's acknowledgement request.
 #[napi]
 pub struct NativeClientAck {
-    a: AckSender,
+    a: ClientAckSender,
 }
 
 impl NativeClientAck {
-    pub(crate) fn new(a: AckSender) -> Self {
+    pub(crate) fn new(a: ClientAckSender) -> Self {
         NativeClientAck { a }
     }
 }
@@ -417,7 +366,6 @@ impl NativeClientAck {
     /// Sends the answer; false if one was already sent or the connection is gone.
     #[napi]
     pub fn send(&self, json: String, bins: Vec<Buffer>) -> Result<bool> {
-        let _g = runtime()?.handle().enter();
         Ok(self.a.send(args_from_js(&json, &bins)?))
     }
 }

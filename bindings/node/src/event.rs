@@ -2,10 +2,10 @@
 //! plain JS objects ([`NativeEvent`]) on the JS thread.
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{AckOutcome, Event};
+use sio_core::embed::{AckOutcome, DynamicEvent, Event, Reply, ServerSideAck};
 use sio_core::Value;
 
-use crate::client::{NativeAuthReply, NativeClientAck};
+use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
 use crate::codec::{args_to_js, value_to_js};
 use crate::server::{NativeAck, NativeDecision, NativeMatchReply, NativeServerSideAck, NativeSocket};
 
@@ -20,15 +20,8 @@ pub enum Ev {
     AckDone { key: u32, outcome: AckOutcome },
     /// A server finished closing (every `disconnect` event was queued before this).
     ServerClosed { server: u64 },
-    /// A connection to a child of dynamic namespace `parent` waits for JS's decision.
-    DynMiddleware {
-        server: u64,
-        parent: String,
-        socket: sio_core::embed::Socket,
-        decision: tokio::sync::oneshot::Sender<std::result::Result<(), sio_core::ConnectError>>,
-    },
-    /// A socket joined a child of dynamic namespace `parent`.
-    DynConnection { server: u64, parent: String, socket: sio_core::embed::Socket },
+    /// A notification of a dynamic namespace (named by JS).
+    Dynamic { server: u64, ev: DynamicEvent },
     /// A new Engine.IO connection (`io.engine` `connection`).
     EngineConnection { server: u64, conn: String, transport: &'static str },
     /// An Engine.IO connection closed.
@@ -44,12 +37,9 @@ pub enum Ev {
         bin: Option<bytes::Bytes>,
     },
     /// A client socket with an `auth` function connects: JS computes the CONNECT payload.
-    ClientAuth { client: u64, reply: tokio::sync::oneshot::Sender<Value> },
-    /// A client asks for namespace `nsp`: the matcher function of dynamic namespace
-    /// `parent` decides whether it exists.
-    DynMatch { server: u64, parent: String, nsp: String, auth: Value, reply: tokio::sync::oneshot::Sender<bool> },
+    ClientAuth { client: u64, reply: Reply<Value> },
     /// A server-side event from another node of the cluster (`io.on(name, ...)`).
-    ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<sio_core::embed::ServerSideAck> },
+    ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<ServerSideAck> },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
@@ -149,6 +139,18 @@ pub(crate) fn from_core(ev: Event) -> Ev {
     }
 }
 
+/// Runs on a runtime thread: a dynamic namespace's notification; its socket's leaving
+/// is told to JS as any socket's.
+pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
+    match ev {
+        DynamicEvent::Disconnecting { socket, reason, rooms, .. } => {
+            Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms }
+        }
+        DynamicEvent::Disconnect { socket, reason, .. } => Ev::Core(Event::Disconnect { server, socket, reason }),
+        ev => Ev::Dynamic { server, ev },
+    }
+}
+
 /// Runs on the JS thread: the object handed to the dispatcher.
 pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
     Ok(match ev {
@@ -160,21 +162,37 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e
         }
         Ev::ServerClosed { server } => base("closed", server),
-        Ev::DynMiddleware { server, parent, socket, decision } => {
-            let mut e = base("middleware", server);
-            e.sid = Some(socket.id().to_owned());
-            e.socket = Some(NativeSocket::new(socket));
-            e.decision = Some(NativeDecision::own(decision));
-            e.parent = Some(parent);
-            e
-        }
-        Ev::DynConnection { server, parent, socket } => {
-            let mut e = base("connection", server);
-            e.sid = Some(socket.id().to_owned());
-            e.socket = Some(NativeSocket::new(socket));
-            e.parent = Some(parent);
-            e
-        }
+        Ev::Dynamic { server, ev } => match ev {
+            DynamicEvent::Middleware { parent, socket, decision } => {
+                let mut e = base("middleware", server);
+                e.sid = Some(socket.id().to_owned());
+                e.socket = Some(NativeSocket::new(server, socket));
+                e.decision = Some(NativeDecision::new(decision));
+                e.parent = Some(parent);
+                e
+            }
+            DynamicEvent::Connection { parent, socket } => {
+                let mut e = base("connection", server);
+                e.sid = Some(socket.id().to_owned());
+                e.socket = Some(NativeSocket::new(server, socket));
+                e.parent = Some(parent);
+                e
+            }
+            DynamicEvent::Match { parent, nsp, auth, reply } => {
+                let mut e = base("match", server);
+                e.name = Some(nsp);
+                e.parent = Some(parent);
+                let (json, bins) = value_to_js(&auth);
+                e.json = Some(json);
+                e.bins = Some(bins.into_iter().map(Buffer::from).collect());
+                e.match_reply = Some(NativeMatchReply::new(reply));
+                e
+            }
+            // `from_dynamic` made them plain socket events.
+            ev @ (DynamicEvent::Disconnecting { .. } | DynamicEvent::Disconnect { .. }) => {
+                return to_js(from_dynamic(server, ev))
+            }
+        },
         Ev::EngineConnection { server, conn, transport } => {
             let mut e = base("engine_connection", server);
             e.sid = Some(conn);
@@ -201,20 +219,10 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.auth_reply = Some(NativeAuthReply::new(reply));
             e
         }
-        Ev::DynMatch { server, parent, nsp, auth, reply } => {
-            let mut e = base("match", server);
-            e.name = Some(nsp);
-            e.parent = Some(parent);
-            let (json, bins) = value_to_js(&auth);
-            e.json = Some(json);
-            e.bins = Some(bins.into_iter().map(Buffer::from).collect());
-            e.match_reply = Some(NativeMatchReply::new(reply));
-            e
-        }
         Ev::ServerSide { server, name, args, ack } => {
             let mut e = base("server_side", server);
             e.name = Some(name);
-            e.server_side_ack = ack.map(NativeServerSideAck::new);
+            e.server_side_ack = ack.map(|a| NativeServerSideAck::new(server, a));
             with_args(e, args)
         }
         Ev::AckDone { key, outcome } => {
@@ -233,13 +241,13 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             Event::Connection { server, socket } => {
                 let mut e = base("connection", server);
                 e.sid = Some(socket.id().to_owned());
-                e.socket = Some(NativeSocket::new(socket));
+                e.socket = Some(NativeSocket::new(server, socket));
                 e
             }
             Event::Middleware { server, socket, decision } => {
                 let mut e = base("middleware", server);
                 e.sid = Some(socket.id().to_owned());
-                e.socket = Some(NativeSocket::new(socket));
+                e.socket = Some(NativeSocket::new(server, socket));
                 e.decision = Some(NativeDecision::new(decision));
                 e
             }
@@ -247,7 +255,7 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 let mut e = base("message", server);
                 e.sid = Some(socket.id().to_owned());
                 e.name = Some(name);
-                e.ack = ack.map(NativeAck::new);
+                e.ack = ack.map(|a| NativeAck::new(server, a));
                 with_args(e, args)
             }
             Event::Disconnecting { server, socket, reason, .. } => {
@@ -291,21 +299,21 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 with_args(e, args)
             }
             Event::ReconnectAttempt { client, attempt } => {
-                let mut e = base("reconnect_attempt", client);
+                let mut e = base("reconnect_attempt", manager_of(client));
                 e.attempt = Some(attempt);
                 e
             }
             Event::Reconnect { client, attempt } => {
-                let mut e = base("reconnect", client);
+                let mut e = base("reconnect", manager_of(client));
                 e.attempt = Some(attempt);
                 e
             }
             Event::ReconnectError { client, message } => {
-                let mut e = base("reconnect_error", client);
+                let mut e = base("reconnect_error", manager_of(client));
                 e.message = Some(message);
                 e
             }
-            Event::ReconnectFailed { client } => base("reconnect_failed", client),
+            Event::ReconnectFailed { client } => base("reconnect_failed", manager_of(client)),
             // `from_core` made it an `Ev::ServerSide`.
             ev @ Event::ServerSide { .. } => return to_js(from_core(ev)),
         },

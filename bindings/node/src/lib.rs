@@ -13,9 +13,7 @@
 
 mod client;
 mod codec;
-mod conn;
 mod event;
-mod forward;
 mod server;
 
 use std::sync::OnceLock;
@@ -36,9 +34,6 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 /// crossing into JavaScript carries every event queued since the last one.
 static QUEUE: std::sync::Mutex<Vec<Ev>> = std::sync::Mutex::new(Vec::new());
 static WAKE_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// An answer JavaScript gives later (what the core's async hooks take).
-pub(crate) type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// Hands an event to JavaScript without blocking the calling (runtime) thread.
 pub(crate) fn deliver(ev: Ev) {

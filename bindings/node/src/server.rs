@@ -6,16 +6,15 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    snake_case, AckOutcome, ClusterAdapter, Decision, EmbeddedServer, Event, OptionError, OptionValue, ServerOptions,
-    Unit, SERVER_OPTION_NAMES,
+    snake_case, AckOutcome, AckSender, ClusterAdapter, Decision, DynamicMatcher, EmbedError, EmbeddedServer,
+    EngineEvent, OptionError, OptionValue, Reply, ServerOptions, ServerSideAck, Socket, Target, Unit,
+    SERVER_OPTION_NAMES,
 };
-use sio_core::engine::server::ConnEvent;
-use sio_core::server::{AckSender, BroadcastOperator, Namespace, Socket};
 use sio_core::{ConnectError, EmitError, Value};
 
 use crate::codec::{args_from_js, value_from_js, value_to_js};
-use crate::event::{from_core, Ev};
-use crate::{deliver, err, runtime, BoxFuture};
+use crate::event::Ev;
+use crate::{deliver, err, runtime};
 
 /// One server option as `lib/options.js` flattened it from socket.io's shape: `name` is
 /// the camelCase form of a `sio_core::embed::ServerOptions` name (`pingInterval` for
@@ -103,14 +102,36 @@ fn ack_done(key: u32) -> impl FnOnce(AckOutcome) + Send + 'static {
     move |outcome| deliver(Ev::AckDone { key, outcome })
 }
 
+/// Every live server by id: the sockets and acknowledgements events carry (which name
+/// only their server's id) act through their server.
+static SERVERS: Mutex<Option<HashMap<u64, EmbeddedServer>>> = Mutex::new(None);
+
+/// The server with id `id`, while its JS object lives.
+pub(crate) fn server_by_id(id: u64) -> Option<EmbeddedServer> {
+    SERVERS.lock().expect("server table poisoned").as_ref()?.get(&id).cloned()
+}
+
+fn gone() -> Error {
+    err("ERR_SIO_CLOSED", "the server is gone")
+}
+
+/// The broadcast target of a JS selection (namespace or dynamic parent, rooms, excepts).
+fn target(ns: String, rooms: Vec<String>, except: Vec<String>) -> Target {
+    Target { nsp: ns, rooms, except, ..Target::default() }
+}
+
 /// A server on the shared runtime.
 #[napi]
 pub struct NativeServer {
     srv: EmbeddedServer,
-    /// Dynamic (parent) namespaces by the name JS gave them.
-    parents: Mutex<HashMap<String, Namespace>>,
-    /// Stops the loopback listener of [`NativeServer::listen_forwarded`].
-    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Drop for NativeServer {
+    fn drop(&mut self) {
+        if let Some(t) = SERVERS.lock().expect("server table poisoned").as_mut() {
+            t.remove(&self.srv.id());
+        }
+    }
 }
 
 #[napi]
@@ -119,33 +140,28 @@ impl NativeServer {
     #[napi(constructor)]
     pub fn new(options: Option<Vec<ServerOption>>) -> Result<Self> {
         let (options, spelled) = server_options(options.unwrap_or_default())?;
-        // Combinations are checked before the cluster adapter starts connecting.
+        // Combinations are checked (and reported in the user's spelling) before the
+        // cluster adapter starts connecting.
         options.clone().into_config().map_err(|e| combination_err(e, &spelled))?;
-        let rt = runtime()?;
-        let adapter = match &options.cluster_url {
-            Some(url) => {
-                // The adapter's connection tasks run on the binding's runtime.
-                let _g = rt.handle().enter();
-                let adapter = sio_redis::RedisAdapter::new(url)
-                    .map_err(|e| err("ERR_SIO_INVALID_OPTION", format!("adapter: {e}")))?;
-                Some(adapter as Arc<dyn ClusterAdapter>)
-            }
-            None => None,
-        };
-        let srv = rt.server_with(options, adapter).map_err(|e| err("ERR_SIO_RUNTIME", e))?;
+        let srv = runtime()?
+            .server_with_cluster(options, |url| {
+                sio_redis::RedisAdapter::new(url)
+                    .map(|a| a as Arc<dyn ClusterAdapter>)
+                    .map_err(|e| format!("adapter: {e}"))
+            })
+            .map_err(|e| match e {
+                EmbedError::InvalidArgument(m) => err("ERR_SIO_INVALID_OPTION", m),
+                e => err("ERR_SIO_RUNTIME", e),
+            })?;
         let server = srv.id();
         // `io.engine`: every Engine.IO connection, and its close (upgrades come from the
         // embed layer's own `Upgrade` event).
-        srv.server().on_engine_connection(move |conn| {
-            let id = conn.id().to_owned();
-            deliver(Ev::EngineConnection { server, conn: id.clone(), transport: conn.transport().as_str() });
-            conn.on_event(move |ev| {
-                if let ConnEvent::Close(reason) = ev {
-                    deliver(Ev::EngineClose { server, conn: id.clone(), reason: reason.as_str() });
-                }
-            });
+        srv.on_engine_events(move |ev| match ev {
+            EngineEvent::Opened { conn, transport } => deliver(Ev::EngineConnection { server, conn, transport }),
+            EngineEvent::Closed { conn, reason } => deliver(Ev::EngineClose { server, conn, reason }),
         });
-        Ok(NativeServer { srv, parents: Mutex::default(), stop: tokio::sync::watch::channel(false).0 })
+        SERVERS.lock().expect("server table poisoned").get_or_insert_with(HashMap::new).insert(server, srv.clone());
+        Ok(NativeServer { srv })
     }
 
     /// The id carried by this server's events.
@@ -163,19 +179,16 @@ impl NativeServer {
     /// Serves `body` at `path` (GET/HEAD with an ETag; `serveClient`); no body stops it.
     #[napi]
     pub fn serve_file(&self, path: String, content_type: String, body: Option<Buffer>) {
-        match body {
-            Some(b) => self.srv.server().serve_file(path, content_type, bytes::Bytes::copy_from_slice(&b)),
-            None => self.srv.server().unserve_file(&path),
-        }
+        self.srv.serve_file(&path, &content_type, body.map(|b| bytes::Bytes::copy_from_slice(&b)));
     }
 
     /// Serves on a loopback port (returned) for the JS forwarder of an attached
     /// `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
     /// the client's address (for `handshake.address`), and `token` so that only the
-    /// forwarder is served; anything else gets 404.
+    /// forwarder is served; anything else gets 404. Stops when the server closes.
     #[napi]
     pub fn listen_forwarded(&self, token: String) -> Result<u32> {
-        crate::forward::listen(self.srv.server(), token, self.stop.subscribe()).map(u32::from)
+        self.srv.listen_forwarded(&token).map(u32::from).map_err(|e| err("ERR_SIO_LISTEN", e))
     }
 
     /// Starts delivering `packet`, `packetCreate` and `drain` of Engine.IO connection
@@ -183,18 +196,26 @@ impl NativeServer {
     /// for every connection anyway.
     #[napi]
     pub fn watch_conn(&self, conn: String) -> bool {
-        crate::conn::watch(self.srv.server(), self.srv.id(), conn)
+        let server = self.srv.id();
+        let id = conn.clone();
+        self.srv.watch_conn(&conn, move |activity| {
+            let packet = activity.packet().cloned();
+            deliver(Ev::Conn {
+                server,
+                conn: id.clone(),
+                name: activity.name(),
+                packet_type: packet.as_ref().map(|p| p.kind),
+                data: packet.as_ref().and_then(|p| p.text.clone()),
+                bin: packet.and_then(|p| p.binary),
+            });
+        })
     }
 
     /// Closes Engine.IO connection `conn` (`forced close`; the client sees `transport
     /// close` and reconnects). False if it is gone.
     #[napi]
-    pub fn close_conn(&self, conn: String) -> Result<bool> {
-        let Some(session) = self.srv.server().engine().session(&conn) else {
-            return Ok(false);
-        };
-        runtime()?.handle().spawn(async move { session.close(sio_core::engine::server::CloseReason::ForcedClose) });
-        Ok(true)
+    pub fn close_conn(&self, conn: String) -> bool {
+        self.srv.close_conn(&conn)
     }
 
     /// Makes namespace `name` exist and forward its events.
@@ -211,42 +232,14 @@ impl NativeServer {
     /// event carries `parent` too.
     #[napi]
     pub fn namespace_dynamic(&self, name: String, pattern: Option<String>) -> Result<()> {
-        let server = self.srv.server();
-        let id = self.srv.id();
-        let ns = match pattern {
-            Some(p) => {
-                let re = sio_core_regex(&p)?;
-                server.of_dynamic(move |n, _| re.is_match(n))
-            }
-            None => {
-                let parent = name.clone();
-                // socket.io leaves an unanswered matcher to the connect timeout too.
-                let timeout = server.config().connect_timeout;
-                server.of_dynamic_async(move |nsp, auth| ask_matcher(id, &parent, nsp, auth, timeout))
-            }
+        let matcher = match pattern {
+            Some(p) => DynamicMatcher::Pattern(p),
+            None => DynamicMatcher::Host { timeout: None },
         };
-        let parent = name.clone();
-        ns.use_middleware(move |socket| {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            deliver(Ev::DynMiddleware { server: id, parent: parent.clone(), socket, decision: tx });
-            async move { rx.await.unwrap_or_else(|_| Err(ConnectError::new("connection refused"))) }
-        });
-        let parent = name.clone();
-        ns.on_connection(move |socket| {
-            socket.on_unhandled(move |s, name, args, ack| {
-                deliver(Ev::Core(Event::Message { server: id, socket: s.clone(), name: name.to_owned(), args, ack }));
-            });
-            socket.on_disconnecting(move |s, reason| {
-                let rooms = s.rooms().into_iter().map(|r| r.to_string()).collect();
-                deliver(from_core(Event::Disconnecting { server: id, socket: s.clone(), reason, rooms }))
-            });
-            socket.on_disconnect(move |s, reason| {
-                deliver(Ev::Core(Event::Disconnect { server: id, socket: s.clone(), reason }))
-            });
-            deliver(Ev::DynConnection { server: id, parent: parent.clone(), socket });
-        });
-        self.parents.lock().expect("parents lock").insert(name, ns);
-        Ok(())
+        let server = self.srv.id();
+        self.srv
+            .dynamic_namespace(&name, matcher, true, move |ev| deliver(crate::event::from_dynamic(server, ev)))
+            .map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", e))
     }
 
     /// `serverSideEmit`: sends an event to the other nodes of the cluster; returns how
@@ -276,13 +269,10 @@ impl NativeServer {
 
     /// How many servers the cluster has (1 without an adapter); completes `key`.
     #[napi]
-    pub fn server_count(&self, key: u32) -> Result<()> {
-        let server = self.srv.server().clone();
-        runtime()?.handle().spawn(async move {
-            let n = server.server_count().await as u64;
-            deliver(Ev::AckDone { key, outcome: AckOutcome::Answered(vec![Value::from(n)]) });
+    pub fn server_count(&self, key: u32) {
+        self.srv.server_count_then(move |n| {
+            deliver(Ev::AckDone { key, outcome: AckOutcome::Answered(vec![Value::from(n as u64)]) });
         });
-        Ok(())
     }
 
     /// Sends every connection to `name` through the JS middlewares first.
@@ -291,38 +281,18 @@ impl NativeServer {
         self.srv.enable_middleware(&name);
     }
 
-    /// Closes the server; a `closed` event follows every socket's `disconnect`.
+    /// Closes the server (and the loopback listener of `listen_forwarded`); a `closed`
+    /// event follows every socket's `disconnect`.
     #[napi]
     pub fn close(&self) -> Result<()> {
-        self.stop.send_replace(true);
-        let server = self.srv.server().clone();
         let id = self.srv.id();
-        runtime()?.handle().spawn(async move {
-            server.close();
-            deliver(Ev::ServerClosed { server: id });
-        });
-        Ok(())
+        self.srv.close_then(move || deliver(Ev::ServerClosed { server: id })).map_err(|e| err("ERR_SIO_RUNTIME", e))
     }
 
-    fn op(&self, ns: &str, rooms: Vec<String>, except: Vec<String>) -> BroadcastOperator {
-        let parent = self.parents.lock().expect("parents lock").get(ns).cloned();
-        let mut op = match parent {
-            Some(p) => p.all(),
-            None => self.srv.server().of(ns).all(),
-        };
-        for r in rooms {
-            op = op.to(r);
-        }
-        for r in except {
-            op = op.except(r);
-        }
-        op
-    }
-
-    /// Ids of the selected sockets.
+    /// Ids of the selected sockets (this server's).
     #[napi]
     pub fn select(&self, ns: String, rooms: Vec<String>, except: Vec<String>) -> Vec<String> {
-        self.op(&ns, rooms, except).sockets_local().iter().map(|s| s.id().to_owned()).collect()
+        self.srv.local_sockets(&target(ns, rooms, except)).iter().map(|s| s.id().to_owned()).collect()
     }
 
     /// Broadcasts an event to the selected sockets.
@@ -338,13 +308,8 @@ impl NativeServer {
         json: String,
         bins: Vec<Buffer>,
     ) -> Result<()> {
-        let _g = runtime()?.handle().enter();
         let args = args_from_js(&json, &bins)?;
-        let mut op = self.op(&ns, rooms, except);
-        if volatile {
-            op = op.volatile();
-        }
-        op.emit(&event, args).map_err(emit_err)
+        self.srv.emit_to(&target(ns, rooms, except).volatile(volatile), &event, args).map_err(emit_err)
     }
 
     /// Broadcasts with acknowledgements; an `ack` event with key `key` follows.
@@ -362,19 +327,15 @@ impl NativeServer {
         key: u32,
     ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        let op = self.op(&ns, rooms, except);
         let timeout = timeout_ms.map(ms).unwrap_or(Duration::from_secs(365 * 24 * 3600));
-        self.srv.broadcast_with_ack(op, &event, args, timeout, ack_done(key)).map_err(emit_err)
+        self.srv.emit_to_with_ack(&target(ns, rooms, except), &event, args, timeout, ack_done(key)).map_err(emit_err)
     }
 
     /// The selected sockets of the other nodes of the cluster, as one JSON array of
     /// `{id, handshake, rooms, data}`; completes `key` (an empty array without a cluster).
     #[napi]
-    pub fn fetch_remote_sockets(&self, ns: String, rooms: Vec<String>, except: Vec<String>, key: u32) -> Result<()> {
-        let op = self.op(&ns, rooms, except);
-        let cluster = self.srv.server().config().adapter.is_some();
-        runtime()?.handle().spawn(async move {
-            let remote = if cluster { op.fetch_sockets().await } else { Vec::new() };
+    pub fn fetch_remote_sockets(&self, ns: String, rooms: Vec<String>, except: Vec<String>, key: u32) {
+        self.srv.fetch_sockets_then(&target(ns, rooms, except), move |remote| {
             let list = remote
                 .into_iter()
                 .filter(|s| !s.is_local())
@@ -391,30 +352,27 @@ impl NativeServer {
                 .collect();
             deliver(Ev::AckDone { key, outcome: AckOutcome::Answered(vec![Value::Array(list)]) });
         });
-        Ok(())
     }
 
     /// Makes the selected sockets join `join`.
     #[napi]
     pub fn sockets_join(&self, ns: String, rooms: Vec<String>, except: Vec<String>, join: Vec<String>) {
-        self.op(&ns, rooms, except).sockets_join(join);
+        self.srv.join_to(&target(ns, rooms, except), join);
     }
 
     /// Makes the selected sockets leave `leave`.
     #[napi]
     pub fn sockets_leave(&self, ns: String, rooms: Vec<String>, except: Vec<String>, leave: Vec<String>) {
-        let op = self.op(&ns, rooms, except);
+        let t = target(ns, rooms, except);
         for r in leave {
-            op.sockets_leave(&r);
+            self.srv.leave_to(&t, &r);
         }
     }
 
     /// Disconnects the selected sockets.
     #[napi]
-    pub fn disconnect_sockets(&self, ns: String, rooms: Vec<String>, except: Vec<String>, close: bool) -> Result<()> {
-        let op = self.op(&ns, rooms, except);
-        runtime()?.handle().spawn(async move { op.disconnect_sockets(close) });
-        Ok(())
+    pub fn disconnect_sockets(&self, ns: String, rooms: Vec<String>, except: Vec<String>, close: bool) {
+        self.srv.disconnect_to(&target(ns, rooms, except), close);
     }
 }
 
@@ -422,11 +380,16 @@ impl NativeServer {
 #[napi]
 pub struct NativeSocket {
     s: Socket,
+    srv: Option<EmbeddedServer>,
 }
 
 impl NativeSocket {
-    pub(crate) fn new(s: Socket) -> Self {
-        NativeSocket { s }
+    pub(crate) fn new(server: u64, s: Socket) -> Self {
+        NativeSocket { s, srv: server_by_id(server) }
+    }
+
+    fn srv(&self) -> Result<&EmbeddedServer> {
+        self.srv.as_ref().ok_or_else(gone)
     }
 }
 
@@ -496,28 +459,28 @@ impl NativeSocket {
     /// Joins rooms.
     #[napi]
     pub fn join(&self, rooms: Vec<String>) {
-        self.s.join(rooms);
+        if let Some(srv) = &self.srv {
+            srv.join(&self.s, rooms);
+        }
     }
 
     /// Leaves a room.
     #[napi]
     pub fn leave(&self, room: String) {
-        self.s.leave(&room);
+        if let Some(srv) = &self.srv {
+            srv.leave(&self.s, &room);
+        }
     }
 
     /// Emits to this socket.
     #[napi]
     pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>, volatile: bool) -> Result<()> {
-        let _g = runtime()?.handle().enter();
         let args = args_from_js(&json, &bins)?;
-        if volatile {
-            self.s.volatile().emit(&event, args).map_err(emit_err)
-        } else {
-            self.s.emit(&event, args).map_err(emit_err)
-        }
+        self.srv()?.emit(&self.s, &event, args, volatile).map_err(emit_err)
     }
 
-    /// Emits with an acknowledgement; an `ack` event with key `key` follows exactly once.
+    /// Emits with an acknowledgement; an `ack` event with key `key` follows exactly once
+    /// (answered, timed out, disconnected, or cancelled when the runtime shuts down).
     #[napi]
     pub fn emit_with_ack(
         &self,
@@ -528,25 +491,13 @@ impl NativeSocket {
         key: u32,
     ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        if sio_core::RESERVED_EVENTS.contains(&event.as_str()) {
-            return Err(emit_err(EmitError::Reserved(event)));
-        }
-        let s = self.s.clone();
-        runtime()?.handle().spawn(async move {
-            let res = match timeout_ms {
-                Some(t) => s.timeout(ms(t)).emit_with_ack(&event, args).await,
-                None => s.emit_with_ack(&event, args).await,
-            };
-            deliver(Ev::AckDone { key, outcome: res.into() });
-        });
-        Ok(())
+        self.srv()?.emit_with_ack(&self.s, &event, args, timeout_ms.map(ms), ack_done(key)).map_err(emit_err)
     }
 
     /// Disconnects (`close`: the whole connection).
     #[napi]
     pub fn disconnect(&self, close: bool) -> Result<()> {
-        let s = self.s.clone();
-        runtime()?.handle().spawn(async move { s.disconnect(close) });
+        self.srv()?.disconnect_socket(&self.s, close);
         Ok(())
     }
 }
@@ -555,11 +506,12 @@ impl NativeSocket {
 #[napi]
 pub struct NativeAck {
     a: AckSender,
+    srv: Option<EmbeddedServer>,
 }
 
 impl NativeAck {
-    pub(crate) fn new(a: AckSender) -> Self {
-        NativeAck { a }
+    pub(crate) fn new(server: u64, a: AckSender) -> Self {
+        NativeAck { a, srv: server_by_id(server) }
     }
 }
 
@@ -568,21 +520,21 @@ impl NativeAck {
     /// Sends the answer; false if one was already sent.
     #[napi]
     pub fn send(&self, json: String, bins: Vec<Buffer>) -> Result<bool> {
-        let _g = runtime()?.handle().enter();
         let args = args_from_js(&json, &bins)?;
-        self.a.send(args).map_err(emit_err)
+        self.srv.as_ref().ok_or_else(gone)?.answer(&self.a, args).map_err(emit_err)
     }
 }
 
 /// The answer to a server-side event from another node (the first value sent wins).
 #[napi]
 pub struct NativeServerSideAck {
-    a: sio_core::embed::ServerSideAck,
+    a: ServerSideAck,
+    srv: Option<EmbeddedServer>,
 }
 
 impl NativeServerSideAck {
-    pub(crate) fn new(a: sio_core::embed::ServerSideAck) -> Self {
-        NativeServerSideAck { a }
+    pub(crate) fn new(server: u64, a: ServerSideAck) -> Self {
+        NativeServerSideAck { a, srv: server_by_id(server) }
     }
 }
 
@@ -591,32 +543,21 @@ impl NativeServerSideAck {
     /// Sends the answer (the first argument); false if one was already sent.
     #[napi]
     pub fn send(&self, json: String, bins: Vec<Buffer>) -> Result<bool> {
-        let _g = runtime()?.handle().enter();
         let mut args = args_from_js(&json, &bins)?;
         let first = if args.is_empty() { Value::Null } else { args.remove(0) };
-        Ok(self.a.send(first))
+        Ok(self.srv.as_ref().ok_or_else(gone)?.answer_server_side(&self.a, first))
     }
 }
 
 /// A pending middleware decision; dropping it refuses the connection.
 #[napi]
 pub struct NativeDecision {
-    d: Option<Answer>,
-}
-
-/// Who waits for the decision: the embed layer, or a dynamic namespace's middleware.
-enum Answer {
-    Embed(Decision),
-    Own(tokio::sync::oneshot::Sender<std::result::Result<(), ConnectError>>),
+    d: Option<Decision>,
 }
 
 impl NativeDecision {
     pub(crate) fn new(d: Decision) -> Self {
-        NativeDecision { d: Some(Answer::Embed(d)) }
-    }
-
-    pub(crate) fn own(tx: tokio::sync::oneshot::Sender<std::result::Result<(), ConnectError>>) -> Self {
-        NativeDecision { d: Some(Answer::Own(tx)) }
+        NativeDecision { d: Some(d) }
     }
 }
 
@@ -625,12 +566,8 @@ impl NativeDecision {
     /// Lets the connection in.
     #[napi]
     pub fn accept(&mut self) {
-        match self.d.take() {
-            Some(Answer::Embed(d)) => d.accept(),
-            Some(Answer::Own(tx)) => {
-                let _ = tx.send(Ok(()));
-            }
-            None => {}
+        if let Some(d) = self.d.take() {
+            d.accept();
         }
     }
 
@@ -641,35 +578,22 @@ impl NativeDecision {
             Some(j) => Some(value_from_js(&j, bins.as_deref().unwrap_or(&[]))?),
             None => None,
         };
-        let e = ConnectError { message, data };
-        match self.d.take() {
-            Some(Answer::Embed(d)) => d.refuse(e),
-            Some(Answer::Own(tx)) => {
-                let _ = tx.send(Err(e));
-            }
-            None => {}
+        if let Some(d) = self.d.take() {
+            d.refuse(ConnectError { message, data });
         }
         Ok(())
     }
 }
 
-/// Asks the JS matcher of dynamic namespace `parent` whether namespace `nsp` exists;
-/// the connection waits for its `next(err, ok)` (no thread does), false on timeout.
-fn ask_matcher(server: u64, parent: &str, nsp: &str, auth: &Value, timeout: Duration) -> BoxFuture<bool> {
-    let (reply, rx) = tokio::sync::oneshot::channel();
-    deliver(Ev::DynMatch { server, parent: parent.to_owned(), nsp: nsp.to_owned(), auth: auth.clone(), reply });
-    Box::pin(async move { matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(true))) })
-}
-
 /// The answer of a dynamic namespace's matcher function; dropping it answers false.
 #[napi]
 pub struct NativeMatchReply {
-    tx: Option<tokio::sync::oneshot::Sender<bool>>,
+    r: Reply<bool>,
 }
 
 impl NativeMatchReply {
-    pub(crate) fn new(tx: tokio::sync::oneshot::Sender<bool>) -> Self {
-        NativeMatchReply { tx: Some(tx) }
+    pub(crate) fn new(r: Reply<bool>) -> Self {
+        NativeMatchReply { r }
     }
 }
 
@@ -678,12 +602,6 @@ impl NativeMatchReply {
     /// Answers whether the namespace exists (only the first answer counts).
     #[napi]
     pub fn send(&mut self, ok: bool) {
-        if let Some(tx) = self.tx.take() {
-            let _ = tx.send(ok);
-        }
+        self.r.send(ok);
     }
-}
-
-fn sio_core_regex(pattern: &str) -> Result<regex::Regex> {
-    regex::Regex::new(pattern).map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", format!("invalid namespace pattern: {e}")))
 }
