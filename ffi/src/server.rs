@@ -549,7 +549,7 @@ pub unsafe extern "C" fn sio_server_fetch_sockets_json(
             return Err(null("out"));
         }
         let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
-        let mut sockets = server.inner.fetch_sockets(ns)?;
+        let mut sockets = server.inner.fetch_sockets_of(&Target::namespace(ns))?;
         sockets.sort_by(|a, b| a.id.cmp(&b.id));
         let list: Vec<serde_json::Value> = sockets
             .iter()
@@ -652,7 +652,10 @@ mod tests {
         // The core's CORS values, by their Debug form: the face names nothing past embed.
         assert_eq!(format!("{:?}", c.engine.cors), "Some(Cors { origin: Reflect, credentials: true })");
         let c = ok(sio_server_options { cors_origins: c"http://a.test, http://b.test".as_ptr(), ..d });
-        assert_eq!(format!("{:?}", c.engine.cors), r#"Some(Cors { origin: List(["http://a.test", "http://b.test"]), credentials: false })"#);
+        assert_eq!(
+            format!("{:?}", c.engine.cors),
+            r#"Some(Cors { origin: List(["http://a.test", "http://b.test"]), credentials: false })"#
+        );
         let c = ok(sio_server_options { cors_any_origin: true, cors_credentials: true, ..d });
         assert_eq!(format!("{:?}", c.engine.cors), "Some(Cors { origin: Any, credentials: true })");
         let c = ok(sio_server_options {

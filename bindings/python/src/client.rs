@@ -142,21 +142,22 @@ impl Client {
         self.order.clone()
     }
 
-    /// Connects the sockets of `namespaces`. Returns at once; events follow.
+    /// Connects the sockets of `namespaces`: they are `active` when it returns (as
+    /// python-socketio's), the connection and the events follow.
     fn connect(&self, namespaces: Vec<String>) -> PyResult<()> {
         let clients = namespaces.iter().map(|n| self.client(n)).collect::<PyResult<Vec<_>>>()?;
         for c in clients {
-            c.connect();
+            c.connect_now();
         }
         Ok(())
     }
 
     /// Disconnects the sockets of `namespaces` (`io client disconnect`); the connection
-    /// closes with the last one. Events follow.
+    /// closes with the last one. They are no longer `active` when it returns; events follow.
     fn disconnect(&self, namespaces: Vec<String>) -> PyResult<()> {
         let clients = namespaces.iter().map(|n| self.client(n)).collect::<PyResult<Vec<_>>>()?;
         for c in clients {
-            c.disconnect();
+            c.disconnect_now();
         }
         Ok(())
     }

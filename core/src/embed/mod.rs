@@ -186,10 +186,6 @@ impl Runtime {
         Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
     }
 
-    /// The tokio handle (for bindings that run their own futures on it).
-    pub fn handle(&self) -> &tokio::runtime::Handle {
-        &self.shared.handle
-    }
 
     /// Takes the next queued event, waiting up to `timeout`. `None` on timeout, in
     /// callback mode, or once the runtime is shut down and the queue is empty.

@@ -69,11 +69,6 @@ impl EmbeddedServer {
         self.id
     }
 
-    /// The core server (for bindings that use the Rust API directly).
-    pub fn server(&self) -> &Server {
-        &self.server
-    }
-
     /// Makes namespace `name` exist and forward its events (`/` always does).
     pub fn namespace(&self, name: &str) {
         let ns = self.server.of(name);
@@ -231,29 +226,6 @@ impl EmbeddedServer {
         Ok(())
     }
 
-    /// Broadcasts with acknowledgements: `done` gets one array of answers per socket.
-    pub fn broadcast_with_ack(
-        &self,
-        op: crate::server::BroadcastOperator,
-        event: &str,
-        args: Vec<Value>,
-        timeout: Duration,
-        done: impl FnOnce(AckOutcome) + Send + 'static,
-    ) -> Result<(), EmitError> {
-        crate::error::check_reserved(event)?;
-        let completion = Completion::new(done);
-        let event = event.to_owned();
-        self.shared.handle.spawn(async move {
-            let outcome = match op.timeout(timeout).emit_with_ack(&event, args).await {
-                Ok(all) => AckOutcome::Answered(all.into_iter().map(Value::Array).collect()),
-                Err(crate::error::AckError::Timeout { .. }) => AckOutcome::TimedOut,
-                Err(_) => AckOutcome::Disconnected,
-            };
-            completion.complete(outcome);
-        });
-        Ok(())
-    }
-
     /// Sends `event` to the other servers of the cluster; returns how many it reached at
     /// the adapter's last count (0 without an adapter). Runs inside the runtime: a cluster
     /// adapter spawns its publication from this call.
@@ -287,11 +259,5 @@ impl EmbeddedServer {
     pub fn server_count(&self) -> Result<usize, EmbedError> {
         let server = self.server.clone();
         self.shared.block_on(async move { server.server_count().await })
-    }
-
-    /// Snapshot of the sockets of namespace `ns` (blocks the calling host thread).
-    pub fn fetch_sockets(&self, ns: &str) -> Result<Vec<crate::server::RemoteSocket>, EmbedError> {
-        let ns = self.server.of(ns);
-        self.shared.block_on(async move { ns.fetch_sockets().await })
     }
 }
