@@ -186,7 +186,6 @@ impl Runtime {
         Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
     }
 
-
     /// Takes the next queued event, waiting up to `timeout`. `None` on timeout, in
     /// callback mode, or once the runtime is shut down and the queue is empty.
     pub fn next_event(&self, timeout: Duration) -> Option<Event> {
