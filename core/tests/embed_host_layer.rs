@@ -1,32 +1,17 @@
 //! The host-facing pieces of the embedding layer: a host-forwarded listener and its token,
 //! engine connection events, dynamic namespaces named by the host with answers given
 //! later (and refused when they never come).
+mod support;
+
 use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use sio_core::embed::{
-    ClientOptions, Delivery, DynamicEvent, DynamicMatcher, EngineEvent, Event, Runtime, RuntimeOptions, Target,
-    FORWARDED_HEADER,
-};
+use sio_core::embed::{ClientOptions, DynamicEvent, DynamicMatcher, EngineEvent, Event, Target, FORWARDED_HEADER};
 use sio_core::server::ServerConfig;
 use sio_core::Value;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-fn runtime() -> Runtime {
-    Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap()
-}
-
-/// The next event that is not an upgrade.
-fn next(rt: &Runtime) -> Event {
-    loop {
-        match rt.next_event(WAIT).expect("an event within the timeout") {
-            Event::Upgrade { .. } => continue,
-            ev => return ev,
-        }
-    }
-}
+use support::host::{next, runtime, WAIT};
 
 fn get(port: u16, header: Option<String>) -> std::io::Result<String> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;

@@ -2,30 +2,16 @@
 //! (Python's `sio.Client(namespaces=[..])`, its dynamic parents): idle namespaces on one
 //! connection, ordered connect/disconnect, client options checked once in the core, and
 //! the core's answer to "which dynamic parent made this namespace".
+mod support;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
-use sio_core::embed::{
-    AckOutcome, ClientOptions, Delivery, EmbedError, Event, ManagerConfig, Runtime, RuntimeOptions, SocketConfig,
-};
+use sio_core::embed::{AckOutcome, ClientOptions, EmbedError, Event, ManagerConfig, SocketConfig};
 use sio_core::server::ServerConfig;
 use sio_core::Value;
 
-const WAIT: Duration = Duration::from_secs(10);
-
-fn runtime() -> Runtime {
-    Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap()
-}
-
-/// The next event, skipping transport upgrades (their timing is the network's).
-fn next(rt: &Runtime) -> Event {
-    loop {
-        match rt.next_event(WAIT).expect("an event within the timeout") {
-            Event::Upgrade { .. } => continue,
-            ev => return ev,
-        }
-    }
-}
+use support::host::{next, runtime, WAIT};
 
 fn idle() -> ClientOptions {
     let manager = ManagerConfig { auto_connect: false, ..ManagerConfig::default() };

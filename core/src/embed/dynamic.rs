@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::event::{Decision, Event};
+use super::event::Decision;
 use super::reply::{reply, Reply};
 use super::{EmbedError, EmbeddedServer};
 use crate::error::ConnectError;
@@ -155,17 +155,7 @@ impl EmbeddedServer {
         let (server, parent) = (self.id(), parent.to_owned());
         let middleware = self.packet_middleware.clone();
         ns.on_connection(move |socket| {
-            let mw = middleware.clone();
-            socket.use_middleware(move |s, name, args| {
-                let f = mw.read().expect("middleware lock poisoned").clone();
-                f.map_or(Ok(()), |f| f(s, name, args))
-            });
-            let w = weak.clone();
-            socket.on_unhandled(move |s, name, args, ack| {
-                if let Some(shared) = w.upgrade() {
-                    shared.deliver(Event::Message { server, socket: s.clone(), name: name.to_owned(), args, ack });
-                }
-            });
+            super::server::forward_messages(&socket, &weak, server, &middleware);
             let (h, p) = (hook.clone(), parent.clone());
             socket.on_disconnecting(move |s, reason| {
                 let rooms = s.rooms().into_iter().map(|r| r.to_string()).collect();

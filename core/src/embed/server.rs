@@ -130,17 +130,7 @@ impl EmbeddedServer {
         let middleware = self.packet_middleware.clone();
         ns.on_connection(move |socket| {
             let Some(shared) = weak.upgrade() else { return };
-            let mw = middleware.clone();
-            socket.use_middleware(move |s, name, args| {
-                let f = mw.read().expect("middleware lock poisoned").clone();
-                f.map_or(Ok(()), |f| f(s, name, args))
-            });
-            let w = weak.clone();
-            socket.on_unhandled(move |s, name, args, ack| {
-                if let Some(shared) = w.upgrade() {
-                    shared.deliver(Event::Message { server, socket: s.clone(), name: name.to_owned(), args, ack });
-                }
-            });
+            forward_messages(&socket, &weak, server, &middleware);
             let w = weak.clone();
             socket.on_disconnecting(move |s, reason| {
                 if let Some(shared) = w.upgrade() {
@@ -260,4 +250,25 @@ impl EmbeddedServer {
         let server = self.server.clone();
         self.shared.block_on(async move { server.server_count().await })
     }
+}
+
+/// A socket's messages go through the host's packet middleware, then to the host as
+/// [`Event::Message`] (static and dynamic namespaces alike).
+pub(super) fn forward_messages(
+    socket: &Socket,
+    weak: &std::sync::Weak<Shared>,
+    server: u64,
+    middleware: &Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
+) {
+    let mw = middleware.clone();
+    socket.use_middleware(move |s, name, args| {
+        let f = mw.read().expect("middleware lock poisoned").clone();
+        f.map_or(Ok(()), |f| f(s, name, args))
+    });
+    let w = weak.clone();
+    socket.on_unhandled(move |s, name, args, ack| {
+        if let Some(shared) = w.upgrade() {
+            shared.deliver(Event::Message { server, socket: s.clone(), name: name.to_owned(), args, ack });
+        }
+    });
 }

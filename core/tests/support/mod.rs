@@ -1,5 +1,6 @@
 //! A raw Engine.IO/Socket.IO client over WebSocket for byte-level tests of the server.
 #![allow(dead_code)]
+pub mod host;
 pub mod peer;
 use std::net::SocketAddr;
 use std::time::Duration;
