@@ -418,6 +418,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn wire_text_round_trips_and_refuses_what_it_cannot_read() {
+        let args = vec![Value::from("a"), Value::Binary(Bytes::from_static(b"xy")), Value::from(1.5)];
+        let mut atts = Vec::new();
+        let text = Value::args_to_wire_text(&args, &mut atts);
+        assert_eq!(text, r#"["a",{"_placeholder":true,"num":0},1.5]"#);
+        assert_eq!(atts, vec![Bytes::from_static(b"xy")]);
+        assert_eq!(Value::from_wire_text(&text, &atts), Ok(Value::Array(args)));
+        assert_eq!(Value::from_wire_text(&text, &[]), Err(WireTextError::Attachment(MissingAttachment(0))));
+        assert!(matches!(Value::from_wire_text("[1,", &[]), Err(WireTextError::Json(_))));
+    }
+
+    #[test]
     fn binary_round_trips_through_placeholders() {
         let v = Value::Array(vec![
             "a".into(),
