@@ -9,12 +9,6 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** The answer to a client's acknowledgement request. */
-export declare class NativeAck {
-  /** Sends the answer; false if one was already sent. */
-  send(json: string, bins: Array<Buffer>): boolean
-}
-
 /** Where JS sends the CONNECT payload its `auth` function produced. */
 export declare class NativeAuthReply {
   /** Sends the payload (JSON); only the first call counts. */
@@ -176,6 +170,11 @@ export declare class NativeServerSideAck {
 
 /** A server-side socket. */
 export declare class NativeSocket {
+  /**
+   * Answers the client's acknowledgement request `id` (a `message` event's `ackId`).
+   * The caller answers each id once (as socket.io's ack function does).
+   */
+  ack(id: number, json: string, bins: Array<Buffer>): void
   /** Socket id. */
   get id(): string
   /** Namespace name. */
@@ -210,6 +209,15 @@ export declare class NativeSocket {
   /** Disconnects (`close`: the whole connection). */
   disconnect(close: boolean): void
 }
+
+/**
+ * Opens a turn of the JS thread: the frames JS queues until `endTurn` wake their
+ * connections' writers once, at the end (the dispatcher brackets each run of events).
+ */
+export declare function beginTurn(): void
+
+/** Ends the turn `beginTurn` opened: what JS queued during it goes out. */
+export declare function endTurn(): void
 
 /**
  * Installs the event dispatcher and starts the runtime. Idempotent: later calls are
@@ -266,8 +274,11 @@ export interface NativeEvent {
   socket?: NativeSocket
   /** The middleware decision. */
   decision?: NativeDecision
-  /** The acknowledgement to answer (server `message`). */
-  ack?: NativeAck
+  /**
+   * The id of the acknowledgement the client asked for (server `message`): answer it
+   * with the socket's `ack(id, ...)`.
+   */
+  ackId?: number
   /** The acknowledgement to answer (`client_message`). */
   clientAck?: NativeClientAck
   /** Event name. */

@@ -835,7 +835,6 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
-module.exports.NativeAck = nativeBinding.NativeAck
 module.exports.NativeAuthReply = nativeBinding.NativeAuthReply
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeClientAck = nativeBinding.NativeClientAck
@@ -845,6 +844,8 @@ module.exports.NativeMatchReply = nativeBinding.NativeMatchReply
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeServerSideAck = nativeBinding.NativeServerSideAck
 module.exports.NativeSocket = nativeBinding.NativeSocket
+module.exports.beginTurn = nativeBinding.beginTurn
+module.exports.endTurn = nativeBinding.endTurn
 module.exports.init = nativeBinding.init
 module.exports.reservedEvents = nativeBinding.reservedEvents
 module.exports.serverOptionNames = nativeBinding.serverOptionNames

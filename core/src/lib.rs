@@ -15,6 +15,7 @@ pub mod proto;
 pub mod server;
 mod sid;
 mod value;
+mod wake;
 
 pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use value::{Value, WireTextError};

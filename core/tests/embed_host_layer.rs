@@ -131,3 +131,39 @@ fn a_host_matcher_that_never_answers_refuses_and_one_that_does_creates_the_child
     drop(client);
     rt.shutdown();
 }
+
+#[test]
+fn frames_queued_in_a_host_turn_go_out_in_order_when_the_turn_ends() {
+    let rt = runtime();
+    let srv = rt.server(ServerConfig::default()).unwrap();
+    let addr = srv.listen("127.0.0.1:0").unwrap();
+    let _client = rt.client(&format!("http://{addr}/"), ClientOptions::default()).unwrap();
+    let (mut socket, mut connected) = (None, false);
+    while socket.is_none() || !connected {
+        match next(&rt) {
+            Event::Connection { socket: s, .. } => socket = Some(s),
+            Event::ClientConnect { .. } => connected = true,
+            _ => {}
+        }
+    }
+    let socket = socket.expect("the server saw the connection");
+
+    let turn = rt.turn();
+    rt.begin_turn(); // turns nest: the inner end hands nothing over
+    for i in 0..50i64 {
+        srv.emit(&socket, "n", vec![Value::from(i)], false).unwrap();
+    }
+    rt.end_turn();
+    assert!(rt.next_event(Duration::from_millis(300)).is_none(), "held until the outermost turn ends");
+    drop(turn);
+    for i in 0..50i64 {
+        match next(&rt) {
+            Event::ClientMessage { name, args, .. } => assert_eq!((name.as_str(), args), ("n", vec![Value::from(i)])),
+            other => panic!("{other:?}"),
+        }
+    }
+    rt.end_turn(); // without a turn: nothing to do
+    srv.emit(&socket, "after", vec![], false).unwrap();
+    assert!(matches!(next(&rt), Event::ClientMessage { name, .. } if name == "after"), "outside a turn: at once");
+    rt.shutdown();
+}

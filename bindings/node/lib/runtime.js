@@ -70,16 +70,24 @@ function dispatch(ev) {
 }
 
 // Events arrive in batches: one crossing from the runtime carries every event queued since
-// the last one. They are dispatched one per turn of the event loop (setImmediate), so, as
-// with socket.io reading packets off its sockets, code awaiting one event (`await
-// once(io, 'connection')`) runs before the next is dispatched. A handler that throws does
-// not stop the others; its error is rethrown on its own, as an uncaught exception.
+// the last one. Between two events the microtask queue drains completely (the next event
+// is dispatched from a nextTick scheduled by the last microtask queued so far, and Node
+// runs nextTicks only once the microtask queue is empty), so, as with socket.io reading
+// packets off its sockets, code awaiting one event (`await once(io, 'connection')`) runs
+// before the next is dispatched. After EVENTS_PER_TURN events the loop gets a turn (I/O,
+// timers). Each run of events is one native turn: the answers JS queues wake their
+// connections once, when the run ends, not once each. A handler that throws does not stop
+// the others; its error is rethrown on its own, as an uncaught exception.
+const EVENTS_PER_TURN = 256;
 const queue = [];
 let head = 0;
 let scheduled = false;
+let inTurn = 0;
+const afterMicrotasks = () => process.nextTick(pump);
 
 function pump() {
   scheduled = false;
+  if (inTurn === 0) native.beginTurn();
   const ev = queue[head];
   queue[head++] = undefined;
   if (head === queue.length) {
@@ -93,6 +101,13 @@ function pump() {
       throw e;
     });
   }
+  if (head < queue.length && ++inTurn < EVENTS_PER_TURN) {
+    scheduled = true;
+    queueMicrotask(afterMicrotasks);
+    return;
+  }
+  inTurn = 0;
+  native.endTurn();
   if (head < queue.length) {
     scheduled = true;
     setImmediate(pump);

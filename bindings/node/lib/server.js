@@ -157,12 +157,16 @@ class Socket extends EventEmitter {
     const name = ev.name;
     for (const l of this._any.slice()) l(name, ...args);
     const packet = [name, ...args];
-    if (ev.ack) {
-      const a = ev.ack;
+    if (ev.ackId != null) {
+      const id = ev.ackId;
+      const native = this._native;
+      let sent = false; // as socket.io: the first answer wins
       packet.push((...res) => {
+        if (sent) return;
+        sent = true;
         const { json, bins } = encode(res);
         try {
-          call(() => a.send(json, bins));
+          call(() => native.ack(id, json, bins));
         } catch (e) {
           // As socket.io: answering a client that has gone is a no-op.
           if (e.code !== 'ERR_SIO_DISCONNECTED') throw e;

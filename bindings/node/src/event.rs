@@ -7,7 +7,7 @@ use sio_core::Value;
 
 use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
 use crate::codec::{args_to_js, value_to_js};
-use crate::server::{NativeAck, NativeDecision, NativeMatchReply, NativeServerSideAck, NativeSocket};
+use crate::server::{NativeDecision, NativeMatchReply, NativeServerSideAck, NativeSocket};
 
 /// An event queued for JavaScript.
 #[allow(missing_docs)]
@@ -58,8 +58,9 @@ pub struct NativeEvent {
     pub socket: Option<NativeSocket>,
     /// The middleware decision.
     pub decision: Option<NativeDecision>,
-    /// The acknowledgement to answer (server `message`).
-    pub ack: Option<NativeAck>,
+    /// The id of the acknowledgement the client asked for (server `message`): answer it
+    /// with the socket's `ack(id, ...)`.
+    pub ack_id: Option<i64>,
     /// The acknowledgement to answer (`client_message`).
     pub client_ack: Option<NativeClientAck>,
     /// Event name.
@@ -101,7 +102,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         sid: None,
         socket: None,
         decision: None,
-        ack: None,
+        ack_id: None,
         client_ack: None,
         name: None,
         json: None,
@@ -124,7 +125,8 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
 fn with_args(mut e: NativeEvent, args: Vec<Value>) -> NativeEvent {
     let (json, bins) = args_to_js(args);
     e.json = Some(json);
-    e.bins = Some(bins.into_iter().map(Buffer::from).collect());
+    // No array to build for the common case: no binary argument.
+    e.bins = (!bins.is_empty()).then(|| bins.into_iter().map(Buffer::from).collect());
     e
 }
 
@@ -255,7 +257,7 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 let mut e = base("message", server);
                 e.sid = Some(socket.id().to_owned());
                 e.name = Some(name);
-                e.ack = ack.map(|a| NativeAck::new(server, a));
+                e.ack_id = ack.map(|a| a.id() as i64);
                 with_args(e, args)
             }
             Event::Disconnecting { server, socket, reason, .. } => {

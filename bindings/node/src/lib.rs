@@ -85,6 +85,21 @@ pub fn init(dispatch: Function<'_, Vec<NativeEvent>, Unknown<'static>>) -> Resul
     Ok(())
 }
 
+/// Opens a turn of the JS thread: the frames JS queues until `endTurn` wake their
+/// connections' writers once, at the end (the dispatcher brackets each run of events).
+#[napi]
+pub fn begin_turn() -> Result<()> {
+    runtime()?.begin_turn();
+    Ok(())
+}
+
+/// Ends the turn `beginTurn` opened: what JS queued during it goes out.
+#[napi]
+pub fn end_turn() -> Result<()> {
+    runtime()?.end_turn();
+    Ok(())
+}
+
 /// The names user code may not emit (`connect`, `disconnect`...).
 #[napi]
 pub fn reserved_events() -> Vec<String> {

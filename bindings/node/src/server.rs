@@ -6,9 +6,8 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    snake_case, AckOutcome, AckSender, ClusterAdapter, Decision, DynamicMatcher, EmbedError, EmbeddedServer,
-    EngineEvent, OptionError, OptionValue, Reply, ServerOptions, ServerSideAck, Socket, Target, Unit,
-    SERVER_OPTION_NAMES,
+    snake_case, AckOutcome, ClusterAdapter, Decision, DynamicMatcher, EmbedError, EmbeddedServer, EngineEvent,
+    OptionError, OptionValue, Reply, ServerOptions, ServerSideAck, Socket, Target, Unit, SERVER_OPTION_NAMES,
 };
 use sio_core::{ConnectError, EmitError, Value};
 
@@ -395,6 +394,15 @@ impl NativeSocket {
 
 #[napi]
 impl NativeSocket {
+    /// Answers the client's acknowledgement request `id` (a `message` event's `ackId`).
+    /// The caller answers each id once (as socket.io's ack function does).
+    #[napi]
+    pub fn ack(&self, id: i64, json: String, bins: Vec<Buffer>) -> Result<()> {
+        let args = args_from_js(&json, &bins)?;
+        let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
+        self.srv()?.answer_id(&self.s, id, args).map_err(emit_err)
+    }
+
     /// Socket id.
     #[napi(getter)]
     pub fn id(&self) -> String {
@@ -499,29 +507,6 @@ impl NativeSocket {
     pub fn disconnect(&self, close: bool) -> Result<()> {
         self.srv()?.disconnect_socket(&self.s, close);
         Ok(())
-    }
-}
-
-/// The answer to a client's acknowledgement request.
-#[napi]
-pub struct NativeAck {
-    a: AckSender,
-    srv: Option<EmbeddedServer>,
-}
-
-impl NativeAck {
-    pub(crate) fn new(server: u64, a: AckSender) -> Self {
-        NativeAck { a, srv: server_by_id(server) }
-    }
-}
-
-#[napi]
-impl NativeAck {
-    /// Sends the answer; false if one was already sent.
-    #[napi]
-    pub fn send(&self, json: String, bins: Vec<Buffer>) -> Result<bool> {
-        let args = args_from_js(&json, &bins)?;
-        self.srv.as_ref().ok_or_else(gone)?.answer(&self.a, args).map_err(emit_err)
     }
 }
 

@@ -64,3 +64,36 @@ for (const [label, Impl] of [
     });
   }
 }
+
+for (const [label, Impl] of [
+  ['sio server', sio.Server],
+  ['official server', official.Server],
+]) {
+  test(`${label}: an acknowledgement is answered once, however often its function is called`, async (t) => {
+    const srv = new Impl(0);
+    t.after(() => srv.close());
+    const url = `http://127.0.0.1:${srv.httpServer.address().port}`;
+    const conn = once(srv, 'connection');
+    const c = officialClient.io(url, { forceNew: true, reconnection: false, transports: ['websocket'] });
+    t.after(() => c.disconnect());
+    const [s] = await bounded(conn);
+    const created = [];
+    // Packets are reported in the order they are queued: once the second answer (id 1)
+    // is seen, a duplicate of the first would have been seen before it.
+    const synced = new Promise((resolve) => {
+      s.conn.on('packetCreate', (p) => {
+        created.push(p);
+        if (p.data === '31[]') resolve();
+      });
+    });
+    s.on('twice', (ack) => {
+      ack('first');
+      ack('second');
+    });
+    s.on('sync', (ack) => ack());
+    assert.equal(await bounded(c.emitWithAck('twice')), 'first');
+    await bounded(c.emitWithAck('sync'));
+    await bounded(synced, 5000, 'the second answer reported');
+    assert.deepEqual(messages(created).map((p) => p.data), ['30["first"]', '31[]']);
+  });
+}

@@ -59,6 +59,18 @@ impl Runtime {
         batch.into_iter().map(|ev| self.event(py, ev)).collect()
     }
 
+    /// Opens a turn of the calling thread: the frames it queues (acks, emits) until
+    /// `end_turn` wake their connections' writers once, at the end, not once each. The
+    /// dispatcher brackets each batch of events with it.
+    fn begin_turn(&self) {
+        self.inner.begin_turn();
+    }
+
+    /// Ends the turn `begin_turn` opened: what was queued during it goes out.
+    fn end_turn(&self) {
+        self.inner.end_turn();
+    }
+
     /// Closes every server and client of this runtime and stops its threads (clients
     /// send their DISCONNECT first). Pending acknowledgements complete as cancelled.
     /// Idempotent.
@@ -159,7 +171,7 @@ impl Runtime {
             Event::Message { server, socket, name, args, ack } => {
                 let s = self.server_of(server)?;
                 vec![
-                    "message".into_py_any(py)?,
+                    pyo3::intern!(py, "message").clone().into_any().unbind(),
                     SocketHandle::new(socket, s.clone()).into_py_any(py)?,
                     name.into_py_any(py)?,
                     convert::list(py, &args)?,

@@ -98,7 +98,7 @@ impl EmbeddedServer {
             let id = conn.id().to_owned();
             f(EngineEvent::Opened { conn: id.clone(), transport: conn.transport().as_str() });
             let f = f.clone();
-            conn.on_event(move |ev| {
+            conn.on_lifecycle(move |ev| {
                 if let ConnEvent::Close(reason) = ev {
                     f(EngineEvent::Closed { conn: id.clone(), reason: reason.as_str() });
                 }

@@ -237,6 +237,36 @@ impl Runtime {
         out
     }
 
+    /// Opens a host turn on the calling thread: until the matching [`Runtime::end_turn`],
+    /// the frames this thread queues (acks, emits, broadcasts) wake their connections'
+    /// writers once, at the end, instead of once per frame. A host that handles a batch of
+    /// events brackets the batch with it, so that a runtime worker sharing its core does not
+    /// preempt it at every answer. Turns nest; what is queued is never held back past the
+    /// outermost `end_turn`.
+    pub fn begin_turn(&self) {
+        crate::wake::begin();
+    }
+
+    /// Ends a host turn ([`Runtime::begin_turn`]): the writers it woke run, all handed to
+    /// the runtime in one go. An `end_turn` without a `begin_turn` does nothing.
+    pub fn end_turn(&self) {
+        let wakers = crate::wake::end();
+        if wakers.is_empty() {
+            return;
+        }
+        if self.shared.shut_down.load(Ordering::Acquire) {
+            wakers.into_iter().for_each(std::task::Waker::wake);
+            return;
+        }
+        self.shared.handle.spawn(async move { wakers.into_iter().for_each(std::task::Waker::wake) });
+    }
+
+    /// A host turn that ends when the guard drops ([`Runtime::begin_turn`]).
+    pub fn turn(&self) -> Turn<'_> {
+        self.begin_turn();
+        Turn(self)
+    }
+
     /// Creates a server (not listening yet); the namespace `/` forwards its events.
     pub fn server(&self, config: crate::server::ServerConfig) -> Result<EmbeddedServer, EmbedError> {
         self.shared.check()?;
@@ -321,6 +351,16 @@ impl Runtime {
                 rt.shutdown_timeout(Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// A host turn in progress ([`Runtime::turn`]).
+#[must_use = "the turn ends when the guard drops"]
+pub struct Turn<'a>(&'a Runtime);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.0.end_turn();
     }
 }
 

@@ -47,7 +47,7 @@ impl EmbeddedServer {
         let weak = Arc::downgrade(&shared);
         server.on_engine_connection(move |conn| {
             let (weak, conn_id) = (weak.clone(), conn.id().to_owned());
-            conn.on_event(move |ev| {
+            conn.on_lifecycle(move |ev| {
                 if let (crate::engine::server::ConnEvent::Upgrade(t), Some(shared)) = (ev, weak.upgrade()) {
                     shared.deliver(Event::Upgrade { server: id, conn: conn_id.clone(), transport: *t });
                 }

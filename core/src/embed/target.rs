@@ -199,6 +199,17 @@ impl EmbeddedServer {
         ack.send(args)
     }
 
+    /// Answers acknowledgement `id` of `socket` (the id an [`Event::Message`]'s
+    /// [`AckSender::id`] gives): for a face that keeps the id rather than the sender, so
+    /// that no handle object crosses per event. Unlike [`EmbeddedServer::answer`] it does
+    /// not know whether `id` was answered already: the face answers each id once.
+    ///
+    /// [`Event::Message`]: crate::embed::Event::Message
+    pub fn answer_id(&self, socket: &Socket, id: u64, args: Vec<Value>) -> Result<(), EmitError> {
+        let _guard = self.shared.handle.enter();
+        AckSender::new(socket.clone(), id).send(args).map(|_| ())
+    }
+
     /// Answers another server's `serverSideEmitWithAck`; false if answered already.
     pub fn answer_server_side(&self, ack: &ServerSideAck, value: Value) -> bool {
         let _guard = self.shared.handle.enter();

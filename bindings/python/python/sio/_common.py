@@ -105,7 +105,7 @@ class Runner:
         fail: Optional[Callable[[BaseException], None]] = None,
     ) -> None:
         try:
-            result = fn(*args, **(kwargs or {}))
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
         except Exception as e:  # a handler must not kill the dispatcher
             if not isinstance(e, ConnectionRefused):
                 log_handler_error(fn, e)
@@ -126,8 +126,15 @@ class Runner:
     def _after_call(self) -> None:
         """Runs after each handler has returned (for a coroutine: finished)."""
 
+    _runtime: Any
+
     def _post(self, batch: List[Tuple[Any, ...]]) -> None:
-        self._deliver_all(batch)
+        # One native turn per batch: the answers it queues go out together at its end.
+        self._runtime.begin_turn()
+        try:
+            self._deliver_all(batch)
+        finally:
+            self._runtime.end_turn()
 
     def _deliver_all(self, batch: List[Tuple[Any, ...]]) -> None:
         for ev in batch:
@@ -172,7 +179,7 @@ class AsyncRunner(Runner):
 
     def _call(self, fn, args, kwargs=None, then=None, fail=None) -> None:  # type: ignore[no-untyped-def]
         try:
-            result = fn(*args, **(kwargs or {}))
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
         except Exception as e:
             if not isinstance(e, ConnectionRefused):
                 log_handler_error(fn, e)
@@ -180,7 +187,7 @@ class AsyncRunner(Runner):
             if fail is not None:
                 fail(e)
             return
-        if not inspect.isawaitable(result):
+        if result is None or type(result) is tuple or not inspect.isawaitable(result):
             self._after_call()
             if then is not None:
                 then(result)
@@ -250,15 +257,20 @@ class AsyncRunner(Runner):
         # When an event scheduled nothing and nothing else waits on the loop, nobody could
         # run in between, so the next one goes in the same turn (a turn costs a select()).
         # Loops without a visible ready queue (uvloop) get one event per turn.
+        # The events of one turn are one native turn: their answers go out together.
         assert self._loop is not None
         ready = getattr(self._loop, "_ready", None)
-        for _ in range(_EVENTS_PER_TURN):
-            if not self._inbox:
-                self._inbox_pumping = False
-                return
-            self._deliver_all([self._inbox.popleft()])
-            if ready is None or ready:
-                break
+        self._runtime.begin_turn()
+        try:
+            for _ in range(_EVENTS_PER_TURN):
+                if not self._inbox:
+                    self._inbox_pumping = False
+                    return
+                self._deliver_all([self._inbox.popleft()])
+                if ready is None or ready:
+                    break
+        finally:
+            self._runtime.end_turn()
         self._loop.call_soon(self._step)
 
     def _new_future(self) -> Any:

@@ -5,6 +5,7 @@ import contextvars
 import re
 import threading
 import weakref
+from functools import partial
 from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
 from . import _sio
@@ -649,7 +650,7 @@ class Server(Runner):
     def _deliver(self, ev: Tuple[Any, ...]) -> None:
         kind = ev[0]
         if kind == "message":
-            self._on_message(self._socket(ev[1]), ev[2], list(ev[3]), ev[4])
+            self._on_message(self._socket(ev[1]), ev[2], ev[3], ev[4])  # a fresh list
         elif kind == "connection":
             sock = self._socket(ev[1])
             ns = self._namespace(sock.namespace)
@@ -707,6 +708,10 @@ class Server(Runner):
         step(0)
 
     def _on_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
+        if not sock._middlewares:  # the common case: no closures to build
+            self._dispatch_message(sock, event, args, ack)
+            return
+
         def error(exc: BaseException) -> None:
             for fn, _ in sock._events.get("error"):
                 self._call(fn, (exc,))
@@ -722,20 +727,24 @@ class Server(Runner):
     def _dispatch_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
         for fn in sock._any:
             self._call(fn, (event, *args))
-        handlers: List[Tuple[Handler, bool, Tuple[Any, ...]]] = [(fn, takes, ()) for fn, takes in sock._events.get(event)]
+        handlers = sock._events.get(event)
+        call_args: Tuple[Any, ...] = tuple(args)
         if not handlers:
             ns = self._namespace(sock.namespace)
-            if ns is not None:
-                handlers = [(fn, takes, (sock,)) for fn, takes in ns._handlers(event)]
-        for index, (fn, takes, prefix) in enumerate(handlers):
-            answer = ack if index == 0 else None  # the first handler answers
-            kwargs: Dict[str, Any] = {}
+            if ns is None:
+                return
+            handlers = ns._handlers(event)
+            call_args = (sock, *args)
+        answer = ack  # the first handler answers
+        for fn, takes in handlers:
             if takes:
-                kwargs["ack"] = (lambda *a, _ack=answer: _ack.send(a)) if answer is not None else None
-            then: Optional[Callable[[Any], None]] = None
-            if answer is not None and not takes:
-                then = lambda result, _ack=answer: self._answer(_ack, result)
-            self._call(fn, (*prefix, *args), kwargs, then=then)
+                send = (lambda *a, _ack=answer: _ack.send(a)) if answer is not None else None
+                self._call(fn, call_args, {"ack": send})
+            elif answer is not None:
+                self._call(fn, call_args, then=partial(self._answer, answer))
+            else:
+                self._call(fn, call_args)
+            answer = None
 
     def _on_server_side(self, event: str, args: List[Any], ack: Any) -> None:
         for index, (fn, takes) in enumerate(self._server_side.get(event)):

@@ -6,6 +6,7 @@
 
 mod config;
 mod events;
+mod frame_queue;
 mod handshake;
 mod listen;
 mod polling;

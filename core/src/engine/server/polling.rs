@@ -57,13 +57,13 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
         } else {
             tokio::select! {
                 biased;
-                f = rx.recv() => frames.extend(f),
+                f = rx.recv() => frames.push(f),
                 _ = wait_closed(&mut closed) => {}
                 _ = wake => frames.push(Frame::Text("6".into())),
             }
         }
     }
-    while let Ok(f) = rx.try_recv() {
+    while let Some(f) = rx.try_recv() {
         frames.push(f);
     }
     match session.close_reason() {

@@ -4,10 +4,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, watch, Mutex, Notify};
+use tokio::sync::{watch, Mutex, Notify};
 
 use super::config::TransportKind;
 use super::events::{ConnEvent, Events};
+use super::frame_queue::FrameQueue;
 use super::request::RequestInfo;
 use super::Shared;
 use crate::engine::{Frame, Packet};
@@ -71,7 +72,7 @@ pub enum SendError {
 /// The receiving end of a session's outgoing queue; taking a frame out gives its bytes
 /// back to the session's budget.
 pub(super) struct Outbox {
-    rx: mpsc::Receiver<Frame>,
+    frames: Arc<FrameQueue>,
     queued: Arc<AtomicUsize>,
 }
 
@@ -80,20 +81,20 @@ impl Outbox {
         self.queued.fetch_sub(frame_len(frame), Ordering::AcqRel);
     }
 
-    pub(super) async fn recv(&mut self) -> Option<Frame> {
-        let f = self.rx.recv().await?;
+    pub(super) async fn recv(&mut self) -> Frame {
+        let f = self.frames.pop().await;
+        self.took(&f);
+        f
+    }
+
+    pub(super) fn try_recv(&mut self) -> Option<Frame> {
+        let f = self.frames.try_pop()?;
         self.took(&f);
         Some(f)
     }
 
-    pub(super) fn try_recv(&mut self) -> Result<Frame, mpsc::error::TryRecvError> {
-        let f = self.rx.try_recv()?;
-        self.took(&f);
-        Ok(f)
-    }
-
     pub(super) fn is_empty(&self) -> bool {
-        self.rx.is_empty()
+        self.frames.is_empty()
     }
 }
 
@@ -110,7 +111,7 @@ fn frame_len(frame: &Frame) -> usize {
 pub struct Session {
     id: String,
     shared: Weak<Shared>,
-    tx: mpsc::Sender<Frame>,
+    out: Arc<FrameQueue>,
     pub(super) rx: Mutex<Outbox>,
     queued: Arc<AtomicUsize>,
     budget: usize,
@@ -141,13 +142,13 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     pub(super) fn new(shared: &Arc<Shared>, request: RequestInfo, transport: TransportKind) -> Arc<Session> {
-        let (tx, rx) = mpsc::channel(shared.config.max_buffered_frames.max(1));
+        let out = Arc::new(FrameQueue::new(shared.config.max_buffered_frames));
         let queued = Arc::new(AtomicUsize::new(0));
         Arc::new(Session {
             id: crate::sid::generate(),
             shared: Arc::downgrade(shared),
-            tx,
-            rx: Mutex::new(Outbox { rx, queued: queued.clone() }),
+            out: out.clone(),
+            rx: Mutex::new(Outbox { frames: out, queued: queued.clone() }),
             queued,
             budget: shared.config.buffered_bytes_budget(),
             websocket: AtomicBool::new(transport == TransportKind::Websocket),
@@ -217,7 +218,13 @@ impl Session {
 
     /// Listens to this connection's events (`upgrade`, `packet`, `packetCreate`, `drain`, `close`).
     pub fn on_event(&self, f: impl Fn(&ConnEvent<'_>) + Send + Sync + 'static) {
-        self.events.add(Arc::new(f));
+        self.events.add(Arc::new(f), true);
+    }
+
+    /// Listens to this connection's `upgrade` and `close` only (the other events may reach
+    /// `f` too: it ignores them). Unlike [`Session::on_event`], costs nothing per packet.
+    pub fn on_lifecycle(&self, f: impl Fn(&ConnEvent<'_>) + Send + Sync + 'static) {
+        self.events.add(Arc::new(f), false);
     }
 
     pub(super) fn emit_event(&self, ev: ConnEvent<'_>) {
@@ -254,19 +261,12 @@ impl Session {
             self.close_slow();
             return Err(SendError::Full);
         }
-        match self.tx.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                self.queued.fetch_sub(len, Ordering::AcqRel);
-                match e {
-                    mpsc::error::TrySendError::Closed(_) => Err(SendError::Closed),
-                    mpsc::error::TrySendError::Full(_) => {
-                        self.close_slow();
-                        Err(SendError::Full)
-                    }
-                }
-            }
+        if self.out.push(frame).is_err() {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            self.close_slow();
+            return Err(SendError::Full);
         }
+        Ok(())
     }
 
     fn close_slow(self: &Arc<Self>) {
@@ -283,7 +283,7 @@ impl Session {
         if self.is_closed() || !self.reserve(len, self.budget / 2) {
             return false;
         }
-        if self.tx.try_send(frame).is_err() {
+        if self.out.push(frame).is_err() {
             self.queued.fetch_sub(len, Ordering::AcqRel);
             return false;
         }

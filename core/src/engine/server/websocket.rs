@@ -177,10 +177,9 @@ async fn drive(session: Arc<Session>, ws: Ws) {
             tokio::select! {
                 biased;
                 f = rx.recv() => {
-                    let Some(f) = f else { break };
                     let write = async {
                         let mut res = feed(&mut sink, f).await;
-                        while let (Ok(()), Ok(f)) = (&res, rx.try_recv()) {
+                        while let (Ok(()), Some(f)) = (&res, rx.try_recv()) {
                             res = feed(&mut sink, f).await;
                         }
                         res.and(sink.flush().await)
@@ -204,7 +203,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         let code = *close_code.lock().expect("close code lock poisoned");
         let finish = async {
             // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
-            while let Ok(f) = rx.try_recv() {
+            while let Some(f) = rx.try_recv() {
                 if feed(&mut sink, f).await.is_err() {
                     break;
                 }

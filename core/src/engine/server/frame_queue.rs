@@ -1,0 +1,64 @@
+//! A session's outgoing frames: a bounded FIFO read by one writer (the transport).
+//!
+//! Unlike a tokio channel, the writer's wake-up goes through [`crate::wake`], so a host
+//! thread answering a batch of events wakes each writer once, at the end of its turn.
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::sync::Mutex;
+use std::task::Poll;
+
+use futures_util::task::AtomicWaker;
+
+use crate::engine::Frame;
+
+pub(super) struct FrameQueue {
+    frames: Mutex<VecDeque<Frame>>,
+    cap: usize,
+    reader: AtomicWaker,
+}
+
+impl FrameQueue {
+    pub(super) fn new(cap: usize) -> FrameQueue {
+        FrameQueue { frames: Mutex::new(VecDeque::new()), cap: cap.max(1), reader: AtomicWaker::new() }
+    }
+
+    fn frames(&self) -> std::sync::MutexGuard<'_, VecDeque<Frame>> {
+        self.frames.lock().expect("frame queue poisoned")
+    }
+
+    /// Queues a frame; gives it back when `cap` frames are already waiting.
+    pub(super) fn push(&self, frame: Frame) -> Result<(), Frame> {
+        {
+            let mut q = self.frames();
+            if q.len() >= self.cap {
+                return Err(frame);
+            }
+            q.push_back(frame);
+        }
+        if let Some(w) = self.reader.take() {
+            crate::wake::wake(w);
+        }
+        Ok(())
+    }
+
+    pub(super) fn try_pop(&self) -> Option<Frame> {
+        self.frames().pop_front()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.frames().is_empty()
+    }
+
+    /// The next frame, waiting for one.
+    pub(super) async fn pop(&self) -> Frame {
+        poll_fn(|cx| {
+            if let Some(f) = self.try_pop() {
+                return Poll::Ready(f);
+            }
+            self.reader.register(cx.waker());
+            // A frame pushed between the first look and the registration found no waker.
+            self.try_pop().map_or(Poll::Pending, Poll::Ready)
+        })
+        .await
+    }
+}
