@@ -802,7 +802,7 @@ sio_status sio_middleware_take(const sio_middleware *decision, sio_middleware **
 void sio_middleware_free(sio_middleware *decision);
 
 /*
- Creates a runtime with `workers` threads (0: one per core, at least 2).
+ Creates a runtime with `workers` threads (0: one per core the process may run on).
 
  With `callback` non-NULL, events are delivered by calling it on runtime threads (in
  order per connection); `user_data` is passed along and `free_user_data` (may be NULL)

@@ -11,6 +11,7 @@ pub mod engine;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod host_args;
 pub mod proto;
 pub mod server;
 mod sid;
@@ -18,4 +19,5 @@ mod value;
 mod wake;
 
 pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
+pub use host_args::HostArgs;
 pub use value::{Value, WireTextError};

@@ -42,6 +42,9 @@ pub enum WireTextError {
     /// A placeholder without its buffer.
     #[error(transparent)]
     Attachment(MissingAttachment),
+    /// An argument list that is not a JSON array.
+    #[error("arguments must be a JSON array")]
+    NotAnArray,
 }
 
 impl Value {

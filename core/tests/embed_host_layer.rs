@@ -7,7 +7,10 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use sio_core::embed::{ClientOptions, DynamicEvent, DynamicMatcher, EngineEvent, Event, Target, FORWARDED_HEADER};
+use sio_core::embed::{
+    ClientOptions, DynamicEvent, DynamicMatcher, EngineEvent, Event, ManagerConfig, Target, TransportKind,
+    FORWARDED_HEADER,
+};
 use sio_core::server::ServerConfig;
 use sio_core::Value;
 
@@ -137,7 +140,10 @@ fn frames_queued_in_a_host_turn_go_out_in_order_when_the_turn_ends() {
     let rt = runtime();
     let srv = rt.server(ServerConfig::default()).unwrap();
     let addr = srv.listen("127.0.0.1:0").unwrap();
-    let _client = rt.client(&format!("http://{addr}/"), ClientOptions::default()).unwrap();
+    // WebSocket only: once connected, the connection's writer sleeps until woken (a
+    // polling upgrade in progress would have a request awake to carry the frames).
+    let manager = ManagerConfig { transports: vec![TransportKind::Websocket], ..ManagerConfig::default() };
+    let _client = rt.client(&format!("http://{addr}/"), ClientOptions { manager, ..ClientOptions::default() }).unwrap();
     let (mut socket, mut connected) = (None, false);
     while socket.is_none() || !connected {
         match next(&rt) {
@@ -154,7 +160,9 @@ fn frames_queued_in_a_host_turn_go_out_in_order_when_the_turn_ends() {
         srv.emit(&socket, "n", vec![Value::from(i)], false).unwrap();
     }
     rt.end_turn();
-    assert!(rt.next_event(Duration::from_millis(300)).is_none(), "held until the outermost turn ends");
+    while let Some(ev) = rt.next_event(Duration::from_millis(300)) {
+        assert!(!matches!(ev, Event::ClientMessage { .. }), "held until the outermost turn ends: {ev:?}");
+    }
     drop(turn);
     for i in 0..50i64 {
         match next(&rt) {
@@ -165,5 +173,28 @@ fn frames_queued_in_a_host_turn_go_out_in_order_when_the_turn_ends() {
     rt.end_turn(); // without a turn: nothing to do
     srv.emit(&socket, "after", vec![], false).unwrap();
     assert!(matches!(next(&rt), Event::ClientMessage { name, .. } if name == "after"), "outside a turn: at once");
+    rt.shutdown();
+}
+
+#[test]
+fn a_blocking_call_from_an_event_callback_completes_with_a_single_worker() {
+    use sio_core::embed::{Delivery, EmbeddedServer, Runtime, RuntimeOptions};
+    use std::sync::{Arc, OnceLock};
+
+    let server: Arc<OnceLock<EmbeddedServer>> = Arc::default();
+    let (tx, counted) = mpsc::channel();
+    let in_callback = server.clone();
+    let on_event = move |ev: Event| {
+        if let (Event::Connection { .. }, Some(srv)) = (ev, in_callback.get()) {
+            // Waits for a task of the very runtime whose only worker runs this callback.
+            let _ = tx.send(srv.server_count());
+        }
+    };
+    let rt = Runtime::new(RuntimeOptions { workers: 1, delivery: Delivery::Callback(Arc::new(on_event)) }).unwrap();
+    let srv = rt.server(ServerConfig::default()).unwrap();
+    let addr = srv.listen("127.0.0.1:0").unwrap();
+    let _ = server.set(srv);
+    let _client = rt.client(&format!("http://{addr}/"), ClientOptions::default()).unwrap();
+    assert_eq!(counted.recv_timeout(WAIT).expect("no deadlock"), Ok(1));
     rt.shutdown();
 }

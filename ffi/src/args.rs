@@ -2,7 +2,7 @@
 use std::ffi::c_char;
 
 use bytes::Bytes;
-use sio_core::Value;
+use sio_core::{HostArgs, Value, WireTextError};
 
 use crate::error::{null, sio_status, Error};
 
@@ -69,26 +69,34 @@ pub(crate) unsafe fn value_arg(
     n_bufs: usize,
 ) -> Result<Value, Error> {
     let text = str_arg(json, json_len, "json")?;
-    if n_bufs > 0 && bufs.is_null() {
+    let attachments = attachments_arg(bufs, n_bufs)?;
+    Value::from_wire_text(text, &attachments).map_err(invalid_json)
+}
+
+/// The buffers a placeholder may refer to (copied: the caller keeps its memory).
+unsafe fn attachments_arg(bufs: *const sio_buf, n_bufs: usize) -> Result<Vec<Bytes>, Error> {
+    if n_bufs == 0 {
+        return Ok(Vec::new());
+    }
+    if bufs.is_null() {
         return Err(null("bufs"));
     }
-    let attachments: Vec<Bytes> = if n_bufs == 0 {
-        Vec::new()
-    } else {
-        std::slice::from_raw_parts(bufs, n_bufs)
-            .iter()
-            .map(|b| {
-                if b.ptr.is_null() && b.len > 0 {
-                    Err(null("bufs[i].ptr"))
-                } else if b.len == 0 {
-                    Ok(Bytes::new())
-                } else {
-                    Ok(Bytes::copy_from_slice(std::slice::from_raw_parts(b.ptr, b.len)))
-                }
-            })
-            .collect::<Result<_, _>>()?
-    };
-    Value::from_wire_text(text, &attachments).map_err(|e| Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string()))
+    std::slice::from_raw_parts(bufs, n_bufs)
+        .iter()
+        .map(|b| {
+            if b.ptr.is_null() && b.len > 0 {
+                Err(null("bufs[i].ptr"))
+            } else if b.len == 0 {
+                Ok(Bytes::new())
+            } else {
+                Ok(Bytes::copy_from_slice(std::slice::from_raw_parts(b.ptr, b.len)))
+            }
+        })
+        .collect()
+}
+
+fn invalid_json(e: WireTextError) -> Error {
+    Error::new(sio_status::SIO_ERR_INVALID_JSON, e.to_string())
 }
 
 /// Event arguments: a JSON array (NULL/empty means no arguments).
@@ -103,8 +111,23 @@ pub(crate) unsafe fn args_arg(
     }
     match value_arg(json, json_len, bufs, n_bufs)? {
         Value::Array(a) => Ok(a),
-        _ => Err(Error::new(sio_status::SIO_ERR_INVALID_JSON, "arguments must be a JSON array")),
+        _ => Err(invalid_json(WireTextError::NotAnArray)),
     }
+}
+
+/// Event arguments kept as the caller's JSON text where the core can send it as is.
+pub(crate) unsafe fn host_args_arg(
+    json: *const c_char,
+    json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> Result<HostArgs, Error> {
+    if json.is_null() || json_len == 0 {
+        return Ok(HostArgs::Values(Vec::new()));
+    }
+    let text = str_arg(json, json_len, "json")?;
+    let attachments = attachments_arg(bufs, n_bufs)?;
+    HostArgs::from_wire_text(text, &attachments).map_err(invalid_json)
 }
 
 /// Arguments for C: JSON text (with placeholders) and the buffers it references.

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use sio_core::embed::{Decision, Event};
 use sio_core::{ConnectError, Value};
 
-use crate::args::{args_arg, sio_buf, str_arg, value_arg, WireArgs};
+use crate::args::{host_args_arg, sio_buf, str_arg, value_arg, WireArgs};
 use crate::error::{guard, guard_void, null, sio_status, Error};
 use crate::socket::sio_socket;
 
@@ -438,11 +438,11 @@ pub unsafe extern "C" fn sio_ack_send(
 ) -> sio_status {
     guard(|| {
         let ack = ack.as_ref().ok_or_else(|| null("ack"))?;
-        let args = args_arg(args_json, args_json_len, bufs, n_bufs)?;
+        let args = host_args_arg(args_json, args_json_len, bufs, n_bufs)?;
         let sent = match &ack.inner {
-            AckKind::Server(a) => a.send(args).map_err(Error::from)?,
-            AckKind::Client(a) => a.send(args),
-            AckKind::ServerSide(a) => a.send(args.into_iter().next().unwrap_or(Value::Null)),
+            AckKind::Server(a) => a.send_host(args).map_err(Error::from)?,
+            AckKind::Client(a) => a.send(args.into_values()),
+            AckKind::ServerSide(a) => a.send(args.into_values().into_iter().next().unwrap_or(Value::Null)),
         };
         if sent {
             Ok(())

@@ -34,7 +34,7 @@ struct UserData(*mut c_void);
 unsafe impl Send for UserData {}
 unsafe impl Sync for UserData {}
 
-/// Creates a runtime with `workers` threads (0: one per core, at least 2).
+/// Creates a runtime with `workers` threads (0: one per core the process may run on).
 ///
 /// With `callback` non-NULL, events are delivered by calling it on runtime threads (in
 /// order per connection); `user_data` is passed along and `free_user_data` (may be NULL)

@@ -11,7 +11,7 @@ use sio_core::embed::{
 };
 use sio_core::{ConnectError, EmitError, Value};
 
-use crate::codec::{args_from_js, value_from_js, value_to_js};
+use crate::codec::{args_from_js, host_args_from_js, value_from_js, value_to_js};
 use crate::event::Ev;
 use crate::{deliver, err, runtime};
 
@@ -398,7 +398,7 @@ impl NativeSocket {
     /// The caller answers each id once (as socket.io's ack function does).
     #[napi]
     pub fn ack(&self, id: i64, json: String, bins: Vec<Buffer>) -> Result<()> {
-        let args = args_from_js(&json, &bins)?;
+        let args = host_args_from_js(&json, &bins)?;
         let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
         self.srv()?.answer_id(&self.s, id, args).map_err(emit_err)
     }

@@ -67,7 +67,7 @@ impl std::fmt::Debug for Delivery {
 /// Runtime options.
 #[derive(Debug, Clone)]
 pub struct RuntimeOptions {
-    /// Worker threads (0: one per core, at least 2).
+    /// Worker threads (0: one per core the process may run on, as `#[tokio::main]`).
     pub workers: usize,
     /// Event delivery.
     pub delivery: Delivery,
@@ -143,7 +143,16 @@ impl Shared {
         self.handle.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        rx.recv().map_err(|_| EmbedError::Shutdown)
+        // Called from a worker (a host callback): hand the worker's queue to another
+        // thread while waiting, or a runtime with one worker would wait for itself.
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let wait = || rx.recv().map_err(|_| EmbedError::Shutdown);
+        if on_worker {
+            tokio::task::block_in_place(wait)
+        } else {
+            wait()
+        }
     }
 }
 
@@ -163,7 +172,7 @@ impl Runtime {
     /// Starts a runtime.
     pub fn new(options: RuntimeOptions) -> Result<Runtime, EmbedError> {
         let workers = if options.workers == 0 {
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2)
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
         } else {
             options.workers
         };

@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::event::{AckOutcome, Completion};
 use super::EmbeddedServer;
 use crate::error::EmitError;
+use crate::host_args::HostArgs;
 use crate::server::{AckSender, BroadcastOperator, RemoteSocket, ServerSideAck, Socket};
 use crate::value::Value;
 
@@ -138,8 +139,8 @@ impl EmbeddedServer {
         self.shared.handle.spawn(async move { done(op.fetch_sockets().await) });
     }
 
-    /// The sockets of `target` on every server of the cluster (blocks the calling host
-    /// thread; never call it from an event callback).
+    /// The sockets of `target` on every server of the cluster (blocks the calling thread;
+    /// prefer [`EmbeddedServer::fetch_sockets_then`] in an event callback).
     pub fn fetch_sockets_of(&self, target: &Target) -> Result<Vec<RemoteSocket>, super::EmbedError> {
         let op = self.operator(target);
         self.shared.block_on(async move { op.fetch_sockets().await })
@@ -194,9 +195,9 @@ impl EmbeddedServer {
 
     /// Answers a client's acknowledgement request: `Ok(false)` if it was answered
     /// already, `Disconnected` once the socket has left.
-    pub fn answer(&self, ack: &AckSender, args: Vec<Value>) -> Result<bool, EmitError> {
+    pub fn answer(&self, ack: &AckSender, args: impl Into<HostArgs>) -> Result<bool, EmitError> {
         let _guard = self.shared.handle.enter();
-        ack.send(args)
+        ack.send_host(args.into())
     }
 
     /// Answers acknowledgement `id` of `socket` (the id an [`Event::Message`]'s
@@ -205,9 +206,9 @@ impl EmbeddedServer {
     /// not know whether `id` was answered already: the face answers each id once.
     ///
     /// [`Event::Message`]: crate::embed::Event::Message
-    pub fn answer_id(&self, socket: &Socket, id: u64, args: Vec<Value>) -> Result<(), EmitError> {
+    pub fn answer_id(&self, socket: &Socket, id: u64, args: impl Into<HostArgs>) -> Result<(), EmitError> {
         let _guard = self.shared.handle.enter();
-        AckSender::new(socket.clone(), id).send(args).map(|_| ())
+        AckSender::new(socket.clone(), id).send_host(args.into()).map(|_| ())
     }
 
     /// Answers another server's `serverSideEmitWithAck`; false if answered already.

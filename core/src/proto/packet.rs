@@ -199,6 +199,12 @@ pub fn encode_ack(nsp: &str, id: u64, args: &[Value]) -> Vec<Frame> {
     encode_with(PacketType::Ack, nsp, Some(id), |out, atts| Value::write_wire(args, out, atts))
 }
 
+/// Encodes an ACK whose argument list is JSON text already checked to be an array
+/// without placeholders ([`crate::HostArgs::Wire`]).
+pub fn encode_ack_wire(nsp: &str, id: u64, args: &str) -> Vec<Frame> {
+    encode_with(PacketType::Ack, nsp, Some(id), |out, _| out.extend_from_slice(args.as_bytes()))
+}
+
 fn encode_with(
     kind: PacketType,
     nsp: &str,

@@ -7,7 +7,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::socket::Socket;
 use crate::error::{AckError, EmitError};
-use crate::proto::packet::encode_ack;
+use crate::host_args::HostArgs;
+use crate::proto::packet::{encode_ack, encode_ack_wire};
 use crate::value::Value;
 
 /// Answers the acknowledgement a client asked for. Clones share one answer: the first
@@ -37,6 +38,11 @@ impl AckSender {
     /// [`EmitError::Disconnected`] once the socket has left (even if its connection is
     /// still open: the client would not know what the answer is for).
     pub fn send(&self, args: Vec<Value>) -> Result<bool, EmitError> {
+        self.send_host(HostArgs::Values(args))
+    }
+
+    /// [`AckSender::send`] with arguments as a host passed them (JSON text is sent as is).
+    pub fn send_host(&self, args: HostArgs) -> Result<bool, EmitError> {
         let s = &self.inner.socket;
         if !s.connected() {
             return Err(EmitError::Disconnected);
@@ -44,7 +50,11 @@ impl AckSender {
         if self.inner.sent.swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
-        s.send_frames(encode_ack(s.ns(), self.inner.id, &args), false)?;
+        let frames = match &args {
+            HostArgs::Values(values) => encode_ack(s.ns(), self.inner.id, values),
+            HostArgs::Wire(text) => encode_ack_wire(s.ns(), self.inner.id, text),
+        };
+        s.send_frames(frames, false)?;
         Ok(true)
     }
 }

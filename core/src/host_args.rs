@@ -1,0 +1,85 @@
+//! Arguments as a host passes them across a face: wire JSON text (a JSON array in which
+//! each buffer is a `{"_placeholder":true,"num":N}` object, socket.io-parser's form) and
+//! the buffers. Text that needs no buffer is checked and then sent as it is: answering
+//! an event from C or JavaScript does not parse the answer into values only to write the
+//! same JSON again.
+use bytes::Bytes;
+use serde::de::IgnoredAny;
+
+use crate::value::{Value, WireTextError};
+
+/// An argument list from a host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostArgs {
+    /// A checked JSON array without placeholders: written into the packet as it is.
+    Wire(String),
+    /// Values.
+    Values(Vec<Value>),
+}
+
+impl HostArgs {
+    /// Reads an argument list: empty text is no arguments; anything but a JSON array is
+    /// refused, as is a placeholder without its buffer.
+    pub fn from_wire_text(text: &str, attachments: &[Bytes]) -> Result<HostArgs, WireTextError> {
+        if text.is_empty() {
+            return Ok(HostArgs::Values(Vec::new()));
+        }
+        let body = text.trim_matches(|c: char| c.is_ascii_whitespace());
+        if !body.starts_with('[') {
+            return Err(match serde_json::from_str::<IgnoredAny>(text) {
+                Err(e) => WireTextError::Json(e.to_string()),
+                Ok(_) => WireTextError::NotAnArray,
+            });
+        }
+        // The placeholder rule needs values; anything else only needs to be valid JSON.
+        if attachments.is_empty() && !body.contains("_placeholder") {
+            serde_json::from_str::<IgnoredAny>(body).map_err(|e| WireTextError::Json(e.to_string()))?;
+            return Ok(HostArgs::Wire(body.to_owned()));
+        }
+        match Value::from_wire_text(body, attachments)? {
+            Value::Array(values) => Ok(HostArgs::Values(values)),
+            _ => Err(WireTextError::NotAnArray),
+        }
+    }
+
+    /// The arguments as values (wire text was checked: it parses).
+    pub fn into_values(self) -> Vec<Value> {
+        match self {
+            HostArgs::Values(v) => v,
+            HostArgs::Wire(text) => match serde_json::from_str(&text) {
+                Ok(Value::Array(v)) => v,
+                _ => unreachable!("wire arguments are a checked JSON array"),
+            },
+        }
+    }
+}
+
+impl From<Vec<Value>> for HostArgs {
+    fn from(values: Vec<Value>) -> HostArgs {
+        HostArgs::Values(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_without_buffers_stays_text_and_everything_else_is_checked() {
+        assert_eq!(
+            HostArgs::from_wire_text(" [1, {\"a\":\"é\"}] ", &[]),
+            Ok(HostArgs::Wire("[1, {\"a\":\"é\"}]".into()))
+        );
+        assert_eq!(HostArgs::from_wire_text("", &[]), Ok(HostArgs::Values(vec![])));
+        assert_eq!(HostArgs::from_wire_text("{}", &[]), Err(WireTextError::NotAnArray));
+        assert!(matches!(HostArgs::from_wire_text("[1,", &[]), Err(WireTextError::Json(_))));
+        let one = r#"[{"_placeholder":true,"num":0}]"#;
+        assert!(matches!(HostArgs::from_wire_text(one, &[]), Err(WireTextError::Attachment(_))));
+        let buf = Bytes::from_static(b"\x01");
+        assert_eq!(
+            HostArgs::from_wire_text(one, std::slice::from_ref(&buf)),
+            Ok(HostArgs::Values(vec![Value::Binary(buf)]))
+        );
+        assert_eq!(HostArgs::Wire("[1,\"x\"]".into()).into_values(), vec![Value::from(1i64), Value::from("x")]);
+    }
+}
