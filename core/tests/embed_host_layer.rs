@@ -198,3 +198,52 @@ fn a_blocking_call_from_an_event_callback_completes_with_a_single_worker() {
     assert_eq!(counted.recv_timeout(WAIT).expect("no deadlock"), Ok(1));
     rt.shutdown();
 }
+
+/// A request over raw long-polling (`body` POSTed when given), the response body.
+fn polling(port: u16, sid: &str, body: Option<&str>) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    match body {
+        Some(b) => write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{b}",
+            b.len()
+        ),
+        None => write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    }
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn an_answer_from_a_plain_thread_that_overflows_the_queue_closes_the_slow_session() {
+    let rt = runtime();
+    let mut config = ServerConfig::default();
+    config.engine.max_buffered_frames = 2;
+    let srv = rt.server(config).unwrap();
+    let port = srv.listen("127.0.0.1:0").unwrap().port();
+    // A client that stops polling after connecting: what the server sends stays queued.
+    let open = get(port, None).unwrap();
+    let sid = open.split("\"sid\":\"").nth(1).and_then(|r| r.split('"').next()).expect("a sid").to_owned();
+    assert!(polling(port, &sid, Some("40")).ends_with("ok"));
+    assert!(polling(port, &sid, Some("421[\"ask\"]")).ends_with("ok"));
+    let (socket, ack) = loop {
+        if let Event::Message { socket, ack: Some(ack), .. } = next(&rt) {
+            break (socket, ack);
+        }
+    };
+    // Queued: the CONNECT answer and this emit; the answer does not fit.
+    srv.emit(&socket, "fill", vec![], false).unwrap();
+    let answered = std::thread::spawn(move || ack.send(vec![Value::from("late")])).join();
+    assert!(matches!(answered, Ok(Err(sio_core::EmitError::Disconnected))), "{answered:?}");
+    loop {
+        if let Event::Disconnect { reason, .. } = next(&rt) {
+            assert_eq!(reason.as_str(), "transport error");
+            break;
+        }
+    }
+    rt.shutdown();
+}

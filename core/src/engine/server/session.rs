@@ -132,6 +132,9 @@ pub struct Session {
     request: RequestInfo,
     events: Events,
     attachment: std::sync::RwLock<Option<Arc<dyn Any + Send + Sync>>>,
+    /// The runtime the session lives on: frames are queued from host threads too, and a
+    /// close they trigger runs there.
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for Session {
@@ -164,6 +167,7 @@ impl Session {
             request,
             events: Events::default(),
             attachment: std::sync::RwLock::new(None),
+            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -273,7 +277,7 @@ impl Session {
         tracing::warn!(sid = %self.id, queued = self.buffered_bytes(), "send buffer full, closing slow session");
         // Close from a task: the caller may hold locks the close handlers take.
         let s = self.clone();
-        tokio::spawn(async move { s.close(CloseReason::TransportError) });
+        self.runtime.spawn(async move { s.close(CloseReason::TransportError) });
     }
 
     /// Queues a frame only while less than half the byte budget is used, dropping it
@@ -304,7 +308,7 @@ impl Session {
                 let weak = Arc::downgrade(&shared);
                 let sid = self.id.clone();
                 let grace = shared.config.ping_interval + shared.config.ping_timeout;
-                tokio::spawn(async move {
+                self.runtime.spawn(async move {
                     tokio::time::sleep(grace).await;
                     if let Some(s) = weak.upgrade() {
                         s.remove(&sid);
