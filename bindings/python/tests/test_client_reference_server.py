@@ -48,6 +48,17 @@ def test_connect_welcome_and_acks_both_ways(ref_server, make_client):
         assert not c.connected and not c.active
 
 
+def test_the_urls_query_reaches_the_handshake(ref_server, make_client):
+    # As python-engineio and socket.io-client: the URL's query is sent; `query=` adds to
+    # it and wins for a name both give.
+    rec = Recorder()
+    with recorded(make_client, ref_server.url + "/?room=r1&empty=&x=url", rec, query={"x": "kw"}) as c:
+        c.connect(timeout=TIMEOUT)
+        (welcome,) = rec.wait("welcome")
+        query = welcome["query"]
+        assert (query["room"], query["empty"], query["x"], query["EIO"]) == ("r1", "", "kw", "4")
+
+
 def test_io_server_disconnect(ref_server, make_client):
     rec = Recorder()
     with recorded(make_client, ref_server.url, rec) as c:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from urllib.parse import parse_qsl
 
 from . import _sio
 from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, logger, seconds
@@ -12,16 +13,25 @@ from .reason import DisconnectReason
 
 __all__ = ["Client"]
 
-def _split_url(url: str) -> Tuple[str, str, bool]:
-    """``http://h:p/admin?x`` → (``http://h:p``, ``/admin``, whether a path was given)."""
+def _split_url(url: str) -> Tuple[str, str, bool, List[Tuple[str, str]]]:
+    """``http://h:p/admin?x=1`` → (``http://h:p``, ``/admin``, whether a path was given,
+    ``[("x", "1")]``)."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         scheme, rest = "http", url
-    for mark in "?#":
-        rest = rest.split(mark, 1)[0]
+    rest = rest.split("#", 1)[0]
+    rest, _, query = rest.partition("?")
     authority, slash, path = rest.partition("/")
     explicit = bool(path)
-    return f"{scheme}://{authority}", "/" + path if explicit else "/", explicit
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return f"{scheme}://{authority}", "/" + path if explicit else "/", explicit, pairs
+
+
+def _query(url_pairs: List[Tuple[str, str]], query: Optional[Mapping[str, str]]) -> List[Tuple[str, str]]:
+    """The URL's query parameters (sent, as python-engineio and socket.io-client send
+    them), then ``query=``'s, which replace a URL parameter of the same name."""
+    given = {str(k): str(v) for k, v in (query or {}).items()}
+    return [(k, v) for k, v in url_pairs if k not in given] + list(given.items())
 
 
 class Client(Runner):
@@ -39,7 +49,9 @@ class Client(Runner):
     the server's events ``handler(*args)``. Of the connection (they run the handlers
     registered in any namespace): ``reconnect_attempt(n)``, ``reconnect(n)``,
     ``reconnect_error(message)``, ``reconnect_failed()``. Durations are in seconds;
-    ``reconnection_attempts=0`` means no limit (as in python-socketio).
+    ``reconnection_attempts=0`` means no limit (as in python-socketio). The URL's query
+    parameters are sent with the handshake; ``query=`` adds to them (and wins for a name
+    both give).
     """
 
     def __init__(
@@ -61,7 +73,7 @@ class Client(Runner):
     ) -> None:
         if not isinstance(url, str):
             raise BadArgument("url must be a str")
-        base, url_namespace, explicit = _split_url(url)
+        base, url_namespace, explicit, url_query = _split_url(url)
         if namespaces is None:
             names = [url_namespace]
         else:
@@ -95,7 +107,7 @@ class Client(Runner):
             randomization_factor=float(randomization_factor),
             timeout=seconds("timeout", timeout),
             headers=[(str(k), str(v)) for k, v in (headers or {}).items()],
-            query=[(str(k), str(v)) for k, v in (query or {}).items()],
+            query=_query(url_query, query),
         )
         self.url = url
         self._names = names
