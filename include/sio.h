@@ -703,6 +703,18 @@ sio_status sio_client_emit(const sio_client *client,
                            size_t n_bufs);
 
 /*
+ Emits a volatile `event`: dropped, not buffered, while the client is not connected
+ (socket.io-client's `socket.volatile.emit`). Arguments: JSON array + buffers.
+ */
+sio_status sio_client_emit_volatile(const sio_client *client,
+                                    const char *event,
+                                    size_t event_len,
+                                    const char *args_json,
+                                    size_t args_json_len,
+                                    const sio_buf *bufs,
+                                    size_t n_bufs);
+
+/*
  Emits and calls `cb` exactly once with the server's answer, a timeout (`timeout_ms`,
  0: none), a disconnection, or cancellation at shutdown.
  */

@@ -42,6 +42,8 @@ export declare class NativeClient {
   disconnect(): void
   /** Emits (buffered while disconnected). */
   emit(event: string, json: string, bins: Array<Buffer>): void
+  /** Emits a volatile event: dropped while the connection is not writable. */
+  emitVolatile(event: string, json: string, bins: Array<Buffer>): void
   /** Emits with an acknowledgement; an `ack` event with `key` follows exactly once. */
   emitWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
 }

@@ -295,6 +295,25 @@ pub unsafe extern "C" fn sio_client_emit(
     })
 }
 
+/// Emits a volatile `event`: dropped, not buffered, while the client is not connected
+/// (socket.io-client's `socket.volatile.emit`). Arguments: JSON array + buffers.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_emit_volatile(
+    client: *const sio_client,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let c = cl(client)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        c.inner.emit_volatile(event, args).map_err(Error::from)
+    })
+}
+
 /// Emits and calls `cb` exactly once with the server's answer, a timeout (`timeout_ms`,
 /// 0: none), a disconnection, or cancellation at shutdown.
 #[no_mangle]

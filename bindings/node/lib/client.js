@@ -291,9 +291,13 @@ class Socket extends EventEmitter {
   _emit(flags, ev, ...all) {
     const name = checkEvent(ev);
     const [args, ack] = splitAck(all);
+    if (flags.volatile && ack) {
+      throw new SioError('ERR_SIO_UNSUPPORTED', 'a volatile emit cannot take an acknowledgement');
+    }
     const { json, bins } = encode(args);
     if (!ack) {
-      call(() => this._native.emit(name, json, bins));
+      if (flags.volatile) call(() => this._native.emitVolatile(name, json, bins));
+      else call(() => this._native.emit(name, json, bins));
       for (const l of this._anyOut.slice()) l(name, ...args);
       return this;
     }

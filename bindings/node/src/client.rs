@@ -333,6 +333,13 @@ impl NativeClient {
         self.c.emit(&event, args).map_err(emit_err)
     }
 
+    /// Emits a volatile event: dropped while the connection is not writable.
+    #[napi]
+    pub fn emit_volatile(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
+        let args = args_from_js(&json, &bins)?;
+        self.c.emit_volatile(&event, args).map_err(emit_err)
+    }
+
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
     #[napi]
     pub fn emit_with_ack(

@@ -293,6 +293,31 @@ function run(label, { Server, io }) {
     c.disconnect();
   });
 
+  test(`${label}: client volatile emits are dropped while disconnected, others buffered`, async () => {
+    const t = start();
+    const got = [];
+    // Listeners set in the connection handler itself: the buffered events may follow it
+    // within the same read.
+    const kept = new Promise((resolve) => {
+      t.srv.once('connection', (s) => {
+        s.onAny((name, ...args) => got.push([name, ...args]));
+        s.on('sync', (ack) => ack());
+        s.once('kept', resolve);
+      });
+    });
+    const c = t.connect('', { autoConnect: false });
+    c.volatile.emit('lost', 1);
+    c.emit('kept', 2);
+    c.connect();
+    // The buffer is flushed at connect, in order: had 'lost' been kept, it came first.
+    await bounded(kept, 5000, 'the buffered emit');
+    c.volatile.emit('live', 3); // connected: sent
+    await bounded(c.emitWithAck('sync'));
+    assert.deepEqual(got.map((g) => g[0]), ['kept', 'live', 'sync']);
+    assert.deepEqual([got[0][1], got[1][1]], [2, 3]);
+    await t.stop();
+  });
+
   test(`${label}: reserved event names throw`, async () => {
     const t = start();
     const { c, s } = await pair(t);

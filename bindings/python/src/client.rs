@@ -177,10 +177,16 @@ impl Client {
         Ok(self.client(nsp)?.socket().recovered())
     }
 
-    fn emit(&self, nsp: &str, event: &str, args: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// A volatile emit is dropped, not buffered, while the connection is not writable.
+    #[pyo3(signature = (nsp, event, args, volatile = false))]
+    fn emit(&self, nsp: &str, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
         let client = self.client(nsp)?;
         let args = to_values(args)?;
-        client.emit(event, args).map_err(error::emit)
+        if volatile {
+            client.emit_volatile(event, args).map_err(error::emit)
+        } else {
+            client.emit(event, args).map_err(error::emit)
+        }
     }
 
     /// `callback(replies, exc)` is called exactly once, on a runtime thread, unless the

@@ -447,6 +447,10 @@ class PySocketIOServer:
         async def disconnect(namespace, sid, reason=None):
             rec.record("py:disconnect", namespace, sid, reason)
 
+        @sio_.on("record", namespace="*")
+        async def record(namespace, sid, *args):
+            rec.record("py:record", *args)
+
         @sio_.on("echo", namespace="*")
         async def echo(namespace, sid, *args):
             return args

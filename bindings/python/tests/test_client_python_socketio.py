@@ -46,6 +46,18 @@ def test_acks_both_ways(py_server, make_client):
     assert c.call("echo", "after", timeout=TIMEOUT) == "after"
 
 
+def test_volatile_emits_are_dropped_while_disconnected_and_sent_while_connected(py_server, make_client):
+    rec = py_server.rec
+    c = recorded(make_client, py_server.url, rec)
+    c.volatile.emit("record", "lost")  # not connected yet: dropped
+    c.emit("record", "kept")  # buffered until connected
+    c.connect(timeout=TIMEOUT)
+    # The buffer goes out in order: a kept volatile emit would have come first.
+    assert rec.wait("py:record") == ("kept",)
+    c.volatile.emit("record", "live")
+    assert rec.wait("py:record") == ("live",)
+
+
 def test_connect_error_refused_is_not_active(py_server, make_client):
     rec = py_server.rec
     c = recorded(make_client, py_server.url, rec, auth={"token": "bad"})

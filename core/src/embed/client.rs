@@ -226,6 +226,13 @@ impl EmbeddedClient {
         self.socket.emit(event, args)
     }
 
+    /// Emits a volatile event: dropped, not buffered, while the connection is not
+    /// writable (socket.io-client's `socket.volatile.emit`).
+    pub fn emit_volatile(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {
+        let _guard = self.shared.handle.enter();
+        self.socket.volatile().emit(event, args)
+    }
+
     /// Emits and completes `done` exactly once (answer, timeout, disconnection, or
     /// `Cancelled` at shutdown).
     pub fn emit_with_ack(

@@ -3,7 +3,8 @@
  * `echo` with an ack and binary, the server's ack request answered with sio_ack_send
  * (`ask`), an ack timeout, /admin refused with data {reason:"bad token"} and active ==
  * false, /admin accepted with the secret, `disconnect-me` → "io server disconnect" (no
- * reconnection) then sio_client_connect, sio_client_disconnect → "io client disconnect",
+ * reconnection), sio_client_emit_volatile dropped while disconnected (a plain emit is
+ * buffered) then sio_client_connect, sio_client_emit_volatile sent, sio_client_disconnect → "io client disconnect",
  * and killing the server → "transport close" + RECONNECT_ATTEMPT, then RECONNECT once the
  * server is back on the same port. */
 #include "common.h"
@@ -126,9 +127,19 @@ int main(void) {
   CHECK(STREQ(sio_disconnect_reason_str(e->reason), "io server disconnect"), "reason string");
   CHECK(!e->active && !sio_client_active(c1) && !sio_client_connected(c1), "active after io server disconnect");
   tev_free(e);
+  /* while disconnected: a volatile emit is dropped, a plain one buffered until connected */
+  OK(sio_client_emit_volatile(c1, S("echo"), S("[\"lost\"]"), NULL, 0));
+  OK(sio_client_emit(c1, S("echo"), S("[\"kept\"]"), NULL, 0));
   OK(sio_client_connect(c1));
   tev_free(recorder_wait_ex(&rec, 15000, SIO_EVENT_CLIENT_CONNECT, id1, NULL, NULL));
   tev_free(recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_MESSAGE, id1, "welcome", NULL));
+  e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_MESSAGE, id1, "echo", NULL);
+  CHECK(STREQ(e->args_json, "[\"kept\"]"), "first echo after connecting: %s (the volatile emit was kept)", e->args_json);
+  tev_free(e);
+  OK(sio_client_emit_volatile(c1, S("echo"), S("[\"live\"]"), NULL, 0)); /* connected: sent */
+  e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_MESSAGE, id1, "echo", NULL);
+  CHECK(STREQ(e->args_json, "[\"live\"]"), "volatile echo while connected: %s", e->args_json);
+  tev_free(e);
 
   /* ---- io client disconnect */
   OK(sio_client_disconnect(c1));

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .adapter import RedisAdapter
 from .asyncio_server import AsyncBroadcastOperator, AsyncClient, AsyncNamespace, AsyncServer, AsyncSocket
-from .client import Client
+from .client import Client, ClientVolatileEmitter
 from .exceptions import (
     BadArgument,
     ConnectionError,
@@ -35,6 +35,7 @@ __all__ = [
     "Connection",
     "VolatileEmitter",
     "Client",
+    "ClientVolatileEmitter",
     "AsyncServer",
     "AsyncNamespace",
     "AsyncSocket",

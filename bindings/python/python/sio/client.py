@@ -271,6 +271,12 @@ class Client(Runner):
         """Emits to ``namespace`` (buffered while disconnected)."""
         self._native.emit(self._ns(namespace), check_event(event), args)
 
+    @property
+    def volatile(self) -> "ClientVolatileEmitter":
+        """``client.volatile.emit(...)``: the event is dropped, not buffered, while the
+        client is not connected (socket.io-client's ``socket.volatile.emit``)."""
+        return ClientVolatileEmitter(self)
+
     def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float], namespace: Optional[str] = None) -> Any:
         t = None if timeout is None else seconds("timeout", timeout)
         ns = self._ns(namespace)
@@ -366,3 +372,14 @@ def _unpack(replies: List[Any]) -> Any:
     if len(replies) == 1:
         return replies[0]
     return tuple(replies)
+
+
+class ClientVolatileEmitter:
+    """``client.volatile``: emits that are dropped while the client is not connected."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def emit(self, event: str, *args: Any, namespace: Optional[str] = None) -> None:
+        c = self._client
+        c._native.emit(c._ns(namespace), check_event(event), args, True)
