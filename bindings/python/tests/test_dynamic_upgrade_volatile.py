@@ -131,6 +131,11 @@ def test_upgrade_event_transport_and_outgoing_hooks(server, run):
         socket.conn.on("upgrade", lambda transport: rec.record("upgrade", transport, socket.transport))
         socket.on_any_outgoing(lambda event, *args: rec.record("outgoing", event, args))
 
+        @socket.on_any_outgoing
+        def tag(event, *args):  # runs before the packet is written: the client sees the tag
+            if event == "plain":
+                args[1]["hooked"] = True
+
         @socket.on("upgraded")
         def upgraded(name):
             rec.record("upgraded", name, socket.transport)
@@ -154,5 +159,5 @@ def test_upgrade_event_transport_and_outgoing_hooks(server, run):
     assert rec.wait("upgrade") == ("websocket", "websocket")
     assert rec.wait("upgraded") == ("websocket", "websocket")
     # (onAny sees "last" before its handler runs; a Buffer prints as {type, data})
-    assert by_ev["got"]["got"] == [["plain", 1, {"a": {"type": "Buffer", "data": [1]}}], ["vol", 2], ["last"]]
-    assert [a for a in rec.all("outgoing")] == [("plain", (1, {"a": b"\x01"})), ("vol", (2,)), ("last", ())]
+    assert by_ev["got"]["got"] == [["plain", 1, {"a": {"type": "Buffer", "data": [1]}, "hooked": True}], ["vol", 2], ["last"]]
+    assert [a for a in rec.all("outgoing")] == [("plain", (1, {"a": b"\x01", "hooked": True})), ("vol", (2,)), ("last", ())]

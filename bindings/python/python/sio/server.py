@@ -130,8 +130,8 @@ class Socket:
 
     # ---------------------------------------------------------------- emitting
     def emit(self, event: str, *args: Any) -> None:
-        self._h.emit(check_event(event), args)
-        self._notify_outgoing(event, args)
+        self._notify_outgoing(check_user_event(event), args)
+        self._h.emit(event, args)
 
     @property
     def volatile(self) -> "VolatileEmitter":
@@ -148,8 +148,8 @@ class Socket:
     def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
         t = None if timeout is None else seconds("timeout", timeout)
         fut = self._server._new_future()
-        self._h.emit_with_ack(check_event(event), args, t, self._server._completion(fut))
-        self._notify_outgoing(event, args)
+        self._notify_outgoing(check_user_event(event), args)
+        self._h.emit_with_ack(event, args, t, self._server._completion(fut))
         return fut
 
     def _notify_outgoing(self, event: str, args: Tuple[Any, ...]) -> None:
@@ -192,14 +192,16 @@ class Socket:
         return self._events.on(event, handler)
 
     def on_any(self, handler: Handler) -> Handler:
-        """Registers ``handler(event, *args)`` for every incoming event."""
+        """Registers ``handler(event, *args)`` for every incoming event, run before the
+        packet middleware (``use``), as socket.io's ``onAny``."""
         self._any.append(handler)
         return handler
 
     def on_any_outgoing(self, handler: Handler) -> Handler:
         """Registers ``handler(event, *args)`` for every event this socket emits
         (``emit``, ``volatile.emit``, ``emit_with_ack``; not broadcasts). It is called
-        synchronously by the emitting thread, after the event is queued."""
+        synchronously by the emitting thread before the event is queued (as socket.io: a
+        change it makes to a mutable argument is sent)."""
         if not callable(handler):
             raise BadArgument("handler must be callable")
         self._any_outgoing.append(handler)
@@ -223,8 +225,8 @@ class VolatileEmitter:
         self._socket = socket
 
     def emit(self, event: str, *args: Any) -> None:
-        self._socket._h.emit(check_event(event), args, True)
-        self._socket._notify_outgoing(event, args)
+        self._socket._notify_outgoing(check_user_event(event), args)
+        self._socket._h.emit(event, args, True)
 
 
 class Connection:
@@ -708,6 +710,9 @@ class Server(Runner):
         step(0)
 
     def _on_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
+        # As socket.io: catch-all listeners first, then the packet middleware.
+        for fn in sock._any:
+            self._call(fn, (event, *args))
         if not sock._middlewares:  # the common case: no closures to build
             self._dispatch_message(sock, event, args, ack)
             return
@@ -725,8 +730,6 @@ class Server(Runner):
         step(0)
 
     def _dispatch_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
-        for fn in sock._any:
-            self._call(fn, (event, *args))
         handlers = sock._events.get(event)
         call_args: Tuple[Any, ...] = tuple(args)
         if not handlers:
