@@ -58,6 +58,29 @@ def test_volatile_emits_are_dropped_while_disconnected_and_sent_while_connected(
     assert rec.wait("py:record") == ("live",)
 
 
+def test_catch_all_families_on_the_client(py_server):
+    rec = py_server.rec
+    with sio.Client(py_server.url, reconnection=False) as c:
+        a = c.on_any(lambda event, *args: rec.record("any", "a", event, *args))
+        first = c.prepend_any(lambda event, *args: rec.record("any", "first", event, *args))
+        assert c.listeners_any() == [first, a]
+        out = c.on_any_outgoing(lambda event, *args: rec.record("out", event, *args))
+        assert c.listeners_any_outgoing() == [out]
+        c.connect(timeout=TIMEOUT)
+        c.emit("emit-back", "pushed", 1)  # the server emits `pushed(1)` back
+        assert rec.wait("any") == ("first", "pushed", 1)
+        assert rec.wait("any") == ("a", "pushed", 1)
+        assert rec.wait("out") == ("emit-back", "pushed", 1)
+        c.off_any(first)
+        c.off_any_outgoing()
+        assert c.listeners_any() == [a] and c.listeners_any_outgoing() == []
+        c.emit("emit-back", "pushed", 2)
+        assert rec.wait("any") == ("a", "pushed", 2)
+        # `first` would have run before `a`; the outgoing listener is gone.
+        assert rec.all("any") == [("first", "pushed", 1), ("a", "pushed", 1), ("a", "pushed", 2)]
+        assert rec.all("out") == [("emit-back", "pushed", 1)]
+
+
 def test_connect_error_refused_is_not_active(py_server, make_client):
     rec = py_server.rec
     c = recorded(make_client, py_server.url, rec, auth={"token": "bad"})

@@ -223,6 +223,58 @@ def test_packet_middleware_and_on_any(server, rec, run):
     c.disconnect()
 
 
+def test_catch_all_families_prepend_off_and_listeners(server, rec, run):
+    def a(event, *args):
+        rec.record("any", "a", event)
+
+    def b(event, *args):
+        rec.record("any", "b", event)
+
+    def first(event, *args):
+        rec.record("any", "first", event)
+
+    def out(event, *args):
+        rec.record("out", "out", event)
+
+    def out_first(event, *args):
+        rec.record("out", "out_first", event)
+
+    def unwrap(listeners):  # the asyncio variant registers on_any handlers wrapped
+        return [getattr(f, "__wrapped__", f) for f in listeners]
+
+    @server.on("connection")
+    def on_connection(socket):
+        socket.on_any(a)
+        socket.on_any(b)
+        socket.prepend_any(first)
+        assert unwrap(socket.listeners_any()) == [first, a, b]
+        socket.off_any(socket.listeners_any()[1])
+        assert unwrap(socket.listeners_any()) == [first, b]
+        socket.on_any_outgoing(out)
+        socket.prepend_any_outgoing(out_first)
+        assert socket.listeners_any_outgoing() == [out_first, out]
+
+        @socket.on("one")
+        def one():
+            socket.emit("reply")
+            socket.off_any()
+            socket.off_any_outgoing(out_first)
+            assert socket.listeners_any() == [] and socket.listeners_any_outgoing() == [out]
+
+        @socket.on("two")
+        def two():
+            socket.emit("reply")
+            rec.record("two")
+
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
+    c.emit("one")
+    c.emit("two")
+    rec.wait("two")
+    assert rec.all("any") == [("first", "one"), ("b", "one")]
+    assert rec.all("out") == [("out_first", "reply"), ("out", "reply"), ("out", "reply")]
+    c.disconnect()
+
+
 def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec, run):
     @server.on("connection")
     def on_connection(socket):

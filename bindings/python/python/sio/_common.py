@@ -86,6 +86,23 @@ class Registry:
         return self.handlers.get(event, [])
 
 
+def add_listener(listeners: List[Handler], handler: Handler, first: bool = False) -> Handler:
+    """``on_any``/``prepend_any`` (and their outgoing twins) on one listener list."""
+    if not callable(handler):
+        raise BadArgument("handler must be callable")
+    listeners.insert(0, handler) if first else listeners.append(handler)
+    return handler
+
+
+def remove_listener(listeners: List[Handler], handler: Optional[Handler] = None) -> None:
+    """``off_any(handler)`` removes that listener (its first registration), ``off_any()``
+    every listener, as socket.io's ``offAny``."""
+    if handler is None:
+        listeners.clear()
+    elif handler in listeners:
+        listeners.remove(handler)
+
+
 def log_handler_error(fn: Any, exc: BaseException) -> None:
     name = getattr(fn, "__qualname__", repr(fn))
     logger.error("sio: handler %s raised", name, exc_info=(type(exc), exc, exc.__traceback__))

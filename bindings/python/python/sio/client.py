@@ -7,7 +7,20 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, 
 from urllib.parse import parse_qsl
 
 from . import _sio
-from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, logger, seconds
+from ._common import (
+    _live,
+    Handler,
+    Pump,
+    Registry,
+    Runner,
+    ack_args,
+    add_listener,
+    check_user_event,
+    log_handler_error,
+    logger,
+    remove_listener,
+    seconds,
+)
 from .exceptions import BadArgument, ConnectionError, SocketIOError, TimeoutError
 from .reason import DisconnectReason
 
@@ -114,6 +127,7 @@ class Client(Runner):
         self._default = url_namespace if url_namespace in names else names[0]
         self._events: Dict[str, Registry] = {n: Registry() for n in names}
         self._any: Dict[str, List[Handler]] = {n: [] for n in names}
+        self._any_outgoing: Dict[str, List[Handler]] = {n: [] for n in names}
         self._pump: Optional[Pump] = None
         self._lock = threading.Lock()
         self._state = threading.Condition()
@@ -191,10 +205,43 @@ class Client(Runner):
 
     def on_any(self, handler: Handler, namespace: Optional[str] = None) -> Handler:
         """Registers ``handler(event, *args)`` for every event from the server in ``namespace``."""
-        if not callable(handler):
-            raise BadArgument("handler must be callable")
-        self._any[self._ns(namespace)].append(handler)
-        return handler
+        return add_listener(self._any[self._ns(namespace)], handler)
+
+    def prepend_any(self, handler: Handler, namespace: Optional[str] = None) -> Handler:
+        """``on_any``, run before the listeners already registered."""
+        return add_listener(self._any[self._ns(namespace)], handler, first=True)
+
+    def off_any(self, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> None:
+        """Removes ``handler`` from the ``on_any`` listeners of ``namespace``, or all of them."""
+        remove_listener(self._any[self._ns(namespace)], handler)
+
+    def listeners_any(self, namespace: Optional[str] = None) -> List[Handler]:
+        """The ``on_any`` listeners of ``namespace``, in the order they run."""
+        return list(self._any[self._ns(namespace)])
+
+    def on_any_outgoing(self, handler: Handler, namespace: Optional[str] = None) -> Handler:
+        """Registers ``handler(event, *args)`` for every event this client emits in
+        ``namespace``, called by the emitting thread before the event is queued."""
+        return add_listener(self._any_outgoing[self._ns(namespace)], handler)
+
+    def prepend_any_outgoing(self, handler: Handler, namespace: Optional[str] = None) -> Handler:
+        """``on_any_outgoing``, run before the listeners already registered."""
+        return add_listener(self._any_outgoing[self._ns(namespace)], handler, first=True)
+
+    def off_any_outgoing(self, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> None:
+        """Removes ``handler`` from the ``on_any_outgoing`` listeners, or all of them."""
+        remove_listener(self._any_outgoing[self._ns(namespace)], handler)
+
+    def listeners_any_outgoing(self, namespace: Optional[str] = None) -> List[Handler]:
+        """The ``on_any_outgoing`` listeners of ``namespace``, in the order they run."""
+        return list(self._any_outgoing[self._ns(namespace)])
+
+    def _notify_outgoing(self, namespace: str, event: str, args: Tuple[Any, ...]) -> None:
+        for fn in list(self._any_outgoing[namespace]):
+            try:
+                fn(event, *args)
+            except Exception as e:
+                log_handler_error(fn, e)
 
     # ---------------------------------------------------------------- lifecycle
     def _start(self) -> None:
@@ -269,7 +316,9 @@ class Client(Runner):
     # ---------------------------------------------------------------- emitting
     def emit(self, event: str, *args: Any, namespace: Optional[str] = None) -> None:
         """Emits to ``namespace`` (buffered while disconnected)."""
-        self._native.emit(self._ns(namespace), check_event(event), args)
+        ns = self._ns(namespace)
+        self._notify_outgoing(ns, check_user_event(event), args)
+        self._native.emit(ns, event, args)
 
     @property
     def volatile(self) -> "ClientVolatileEmitter":
@@ -281,7 +330,8 @@ class Client(Runner):
         t = None if timeout is None else seconds("timeout", timeout)
         ns = self._ns(namespace)
         fut = self._new_future()
-        self._native.emit_with_ack(ns, check_event(event), args, t, self._completion(fut))
+        self._notify_outgoing(ns, check_user_event(event), args)
+        self._native.emit_with_ack(ns, event, args, t, self._completion(fut))
         return fut
 
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None, namespace: Optional[str] = None) -> List[Any]:
@@ -382,4 +432,6 @@ class ClientVolatileEmitter:
 
     def emit(self, event: str, *args: Any, namespace: Optional[str] = None) -> None:
         c = self._client
-        c._native.emit(c._ns(namespace), check_event(event), args, True)
+        ns = c._ns(namespace)
+        c._notify_outgoing(ns, check_user_event(event), args)
+        c._native.emit(ns, event, args, True)

@@ -9,7 +9,21 @@ from functools import partial
 from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
 from . import _sio
-from ._common import _live, Handler, Pump, Registry, Runner, ack_args, check_event, check_user_event, log_handler_error, logger, seconds
+from ._common import (
+    _live,
+    Handler,
+    Pump,
+    Registry,
+    Runner,
+    ack_args,
+    add_listener,
+    check_event,
+    check_user_event,
+    log_handler_error,
+    logger,
+    remove_listener,
+    seconds,
+)
 from .adapter import RedisAdapter
 from .exceptions import BadArgument, ConnectionError, ConnectionRefused, SocketIOError
 from .reason import DisconnectReason
@@ -194,18 +208,38 @@ class Socket:
     def on_any(self, handler: Handler) -> Handler:
         """Registers ``handler(event, *args)`` for every incoming event, run before the
         packet middleware (``use``), as socket.io's ``onAny``."""
-        self._any.append(handler)
-        return handler
+        return add_listener(self._any, handler)
+
+    def prepend_any(self, handler: Handler) -> Handler:
+        """``on_any``, run before the listeners already registered."""
+        return add_listener(self._any, handler, first=True)
+
+    def off_any(self, handler: Optional[Handler] = None) -> None:
+        """Removes ``handler`` from the ``on_any`` listeners, or all of them."""
+        remove_listener(self._any, handler)
+
+    def listeners_any(self) -> List[Handler]:
+        """The ``on_any`` listeners, in the order they run."""
+        return list(self._any)
 
     def on_any_outgoing(self, handler: Handler) -> Handler:
         """Registers ``handler(event, *args)`` for every event this socket emits
         (``emit``, ``volatile.emit``, ``emit_with_ack``; not broadcasts). It is called
         synchronously by the emitting thread before the event is queued (as socket.io: a
         change it makes to a mutable argument is sent)."""
-        if not callable(handler):
-            raise BadArgument("handler must be callable")
-        self._any_outgoing.append(handler)
-        return handler
+        return add_listener(self._any_outgoing, handler)
+
+    def prepend_any_outgoing(self, handler: Handler) -> Handler:
+        """``on_any_outgoing``, run before the listeners already registered."""
+        return add_listener(self._any_outgoing, handler, first=True)
+
+    def off_any_outgoing(self, handler: Optional[Handler] = None) -> None:
+        """Removes ``handler`` from the ``on_any_outgoing`` listeners, or all of them."""
+        remove_listener(self._any_outgoing, handler)
+
+    def listeners_any_outgoing(self) -> List[Handler]:
+        """The ``on_any_outgoing`` listeners, in the order they run."""
+        return list(self._any_outgoing)
 
     def use(self, middleware: Handler) -> Handler:
         """Per-packet middleware ``middleware(event, args)``: raising stops the event
