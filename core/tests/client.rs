@@ -472,6 +472,21 @@ async fn catch_all_listeners_and_the_receive_buffer(kind: Kind) {
     assert_eq!(next_line(&mut seen).await, "out:echo");
     assert_eq!(next_line(&mut seen).await, "first:echo");
     assert_eq!(next_line(&mut seen).await, "any:echo");
+    // One listener removed as listeners_any gave it; an outgoing one prepended, then removed.
+    let listeners = socket.listeners_any();
+    assert_eq!(listeners.len(), 2);
+    socket.off_any_listener(&listeners[0]);
+    let t = tx.clone();
+    socket.prepend_any_outgoing(move |_, event, _| {
+        let _ = t.send(format!("out-first:{event}"));
+    });
+    socket.emit("echo", vec![5i64.into()]).unwrap();
+    assert_eq!(next_line(&mut seen).await, "out-first:echo");
+    assert_eq!(next_line(&mut seen).await, "out:echo");
+    assert_eq!(next_line(&mut seen).await, "any:echo");
+    let outgoing = socket.listeners_any_outgoing();
+    socket.off_any_outgoing_listener(&outgoing[0]);
+    assert_eq!(socket.listeners_any_outgoing().len(), 1);
     socket.off_any();
     socket.emit("echo", vec![2i64.into()]).unwrap();
     assert_eq!(next_line(&mut seen).await, "out:echo");

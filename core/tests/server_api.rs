@@ -311,3 +311,57 @@ async fn server_side_emit_goes_through_the_adapter() {
     io.receive_server_side("sync", &[Value::from("from-peer")]);
     assert_eq!(rx.recv().await.unwrap(), vec![Value::from("from-peer")]);
 }
+
+#[tokio::test]
+async fn catch_all_families_prepend_remove_one_and_list() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let io = Server::builder().build();
+    io.on_connection(move |s| {
+        for name in ["a", "b"] {
+            let t = tx.clone();
+            s.on_any(move |_, event, _| {
+                let _ = t.send(format!("{name}:{event}"));
+            });
+        }
+        let t = tx.clone();
+        s.prepend_any(move |_, event, _| {
+            let _ = t.send(format!("first:{event}"));
+        });
+        let listeners = s.listeners_any();
+        assert_eq!(listeners.len(), 3);
+        s.off_any_listener(&listeners[1]); // "a"
+        assert_eq!(s.listeners_any().len(), 2);
+        for name in ["out", "out-first"] {
+            let t = tx.clone();
+            let f = move |_: &sio_core::server::Socket, event: &str, _: &[Value]| {
+                let _ = t.send(format!("{name}:{event}"));
+            };
+            if name == "out" {
+                s.on_any_outgoing(f);
+            } else {
+                s.prepend_any_outgoing(f);
+            }
+        }
+        s.on("hi", |s, _, _| {
+            let _ = s.emit("hello", vec![]);
+            let first = s.listeners_any_outgoing()[0].clone();
+            s.off_any_outgoing_listener(&first);
+            s.off_any();
+            assert!(s.listeners_any().is_empty() && s.listeners_any_outgoing().len() == 1);
+        });
+        s.on("again", |s, _, _| {
+            let _ = s.emit("bye", vec![]);
+        });
+    });
+    let addr = io.listen("127.0.0.1:0").await.unwrap();
+    let (mut c, _) = RawClient::connected(addr).await;
+    c.send("42[\"hi\"]").await;
+    assert_eq!(c.recv_non_ping().await, "42[\"hello\"]");
+    c.send("42[\"again\"]").await;
+    assert_eq!(c.recv_non_ping().await, "42[\"bye\"]");
+    let mut seen = Vec::new();
+    while let Ok(Some(line)) = tokio::time::timeout(std::time::Duration::from_millis(200), rx.recv()).await {
+        seen.push(line);
+    }
+    assert_eq!(seen, ["first:hi", "b:hi", "out-first:hello", "out:hello", "out:bye"]);
+}

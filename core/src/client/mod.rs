@@ -24,7 +24,7 @@ pub use backoff::Backoff;
 pub use config::{Auth, ManagerConfig, SocketConfig};
 pub use manager::{Manager, ManagerEvent};
 pub use reason::DisconnectReason;
-pub use socket::{AckCallback, AckSender, ClientEmitter, EventHandler, Socket};
+pub use socket::{AckCallback, AckSender, AnyHandler, ClientEmitter, EventHandler, Socket};
 
 /// Options of [`io`]: the manager's and the socket's, plus the cache switches.
 #[derive(Debug, Clone, Default)]

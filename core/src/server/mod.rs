@@ -51,7 +51,7 @@ pub use handshake::Handshake;
 pub use namespace::{ConnMiddleware, ConnectionHandler, Namespace};
 pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;
-pub use socket::{Socket, SocketEmitter};
+pub use socket::{AnyHandler, Socket, SocketEmitter};
 
 use crate::engine::server::{CloseReason, EngineHandler, EngineServer, Message, Session};
 use crate::proto::packet::{encode, PacketType};
