@@ -357,7 +357,9 @@ impl Runtime {
                 // Blocking here would deadlock the thread we run on.
                 rt.shutdown_background();
             } else {
-                rt.shutdown_timeout(Duration::from_secs(1));
+                // Long enough for workers under a slow host (a debugger, valgrind) to
+                // finish their tasks: past it, unfinished tasks are leaked, not dropped.
+                rt.shutdown_timeout(Duration::from_secs(5));
             }
         }
     }
@@ -376,5 +378,9 @@ impl Drop for Turn<'_> {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shutdown();
+        // Nobody can take the events still queued any more. Some hold handles that lead
+        // back to this queue (a client's ack → its manager → the delivery into the
+        // queue): dropped with the queue they would keep each other alive.
+        while self.shared.queue.1.try_recv().is_ok() {}
     }
 }
