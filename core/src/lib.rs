@@ -5,6 +5,7 @@
 //! connection state recovery). [`Value`] is the argument model shared by every layer.
 #![warn(missing_docs)]
 
+mod catch_all;
 pub mod client;
 pub mod embed;
 pub mod engine;
