@@ -431,9 +431,10 @@ typedef struct {
    */
   size_t data_json_len;
   /*
-   DISCONNECTING: the rooms the socket was in when it started leaving, as a JSON
-   array of strings (in queue mode the socket has left them by the time the event is
-   read); "[]" otherwise.
+   DISCONNECTING: the rooms the socket is in as it starts leaving, as a JSON array
+   of strings; "[]" otherwise. Until the event is freed (in callback mode: until the
+   callback returns) the socket stays connected and in these rooms, and emits from it
+   still go out, as in socket.io's `disconnecting`; its DISCONNECT event follows.
    */
   const char *rooms_json;
   /*

@@ -62,6 +62,15 @@ export declare class NativeDecision {
   refuse(message: string, json?: string | undefined | null, bins?: Array<Buffer> | undefined | null): void
 }
 
+/**
+ * A `disconnecting` socket held connected (in its rooms, able to emit) until the JS
+ * handlers are done and call `release` (or the object is collected).
+ */
+export declare class NativeLeaving {
+  /** Lets the disconnection finish (rooms left, then `disconnect`). Idempotent. */
+  release(): void
+}
+
 /** A Manager: one Engine.IO connection shared by its namespace sockets. */
 export declare class NativeManager {
   /** A manager for `url` (scheme and authority only). Nothing connects until a socket does. */
@@ -276,6 +285,8 @@ export interface NativeEvent {
   socket?: NativeSocket
   /** The middleware decision. */
   decision?: NativeDecision
+  /** `disconnecting`: call `release()` once the handlers ran (the socket stays until then). */
+  leaving?: NativeLeaving
   /**
    * The id of the acknowledgement the client asked for (server `message`): answer it
    * with the socket's `ack(id, ...)`.

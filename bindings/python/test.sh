@@ -27,4 +27,4 @@ trap 'rm -rf "$wheels"' EXIT
 (cd "$wheels" && "$py" -m mypy.stubtest sio --allowlist "$here/stubtest-allowlist.txt")
 
 cd "$here"
-"$py" -m pytest -q -p no:cacheprovider tests
+"$py" -m pytest -q -p no:cacheprovider tests "$@"

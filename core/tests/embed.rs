@@ -294,3 +294,59 @@ fn wake_delivery_wakes_the_host_once_per_batch() {
     let again = pull(&rt);
     assert!(again.iter().any(|ev| matches!(ev, Event::Message { .. })) || !pull(&rt).is_empty());
 }
+
+#[test]
+fn a_queued_disconnecting_keeps_the_socket_connected_until_the_host_drops_it() {
+    use sio_core::embed::Target;
+    let rt = Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    let addr = server.listen("127.0.0.1:0").unwrap();
+    let url = format!("http://{addr}");
+    let leaver = rt.client(&url, ClientOptions::default()).unwrap();
+    let mut joined = 0;
+    let mut connected = 0;
+    let stayer = rt.client(&url, ClientOptions::default()).unwrap();
+    while joined < 2 || connected < 2 {
+        match next(&rt) {
+            Event::Connection { socket, .. } => {
+                socket.join(["r"]);
+                joined += 1;
+            }
+            Event::ClientConnect { .. } => connected += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    leaver.disconnect();
+    let held = loop {
+        match next(&rt) {
+            ev @ Event::Disconnecting { .. } => break ev,
+            Event::ClientDisconnect { .. } => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    let Event::Disconnecting { ref socket, ref rooms, .. } = held else { unreachable!() };
+    let socket = socket.clone();
+    assert!(rooms.contains(&"r".to_owned()));
+    // The host's handler, run later from the queue: the socket is still connected, in its
+    // rooms, and emits from it go out.
+    assert!(socket.connected());
+    assert!(socket.rooms().contains("r"));
+    server.emit_to(&Target::broadcast_from(&socket).to(["r"]), "left", vec![socket.id().into()]).unwrap();
+    match next(&rt) {
+        Event::ClientMessage { client, name, args, .. } => {
+            assert_eq!((client, name.as_str()), (stayer.id(), "left"));
+            assert_eq!(args, vec![Value::from(socket.id())]);
+        }
+        other => panic!("no disconnect while the host holds disconnecting: {other:?}"),
+    }
+    drop(held);
+    match next(&rt) {
+        Event::Disconnect { socket: s, reason, .. } => {
+            assert_eq!(reason, DisconnectReason::ClientNamespaceDisconnect);
+            assert!(!s.connected());
+            assert!(s.rooms().is_empty());
+        }
+        other => panic!("expected disconnect, got {other:?}"),
+    }
+    rt.shutdown();
+}

@@ -365,3 +365,42 @@ async fn catch_all_families_prepend_remove_one_and_list() {
     }
     assert_eq!(seen, ["first:hi", "b:hi", "out-first:hello", "out:hello", "out:bye"]);
 }
+
+#[tokio::test]
+async fn disconnecting_handlers_see_a_connected_socket_that_can_still_emit() {
+    use std::sync::{Arc, Mutex};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let held: Arc<Mutex<Option<sio_core::server::CloseDeferral>>> = Arc::default();
+    let h = held.clone();
+    let (_io, addr, _) = server_with(Server::builder(), move |s| {
+        s.join(["r".to_owned()]);
+        let (tx1, h) = (tx.clone(), h.clone());
+        s.on_disconnecting(move |s, reason| {
+            let own = s.emit("bye", vec![]);
+            let others = s.to("r").emit("left", vec![s.id().into()]);
+            *h.lock().unwrap() = s.defer_close();
+            let _ = tx1.send(format!(
+                "disconnecting {reason} connected={} in_r={} own={own:?} others={others:?}",
+                s.connected(),
+                s.rooms().contains("r")
+            ));
+        });
+        let tx = tx.clone();
+        s.on_disconnect(move |s, reason| {
+            let _ = tx.send(format!("disconnect {reason} connected={} rooms={}", s.connected(), s.rooms().len()));
+        });
+    })
+    .await;
+    let (mut a, a_id) = RawClient::connected(addr).await;
+    let (mut b, _) = RawClient::connected(addr).await;
+    a.send("41").await;
+    let got = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
+    assert_eq!(got, "disconnecting client namespace disconnect connected=true in_r=true own=Ok(()) others=Ok(())");
+    assert_eq!(b.recv_non_ping().await, format!("42[\"left\",\"{a_id}\"]"));
+    // Held by the deferral: the socket has not left (nothing else was sent on the channel).
+    assert!(rx.try_recv().is_err(), "disconnect ran while a deferral was held");
+    assert!(held.lock().unwrap().is_some(), "defer_close gives a deferral inside disconnecting");
+    held.lock().unwrap().take();
+    let got = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
+    assert_eq!(got, "disconnect client namespace disconnect connected=false rooms=0");
+}

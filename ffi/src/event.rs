@@ -2,7 +2,7 @@
 use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
-use sio_core::embed::{Decision, Event};
+use sio_core::embed::{Decision, Event, Leaving};
 use sio_core::{ConnectError, Value};
 
 use crate::args::{host_args_arg, sio_buf, str_arg, value_arg, WireArgs};
@@ -201,9 +201,10 @@ pub struct sio_event {
     pub data_json: *const c_char,
     /// Length of `data_json`.
     pub data_json_len: usize,
-    /// DISCONNECTING: the rooms the socket was in when it started leaving, as a JSON
-    /// array of strings (in queue mode the socket has left them by the time the event is
-    /// read); "[]" otherwise.
+    /// DISCONNECTING: the rooms the socket is in as it starts leaving, as a JSON array
+    /// of strings; "[]" otherwise. Until the event is freed (in callback mode: until the
+    /// callback returns) the socket stays connected and in these rooms, and emits from it
+    /// still go out, as in socket.io's `disconnecting`; its DISCONNECT event follows.
     pub rooms_json: *const c_char,
     /// Length of `rooms_json`.
     pub rooms_json_len: usize,
@@ -219,6 +220,8 @@ pub(crate) struct OwnedEvent {
     socket: Option<Box<sio_socket>>,
     ack: Option<Box<sio_ack>>,
     decision: Option<Box<sio_middleware>>,
+    /// A `disconnecting` socket stays connected (and in its rooms) until the event is freed.
+    _leaving: Option<Leaving>,
 }
 
 unsafe impl Send for OwnedEvent {}
@@ -261,6 +264,7 @@ impl OwnedEvent {
             socket: None,
             ack: None,
             decision: None,
+            _leaving: None,
         });
         let set_socket = |o: &mut OwnedEvent, server: u64, socket: sio_core::embed::Socket| {
             o.c.source_id = server;
@@ -295,7 +299,8 @@ impl OwnedEvent {
                     o.set_ack(AckKind::Server(a));
                 }
             }
-            Event::Disconnecting { server, socket, reason, rooms } => {
+            Event::Disconnecting { server, socket, reason, rooms, leaving } => {
+                o._leaving = Some(leaving);
                 o.c.kind = SIO_EVENT_DISCONNECTING;
                 set_socket(&mut o, server, socket);
                 o.c.reason = server_reason(reason);

@@ -17,6 +17,69 @@ function optMs(opts, name) {
   return v === Infinity ? undefined : Math.min(Math.floor(v), 0xffffffff);
 }
 
+// socket.io-client's options (its Manager's, engine.io-client's and its Socket's) that this
+// client implements; "force new connection" is socket.io-client's old name of forceNew.
+const OPTIONS = new Set([
+  'path', 'query', 'extraHeaders', 'transports', 'upgrade', 'timestampRequests', 'reconnection', 'reconnectionAttempts',
+  'reconnectionDelay', 'reconnectionDelayMax', 'randomizationFactor', 'timeout', 'autoConnect', 'forceNew', 'multiplex',
+  'force new connection', 'rejectUnauthorized', 'ca', 'auth', 'retries', 'ackTimeout',
+]);
+// The ones it does not implement (ERR_SIO_UNSUPPORTED): silently ignoring them would change
+// what the code written for socket.io-client does.
+const UNSUPPORTED = {
+  parser: 'a custom parser cannot drive the Rust core (the default socket.io parser is built in)',
+  host: 'give the server in the URL',
+  hostname: 'give the server in the URL',
+  port: 'give the server in the URL',
+  secure: 'give the scheme in the URL (https:// or wss://)',
+  agent: 'the HTTP client is the Rust core\'s',
+  forceBase64: 'binary data is always sent as binary',
+  timestampParam: 'the cache-busting parameter is always "t"',
+  transportImplementations: 'the transports are the Rust core\'s',
+  tryAllTransports: 'not implemented',
+  rememberUpgrade: 'not implemented',
+  requestTimeout: 'not implemented (the `timeout` option bounds the connection)',
+  transportOptions: 'not implemented: use `extraHeaders` and `query`',
+  pfx: 'client certificates are not supported',
+  key: 'client certificates are not supported',
+  passphrase: 'client certificates are not supported',
+  cert: 'client certificates are not supported',
+  ciphers: 'the TLS ciphers are the Rust core\'s',
+  withCredentials: 'cookies are not kept',
+  closeOnBeforeunload: 'a browser option',
+  useNativeTimers: 'the timers are the Rust core\'s',
+  autoUnref: 'a connected socket keeps the process alive',
+  perMessageDeflate: 'WebSocket compression is not implemented',
+  addTrailingSlash: 'the path always ends with "/"',
+  protocols: 'WebSocket subprotocols are not implemented',
+};
+// Values of those that say what this client does anyway: accepted.
+const AS_IS = {
+  agent: false,
+  forceBase64: false,
+  timestampParam: 't',
+  tryAllTransports: false,
+  rememberUpgrade: false,
+  withCredentials: false,
+  closeOnBeforeunload: false,
+  useNativeTimers: false,
+  autoUnref: false,
+  perMessageDeflate: false,
+  addTrailingSlash: true,
+};
+
+/** Throws for an option name socket.io-client does not know, or one this client lacks. */
+function checkOptionNames(opts) {
+  if (opts == null) return;
+  if (typeof opts !== 'object' || Array.isArray(opts)) throw new SioError('ERR_SIO_INVALID_OPTION', 'options must be an object');
+  for (const [k, v] of Object.entries(opts)) {
+    if (v === undefined || OPTIONS.has(k)) continue;
+    if (Object.hasOwn(AS_IS, k) && v === AS_IS[k]) continue;
+    if (Object.hasOwn(UNSUPPORTED, k)) throw new SioError('ERR_SIO_UNSUPPORTED', `option "${k}" is not supported: ${UNSUPPORTED[k]}`);
+    throw new SioError('ERR_SIO_INVALID_OPTION', `unknown option "${k}"`);
+  }
+}
+
 function nativeOptions(opts) {
   const out = {
     path: opts.path,
@@ -100,6 +163,7 @@ class Manager extends EventEmitter {
       uri = undefined;
     }
     if (typeof uri !== 'string') throw new SioError('ERR_SIO_INVALID_OPTION', 'a URL is required');
+    checkOptionNames(opts);
     this.opts = { path: '/socket.io', ...(opts || {}) };
     const { origin, query } = parseUrl(uri);
     this.uri = origin;
@@ -150,6 +214,7 @@ class Manager extends EventEmitter {
     return this;
   }
   socket(nsp, opts) {
+    checkOptionNames(opts); // io() with a cached Manager checks its options only here
     if (!nsp.startsWith('/')) nsp = '/' + nsp;
     let s = this.nsps[nsp];
     if (!s) {

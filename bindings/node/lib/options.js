@@ -38,7 +38,7 @@ const NESTED = {
 const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecovery', 'destroyUpgrade', 'destroyUpgradeTimeout']);
 
 // socket.io / engine.io options this addon does not have (ERR_SIO_UNSUPPORTED). Those in
-// OFF are accepted with the value `false`, which is how this addon behaves anyway.
+// AS_IS are accepted with the value that says what this addon does anyway.
 const UNSUPPORTED = {
   parser: 'a custom parser cannot drive the Rust core (the default socket.io parser is built in)',
   perMessageDeflate: 'WebSocket compression is not implemented',
@@ -51,7 +51,14 @@ const UNSUPPORTED = {
   cleanupEmptyChildNamespaces: 'child namespaces are kept',
   addTrailingSlash: 'the path always ends with "/"',
 };
-const OFF = new Set(['perMessageDeflate', 'httpCompression', 'allowEIO3', 'cookie', 'cleanupEmptyChildNamespaces']);
+const AS_IS = {
+  perMessageDeflate: false,
+  httpCompression: false,
+  allowEIO3: false,
+  cookie: false,
+  cleanupEmptyChildNamespaces: false,
+  addTrailingSlash: true,
+};
 
 function invalid(message) {
   return new SioError('ERR_SIO_INVALID_OPTION', message);
@@ -80,7 +87,7 @@ function nativeOptions(opts) {
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined || WRAPPER.has(k)) continue;
     if (Object.prototype.hasOwnProperty.call(UNSUPPORTED, k)) {
-      if (OFF.has(k) && v === false) continue;
+      if (Object.hasOwn(AS_IS, k) && v === AS_IS[k]) continue;
       throw new SioError('ERR_SIO_UNSUPPORTED', `option "${k}" is not supported: ${UNSUPPORTED[k]}`);
     }
     if (Object.prototype.hasOwnProperty.call(NESTED, k)) throw invalid(`unknown option "${k}" (use "${NESTED[k]}")`);

@@ -67,6 +67,7 @@ function dispatch(ev) {
   const s = servers.get(ev.owner);
   if (s) s._onNative(ev);
   else if (ev.matchReply) ev.matchReply.send(false); // a runtime thread waits for it
+  else if (ev.leaving) ev.leaving.release(); // the socket waits for it to leave
 }
 
 // Events arrive in batches: one crossing from the runtime carries every event queued since

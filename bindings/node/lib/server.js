@@ -679,9 +679,16 @@ class Server extends EventEmitter {
       }
       case 'disconnecting': {
         const s = this._sockets.get(ev.sid);
-        if (!s) break;
+        if (!s) {
+          ev.leaving.release();
+          break;
+        }
         s._roomsAfterClose = ev.rooms;
-        emitLocal.call(s, 'disconnecting', ev.reason);
+        try {
+          emitLocal.call(s, 'disconnecting', ev.reason);
+        } finally {
+          ev.leaving.release(); // the socket leaves its rooms only now, as in socket.io
+        }
         break;
       }
       case 'disconnect': {

@@ -2,12 +2,12 @@
 //! plain JS objects ([`NativeEvent`]) on the JS thread.
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{AckOutcome, DynamicEvent, Event, Reply, ServerSideAck};
+use sio_core::embed::{AckOutcome, DynamicEvent, Event, Leaving, Reply, ServerSideAck};
 use sio_core::Value;
 
 use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
 use crate::codec::{args_to_js, value_to_js};
-use crate::server::{NativeDecision, NativeMatchReply, NativeServerSideAck, NativeSocket};
+use crate::server::{NativeDecision, NativeLeaving, NativeMatchReply, NativeServerSideAck, NativeSocket};
 
 /// An event queued for JavaScript.
 #[allow(missing_docs)]
@@ -15,7 +15,7 @@ pub enum Ev {
     /// A core event.
     Core(Event),
     /// A socket is disconnecting: its rooms, captured before the core leaves them.
-    Disconnecting { server: u64, sid: String, reason: &'static str, rooms: Vec<String> },
+    Disconnecting { server: u64, sid: String, reason: &'static str, rooms: Vec<String>, leaving: Leaving },
     /// An acknowledgement requested from JS completed.
     AckDone { key: u32, outcome: AckOutcome },
     /// A server finished closing (every `disconnect` event was queued before this).
@@ -58,6 +58,8 @@ pub struct NativeEvent {
     pub socket: Option<NativeSocket>,
     /// The middleware decision.
     pub decision: Option<NativeDecision>,
+    /// `disconnecting`: call `release()` once the handlers ran (the socket stays until then).
+    pub leaving: Option<NativeLeaving>,
     /// The id of the acknowledgement the client asked for (server `message`): answer it
     /// with the socket's `ack(id, ...)`.
     pub ack_id: Option<i64>,
@@ -102,6 +104,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         sid: None,
         socket: None,
         decision: None,
+        leaving: None,
         ack_id: None,
         client_ack: None,
         name: None,
@@ -133,8 +136,8 @@ fn with_args(mut e: NativeEvent, args: Vec<Value>) -> NativeEvent {
 /// Runs on a runtime thread: captures what must be read before the core moves on.
 pub(crate) fn from_core(ev: Event) -> Ev {
     match ev {
-        Event::Disconnecting { server, socket, reason, rooms } => {
-            Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms }
+        Event::Disconnecting { server, socket, reason, rooms, leaving } => {
+            Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms, leaving }
         }
         Event::ServerSide { server, name, args, ack } => Ev::ServerSide { server, name, args, ack },
         other => Ev::Core(other),
@@ -145,8 +148,8 @@ pub(crate) fn from_core(ev: Event) -> Ev {
 /// is told to JS as any socket's.
 pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
     match ev {
-        DynamicEvent::Disconnecting { socket, reason, rooms, .. } => {
-            Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms }
+        DynamicEvent::Disconnecting { socket, reason, rooms, leaving, .. } => {
+            Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms, leaving }
         }
         DynamicEvent::Disconnect { socket, reason, .. } => Ev::Core(Event::Disconnect { server, socket, reason }),
         ev => Ev::Dynamic { server, ev },
@@ -156,8 +159,9 @@ pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
 /// Runs on the JS thread: the object handed to the dispatcher.
 pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
     Ok(match ev {
-        Ev::Disconnecting { server, sid, reason, rooms } => {
+        Ev::Disconnecting { server, sid, reason, rooms, leaving } => {
             let mut e = base("disconnecting", server);
+            e.leaving = Some(NativeLeaving::new(leaving));
             e.sid = Some(sid);
             e.reason = Some(reason.to_owned());
             e.rooms = Some(rooms);

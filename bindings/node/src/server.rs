@@ -6,7 +6,7 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    snake_case, AckOutcome, ClusterAdapter, Decision, DynamicMatcher, EmbedError, EmbeddedServer, EngineEvent,
+    snake_case, AckOutcome, ClusterAdapter, Decision, DynamicMatcher, EmbedError, EmbeddedServer, EngineEvent, Leaving,
     OptionError, OptionValue, Reply, ServerOptions, ServerSideAck, Socket, Target, Unit, SERVER_OPTION_NAMES,
 };
 use sio_core::{ConnectError, EmitError, Value};
@@ -531,6 +531,28 @@ impl NativeServerSideAck {
         let mut args = args_from_js(&json, &bins)?;
         let first = if args.is_empty() { Value::Null } else { args.remove(0) };
         Ok(self.srv.as_ref().ok_or_else(gone)?.answer_server_side(&self.a, first))
+    }
+}
+
+/// A `disconnecting` socket held connected (in its rooms, able to emit) until the JS
+/// handlers are done and call `release` (or the object is collected).
+#[napi]
+pub struct NativeLeaving {
+    l: Option<Leaving>,
+}
+
+impl NativeLeaving {
+    pub(crate) fn new(l: Leaving) -> Self {
+        NativeLeaving { l: Some(l) }
+    }
+}
+
+#[napi]
+impl NativeLeaving {
+    /// Lets the disconnection finish (rooms left, then `disconnect`). Idempotent.
+    #[napi]
+    pub fn release(&mut self) {
+        self.l.take();
     }
 }
 

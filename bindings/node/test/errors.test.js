@@ -2,7 +2,7 @@
 // Bad input: every error carries a stable `code`.
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const { Server, io, SioError } = require('..');
+const { Server, io, Manager, SioError } = require('..');
 const { once, bounded } = require('./suite');
 
 test('invalid options throw ERR_SIO_INVALID_OPTION', () => {
@@ -16,6 +16,33 @@ test('invalid options throw ERR_SIO_INVALID_OPTION', () => {
   code(() => io('http://127.0.0.1:1', { randomizationFactor: 2, autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
   code(() => io('http://127.0.0.1:1', { reconnectionDelay: 'soon', autoConnect: false }), 'ERR_SIO_INVALID_OPTION');
   code(() => new Server((req, res) => res.end()), 'ERR_SIO_INVALID_ARGUMENT'); // an express app, not an http.Server
+});
+
+test('client options: unknown names throw ERR_SIO_INVALID_OPTION, socket.io-client options this client lacks ERR_SIO_UNSUPPORTED', () => {
+  const url = 'http://127.0.0.1:9';
+  const code = (opts, c, msg) => {
+    const is = (e) => e instanceof SioError && e.code === c && msg.test(e.message);
+    assert.throws(() => io(url, { forceNew: true, autoConnect: false, ...opts }), is, `io() ${JSON.stringify(opts)}`);
+    assert.throws(() => new Manager(url, { autoConnect: false, ...opts }), is, `new Manager() ${JSON.stringify(opts)}`);
+    // io() reusing its cached Manager (another namespace) checks them too.
+    assert.throws(() => io(`${url}/cached`, opts), is, `io() with the cached Manager ${JSON.stringify(opts)}`);
+  };
+  const cached = io(url, { autoConnect: false }); // the Manager io() reuses above
+  assert.equal(io(`${url}/reused`, { autoConnect: false }).io, cached.io, 'io() reuses its Manager for another namespace');
+  code({ fooBar: 1 }, 'ERR_SIO_INVALID_OPTION', /unknown option "fooBar"/);
+  code({ reconnection_delay: 10 }, 'ERR_SIO_INVALID_OPTION', /unknown option "reconnection_delay"/);
+  code({ parser: { Encoder: class {}, Decoder: class {} } }, 'ERR_SIO_UNSUPPORTED', /"parser"/);
+  code({ perMessageDeflate: { threshold: 1024 } }, 'ERR_SIO_UNSUPPORTED', /"perMessageDeflate"/);
+  code({ withCredentials: true }, 'ERR_SIO_UNSUPPORTED', /"withCredentials"/);
+  code({ cert: 'x' }, 'ERR_SIO_UNSUPPORTED', /"cert"/);
+  code({ hostname: 'example.com' }, 'ERR_SIO_UNSUPPORTED', /"hostname".*URL/);
+  const manager = new Manager(url, { autoConnect: false });
+  assert.throws(() => manager.socket('/a', { fooBar: 1 }), (e) => e.code === 'ERR_SIO_INVALID_OPTION');
+  assert.throws(() => io(url, 'reconnection'), (e) => e.code === 'ERR_SIO_INVALID_OPTION' && /must be an object/.test(e.message));
+  // socket.io-client's value for what this client does anyway is accepted.
+  const same = { perMessageDeflate: false, addTrailingSlash: true, withCredentials: false, timestampParam: 't', autoUnref: false };
+  io(url, { forceNew: true, autoConnect: false, ...same }).disconnect();
+  new Manager(url, { autoConnect: false, ...same }).socket('/').disconnect();
 });
 
 test('custom adapters throw ERR_SIO_UNSUPPORTED_ADAPTER before anything starts', async () => {

@@ -100,8 +100,9 @@ test('unknown, unsupported and invalid options throw their documented code', () 
   code({ maxAttachments: 1.5 }, 'ERR_SIO_INVALID_OPTION', /"maxAttachments"/);
   code({ cors: { origin: true, credentials: 'yes' } }, 'ERR_SIO_INVALID_OPTION', /option "cors\.credentials": must be a boolean/);
   code({ connectionStateRecovery: { maxDisconnectionDuration: -1 } }, 'ERR_SIO_INVALID_OPTION', /"connectionStateRecovery\.maxDisconnectionDuration"/);
+  code({ addTrailingSlash: false }, 'ERR_SIO_UNSUPPORTED', /"addTrailingSlash"/);
   // socket.io's value for what this addon does anyway is accepted.
-  for (const opts of [{ perMessageDeflate: false, httpCompression: false, allowEIO3: false }, { connectionStateRecovery: true }]) {
+  for (const opts of [{ perMessageDeflate: false, httpCompression: false, allowEIO3: false, addTrailingSlash: true }, { connectionStateRecovery: true }]) {
     new Server(opts).close();
   }
 });

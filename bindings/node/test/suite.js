@@ -230,6 +230,29 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+  test(`${label}: disconnecting handlers see a connected socket whose emits still go out`, async () => {
+    const t = start();
+    const a = await pair(t);
+    const b = await pair(t);
+    a.s.join('lobby');
+    b.s.join('lobby');
+    const seen = new Promise((r) =>
+      a.s.on('disconnecting', (reason) => {
+        a.s.emit('bye'); // to a client that has left: dropped, no error
+        a.s.to('lobby').emit('news', 'left', a.s.connected);
+        r([reason, a.s.connected, a.s.rooms.has('lobby')]);
+      }),
+    );
+    const news = once(b.c, 'news');
+    const gone = once(a.s, 'disconnect');
+    a.c.disconnect();
+    assert.deepEqual(await bounded(seen), ['client namespace disconnect', true, true]);
+    assert.deepEqual(await bounded(news), ['left', true]);
+    await bounded(gone);
+    assert.equal(a.s.connected, false);
+    await t.stop();
+  });
+
   test(`${label}: disconnect reasons and disconnecting`, async () => {
     const t = start();
     {
@@ -305,7 +328,9 @@ function run(label, { Server, io }) {
         s.once('kept', resolve);
       });
     });
-    const c = t.connect('', { autoConnect: false });
+    // WebSocket only: socket.io-client also drops a volatile emit while a polling POST is
+    // in flight (transport not writable), which timing alone decides.
+    const c = t.connect('', { autoConnect: false, transports: ['websocket'] });
     c.volatile.emit('lost', 1);
     c.emit('kept', 2);
     c.connect();

@@ -15,10 +15,29 @@ const { once, bounded } = require('./suite');
 
 const DTS = path.join(__dirname, '..', 'index.d.ts');
 
+/** Runs `tsc -p test/types/<config> --listFiles`: the files it read, or a failure with tsc's report. */
+function tsc(config) {
+  const bin = require.resolve('typescript/bin/tsc');
+  const r = spawnSync(process.execPath, [bin, '-p', path.join(__dirname, 'types', config), '--listFiles'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `tsc -p ${config} failed:\n${r.stdout}${r.stderr}`);
+  return r.stdout.split('\n').map((f) => path.resolve(f.trim()));
+}
+
 test('tsc --noEmit type-checks test/types/usage.ts against index.d.ts', () => {
-  const tsc = require.resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'types/tsconfig.json')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+  tsc('tsconfig.json');
+});
+
+// typed.ts is socket.io's typed-events code (its imports name "socket.io" and
+// "socket.io-client"): it must compile against the official typings, which proves it is
+// valid socket.io code, and against ours, with the same `@ts-expect-error` lines failing.
+test('typed events: test/types/typed.ts compiles against index.d.ts and against socket.io\'s own typings', () => {
+  const official = path.join(path.dirname(require.resolve('socket.io/package.json')), 'dist', 'index.d.ts');
+  const ours = tsc('tsconfig.typed.json');
+  assert.ok(ours.includes(DTS), 'tsconfig.typed.json resolves "socket.io" to index.d.ts');
+  assert.ok(!ours.includes(official), 'tsconfig.typed.json does not read the official typings');
+  const theirs = tsc('tsconfig.typed-official.json');
+  assert.ok(theirs.includes(official), 'tsconfig.typed-official.json resolves "socket.io" to the official package');
+  assert.ok(!theirs.includes(DTS), 'tsconfig.typed-official.json does not read index.d.ts');
 });
 
 /** The declarations of index.d.ts: value exports, and the members of each class/interface. */
@@ -126,7 +145,8 @@ test('index.d.ts declares exactly the exports and public members of the runtime'
   }
   assert.deepEqual(problems, []);
   for (const name of shapes.keys()) {
-    if (!(name in live) && /^[A-Z]/.test(name) && !name.endsWith('Options')) {
+    // Options and event maps (the user's events, as types) have no object to compare with.
+    if (!(name in live) && /^[A-Z]/.test(name) && !name.endsWith('Options') && !name.endsWith('EventsMap')) {
       assert.fail(`${name} is declared in index.d.ts but not checked against a live object here`);
     }
   }

@@ -24,6 +24,7 @@ fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::ServerAck>()?;
     m.add_class::<server::ServerSideAck>()?;
     m.add_class::<server::Decision>()?;
+    m.add_class::<server::Leaving>()?;
     m.add_class::<server::RemoteSocketHandle>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::ClientAck>()?;

@@ -16,7 +16,7 @@ use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedClient, EmbeddedServer
 use crate::client::{Client, ClientAck};
 use crate::convert;
 use crate::error;
-use crate::server::{Decision, Server, ServerAck, ServerSideAck, SocketHandle};
+use crate::server::{Decision, Leaving, Server, ServerAck, ServerSideAck, SocketHandle};
 
 /// A tokio runtime (inside the embedding layer) with its event queue.
 #[pyclass(frozen, module = "sio._sio")]
@@ -181,11 +181,12 @@ impl Runtime {
                     },
                 ]
             }
-            Event::Disconnecting { server, socket, reason, rooms } => vec![
+            Event::Disconnecting { server, socket, reason, rooms, leaving } => vec![
                 "disconnecting".into_py_any(py)?,
                 self.socket(server, socket)?.into_py_any(py)?,
                 reason.as_str().into_py_any(py)?,
                 PySet::new(py, rooms)?.into_any().unbind(),
+                Leaving::new(leaving).into_py_any(py)?,
             ],
             Event::Disconnect { server, socket, reason } => vec![
                 "disconnect".into_py_any(py)?,

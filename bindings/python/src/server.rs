@@ -389,6 +389,27 @@ impl ServerAck {
     }
 }
 
+/// A `disconnecting` socket held connected (in its rooms, able to emit) until the
+/// Python handlers are done and call `release` (or the object is dropped).
+#[pyclass(frozen, module = "sio._sio")]
+pub struct Leaving(Mutex<Option<embed::Leaving>>);
+
+impl Leaving {
+    pub fn new(l: embed::Leaving) -> Self {
+        Leaving(Mutex::new(Some(l)))
+    }
+}
+
+#[pymethods]
+impl Leaving {
+    /// Lets the disconnection finish (rooms left, then `disconnect`). Idempotent.
+    fn release(&self, py: Python<'_>) {
+        let l = self.0.lock().expect("leaving lock poisoned").take();
+        // Finishing runs the core's disconnect hooks: not under the GIL.
+        py.detach(move || drop(l));
+    }
+}
+
 /// A namespace middleware's pending decision; unanswered, it refuses when dropped.
 #[pyclass(frozen, module = "sio._sio")]
 pub struct Decision(Mutex<Option<embed::Decision>>);

@@ -267,7 +267,9 @@ def test_catch_all_families_prepend_off_and_listeners(server, rec, run):
             rec.record("two")
 
     c = connect(f"http://127.0.0.1:{run(server.listen())}")
-    c.emit("one")
+    # "two" after "one"'s handler has finished (its ack): with asyncio handlers run as
+    # tasks, a "two" in the same batch would meet the listeners "one" removes
+    c.call("one", timeout=TIMEOUT)
     c.emit("two")
     rec.wait("two")
     assert rec.all("any") == [("first", "one"), ("b", "one")]
@@ -296,6 +298,45 @@ def test_server_namespace_disconnect_and_disconnecting_sees_rooms(server, rec, r
     assert rooms == set()
     assert rec.wait("client_disconnect") == (socketio.Client.reason.SERVER_DISCONNECT,)
     assert server.sockets == {}
+
+
+def test_disconnecting_handlers_see_a_connected_socket_that_can_emit(server, rec, run, mode):
+    """As socket.io's `disconnecting`: the socket is still connected and in its rooms, and
+    emits from it reach its rooms; it leaves (and `disconnect` runs) after the handlers,
+    `async def` ones included."""
+    import asyncio
+
+    @server.on("connection")
+    def on_connection(socket):
+        socket.join("lobby")
+
+        def leaving(reason):
+            socket.emit("bye")  # to a client that has left: dropped, no error
+            socket.to("lobby").emit("news", "left", socket.connected, sorted(socket.rooms - {socket.id}))
+            rec.record("disconnecting", reason, socket.connected)
+
+        async def leaving_later(reason):
+            await asyncio.sleep(0)
+            socket.to("lobby").emit("news", "still here", socket.connected)
+
+        socket.on("disconnecting", leaving)
+        if mode == "async":
+            socket.on("disconnecting", leaving_later)
+        socket.on("disconnect", lambda reason: rec.record("disconnect", reason, socket.connected))
+
+    url = f"http://127.0.0.1:{run(server.listen())}"
+    alice, bob = connect(url), connect(url)
+    bob.on("news", rec.handler("news"))
+    alice.disconnect()
+    # python-socketio sends DISCONNECT and closes the transport: either may come first
+    reason, connected = rec.wait("disconnecting")
+    assert reason in (sio.DisconnectReason.CLIENT_NAMESPACE_DISCONNECT, sio.DisconnectReason.TRANSPORT_CLOSE)
+    assert connected is True
+    assert rec.wait("news") == ("left", True, ["lobby"])
+    if mode == "async":
+        assert rec.wait("news") == ("still here", True)
+    assert rec.wait("disconnect") == (reason, False)
+    bob.disconnect()
 
 
 def test_transport_close(server, rec, run):

@@ -80,6 +80,9 @@ pub enum DynamicEvent {
         reason: DisconnectReason,
         /// The rooms it is in, read when it starts leaving.
         rooms: Vec<String>,
+        /// Keeps the socket connected until the host's handlers are done (see
+        /// [`Event::Disconnecting`](super::Event::Disconnecting)).
+        leaving: super::Leaving,
     },
     /// A socket of a child left.
     Disconnect {
@@ -156,10 +159,12 @@ impl EmbeddedServer {
         let middleware = self.packet_middleware.clone();
         ns.on_connection(move |socket| {
             super::server::forward_messages(&socket, &weak, server, &middleware);
-            let (h, p) = (hook.clone(), parent.clone());
+            let (h, p, w) = (hook.clone(), parent.clone(), weak.clone());
             socket.on_disconnecting(move |s, reason| {
+                let Some(shared) = w.upgrade() else { return };
                 let rooms = s.rooms().into_iter().map(|r| r.to_string()).collect();
-                h(DynamicEvent::Disconnecting { parent: p.clone(), socket: s.clone(), reason, rooms });
+                let leaving = super::Leaving::new(s.defer_close(), &shared.leaving);
+                h(DynamicEvent::Disconnecting { parent: p.clone(), socket: s.clone(), reason, rooms, leaving });
             });
             let (h, p) = (hook.clone(), parent.clone());
             socket.on_disconnect(move |s, reason| {

@@ -1,5 +1,8 @@
 //! What the embedding layer hands to the host: plain events, each carrying the handles
 //! the host needs to answer (socket, ack, middleware decision).
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use tokio::sync::oneshot;
 
 use crate::client;
@@ -51,6 +54,9 @@ pub enum Event {
         /// The rooms it is in, read when it starts leaving: a host that takes the event
         /// later (from a queue) still sees them, as socket.io's `disconnecting` does.
         rooms: Vec<String>,
+        /// Keeps the socket connected (it can still emit, to itself and to its rooms)
+        /// until the host's handlers are done: drop it (or call `release`) after them.
+        leaving: Leaving,
     },
     /// A socket left.
     Disconnect {
@@ -209,5 +215,39 @@ impl From<Result<Vec<Value>, crate::error::AckError>> for AckOutcome {
             Err(AckError::Timeout { .. }) => AckOutcome::TimedOut,
             Err(AckError::Disconnected | AckError::Emit(_)) => AckOutcome::Disconnected,
         }
+    }
+}
+
+/// A socket's disconnection held back while the host runs its `disconnecting` handlers,
+/// as socket.io runs them before the socket leaves its rooms. Dropping it (or
+/// [`Leaving::release`]) lets the disconnection finish: rooms left, then `disconnect`.
+#[derive(Debug)]
+pub struct Leaving {
+    deferral: Option<server::CloseDeferral>,
+    holds: Arc<AtomicUsize>,
+}
+
+impl Leaving {
+    pub(crate) fn new(deferral: Option<server::CloseDeferral>, holds: &Arc<AtomicUsize>) -> Leaving {
+        if deferral.is_some() {
+            holds.fetch_add(1, Ordering::AcqRel);
+        }
+        Leaving { deferral, holds: holds.clone() }
+    }
+
+    /// Lets the disconnection finish now. Idempotent.
+    pub fn release(&mut self) {
+        if let Some(d) = self.deferral.take() {
+            // First the end of the disconnection (it queues `disconnect`), then the count a
+            // draining host waits on.
+            drop(d);
+            self.holds.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for Leaving {
+    fn drop(&mut self) {
+        self.release();
     }
 }

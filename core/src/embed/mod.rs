@@ -30,7 +30,7 @@ pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck
 // Client configuration: a face fills these (their defaults are socket.io-client's).
 pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 pub use client::EmbeddedClient;
-pub use event::{AckOutcome, Decision, Event};
+pub use event::{AckOutcome, Decision, Event, Leaving};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
 pub use target::Target;
@@ -93,6 +93,10 @@ pub enum EmbedError {
     InvalidArgument(String),
 }
 
+/// How long a shut-down runtime's queue waits for the host to release the
+/// `disconnecting` events it holds ([`Leaving`]) before it reports itself drained.
+pub const LEAVING_GRACE: Duration = Duration::from_secs(5);
+
 pub(crate) struct Shared {
     handle: tokio::runtime::Handle,
     delivery: Delivery,
@@ -103,6 +107,9 @@ pub(crate) struct Shared {
     shut_down: std::sync::atomic::AtomicBool,
     /// Set from the wake-up of [`Delivery::Wake`] until the host takes the events.
     wake_pending: std::sync::atomic::AtomicBool,
+    /// `disconnecting` events the host still holds ([`Leaving`]): after shutdown, the
+    /// queue is not drained until they are released and their `disconnect` is queued.
+    pub(crate) leaving: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Shared {
@@ -190,6 +197,7 @@ impl Runtime {
             servers: Mutex::default(),
             clients: Mutex::default(),
             wake_pending: std::sync::atomic::AtomicBool::new(false),
+            leaving: Arc::default(),
             shut_down: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(Runtime { shared, rt: Mutex::new(Some(rt)) })
@@ -199,9 +207,28 @@ impl Runtime {
     /// callback mode, or once the runtime is shut down and the queue is empty.
     pub fn next_event(&self, timeout: Duration) -> Option<Event> {
         if self.shared.shut_down.load(Ordering::Acquire) {
-            return self.shared.queue.1.try_recv().ok();
+            return self.drain_next();
         }
         self.shared.queue.1.recv_timeout(timeout).ok()
+    }
+
+    /// After shutdown: the next queued event, waiting (up to [`LEAVING_GRACE`]) while the
+    /// host still holds `disconnecting` events whose `disconnect` is yet to come.
+    fn drain_next(&self) -> Option<Event> {
+        let deadline = std::time::Instant::now() + LEAVING_GRACE;
+        loop {
+            if let Ok(ev) = self.shared.queue.1.try_recv() {
+                return Some(ev);
+            }
+            let now = std::time::Instant::now();
+            if self.shared.leaving.load(Ordering::Acquire) == 0 || now >= deadline {
+                return self.shared.queue.1.try_recv().ok();
+            }
+            let step = (deadline - now).min(Duration::from_millis(10));
+            if let Ok(ev) = self.shared.queue.1.recv_timeout(step) {
+                return Some(ev);
+            }
+        }
     }
 
     /// Takes up to `max` queued events: waits up to `timeout` for the first, then takes

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::event::{AckOutcome, Completion, Decision, Event};
+use super::event::{AckOutcome, Completion, Decision, Event, Leaving};
 use super::{EmbedError, Shared};
 use crate::error::{ConnectError, EmitError};
 use crate::server::{Namespace, Server, ServerConfig, Socket};
@@ -135,7 +135,8 @@ impl EmbeddedServer {
             socket.on_disconnecting(move |s, reason| {
                 if let Some(shared) = w.upgrade() {
                     let rooms = s.rooms().into_iter().map(|r| r.to_string()).collect();
-                    shared.deliver(Event::Disconnecting { server, socket: s.clone(), reason, rooms });
+                    let leaving = Leaving::new(s.defer_close(), &shared.leaving);
+                    shared.deliver(Event::Disconnecting { server, socket: s.clone(), reason, rooms, leaving });
                 }
             });
             let w = weak.clone();
@@ -165,13 +166,20 @@ impl EmbeddedServer {
     }
 
     /// Closes the server as [`EmbeddedServer::close`] does, then runs `done` on a runtime
-    /// thread once every socket's `disconnect` was delivered (a host's `close` callback).
+    /// thread once every socket's `disconnect` was delivered (a host's `close` callback;
+    /// `disconnecting` events the host holds are waited for, up to [`super::LEAVING_GRACE`]).
     /// `done` does not run if the runtime is shut down first.
     pub fn close_then(&self, done: impl FnOnce() + Send + 'static) -> Result<(), EmbedError> {
         self.shared.check()?;
         let server = self.server.clone();
+        let leaving = self.shared.leaving.clone();
         self.shared.handle.spawn(async move {
             server.close();
+            // A host holding `disconnecting` events gets their `disconnect` first.
+            let deadline = tokio::time::Instant::now() + super::LEAVING_GRACE;
+            while leaving.load(std::sync::atomic::Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
             done();
         });
         Ok(())

@@ -17,6 +17,7 @@
 mod ack;
 mod broadcast;
 mod client;
+mod closing;
 pub mod cluster;
 mod config;
 
@@ -45,6 +46,7 @@ use tokio::sync::watch;
 pub use crate::error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use ack::AckSender;
 pub use broadcast::BroadcastOperator;
+pub use closing::CloseDeferral;
 pub use config::{RecoveryConfig, ServerBuilder, ServerConfig};
 pub use extensions::Extensions;
 pub use handshake::Handshake;

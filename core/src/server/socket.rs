@@ -1,7 +1,7 @@
 //! The server-side Socket: one client connected to one namespace.
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use super::ack::{self, AckSender, AckSink};
 use super::broadcast::BroadcastOperator;
 use super::client::Client;
+use super::closing::{CloseDeferral, PendingClose};
 use super::extensions::Extensions;
 use super::handshake::Handshake;
 use super::namespace::NsInner;
@@ -55,6 +56,10 @@ pub(crate) struct SocketInner {
     data: Mutex<Value>,
     extensions: Extensions,
     connected: AtomicBool,
+    /// Set when the disconnection starts; `connected` stays true until it ends.
+    closing: AtomicBool,
+    /// The disconnection in progress while `disconnecting` handlers run (see `closing.rs`).
+    pending_close: Mutex<Weak<PendingClose>>,
     recovered: bool,
     listeners: RwLock<Listeners>,
     acks: Mutex<HashMap<u64, AckSink>>,
@@ -113,6 +118,8 @@ impl Socket {
             data: Mutex::new(data),
             extensions: Extensions::default(),
             connected: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+            pending_close: Mutex::new(Weak::new()),
             recovered,
             listeners: RwLock::default(),
             acks: Mutex::default(),
@@ -247,7 +254,7 @@ impl Socket {
         }
         if close {
             self.0.client.disconnect_all();
-        } else {
+        } else if !self.0.closing.load(Ordering::Acquire) {
             let _ = self.0.close_reason.set(DisconnectReason::ServerNamespaceDisconnect);
             let _ = self.send_frames(encode(PacketType::Disconnect, self.ns(), None, None), false);
             self.on_close(DisconnectReason::ServerNamespaceDisconnect);
@@ -314,6 +321,11 @@ impl Socket {
         for f in frames {
             let queued = if volatile { session.send_volatile(f.clone()) } else { session.send(f.clone()).is_ok() };
             if !queued {
+                // While `disconnecting` runs the socket is still connected, but its transport
+                // may be gone: as in socket.io, a packet for a closed transport is dropped.
+                if self.0.closing.load(Ordering::Acquire) {
+                    return Ok(());
+                }
                 return Err(EmitError::Disconnected);
             }
         }
@@ -355,6 +367,9 @@ impl Socket {
                 buf.packets.push(packet);
                 return;
             }
+        }
+        if self.0.closing.load(Ordering::Acquire) {
+            return;
         }
         match packet.kind {
             PacketType::Event | PacketType::BinaryEvent => self.on_event(packet),
@@ -433,13 +448,29 @@ impl Socket {
                 return;
             }
         }
-        if !self.0.connected.swap(false, Ordering::AcqRel) {
+        if !self.connected() || self.0.closing.swap(true, Ordering::AcqRel) {
             return;
         }
+        let pending = PendingClose::new(self.clone(), reason);
+        *self.0.pending_close.lock().expect("close lock poisoned") = Arc::downgrade(&pending);
         let disconnecting = self.read_listeners(|l| l.disconnecting.clone());
         for h in disconnecting {
             h(self, reason);
         }
+        *self.0.pending_close.lock().expect("close lock poisoned") = Weak::new();
+        // The end runs now, or when the last deferral a handler took is dropped.
+        drop(pending);
+    }
+
+    /// Called from a `disconnecting` handler: the rest of the disconnection (rooms left,
+    /// `disconnect`) waits until the returned value is dropped, so a host that runs its
+    /// handler later can still emit from the socket. `None` outside `disconnecting`.
+    pub fn defer_close(&self) -> Option<CloseDeferral> {
+        PendingClose::defer(&self.0.pending_close.lock().expect("close lock poisoned"))
+    }
+
+    pub(crate) fn finish_close(&self, reason: DisconnectReason) {
+        self.0.connected.store(false, Ordering::Release);
         if let (Some(store), Some(pid)) = (&self.0.ns.recovery, &self.0.pid) {
             if reason.is_recoverable() {
                 store.persist(super::cluster::PersistedSession {

@@ -1,7 +1,6 @@
 /* Queue mode in bulk: sio_next_events takes a burst of events in few calls, in order,
- * each freed on its own; SIO_EVENT_DISCONNECTING carries the rooms the socket was in
- * (rooms_json), read when it started leaving, although the host reads the event after
- * the socket has left them; bad arguments. */
+ * each freed on its own; SIO_EVENT_DISCONNECTING carries the rooms (rooms_json) and
+ * holds the socket connected, in its rooms, until it is freed; bad arguments. */
 #include "common.h"
 
 #define BURST 300
@@ -27,6 +26,21 @@ static void pull_both(sio_runtime *rt, sio_event_kind a_kind, uint64_t a_src, si
   }
   CHECK(*a && *b, "events %d (%s) and %d (%s) did not both come", (int)a_kind, *a ? "seen" : "missing", (int)b_kind,
         *b ? "seen" : "missing");
+}
+
+/* Pulls until `kind` from `src` arrives and returns it; frees the rest. */
+static sio_event *pull_one(sio_runtime *rt, sio_event_kind kind, uint64_t src) {
+  long long end = t_now_ms() + tms(20000);
+  while (t_now_ms() < end) {
+    sio_event *ev = NULL;
+    sio_status st = sio_next_event(rt, 100, &ev);
+    if (st == SIO_ERR_TIMEOUT) continue;
+    OK(st);
+    if (ev->kind == kind && ev->source_id == src) return ev;
+    sio_event_free(ev);
+  }
+  FAIL("event %d from %llu did not come", (int)kind, (unsigned long long)src);
+  return NULL;
 }
 
 int main(void) {
@@ -77,18 +91,26 @@ int main(void) {
   }
   CHECK(calls < BURST, "%d calls for %d events: no batching", calls, BURST);
 
-  /* ---- disconnecting carries the rooms, although the socket has left them by now */
+  /* ---- disconnecting carries the rooms; until the event is freed the socket is still
+   * connected and in them, and can emit; DISCONNECT follows the free */
   OK(sio_socket_join(s, S("r1")));
   OK(sio_socket_join(s, S("r2")));
   OK(sio_client_disconnect(cl));
-  sio_event *leaving = NULL, *left = NULL;
-  pull_both(rt, SIO_EVENT_DISCONNECTING, sio_server_id(srv), &leaving, SIO_EVENT_DISCONNECT, sio_server_id(srv), &left);
-  sio_event_free(left);
+  sio_event *leaving = pull_one(rt, SIO_EVENT_DISCONNECTING, sio_server_id(srv));
   const char *rooms = leaving->rooms_json;
   CHECK(rooms[0] == '[' && strstr(rooms, "\"r1\"") && strstr(rooms, "\"r2\"") && strstr(rooms, sio_socket_id(s)),
         "disconnecting rooms %s", rooms);
   CHECK(strlen(rooms) == leaving->rooms_json_len, "rooms_json_len");
+  CHECK(sio_socket_connected(leaving->socket), "not connected while DISCONNECTING is held");
+  char *now = NULL;
+  OK(sio_socket_rooms_json(leaving->socket, &now, NULL));
+  CHECK(strstr(now, "\"r1\"") && strstr(now, "\"r2\""), "rooms while leaving: %s", now);
+  sio_string_free(now);
+  OK(sio_socket_emit(leaving->socket, S("bye"), S("[]"), NULL, 0));
   sio_event_free(leaving);
+  sio_event *left = pull_one(rt, SIO_EVENT_DISCONNECT, sio_server_id(srv));
+  CHECK(!sio_socket_connected(s), "connected after DISCONNECT");
+  sio_event_free(left);
 
   /* ---- bad arguments */
   size_t n = 7;

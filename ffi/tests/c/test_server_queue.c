@@ -1,7 +1,8 @@
 /* A C server in queue mode (sio_next_event) against the official socket.io-client and a
  * raw `ws` peer: owned events (socket/ack/decision usable until sio_event_free), middleware
  * refused by freeing the event and accepted after sio_middleware_take, and the disconnect
- * reasons "transport close" (Node process killed), "ping timeout" (a peer that never
+ * reasons "transport close" (Node process killed; until its DISCONNECTING event is freed
+ * the socket stays connected and in its rooms, and a broadcast from it reaches A), "ping timeout" (a peer that never
  * pongs, short ping options) and "server shutting down" (sio_server_close), with an ack
  * pending at close completing exactly once. */
 #include "common.h"
@@ -129,8 +130,25 @@ int main(void) {
   /* ---- transport close: the Node client process is killed */
   spawn_connected(&k, "K", url, opts_path, sk, sizeof sk);
   sio_socket *K = wait_connection(sk);
+  OK(sio_socket_join(K, S("k-room")));
+  OK(sio_socket_join(A, S("k-room")));
   peer_kill(&k);
+  /* until the DISCONNECTING event is freed, K is still connected, in its rooms, and what
+   * it emits goes out: to itself (its transport is gone: dropped, not an error) and to A */
+  sio_event *dg = q_wait(&q, 5000, SIO_EVENT_DISCONNECTING, sio_server_id(srv), NULL);
+  CHECK(STREQ(sio_socket_id(dg->socket), sk), "DISCONNECTING of %s", sio_socket_id(dg->socket));
+  CHECK(dg->reason == SIO_REASON_TRANSPORT_CLOSE, "disconnecting reason %d", (int)dg->reason);
+  CHECK(sio_socket_connected(dg->socket), "not connected while DISCONNECTING is held");
+  char *k_rooms = NULL;
+  OK(sio_socket_rooms_json(dg->socket, &k_rooms, NULL));
+  CHECK(strstr(k_rooms, "\"k-room\"") != NULL, "rooms while leaving: %s", k_rooms);
+  sio_string_free(k_rooms);
+  OK(sio_socket_emit(dg->socket, S("bye"), S("[]"), NULL, 0));
+  OK(sio_socket_broadcast(dg->socket, S("k-room"), NULL, 0, S("left"), S("[\"k\"]"), NULL, 0));
+  free(peer_wait(&a, 5000, "\"name\":\"left\",\"args\":[\"k\"]"));
+  sio_event_free(dg);
   expect_disconnect(K, SIO_REASON_TRANSPORT_CLOSE, 5000);
+  OK(sio_socket_leave(A, S("k-room")));
   sio_socket_free(K);
 
   /* ---- ping timeout: a raw WebSocket peer that never answers pings (300 + 200 ms, scaled) */

@@ -194,6 +194,14 @@ class AsyncRunner(Runner):
             raise RuntimeError("sio: this object is bound to another event loop")
         return loop
 
+    def _shutdown(self) -> None:
+        loop = self._loop
+        if loop is not None and (loop.is_closed() or not loop.is_running()):
+            # Nobody will deliver these (e.g. at interpreter exit after asyncio.run): drop
+            # them now, so that a held `disconnecting` does not keep its socket from leaving.
+            self._inbox.clear()
+        super()._shutdown()  # type: ignore[misc]
+
     def _call(self, fn, args, kwargs=None, then=None, fail=None) -> None:  # type: ignore[no-untyped-def]
         try:
             result = fn(*args, **kwargs) if kwargs else fn(*args)
@@ -355,6 +363,9 @@ class Pump:
                 self._post(batch)
             except Exception:
                 logger.exception("sio: failed to dispatch a batch of %d events", len(batch))
+            # Not kept while waiting for the next: an undelivered `disconnecting` would hold
+            # its socket back.
+            del batch
 
     def stop(self) -> None:
         """Call after ``Runtime.shutdown()``: the thread drains what is left and ends."""

@@ -11,6 +11,7 @@ __all__ = [
     "ServerAck",
     "ServerSideAck",
     "Decision",
+    "Leaving",
     "RemoteSocketHandle",
     "Client",
     "ClientAck",
@@ -109,6 +110,10 @@ class ServerAck:
 @final
 class ServerSideAck:
     def send(self, value: Any) -> bool: ...
+
+@final
+class Leaving:
+    def release(self) -> None: ...
 
 @final
 class Decision:

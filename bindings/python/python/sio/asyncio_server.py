@@ -67,6 +67,14 @@ class AsyncServer(AsyncRunner, Server):
             await handlers
 
     def _deliver_now(self, ev: Tuple[Any, ...]) -> "Optional[asyncio.Future[Any]]":
+        if ev[0] == "disconnecting":
+            # `async def` handlers run as tasks: the socket stays until they end.
+            self._started = []
+            try:
+                Server._deliver(self, ev)
+            finally:
+                self._started = None
+            return None
         if ev[0] != "connection":
             Server._deliver(self, ev)
             return None
@@ -81,6 +89,13 @@ class AsyncServer(AsyncRunner, Server):
         handlers = asyncio.gather(*started, return_exceptions=True)
         self._socket(ev[1])._gate = handlers
         return handlers
+
+    def _release(self, leaving: Any) -> None:
+        tasks = self._started
+        if not tasks:
+            leaving.release()
+            return
+        asyncio.gather(*tasks, return_exceptions=True).add_done_callback(lambda _: leaving.release())
 
     async def listen(self, host: str = "127.0.0.1", port: int = 0) -> int:  # type: ignore[override]
         self._bind_loop()

@@ -710,6 +710,7 @@ class Server(Runner):
             finally:
                 if token is not None:
                     _disconnecting.reset(token)
+                    self._release(ev[4])
             if kind == "disconnect":
                 self._sockets.pop((sock.namespace, sock.id), None)
                 with self._lock:
@@ -723,6 +724,11 @@ class Server(Runner):
                     self._call(fn, (ev[2],))
             for fn in list(self._upgrade_handlers):
                 self._call(fn, (ev[1], ev[2]))
+
+    def _release(self, leaving: Any) -> None:
+        """The ``disconnecting`` handlers are done: the socket may finish leaving (until
+        then it is connected, in its rooms, and can emit, as in socket.io)."""
+        leaving.release()
 
     def _on_middleware(self, sock: Socket, decision: Any) -> None:
         ns = self._namespace(sock.namespace)
