@@ -219,6 +219,25 @@ typedef enum {
    first element of the array given to `sio_ack_send`). No `socket`, `ns` is "".
    */
   SIO_EVENT_SERVER_SIDE = 15,
+  /*
+   Client, after `sio_client_watch_manager`: the Engine.IO connection opened
+   (socket.io-client's `manager.on("open")`).
+   */
+  SIO_EVENT_MANAGER_OPEN = 16,
+  /*
+   Client, after `sio_client_watch_manager`: the server pinged (`manager.on("ping")`).
+   */
+  SIO_EVENT_MANAGER_PING = 17,
+  /*
+   Client, after `sio_client_watch_manager`: the connection closed (`reason`;
+   `manager.on("close")`).
+   */
+  SIO_EVENT_MANAGER_CLOSE = 18,
+  /*
+   Client, after `sio_client_watch_manager`: opening the connection failed (`message`;
+   `manager.on("error")`).
+   */
+  SIO_EVENT_MANAGER_ERROR = 19,
 } sio_event_kind;
 
 /*
@@ -415,7 +434,9 @@ typedef struct {
    */
   bool active;
   /*
-   Error message (CONNECT_ERROR, RECONNECT_ERROR) or transport name (UPGRADE), or "".
+   Error message (CONNECT_ERROR, RECONNECT_ERROR), transport name (UPGRADE), the
+   details' description (CLIENT_DISCONNECT with `transport close` / `transport error`),
+   or "".
    */
   const char *message;
   /*
@@ -423,7 +444,9 @@ typedef struct {
    */
   size_t message_len;
   /*
-   CONNECT_ERROR data as JSON, or NULL.
+   CONNECT_ERROR data as JSON; CLIENT_DISCONNECT with `transport close` / `transport
+   error`: socket.io-client's `details`, `{"description":"..","context":".."|null}`;
+   or NULL.
    */
   const char *data_json;
   /*
@@ -685,6 +708,24 @@ bool sio_client_recovered(const sio_client *client);
  Connects again after `sio_client_disconnect`.
  */
 sio_status sio_client_connect(const sio_client *client);
+
+/*
+ Starts (`on`) or stops forwarding the Manager's own events of `client`'s connection:
+ SIO_EVENT_MANAGER_OPEN / _PING / _CLOSE / _ERROR (socket.io-client's
+ `manager.on("open" | "ping" | "close" | "error")`), off by default (a ping is an event
+ every interval).
+ */
+sio_status sio_client_watch_manager(const sio_client *client, bool on);
+
+/*
+ Replaces the CONNECT payload (socket.io-client's `socket.auth = ..`) with the JSON
+ object `auth_json` (NULL: none), sent from the next connection or reconnection on
+ (`sio_client_disconnect` then `sio_client_connect` sends it at once).
+ SIO_ERR_INVALID_JSON if `auth_json` is not JSON.
+ */
+sio_status sio_client_set_auth(const sio_client *client,
+                               const char *auth_json,
+                               size_t auth_json_len);
 
 /*
  Disconnects ("io client disconnect"; no reconnection). Returns at once. Only this

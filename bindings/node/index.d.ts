@@ -581,7 +581,17 @@ export declare class Manager<ListenEvents extends EventsMap = DefaultEventsMap, 
 interface ClientReservedEvents {
   connect: () => void;
   connect_error: (err: Error & { data?: any }) => void;
-  disconnect: (reason: ClientDisconnectReason, description?: any) => void;
+  /** `details` for `transport close` / `transport error`, as socket.io-client's. */
+  disconnect: (reason: ClientDisconnectReason, details?: DisconnectDetails) => void;
+}
+
+/**
+ * What socket.io-client's `disconnect` event gives with `transport close` (a plain object)
+ * and `transport error` (an `Error` whose `type` is "TransportError").
+ */
+export interface DisconnectDetails {
+  description: string;
+  context?: string;
 }
 
 /**

@@ -308,8 +308,10 @@ export interface NativeEvent {
   attempt?: number
   /** The JS-side key of an acknowledgement. */
   key?: number
-  /** Error message. */
+  /** Error message; `client_disconnect`: the details' description. */
   message?: string
+  /** `client_disconnect`: the details' context (`transport close` / `transport error`). */
+  context?: string
   /** Rooms (`disconnecting`). */
   rooms?: Array<string>
   /** The dynamic namespace (JS name) a `middleware`, `connection` or `match` event belongs to. */

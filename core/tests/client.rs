@@ -201,6 +201,13 @@ async fn middleware_refusal_is_final_and_carries_data(kind: Kind) {
     let mut ev = record(&socket);
     assert_eq!(ev.until("connect_error").await, "connect_error:unauthorized:{\"reason\":\"bad token\"}:active=false");
     assert!(!socket.active());
+    // socket.auth = {token}; socket.connect(): the new payload goes with the next CONNECT
+    let mut welcomed = welcome_rx(&socket);
+    socket.set_auth(Auth::Static(Value::from([("token", "secret".into())])));
+    socket.connect();
+    let w = tokio::time::timeout(WAIT, welcomed.recv()).await.expect("welcome after set_auth").unwrap();
+    assert_eq!(w.get("auth"), Some(&Value::from([("token", "secret".into())])));
+    socket.disconnect();
     let mut opts = options(&[TransportKind::Websocket]);
     opts.socket.auth = Auth::Dynamic(std::sync::Arc::new(|| Value::from([("token", "secret".into())])));
     let ok = io(&format!("{}/admin", server.url()), opts);
@@ -263,6 +270,7 @@ async fn io_client_disconnect_does_not_reconnect(kind: Kind) {
     let id = ev.until("connect:").await[8..].to_owned();
     socket.disconnect();
     assert_eq!(ev.until("disconnect").await, "disconnect:io client disconnect:active=false");
+    assert_eq!(socket.disconnect_details(), None, "details only for transport close / error");
     server.wait_log(&["\"disconnect\"", &id, "client namespace disconnect"]).await;
     assert!(tokio::time::timeout(Duration::from_millis(500), ev.next()).await.is_err());
 }
@@ -275,6 +283,9 @@ async fn transport_close_reconnects_with_manager_events(kind: Kind) {
     let first = ev.until("connect:").await;
     server.kill();
     assert_eq!(ev.until("disconnect").await, "disconnect:transport close:active=true");
+    // socket.io-client's `details` of a WebSocket that closed
+    let details = socket.disconnect_details().expect("details with transport close");
+    assert_eq!(details.description, "websocket connection closed");
     assert_eq!(ev.until("reconnect_attempt").await, "reconnect_attempt:1");
     let _server = Peer::start(kind, port, &[]);
     let reconnect = ev.until("reconnect:").await;

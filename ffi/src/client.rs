@@ -267,6 +267,37 @@ pub unsafe extern "C" fn sio_client_connect(client: *const sio_client) -> sio_st
     })
 }
 
+/// Starts (`on`) or stops forwarding the Manager's own events of `client`'s connection:
+/// SIO_EVENT_MANAGER_OPEN / _PING / _CLOSE / _ERROR (socket.io-client's
+/// `manager.on("open" | "ping" | "close" | "error")`), off by default (a ping is an event
+/// every interval).
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_watch_manager(client: *const sio_client, on: bool) -> sio_status {
+    guard(|| {
+        cl(client)?.inner.watch_manager(on);
+        Ok(())
+    })
+}
+
+/// Replaces the CONNECT payload (socket.io-client's `socket.auth = ..`) with the JSON
+/// object `auth_json` (NULL: none), sent from the next connection or reconnection on
+/// (`sio_client_disconnect` then `sio_client_connect` sends it at once).
+/// SIO_ERR_INVALID_JSON if `auth_json` is not JSON.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_set_auth(
+    client: *const sio_client,
+    auth_json: *const c_char,
+    auth_json_len: usize,
+) -> sio_status {
+    guard(|| {
+        let c = cl(client)?;
+        let auth =
+            if auth_json.is_null() { None } else { Some(value_arg(auth_json, auth_json_len, std::ptr::null(), 0)?) };
+        c.inner.set_auth(auth);
+        Ok(())
+    })
+}
+
 /// Disconnects ("io client disconnect"; no reconnection). Returns at once. Only this
 /// client's namespace leaves; the connection closes when no namespace on it is connected.
 #[no_mangle]

@@ -2,7 +2,7 @@
 use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
-use sio_core::embed::{Decision, Event, Leaving};
+use sio_core::embed::{Decision, Event, Leaving, ManagerNotice};
 use sio_core::{ConnectError, Value};
 
 use crate::args::{host_args_arg, sio_buf, str_arg, value_arg, WireArgs};
@@ -46,6 +46,17 @@ pub enum sio_event_kind {
     /// `bufs`, and `ack` when the sender waits for an answer (it takes ONE value: the
     /// first element of the array given to `sio_ack_send`). No `socket`, `ns` is "".
     SIO_EVENT_SERVER_SIDE = 15,
+    /// Client, after `sio_client_watch_manager`: the Engine.IO connection opened
+    /// (socket.io-client's `manager.on("open")`).
+    SIO_EVENT_MANAGER_OPEN = 16,
+    /// Client, after `sio_client_watch_manager`: the server pinged (`manager.on("ping")`).
+    SIO_EVENT_MANAGER_PING = 17,
+    /// Client, after `sio_client_watch_manager`: the connection closed (`reason`;
+    /// `manager.on("close")`).
+    SIO_EVENT_MANAGER_CLOSE = 18,
+    /// Client, after `sio_client_watch_manager`: opening the connection failed (`message`;
+    /// `manager.on("error")`).
+    SIO_EVENT_MANAGER_ERROR = 19,
 }
 
 /// Every disconnect reason, server side and client side. `sio_disconnect_reason_str`
@@ -193,11 +204,15 @@ pub struct sio_event {
     pub attempt: u32,
     /// Client: whether it keeps (re)connecting by itself.
     pub active: bool,
-    /// Error message (CONNECT_ERROR, RECONNECT_ERROR) or transport name (UPGRADE), or "".
+    /// Error message (CONNECT_ERROR, RECONNECT_ERROR), transport name (UPGRADE), the
+    /// details' description (CLIENT_DISCONNECT with `transport close` / `transport error`),
+    /// or "".
     pub message: *const c_char,
     /// Length of `message`.
     pub message_len: usize,
-    /// CONNECT_ERROR data as JSON, or NULL.
+    /// CONNECT_ERROR data as JSON; CLIENT_DISCONNECT with `transport close` / `transport
+    /// error`: socket.io-client's `details`, `{"description":"..","context":".."|null}`;
+    /// or NULL.
     pub data_json: *const c_char,
     /// Length of `data_json`.
     pub data_json_len: usize,
@@ -344,11 +359,18 @@ impl OwnedEvent {
                     o.c.data_json_len = l;
                 }
             }
-            Event::ClientDisconnect { client, reason, active } => {
+            Event::ClientDisconnect { client, reason, active, details } => {
                 o.c.kind = SIO_EVENT_CLIENT_DISCONNECT;
                 o.c.source_id = client;
                 o.c.reason = client_reason(reason);
                 o.c.active = active;
+                if let Some(d) = details {
+                    o.set_message(&d.description);
+                    let json = serde_json::json!({ "description": d.description, "context": d.context });
+                    let (p, l) = o.string(&json.to_string());
+                    o.c.data_json = p;
+                    o.c.data_json_len = l;
+                }
             }
             Event::ClientMessage { client, name, args, ack } => {
                 o.c.kind = SIO_EVENT_CLIENT_MESSAGE;
@@ -377,6 +399,21 @@ impl OwnedEvent {
             Event::ReconnectFailed { client } => {
                 o.c.kind = SIO_EVENT_RECONNECT_FAILED;
                 o.c.source_id = client;
+            }
+            Event::Manager { client, event } => {
+                o.c.source_id = client;
+                o.c.kind = match event {
+                    ManagerNotice::Open => SIO_EVENT_MANAGER_OPEN,
+                    ManagerNotice::Ping => SIO_EVENT_MANAGER_PING,
+                    ManagerNotice::Close(reason) => {
+                        o.c.reason = client_reason(reason);
+                        SIO_EVENT_MANAGER_CLOSE
+                    }
+                    ManagerNotice::Error(message) => {
+                        o.set_message(&message);
+                        SIO_EVENT_MANAGER_ERROR
+                    }
+                };
             }
         }
         o

@@ -80,6 +80,20 @@ function checkOptionNames(opts) {
   }
 }
 
+/**
+ * socket.io-client's `details` of a disconnection: for `transport error` an Error
+ * (`type` "TransportError", `description`, `context`), for `transport close` a plain
+ * `{ description, context }`; undefined for the other reasons.
+ */
+function disconnectDetails(ev) {
+  if (ev.message == null) return undefined;
+  const context = ev.context ?? undefined;
+  if (ev.reason === 'transport error') {
+    return Object.assign(new Error(ev.message), { type: 'TransportError', description: ev.message, context });
+  }
+  return { description: ev.message, context };
+}
+
 function nativeOptions(opts) {
   const out = {
     path: opts.path,
@@ -139,6 +153,11 @@ function socketOptions(opts) {
 /** The JSON of what an `auth` callback gave (socket.io-client sends no payload for none). */
 function authJson(data) {
   return encode(data !== null && typeof data === 'object' ? data : {}).json;
+}
+
+/** The JSON of an `auth` object; "null" (no payload, as socket.io-client) for none. */
+function staticAuthJson(auth) {
+  return auth !== null && typeof auth === 'object' ? encode(auth).json : 'null';
 }
 
 function parseUrl(uri) {
@@ -247,7 +266,9 @@ class Socket extends EventEmitter {
     const merged = { ...io.opts, ...opts };
     if (this.auth !== undefined) merged.auth = this.auth;
     const so = socketOptions(merged);
-    this._native = call(() => io._native.socket(nsp, so.auth, so.retries, so.ackTimeout, !!so.authFn));
+    // The payload always comes from JS (`auth` read at each CONNECT, as socket.io-client
+    // does): `socket.auth = ..` and an object changed in place reach the next one.
+    this._native = call(() => io._native.socket(nsp, undefined, so.retries, so.ackTimeout, true));
     if (io._autoConnect) this.connect();
   }
   get active() {
@@ -300,6 +321,8 @@ class Socket extends EventEmitter {
     if (this.connected) return this;
     this._hold();
     if (typeof this.auth !== 'function') {
+      const json = staticAuthJson(this.auth);
+      call(() => this._native.setAuth(json));
       call(() => this._native.connect());
       return this;
     }
@@ -410,13 +433,13 @@ class Socket extends EventEmitter {
         this.connected = false;
         this.id = undefined;
         this._unholdIfInactive();
-        emitLocal.call(this, 'disconnect', ev.reason);
+        emitLocal.call(this, 'disconnect', ev.reason, disconnectDetails(ev));
         break;
       case 'client_auth': {
         // A reconnection: the core waits for the payload of its CONNECT.
         const reply = ev.authReply;
         if (typeof this.auth === 'function') this._callAuth((json) => reply.send(json));
-        else reply.send('{}');
+        else reply.send(staticAuthJson(this.auth));
         break;
       }
       case 'client_message': {

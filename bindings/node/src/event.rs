@@ -79,8 +79,10 @@ pub struct NativeEvent {
     pub attempt: Option<u32>,
     /// The JS-side key of an acknowledgement.
     pub key: Option<u32>,
-    /// Error message.
+    /// Error message; `client_disconnect`: the details' description.
     pub message: Option<String>,
+    /// `client_disconnect`: the details' context (`transport close` / `transport error`).
+    pub context: Option<String>,
     /// Rooms (`disconnecting`).
     pub rooms: Option<Vec<String>>,
     /// The dynamic namespace (JS name) a `middleware`, `connection` or `match` event belongs to.
@@ -115,6 +117,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         attempt: None,
         key: None,
         message: None,
+        context: None,
         rooms: None,
         parent: None,
         auth_reply: None,
@@ -292,10 +295,14 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                     None => e,
                 }
             }
-            Event::ClientDisconnect { client, reason, active } => {
+            Event::ClientDisconnect { client, reason, active, details } => {
                 let mut e = base("client_disconnect", client);
                 e.reason = Some(reason.as_str().to_owned());
                 e.active = Some(active);
+                if let Some(d) = details {
+                    e.message = Some(d.description);
+                    e.context = d.context;
+                }
                 e
             }
             Event::ClientMessage { client, name, args, ack } => {
@@ -320,6 +327,13 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 e
             }
             Event::ReconnectFailed { client } => base("reconnect_failed", manager_of(client)),
+            // Not asked for by this addon yet (`watch_manager`): the JS Manager has no
+            // native open/ping/close/error events.
+            Event::Manager { client, event } => {
+                let mut e = base("manager", manager_of(client));
+                e.name = Some(event.name().to_owned());
+                e
+            }
             // `from_core` made it an `Ev::ServerSide`.
             ev @ Event::ServerSide { .. } => return to_js(from_core(ev)),
         },

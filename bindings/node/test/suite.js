@@ -230,6 +230,25 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+  test(`${label}: socket.auth changed before connect() goes with the next CONNECT`, async () => {
+    const t = start();
+    const c = t.connect('', { autoConnect: false, auth: { token: 'a' } });
+    c.auth.token = 'b'; // the same object, changed in place
+    let conn = once(t.srv, 'connection');
+    c.connect();
+    let [[s]] = await bounded(Promise.all([conn, once(c, 'connect')]));
+    assert.deepEqual(s.handshake.auth, { token: 'b' });
+    const gone = once(s, 'disconnect');
+    c.disconnect();
+    await bounded(gone);
+    c.auth = { token: 'c' }; // a new one
+    conn = once(t.srv, 'connection');
+    c.connect();
+    [[s]] = await bounded(Promise.all([conn, once(c, 'connect')]));
+    assert.deepEqual(s.handshake.auth, { token: 'c' });
+    await t.stop();
+  });
+
   test(`${label}: disconnecting handlers see a connected socket whose emits still go out`, async () => {
     const t = start();
     const a = await pair(t);
@@ -308,7 +327,9 @@ function run(label, { Server, io }) {
     const failed = once(c.io, 'reconnect_failed');
     await t.srv.close();
     assert.equal((await bounded(sd))[0], 'server shutting down');
-    assert.equal((await bounded(cd))[0], 'transport close');
+    const [creason, details] = await bounded(cd);
+    assert.equal(creason, 'transport close');
+    assert.equal(details.description, 'websocket connection closed'); // socket.io-client's details
     await bounded(Promise.all([failed, twoErrors]), 10000, 'reconnect_failed');
     assert.deepEqual(attempts, [1, 2]);
     assert.equal(errors.length, 2);

@@ -103,7 +103,15 @@ test('index.d.ts declares exactly the exports and public members of the runtime'
   client.emit('hello');
   const own = new sio.Server(0);
   t.after(() => own.close());
+  // The details of a `transport close`: the server closes a second client's connection.
+  const other = new sio.Manager(url, { reconnection: false, transports: ['websocket'] }).socket('/');
+  const [[otherSocket]] = await bounded(Promise.all([once(srv, 'connection'), once(other, 'connect')]));
+  const closed = once(other, 'disconnect');
+  otherSocket.conn.close();
+  const [closeReason, details] = await bounded(closed);
+  assert.equal(closeReason, 'transport close');
   const live = {
+    DisconnectDetails: details,
     Server: srv,
     Namespace: srv.of('/'),
     ParentNamespace: parent,

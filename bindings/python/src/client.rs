@@ -162,6 +162,13 @@ impl Client {
         Ok(())
     }
 
+    /// Forwards the connection's Manager events (open, ping, close, error) from now on.
+    fn watch_manager(&self) {
+        for c in self.clients.values() {
+            c.watch_manager(true);
+        }
+    }
+
     /// The server-given id of the socket of `nsp` while connected.
     fn id(&self, nsp: &str) -> PyResult<Option<String>> {
         Ok(self.client(nsp)?.socket().id())

@@ -216,11 +216,15 @@ impl Runtime {
                 },
                 active.into_py_any(py)?,
             ],
-            Event::ClientDisconnect { client, reason, active } => vec![
+            Event::ClientDisconnect { client, reason, active, details } => vec![
                 "client_disconnect".into_py_any(py)?,
                 nsp(client)?,
                 reason.as_str().into_py_any(py)?,
                 active.into_py_any(py)?,
+                match details {
+                    Some(d) => (d.description, d.context).into_py_any(py)?,
+                    None => py.None(),
+                },
             ],
             Event::ClientMessage { client, name, args, ack } => {
                 let (nsp, c) = self.client_of(client)?;
@@ -247,6 +251,15 @@ impl Runtime {
                 vec!["reconnect_error".into_py_any(py)?, message.into_py_any(py)?]
             }
             Event::ReconnectFailed { .. } => vec!["reconnect_failed".into_py_any(py)?],
+            Event::Manager { event, .. } => vec![
+                "manager".into_py_any(py)?,
+                event.name().into_py_any(py)?,
+                match event {
+                    embed::ManagerNotice::Close(reason) => reason.as_str().into_py_any(py)?,
+                    embed::ManagerNotice::Error(message) => message.into_py_any(py)?,
+                    embed::ManagerNotice::Open | embed::ManagerNotice::Ping => py.None(),
+                },
+            ],
         };
         Ok(PyTuple::new(py, items)?.unbind())
     }

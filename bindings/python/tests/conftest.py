@@ -249,6 +249,12 @@ class AsyncClientDriver:
     def __getattr__(self, name: str) -> Any:  # id, connected, active, emit, disconnect...
         return getattr(self.client, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:  # `client.auth = ..` reaches the client
+        if name in ("_loop", "client"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.client, name, value)
+
 
 @pytest.fixture(params=["sync", "async"])
 def client_mode(request) -> str:

@@ -81,6 +81,61 @@ def test_catch_all_families_on_the_client(py_server):
         assert rec.all("out") == [("emit-back", "pushed", 1)]
 
 
+def test_auth_changed_before_connecting_is_sent(py_server, make_client):
+    """socket.io-client's `socket.auth.token = ..; socket.connect()`: the payload is read at
+    each CONNECT, so a new dict and a dict changed in place both reach the server."""
+    rec = py_server.rec
+    c = recorded(make_client, py_server.url, rec, auth={"token": "bad"})
+    with pytest.raises(sio.ConnectionError):
+        c.connect(timeout=TIMEOUT)
+    assert rec.wait("py:refused") == ("/",)
+    c.auth["token"] = "ok"  # the same dict, changed in place
+    c.connect(timeout=TIMEOUT)
+    assert rec.wait("py:connect")[3] == {"token": "ok"}
+    c.disconnect()
+    c.wait(TIMEOUT)
+    c.auth = {"user": "bob"}  # a new one
+    c.connect(timeout=TIMEOUT)
+    assert rec.wait("py:connect")[3] == {"user": "bob"}
+    with pytest.raises(sio.BadArgument):
+        c.auth = "token"  # type: ignore[assignment]
+    c.disconnect()
+
+
+def test_the_manager_reports_its_events(make_client):
+    """`client.manager` (alias `client.io`), socket.io-client's Manager: open, ping, close,
+    error and the reconnection events, which the client's own handlers still get."""
+    rec = Recorder()
+    server = PySocketIOServer(rec, ping_interval=0.2).start()
+    try:
+        c = make_client(server.url, reconnection_delay=0.05, reconnection_delay_max=0.1)
+        assert c.io is c.manager
+        with pytest.raises(sio.BadArgument):
+            c.manager.on("connect", lambda: None)  # a socket event, not the Manager's
+        for name in sio.Manager.EVENTS:
+            c.manager.on(name, rec.handler("m:" + name))
+        c.on("reconnect", rec.handler("client:reconnect"))
+        c.connect(timeout=TIMEOUT)
+        assert rec.wait("m:open") == ()
+        assert rec.wait("m:ping") == ()
+        c.emit("close-me")  # the server closes the Engine.IO connection
+        assert rec.wait("m:close") == (sio.DisconnectReason.TRANSPORT_CLOSE,)
+        assert rec.wait("m:reconnect_attempt") == (1,)
+        assert rec.wait("m:reconnect") == (1,)
+        assert rec.wait("client:reconnect") == (1,)
+        assert rec.wait("m:open") == ()
+        c.disconnect()
+        assert c.wait(TIMEOUT)
+    finally:
+        server.stop()
+    nobody = make_client(f"http://127.0.0.1:{free_port()}", reconnection=False)
+    nobody.manager.on("error", rec.handler("m:error"))
+    with pytest.raises(sio.ConnectionError):
+        nobody.connect(timeout=TIMEOUT)
+    (message,) = rec.wait("m:error")
+    assert isinstance(message, str) and message
+
+
 def test_connect_error_refused_is_not_active(py_server, make_client):
     rec = py_server.rec
     c = recorded(make_client, py_server.url, rec, auth={"token": "bad"})
@@ -117,6 +172,26 @@ def test_connect_error_until_the_server_starts(make_client):
         assert c.wait(TIMEOUT)
     finally:
         server.stop()
+
+
+def test_disconnect_handlers_that_take_details_get_them(py_server, make_client):
+    """As socket.io-client's `disconnect` event: `details` (description, context) with
+    `transport close`, None otherwise; handlers that take only the reason still work."""
+    rec = py_server.rec
+    c = recorded(make_client, py_server.url, rec)
+    c.on("disconnect", lambda reason, details: rec.record("details", reason, details))
+    c.connect(timeout=TIMEOUT)
+    rec.wait("connect")
+    c.emit("close-me")
+    assert rec.wait("disconnect") == (sio.DisconnectReason.TRANSPORT_CLOSE,)
+    reason, details = rec.wait("details")
+    assert reason is sio.DisconnectReason.TRANSPORT_CLOSE
+    assert isinstance(details, sio.DisconnectDetails)
+    assert details.description in ("websocket connection closed", "transport closed by the server")
+    rec.wait("connect")  # it reconnects by itself
+    c.emit("disconnect-me")
+    assert rec.wait("details") == (sio.DisconnectReason.IO_SERVER_DISCONNECT, None)
+    c.disconnect()
 
 
 @pytest.mark.parametrize(

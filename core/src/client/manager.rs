@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use super::backoff::Backoff;
 use super::config::{ManagerConfig, SocketConfig};
-use super::reason::DisconnectReason;
+use super::reason::{DisconnectDetails, DisconnectReason};
 use super::socket::Socket;
 use crate::engine::client::{EngineClient, EngineClientConfig, EngineEvent};
 use crate::engine::Frame;
@@ -294,8 +294,8 @@ impl Manager {
                     self.emit(ManagerEvent::Ping);
                     None
                 }
-                EngineEvent::Close(reason, _) => {
-                    self.on_close((*reason).into());
+                EngineEvent::Close(reason, details) => {
+                    self.on_close((*reason).into(), details.clone());
                     return;
                 }
                 EngineEvent::Upgrade(_) | EngineEvent::Drain => None,
@@ -313,7 +313,7 @@ impl Manager {
                     if let Some(engine) = self.engine() {
                         engine.close();
                     }
-                    self.on_close(DisconnectReason::ParseError);
+                    self.on_close(DisconnectReason::ParseError, None);
                     return;
                 }
                 Some(Ok(Decoded::Pending)) | None => {}
@@ -321,7 +321,7 @@ impl Manager {
         }
     }
 
-    fn on_close(&self, reason: DisconnectReason) {
+    fn on_close(&self, reason: DisconnectReason, details: Option<DisconnectDetails>) {
         let reconnect = {
             let mut st = self.state();
             st.ready = Ready::Closed;
@@ -332,7 +332,7 @@ impl Manager {
         };
         self.emit(ManagerEvent::Close(reason));
         for s in self.active_sockets() {
-            s.on_manager_close(reason);
+            s.on_manager_close(reason, details.clone());
         }
         if reconnect {
             self.reconnect();
@@ -389,7 +389,7 @@ impl Manager {
             st.engine.clone()
         };
         if self.state().ready != Ready::Closed {
-            self.on_close(DisconnectReason::ForcedClose);
+            self.on_close(DisconnectReason::ForcedClose, None);
         }
         if let Some(e) = engine {
             e.close();

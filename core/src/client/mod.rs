@@ -23,7 +23,7 @@ use std::sync::{Mutex, OnceLock};
 pub use backoff::Backoff;
 pub use config::{Auth, ManagerConfig, SocketConfig};
 pub use manager::{Manager, ManagerEvent};
-pub use reason::DisconnectReason;
+pub use reason::{DisconnectDetails, DisconnectReason};
 pub use socket::{AckCallback, AckSender, AnyHandler, ClientEmitter, EventHandler, Socket};
 
 /// Options of [`io`]: the manager's and the socket's, plus the cache switches.

@@ -60,3 +60,7 @@ impl From<crate::engine::client::ClientCloseReason> for DisconnectReason {
         }
     }
 }
+
+/// The `details` of a `transport close` / `transport error` disconnection, as
+/// socket.io-client's `disconnect` event gives them ([`super::Socket::disconnect_details`]).
+pub use crate::engine::client::CloseDetails as DisconnectDetails;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::config::SocketConfig;
+use super::config::{Auth, SocketConfig};
 use super::manager::Manager;
-use super::reason::DisconnectReason;
+use super::reason::{DisconnectDetails, DisconnectReason};
 use crate::engine::Frame;
 use crate::error::{check_reserved, AckError, ConnectError, EmitError};
 use crate::proto::packet::{encode, encode_ack, encode_event, PacketType};
@@ -81,6 +81,10 @@ struct State {
 }
 
 pub(crate) struct SocketInner {
+    /// Set by [`Socket::set_auth`]: replaces the configured payload from the next CONNECT.
+    auth: Mutex<Option<Auth>>,
+    /// The details of the last disconnection (`transport close` / `transport error`).
+    details: Mutex<Option<DisconnectDetails>>,
     manager: Manager,
     nsp: String,
     config: SocketConfig,
@@ -100,7 +104,15 @@ impl std::fmt::Debug for Socket {
 
 impl Socket {
     pub(crate) fn new(manager: Manager, nsp: String, config: SocketConfig) -> Socket {
-        Socket(Arc::new(SocketInner { manager, nsp, config, state: Mutex::default(), listeners: RwLock::default() }))
+        Socket(Arc::new(SocketInner {
+            auth: Mutex::default(),
+            details: Mutex::default(),
+            manager,
+            nsp,
+            config,
+            state: Mutex::default(),
+            listeners: RwLock::default(),
+        }))
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -130,6 +142,19 @@ impl Socket {
     /// Whether the socket is disconnected.
     pub fn disconnected(&self) -> bool {
         !self.connected()
+    }
+
+    /// Replaces the CONNECT payload (socket.io-client's `socket.auth = ..`): sent from the
+    /// next connection or reconnection on.
+    pub fn set_auth(&self, auth: Auth) {
+        *self.0.auth.lock().expect("auth lock poisoned") = Some(auth);
+    }
+
+    /// The `details` socket.io-client's `disconnect` event gives with the last disconnection:
+    /// set for `transport close` and `transport error` (read it in an `on_disconnect`
+    /// handler), `None` for the other reasons.
+    pub fn disconnect_details(&self) -> Option<DisconnectDetails> {
+        self.0.details.lock().expect("details lock poisoned").clone()
     }
 
     /// Whether the socket is subscribed to its manager: it will (re)connect by itself.
@@ -237,15 +262,19 @@ impl Socket {
             }
             st.connect_sent_on = Some(generation);
         }
-        match self.0.config.auth.evaluate() {
-            Ok(auth) => self.send_connect(auth),
+        let auth = self.0.auth.lock().expect("auth lock poisoned").clone();
+        // A null payload is none (CONNECT carries an object or nothing): a host's
+        // callable that has nothing to send returns null.
+        let some = |v: Value| (!matches!(v, Value::Null)).then_some(v);
+        match auth.unwrap_or_else(|| self.0.config.auth.clone()).evaluate() {
+            Ok(auth) => self.send_connect(auth.and_then(some)),
             Err(pending) => {
                 let socket = self.clone();
                 tokio::spawn(async move {
                     let auth = pending.await;
                     // Sent only if this is still the connection it was computed for.
                     if socket.state().active && socket.0.manager.generation() == generation {
-                        socket.send_connect(Some(auth));
+                        socket.send_connect(some(auth));
                     }
                 });
             }
@@ -278,8 +307,8 @@ impl Socket {
         }
     }
 
-    pub(crate) fn on_manager_close(&self, reason: DisconnectReason) {
-        self.on_close(reason);
+    pub(crate) fn on_manager_close(&self, reason: DisconnectReason, details: Option<DisconnectDetails>) {
+        self.on_close_with(reason, details);
     }
 
     fn fire_connect_error(&self, err: &ConnectError) {
@@ -290,6 +319,11 @@ impl Socket {
     }
 
     fn on_close(&self, reason: DisconnectReason) {
+        self.on_close_with(reason, None);
+    }
+
+    fn on_close_with(&self, reason: DisconnectReason, details: Option<DisconnectDetails>) {
+        *self.0.details.lock().expect("details lock poisoned") = details;
         let acks = {
             let mut st = self.state();
             if !st.connected && reason != DisconnectReason::IoClientDisconnect {

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::event::{AckOutcome, Completion, Event};
+use super::event::{AckOutcome, Completion, Event, ManagerNotice};
 use super::{EmbedError, Shared};
 use crate::client::{ClientOptions, ManagerEvent, Socket, SocketConfig};
 use crate::error::EmitError;
@@ -30,6 +30,8 @@ struct Connection {
     /// Per namespace, the last command task: a namespace closed and opened again must
     /// disconnect before it connects, and runtime tasks run in no set order.
     tails: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
+    /// Whether the host asked for the Manager's own events ([`Event::Manager`]).
+    watched: AtomicBool,
 }
 
 impl Connection {
@@ -64,7 +66,8 @@ fn forward(shared: &Arc<Shared>, socket: &Socket, id: u64, live: &Arc<AtomicBool
     let (w, l) = (weak.clone(), live.clone());
     socket.on_disconnect(move |sock, reason| {
         if let Some(s) = upgrade(&w, &l) {
-            s.deliver(Event::ClientDisconnect { client: id, reason, active: sock.active() });
+            let details = sock.disconnect_details();
+            s.deliver(Event::ClientDisconnect { client: id, reason, active: sock.active(), details });
         }
     });
     let (w, l) = (weak, live.clone());
@@ -98,6 +101,16 @@ impl EmbeddedClient {
                 ManagerEvent::Reconnect(n) => Event::Reconnect { client, attempt: *n },
                 ManagerEvent::ReconnectError(m) => Event::ReconnectError { client, message: (*m).to_owned() },
                 ManagerEvent::ReconnectFailed => Event::ReconnectFailed { client },
+                other if c.watched.load(Ordering::Acquire) => {
+                    let event = match other {
+                        ManagerEvent::Open => ManagerNotice::Open,
+                        ManagerEvent::Ping => ManagerNotice::Ping,
+                        ManagerEvent::Close(r) => ManagerNotice::Close(*r),
+                        ManagerEvent::Error(m) => ManagerNotice::Error((*m).to_owned()),
+                        _ => return,
+                    };
+                    Event::Manager { client, event }
+                }
                 _ => return,
             };
             s.deliver(event);
@@ -184,6 +197,18 @@ impl EmbeddedClient {
     pub fn connect(&self) {
         let socket = self.socket.clone();
         self.in_order(move || socket.connect());
+    }
+
+    /// Starts (or stops) forwarding the Manager's own events of this client's connection
+    /// (`open`, `ping`, `close`, `error`) as [`Event::Manager`].
+    pub fn watch_manager(&self, on: bool) {
+        self.conn.watched.store(on, Ordering::Release);
+    }
+
+    /// Replaces the CONNECT payload (socket.io-client's `socket.auth = ..`) from the next
+    /// connection or reconnection on; `None` sends none.
+    pub fn set_auth(&self, auth: Option<Value>) {
+        self.socket.set_auth(auth.map_or(crate::client::Auth::None, crate::client::Auth::Static));
     }
 
     /// Disconnects (`io client disconnect`). Returns at once; the `disconnect` event

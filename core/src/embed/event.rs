@@ -109,6 +109,9 @@ pub enum Event {
         reason: client::DisconnectReason,
         /// Whether it will reconnect by itself.
         active: bool,
+        /// For `transport close` / `transport error`: what socket.io-client's `disconnect`
+        /// event gives as `details` (description, context).
+        details: Option<client::DisconnectDetails>,
     },
     /// An event from the server to client `client`.
     ClientMessage {
@@ -147,6 +150,40 @@ pub enum Event {
         /// Client id.
         client: u64,
     },
+    /// The Manager's own events (socket.io-client's `manager.on("open" | "ping" | "close"
+    /// | "error")`), sent only once the host asked for them
+    /// ([`super::EmbeddedClient::watch_manager`]): a ping is an event every interval.
+    Manager {
+        /// Client id (the connection's oldest open client, as for the reconnection events).
+        client: u64,
+        /// Which one.
+        event: ManagerNotice,
+    },
+}
+
+/// A Manager event forwarded by [`Event::Manager`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManagerNotice {
+    /// The Engine.IO connection opened.
+    Open,
+    /// The server pinged.
+    Ping,
+    /// The connection closed.
+    Close(client::DisconnectReason),
+    /// Opening the connection failed.
+    Error(String),
+}
+
+impl ManagerNotice {
+    /// socket.io-client's event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ManagerNotice::Open => "open",
+            ManagerNotice::Ping => "ping",
+            ManagerNotice::Close(_) => "close",
+            ManagerNotice::Error(_) => "error",
+        }
+    }
 }
 
 /// The answer to a namespace middleware request; exactly one of `accept`/`refuse`

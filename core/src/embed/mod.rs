@@ -30,7 +30,7 @@ pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck
 // Client configuration: a face fills these (their defaults are socket.io-client's).
 pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
 pub use client::EmbeddedClient;
-pub use event::{AckOutcome, Decision, Event, Leaving};
+pub use event::{AckOutcome, Decision, Event, Leaving, ManagerNotice};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
 pub use target::Target;

@@ -459,6 +459,10 @@ static T_UNUSED const char *t_kind_str(sio_event_kind k) {
     case SIO_EVENT_RECONNECT_ERROR: return "RECONNECT_ERROR";
     case SIO_EVENT_RECONNECT_FAILED: return "RECONNECT_FAILED";
     case SIO_EVENT_SERVER_SIDE: return "SERVER_SIDE";
+    case SIO_EVENT_MANAGER_OPEN: return "MANAGER_OPEN";
+    case SIO_EVENT_MANAGER_PING: return "MANAGER_PING";
+    case SIO_EVENT_MANAGER_CLOSE: return "MANAGER_CLOSE";
+    case SIO_EVENT_MANAGER_ERROR: return "MANAGER_ERROR";
   }
   return "?";
 }

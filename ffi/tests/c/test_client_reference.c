@@ -107,6 +107,16 @@ int main(void) {
   CHECK(!e->active, "active after a middleware refusal");
   CHECK(!sio_client_active(c2) && !sio_client_connected(c2), "client c2 active/connected after refusal");
   tev_free(e);
+  /* a new token, then connect again (socket.auth = ..; socket.connect()) */
+  EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_client_set_auth(c2, S("{not json")));
+  OK(sio_client_set_auth(c2, S("{\"token\":\"secret\"}")));
+  OK(sio_client_connect(c2));
+  tev_free(recorder_wait_ex(&rec, 15000, SIO_EVENT_CLIENT_CONNECT, sio_client_id(c2), NULL, NULL));
+  e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_MESSAGE, sio_client_id(c2), "welcome", NULL);
+  CHECK(strstr(e->args_json, "\"token\":\"secret\""), "welcome after set_auth %s", e->args_json);
+  tev_free(e);
+  OK(sio_client_disconnect(c2));
+  tev_free(recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_DISCONNECT, sio_client_id(c2), NULL, NULL));
 
   sio_client_options good = o;
   good.auth_json = "{\"token\":\"secret\"}";
@@ -145,20 +155,33 @@ int main(void) {
   OK(sio_client_disconnect(c1));
   e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_DISCONNECT, id1, NULL, NULL);
   CHECK(e->reason == SIO_REASON_IO_CLIENT_DISCONNECT && !e->active, "reason %d active %d", (int)e->reason, e->active);
+  CHECK(e->data_json == NULL && STREQ(e->message, ""), "details for io client disconnect: %s", e->data_json);
   tev_free(e);
 
-  /* ---- kill the server: transport close, then reconnection attempts; back on the same port */
+  /* ---- kill the server: transport close, then reconnection attempts; back on the same port.
+   * The Manager's own events from here on (socket.io-client's manager.on("close" | "open")) */
+  OK(sio_client_watch_manager(c3, true));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_client_watch_manager(NULL, true));
   peer_kill(&srv);
+  e = recorder_wait_ex(&rec, 5000, SIO_EVENT_MANAGER_CLOSE, id3, NULL, NULL);
+  CHECK(e->reason == SIO_REASON_TRANSPORT_CLOSE, "manager close reason %d", (int)e->reason);
+  tev_free(e);
   e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_DISCONNECT, id3, NULL, NULL);
   CHECK(e->reason == SIO_REASON_TRANSPORT_CLOSE, "reason %d (%s), expected transport close", (int)e->reason,
         sio_disconnect_reason_str(e->reason));
   CHECK(e->active, "not active after transport close");
+  /* socket.io-client's details: { description, context } */
+  CHECK(STREQ(e->message, "websocket connection closed"), "details description `%s`", e->message);
+  CHECK(e->data_json && strstr(e->data_json, "\"description\":\"websocket connection closed\"") &&
+            strstr(e->data_json, "\"context\":"),
+        "details %s", e->data_json ? e->data_json : "(null)");
   tev_free(e);
   e = recorder_wait_ex(&rec, 5000, SIO_EVENT_RECONNECT_ATTEMPT, id3, NULL, NULL);
   CHECK(e->attempt == 1, "first attempt numbered %u", e->attempt);
   tev_free(e);
   tev_free(recorder_wait_ex(&rec, 5000, SIO_EVENT_RECONNECT_ERROR, id3, NULL, NULL));
   start_server(&srv, sport);
+  tev_free(recorder_wait_ex(&rec, 15000, SIO_EVENT_MANAGER_OPEN, id3, NULL, NULL));
   e = recorder_wait_ex(&rec, 15000, SIO_EVENT_RECONNECT, id3, NULL, NULL);
   CHECK(e->attempt >= 1, "reconnected after %u attempts", e->attempt);
   tev_free(e);

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .adapter import RedisAdapter
 from .asyncio_server import AsyncBroadcastOperator, AsyncClient, AsyncNamespace, AsyncServer, AsyncSocket
-from .client import Client, ClientVolatileEmitter
+from .client import Client, ClientVolatileEmitter, Manager
 from .exceptions import (
     BadArgument,
     ConnectionError,
@@ -22,7 +22,7 @@ from .exceptions import (
     SocketIOError,
     TimeoutError,
 )
-from .reason import DisconnectReason
+from .reason import DisconnectDetails, DisconnectReason
 from .server import BroadcastOperator, Connection, Namespace, RemoteSocket, Server, Socket, VolatileEmitter
 
 __all__ = [
@@ -36,12 +36,14 @@ __all__ = [
     "VolatileEmitter",
     "Client",
     "ClientVolatileEmitter",
+    "Manager",
     "AsyncServer",
     "AsyncNamespace",
     "AsyncSocket",
     "AsyncBroadcastOperator",
     "AsyncClient",
     "DisconnectReason",
+    "DisconnectDetails",
     "SocketIOError",
     "ConnectionError",
     "ConnectionRefused",

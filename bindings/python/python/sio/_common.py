@@ -32,6 +32,16 @@ def takes_ack(fn: Handler) -> bool:
         return False
 
 
+def takes_positional(fn: Handler, n: int) -> bool:
+    """Whether `fn` names at least `n` positional parameters (a ``*args`` does not count:
+    such a handler gets what python-socketio would give it)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= n
+
+
 def ack_args(result: Any) -> Tuple[Any, ...]:
     """A handler's return value as ack arguments: None → none, tuple → several."""
     if result is None:

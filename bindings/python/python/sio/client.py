@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import parse_qsl
 
@@ -20,11 +21,12 @@ from ._common import (
     logger,
     remove_listener,
     seconds,
+    takes_positional,
 )
 from .exceptions import BadArgument, ConnectionError, SocketIOError, TimeoutError
-from .reason import DisconnectReason
+from .reason import DisconnectDetails, DisconnectReason
 
-__all__ = ["Client"]
+__all__ = ["Client", "Manager"]
 
 def _split_url(url: str) -> Tuple[str, str, bool, List[Tuple[str, str]]]:
     """``http://h:p/admin?x=1`` → (``http://h:p``, ``/admin``, whether a path was given,
@@ -45,6 +47,43 @@ def _query(url_pairs: List[Tuple[str, str]], query: Optional[Mapping[str, str]])
     them), then ``query=``'s, which replace a URL parameter of the same name."""
     given = {str(k): str(v) for k, v in (query or {}).items()}
     return [(k, v) for k, v in url_pairs if k not in given] + list(given.items())
+
+
+def _reason(value: str) -> Any:
+    try:
+        return DisconnectReason(value)
+    except ValueError:  # a reason newer than the enum: still a str
+        return value
+
+
+class Manager:
+    """The client's connection, as socket.io-client's Manager (``client.manager``, also
+    ``client.io``). Its events: ``open()``, ``ping()``, ``close(reason)``,
+    ``error(message)`` (opening the connection failed), ``reconnect_attempt(n)``,
+    ``reconnect(n)``, ``reconnect_error(message)``, ``reconnect_failed()``; the client's
+    own handlers get the reconnection events too."""
+
+    EVENTS = ("open", "ping", "close", "error", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed")
+
+    def __init__(self, client: "Client") -> None:
+        self._client = weakref.ref(client)
+        self._events = Registry()
+
+    def on(self, event: str, handler: Optional[Handler] = None) -> Any:
+        """Registers a handler for a Manager event (usable as a decorator)."""
+        if event not in self.EVENTS:
+            raise BadArgument(f"a Manager has no event {event!r} (it has {', '.join(self.EVENTS)})")
+        client = self._client()
+        if client is not None and event in ("open", "ping", "close", "error"):
+            client._native.watch_manager()  # sent by the core only once asked for
+        return self._events.on(event, handler)
+
+    def _fire(self, event: str, *args: Any) -> None:
+        client = self._client()
+        if client is None:
+            return
+        for fn, _ in list(self._events.get(event)):
+            client._call(fn, args)
 
 
 class Client(Runner):
@@ -106,12 +145,21 @@ class Client(Runner):
             raise BadArgument("reconnection_attempts must be an int >= 0 (0: no limit)")
         if auth is not None and not (isinstance(auth, dict) or callable(auth)):
             raise BadArgument("auth must be a dict or a callable returning one")
+        self._auth = auth
+        ref = weakref.ref(self)
+
+        def auth_now() -> Any:
+            # Read at every CONNECT (on a runtime thread): `client.auth = ..` and a dict
+            # changed in place reach the next one, as socket.io-client's `socket.auth`.
+            c = ref()
+            return None if c is None else c._auth_payload()
+
         self._runtime = _sio.Runtime()
         self._native = self._runtime.client(
             base,
             namespaces=names,
             path=path,
-            auth=auth,
+            auth=auth_now,
             transports=list(transports),
             reconnection=bool(reconnection),
             reconnection_attempts=reconnection_attempts or None,
@@ -123,6 +171,7 @@ class Client(Runner):
             query=_query(url_query, query),
         )
         self.url = url
+        self._manager = Manager(self)
         self._names = names
         self._default = url_namespace if url_namespace in names else names[0]
         self._events: Dict[str, Registry] = {n: Registry() for n in names}
@@ -185,6 +234,31 @@ class Client(Runner):
     def namespace(self) -> str:
         """The default namespace."""
         return self._default
+
+    @property
+    def manager(self) -> Manager:
+        """The connection (socket.io-client's ``socket.io``): reconnection and connection
+        events."""
+        return self._manager
+
+    io = manager
+
+    @property
+    def auth(self) -> Union[Mapping[str, Any], Callable[[], Mapping[str, Any]], None]:
+        """The CONNECT payload (a dict, or a callable returning one), read at every
+        connection and reconnection: assign a new one, or change the dict in place, before
+        ``connect()`` (socket.io-client's ``socket.auth``)."""
+        return self._auth
+
+    @auth.setter
+    def auth(self, value: Union[Mapping[str, Any], Callable[[], Mapping[str, Any]], None]) -> None:
+        if value is not None and not (isinstance(value, dict) or callable(value)):
+            raise BadArgument("auth must be a dict or a callable returning one")
+        self._auth = value
+
+    def _auth_payload(self) -> Any:
+        a = self._auth
+        return a() if callable(a) else a
 
     # ---------------------------------------------------------------- handlers
     def on(self, event: str, handler: Optional[Handler] = None, namespace: Optional[str] = None) -> Any:
@@ -380,18 +454,29 @@ class Client(Runner):
             self._settle(exc=err)
             self._fire(ns, "connect_error", err)
         elif kind == "client_disconnect":
-            try:
-                reason: Any = DisconnectReason(ev[2])
-            except ValueError:
-                reason = ev[2]
-            self._fire(ev[1], "disconnect", reason)
+            reason = _reason(ev[2])
+            details = DisconnectDetails(*ev[4]) if ev[4] is not None else None
+            for fn, _ in list(self._events[ev[1]].get("disconnect")):
+                # `def on_disconnect(reason, details)` gets the details, as socket.io-client's
+                # listeners do; `def on_disconnect(reason)` only the reason.
+                self._call(fn, (reason, details) if takes_positional(fn, 2) else (reason,))
         elif kind in ("reconnect_attempt", "reconnect", "reconnect_error"):
+            self._manager._fire(kind, ev[1])
             self._fire(None, kind, ev[1])
         elif kind == "reconnect_failed":
             with self._state:
                 self._gave_up = True
             self._settle(exc=ConnectionError("reconnection failed", None, False))
+            self._manager._fire("reconnect_failed")
             self._fire(None, "reconnect_failed")
+        elif kind == "manager":
+            name, arg = ev[1], ev[2]
+            if name == "close":
+                self._manager._fire(name, _reason(arg))
+            elif name == "error":
+                self._manager._fire(name, arg)
+            else:
+                self._manager._fire(name)
         with self._state:
             self._state.notify_all()
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import enum
+from typing import NamedTuple, Optional
 
-__all__ = ["DisconnectReason"]
+__all__ = ["DisconnectReason", "DisconnectDetails"]
 
 
 class DisconnectReason(str, enum.Enum):
@@ -32,3 +33,16 @@ class DisconnectReason(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class DisconnectDetails(NamedTuple):
+    """The ``details`` a client's ``disconnect`` handler gets as its second argument (as
+    socket.io-client's ``disconnect`` event) for ``transport close`` and ``transport
+    error``; ``None`` for the other reasons."""
+
+    description: str
+    """What happened: ``"transport closed by the server"`` (polling), ``"websocket
+    connection closed"``, or the error."""
+    context: Optional[str]
+    """More about it when known: the WebSocket close code and reason, the I/O error."""
+

@@ -15,7 +15,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::config::{Endpoint, EngineClientConfig};
 use super::http::{Http, RequestError};
-use super::{ClientCloseReason, Command, EngineEvent, HandshakeError, OpenInfo, Shared};
+use super::{ClientCloseReason, CloseDetails, Command, EngineEvent, HandshakeError, OpenInfo, Shared};
 use crate::engine::server::TransportKind;
 use crate::engine::{payload, Frame, Packet};
 
@@ -166,9 +166,18 @@ impl Conn {
         }
     }
 
-    fn finish(&self, reason: ClientCloseReason, description: Option<String>) {
+    fn finish(&self, reason: ClientCloseReason, details: Option<CloseDetails>) {
         self.shared.closed.store(true, Ordering::Release);
-        let _ = self.events.send(EngineEvent::Close(reason, description));
+        let _ = self.events.send(EngineEvent::Close(reason, details));
+    }
+}
+
+/// The details of a `transport close` (a close packet, the end of the stream); none for
+/// the other reasons.
+fn closed_by_server(reason: ClientCloseReason, description: &str, context: Option<String>) -> Option<CloseDetails> {
+    match reason {
+        ClientCloseReason::TransportClose => CloseDetails::new(description, context),
+        _ => None,
     }
 }
 
@@ -212,7 +221,11 @@ pub(crate) async fn run(
         };
         match action {
             Action::Pong => out.push(Frame::Text("3".into())),
-            Action::Close(r) => return conn.finish(r, None),
+            Action::Close(r) => {
+                let description =
+                    if ws.is_some() { "websocket connection closed" } else { "transport closed by the server" };
+                return conn.finish(r, closed_by_server(r, description, None));
+            }
             Action::Nothing => {}
         }
     }
@@ -250,7 +263,7 @@ pub(crate) async fn run(
         if !out.is_empty() {
             if let Some(socket) = ws.as_mut() {
                 if let Err(e) = ws_write(socket, std::mem::take(&mut out)).await {
-                    return conn.finish(ClientCloseReason::TransportError, Some(e.to_string()));
+                    return conn.finish(ClientCloseReason::TransportError, CloseDetails::new(e.to_string(), None));
                 }
                 let _ = conn.events.send(EngineEvent::Drain);
             } else if post.is_none() && probed.is_none() {
@@ -265,7 +278,7 @@ pub(crate) async fn run(
             let mut frames = vec![Frame::Text("5".into())];
             frames.append(&mut out);
             if let Err(e) = ws_write(&mut socket, frames).await {
-                return conn.finish(ClientCloseReason::TransportError, Some(e.to_string()));
+                return conn.finish(ClientCloseReason::TransportError, CloseDetails::new(e.to_string(), None));
             }
             ws = Some(socket);
             conn.shared.websocket.store(true, Ordering::Release);
@@ -302,7 +315,7 @@ pub(crate) async fn run(
                 get = None;
                 let body = match r {
                     Ok(b) => b,
-                    Err(e) => return conn.finish(ClientCloseReason::TransportError, Some(e.to_string())),
+                    Err(e) => return conn.finish(ClientCloseReason::TransportError, CloseDetails::new(e.to_string(), None)),
                 };
                 let Ok(text) = std::str::from_utf8(&body) else {
                     return conn.finish(ClientCloseReason::ParseError, None);
@@ -314,7 +327,7 @@ pub(crate) async fn run(
                 for p in packets {
                     match conn.on_packet(Ok(p)) {
                         Action::Pong => out.push(Frame::Text("3".into())),
-                        Action::Close(r) => return conn.finish(r, None),
+                        Action::Close(r) => return conn.finish(r, closed_by_server(r, "transport closed by the server", None)),
                         Action::Nothing => {}
                     }
                 }
@@ -326,7 +339,7 @@ pub(crate) async fn run(
             r = opt(&mut post) => {
                 post = None;
                 if let Err(e) = r {
-                    return conn.finish(ClientCloseReason::TransportError, Some(e.to_string()));
+                    return conn.finish(ClientCloseReason::TransportError, CloseDetails::new(e.to_string(), None));
                 }
                 if out.is_empty() {
                     let _ = conn.events.send(EngineEvent::Drain);
@@ -343,15 +356,22 @@ pub(crate) async fn run(
                 let action = match msg {
                     Some(Ok(WsMessage::Text(t))) => conn.on_packet(Packet::decode(t.as_str())),
                     Some(Ok(WsMessage::Binary(b))) => conn.on_packet(Ok(Packet::Binary(b))),
-                    Some(Ok(WsMessage::Close(_))) | None => Action::Close(ClientCloseReason::TransportClose),
+                    Some(Ok(WsMessage::Close(frame))) => {
+                        // As socket.io-client: what the close frame said is the context.
+                        let context = frame.map(|f| format!("{} {}", u16::from(f.code), f.reason).trim_end().to_owned());
+                        let details = CloseDetails::new("websocket connection closed", context);
+                        return conn.finish(ClientCloseReason::TransportClose, details);
+                    }
+                    None => Action::Close(ClientCloseReason::TransportClose),
                     Some(Ok(_)) => Action::Nothing,
                     Some(Err(e)) => {
-                        return conn.finish(ClientCloseReason::TransportClose, Some(e.to_string()));
+                        let details = CloseDetails::new("websocket connection closed", Some(e.to_string()));
+                        return conn.finish(ClientCloseReason::TransportClose, details);
                     }
                 };
                 match action {
                     Action::Pong => out.push(Frame::Text("3".into())),
-                    Action::Close(r) => return conn.finish(r, None),
+                    Action::Close(r) => return conn.finish(r, closed_by_server(r, "websocket connection closed", None)),
                     Action::Nothing => {}
                 }
             }

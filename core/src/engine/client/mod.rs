@@ -52,6 +52,23 @@ impl ClientCloseReason {
     }
 }
 
+/// What socket.io-client passes as `details` with `transport close` and `transport error`
+/// (the second argument of its `disconnect` event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseDetails {
+    /// What happened: `transport closed by the server` (polling), `websocket connection
+    /// closed`, or the error.
+    pub description: String,
+    /// More about it when known: the WebSocket close code and reason, the I/O error.
+    pub context: Option<String>,
+}
+
+impl CloseDetails {
+    pub(crate) fn new(description: impl Into<String>, context: Option<String>) -> Option<CloseDetails> {
+        Some(CloseDetails { description: description.into(), context })
+    }
+}
+
 /// Why the handshake failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
@@ -86,7 +103,7 @@ pub enum EngineEvent {
     /// Every queued frame was written.
     Drain,
     /// The connection ended.
-    Close(ClientCloseReason, Option<String>),
+    Close(ClientCloseReason, Option<CloseDetails>),
 }
 
 /// The handshake data (`open` packet).
