@@ -202,8 +202,11 @@ export declare class NativeSocket {
   handshake(): string
   /** Rooms joined (own id included). */
   rooms(): Array<string>
-  /** `socket.data` as kept by the core (for recovery), JSON. */
-  data(): string
+  /**
+   * `socket.data` as kept by the core (what recovery restores): JSON with binary
+   * placeholders, and the buffers (data may hold binaries, as socket.io's does).
+   */
+  data(): NativeValue
   /** Replaces the core's copy of `socket.data`. */
   setData(json: string, bins: Array<Buffer>): void
   /** Joins rooms. */
@@ -326,6 +329,14 @@ export interface NativeEvent {
   data?: string
   /** Where to send the answer to a server-side event (`server_side`), when one is awaited. */
   serverSideAck?: NativeServerSideAck
+}
+
+/** A value as lib/codec.js decodes it: JSON text where each buffer is a placeholder. */
+export interface NativeValue {
+  /** The JSON text. */
+  json: string
+  /** The buffers the placeholders number. */
+  bins: Array<Buffer>
 }
 
 /** The names user code may not emit (`connect`, `disconnect`...). */

@@ -404,3 +404,45 @@ async fn disconnecting_handlers_see_a_connected_socket_that_can_still_emit() {
     let got = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
     assert_eq!(got, "disconnect client namespace disconnect connected=false rooms=0");
 }
+
+/// One polling request; the response body.
+async fn poll_http(addr: std::net::SocketAddr, method: &str, sid: Option<&str>, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sid = sid.map(|s| format!("&sid={s}")).unwrap_or_default();
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{method} /socket.io/?EIO=4&transport=polling{sid} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Content-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(support::WAIT, tcp.read_to_end(&mut out)).await.expect("an answer").unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn volatile_packets_are_dropped_while_the_transport_is_not_writable() {
+    let (_io, addr, _) = server_with(Server::builder(), |s| {
+        s.on("vol-please", |s, _, ack| {
+            let _ = s.volatile().emit("vol", vec![]);
+            if let Some(ack) = ack {
+                ack.send(vec![]).unwrap();
+            }
+        });
+    })
+    .await;
+    // Polling with no GET waiting (engine.io: not writable): the volatile packet is
+    // dropped; the acknowledgement, not volatile, waits for the next poll.
+    let open = poll_http(addr, "GET", None, "").await;
+    let sid = open.split("\"sid\":\"").nth(1).and_then(|r| r.split('"').next()).expect("sid").to_owned();
+    assert_eq!(poll_http(addr, "POST", Some(&sid), "40").await, "ok");
+    assert!(poll_http(addr, "GET", Some(&sid), "").await.starts_with("40{"), "CONNECT answered");
+    assert_eq!(poll_http(addr, "POST", Some(&sid), "421[\"vol-please\"]").await, "ok");
+    assert_eq!(poll_http(addr, "GET", Some(&sid), "").await, "431[]");
+    // A WebSocket with nothing waiting to be written: it goes out.
+    let (mut c, _) = RawClient::connected(addr).await;
+    c.send("42[\"vol-please\"]").await;
+    assert_eq!(c.recv_non_ping().await, "42[\"vol\"]");
+}

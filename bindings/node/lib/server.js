@@ -13,6 +13,12 @@ const { ms, nativeOptions, unsupportedAdapter, checkAttachable } = require('./op
 
 const emitLocal = EventEmitter.prototype.emit;
 
+/** The core's copy of a socket's data (what recovery restored). */
+function dataOf(handle) {
+  const { json, bins } = handle.data();
+  return decode(json, bins);
+}
+
 /** A server-side socket, as socket.io's `Socket`. */
 class Socket extends EventEmitter {
   constructor(nsp, handle) {
@@ -20,7 +26,9 @@ class Socket extends EventEmitter {
     this.nsp = nsp;
     this.server = nsp.server;
     this.id = handle.id;
-    this.data = {};
+    // A recovered socket gets back the data it had, as in socket.io (its middlewares,
+    // when they run, already see it).
+    this.data = handle.recovered ? dataOf(handle) : {};
     this.connected = false;
     this._native = handle;
     this._handshake = undefined;
@@ -208,6 +216,11 @@ class Namespace extends EventEmitter {
   }
   serverSideEmit(ev, ...all) {
     const name = checkEvent(ev);
+    // The core sends server-side events on `/` only: another namespace's would reach the
+    // other nodes' `/` handlers, so refuse it rather than misdeliver it.
+    if (this.name !== '/') {
+      throw new SioError('ERR_SIO_UNSUPPORTED', `serverSideEmit on namespace "${this.name}" is not supported (only on "/")`);
+    }
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
     if (!ack) {
@@ -288,7 +301,7 @@ class ParentNamespace extends Namespace {
     for (const ev of ['connect', 'connection']) for (const l of this.listeners(ev)) child.on(ev, l);
     this.children.add(child);
     this.server._nsps.set(name, child);
-    emitLocal.call(this.server, 'new_namespace', child);
+    emitLocal.call(this.server.sockets, 'new_namespace', child);
     return child;
   }
 }
@@ -309,6 +322,8 @@ class Server extends EventEmitter {
     this._native = call(() => new rt.native.NativeServer(native));
     // In a cluster, other nodes read socket.data from the core: keep it in sync.
     this._cluster = native.some((o) => o.name === 'clusterUrl');
+    // With recovery, the core keeps socket.data for the session: synced at disconnection.
+    this._recovery = native.some((o) => o.name === 'recovery');
     // engine.io's attach options, also taken by the constructor (as in socket.io).
     this._attachOpts = {};
     for (const k of ['destroyUpgrade', 'destroyUpgradeTimeout']) if (opts && opts[k] !== undefined) this._attachOpts[k] = opts[k];
@@ -407,32 +422,14 @@ class Server extends EventEmitter {
     if (!nsp) {
       nsp = new Namespace(this, name);
       this._nsps.set(name, nsp);
-      if (name !== '/') this._native.namespace(name); // `/` always forwards its events
-      emitLocal.call(this, 'new_namespace', nsp);
+      // `/` always forwards its events, and is created before anyone could listen.
+      if (name !== '/') {
+        this._native.namespace(name);
+        emitLocal.call(this.sockets, 'new_namespace', nsp);
+      }
     }
     if (typeof fn === 'function') nsp.on('connection', fn);
     return nsp;
-  }
-  on(ev, fn) {
-    if (ev === 'connection' || ev === 'connect') {
-      this.sockets.on(ev, fn);
-      return this;
-    }
-    return super.on(ev, fn);
-  }
-  once(ev, fn) {
-    if (ev === 'connection' || ev === 'connect') {
-      this.sockets.once(ev, fn);
-      return this;
-    }
-    return super.once(ev, fn);
-  }
-  off(ev, fn) {
-    if (ev === 'connection' || ev === 'connect') {
-      this.sockets.off(ev, fn);
-      return this;
-    }
-    return super.off(ev, fn);
   }
   use(fn) {
     this.sockets.use(fn);
@@ -611,7 +608,6 @@ class Server extends EventEmitter {
         const nsp = ev.parent != null ? this._childFor(ev.parent, ev.socket.nsp) : this.of(ev.socket.nsp);
         const s = this._socket(nsp, ev.socket);
         s.connected = true;
-        if (s.recovered) s.data = decode(s._native.data()) || {};
         nsp.sockets.set(s.id, s);
         emitLocal.call(nsp, 'connection', s);
         emitLocal.call(nsp, 'connect', s);
@@ -622,7 +618,9 @@ class Server extends EventEmitter {
         this._match(ev);
         break;
       case 'server_side': {
-        // `io.on(name, (...args[, callback]))`, as socket.io delivers serverSideEmit.
+        // `io.of('/').on(name, (...args[, callback]))` (so `io.on` too), as socket.io
+        // delivers serverSideEmit. The core only delivers events sent on `/`, without
+        // their namespace: the other namespaces get none.
         const args = decode(ev.json, ev.bins) || [];
         const reply = ev.serverSideAck;
         if (reply) {
@@ -631,7 +629,7 @@ class Server extends EventEmitter {
             reply.send(json, bins);
           });
         }
-        emitLocal.call(this, ev.name, ...args);
+        emitLocal.call(this.sockets, ev.name, ...args);
         break;
       }
       case 'engine_connection': {
@@ -687,6 +685,9 @@ class Server extends EventEmitter {
         try {
           emitLocal.call(s, 'disconnecting', ev.reason);
         } finally {
+          // The core keeps the session for recovery once released: give it socket.data
+          // as the handlers left it (socket.io keeps it after `disconnecting` too).
+          if (this._recovery) s._syncData();
           ev.leaving.release(); // the socket leaves its rooms only now, as in socket.io
         }
         break;
@@ -715,6 +716,17 @@ class Server extends EventEmitter {
         break;
     }
   }
+}
+
+// As socket.io: every EventEmitter method of the server is the main namespace's
+// (`io.on(ev, fn)` is `io.of('/').on(ev, fn)`), where connections, `new_namespace` and
+// server-side events arrive. `emit` broadcasts (above). What chains returns the server.
+for (const fn of Object.keys(EventEmitter.prototype)) {
+  if (typeof EventEmitter.prototype[fn] !== 'function' || fn === 'emit') continue;
+  Server.prototype[fn] = function (...args) {
+    const r = this.sockets[fn](...args);
+    return r === this.sockets ? this : r;
+  };
 }
 
 withCatchAll(Socket);

@@ -15,6 +15,15 @@ use crate::codec::{args_from_js, host_args_from_js, value_from_js, value_to_js};
 use crate::event::Ev;
 use crate::{deliver, err, runtime};
 
+/// A value as lib/codec.js decodes it: JSON text where each buffer is a placeholder.
+#[napi(object)]
+pub struct NativeValue {
+    /// The JSON text.
+    pub json: String,
+    /// The buffers the placeholders number.
+    pub bins: Vec<Buffer>,
+}
+
 /// One server option as `lib/options.js` flattened it from socket.io's shape: `name` is
 /// the camelCase form of a `sio_core::embed::ServerOptions` name (`pingInterval` for
 /// `ping_interval`), `spelled` the name as the user wrote it (`cors.origin`) for errors.
@@ -451,10 +460,12 @@ impl NativeSocket {
         self.s.rooms().into_iter().map(|r| r.to_string()).collect()
     }
 
-    /// `socket.data` as kept by the core (for recovery), JSON.
+    /// `socket.data` as kept by the core (what recovery restores): JSON with binary
+    /// placeholders, and the buffers (data may hold binaries, as socket.io's does).
     #[napi]
-    pub fn data(&self) -> String {
-        value_to_js(&self.s.data()).0
+    pub fn data(&self) -> NativeValue {
+        let (json, bins) = value_to_js(&self.s.data());
+        NativeValue { json, bins: bins.into_iter().map(Buffer::from).collect() }
     }
 
     /// Replaces the core's copy of `socket.data`.

@@ -109,6 +109,12 @@ test('serverSideEmitWithAck crosses both ways', async () => {
   assert.deepEqual(await theirs.serverSideEmitWithAck('whoami'), ['sio']);
 });
 
+test('serverSideEmit on "/" reaches the main namespace listeners (io.on is io.of("/").on)', async () => {
+  for (const [name, srv] of [['sio', ours], ['node', theirs]]) srv.of('/').on('main-whoami', (from, cb) => cb(`${name} got ${from}`));
+  assert.deepEqual(await ours.of('/').serverSideEmitWithAck('main-whoami', 'sio'), ['node got sio']);
+  assert.deepEqual(await theirs.serverSideEmitWithAck('main-whoami', 'node'), ['sio got node']);
+});
+
 test('an adapter of another package is refused with ERR_SIO_UNSUPPORTED_ADAPTER; a bad URL with ERR_SIO_INVALID_OPTION', () => {
   assert.throws(() => new sio.Server({ adapter: createAdapter(pubsub[0], pubsub[1]) }), { code: 'ERR_SIO_UNSUPPORTED_ADAPTER' });
   assert.throws(() => new sio.RedisAdapter('http://nope'), { code: 'ERR_SIO_INVALID_OPTION' });

@@ -307,6 +307,42 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+  test(`${label}: a recovered socket has the data it had`, async () => {
+    const t = start({ connectionStateRecovery: {} });
+    const { c, s } = await pair(t, '', { transports: ['websocket'], reconnection: true, reconnectionDelay: 10, reconnectionDelayMax: 20 });
+    s.data = { name: 'x', bin: Buffer.from([1, 2]) };
+    // The client recovers from the offset of the last event it got: it needs one.
+    const tick = once(c, 'tick');
+    t.srv.emit('tick');
+    await bounded(tick);
+    // A transport that ends abruptly (`forced close` on the server) keeps the session.
+    const back = once(t.srv, 'connection');
+    const reconnected = once(c, 'connect');
+    s.conn.close();
+    const [[r]] = await bounded(Promise.all([back, reconnected]), 5000, 'the recovery');
+    assert.equal(r.recovered, true);
+    assert.equal(c.recovered, true);
+    assert.equal(r.id, s.id);
+    assert.equal(r.data.name, 'x');
+    assert.deepEqual([...r.data.bin], [1, 2]);
+    await t.stop();
+  });
+
+  test(`${label}: the server's EventEmitter methods are the main namespace's`, async () => {
+    const t = start();
+    const main = t.srv.of('/');
+    const fn = () => {};
+    t.srv.on('custom', fn);
+    assert.deepEqual(main.listeners('custom'), [fn]);
+    main.off('custom', fn);
+    assert.equal(t.srv.listenerCount('custom'), 0);
+    const created = once(main, 'new_namespace');
+    t.srv.of('/fresh');
+    const [nsp] = await bounded(created);
+    assert.equal(nsp.name, '/fresh');
+    await t.stop();
+  });
+
   test(`${label}: io.close() and the client's reconnection events`, async () => {
     const t = start();
     // WebSocket only: closing a polling connection between two polls is reported as

@@ -15,7 +15,7 @@ use super::handshake::Handshake;
 use super::namespace::NsInner;
 use super::reason::DisconnectReason;
 use super::rooms::Room;
-use crate::engine::server::Session;
+use crate::engine::server::{SendError, Session};
 use crate::engine::Frame;
 use crate::error::{check_reserved, AckError, EmitError};
 use crate::proto::packet::{encode, encode_event, PacketType};
@@ -319,14 +319,21 @@ impl Socket {
     pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool) -> Result<(), EmitError> {
         let session = &self.0.client.session;
         for f in frames {
-            let queued = if volatile { session.send_volatile(f.clone()) } else { session.send(f.clone()).is_ok() };
-            if !queued {
+            let sent = if volatile {
+                // Dropped when the transport is not writable, as socket.io does: not an error.
+                if session.send_volatile(f.clone()) || !session.is_closed() {
+                    continue;
+                }
+                Err(SendError::Closed)
+            } else {
+                session.send(f.clone())
+            };
+            match sent {
+                Ok(()) => {}
                 // While `disconnecting` runs the socket is still connected, but its transport
                 // may be gone: as in socket.io, a packet for a closed transport is dropped.
-                if self.0.closing.load(Ordering::Acquire) {
-                    return Ok(());
-                }
-                return Err(EmitError::Disconnected);
+                Err(SendError::Closed) if self.0.closing.load(Ordering::Acquire) => return Ok(()),
+                Err(_) => return Err(EmitError::Disconnected),
             }
         }
         Ok(())

@@ -55,12 +55,14 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
         if session.upgrading.load(std::sync::atomic::Ordering::Acquire) && rx.is_empty() {
             frames.push(Frame::Text("6".into()));
         } else {
+            session.poll_waiting.store(true, std::sync::atomic::Ordering::Release);
             tokio::select! {
                 biased;
                 f = rx.recv() => frames.push(f),
                 _ = wait_closed(&mut closed) => {}
                 _ = wake => frames.push(Frame::Text("6".into())),
             }
+            session.poll_waiting.store(false, std::sync::atomic::Ordering::Release);
         }
     }
     while let Some(f) = rx.try_recv() {

@@ -117,6 +117,8 @@ pub struct Session {
     budget: usize,
     websocket: AtomicBool,
     pub(super) upgrading: AtomicBool,
+    /// A polling GET is waiting for frames (polling's `writable` in engine.io).
+    pub(super) poll_waiting: AtomicBool,
     /// Taken by the one WebSocket probe in progress (or done): a session upgrades once.
     pub(super) probe_taken: AtomicBool,
     /// Set while a ping waits for its pong: a pong nobody asked for is ignored.
@@ -156,6 +158,7 @@ impl Session {
             budget: shared.config.buffered_bytes_budget(),
             websocket: AtomicBool::new(transport == TransportKind::Websocket),
             upgrading: AtomicBool::new(false),
+            poll_waiting: AtomicBool::new(false),
             probe_taken: AtomicBool::new(false),
             ping_outstanding: AtomicBool::new(false),
             pong_deadline: std::sync::Mutex::new(None),
@@ -280,11 +283,22 @@ impl Session {
         self.runtime.spawn(async move { s.close(CloseReason::TransportError) });
     }
 
-    /// Queues a frame only while less than half the byte budget is used, dropping it
-    /// otherwise (volatile messages go first when a client falls behind).
+    /// Whether a frame sent now goes out at once (engine.io's `transport.writable`): on a
+    /// WebSocket, nothing waits to be written; on polling, a GET waits and nothing is
+    /// queued for it yet.
+    pub fn writable(&self) -> bool {
+        let idle = self.queued.load(Ordering::Acquire) == 0;
+        match self.transport() {
+            TransportKind::Websocket => idle,
+            TransportKind::Polling => idle && self.poll_waiting.load(Ordering::Acquire),
+        }
+    }
+
+    /// Queues a frame only if the transport is writable, dropping it otherwise, as
+    /// socket.io does with volatile packets (a client behind, a poll not yet back).
     pub fn send_volatile(&self, frame: Frame) -> bool {
         let len = frame_len(&frame);
-        if self.is_closed() || !self.reserve(len, self.budget / 2) {
+        if self.is_closed() || !self.writable() || !self.reserve(len, self.budget / 2) {
             return false;
         }
         if self.out.push(frame).is_err() {
