@@ -566,7 +566,19 @@ export declare class Manager<ListenEvents extends EventsMap = DefaultEventsMap, 
   socket(nsp: string, opts?: SocketOptions): ClientSocket<ListenEvents, EmitEvents>;
   /** The Engine.IO session while connected. */
   readonly engine: { readonly id: string } | undefined;
-  reconnection(v?: boolean): any;
+  /** socket.io-client's setters: the value in force, or with an argument the new one (from the next attempt on). */
+  reconnection(): boolean;
+  reconnection(v: boolean): this;
+  reconnectionAttempts(): number;
+  reconnectionAttempts(n: number): this;
+  reconnectionDelay(): number;
+  reconnectionDelay(ms: number): this;
+  reconnectionDelayMax(): number;
+  reconnectionDelayMax(ms: number): this;
+  randomizationFactor(): number;
+  randomizationFactor(f: number): this;
+  timeout(): number;
+  timeout(ms: number): this;
   on(ev: 'reconnect_attempt' | 'reconnect', fn: (attempt: number) => void): this;
   on(ev: 'reconnect_error', fn: (err: Error) => void): this;
   on(ev: 'reconnect_failed', fn: () => void): this;

@@ -77,6 +77,13 @@ export declare class NativeManager {
   constructor(url: string, options?: NativeClientOptions | undefined | null)
   /** The id carried by this manager's (reconnection) events. */
   get key(): number
+  /**
+   * Changes the reconnection settings (socket.io-client's `reconnection(v)`,
+   * `reconnectionAttempts(n)`, `reconnectionDelay(ms)`, `reconnectionDelayMax(ms)`,
+   * `randomizationFactor(f)`, `timeout(ms)`): for the connection from its next attempt on,
+   * or for the one it will open. `attempts` absent: no limit.
+   */
+  setTuning(reconnection: boolean, attempts: number | undefined | null, delayMs: number, delayMaxMs: number, randomizationFactor: number, timeoutMs: number): void
   /** The Engine.IO session id while the connection is open. */
   get engineId(): string | null
   /** Whether the Engine.IO connection is open. */
@@ -156,8 +163,11 @@ export declare class NativeServer {
   close(): void
   /** Ids of the selected sockets (this server's). */
   select(ns: string, rooms: Array<string>, except: Array<string>): Array<string>
-  /** Broadcasts an event to the selected sockets. */
-  broadcast(ns: string, rooms: Array<string>, except: Array<string>, volatile: boolean, event: string, json: string, bins: Array<Buffer>): void
+  /**
+   * Broadcasts an event to the selected sockets (`local`: on this server only, not on
+   * the other servers of the cluster).
+   */
+  broadcast(ns: string, rooms: Array<string>, except: Array<string>, volatile: boolean, local: boolean, event: string, json: string, bins: Array<Buffer>): void
   /** Broadcasts with acknowledgements; an `ack` event with key `key` follows. */
   broadcastWithAck(ns: string, rooms: Array<string>, except: Array<string>, event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
   /**

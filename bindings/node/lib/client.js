@@ -227,9 +227,47 @@ class Manager extends EventEmitter {
         break;
     }
   }
+  // socket.io-client's setters: without an argument the value in force, with one the new
+  // value for the native manager from its next attempt on (and `this` to chain).
   reconnection(v) {
     if (v === undefined) return this.opts.reconnection !== false;
-    this.opts.reconnection = !!v;
+    return this._tune({ reconnection: !!v });
+  }
+  reconnectionAttempts(n) {
+    if (n === undefined) return this.opts.reconnectionAttempts ?? Infinity;
+    return this._tune({ reconnectionAttempts: n });
+  }
+  reconnectionDelay(ms) {
+    if (ms === undefined) return this.opts.reconnectionDelay ?? 1000;
+    return this._tune({ reconnectionDelay: ms });
+  }
+  reconnectionDelayMax(ms) {
+    if (ms === undefined) return this.opts.reconnectionDelayMax ?? 5000;
+    return this._tune({ reconnectionDelayMax: ms });
+  }
+  randomizationFactor(f) {
+    if (f === undefined) return this.opts.randomizationFactor ?? 0.5;
+    return this._tune({ randomizationFactor: f });
+  }
+  timeout(ms) {
+    if (ms === undefined) return this.opts.timeout ?? 20000;
+    return this._tune({ timeout: ms });
+  }
+  _tune(change) {
+    const opts = { ...this.opts, ...change };
+    const n = nativeOptions(opts); // the constructor's checks and units
+    call(() =>
+      this._native.setTuning(
+        opts.reconnection !== false,
+        n.reconnectionAttempts,
+        n.reconnectionDelay ?? 1000,
+        n.reconnectionDelayMax ?? 5000,
+        n.randomizationFactor ?? 0.5,
+        n.timeout ?? 20000,
+      ),
+    );
+    this.opts = opts;
+    this._reconnects = opts.reconnection !== false;
     return this;
   }
   socket(nsp, opts) {

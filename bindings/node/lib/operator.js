@@ -43,7 +43,7 @@ class BroadcastOperator {
     return this._with(null, null, { volatile: true });
   }
   get local() {
-    return this;
+    return this._with(null, null, { local: true });
   }
   compress() {
     return this;
@@ -57,7 +57,7 @@ class BroadcastOperator {
     const { json, bins } = encode(args);
     const srv = this._nsp.server._native;
     if (!ack) {
-      call(() => srv.broadcast(...this._sel, !!this._flags.volatile, name, json, bins));
+      call(() => srv.broadcast(...this._sel, !!this._flags.volatile, !!this._flags.local, name, json, bins));
       return true;
     }
     const key = rt.registerAck((r) => {

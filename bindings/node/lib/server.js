@@ -95,12 +95,14 @@ class Socket extends EventEmitter {
   }
   _flagged(flags) {
     const f = { ...this._flags, ...flags };
+    const socket = this;
     return {
       emit: (...a) => this._emit(f, ...a),
       emitWithAck: (...a) => this._emitWithAck(f, ...a),
       timeout: (t) => this._flagged({ ...f, timeout: ms('timeout', t) }),
+      // Both flags stay: `socket.timeout(ms).volatile` is volatile and timed.
       get volatile() {
-        return this;
+        return socket._flagged({ ...f, volatile: true });
       },
     };
   }
@@ -260,7 +262,7 @@ class Namespace extends EventEmitter {
     return this._op().volatile;
   }
   get local() {
-    return this._op();
+    return this._op().local;
   }
   emit(ev, ...args) {
     return this._op().emit(ev, ...args);

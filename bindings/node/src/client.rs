@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
     AckOutcome, Auth, ClientAckSender, ClientOptions, EmbedError, EmbeddedClient, HostAuth, ManagerConfig, Reply,
-    SocketConfig, TransportKind,
+    SocketConfig, TransportKind, Tuning,
 };
 use sio_core::{EmitError, Value};
 
@@ -92,7 +92,8 @@ fn client_err(e: EmbedError) -> Error {
 pub struct NativeManager {
     /// Scheme and authority.
     url: String,
-    config: ManagerConfig,
+    /// The options; the reconnection ones change with the setters.
+    config: Mutex<ManagerConfig>,
     key: u32,
     /// The connection's first socket, through which the others are opened.
     first: Mutex<Option<EmbeddedClient>>,
@@ -155,13 +156,58 @@ impl NativeManager {
         // Sockets connect when JS says so, after their listeners are in place.
         m.auto_connect = false;
         let key = NEXT_MANAGER.fetch_add(1, Ordering::Relaxed) + 1;
-        Ok(NativeManager { url: url.trim_end_matches('/').to_owned(), config: m, key, first: Mutex::default() })
+        Ok(NativeManager {
+            url: url.trim_end_matches('/').to_owned(),
+            config: Mutex::new(m),
+            key,
+            first: Mutex::default(),
+        })
     }
 
     /// The id carried by this manager's (reconnection) events.
     #[napi(getter)]
     pub fn key(&self) -> u32 {
         self.key
+    }
+
+    /// Changes the reconnection settings (socket.io-client's `reconnection(v)`,
+    /// `reconnectionAttempts(n)`, `reconnectionDelay(ms)`, `reconnectionDelayMax(ms)`,
+    /// `randomizationFactor(f)`, `timeout(ms)`): for the connection from its next attempt on,
+    /// or for the one it will open. `attempts` absent: no limit.
+    #[napi]
+    pub fn set_tuning(
+        &self,
+        reconnection: bool,
+        attempts: Option<u32>,
+        delay_ms: u32,
+        delay_max_ms: u32,
+        randomization_factor: f64,
+        timeout_ms: u32,
+    ) -> Result<()> {
+        let tuning = Tuning {
+            reconnection,
+            reconnection_attempts: attempts,
+            reconnection_delay: ms(delay_ms),
+            reconnection_delay_max: ms(delay_max_ms),
+            randomization_factor,
+            timeout: ms(timeout_ms),
+        };
+        if !(0.0..=1.0).contains(&randomization_factor) {
+            return Err(err("ERR_SIO_INVALID_ARGUMENT", "randomizationFactor must be between 0 and 1"));
+        }
+        {
+            let mut c = self.config.lock().expect("manager lock");
+            c.reconnection = reconnection;
+            c.reconnection_attempts = attempts;
+            c.reconnection_delay = tuning.reconnection_delay;
+            c.reconnection_delay_max = tuning.reconnection_delay_max;
+            c.randomization_factor = randomization_factor;
+            c.timeout = tuning.timeout;
+        }
+        if let Some(first) = self.first.lock().expect("manager lock").as_ref() {
+            first.set_tuning(tuning).map_err(client_err)?;
+        }
+        Ok(())
     }
 
     /// The Engine.IO session id while the connection is open.
@@ -197,7 +243,7 @@ impl NativeManager {
         let id = Arc::new(AtomicU64::new(0));
         let host_auth = (auth_fn == Some(true)).then(|| {
             let id = id.clone();
-            HostAuth::new(self.config.timeout, move |reply| {
+            HostAuth::new(self.config.lock().expect("manager lock").timeout, move |reply| {
                 deliver(Ev::ClientAuth { client: id.load(Ordering::Acquire), reply })
             })
         });
@@ -212,8 +258,8 @@ impl NativeManager {
             match first.as_ref() {
                 Some(f) => f.open_namespace_idle(&nsp, config).map_err(client_err)?,
                 None => {
-                    let options =
-                        ClientOptions { manager: self.config.clone(), socket: config, ..ClientOptions::default() };
+                    let manager = self.config.lock().expect("manager lock").clone();
+                    let options = ClientOptions { manager, socket: config, ..ClientOptions::default() };
                     let c = runtime()?.client(&format!("{}{nsp}", self.url), options).map_err(client_err)?;
                     *first = Some(c.clone());
                     c

@@ -303,7 +303,8 @@ impl NativeServer {
         self.srv.local_sockets(&target(ns, rooms, except)).iter().map(|s| s.id().to_owned()).collect()
     }
 
-    /// Broadcasts an event to the selected sockets.
+    /// Broadcasts an event to the selected sockets (`local`: on this server only, not on
+    /// the other servers of the cluster).
     #[napi]
     #[allow(clippy::too_many_arguments)]
     pub fn broadcast(
@@ -312,12 +313,14 @@ impl NativeServer {
         rooms: Vec<String>,
         except: Vec<String>,
         volatile: bool,
+        local: bool,
         event: String,
         json: String,
         bins: Vec<Buffer>,
     ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.srv.emit_to(&target(ns, rooms, except).volatile(volatile), &event, args).map_err(emit_err)
+        let target = target(ns, rooms, except).volatile(volatile).local(local);
+        self.srv.emit_to(&target, &event, args).map_err(emit_err)
     }
 
     /// Broadcasts with acknowledgements; an `ack` event with key `key` follows.

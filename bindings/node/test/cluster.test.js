@@ -82,6 +82,24 @@ test('broadcasts cross between the addon and socket.io, binary included', async 
   }
 });
 
+test('.local broadcasts reach only the sending server\'s sockets', async () => {
+  for (const [srv, here, there] of [[ours, clientOurs, clientTheirs], [theirs, clientTheirs, clientOurs]]) {
+    let leaked = false;
+    const spy = () => (leaked = true);
+    there.on('only-here', spy);
+    const got = next(here, 'only-here');
+    srv.local.emit('only-here', 1);
+    assert.deepEqual(await got, [1]);
+    // A cluster-wide broadcast after it: what the other server's client gets first is this one
+    // (one Redis channel, in order), so a leaked local emit would have come before it.
+    const marker = next(there, 'marker');
+    srv.emit('marker');
+    await marker;
+    there.off('only-here', spy);
+    assert.equal(leaked, false, 'a local emit reached the other server');
+  }
+});
+
 test('fetchSockets from the addon sees the other server sockets with their data', async () => {
   const sockets = await ours.fetchSockets();
   const seen = sockets.map((s) => [s.id, s.data.on]).sort();

@@ -230,6 +230,22 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+  test(`${label}: Manager setters change the reconnection that follows`, async () => {
+    const t = start();
+    const { c, s } = await pair(t, '', { transports: ['websocket'], reconnection: false });
+    assert.equal(c.io.reconnection(), false);
+    const io = c.io.reconnection(true).reconnectionAttempts(5).reconnectionDelay(10).reconnectionDelayMax(20).randomizationFactor(0).timeout(5000);
+    assert.equal(io, c.io, 'the setters chain');
+    assert.deepEqual([io.reconnection(), io.reconnectionAttempts(), io.reconnectionDelay(), io.reconnectionDelayMax(), io.randomizationFactor(), io.timeout()], [true, 5, 10, 20, 0, 5000]);
+    const attempt = once(c.io, 'reconnect_attempt');
+    const back = once(c.io, 'reconnect');
+    s.conn.close(); // transport close: reconnects only because reconnection is now on
+    assert.deepEqual(await bounded(attempt), [1]);
+    await bounded(back);
+    c.disconnect();
+    await t.stop();
+  });
+
   test(`${label}: socket.auth changed before connect() goes with the next CONNECT`, async () => {
     const t = start();
     const c = t.connect('', { autoConnect: false, auth: { token: 'a' } });

@@ -19,6 +19,11 @@ impl Backoff {
         Backoff { min, max, jitter: jitter.clamp(0.0, 1.0), attempts: 0 }
     }
 
+    /// Changes the bounds and jitter (the attempt count stays).
+    pub fn set(&mut self, min: Duration, max: Duration, jitter: f64) {
+        *self = Backoff { min, max, jitter: jitter.clamp(0.0, 1.0), attempts: self.attempts };
+    }
+
     /// Attempts made since the last reset.
     pub fn attempts(&self) -> u32 {
         self.attempts

@@ -2,6 +2,7 @@
 //! and the reconnection loop of the reference client.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
@@ -58,6 +59,26 @@ struct State {
     backoff: Backoff,
     /// Bumped at every open and close, so tasks of an old connection stand down.
     generation: u64,
+    /// The reconnection settings in force: the config's, changed by the setters
+    /// (socket.io-client's `manager.reconnection(v)`, ...).
+    tuning: Tuning,
+}
+
+/// The settings a Manager's setters change while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// Whether to reconnect.
+    pub reconnection: bool,
+    /// Attempts before giving up (`None`: no limit).
+    pub reconnection_attempts: Option<u32>,
+    /// First delay.
+    pub reconnection_delay: Duration,
+    /// Largest delay.
+    pub reconnection_delay_max: Duration,
+    /// Jitter, `0.0..=1.0`.
+    pub randomization_factor: f64,
+    /// Connection timeout of each attempt.
+    pub timeout: Duration,
 }
 
 pub(crate) struct ManagerInner {
@@ -84,6 +105,14 @@ impl Manager {
     pub fn new(config: ManagerConfig) -> Manager {
         let backoff =
             Backoff::new(config.reconnection_delay, config.reconnection_delay_max, config.randomization_factor);
+        let tuning = Tuning {
+            reconnection: config.reconnection,
+            reconnection_attempts: config.reconnection_attempts,
+            reconnection_delay: config.reconnection_delay,
+            reconnection_delay_max: config.reconnection_delay_max,
+            randomization_factor: config.randomization_factor,
+            timeout: config.timeout,
+        };
         Manager(Arc::new(ManagerInner {
             config,
             state: Mutex::new(State {
@@ -93,6 +122,7 @@ impl Manager {
                 reconnecting: false,
                 backoff,
                 generation: 0,
+                tuning,
             }),
             sockets: Mutex::default(),
             listeners: RwLock::default(),
@@ -100,9 +130,28 @@ impl Manager {
         }))
     }
 
-    /// The options in force.
+    /// The options it was made with (the reconnection settings in force: [`Manager::tuning`]).
     pub fn config(&self) -> &ManagerConfig {
         &self.0.config
+    }
+
+    /// The reconnection settings in force.
+    pub fn tuning(&self) -> Tuning {
+        self.state().tuning
+    }
+
+    /// Changes the reconnection settings (socket.io-client's `reconnection(v)`,
+    /// `reconnectionAttempts(n)`, `reconnectionDelay(ms)`, `reconnectionDelayMax(ms)`,
+    /// `randomizationFactor(f)`, `timeout(ms)`), from the next attempt on.
+    /// `InvalidArgument`-style `Err` for a randomization factor outside `0.0..=1.0`.
+    pub fn set_tuning(&self, tuning: Tuning) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&tuning.randomization_factor) {
+            return Err("randomization_factor must be between 0 and 1".into());
+        }
+        let mut st = self.state();
+        st.backoff.set(tuning.reconnection_delay, tuning.reconnection_delay_max, tuning.randomization_factor);
+        st.tuning = tuning;
+        Ok(())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -187,7 +236,7 @@ impl Manager {
             transports: c.transports.clone(),
             upgrade: c.upgrade,
             timestamp_requests: c.timestamp_requests,
-            timeout: c.timeout,
+            timeout: self.state().tuning.timeout,
             tls: c.tls.clone(),
         }
     }
@@ -270,7 +319,7 @@ impl Manager {
         } else {
             let should = {
                 let st = self.state();
-                !st.reconnecting && self.0.config.reconnection && st.backoff.attempts() == 0
+                !st.reconnecting && st.tuning.reconnection && st.backoff.attempts() == 0
             };
             if should {
                 self.reconnect();
@@ -328,7 +377,7 @@ impl Manager {
             st.engine = None;
             st.backoff.reset();
             st.generation += 1;
-            self.0.config.reconnection && !st.skip_reconnect
+            st.tuning.reconnection && !st.skip_reconnect
         };
         self.emit(ManagerEvent::Close(reason));
         for s in self.active_sockets() {
@@ -345,7 +394,7 @@ impl Manager {
             if st.reconnecting || st.skip_reconnect {
                 return;
             }
-            if self.0.config.reconnection_attempts.is_some_and(|max| st.backoff.attempts() >= max) {
+            if st.tuning.reconnection_attempts.is_some_and(|max| st.backoff.attempts() >= max) {
                 st.backoff.reset();
                 st.reconnecting = false;
                 None

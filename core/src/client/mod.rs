@@ -22,7 +22,7 @@ use std::sync::{Mutex, OnceLock};
 
 pub use backoff::Backoff;
 pub use config::{Auth, ManagerConfig, SocketConfig};
-pub use manager::{Manager, ManagerEvent};
+pub use manager::{Manager, ManagerEvent, Tuning};
 pub use reason::{DisconnectDetails, DisconnectReason};
 pub use socket::{AckCallback, AckSender, AnyHandler, ClientEmitter, EventHandler, Socket};
 

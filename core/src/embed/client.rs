@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::event::{AckOutcome, Completion, Event, ManagerNotice};
 use super::{EmbedError, Shared};
-use crate::client::{ClientOptions, ManagerEvent, Socket, SocketConfig};
+use crate::client::{ClientOptions, ManagerEvent, Socket, SocketConfig, Tuning};
 use crate::error::EmitError;
 use crate::value::Value;
 
@@ -197,6 +197,17 @@ impl EmbeddedClient {
     pub fn connect(&self) {
         let socket = self.socket.clone();
         self.in_order(move || socket.connect());
+    }
+
+    /// The connection's reconnection settings in force.
+    pub fn tuning(&self) -> Tuning {
+        self.socket.io().tuning()
+    }
+
+    /// Changes the connection's reconnection settings from the next attempt on
+    /// (socket.io-client's `manager.reconnection(v)`, `reconnectionAttempts(n)`, ...).
+    pub fn set_tuning(&self, tuning: Tuning) -> Result<(), EmbedError> {
+        self.socket.io().set_tuning(tuning).map_err(EmbedError::InvalidArgument)
     }
 
     /// Starts (or stops) forwarding the Manager's own events of this client's connection

@@ -28,7 +28,7 @@ pub use crate::client::{AckSender as ClientAckSender, DisconnectReason as Client
 pub use crate::engine::server::TransportKind;
 pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck, Socket};
 // Client configuration: a face fills these (their defaults are socket.io-client's).
-pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig};
+pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig, Tuning};
 pub use client::EmbeddedClient;
 pub use event::{AckOutcome, Decision, Event, Leaving, ManagerNotice};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};

@@ -32,14 +32,20 @@ def takes_ack(fn: Handler) -> bool:
         return False
 
 
-def takes_positional(fn: Handler, n: int) -> bool:
-    """Whether `fn` names at least `n` positional parameters (a ``*args`` does not count:
-    such a handler gets what python-socketio would give it)."""
+def takes_details(fn: Handler) -> bool:
+    """Whether a ``disconnect`` handler wants socket.io-client's details as its second
+    argument: it requires two positional parameters, or names one ``details``. A default
+    (``lambda reason, _n=name: ..``, a common closure idiom) or ``*args`` does not count:
+    such a handler gets what python-socketio would give it, the reason alone."""
     try:
-        params = inspect.signature(fn).parameters.values()
+        params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return False
-    return len([p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= n
+    if any(p.name == "details" and p.kind != p.VAR_POSITIONAL for p in params):
+        return True
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in params if p.kind in positional and p.default is inspect.Parameter.empty]
+    return len(required) >= 2
 
 
 def ack_args(result: Any) -> Tuple[Any, ...]:

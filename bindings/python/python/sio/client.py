@@ -21,7 +21,7 @@ from ._common import (
     logger,
     remove_listener,
     seconds,
-    takes_positional,
+    takes_details,
 )
 from .exceptions import BadArgument, ConnectionError, SocketIOError, TimeoutError
 from .reason import DisconnectDetails, DisconnectReason
@@ -459,7 +459,7 @@ class Client(Runner):
             for fn, _ in list(self._events[ev[1]].get("disconnect")):
                 # `def on_disconnect(reason, details)` gets the details, as socket.io-client's
                 # listeners do; `def on_disconnect(reason)` only the reason.
-                self._call(fn, (reason, details) if takes_positional(fn, 2) else (reason,))
+                self._call(fn, (reason, details) if takes_details(fn) else (reason,))
         elif kind in ("reconnect_attempt", "reconnect", "reconnect_error"):
             self._manager._fire(kind, ev[1])
             self._fire(None, kind, ev[1])
