@@ -192,18 +192,8 @@ impl NativeManager {
             randomization_factor,
             timeout: ms(timeout_ms),
         };
-        if !(0.0..=1.0).contains(&randomization_factor) {
-            return Err(err("ERR_SIO_INVALID_ARGUMENT", "randomizationFactor must be between 0 and 1"));
-        }
-        {
-            let mut c = self.config.lock().expect("manager lock");
-            c.reconnection = reconnection;
-            c.reconnection_attempts = attempts;
-            c.reconnection_delay = tuning.reconnection_delay;
-            c.reconnection_delay_max = tuning.reconnection_delay_max;
-            c.randomization_factor = randomization_factor;
-            c.timeout = tuning.timeout;
-        }
+        tuning.validate().map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", e))?;
+        self.config.lock().expect("manager lock").set_tuning(tuning);
         if let Some(first) = self.first.lock().expect("manager lock").as_ref() {
             first.set_tuning(tuning).map_err(client_err)?;
         }

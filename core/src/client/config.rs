@@ -106,11 +106,62 @@ impl ManagerConfig {
     /// face spells them in snake_case (the embedding layer refuses a client with an
     /// invalid configuration before anything connects).
     pub fn validate(&self) -> Result<(), String> {
-        if !(0.0..=1.0).contains(&self.randomization_factor) {
-            return Err("randomization_factor must be between 0 and 1".into());
-        }
+        self.tuning().validate()?;
         if self.transports.is_empty() {
             return Err("transports must not be empty".into());
+        }
+        Ok(())
+    }
+}
+
+impl ManagerConfig {
+    /// The reconnection settings it starts with.
+    pub fn tuning(&self) -> Tuning {
+        Tuning {
+            reconnection: self.reconnection,
+            reconnection_attempts: self.reconnection_attempts,
+            reconnection_delay: self.reconnection_delay,
+            reconnection_delay_max: self.reconnection_delay_max,
+            randomization_factor: self.randomization_factor,
+            timeout: self.timeout,
+        }
+    }
+
+    /// Takes the reconnection settings of `tuning`.
+    pub fn set_tuning(&mut self, tuning: Tuning) {
+        self.reconnection = tuning.reconnection;
+        self.reconnection_attempts = tuning.reconnection_attempts;
+        self.reconnection_delay = tuning.reconnection_delay;
+        self.reconnection_delay_max = tuning.reconnection_delay_max;
+        self.randomization_factor = tuning.randomization_factor;
+        self.timeout = tuning.timeout;
+    }
+}
+
+/// The reconnection settings of a Manager, which its setters change while it runs
+/// (socket.io-client's `manager.reconnection(v)`, ...): the same fields as in
+/// [`ManagerConfig`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// Whether to reconnect.
+    pub reconnection: bool,
+    /// Attempts before giving up (`None`: no limit).
+    pub reconnection_attempts: Option<u32>,
+    /// First delay.
+    pub reconnection_delay: Duration,
+    /// Largest delay.
+    pub reconnection_delay_max: Duration,
+    /// Jitter, `0.0..=1.0`.
+    pub randomization_factor: f64,
+    /// Connection timeout of each attempt.
+    pub timeout: Duration,
+}
+
+impl Tuning {
+    /// `Err` for a randomization factor outside `0.0..=1.0`.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.randomization_factor) {
+            return Err("randomization_factor must be between 0 and 1".into());
         }
         Ok(())
     }

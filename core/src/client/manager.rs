@@ -2,12 +2,11 @@
 //! and the reconnection loop of the reference client.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::backoff::Backoff;
-use super::config::{ManagerConfig, SocketConfig};
+use super::config::{ManagerConfig, SocketConfig, Tuning};
 use super::reason::{DisconnectDetails, DisconnectReason};
 use super::socket::Socket;
 use crate::engine::client::{EngineClient, EngineClientConfig, EngineEvent};
@@ -64,23 +63,6 @@ struct State {
     tuning: Tuning,
 }
 
-/// The settings a Manager's setters change while it runs.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Tuning {
-    /// Whether to reconnect.
-    pub reconnection: bool,
-    /// Attempts before giving up (`None`: no limit).
-    pub reconnection_attempts: Option<u32>,
-    /// First delay.
-    pub reconnection_delay: Duration,
-    /// Largest delay.
-    pub reconnection_delay_max: Duration,
-    /// Jitter, `0.0..=1.0`.
-    pub randomization_factor: f64,
-    /// Connection timeout of each attempt.
-    pub timeout: Duration,
-}
-
 pub(crate) struct ManagerInner {
     config: ManagerConfig,
     state: Mutex<State>,
@@ -105,14 +87,7 @@ impl Manager {
     pub fn new(config: ManagerConfig) -> Manager {
         let backoff =
             Backoff::new(config.reconnection_delay, config.reconnection_delay_max, config.randomization_factor);
-        let tuning = Tuning {
-            reconnection: config.reconnection,
-            reconnection_attempts: config.reconnection_attempts,
-            reconnection_delay: config.reconnection_delay,
-            reconnection_delay_max: config.reconnection_delay_max,
-            randomization_factor: config.randomization_factor,
-            timeout: config.timeout,
-        };
+        let tuning = config.tuning();
         Manager(Arc::new(ManagerInner {
             config,
             state: Mutex::new(State {
@@ -145,9 +120,7 @@ impl Manager {
     /// `randomizationFactor(f)`, `timeout(ms)`), from the next attempt on.
     /// `InvalidArgument`-style `Err` for a randomization factor outside `0.0..=1.0`.
     pub fn set_tuning(&self, tuning: Tuning) -> Result<(), String> {
-        if !(0.0..=1.0).contains(&tuning.randomization_factor) {
-            return Err("randomization_factor must be between 0 and 1".into());
-        }
+        tuning.validate()?;
         let mut st = self.state();
         st.backoff.set(tuning.reconnection_delay, tuning.reconnection_delay_max, tuning.randomization_factor);
         st.tuning = tuning;

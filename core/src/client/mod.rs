@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
 pub use backoff::Backoff;
-pub use config::{Auth, ManagerConfig, SocketConfig};
-pub use manager::{Manager, ManagerEvent, Tuning};
+pub use config::{Auth, ManagerConfig, SocketConfig, Tuning};
+pub use manager::{Manager, ManagerEvent};
 pub use reason::{DisconnectDetails, DisconnectReason};
 pub use socket::{AckCallback, AckSender, AnyHandler, ClientEmitter, EventHandler, Socket};
 
