@@ -216,7 +216,8 @@ typedef enum {
    Server: an event another server of the cluster sent with
    `sio_server_server_side_emit` (socket.io's `serverSideEmit`): `name`, `args_json`,
    `bufs`, and `ack` when the sender waits for an answer (it takes ONE value: the
-   first element of the array given to `sio_ack_send`). No `socket`, `ns` is "".
+   first element of the array given to `sio_ack_send`). No `socket`; `ns` is the
+   namespace it was sent to.
    */
   SIO_EVENT_SERVER_SIDE = 15,
   /*
@@ -977,13 +978,16 @@ sio_status sio_server_emit_rooms(const sio_server *server,
                                  size_t n_bufs);
 
 /*
- Sends `event` to the other servers of the cluster (socket.io's `io.serverSideEmit`),
- not to clients: each gets a SIO_EVENT_SERVER_SIDE. Arguments: JSON array + buffers.
+ Sends `event` to namespace `ns` (NULL: "/") on the other servers of the cluster
+ (socket.io's `io.of(ns).serverSideEmit`), not to clients: each gets a
+ SIO_EVENT_SERVER_SIDE with that `ns`. Arguments: JSON array + buffers.
  `*reached_out` (may be NULL) gets the number of other servers at the cluster's last
  count, which every call refreshes in the background (so it may lag, and is 0 without
  `cluster_url`). SIO_ERR_RESERVED_EVENT for reserved names. Thread-safe.
  */
 sio_status sio_server_server_side_emit(const sio_server *server,
+                                       const char *ns,
+                                       size_t ns_len,
                                        const char *event,
                                        size_t event_len,
                                        const char *args_json,
@@ -1001,6 +1005,8 @@ sio_status sio_server_server_side_emit(const sio_server *server,
  fails (e.g. SIO_ERR_RESERVED_EVENT).
  */
 sio_status sio_server_server_side_emit_with_ack(const sio_server *server,
+                                                const char *ns,
+                                                size_t ns_len,
                                                 const char *event,
                                                 size_t event_len,
                                                 const char *args_json,

@@ -413,12 +413,15 @@ class Server {
                                         e.size(), event.data(), event.size(), detail::json_ptr(args_json),
                                         args_json.size(), bufs.data(), bufs.size()));
   }
-  /// serverSideEmit: to the other servers of the cluster (they get SIO_EVENT_SERVER_SIDE);
-  /// returns how many there were at the cluster's last count (0 without cluster_url).
-  size_t server_side_emit(std::string_view event, std::string_view args_json = "", const Bufs& bufs = {}) const {
+  /// serverSideEmit: to namespace `ns` on the other servers of the cluster (they get
+  /// SIO_EVENT_SERVER_SIDE); returns how many there were at the cluster's last count (0
+  /// without cluster_url).
+  size_t server_side_emit(std::string_view event, std::string_view args_json = "", const Bufs& bufs = {},
+                          std::string_view ns = "/") const {
     size_t reached = 0;
-    detail::check(sio_server_server_side_emit(s_, event.data(), event.size(), detail::json_ptr(args_json),
-                                              args_json.size(), bufs.data(), bufs.size(), &reached));
+    detail::check(sio_server_server_side_emit(s_, ns.data(), ns.size(), event.data(), event.size(),
+                                              detail::json_ptr(args_json), args_json.size(), bufs.data(),
+                                              bufs.size(), &reached));
     return reached;
   }
   /// `cb` runs exactly once on a runtime thread: answered (a JSON array, one answer per
@@ -427,7 +430,7 @@ class Server {
                                  AckCallback cb) const {
     detail::emit_with_ack(
         [&](sio_ack_cb tramp, void* ud) {
-          return sio_server_server_side_emit_with_ack(s_, event.data(), event.size(), detail::json_ptr(args_json),
+          return sio_server_server_side_emit_with_ack(s_, nullptr, 0, event.data(), event.size(), detail::json_ptr(args_json),
                                                       args_json.size(), bufs.data(), bufs.size(), tramp, ud);
         },
         std::move(cb));

@@ -143,15 +143,15 @@ export declare class NativeServer {
    */
   namespaceDynamic(name: string, pattern?: string | undefined | null): void
   /**
-   * `serverSideEmit`: sends an event to the other nodes of the cluster; returns how
-   * many it reached (0: the in-memory adapter has no peers).
+   * `nsp.serverSideEmit`: sends an event to namespace `nsp` on the other nodes of the
+   * cluster; returns how many it reached (0: the in-memory adapter has no peers).
    */
-  serverSideEmit(event: string, json: string, bins: Array<Buffer>): number
+  serverSideEmit(nsp: string, event: string, json: string, bins: Array<Buffer>): number
   /**
    * `serverSideEmitWithAck`: completes `key` with `[responses]`, or with `timeout`
    * when some server did not answer in time.
    */
-  serverSideEmitWithAck(event: string, json: string, bins: Array<Buffer>, key: number): void
+  serverSideEmitWithAck(nsp: string, event: string, json: string, bins: Array<Buffer>, key: number): void
   /** How many servers the cluster has (1 without an adapter); completes `key`. */
   serverCount(key: number): void
   /** Sends every connection to `name` through the JS middlewares first. */
@@ -339,6 +339,8 @@ export interface NativeEvent {
   data?: string
   /** Where to send the answer to a server-side event (`server_side`), when one is awaited. */
   serverSideAck?: NativeServerSideAck
+  /** The namespace a server-side event was sent to (`server_side`). */
+  nsp?: string
 }
 
 /** A value as lib/codec.js decodes it: JSON text where each buffer is a placeholder. */

@@ -29,6 +29,8 @@ const describe = (sockets) =>
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
 io.on("whoami", (cb) => cb(name));
+// Each namespace hears its own server-side events.
+io.of("/admin").on("whoami", (cb) => cb(`${name}@admin`));
 const notes = [];
 io.on("note", (...args) => notes.push(...args));
 io.on("connection", (socket) => {
@@ -68,6 +70,14 @@ io.on("connection", (socket) => {
     const ack = rest.pop();
     try {
       ack([null, await io.serverSideEmitWithAck(event, ...rest)]);
+    } catch (e) {
+      ack([e.message, null]);
+    }
+  });
+  socket.on("sse-ns", async (ns, event, ...rest) => {
+    const ack = rest.pop();
+    try {
+      ack([null, await io.of(ns).serverSideEmitWithAck(event, ...rest)]);
     } catch (e) {
       ack([e.message, null]);
     }

@@ -128,6 +128,17 @@ fn on_connection(io: &Server, socket: Socket, name: &str, notes: &Notes) {
         });
     });
     let io2 = io.clone();
+    socket.on("sse-ns", move |_, mut args, ack| {
+        let (io, ns, event) = (io2.clone(), take_str(&mut args), take_str(&mut args));
+        tokio::spawn(async move {
+            let answer = match io.of(&ns).server_side_emit_with_ack(&event, args).await {
+                Ok(all) => vec![Value::Null, Value::Array(all)],
+                Err(e) => vec![e.to_string().into(), Value::Null],
+            };
+            reply(&ack, vec![Value::Array(answer)]);
+        });
+    });
+    let io2 = io.clone();
     socket.on("ask-all", move |_, mut args, ack| {
         let (io, event) = (io2.clone(), take_str(&mut args));
         tokio::spawn(async move {
@@ -169,6 +180,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let io = builder.build();
     let node = name.clone();
     io.on_server_side_with_ack("whoami", move |_, ack| {
+        if let Some(ack) = ack {
+            ack.send(Value::from(node.as_str()));
+        }
+    });
+    // Each namespace hears its own server-side events.
+    let node = format!("{name}@admin");
+    io.of("/admin").on_server_side_with_ack("whoami", move |_, ack| {
         if let Some(ack) = ack {
             ack.send(Value::from(node.as_str()));
         }

@@ -44,7 +44,8 @@ pub enum sio_event_kind {
     /// Server: an event another server of the cluster sent with
     /// `sio_server_server_side_emit` (socket.io's `serverSideEmit`): `name`, `args_json`,
     /// `bufs`, and `ack` when the sender waits for an answer (it takes ONE value: the
-    /// first element of the array given to `sio_ack_send`). No `socket`, `ns` is "".
+    /// first element of the array given to `sio_ack_send`). No `socket`; `ns` is the
+    /// namespace it was sent to.
     SIO_EVENT_SERVER_SIDE = 15,
     /// Client, after `sio_client_watch_manager`: the Engine.IO connection opened
     /// (socket.io-client's `manager.on("open")`).
@@ -334,9 +335,12 @@ impl OwnedEvent {
                 o.set_name(&conn);
                 o.set_message(transport.as_str());
             }
-            Event::ServerSide { server, name, args, ack } => {
+            Event::ServerSide { server, ns, name, args, ack } => {
                 o.c.kind = SIO_EVENT_SERVER_SIDE;
                 o.c.source_id = server;
+                let (p, l) = o.string(&ns);
+                o.c.ns = p;
+                o.c.ns_len = l;
                 o.set_name(&name);
                 o.set_args(args);
                 if let Some(a) = ack {

@@ -378,14 +378,17 @@ pub unsafe extern "C" fn sio_server_emit_rooms(
     })
 }
 
-/// Sends `event` to the other servers of the cluster (socket.io's `io.serverSideEmit`),
-/// not to clients: each gets a SIO_EVENT_SERVER_SIDE. Arguments: JSON array + buffers.
+/// Sends `event` to namespace `ns` (NULL: "/") on the other servers of the cluster
+/// (socket.io's `io.of(ns).serverSideEmit`), not to clients: each gets a
+/// SIO_EVENT_SERVER_SIDE with that `ns`. Arguments: JSON array + buffers.
 /// `*reached_out` (may be NULL) gets the number of other servers at the cluster's last
 /// count, which every call refreshes in the background (so it may lag, and is 0 without
 /// `cluster_url`). SIO_ERR_RESERVED_EVENT for reserved names. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_server_side_emit(
     server: *const sio_server,
+    ns: *const c_char,
+    ns_len: usize,
     event: *const c_char,
     event_len: usize,
     args_json: *const c_char,
@@ -396,8 +399,9 @@ pub unsafe extern "C" fn sio_server_server_side_emit(
 ) -> sio_status {
     guard(|| {
         let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
         let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        let reached = server.inner.server_side_emit(event, args)?;
+        let reached = server.inner.server_side_emit(ns, event, args)?;
         if !reached_out.is_null() {
             *reached_out = reached;
         }
@@ -414,6 +418,8 @@ pub unsafe extern "C" fn sio_server_server_side_emit(
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_server_side_emit_with_ack(
     server: *const sio_server,
+    ns: *const c_char,
+    ns_len: usize,
     event: *const c_char,
     event_len: usize,
     args_json: *const c_char,
@@ -426,8 +432,9 @@ pub unsafe extern "C" fn sio_server_server_side_emit_with_ack(
     guard(|| {
         let server = server.as_ref().ok_or_else(|| null("server"))?;
         let cb = cb.ok_or_else(|| null("cb"))?;
+        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
         let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        server.inner.server_side_emit_with_ack(event, args, ack_completion(cb, user_data))?;
+        server.inner.server_side_emit_with_ack(ns, event, args, ack_completion(cb, user_data))?;
         Ok(())
     })
 }
@@ -692,6 +699,8 @@ mod tests {
             let ud = (&seen as *const Mutex<Vec<sio_ack_outcome>>).cast_mut().cast();
             let st = sio_server_server_side_emit_with_ack(
                 srv,
+                std::ptr::null(),
+                0,
                 c"ask".as_ptr(),
                 3,
                 std::ptr::null(),

@@ -208,6 +208,13 @@ test("serverSideEmit with acks crosses nodes both ways", async () => {
   assert.deepEqual([fromNode[0], [...fromNode[1]].sort()], [null, ["a", "b"]]);
 });
 
+test("each namespace hears its own server-side events, across sio and Node nodes", async () => {
+  const fromA = await ask(clients.a.socket, "sse-ns", "/admin", "whoami");
+  assert.deepEqual([fromA[0], [...fromA[1]].sort()], [null, ["b@admin", "node@admin"]]);
+  const fromNode = await ask(clients.node.socket, "sse-ns", "/admin", "whoami");
+  assert.deepEqual([fromNode[0], [...fromNode[1]].sort()], [null, ["a@admin", "b@admin"]]);
+});
+
 test("a broadcast with acks collects the answers of every node's clients", async () => {
   for (const [name, c] of Object.entries(clients)) {
     c.socket.removeAllListeners("question");

@@ -218,15 +218,10 @@ class Namespace extends EventEmitter {
   }
   serverSideEmit(ev, ...all) {
     const name = checkEvent(ev);
-    // The core sends server-side events on `/` only: another namespace's would reach the
-    // other nodes' `/` handlers, so refuse it rather than misdeliver it.
-    if (this.name !== '/') {
-      throw new SioError('ERR_SIO_UNSUPPORTED', `serverSideEmit on namespace "${this.name}" is not supported (only on "/")`);
-    }
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
     if (!ack) {
-      call(() => this.server._native.serverSideEmit(name, json, bins));
+      call(() => this.server._native.serverSideEmit(this.name, name, json, bins));
       return true;
     }
     // One answer per other server of the cluster (none without an adapter).
@@ -235,7 +230,7 @@ class Namespace extends EventEmitter {
       if (r.reason === 'answered') ack(null, responses);
       else ack(new Error(`timeout reached: not every server answered`), responses || []);
     });
-    rt.withAck(key, () => call(() => this.server._native.serverSideEmitWithAck(name, json, bins, key)));
+    rt.withAck(key, () => call(() => this.server._native.serverSideEmitWithAck(this.name, name, json, bins, key)));
     return true;
   }
   serverSideEmitWithAck(ev, ...args) {
@@ -620,9 +615,10 @@ class Server extends EventEmitter {
         this._match(ev);
         break;
       case 'server_side': {
-        // `io.of('/').on(name, (...args[, callback]))` (so `io.on` too), as socket.io
-        // delivers serverSideEmit. The core only delivers events sent on `/`, without
-        // their namespace: the other namespaces get none.
+        // `io.of(nsp).on(name, (...args[, callback]))` (`io.on` for `/`), as socket.io
+        // delivers `io.of(nsp).serverSideEmit` from the other nodes.
+        const nsp = this._nsps.get(ev.nsp);
+        if (!nsp) break;
         const args = decode(ev.json, ev.bins) || [];
         const reply = ev.serverSideAck;
         if (reply) {
@@ -631,7 +627,7 @@ class Server extends EventEmitter {
             reply.send(json, bins);
           });
         }
-        emitLocal.call(this.sockets, ev.name, ...args);
+        emitLocal.call(nsp, ev.name, ...args);
         break;
       }
       case 'engine_connection': {

@@ -39,7 +39,7 @@ pub enum Ev {
     /// A client socket with an `auth` function connects: JS computes the CONNECT payload.
     ClientAuth { client: u64, reply: Reply<Value> },
     /// A server-side event from another node of the cluster (`io.on(name, ...)`).
-    ServerSide { server: u64, name: String, args: Vec<Value>, ack: Option<ServerSideAck> },
+    ServerSide { server: u64, ns: String, name: String, args: Vec<Value>, ack: Option<ServerSideAck> },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
@@ -97,6 +97,8 @@ pub struct NativeEvent {
     pub data: Option<String>,
     /// Where to send the answer to a server-side event (`server_side`), when one is awaited.
     pub server_side_ack: Option<NativeServerSideAck>,
+    /// The namespace a server-side event was sent to (`server_side`).
+    pub nsp: Option<String>,
 }
 
 fn base(kind: &str, owner: u64) -> NativeEvent {
@@ -125,6 +127,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         packet_type: None,
         data: None,
         server_side_ack: None,
+        nsp: None,
     }
 }
 
@@ -142,7 +145,7 @@ pub(crate) fn from_core(ev: Event) -> Ev {
         Event::Disconnecting { server, socket, reason, rooms, leaving } => {
             Ev::Disconnecting { server, sid: socket.id().to_owned(), reason: reason.as_str(), rooms, leaving }
         }
-        Event::ServerSide { server, name, args, ack } => Ev::ServerSide { server, name, args, ack },
+        Event::ServerSide { server, ns, name, args, ack } => Ev::ServerSide { server, ns, name, args, ack },
         other => Ev::Core(other),
     }
 }
@@ -228,9 +231,10 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.auth_reply = Some(NativeAuthReply::new(reply));
             e
         }
-        Ev::ServerSide { server, name, args, ack } => {
+        Ev::ServerSide { server, ns, name, args, ack } => {
             let mut e = base("server_side", server);
             e.name = Some(name);
+            e.nsp = Some(ns);
             e.server_side_ack = ack.map(|a| NativeServerSideAck::new(server, a));
             with_args(e, args)
         }

@@ -250,21 +250,28 @@ impl NativeServer {
             .map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", e))
     }
 
-    /// `serverSideEmit`: sends an event to the other nodes of the cluster; returns how
-    /// many it reached (0: the in-memory adapter has no peers).
+    /// `nsp.serverSideEmit`: sends an event to namespace `nsp` on the other nodes of the
+    /// cluster; returns how many it reached (0: the in-memory adapter has no peers).
     #[napi]
-    pub fn server_side_emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<u32> {
+    pub fn server_side_emit(&self, nsp: String, event: String, json: String, bins: Vec<Buffer>) -> Result<u32> {
         let args = args_from_js(&json, &bins)?;
-        self.srv.server_side_emit(&event, args).map(|n| n as u32).map_err(emit_err)
+        self.srv.server_side_emit(&nsp, &event, args).map(|n| n as u32).map_err(emit_err)
     }
 
     /// `serverSideEmitWithAck`: completes `key` with `[responses]`, or with `timeout`
     /// when some server did not answer in time.
     #[napi]
-    pub fn server_side_emit_with_ack(&self, event: String, json: String, bins: Vec<Buffer>, key: u32) -> Result<()> {
+    pub fn server_side_emit_with_ack(
+        &self,
+        nsp: String,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+        key: u32,
+    ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
         self.srv
-            .server_side_emit_with_ack(&event, args, move |outcome| {
+            .server_side_emit_with_ack(&nsp, &event, args, move |outcome| {
                 // The JS callback takes the answers as one argument.
                 let outcome = match outcome {
                     AckOutcome::Answered(all) => AckOutcome::Answered(vec![Value::Array(all)]),

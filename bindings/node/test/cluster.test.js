@@ -133,6 +133,26 @@ test('serverSideEmit on "/" reaches the main namespace listeners (io.on is io.of
   assert.deepEqual(await theirs.serverSideEmitWithAck('main-whoami', 'node'), ['sio got node']);
 });
 
+test('each namespace hears its own server-side events (io.of("/admin").serverSideEmit)', async () => {
+  for (const [name, srv] of [['sio', ours], ['node', theirs]]) {
+    srv.of('/admin').on('ns-whoami', (from, cb) => cb(`${name}/admin got ${from}`));
+    srv.on('ns-whoami', (from, cb) => cb(`${name}/ got ${from}`));
+  }
+  // Each node subscribes to /admin's channels asynchronously: until the other one has,
+  // it counts no peer and the answers are [].
+  const ask = async (srv, from) => {
+    for (let i = 0; i < 100; i++) {
+      const got = await srv.of('/admin').serverSideEmitWithAck('ns-whoami', from);
+      if (got.length > 0) return got;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return [];
+  };
+  assert.deepEqual(await ask(ours, 'sio'), ['node/admin got sio']);
+  assert.deepEqual(await ask(theirs, 'node'), ['sio/admin got node']);
+  assert.deepEqual(await theirs.serverSideEmitWithAck('ns-whoami', 'node'), ['sio/ got node']);
+});
+
 test('an adapter of another package is refused with ERR_SIO_UNSUPPORTED_ADAPTER; a bad URL with ERR_SIO_INVALID_OPTION', () => {
   assert.throws(() => new sio.Server({ adapter: createAdapter(pubsub[0], pubsub[1]) }), { code: 'ERR_SIO_UNSUPPORTED_ADAPTER' });
   assert.throws(() => new sio.RedisAdapter('http://nope'), { code: 'ERR_SIO_INVALID_OPTION' });

@@ -107,8 +107,6 @@ test('reserved names and non-serialisable arguments', async (t) => {
   code(() => s.join({}), 'ERR_SIO_INVALID_ARGUMENT');
   code(() => srv.listen(1), 'ERR_SIO_ALREADY_LISTENING');
   code(() => s.emit({}), 'ERR_SIO_INVALID_ARGUMENT');
-  // The core has server-side events on "/" only (see cluster.test.js).
-  code(() => srv.of('/admin').serverSideEmit('x'), 'ERR_SIO_UNSUPPORTED');
   const sd = once(s, 'disconnect');
   c.disconnect();
   await bounded(sd);

@@ -196,8 +196,9 @@ impl Runtime {
             Event::Upgrade { conn, transport, .. } => {
                 vec!["upgrade".into_py_any(py)?, conn.into_py_any(py)?, transport.as_str().into_py_any(py)?]
             }
-            Event::ServerSide { server, name, args, ack } => vec![
+            Event::ServerSide { server, ns, name, args, ack } => vec![
                 "server_side".into_py_any(py)?,
+                ns.into_py_any(py)?,
                 name.into_py_any(py)?,
                 convert::list(py, &args)?,
                 match ack {

@@ -206,17 +206,24 @@ impl Server {
         self.server.disconnect_to(&target(ns, rooms, excepts), close);
     }
 
-    /// Sends an event to the other servers of the cluster; returns how many it reached.
-    fn server_side_emit(&self, event: &str, args: &Bound<'_, PyAny>) -> PyResult<usize> {
+    /// Sends an event to namespace `ns` on the other servers of the cluster; returns how
+    /// many it reached.
+    fn server_side_emit(&self, ns: &str, event: &str, args: &Bound<'_, PyAny>) -> PyResult<usize> {
         let args = to_values(args)?;
-        self.server.server_side_emit(event, args).map_err(error::emit)
+        self.server.server_side_emit(ns, event, args).map_err(error::emit)
     }
 
     /// Sends an event to the other servers; `callback(answers, exception)` gets one answer
     /// per server, or a timeout when some did not answer within the adapter's timeout.
-    fn server_side_emit_with_ack(&self, event: &str, args: &Bound<'_, PyAny>, callback: Py<PyAny>) -> PyResult<()> {
+    fn server_side_emit_with_ack(
+        &self,
+        ns: &str,
+        event: &str,
+        args: &Bound<'_, PyAny>,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
         let args = to_values(args)?;
-        self.server.server_side_emit_with_ack(event, args, completion(callback)).map_err(error::emit)
+        self.server.server_side_emit_with_ack(ns, event, args, completion(callback)).map_err(error::emit)
     }
 
     /// How many servers the cluster has (1 without an adapter); waits with the GIL

@@ -148,6 +148,32 @@ def test_server_side_events_cross_to_a_node_socket_io_server_both_ways(cluster):
         theirs.disconnect()
 
 
+def test_server_side_events_stay_in_their_namespace(cluster):
+    server, nport = cluster
+
+    @server.on_server_side("whoami", namespace="/admin")
+    def whoami_admin():
+        return "python@admin"
+
+    @server.on_server_side("whoami")
+    def whoami_main():
+        return "python"
+
+    server.listen()
+    theirs = socketio.Client()
+    theirs.connect(f"http://127.0.0.1:{nport}", transports=["websocket"], wait_timeout=TIMEOUT)
+    try:
+        _until(lambda: server.server_count() == 2, "the Node server never counted")
+        # ours → theirs: io.of("/admin").on("whoami") answers, not io.on("whoami")
+        assert server.server_side_emit_with_ack("whoami", namespace="/admin") == ["node@admin"]
+        assert server.server_side_emit_with_ack("whoami") == ["node"]
+        # theirs → ours: io.of("/admin").serverSideEmitWithAck reaches only the /admin handler
+        assert theirs.call("sse-ns", ("/admin", "whoami"), timeout=TIMEOUT) == [None, ["python@admin"]]
+        assert theirs.call("sse-ns", ("/", "whoami"), timeout=TIMEOUT) == [None, ["python"]]
+    finally:
+        theirs.disconnect()
+
+
 def test_server_side_events_alone_and_bad_names():
     server = sio.Server()
     try:

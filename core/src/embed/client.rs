@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::client_engine::ClientEngineActivity;
 use super::event::{AckOutcome, Completion, Event, ManagerNotice};
 use super::{EmbedError, Shared};
 use crate::client::{ClientOptions, ManagerEvent, Socket, SocketConfig, Tuning};
@@ -32,7 +33,12 @@ struct Connection {
     tails: Mutex<HashMap<String, tokio::task::JoinHandle<()>>>,
     /// Whether the host asked for the Manager's own events ([`Event::Manager`]).
     watched: AtomicBool,
+    /// The host's watcher of the Engine.IO connection, if any.
+    engine_watch: Mutex<Option<EngineWatch>>,
 }
+
+/// A host's watcher of a client's Engine.IO connection ([`EmbeddedClient::watch_engine`]).
+pub type EngineWatch = Arc<dyn Fn(ClientEngineActivity) + Send + Sync>;
 
 impl Connection {
     fn oldest(&self) -> Option<u64> {
@@ -92,8 +98,14 @@ impl EmbeddedClient {
         let conn = Arc::new(Connection::default());
         conn.open.lock().expect("client lock poisoned").push((id, socket.nsp().to_owned()));
         let (w, c) = (Arc::downgrade(&shared), conn.clone());
-        socket.io().on(move |_, ev| {
+        socket.io().on(move |manager, ev| {
             let Some(s) = w.upgrade() else { return };
+            let watch = c.engine_watch.lock().expect("client lock poisoned").clone();
+            if let Some(f) = watch {
+                if let Some(activity) = ClientEngineActivity::from_manager(manager, ev) {
+                    f(activity);
+                }
+            }
             // The host has no Manager handle: the connection's oldest open client stands for it.
             let Some(client) = c.oldest() else { return };
             let event = match ev {
@@ -214,6 +226,14 @@ impl EmbeddedClient {
     /// (`open`, `ping`, `close`, `error`) as [`Event::Manager`].
     pub fn watch_manager(&self, on: bool) {
         self.conn.watched.store(on, Ordering::Release);
+    }
+
+    /// Calls `f` (on a runtime thread) for what this client's Engine.IO connection does
+    /// from now on — open, packets in and out, upgrade, drain, close — across
+    /// reconnections (socket.io-client's `socket.io.engine` events); `None` stops. One
+    /// watcher per connection: a later call replaces the earlier one.
+    pub fn watch_engine(&self, f: Option<EngineWatch>) {
+        *self.conn.engine_watch.lock().expect("client lock poisoned") = f;
     }
 
     /// Replaces the CONNECT payload (socket.io-client's `socket.auth = ..`) from the next

@@ -46,7 +46,7 @@ pub struct EnginePacket {
 }
 
 impl EnginePacket {
-    fn from_packet(p: &Packet<'_>) -> EnginePacket {
+    pub(crate) fn from_packet(p: &Packet<'_>) -> EnginePacket {
         let text = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let (text, binary) = match p {
             Packet::Open(s) | Packet::Ping(s) | Packet::Pong(s) => (text(s), None),

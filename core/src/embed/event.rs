@@ -80,6 +80,8 @@ pub enum Event {
     ServerSide {
         /// Server id.
         server: u64,
+        /// The namespace it was sent to (`io.of(ns).serverSideEmit`).
+        ns: String,
         /// Event name.
         name: String,
         /// Arguments.

@@ -7,6 +7,7 @@
 //! values, and acknowledgements complete exactly once.
 
 mod client;
+mod client_engine;
 mod dynamic;
 mod engine;
 mod event;
@@ -29,7 +30,8 @@ pub use crate::engine::server::TransportKind;
 pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck, Socket};
 // Client configuration: a face fills these (their defaults are socket.io-client's).
 pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig, Tuning};
-pub use client::EmbeddedClient;
+pub use client::{EmbeddedClient, EngineWatch};
+pub use client_engine::ClientEngineActivity;
 pub use event::{AckOutcome, Decision, Event, Leaving, ManagerNotice};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};

@@ -54,9 +54,10 @@ impl EmbeddedServer {
             });
         });
         let weak = Arc::downgrade(&shared);
-        server.on_any_server_side(move |name, args, ack| {
+        server.on_any_server_side(move |ns, name, args, ack| {
             if let Some(shared) = weak.upgrade() {
-                shared.deliver(Event::ServerSide { server: id, name: name.to_owned(), args: args.to_vec(), ack });
+                let (ns, name, args) = (ns.to_owned(), name.to_owned(), args.to_vec());
+                shared.deliver(Event::ServerSide { server: id, ns, name, args, ack });
             }
         });
         s.forward(&server.of("/"));
@@ -224,28 +225,34 @@ impl EmbeddedServer {
         Ok(())
     }
 
-    /// Sends `event` to the other servers of the cluster; returns how many it reached at
-    /// the adapter's last count (0 without an adapter). Runs inside the runtime: a cluster
-    /// adapter spawns its publication from this call.
-    pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
+    /// Sends `event` to namespace `ns` (created if needed) on the other servers of the
+    /// cluster; returns how many it reached at the adapter's last count (0 without an
+    /// adapter). Runs inside the runtime: a cluster adapter spawns its publication from
+    /// this call.
+    pub fn server_side_emit(&self, ns: &str, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
         let _guard = self.shared.handle.enter();
-        self.server.server_side_emit(event, args)
+        self.server.of(ns).server_side_emit(event, args)
     }
 
-    /// Sends `event` to the other servers and completes `done` exactly once: `Answered`
+    /// Sends `event` to namespace `ns` on the other servers and completes `done` exactly once: `Answered`
     /// with one value per server, `TimedOut` when some did not answer in time, or
     /// `Cancelled` at shutdown.
     pub fn server_side_emit_with_ack(
         &self,
+        ns: &str,
         event: &str,
         args: Vec<Value>,
         done: impl FnOnce(AckOutcome) + Send + 'static,
     ) -> Result<(), EmitError> {
         crate::error::check_reserved(event)?;
         let completion = Completion::new(done);
-        let (server, event) = (self.server.clone(), event.to_owned());
+        let namespace = {
+            let _guard = self.shared.handle.enter();
+            self.server.of(ns)
+        };
+        let event = event.to_owned();
         self.shared.handle.spawn(async move {
-            completion.complete(match server.server_side_emit_with_ack(&event, args).await {
+            completion.complete(match namespace.server_side_emit_with_ack(&event, args).await {
                 Ok(answers) => AckOutcome::Answered(answers),
                 Err(_) => AckOutcome::TimedOut,
             });

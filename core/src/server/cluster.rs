@@ -271,11 +271,8 @@ impl LocalNode {
     /// Delivers a server-side event from another node to this server's handlers; `ack`,
     /// when the sender waits for one, takes the first answer.
     pub fn server_side(&self, ns: &str, data: Vec<Value>, ack: Option<Box<dyn FnOnce(Value) + Send>>) {
-        if ns != "/" {
-            return;
-        }
         if let Some(server) = self.0.upgrade() {
-            super::Server(server).receive_server_side_data(data, ack);
+            super::Server(server).receive_server_side_data(ns, data, ack);
         }
     }
 }

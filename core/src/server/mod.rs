@@ -29,6 +29,7 @@ mod reason;
 mod recovery;
 mod remote;
 pub mod rooms;
+mod server_side;
 mod socket;
 
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub use handshake::Handshake;
 pub use namespace::{ConnMiddleware, ConnectionHandler, Namespace};
 pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;
+use server_side::AnyServerSideHandler;
+pub use server_side::ServerSideAck;
 pub use socket::{AnyHandler, Socket, SocketEmitter};
 
 use crate::engine::server::{CloseReason, EngineHandler, EngineServer, Message, Session};
@@ -63,8 +66,6 @@ use namespace::NsInner;
 use socket::Restored;
 
 type Matcher = Arc<dyn Fn(&str, &Value) -> BoxFuture<'static, bool> + Send + Sync>;
-type ServerSideHandler = Arc<dyn Fn(&[Value], Option<ServerSideAck>) + Send + Sync>;
-type AnyServerSideHandler = Arc<dyn Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync>;
 type EngineConnectionHandler = Arc<dyn Fn(&Arc<Session>) + Send + Sync>;
 
 pub(crate) struct ServerInner {
@@ -72,7 +73,6 @@ pub(crate) struct ServerInner {
     engine: OnceLock<EngineServer>,
     namespaces: RwLock<HashMap<String, Namespace>>,
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
-    server_side: RwLock<HashMap<String, Vec<ServerSideHandler>>>,
     server_side_any: RwLock<Vec<AnyServerSideHandler>>,
     engine_connection: RwLock<Vec<EngineConnectionHandler>>,
     files: files::Files,
@@ -102,7 +102,6 @@ impl Server {
             engine: OnceLock::new(),
             namespaces: RwLock::default(),
             dynamic: RwLock::default(),
-            server_side: RwLock::default(),
             server_side_any: RwLock::default(),
             engine_connection: RwLock::default(),
             files: files::Files::default(),
@@ -201,49 +200,35 @@ impl Server {
         self.0.engine_connection.write().expect("handler lock poisoned").push(Arc::new(f));
     }
 
-    /// Registers a handler for events other servers of the cluster send with
-    /// [`Server::server_side_emit`].
+    /// Registers a handler for server-side events of the main namespace
+    /// ([`Namespace::on_server_side`] of `/`, as `io.on` is `io.of("/").on`).
     pub fn on_server_side(&self, event: impl Into<String>, f: impl Fn(&[Value]) + Send + Sync + 'static) {
-        self.on_server_side_with_ack(event, move |args, _ack| f(args));
+        self.of("/").on_server_side(event, f);
     }
 
-    /// Same, for senders that may wait for an answer ([`Server::server_side_emit_with_ack`]):
-    /// `ack` is `Some` when the sender waits, and takes one value.
+    /// [`Namespace::on_server_side_with_ack`] of `/`.
     pub fn on_server_side_with_ack(
         &self,
         event: impl Into<String>,
         f: impl Fn(&[Value], Option<ServerSideAck>) + Send + Sync + 'static,
     ) {
-        self.0.server_side.write().expect("handler lock poisoned").entry(event.into()).or_default().push(Arc::new(f));
+        self.of("/").on_server_side_with_ack(event, f);
     }
 
-    /// Sees every server-side event from other nodes, whatever its name (for bindings that
-    /// dispatch by name themselves).
-    pub fn on_any_server_side(&self, f: impl Fn(&str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static) {
+    /// Sees every server-side event from other nodes, whatever its namespace and name
+    /// (for bindings that dispatch themselves): (namespace, event, args, ack).
+    pub fn on_any_server_side(&self, f: impl Fn(&str, &str, &[Value], Option<ServerSideAck>) + Send + Sync + 'static) {
         self.0.server_side_any.write().expect("handler lock poisoned").push(Arc::new(f));
     }
 
-    /// Sends an event to the other servers of the cluster (not to clients). Returns the
-    /// number of other servers known at the adapter's last count: 0 when alone.
+    /// [`Namespace::server_side_emit`] of `/`.
     pub fn server_side_emit(&self, event: &str, args: Vec<Value>) -> Result<usize, EmitError> {
-        crate::error::check_reserved(event)?;
-        let Some(adapter) = &self.0.config.adapter else {
-            return Ok(0);
-        };
-        Ok(adapter.server_side_emit("/", &event_data(event, args)))
+        self.of("/").server_side_emit(event, args)
     }
 
-    /// Sends an event to the other servers and collects one answer from each. Fails with
-    /// [`AckError::Timeout`] (holding the answers received) when some did not answer in time.
+    /// [`Namespace::server_side_emit_with_ack`] of `/`.
     pub async fn server_side_emit_with_ack(&self, event: &str, args: Vec<Value>) -> Result<Vec<Value>, AckError> {
-        crate::error::check_reserved(event)?;
-        let Some(adapter) = self.0.config.adapter.clone() else {
-            return Ok(Vec::new());
-        };
-        adapter
-            .server_side_emit_with_ack("/", &event_data(event, args))
-            .await
-            .map_err(|(_, partial)| AckError::Timeout { partial: partial.into_iter().map(|v| vec![v]).collect() })
+        self.of("/").server_side_emit_with_ack(event, args).await
     }
 
     /// How many servers the cluster has, this one included.
@@ -254,31 +239,27 @@ impl Server {
         }
     }
 
-    /// Delivers a server-side event that arrived from another node (called by cluster adapters).
+    /// Delivers a server-side event for the main namespace that arrived from another
+    /// node (called by cluster adapters that do not name namespaces).
     pub fn receive_server_side(&self, event: &str, args: &[Value]) {
-        self.dispatch_server_side(event, args, None);
+        let any = self.0.server_side_any.read().expect("handler lock poisoned").clone();
+        self.of("/").dispatch_server_side(&any, event, args, None);
     }
 
-    pub(crate) fn receive_server_side_data(&self, mut data: Vec<Value>, ack: Option<Box<dyn FnOnce(Value) + Send>>) {
-        if data.is_empty() {
-            return;
-        }
-        let Value::String(event) = data.remove(0) else {
+    /// Delivers a server-side event for namespace `ns` in the adapters' wire form; one
+    /// for a namespace this node does not have is dropped, as socket.io's adapter of a
+    /// namespace that was never created never hears it.
+    pub(crate) fn receive_server_side_data(
+        &self,
+        ns: &str,
+        data: Vec<Value>,
+        ack: Option<Box<dyn FnOnce(Value) + Send>>,
+    ) {
+        let Some(namespace) = self.0.existing(ns) else {
             return;
         };
-        self.dispatch_server_side(&event, &data, ack.map(ServerSideAck::new));
-    }
-
-    fn dispatch_server_side(&self, event: &str, args: &[Value], ack: Option<ServerSideAck>) {
-        let handlers =
-            self.0.server_side.read().expect("handler lock poisoned").get(event).cloned().unwrap_or_default();
-        for h in handlers {
-            h(args, ack.clone());
-        }
         let any = self.0.server_side_any.read().expect("handler lock poisoned").clone();
-        for h in any {
-            h(event, args, ack.clone());
-        }
+        namespace.receive_server_side_data(&any, data, ack);
     }
 
     /// Serves one HTTP request (mount the server inside an existing hyper service).
@@ -357,43 +338,6 @@ pub fn not_found() -> Response<Full<Bytes>> {
 }
 
 /// `[event, ...args]`, the shape events travel in between nodes.
-fn event_data(event: &str, args: Vec<Value>) -> Vec<Value> {
-    let mut data = Vec::with_capacity(args.len() + 1);
-    data.push(Value::from(event));
-    data.extend(args);
-    data
-}
-
-/// The function answering a server-side event, taken by the first `send`.
-type AnswerOnce = Box<dyn FnOnce(Value) + Send>;
-
-/// The answer to a server-side event from another node: the first `send` wins.
-#[derive(Clone)]
-pub struct ServerSideAck(Arc<std::sync::Mutex<Option<AnswerOnce>>>);
-
-impl ServerSideAck {
-    fn new(f: AnswerOnce) -> Self {
-        ServerSideAck(Arc::new(std::sync::Mutex::new(Some(f))))
-    }
-
-    /// Answers; returns false when an answer was already sent.
-    pub fn send(&self, value: Value) -> bool {
-        match self.0.lock().expect("ack lock poisoned").take() {
-            Some(f) => {
-                f(value);
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-impl std::fmt::Debug for ServerSideAck {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerSideAck").finish_non_exhaustive()
-    }
-}
-
 impl ServerInner {
     fn create_namespace(self: &Arc<Self>, name: String, handlers: Arc<namespace::NsHandlers>) -> Namespace {
         if let Some(adapter) = &self.config.adapter {

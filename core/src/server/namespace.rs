@@ -41,6 +41,9 @@ pub(crate) struct NsInner {
     pub(crate) cluster: Option<Arc<dyn ClusterAdapter>>,
     /// For a dynamic (parent) namespace: the namespaces created from it.
     pub(crate) children: Option<RwLock<Vec<Namespace>>>,
+    /// Listeners of server-side events sent to this namespace by other nodes (its own:
+    /// a dynamic child does not share its parent's, as in socket.io).
+    pub(crate) server_side: super::server_side::ServerSideHandlers,
 }
 
 impl NsInner {
@@ -66,6 +69,7 @@ impl NsInner {
             }),
             cluster: server.config.adapter.clone(),
             children: parent.then(RwLock::default),
+            server_side: Default::default(),
         })
     }
 

@@ -1,6 +1,6 @@
 /* Two C servers joined through Redis (sio_server_options.cluster_url): a C client of
  * server A receives what server B broadcasts, binary included; A's server-side events
- * (with and without ack) reach B; sio_server_count. run.sh starts Redis and passes its
+ * (with and without ack, on / and on /admin) reach B with their namespace; sio_server_count. run.sh starts Redis and passes its
  * URL in SIO_TEST_REDIS_URL. */
 #include "common.h"
 
@@ -63,11 +63,11 @@ int main(void) {
   size_t reached = 99;
   sio_event *ss = NULL;
   for (int i = 0; i < 60 && !ss; i++) {
-    OK(sio_server_server_side_emit(a, S("hello"), S("[\"x\",{\"_placeholder\":true,\"num\":0}]"), &buf, 1, &reached));
+    OK(sio_server_server_side_emit(a, NULL, 0, S("hello"), S("[\"x\",{\"_placeholder\":true,\"num\":0}]"), &buf, 1, &reached));
     ss = q_try_wait(&q, 250, SIO_EVENT_SERVER_SIDE, 0, "hello");
   }
   CHECK(ss != NULL, "server A's server-side event never reached server B");
-  CHECK(ss->source_id == id_b && ss->socket == NULL && ss->ack == NULL && ss->ns_len == 0,
+  CHECK(ss->source_id == id_b && ss->socket == NULL && ss->ack == NULL && STREQ(ss->ns, "/"),
         "hello: source %llu (B is %llu), socket %p, ack %p, ns %s", (unsigned long long)ss->source_id,
         (unsigned long long)id_b, (const void *)ss->socket, (const void *)ss->ack, ss->ns);
   CHECK(STREQ(ss->args_json, "[\"x\",{\"_placeholder\":true,\"num\":0}]") && ss->n_bufs == 1 &&
@@ -82,13 +82,13 @@ int main(void) {
     if (count != 2) nanosleep(&(struct timespec){0, 250 * 1000000L}, NULL);
   }
   CHECK(count == 2, "sio_server_count on A: %zu", count);
-  OK(sio_server_server_side_emit(a, S("counted"), NULL, 0, NULL, 0, &reached));
+  OK(sio_server_server_side_emit(a, NULL, 0, S("counted"), NULL, 0, NULL, 0, &reached));
   CHECK(reached == 1, "server_side_emit after the count reached %zu servers", reached);
 
   /* With an ack: B answers one value, A's callback gets the array of answers. */
   ackrec ar;
   ackrec_init(&ar);
-  OK(sio_server_server_side_emit_with_ack(a, S("ask"), S("[1]"), NULL, 0, ackrec_cb, &ar));
+  OK(sio_server_server_side_emit_with_ack(a, NULL, 0, S("ask"), S("[1]"), NULL, 0, ackrec_cb, &ar));
   ss = q_wait(&q, 10000, SIO_EVENT_SERVER_SIDE, id_b, "ask");
   CHECK(ss->ack != NULL && STREQ(ss->args_json, "[1]"), "ask: ack %p, args %s", (const void *)ss->ack, ss->args_json);
   sio_ack *kept = NULL;
@@ -101,11 +101,23 @@ int main(void) {
   CHECK(ar.outcome == SIO_ACK_ANSWERED && STREQ(ar.args_json, "[42]"), "ask: outcome %d, answers %s", (int)ar.outcome,
         ar.args_json);
 
+  /* Each namespace hears its own: sent to /admin, B gets it with ns "/admin" once B has
+   * that namespace (and its subscription settled). */
+  OK(sio_server_namespace(b, S("/admin"), false));
+  ss = NULL;
+  for (int i = 0; i < 60 && !ss; i++) {
+    OK(sio_server_server_side_emit(a, S("/admin"), S("hello-admin"), S("[7]"), NULL, 0, &reached));
+    ss = q_try_wait(&q, 250, SIO_EVENT_SERVER_SIDE, id_b, "hello-admin");
+  }
+  CHECK(ss != NULL, "server A's /admin server-side event never reached server B");
+  CHECK(STREQ(ss->ns, "/admin") && STREQ(ss->args_json, "[7]"), "hello-admin: ns %s, args %s", ss->ns, ss->args_json);
+  sio_event_free(ss);
+
   /* Reserved names fail up front, and the callback is never called for them. */
-  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_server_side_emit(a, S("connect"), NULL, 0, NULL, 0, &reached));
-  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_server_side_emit_with_ack(a, S("disconnect"), NULL, 0, NULL, 0, ackrec_cb, &ar));
-  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_server_side_emit_with_ack(a, S("ask"), NULL, 0, NULL, 0, NULL, NULL));
-  EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_server_server_side_emit(a, S("hello"), S("{}"), NULL, 0, NULL));
+  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_server_side_emit(a, NULL, 0, S("connect"), NULL, 0, NULL, 0, &reached));
+  EXPECT_STATUS(SIO_ERR_RESERVED_EVENT, sio_server_server_side_emit_with_ack(a, NULL, 0, S("disconnect"), NULL, 0, NULL, 0, ackrec_cb, &ar));
+  EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_server_side_emit_with_ack(a, NULL, 0, S("ask"), NULL, 0, NULL, 0, NULL, NULL));
+  EXPECT_STATUS(SIO_ERR_INVALID_JSON, sio_server_server_side_emit(a, NULL, 0, S("hello"), S("{}"), NULL, 0, NULL));
   EXPECT_STATUS(SIO_ERR_NULL_ARG, sio_server_count(a, NULL));
 
   /* A server without cluster_url is a cluster of one: nobody reached, no answers. */
@@ -114,11 +126,11 @@ int main(void) {
   OK(sio_server_count(solo, &count));
   CHECK(count == 1, "sio_server_count without a cluster: %zu", count);
   reached = 99;
-  OK(sio_server_server_side_emit(solo, S("hello"), S("[1]"), NULL, 0, &reached));
+  OK(sio_server_server_side_emit(solo, NULL, 0, S("hello"), S("[1]"), NULL, 0, &reached));
   CHECK(reached == 0, "server_side_emit without a cluster reached %zu", reached);
   ackrec alone;
   ackrec_init(&alone);
-  OK(sio_server_server_side_emit_with_ack(solo, S("ask"), NULL, 0, NULL, 0, ackrec_cb, &alone));
+  OK(sio_server_server_side_emit_with_ack(solo, NULL, 0, S("ask"), NULL, 0, NULL, 0, ackrec_cb, &alone));
   ackrec_wait(&alone, 5000, "ask alone");
   CHECK(alone.outcome == SIO_ACK_ANSWERED && STREQ(alone.args_json, "[]"), "alone: outcome %d, answers %s",
         (int)alone.outcome, alone.args_json);

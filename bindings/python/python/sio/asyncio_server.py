@@ -124,10 +124,12 @@ class AsyncServer(AsyncRunner, Server):
     async def fetch_sockets(self) -> Any:  # type: ignore[override]
         return await self.of("/").fetch_sockets()
 
-    async def server_side_emit_with_ack(self, event: str, *args: Any) -> List[Any]:  # type: ignore[override]
+    async def server_side_emit_with_ack(  # type: ignore[override]
+        self, event: str, *args: Any, namespace: str = "/"
+    ) -> List[Any]:
         if self._loop is None:
             self._bind_loop()
-        return await self._start_server_side_ack(event, args)  # type: ignore[no-any-return]
+        return await self._start_server_side_ack(namespace, event, args)  # type: ignore[no-any-return]
 
     async def server_count(self) -> int:  # type: ignore[override]
         return await asyncio.get_running_loop().run_in_executor(None, Server.server_count, self)

@@ -454,7 +454,7 @@ class Server(Runner):
         self._native = self._runtime.server(options)
         self._namespaces: Dict[str, Namespace] = {"/": self._namespace_class(self, "/")}
         self._upgrade_handlers: List[Handler] = []
-        self._server_side = Registry()
+        self._server_side: Dict[str, Registry] = {}  # by namespace
         # Dynamic parents by their pattern as the core knows it (`_core_pattern`).
         self._dynamic: Dict[str, Namespace] = {}
         self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
@@ -615,28 +615,30 @@ class Server(Runner):
         return self.of("/").use(middleware)
 
     # ---------------------------------------------------------------- cluster
-    def on_server_side(self, event: str, handler: Optional[Handler] = None) -> Any:
-        """Events the other servers of the cluster send with ``server_side_emit`` (what
-        socket.io's ``io.on(event)`` receives from ``io.serverSideEmit``):
-        ``handler(*args)``. When the sender waits for an answer, the first handler's
-        return value is it (or, if the handler takes an ``ack`` parameter, ``ack(value)``).
+    def on_server_side(self, event: str, handler: Optional[Handler] = None, *, namespace: str = "/") -> Any:
+        """Events the other servers of the cluster send to ``namespace`` with
+        ``server_side_emit`` (what socket.io's ``io.of(namespace).on(event)`` receives
+        from ``io.of(namespace).serverSideEmit``): ``handler(*args)``. When the sender
+        waits for an answer, the first handler's return value is it (or, if the handler
+        takes an ``ack`` parameter, ``ack(value)``).
         Decorator form: ``@server.on_server_side("event")``."""
-        return self._server_side.on(check_user_event(event), handler)
+        namespace = self.of(namespace).name  # the namespace must exist here to hear it
+        return self._server_side.setdefault(namespace, Registry()).on(check_user_event(event), handler)
 
-    def server_side_emit(self, event: str, *args: Any) -> int:
-        """Sends an event to the other servers of the cluster (not to clients); returns
-        how many servers it reached (0 without an adapter)."""
-        return self._native.server_side_emit(check_event(event), args)  # type: ignore[no-any-return]
+    def server_side_emit(self, event: str, *args: Any, namespace: str = "/") -> int:
+        """Sends an event to ``namespace`` on the other servers of the cluster (not to
+        clients); returns how many servers it reached (0 without an adapter)."""
+        return self._native.server_side_emit(namespace, check_event(event), args)  # type: ignore[no-any-return]
 
-    def server_side_emit_with_ack(self, event: str, *args: Any) -> List[Any]:
-        """Sends an event to the other servers and returns their answers, one per
-        server. Raises ``sio.TimeoutError`` if some did not answer within the adapter's
-        request timeout."""
-        return self._start_server_side_ack(event, args).result()  # type: ignore[no-any-return]
+    def server_side_emit_with_ack(self, event: str, *args: Any, namespace: str = "/") -> List[Any]:
+        """Sends an event to ``namespace`` on the other servers and returns their
+        answers, one per server. Raises ``sio.TimeoutError`` if some did not answer
+        within the adapter's request timeout."""
+        return self._start_server_side_ack(namespace, event, args).result()  # type: ignore[no-any-return]
 
-    def _start_server_side_ack(self, event: str, args: Tuple[Any, ...]) -> Any:
+    def _start_server_side_ack(self, namespace: str, event: str, args: Tuple[Any, ...]) -> Any:
         fut = self._new_future()
-        self._native.server_side_emit_with_ack(check_event(event), args, self._completion(fut))
+        self._native.server_side_emit_with_ack(namespace, check_event(event), args, self._completion(fut))
         return fut
 
     def server_count(self) -> int:
@@ -716,7 +718,7 @@ class Server(Runner):
                 with self._lock:
                     self._touched.discard(sock)
         elif kind == "server_side":
-            self._on_server_side(ev[1], list(ev[2]), ev[3])
+            self._on_server_side(ev[1], ev[2], list(ev[3]), ev[4])
         elif kind == "upgrade":
             conn = self._conns.get(ev[1])
             if conn is not None:
@@ -789,8 +791,9 @@ class Server(Runner):
                 self._call(fn, call_args)
             answer = None
 
-    def _on_server_side(self, event: str, args: List[Any], ack: Any) -> None:
-        for index, (fn, takes) in enumerate(self._server_side.get(event)):
+    def _on_server_side(self, namespace: str, event: str, args: List[Any], ack: Any) -> None:
+        registry = self._server_side.get(namespace)
+        for index, (fn, takes) in enumerate(registry.get(event) if registry is not None else []):
             answer = ack if index == 0 else None  # the first handler answers
             kwargs: Dict[str, Any] = {}
             if takes:
