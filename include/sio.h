@@ -468,16 +468,118 @@ typedef struct {
 } sio_event;
 
 /*
+ Sees one event of a server socket: `name` (NUL-terminated, `name_len` bytes) and its
+ arguments as a JSON array with buffer placeholders plus the buffers. `socket` is a
+ handle for the call (`sio_socket_clone` keeps it); everything is borrowed for the call.
+ */
+typedef void (*sio_any_cb)(void *user_data,
+                           const sio_socket *socket,
+                           const char *name,
+                           size_t name_len,
+                           const char *args_json,
+                           size_t args_json_len,
+                           const sio_buf *bufs,
+                           size_t n_bufs);
+
+/*
+ Decides whether an incoming event reaches the host (the reference's `socket.use`):
+ return NULL to let it through, or a NUL-terminated message (copied before the call
+ returns) to drop it. Runs on a runtime thread for every event; must be quick.
+ */
+typedef const char *(*sio_packet_middleware_cb)(void *user_data,
+                                                const sio_socket *socket,
+                                                const char *name,
+                                                size_t name_len,
+                                                const char *args_json,
+                                                size_t args_json_len,
+                                                const sio_buf *bufs,
+                                                size_t n_bufs);
+
+/*
+ Receives the message of a server socket's `error` event (NUL-terminated, `message_len`
+ bytes, borrowed for the call).
+ */
+typedef void (*sio_socket_error_cb)(void *user_data,
+                                    const sio_socket *socket,
+                                    const char *message,
+                                    size_t message_len);
+
+/*
+ Releases `user_data`: the runtime's when it is freed, a socket's user data (see
+ `sio_socket_set_user_data`) when it is replaced or the socket freed.
+ */
+typedef void (*sio_free_cb)(void *user_data);
+
+/*
+ One thing an Engine.IO connection did, as engine.io / engine.io-client name it. Every
+ pointer is borrowed for the call; strings are NUL-terminated; a field that does not
+ apply is NULL (and its length 0).
+ */
+typedef struct {
+  /*
+   The event: `open` (client), `packet`, `packetCreate`, `upgrade`, `drain` or `close`.
+   */
+  const char *name;
+  /*
+   `packet` / `packetCreate`: the packet type, `open`, `close`, `ping`, `pong`,
+   `message`, `upgrade` or `noop`.
+   */
+  const char *packet_type;
+  /*
+   The packet's text data: always present for a text `message` (maybe empty), else
+   only when there is some (a `probe` ping, the `open` handshake).
+   */
+  const char *text;
+  /*
+   Length of `text`.
+   */
+  size_t text_len;
+  /*
+   The data of a binary `message`.
+   */
+  const uint8_t *binary;
+  /*
+   Length of `binary`.
+   */
+  size_t binary_len;
+  /*
+   `open`, `upgrade`: the transport, `polling` or `websocket`.
+   */
+  const char *transport;
+  /*
+   `open`: the Engine.IO session id.
+   */
+  const char *sid;
+  /*
+   `close`: the reference's reason (`transport close`, `ping timeout`, `forced close`...).
+   */
+  const char *reason;
+} sio_engine_activity;
+
+/*
+ Receives each activity of an Engine.IO connection (`activity` borrowed for the call).
+ */
+typedef void (*sio_engine_cb)(void *user_data, const sio_engine_activity *activity);
+
+/*
+ Sees one event of a client: as `sio_any_cb`, with the client handle the listener was
+ registered on.
+ */
+typedef void (*sio_client_any_cb)(void *user_data,
+                                  const sio_client *client,
+                                  const char *name,
+                                  size_t name_len,
+                                  const char *args_json,
+                                  size_t args_json_len,
+                                  const sio_buf *bufs,
+                                  size_t n_bufs);
+
+/*
  Receives each event on a runtime thread. `ev` and everything it points to are
  borrowed for the duration of the call. Must not block for long, and must not call
  `sio_runtime_free`.
  */
 typedef void (*sio_event_cb)(void *user_data, const sio_event *ev);
-
-/*
- Releases `user_data` when the runtime is freed.
- */
-typedef void (*sio_free_cb)(void *user_data);
 
 /*
  Server options; start from `sio_server_options_default`, which writes the reference
@@ -621,20 +723,6 @@ typedef struct {
    */
   size_t len;
 } sio_str;
-
-/*
- Decides whether an incoming event reaches the host (the reference's `socket.use`):
- return NULL to let it through, or a NUL-terminated message (copied before the call
- returns) to drop it. Runs on a runtime thread for every event; must be quick.
- */
-typedef const char *(*sio_packet_middleware_cb)(void *user_data,
-                                                const sio_socket *socket,
-                                                const char *name,
-                                                size_t name_len,
-                                                const char *args_json,
-                                                size_t args_json_len,
-                                                const sio_buf *bufs,
-                                                size_t n_bufs);
 
 #ifdef __cplusplus
 extern "C" {
@@ -855,6 +943,165 @@ sio_status sio_middleware_take(const sio_middleware *decision, sio_middleware **
  Frees a decision from `sio_middleware_take` (NULL-safe); refuses if undecided.
  */
 void sio_middleware_free(sio_middleware *decision);
+
+/*
+ Adds a catch-all listener for the events the client sends this socket (socket.io's
+ `socket.onAny`): `cb(user_data, socket, name, ...)` for each, after the listeners added
+ before. As in socket.io, catch-alls run before any packet middleware
+ (`sio_server_set_packet_middleware`, `sio_socket_use`), so they also see events a
+ middleware refuses. Runs on a runtime thread; must be quick. `user_data` must stay
+ valid until the socket's SIO_EVENT_DISCONNECT or `sio_socket_off_any` (a call already
+ under way on another thread may still complete).
+ */
+sio_status sio_socket_on_any(const sio_socket *socket, sio_any_cb cb, void *user_data);
+
+/*
+ As `sio_socket_on_any`, but `cb` runs before the catch-alls added before it
+ (socket.io's `socket.prependAny`).
+ */
+sio_status sio_socket_prepend_any(const sio_socket *socket, sio_any_cb cb, void *user_data);
+
+/*
+ Removes every incoming catch-all listener of the socket (socket.io's `socket.offAny()`).
+ */
+sio_status sio_socket_off_any(const sio_socket *socket);
+
+/*
+ Adds a catch-all listener for the events this socket emits to its client (socket.io's
+ `socket.onAnyOutgoing`): `sio_socket_emit` and `sio_socket_emit_with_ack`, not
+ broadcasts nor acknowledgement answers. `cb` runs before the packet is sent, inside
+ the emitting call on the caller's thread (`sio_socket_emit`) or on a runtime thread
+ (`sio_socket_emit_with_ack`): it must not take a lock the emitting thread holds.
+ `user_data` as for `sio_socket_on_any`, until `sio_socket_off_any_outgoing`.
+ */
+sio_status sio_socket_on_any_outgoing(const sio_socket *socket, sio_any_cb cb, void *user_data);
+
+/*
+ As `sio_socket_on_any_outgoing`, but `cb` runs before the outgoing catch-alls added
+ before it (socket.io's `socket.prependAnyOutgoing`).
+ */
+sio_status sio_socket_prepend_any_outgoing(const sio_socket *socket,
+                                           sio_any_cb cb,
+                                           void *user_data);
+
+/*
+ Removes every outgoing catch-all listener of the socket (socket.io's
+ `socket.offAnyOutgoing()`).
+ */
+sio_status sio_socket_off_any_outgoing(const sio_socket *socket);
+
+/*
+ Adds a packet middleware to this socket only (socket.io's `socket.use`), after the
+ server-wide one (`sio_server_set_packet_middleware`) and those added before: for each
+ event the client sends, `cb` returns NULL to let it through, or a NUL-terminated
+ message (copied before the call returns) to refuse it. A refused event goes no
+ further: no later middleware, no SIO_EVENT_MESSAGE, and an acknowledgement the client
+ asked for is never answered; the socket's `error` listeners (`sio_socket_on_error`)
+ get the message, and the client is told nothing (as socket.io's `next(err)`). Runs on
+ a runtime thread for every event; must be quick. `user_data` must stay valid until the
+ socket's SIO_EVENT_DISCONNECT.
+ */
+sio_status sio_socket_use(const sio_socket *socket, sio_packet_middleware_cb cb, void *user_data);
+
+/*
+ Adds a listener for the socket's `error` event (socket.io's `socket.on("error")`):
+ `cb(user_data, socket, message, message_len)` each time a packet middleware — this
+ socket's (`sio_socket_use`) or the server-wide one — refuses an event, with the
+ middleware's message. Runs on a runtime thread. `user_data` must stay valid until the
+ socket's SIO_EVENT_DISCONNECT.
+ */
+sio_status sio_socket_on_error(const sio_socket *socket, sio_socket_error_cb cb, void *user_data);
+
+/*
+ Stores `data` in the socket (socket.io's extra attributes, `socket.user = ..`): every
+ handle of this socket — those of later events included — gets it back from
+ `sio_socket_user_data`. `free_fn` (may be NULL) is called once with `data` when it is
+ replaced by another pointer (inside this call), or when the core frees the socket:
+ after its SIO_EVENT_DISCONNECT, once no handle of it (`sio_socket_clone`, a queued
+ event) is left, on whichever thread lets the last one go. Storing the pointer already
+ stored keeps it (only the new `free_fn` counts); `data` NULL clears the slot. Not
+ synchronised with a `sio_socket_user_data` on another thread that races with it.
+ */
+sio_status sio_socket_set_user_data(const sio_socket *socket, void *data, sio_free_cb free_fn);
+
+/*
+ The pointer stored with `sio_socket_set_user_data` in this socket, or NULL (none
+ stored, or `socket` NULL).
+ */
+void *sio_socket_user_data(const sio_socket *socket);
+
+/*
+ Starts reporting what the socket's Engine.IO connection does (socket.io's
+ `socket.conn.on(..)`), shared by the sockets of that client's namespaces: `packet`
+ (each packet received), `packetCreate` (each packet about to be sent), `drain` (the
+ queue was flushed to the transport), `upgrade` (to `websocket`) and, last, `close`
+ with its reason. Runs on a runtime thread, except `packetCreate`, which may run inside
+ the sio call that queues the packet (e.g. `sio_socket_emit`) on the caller's thread.
+ Every call adds a watcher; there is no unwatching: `user_data` must stay valid until
+ the `close` call (or `sio_runtime_free`). SIO_ERR_DISCONNECTED if the connection is
+ already closed.
+ */
+sio_status sio_socket_watch_conn(const sio_socket *socket, sio_engine_cb cb, void *user_data);
+
+/*
+ Adds a catch-all listener for the events the server sends this client
+ (socket.io-client's `socket.onAny`): `cb(user_data, client, name, ...)` for each, after
+ the listeners added before, before the event's SIO_EVENT_CLIENT_MESSAGE. Runs on a
+ runtime thread; must be quick. Calls stop when `client` is freed; `user_data` must stay
+ valid until then (a call already under way on another thread may still complete).
+ */
+sio_status sio_client_on_any(const sio_client *client, sio_client_any_cb cb, void *user_data);
+
+/*
+ As `sio_client_on_any`, but `cb` runs before the catch-alls added before it
+ (socket.io-client's `socket.prependAny`).
+ */
+sio_status sio_client_prepend_any(const sio_client *client, sio_client_any_cb cb, void *user_data);
+
+/*
+ Removes every incoming catch-all listener of the client (socket.io-client's
+ `socket.offAny()`).
+ */
+sio_status sio_client_off_any(const sio_client *client);
+
+/*
+ Adds a catch-all listener for the events this client emits (socket.io-client's
+ `socket.onAnyOutgoing`): every `sio_client_emit*` call that is sent or buffered, not a
+ volatile emit dropped while disconnected. `cb` runs inside the emitting call, on the
+ caller's thread: it must not take a lock the emitting thread holds. `user_data` as for
+ `sio_client_on_any`.
+ */
+sio_status sio_client_on_any_outgoing(const sio_client *client,
+                                      sio_client_any_cb cb,
+                                      void *user_data);
+
+/*
+ As `sio_client_on_any_outgoing`, but `cb` runs before the outgoing catch-alls added
+ before it (socket.io-client's `socket.prependAnyOutgoing`).
+ */
+sio_status sio_client_prepend_any_outgoing(const sio_client *client,
+                                           sio_client_any_cb cb,
+                                           void *user_data);
+
+/*
+ Removes every outgoing catch-all listener of the client (socket.io-client's
+ `socket.offAnyOutgoing()`).
+ */
+sio_status sio_client_off_any_outgoing(const sio_client *client);
+
+/*
+ Reports what the client's Engine.IO connection does from now on, across
+ reconnections (socket.io-client's `socket.io.engine` events): `open` (`sid`,
+ `transport`), `packet` (each packet received), `packetCreate` (each packet about to be
+ sent), `upgrade` (`transport`), `drain` (every queued packet written) and `close`
+ (`reason`). One watcher per connection, shared by the clients of `sio_client_socket`:
+ a later call on any of them replaces it, and `cb` NULL stops it. Runs on a runtime
+ thread, except `packetCreate`, which may run inside the sio call that queues the
+ packet (e.g. `sio_client_emit`) on the caller's thread. Calls stop when `client` is
+ freed; `user_data` must stay valid until then or until it is replaced (a call already
+ under way on another thread may still complete).
+ */
+sio_status sio_client_watch_engine(const sio_client *client, sio_engine_cb cb, void *user_data);
 
 /*
  Creates a runtime with `workers` threads (0: one per core the process may run on).

@@ -382,7 +382,10 @@ export declare class ParentNamespace<
 
 export type NamespaceMatcher = (name: string, auth: Record<string, any>, next: (err: Error | null, ok: boolean) => void) => void;
 
-/** An Engine.IO packet as engine.io's `packet` / `packetCreate` events give it. */
+/**
+ * An Engine.IO packet as the `packet` / `packetCreate` events of engine.io (`socket.conn`)
+ * and engine.io-client (`socket.io.engine`) give it.
+ */
 export interface EnginePacket {
   type: 'open' | 'close' | 'ping' | 'pong' | 'message' | 'upgrade' | 'noop';
   /** Text, or a Buffer for a binary message; absent when the packet has none. */
@@ -564,8 +567,8 @@ export declare class Manager<ListenEvents extends EventsMap = DefaultEventsMap, 
   readonly nsps: Record<string, ClientSocket<ListenEvents, EmitEvents>>;
   /** The namespace's socket on this manager's one Engine.IO connection. */
   socket(nsp: string, opts?: SocketOptions): ClientSocket<ListenEvents, EmitEvents>;
-  /** The Engine.IO session while connected. */
-  readonly engine: { readonly id: string } | undefined;
+  /** The Engine.IO connection (engine.io-client's `Socket`), from the start; one object across reconnections. */
+  readonly engine: ClientEngine;
   /** socket.io-client's setters: the value in force, or with an argument the new one (from the next attempt on). */
   reconnection(): boolean;
   reconnection(v: boolean): this;
@@ -586,6 +589,29 @@ export declare class Manager<ListenEvents extends EventsMap = DefaultEventsMap, 
   once(ev: 'reconnect_attempt' | 'reconnect', fn: (attempt: number) => void): this;
   once(ev: 'reconnect_error', fn: (err: Error) => void): this;
   once(ev: 'reconnect_failed', fn: () => void): this;
+  once(ev: string | symbol, fn: (...args: any[]) => void): this;
+}
+
+/**
+ * A client Manager's Engine.IO connection (`socket.io.engine`), as engine.io-client's
+ * `Socket`: emits `open`, `upgrade` (with the new transport), `packet` (received),
+ * `packetCreate` (about to be sent), `drain` (write buffer flushed) and `close`.
+ */
+export interface ClientEngine extends EventEmitter {
+  /** The Engine.IO session id while the connection is open. */
+  readonly id: string | undefined;
+  /** The transport in use; before the connection opens, the one it starts with. */
+  readonly transport: { readonly name: 'polling' | 'websocket' };
+  readonly readyState: 'opening' | 'open' | 'closed';
+  on(ev: 'open' | 'drain', fn: () => void): this;
+  on(ev: 'upgrade', fn: (transport: { readonly name: 'polling' | 'websocket' }) => void): this;
+  on(ev: 'packet' | 'packetCreate', fn: (packet: EnginePacket) => void): this;
+  on(ev: 'close', fn: (reason: string, description?: undefined) => void): this;
+  on(ev: string | symbol, fn: (...args: any[]) => void): this;
+  once(ev: 'open' | 'drain', fn: () => void): this;
+  once(ev: 'upgrade', fn: (transport: { readonly name: 'polling' | 'websocket' }) => void): this;
+  once(ev: 'packet' | 'packetCreate', fn: (packet: EnginePacket) => void): this;
+  once(ev: 'close', fn: (reason: string, description?: undefined) => void): this;
   once(ev: string | symbol, fn: (...args: any[]) => void): this;
 }
 

@@ -86,6 +86,14 @@ export declare class NativeManager {
   setTuning(reconnection: boolean, attempts: number | undefined | null, delayMs: number, delayMaxMs: number, randomizationFactor: number, timeoutMs: number): void
   /** The Engine.IO session id while the connection is open. */
   get engineId(): string | null
+  /** The Engine.IO connection's transport (`polling` or `websocket`) while it is open. */
+  get engineTransport(): string | null
+  /**
+   * Starts telling JS (`manager_engine` events) what the Engine.IO connection does, across
+   * reconnections: `open`, `upgrade` and `close`, and with `per_packet` also `packet`,
+   * `packetCreate` and `drain`. A later call can add the packets, not remove them.
+   */
+  watchEngine(perPacket: boolean): void
   /** Whether the Engine.IO connection is open. */
   get isOpen(): boolean
   /**
@@ -287,7 +295,7 @@ export interface NativeEvent {
    * connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
    * engine_connection | engine_close | conn_event | client_auth | server_side |
    * ack | client_connect | client_connect_error | client_disconnect | client_message |
-   * reconnect_attempt | reconnect | reconnect_error | reconnect_failed
+   * reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine
    */
   kind: string
   /** The server or client id. */
@@ -333,9 +341,14 @@ export interface NativeEvent {
   authReply?: NativeAuthReply
   /** Where to send the matcher's answer (`match`). */
   matchReply?: NativeMatchReply
-  /** Engine.IO packet type (`conn_event`): open, close, ping, pong, message, upgrade, noop. */
+  /** Transport (`manager_engine` `open` and `upgrade`): polling or websocket. */
+  transport?: string
+  /**
+   * Engine.IO packet type (`conn_event`, `manager_engine`): open, close, ping, pong,
+   * message, upgrade, noop.
+   */
   packetType?: string
-  /** Engine.IO packet text data (`conn_event`); binary data comes in `bins`. */
+  /** Engine.IO packet text data (`conn_event`, `manager_engine`); binary data comes in `bins`. */
   data?: string
   /** Where to send the answer to a server-side event (`server_side`), when one is awaited. */
   serverSideAck?: NativeServerSideAck

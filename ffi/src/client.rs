@@ -90,8 +90,17 @@ fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
 
 /// A client socket.
 pub struct sio_client {
-    inner: EmbeddedClient,
+    pub(crate) inner: EmbeddedClient,
     id: std::sync::Mutex<std::ffi::CString>,
+    /// Cleared when the handle is freed: the host's listeners registered through it
+    /// (catch-alls, the engine watcher) stay silent from then on.
+    pub(crate) live: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl sio_client {
+    fn new(inner: EmbeddedClient) -> sio_client {
+        sio_client { inner, id: Default::default(), live: std::sync::Arc::new(true.into()) }
+    }
 }
 
 /// Creates a client for `url` ("http(s)://host:port/namespace") and starts connecting.
@@ -167,7 +176,7 @@ pub unsafe extern "C" fn sio_client_new(
             ..ClientOptions::default()
         };
         let client = rt.rt.client(url, options)?;
-        *out = Box::into_raw(Box::new(sio_client { inner: client, id: Default::default() }));
+        *out = Box::into_raw(Box::new(sio_client::new(client)));
         Ok(())
     })
 }
@@ -209,7 +218,7 @@ pub unsafe extern "C" fn sio_client_socket(
             Auth::Static(value_arg(auth_json, auth_json_len, std::ptr::null(), 0)?)
         };
         let inner = c.inner.open_namespace(ns, SocketConfig { auth, ..SocketConfig::default() })?;
-        *out = Box::into_raw(Box::new(sio_client { inner, id: Default::default() }));
+        *out = Box::into_raw(Box::new(sio_client::new(inner)));
         Ok(())
     })
 }
@@ -376,6 +385,11 @@ pub unsafe extern "C" fn sio_client_free(client: *mut sio_client) {
     guard_void(|| {
         if !client.is_null() {
             let c = Box::from_raw(client);
+            // The host's listeners go with the handle: a namespace opened again later
+            // gets this core socket back.
+            c.live.store(false, std::sync::atomic::Ordering::Release);
+            c.inner.socket().off_any();
+            c.inner.socket().off_any_outgoing();
             c.inner.close();
         }
     });

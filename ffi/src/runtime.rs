@@ -13,7 +13,8 @@ use crate::event::{sio_event, OwnedEvent};
 /// borrowed for the duration of the call. Must not block for long, and must not call
 /// `sio_runtime_free`.
 pub type sio_event_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, ev: *const sio_event)>;
-/// Releases `user_data` when the runtime is freed.
+/// Releases `user_data`: the runtime's when it is freed, a socket's user data (see
+/// `sio_socket_set_user_data`) when it is replaced or the socket freed.
 pub type sio_free_cb = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
 /// The servers of a runtime, so socket events can carry their server.
@@ -160,7 +161,14 @@ pub unsafe extern "C" fn sio_runtime_free(rt: *mut sio_runtime) {
         }
         let rt = Box::from_raw(rt);
         rt.rt.shutdown();
-        rt.servers.lock().map(|mut s| s.clear()).ok();
+        if let Ok(mut servers) = rt.servers.lock() {
+            // A server-wide packet middleware holds its server (to hand out socket
+            // handles): dropping it breaks that cycle so the server is freed.
+            for server in servers.values() {
+                server.set_packet_middleware(None);
+            }
+            servers.clear();
+        }
         if let Some((Some(free), data)) = rt.finalizer {
             free(data.0);
         }

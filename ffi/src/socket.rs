@@ -12,7 +12,7 @@ use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 /// A socket connected to a namespace of a server.
 pub struct sio_socket {
     pub(crate) inner: Socket,
-    server: EmbeddedServer,
+    pub(crate) server: EmbeddedServer,
     id: std::ffi::CString,
     /// Made on first request: every event builds a handle, few ask for it.
     conn_id: std::sync::OnceLock<std::ffi::CString>,

@@ -173,6 +173,99 @@ function parseUrl(uri) {
   return { origin: `${proto}//${url.host}`, nsp: url.pathname || '/', query };
 }
 
+// Engine events delivered only once somebody listens to them: each is a call into JS per packet.
+const ENGINE_PER_PACKET = new Set(['packet', 'packetCreate', 'drain']);
+
+/**
+ * `socket.io.engine`: the Manager's Engine.IO connection, as engine.io-client's `Socket`.
+ * One object for the Manager's life (socket.io-client makes one per connection). `id`,
+ * `transport.name` and `readyState` are read from the native manager; `open`, `upgrade`
+ * and `close` are watched natively from the first listener on, `packet`, `packetCreate`
+ * and `drain` (a call into JS per packet) from the first listener of one of them.
+ */
+class ClientEngine extends EventEmitter {
+  constructor(manager) {
+    super();
+    this._manager = manager;
+    this._watched = 0; // 1: open, upgrade, close; 2: also the packets and drain
+    const transports = manager.opts.transports;
+    this._first = (Array.isArray(transports) && transports[0]) || 'polling';
+    this._transport = { name: this._first };
+    this._closed = undefined; // the closed transport's name, while `close` listeners run
+    this.on('newListener', (ev) => {
+      if (ev === 'newListener' || ev === 'removeListener') return;
+      const level = ENGINE_PER_PACKET.has(ev) ? 2 : 1;
+      if (level <= this._watched) return;
+      if (this._watched === 0) rt.registerEngine(manager._native.key, this);
+      this._watched = level;
+      manager._native.watchEngine(level === 2);
+    });
+  }
+  /** The Engine.IO session id while the connection is open. */
+  get id() {
+    return this._manager._native.engineId ?? undefined;
+  }
+  /**
+   * The transport in use (`{ name }`, a new object after an upgrade); before the connection
+   * opens (and between reconnections) the one it starts with.
+   */
+  get transport() {
+    const name = this._closed ?? this._manager._native.engineTransport ?? this._first;
+    if (this._transport.name !== name) this._transport = { name };
+    return this._transport;
+  }
+  /** `opening` (connecting, or reconnecting), `open` or `closed`. */
+  get readyState() {
+    if (this._closed !== undefined) return 'closed';
+    if (this._manager._native.isOpen) return 'open';
+    return Object.values(this._manager.nsps).some((s) => s.active) ? 'opening' : 'closed';
+  }
+  _setTransport(name) {
+    if (name && this._transport.name !== name) this._transport = { name };
+  }
+  _onNative(ev) {
+    switch (ev.name) {
+      case 'open':
+        this._setTransport(ev.transport);
+        this.emit('open');
+        break;
+      case 'upgrade':
+        this._setTransport(ev.transport);
+        this.emit('upgrade', this._transport);
+        break;
+      case 'packet':
+      case 'packetCreate': {
+        // engine.io-client's shapes: received `{ type, data }` (no data for a bare ping),
+        // about to be sent `{ type, data, options }`; binary data as a Buffer.
+        const packet = { type: ev.packetType };
+        const data = ev.bins && ev.bins.length ? ev.bins[0] : (ev.data ?? undefined);
+        if (ev.name === 'packetCreate') {
+          packet.data = data;
+          packet.options = { compress: true };
+        } else if (data !== undefined) {
+          packet.data = data;
+        }
+        this.emit(ev.name, packet);
+        break;
+      }
+      case 'drain':
+        this.emit('drain');
+        break;
+      case 'close':
+        // During the listeners the engine reads as engine.io-client's closed one.
+        this._closed = this._transport.name;
+        try {
+          this.emit('close', ev.reason, undefined);
+        } finally {
+          this._closed = undefined;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
 /** The Manager (`socket.io`): one Engine.IO connection shared by its namespace sockets. */
 class Manager extends EventEmitter {
   constructor(uri, opts) {
@@ -194,11 +287,11 @@ class Manager extends EventEmitter {
     this._reconnects = this.opts.reconnection !== false; // what the native manager was given
     this.nsps = {};
     this._held = 0;
+    this._engine = new ClientEngine(this);
   }
-  /** The Engine.IO session id while connected (`manager.engine.id` in socket.io-client). */
+  /** The Engine.IO connection (engine.io-client's `Socket`), from the start. */
   get engine() {
-    const id = this._native.engineId;
-    return id == null ? undefined : { id };
+    return this._engine;
   }
   _hold() {
     if (this._held++ === 0) rt.managers.set(this._native.key, this);

@@ -6,6 +6,18 @@ const native = require('../native.js');
 const servers = new Map();
 const clients = new Map();
 const managers = new Map();
+// Client `socket.io.engine`s with listeners, by their manager's key: weakly, since their
+// events (a `close` after the last socket let go of its manager) must reach them while
+// the user holds them, without keeping them alive.
+const engines = new Map();
+const enginesGone = new FinalizationRegistry((key) => {
+  if (engines.get(key)?.deref() === undefined) engines.delete(key);
+});
+/** Routes the `manager_engine` events of manager `key` to `engine` (while it lives). */
+function registerEngine(key, engine) {
+  engines.set(key, new WeakRef(engine));
+  enginesGone.register(engine, key);
+}
 const acks = new Map();
 let nextAck = 1;
 
@@ -51,6 +63,11 @@ function dispatch(ev) {
       acks.delete(ev.key);
       fn(ev);
     }
+    return;
+  }
+  if (ev.kind === 'manager_engine') {
+    const e = engines.get(ev.owner)?.deref();
+    if (e) e._onNative(ev);
     return;
   }
   if (ev.kind.startsWith('reconnect')) {
@@ -122,4 +139,4 @@ function dispatchBatch(batch) {
 
 native.init(dispatchBatch);
 
-module.exports = { native, servers, clients, managers, registerAck, withAck, acquire, release };
+module.exports = { native, servers, clients, managers, registerEngine, registerAck, withAck, acquire, release };

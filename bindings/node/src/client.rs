@@ -2,15 +2,15 @@
 //! `sio_core::embed::EmbeddedClient`: the first socket opens the connection, the others
 //! are namespaces opened on it (`open_namespace_idle`), so they share it.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    AckOutcome, Auth, ClientAckSender, ClientOptions, EmbedError, EmbeddedClient, HostAuth, ManagerConfig, Reply,
-    SocketConfig, TransportKind, Tuning,
+    AckOutcome, Auth, ClientAckSender, ClientEngineActivity, ClientOptions, EmbedError, EmbeddedClient, EngineWatch,
+    HostAuth, ManagerConfig, Reply, SocketConfig, TransportKind, Tuning,
 };
 use sio_core::{EmitError, Value};
 
@@ -97,6 +97,31 @@ pub struct NativeManager {
     key: u32,
     /// The connection's first socket, through which the others are opened.
     first: Mutex<Option<EmbeddedClient>>,
+    /// What JS hears of the Engine.IO connection (`socket.io.engine`): [`ENGINE_NONE`],
+    /// [`ENGINE_LIFECYCLE`] or [`ENGINE_ALL`]. Raised only; read by the watcher.
+    engine_level: Arc<AtomicU8>,
+}
+
+/// `socket.io.engine` has no listener: the connection is not watched.
+const ENGINE_NONE: u8 = 0;
+/// `open`, `upgrade` and `close` go to JS.
+const ENGINE_LIFECYCLE: u8 = 1;
+/// Also `packet`, `packetCreate` and `drain` (a call into JS per packet).
+const ENGINE_ALL: u8 = 2;
+
+/// The watcher of a manager's connection: hands JS (`manager_engine` events under the
+/// manager's key) what its level lets through.
+fn engine_watch(key: u32, level: Arc<AtomicU8>) -> EngineWatch {
+    Arc::new(move |activity: ClientEngineActivity| {
+        let per_packet = matches!(
+            activity,
+            ClientEngineActivity::Packet(_) | ClientEngineActivity::PacketCreate(_) | ClientEngineActivity::Drain
+        );
+        if per_packet && level.load(Ordering::Acquire) < ENGINE_ALL {
+            return;
+        }
+        deliver(Ev::ClientEngine { manager: u64::from(key), activity });
+    })
 }
 
 #[napi]
@@ -161,6 +186,7 @@ impl NativeManager {
             config: Mutex::new(m),
             key,
             first: Mutex::default(),
+            engine_level: Arc::new(AtomicU8::new(ENGINE_NONE)),
         })
     }
 
@@ -204,6 +230,28 @@ impl NativeManager {
     #[napi(getter)]
     pub fn engine_id(&self) -> Option<String> {
         self.first.lock().expect("manager lock").as_ref()?.connection_id()
+    }
+
+    /// The Engine.IO connection's transport (`polling` or `websocket`) while it is open.
+    #[napi(getter)]
+    pub fn engine_transport(&self) -> Option<String> {
+        let first = self.first.lock().expect("manager lock");
+        Some(first.as_ref()?.socket().io().engine()?.transport().as_str().to_owned())
+    }
+
+    /// Starts telling JS (`manager_engine` events) what the Engine.IO connection does, across
+    /// reconnections: `open`, `upgrade` and `close`, and with `per_packet` also `packet`,
+    /// `packetCreate` and `drain`. A later call can add the packets, not remove them.
+    #[napi]
+    pub fn watch_engine(&self, per_packet: bool) {
+        let level = if per_packet { ENGINE_ALL } else { ENGINE_LIFECYCLE };
+        let before = self.engine_level.fetch_max(level, Ordering::AcqRel);
+        if before == ENGINE_NONE {
+            // Under the lock `socket` creates the connection with: watched from its start.
+            if let Some(first) = self.first.lock().expect("manager lock").as_ref() {
+                first.watch_engine(Some(engine_watch(self.key, self.engine_level.clone())));
+            }
+        }
     }
 
     /// Whether the Engine.IO connection is open.
@@ -251,6 +299,9 @@ impl NativeManager {
                     let manager = self.config.lock().expect("manager lock").clone();
                     let options = ClientOptions { manager, socket: config, ..ClientOptions::default() };
                     let c = runtime()?.client(&format!("{}{nsp}", self.url), options).map_err(client_err)?;
+                    if self.engine_level.load(Ordering::Acquire) != ENGINE_NONE {
+                        c.watch_engine(Some(engine_watch(self.key, self.engine_level.clone())));
+                    }
                     *first = Some(c.clone());
                     c
                 }

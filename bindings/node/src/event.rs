@@ -2,7 +2,7 @@
 //! plain JS objects ([`NativeEvent`]) on the JS thread.
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{AckOutcome, DynamicEvent, Event, Leaving, Reply, ServerSideAck};
+use sio_core::embed::{AckOutcome, ClientEngineActivity, DynamicEvent, Event, Leaving, Reply, ServerSideAck};
 use sio_core::Value;
 
 use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
@@ -36,6 +36,8 @@ pub enum Ev {
         data: Option<String>,
         bin: Option<bytes::Bytes>,
     },
+    /// What a watched client connection did (`socket.io.engine`), for manager `manager`.
+    ClientEngine { manager: u64, activity: ClientEngineActivity },
     /// A client socket with an `auth` function connects: JS computes the CONNECT payload.
     ClientAuth { client: u64, reply: Reply<Value> },
     /// A server-side event from another node of the cluster (`io.on(name, ...)`).
@@ -48,7 +50,7 @@ pub struct NativeEvent {
     /// connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
     /// engine_connection | engine_close | conn_event | client_auth | server_side |
     /// ack | client_connect | client_connect_error | client_disconnect | client_message |
-    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed
+    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine
     pub kind: String,
     /// The server or client id.
     pub owner: u32,
@@ -91,9 +93,12 @@ pub struct NativeEvent {
     pub auth_reply: Option<NativeAuthReply>,
     /// Where to send the matcher's answer (`match`).
     pub match_reply: Option<NativeMatchReply>,
-    /// Engine.IO packet type (`conn_event`): open, close, ping, pong, message, upgrade, noop.
+    /// Transport (`manager_engine` `open` and `upgrade`): polling or websocket.
+    pub transport: Option<String>,
+    /// Engine.IO packet type (`conn_event`, `manager_engine`): open, close, ping, pong,
+    /// message, upgrade, noop.
     pub packet_type: Option<String>,
-    /// Engine.IO packet text data (`conn_event`); binary data comes in `bins`.
+    /// Engine.IO packet text data (`conn_event`, `manager_engine`); binary data comes in `bins`.
     pub data: Option<String>,
     /// Where to send the answer to a server-side event (`server_side`), when one is awaited.
     pub server_side_ack: Option<NativeServerSideAck>,
@@ -124,6 +129,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         parent: None,
         auth_reply: None,
         match_reply: None,
+        transport: None,
         packet_type: None,
         data: None,
         server_side_ack: None,
@@ -224,6 +230,25 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.packet_type = packet_type.map(str::to_owned);
             e.data = data;
             e.bins = bin.map(|b| vec![Buffer::from(b.to_vec())]);
+            e
+        }
+        Ev::ClientEngine { manager, activity } => {
+            let mut e = base("manager_engine", manager);
+            e.name = Some(activity.name().to_owned());
+            match activity {
+                ClientEngineActivity::Open { sid, transport } => {
+                    e.sid = Some(sid);
+                    e.transport = Some(transport.to_owned());
+                }
+                ClientEngineActivity::Upgrade(transport) => e.transport = Some(transport.to_owned()),
+                ClientEngineActivity::Close(reason) => e.reason = Some(reason.to_owned()),
+                ClientEngineActivity::Packet(p) | ClientEngineActivity::PacketCreate(p) => {
+                    e.packet_type = Some(p.kind.to_owned());
+                    e.data = p.text;
+                    e.bins = p.binary.map(|b| vec![Buffer::from(b.to_vec())]);
+                }
+                ClientEngineActivity::Drain => {}
+            }
             e
         }
         Ev::ClientAuth { client, reply } => {

@@ -416,6 +416,52 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+  test(`${label}: socket.io.engine: transport and upgrade, packet, packetCreate, drain, close`, async () => {
+    const t = start();
+    const conn = once(t.srv, 'connection');
+    const c = t.connect(); // the default transports: polling, then the upgrade
+    const engine = c.io.engine;
+    assert.ok(engine, 'socket.io.engine exists right after io()');
+    assert.equal(engine.transport.name, 'polling');
+    assert.equal(engine.readyState, 'opening');
+    const opened = once(engine, 'open');
+    const upgraded = once(engine, 'upgrade');
+    const received = [];
+    engine.on('packet', (p) => received.push(p));
+    const [[s]] = await bounded(Promise.all([conn, once(c, 'connect'), opened]), 5000, 'connection');
+    assert.equal(engine.id, s.conn.id);
+    assert.equal(engine.readyState, 'open');
+    const [transport] = await bounded(upgraded, 5000, 'upgrade');
+    assert.equal(transport.name, 'websocket');
+    assert.equal(engine.transport.name, 'websocket');
+    assert.equal(engine.transport, transport, 'the upgrade gives the new transport');
+
+    // Received: the server's event as a message packet (`2` EVENT), binary data as a Buffer.
+    const textPacket = new Promise((r) => engine.on('packet', (p) => p.type === 'message' && p.data === '2["news","x"]' && r(p)));
+    const binPacket = new Promise((r) => engine.on('packet', (p) => p.type === 'message' && typeof p.data !== 'string' && r(p)));
+    s.emit('news', 'x');
+    s.emit('bin', Buffer.from([7, 8]));
+    assert.deepEqual(await bounded(textPacket, 5000, 'packet'), { type: 'message', data: '2["news","x"]' });
+    const bin = await bounded(binPacket, 5000, 'binary packet');
+    assert.ok(Buffer.isBuffer(bin.data));
+    assert.deepEqual([...bin.data], [7, 8]);
+    assert.ok(received.some((p) => p.type === 'message' && p.data === '51-["bin",{"_placeholder":true,"num":0}]'));
+
+    // About to be sent: the client's emit, with its send options; then the buffer drains.
+    const created = new Promise((r) => engine.on('packetCreate', (p) => p.type === 'message' && p.data === '2["hello",1]' && r(p)));
+    const drained = once(engine, 'drain');
+    c.emit('hello', 1);
+    assert.deepEqual(await bounded(created, 5000, 'packetCreate'), { type: 'message', data: '2["hello",1]', options: { compress: true } });
+    await bounded(drained, 5000, 'drain');
+
+    // The last socket's disconnect() closes the connection: `forced close`.
+    const closed = new Promise((r) => engine.on('close', (reason) => r([reason, engine.readyState])));
+    c.disconnect();
+    assert.deepEqual(await bounded(closed, 5000, 'close'), ['forced close', 'closed']);
+    assert.ok(!engine.id);
+    await t.stop();
+  });
+
   test(`${label}: reserved event names throw`, async () => {
     const t = start();
     const { c, s } = await pair(t);

@@ -125,6 +125,7 @@ test('index.d.ts declares exactly the exports and public members of the runtime'
     Engine: srv.engine,
     EngineConn: conn,
     Manager: manager,
+    ClientEngine: manager.engine,
     ClientSocket: client,
     SioError: new sio.SioError('ERR_SIO_RUNTIME', 'x'),
     RedisAdapter: new sio.RedisAdapter('redis://127.0.0.1:1'),

@@ -11,6 +11,7 @@
 mod client;
 mod convert;
 mod error;
+mod log;
 mod runtime;
 mod server;
 
@@ -28,6 +29,7 @@ fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::RemoteSocketHandle>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::ClientAck>()?;
+    m.add_function(pyo3::wrap_pyfunction!(log::set_log_sink, m)?)?;
     m.add("RESERVED_EVENTS", sio_core::RESERVED_EVENTS.to_vec())?;
     m.add("SERVER_OPTION_NAMES", sio_core::embed::SERVER_OPTION_NAMES.to_vec())?;
     Ok(())

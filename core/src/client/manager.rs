@@ -252,6 +252,7 @@ impl Manager {
                 engine.close();
                 return;
             }
+            tracing::debug!(url = %self.0.config.url, sid = engine.sid(), "connection opened");
             st.ready = Ready::Open;
             st.engine = Some(engine);
         }
@@ -352,6 +353,7 @@ impl Manager {
             st.generation += 1;
             st.tuning.reconnection && !st.skip_reconnect
         };
+        tracing::debug!(url = %self.0.config.url, reason = reason.as_str(), reconnect, "connection closed");
         self.emit(ManagerEvent::Close(reason));
         for s in self.active_sockets() {
             s.on_manager_close(reason, details.clone());

@@ -90,6 +90,16 @@ impl ConnActivity {
     }
 }
 
+/// A watched connection's transport changed or it ended
+/// ([`EmbeddedServer::watch_conn_changes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnChange {
+    /// Upgraded to this transport (`upgrade`).
+    Upgrade(&'static str),
+    /// Closed with the reference's reason (`close`).
+    Close(&'static str),
+}
+
 impl EmbeddedServer {
     /// Calls `f` for every Engine.IO connection that opens from now on, and for its close.
     pub fn on_engine_events(&self, f: impl Fn(EngineEvent) + Send + Sync + 'static) {
@@ -124,6 +134,38 @@ impl EmbeddedServer {
             };
             f(activity);
         });
+        true
+    }
+
+    /// Calls `f` when Engine.IO connection `conn` upgrades, and exactly once when it
+    /// closes (at once if it closes while this call registers). False if there is no
+    /// such connection or it is closed already. For a host that watches one connection
+    /// rather than taking every connection's [`EngineEvent`]s and upgrades.
+    pub fn watch_conn_changes(&self, conn: &str, f: impl Fn(ConnChange) + Send + Sync + 'static) -> bool {
+        let Some(session) = self.server.engine().session(conn) else {
+            return false;
+        };
+        if session.is_closed() {
+            return false;
+        }
+        let f = std::sync::Arc::new(f);
+        let closed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let close = move |reason: CloseReason, f: &dyn Fn(ConnChange)| {
+            if !closed.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                f(ConnChange::Close(reason.as_str()));
+            }
+        };
+        let close = std::sync::Arc::new(close);
+        let (g, on_close) = (f.clone(), close.clone());
+        session.on_lifecycle(move |ev| match ev {
+            ConnEvent::Upgrade(t) => g(ConnChange::Upgrade(t.as_str())),
+            ConnEvent::Close(reason) => on_close(*reason, &*g),
+            _ => {}
+        });
+        // Closed while the listener was being added: it may have missed the close.
+        if let Some(reason) = session.close_reason() {
+            close(reason, &*f);
+        }
         true
     }
 

@@ -12,6 +12,7 @@ mod dynamic;
 mod engine;
 mod event;
 mod forward;
+mod log;
 mod options;
 mod parent;
 mod reply;
@@ -39,8 +40,9 @@ pub use target::Target;
 // Host-facing concepts: deferred answers, engine connections, a host's own HTTP server,
 // dynamic namespaces the host names.
 pub use dynamic::{DynamicEvent, DynamicMatcher};
-pub use engine::{ConnActivity, EngineEvent, EnginePacket};
+pub use engine::{ConnActivity, ConnChange, EngineEvent, EnginePacket};
 pub use forward::FORWARDED_HEADER;
+pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};
 pub use reply::{reply, HostAuth, Pending, Reply};
 
 /// How events reach the host.

@@ -427,6 +427,7 @@ impl ServerInner {
             reply.insert("pid".to_owned(), Value::from(pid));
         }
         let _ = socket.send_frames(encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
+        tracing::debug!(ns = %name, id = socket.id(), recovered = socket.recovered(), "socket connected");
         let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
         for h in handlers {
             h(socket.clone());
@@ -440,6 +441,7 @@ struct Bridge(std::sync::Weak<ServerInner>);
 
 impl EngineHandler for Bridge {
     fn on_open(&self, session: &Arc<Session>) {
+        tracing::debug!(target: "sio_core::engine::server", sid = session.id(), transport = session.transport().as_str(), "session opened");
         if let Some(server) = self.0.upgrade() {
             session.set_attachment(Client::new(session.clone(), &server));
             let handlers = server.engine_connection.read().expect("handler lock poisoned").clone();

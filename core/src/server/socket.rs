@@ -477,6 +477,7 @@ impl Socket {
     }
 
     pub(crate) fn finish_close(&self, reason: DisconnectReason) {
+        tracing::debug!(ns = self.ns(), id = %self.0.id, reason = reason.as_str(), "socket disconnected");
         self.0.connected.store(false, Ordering::Release);
         if let (Some(store), Some(pid)) = (&self.0.ns.recovery, &self.0.pid) {
             if reason.is_recoverable() {

@@ -18,8 +18,12 @@ void responses;
 
 const manager = new Manager('http://127.0.0.1:3000', { reconnection: false });
 const a = manager.socket('/a', { auth: { token: 't' } });
-const id: string | undefined = manager.engine?.id;
+const id: string | undefined = manager.engine.id;
 void id;
+manager.engine.once('upgrade', (tr) => tr.name === manager.engine.transport.name);
+manager.engine.on('packet', ({ type, data }) => void [type, data]);
+manager.engine.on('packetCreate', (p: EnginePacket) => p.options?.compress);
+manager.engine.on('close', (reason: string) => reason);
 const c = io('http://127.0.0.1:3000', { forceNew: true, multiplex: false });
 c.emitWithAck('x', 1).then((r) => r);
 a.disconnect();

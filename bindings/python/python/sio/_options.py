@@ -15,6 +15,8 @@ _CORE_NAMES = {
     "adapter": "cluster_url",
 }
 _RECOVERY_KEYS = ("max_disconnection_duration", "skip_middlewares")
+# Keywords of `sio.Server` for Python itself (its logging), not options of the core.
+HOST_KEYWORDS = ("logger", "engineio_logger")
 
 
 def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
@@ -22,7 +24,7 @@ def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
     only the shapes Python allows beyond the core's are translated here."""
     out: List[Tuple[str, str, Any]] = []
     for name, value in kwargs.items():
-        if name in ("self", "__class__"):
+        if name in ("self", "__class__") or name in HOST_KEYWORDS:
             continue
         if name == "adapter" and value is not None:
             if not isinstance(value, RedisAdapter):

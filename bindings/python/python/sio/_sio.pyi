@@ -17,6 +17,7 @@ __all__ = [
     "ClientAck",
     "RESERVED_EVENTS",
     "SERVER_OPTION_NAMES",
+    "set_log_sink",
 ]
 
 RESERVED_EVENTS: List[str]
@@ -148,3 +149,5 @@ class Client:
 @final
 class ClientAck:
     def send(self, args: Sequence[Any]) -> bool: ...
+
+def set_log_sink(level: Optional[int], callback: Optional[Callable[[str, str, str], None]]) -> None: ...

@@ -7,7 +7,7 @@ import weakref
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import parse_qsl
 
-from . import _sio
+from . import _log, _sio
 from ._common import (
     _live,
     Handler,
@@ -122,9 +122,12 @@ class Client(Runner):
         headers: Optional[Mapping[str, str]] = None,
         query: Optional[Mapping[str, str]] = None,
         path: str = "/socket.io/",
+        logger: _log.LoggerFlag = False,
+        engineio_logger: _log.LoggerFlag = False,
     ) -> None:
         if not isinstance(url, str):
             raise BadArgument("url must be a str")
+        _log.attach(logger, engineio_logger)
         base, url_namespace, explicit, url_query = _split_url(url)
         if namespaces is None:
             names = [url_namespace]

@@ -8,7 +8,7 @@ import weakref
 from functools import partial
 from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
-from . import _sio
+from . import _log, _sio
 from ._common import (
     _live,
     Handler,
@@ -445,10 +445,13 @@ class Server(Runner):
         max_connections: Optional[int] = None,
         max_attachments: Optional[int] = None,
         adapter: Optional[RedisAdapter] = None,
+        logger: _log.LoggerFlag = False,
+        engineio_logger: _log.LoggerFlag = False,
     ) -> None:
-        # Every keyword goes to the core as it is (`None`: the core's default); the core
-        # checks them. A new option of the core is one more keyword here (and its line
-        # in the README).
+        # Every keyword but the logging flags goes to the core as it is (`None`: the
+        # core's default); the core checks them. A new option of the core is one more
+        # keyword here (and its line in the README).
+        _log.attach(logger, engineio_logger)
         options = _server_options(locals())
         self._runtime = _sio.Runtime()
         self._native = self._runtime.server(options)

@@ -191,6 +191,7 @@ impl Session {
     pub(super) fn set_websocket(&self) {
         self.websocket.store(true, Ordering::Release);
         self.upgrading.store(false, Ordering::Release);
+        tracing::debug!(sid = %self.id, "session upgraded to websocket");
         self.events.emit(ConnEvent::Upgrade(TransportKind::Websocket));
     }
 
