@@ -431,6 +431,9 @@ function run(label, { Server, io }) {
     const [[s]] = await bounded(Promise.all([conn, once(c, 'connect'), opened]), 5000, 'connection');
     assert.equal(engine.id, s.conn.id);
     assert.equal(engine.readyState, 'open');
+    const handshake = received.find((p) => p.type === 'open');
+    assert.ok(handshake, 'the handshake is a packet');
+    assert.equal(JSON.parse(handshake.data).sid, engine.id);
     const [transport] = await bounded(upgraded, 5000, 'upgrade');
     assert.equal(transport.name, 'websocket');
     assert.equal(engine.transport.name, 'websocket');

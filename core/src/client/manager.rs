@@ -321,7 +321,7 @@ impl Manager {
                     self.on_close((*reason).into(), details.clone());
                     return;
                 }
-                EngineEvent::Upgrade(_) | EngineEvent::Drain => None,
+                EngineEvent::Upgrade(_) | EngineEvent::Drain | EngineEvent::Pong => None,
             };
             match decoded {
                 Some(Ok(Decoded::Packet(p))) => {

@@ -102,9 +102,7 @@ impl EmbeddedClient {
             let Some(s) = w.upgrade() else { return };
             let watch = c.engine_watch.lock().expect("client lock poisoned").clone();
             if let Some(f) = watch {
-                if let Some(activity) = ClientEngineActivity::from_manager(manager, ev) {
-                    f(activity);
-                }
+                ClientEngineActivity::from_manager(manager, ev, &*f);
             }
             // The host has no Manager handle: the connection's oldest open client stands for it.
             let Some(client) = c.oldest() else { return };

@@ -55,13 +55,24 @@ impl ClientEngineActivity {
         }
     }
 
-    /// The activity a Manager event stands for, if any.
-    pub(crate) fn from_manager(manager: &crate::client::Manager, ev: &ManagerEvent<'_>) -> Option<Self> {
-        Some(match ev {
-            ManagerEvent::Open => {
-                let engine = manager.engine()?;
-                ClientEngineActivity::Open { sid: engine.sid().to_owned(), transport: engine.transport().as_str() }
+    /// Gives `f` the activities a Manager event stands for, in engine.io-client's order
+    /// (the handshake's `packet` before `open`).
+    pub(crate) fn from_manager(manager: &crate::client::Manager, ev: &ManagerEvent<'_>, f: &dyn Fn(Self)) {
+        if let ManagerEvent::Open = ev {
+            if let Some(engine) = manager.engine() {
+                f(ClientEngineActivity::Packet(EnginePacket::from_packet(&Packet::Open(&engine.open_info().raw))));
+                let (sid, transport) = (engine.sid().to_owned(), engine.transport().as_str());
+                f(ClientEngineActivity::Open { sid, transport });
             }
+            return;
+        }
+        if let Some(activity) = Self::one(ev) {
+            f(activity);
+        }
+    }
+
+    fn one(ev: &ManagerEvent<'_>) -> Option<Self> {
+        Some(match ev {
             ManagerEvent::Close(reason) => ClientEngineActivity::Close(reason.as_str()),
             ManagerEvent::PacketCreate(frame) => {
                 ClientEngineActivity::PacketCreate(EnginePacket::from_packet(&frame.packet().ok()?))
@@ -76,6 +87,9 @@ impl ClientEngineActivity {
                 ClientEngineActivity::Packet(EnginePacket::from_packet(&Packet::Ping("")))
             }
             ManagerEvent::Engine(EngineEvent::Upgrade(t)) => ClientEngineActivity::Upgrade(t.as_str()),
+            ManagerEvent::Engine(EngineEvent::Pong) => {
+                ClientEngineActivity::PacketCreate(EnginePacket::from_packet(&Packet::Pong("")))
+            }
             ManagerEvent::Engine(EngineEvent::Drain) => ClientEngineActivity::Drain,
             _ => return None,
         })

@@ -4,10 +4,10 @@
  *
  * - sio_client_watch_engine (socket.io-client's `socket.io.engine`): after
  *   sio_client_disconnect the DISCONNECT packet (`packetCreate` "1") and the connection's
- *   `close` ("forced close"); after sio_client_connect a new
- *   connection's `open` with the sid the server reports and `polling`, the CONNECT packet
+ *   `close` ("forced close"); after sio_client_connect a new connection's handshake
+ *   (`packet` open) right before its `open` with the sid the server reports and `polling`, the CONNECT packet
  *   (`packetCreate` "0"), the server's answer (`packet` "0{"sid":..}"), `upgrade` to
- *   websocket (the server sees the same), a ping received, `drain`,
+ *   websocket (the server sees the same), a ping received and its pong, `drain`,
  *   binary packets both ways; NULL stops it; killing the server gives `close` with
  *   "transport close".
  * - sio_client_on_any / sio_client_prepend_any: the server's events with arguments and
@@ -127,14 +127,18 @@ int main(void) {
   CHECK(!STREQ(sid1, sid2), "the same sid twice");
   snprintf(want, sizeof want, "eng|open||||polling|%s||text=no", sid2);
   int i_open = calllog_wait(&lg, 5000, want);
+  /* engine.io-client's order: the handshake's `packet` (type open), then `open` */
+  snprintf(want, sizeof want, "eng|packet|open|{\"sid\":\"%s\"", sid2);
+  int i_handshake = calllog_wait(&lg, 5000, want);
   int i_pkt = calllog_find_from(&lg, i_close1 + 1, "eng|packet"); /* packet and packetCreate */
-  CHECK(i_open > i_close1 && i_pkt > i_open, "close %d, open %d, first packet after the close %d", i_close1, i_open,
-        i_pkt);
+  CHECK(i_open > i_close1 && i_pkt == i_handshake && i_handshake == i_open - 1,
+        "close %d, open %d, handshake packet %d, first packet after the close %d", i_close1, i_open, i_handshake, i_pkt);
   int i_connect = calllog_wait_from(&lg, 5000, i_open, "eng|packetCreate|message|0||||");
   calllog_wait_from(&lg, 5000, i_connect, "eng|packet|message|0{\"sid\":\"");
   calllog_wait(&lg, 10000, "eng|upgrade||||websocket|||text=no");
   free(peer_wait(&srv, 10000, "\"ev\":\"upgrade\"", sid2, "\"transport\":\"websocket\""));
-  calllog_wait_from(&lg, 5000, i_open, "eng|packet|ping||||||text=no");
+  int i_ping = calllog_wait_from(&lg, 5000, i_open, "eng|packet|ping||||||text=no");
+  calllog_wait_from(&lg, 5000, i_ping, "eng|packetCreate|pong||||||text=no"); /* the answer */
   calllog_wait_from(&lg, 5000, i_open, "eng|drain|||||||text=no");
 
   /* ---- the server's event with a buffer: catch-alls (prepended first), then the event */

@@ -150,6 +150,7 @@ impl Conn {
             Ok(Packet::Ping(_)) => {
                 self.reset_ping();
                 let _ = self.events.send(EngineEvent::Ping);
+                let _ = self.events.send(EngineEvent::Pong);
                 Action::Pong
             }
             Ok(Packet::Message(t)) => {

@@ -98,6 +98,9 @@ pub enum EngineEvent {
     Binary(Bytes),
     /// The server pinged (already answered).
     Ping,
+    /// The answer to that ping is about to be sent (engine.io-client's `packetCreate`
+    /// of its pong).
+    Pong,
     /// The transport was upgraded.
     Upgrade(TransportKind),
     /// Every queued frame was written.
@@ -119,6 +122,9 @@ pub struct OpenInfo {
     pub ping_timeout: Duration,
     /// Largest payload the server accepts.
     pub max_payload: usize,
+    /// The open packet's JSON as the server sent it (engine.io-client's `packet` event
+    /// shows it).
+    pub raw: String,
 }
 
 impl OpenInfo {
@@ -134,6 +140,7 @@ impl OpenInfo {
             ping_interval: ms("pingInterval").unwrap_or(Duration::from_millis(25_000)),
             ping_timeout: ms("pingTimeout").unwrap_or(Duration::from_millis(20_000)),
             max_payload: v["maxPayload"].as_u64().unwrap_or(1_000_000) as usize,
+            raw: json.to_owned(),
         })
     }
 }
