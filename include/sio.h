@@ -242,6 +242,37 @@ typedef enum {
 } sio_event_kind;
 
 /*
+ How severe a log record is; a callback set at one level gets that level and the
+ more severe ones.
+ */
+typedef enum {
+  /*
+   No records (stops the callback).
+   */
+  SIO_LOG_OFF = 0,
+  /*
+   Something failed.
+   */
+  SIO_LOG_ERROR = 1,
+  /*
+   Something degraded: a Redis outage, a slow client closed.
+   */
+  SIO_LOG_WARN = 2,
+  /*
+   Notable state changes (Redis back).
+   */
+  SIO_LOG_INFO = 3,
+  /*
+   Sessions opened/upgraded/closed, sockets connected and disconnected with their reason.
+   */
+  SIO_LOG_DEBUG = 4,
+  /*
+   Everything.
+   */
+  SIO_LOG_TRACE = 5,
+} sio_log_level;
+
+/*
  An acknowledgement the peer asked for (a client's, the server's, or another cluster
  server's). Answer it with `sio_ack_send` (the first answer wins); keep it past the
  event with `sio_ack_clone`.
@@ -573,6 +604,17 @@ typedef void (*sio_client_any_cb)(void *user_data,
                                   size_t args_json_len,
                                   const sio_buf *bufs,
                                   size_t n_bufs);
+
+/*
+ Receives one log record: its level, its logger (`"sio.server"`, `"sio.engine"`,
+ `"sio.client"`, `"sio.redis"` or `"sio"`, static) and its message (text then
+ `key=value` fields; NUL-terminated, `message_len` bytes, borrowed for the call).
+ */
+typedef void (*sio_log_cb)(void *user_data,
+                           sio_log_level level,
+                           const char *logger,
+                           const char *message,
+                           size_t message_len);
 
 /*
  Receives each event on a runtime thread. `ev` and everything it points to are
@@ -1102,6 +1144,17 @@ sio_status sio_client_off_any_outgoing(const sio_client *client);
  under way on another thread may still complete).
  */
 sio_status sio_client_watch_engine(const sio_client *client, sio_engine_cb cb, void *user_data);
+
+/*
+ Sends the library's log records at `level` (an `sio_log_level`) or more severe to
+ `cb(user_data, ...)` from now on, for the whole process; `cb` NULL or SIO_LOG_OFF stops.
+ Nothing is logged until this is called. `cb` runs on the thread that logs (often a
+ runtime thread, sometimes inside a sio call): it must be quick, thread-safe and not
+ call back into sio. `user_data` must stay valid until the callback is replaced or
+ stopped. SIO_ERR_INVALID_ARGUMENT for a level out of range, or when the process
+ already has another Rust `tracing` subscriber. Thread-safe.
+ */
+sio_status sio_set_log_callback(int32_t level, sio_log_cb cb, void *user_data);
 
 /*
  Creates a runtime with `workers` threads (0: one per core the process may run on).

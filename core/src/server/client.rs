@@ -3,6 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
 
+use tracing::Instrument;
+
 use crate::engine::server::{CloseReason, Message, Session};
 use crate::proto::packet::{encode, PacketType};
 use crate::proto::{Decoded, Decoder, DecoderLimits, Packet, ParseError};
@@ -116,7 +118,7 @@ impl Client {
                     other => other,
                 };
                 let client = self.clone();
-                tokio::spawn(async move { server.connect(client, packet.nsp, auth).await });
+                tokio::spawn(server.connect(client, packet.nsp, auth).instrument(tracing::Span::current()));
             }
             (Some(s), kind) if kind != PacketType::Connect && kind != PacketType::ConnectError => s.on_packet(packet),
             // A CONNECT for a namespace joined or joining, or a packet for one not joined.

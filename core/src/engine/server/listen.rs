@@ -13,6 +13,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
+use tracing::Instrument;
 
 use super::config::ListenLimits;
 use super::stall::StallGuard;
@@ -47,45 +48,48 @@ where
         };
         let handler = handler.clone();
         let mut stop = stop.clone();
-        tokio::spawn(async move {
-            let _permit = permit;
-            // A connection that never speaks is closed with 408 (we still own the stream;
-            // once hyper has it, hyper's header timeout closes without an answer).
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(limits.idle_timeout, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                Ok(_) => return,
-                Err(_) => return refuse(stream, REFUSED_IDLE).await,
-            }
-            let svc = service_fn(move |req| {
-                let fut = handler(req, remote);
-                async move { Ok::<_, Infallible>(fut.await) }
-            });
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.headers_timeout)
-                .max_header_size(limits.max_header_size)
-                .serve_connection(TokioIo::new(StallGuard::new(stream, limits.headers_timeout)), svc)
-                .with_upgrades();
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => if let Err(e) = r { tracing::debug!(error = %e, "http connection error") },
-                _ = stopped(&mut stop) => {
-                    // Let clients collect the close packets of their sessions (their next
-                    // poll comes right away) before closing idle keep-alive connections.
-                    let grace = tokio::time::sleep(std::time::Duration::from_secs(1));
-                    tokio::select! {
-                        r = conn.as_mut() => {
-                            let _ = r;
-                            return;
+        tokio::spawn(
+            async move {
+                let _permit = permit;
+                // A connection that never speaks is closed with 408 (we still own the stream;
+                // once hyper has it, hyper's header timeout closes without an answer).
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(limits.idle_timeout, stream.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    Ok(_) => return,
+                    Err(_) => return refuse(stream, REFUSED_IDLE).await,
+                }
+                let svc = service_fn(move |req| {
+                    let fut = handler(req, remote);
+                    async move { Ok::<_, Infallible>(fut.await) }
+                });
+                let conn = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.headers_timeout)
+                    .max_header_size(limits.max_header_size)
+                    .serve_connection(TokioIo::new(StallGuard::new(stream, limits.headers_timeout)), svc)
+                    .with_upgrades();
+                tokio::pin!(conn);
+                tokio::select! {
+                    r = conn.as_mut() => if let Err(e) = r { tracing::debug!(error = %e, "http connection error") },
+                    _ = stopped(&mut stop) => {
+                        // Let clients collect the close packets of their sessions (their next
+                        // poll comes right away) before closing idle keep-alive connections.
+                        let grace = tokio::time::sleep(std::time::Duration::from_secs(1));
+                        tokio::select! {
+                            r = conn.as_mut() => {
+                                let _ = r;
+                                return;
+                            }
+                            _ = grace => {}
                         }
-                        _ = grace => {}
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
                     }
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
                 }
             }
-        });
+            .instrument(tracing::debug_span!("conn", %remote)),
+        );
     }
 }
 

@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
+use tracing::Instrument;
 
 use super::events::ConnEvent;
 use super::handshake;
@@ -45,49 +46,52 @@ pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mod
     }
     let on_upgrade = hyper::upgrade::on(&mut req);
     let shared = shared.clone();
-    tokio::spawn(async move {
-        let upgraded = match on_upgrade.await {
-            Ok(u) => u,
-            Err(e) => {
-                tracing::debug!(error = %e, "websocket upgrade failed");
-                match mode {
-                    Mode::New(s) => s.close(CloseReason::TransportError),
-                    Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
-                    Mode::Refuse => {}
+    tokio::spawn(
+        async move {
+            let upgraded = match on_upgrade.await {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::debug!(error = %e, "websocket upgrade failed");
+                    match mode {
+                        Mode::New(s) => s.close(CloseReason::TransportError),
+                        Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
+                        Mode::Refuse => {}
+                    }
+                    return;
                 }
-                return;
-            }
-        };
-        let config = WebSocketConfig::default()
-            .read_buffer_size(crate::engine::WS_READ_BUFFER)
-            // Frames are batched up to this before a write; with FRAGMENT it bounds what a
-            // peer that stops reading holds in our memory (the rest waits as shared bytes).
-            .write_buffer_size(FRAGMENT)
-            .max_message_size(Some(shared.config.max_payload))
-            .max_frame_size(Some(shared.config.max_payload));
-        let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
-        match mode {
-            Mode::New(session) => {
-                let open = handshake::open_packet(&shared, &session);
-                if session.send(open).is_ok() {
-                    shared.handler.on_open(&session);
-                }
-                drive(session, ws).await;
-            }
-            Mode::Probe(session) => {
-                if let Some(ws) = probe(&shared, &session, ws).await {
-                    session.set_websocket();
+            };
+            let config = WebSocketConfig::default()
+                .read_buffer_size(crate::engine::WS_READ_BUFFER)
+                // Frames are batched up to this before a write; with FRAGMENT it bounds what a
+                // peer that stops reading holds in our memory (the rest waits as shared bytes).
+                .write_buffer_size(FRAGMENT)
+                .max_message_size(Some(shared.config.max_payload))
+                .max_frame_size(Some(shared.config.max_payload));
+            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
+            match mode {
+                Mode::New(session) => {
+                    let open = handshake::open_packet(&shared, &session);
+                    if session.send(open).is_ok() {
+                        shared.handler.on_open(&session);
+                    }
                     drive(session, ws).await;
                 }
-            }
-            Mode::Refuse => {
-                let mut ws = ws;
-                let _ = ws.close(None).await;
-                // Read until the peer answers the close, so unread input cannot reset it.
-                let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+                Mode::Probe(session) => {
+                    if let Some(ws) = probe(&shared, &session, ws).await {
+                        session.set_websocket();
+                        drive(session, ws).await;
+                    }
+                }
+                Mode::Refuse => {
+                    let mut ws = ws;
+                    let _ = ws.close(None).await;
+                    // Read until the peer answers the close, so unread input cannot reset it.
+                    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+                }
             }
         }
-    });
+        .instrument(tracing::Span::current()),
+    );
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::UPGRADE, "websocket")
