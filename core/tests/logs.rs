@@ -14,8 +14,10 @@ use sio_core::server::Server;
 use support::RawClient;
 
 /// Each event's message with the names of the spans it happened in.
+type Records = Arc<Mutex<Vec<(String, Vec<String>)>>>;
+
 #[derive(Clone, Default)]
-struct Seen(Arc<Mutex<Vec<(String, Vec<String>)>>>, Arc<tokio::sync::Notify>);
+struct Seen(Records, Arc<tokio::sync::Notify>);
 
 struct Message(String);
 
