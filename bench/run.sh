@@ -63,7 +63,7 @@ step "python: sio binding, python-socketio, aiohttp"
 # python-socketio & co at the versions the interop suite pins.
 pins=$(grep -E '^(python-socketio|python-engineio|aiohttp)[=\[]' tests/interop/python/requirements.txt | sed 's/\[client\]//')
 py="${BENCH_PYTHON:-}"
-if [ -z "$py" ] && [ "$quick" = 1 ] && python3 -c 'import sio, socketio, aiohttp' 2>/dev/null; then
+if [ -z "$py" ] && [ "$quick" = 1 ] && python3 -c 'import sio_rs, socketio, aiohttp' 2>/dev/null; then
   py=python3   # CI: scripts/test.sh installed the binding (debug) and python-socketio already
 fi
 if [ -z "$py" ]; then
@@ -74,7 +74,7 @@ if [ -z "$py" ]; then
   "$py" -m pip install -q --disable-pip-version-check "maturin>=1.7,<2" $pins
   rm -rf "$build/wheels"
   "$py" -m maturin build --quiet "${cargo_profile[@]}" -m bindings/python/Cargo.toml -i "$py" -o "$build/wheels"
-  "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$build"/wheels/sio-*.whl
+  "$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$build"/wheels/sio_rs-*.whl
 fi
 
 step "run"

@@ -8,7 +8,7 @@ namespace, as python_socketio_server.py registers them on its server.
 import argparse
 import asyncio
 
-import sio
+import sio_rs as sio
 
 server = sio.AsyncServer()
 

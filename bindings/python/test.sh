@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the `sio` Python package into the current Python and runs its tests.
+# Builds the `sio_rs` Python package (distribution `sio-rs`) into the current Python and runs its tests.
 #   bash bindings/python/test.sh            (from anywhere; needs Rust, Python >= 3.9, Node 20)
 # A debug build (maturin build, dev profile: shares the workspace's compiled
 # dependencies) installed as a wheel; `pip install ./bindings/python` is the release path.
@@ -19,12 +19,12 @@ fi
 wheels="$(mktemp -d)"
 trap 'rm -rf "$wheels"' EXIT
 "$py" -m maturin build --quiet -m "$here/Cargo.toml" -i "$py" -o "$wheels"
-"$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheels"/sio-*.whl
+"$py" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheels"/sio_rs-*.whl
 
-# The type stubs (python/sio/_sio.pyi and the inline annotations) against the installed
+# The type stubs (python/sio_rs/_sio.pyi and the inline annotations) against the installed
 # module; stubtest-allowlist.txt lists, with reasons, what stubtest cannot understand.
-# Run from a directory without a `sio` folder so that the installed package is checked.
-(cd "$wheels" && "$py" -m mypy.stubtest sio --allowlist "$here/stubtest-allowlist.txt")
+# Run from a directory without a `sio_rs` folder so that the installed package is checked.
+(cd "$wheels" && "$py" -m mypy.stubtest sio_rs --allowlist "$here/stubtest-allowlist.txt")
 
 cd "$here"
 "$py" -m pytest -q -p no:cacheprovider tests "$@"

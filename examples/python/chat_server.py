@@ -17,7 +17,7 @@ import argparse
 import sys
 import threading
 
-import sio
+import sio_rs as sio
 
 _out = threading.Lock()
 

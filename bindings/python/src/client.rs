@@ -82,7 +82,7 @@ pub fn auth(auth: Option<Py<PyAny>>) -> PyResult<Auth> {
 
 /// A client: one connection and a namespace client per namespace, all made at creation.
 /// Every method taking `nsp` refuses a namespace the client was not made with.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct Client {
     clients: HashMap<String, EmbeddedClient>,
     /// The namespaces in the order given (the first made the connection).
@@ -215,7 +215,7 @@ impl Client {
 }
 
 /// The answer to the server's acknowledgement request.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct ClientAck {
     sender: embed::ClientAckSender,
     client: EmbeddedClient,

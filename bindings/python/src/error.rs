@@ -5,11 +5,11 @@ use pyo3::prelude::*;
 use sio_core::embed::{AckOutcome, EmbedError};
 use sio_core::EmitError;
 
-pyo3::import_exception!(sio.exceptions, SocketIOError);
-pyo3::import_exception!(sio.exceptions, ConnectionError);
-pyo3::import_exception!(sio.exceptions, TimeoutError);
-pyo3::import_exception!(sio.exceptions, ReservedEventError);
-pyo3::import_exception!(sio.exceptions, BadArgument);
+pyo3::import_exception!(sio_rs.exceptions, SocketIOError);
+pyo3::import_exception!(sio_rs.exceptions, ConnectionError);
+pyo3::import_exception!(sio_rs.exceptions, TimeoutError);
+pyo3::import_exception!(sio_rs.exceptions, ReservedEventError);
+pyo3::import_exception!(sio_rs.exceptions, BadArgument);
 
 /// Errors of the embedding layer.
 pub fn embed(e: EmbedError) -> PyErr {

@@ -1,4 +1,4 @@
-//! `sio._sio`: the native half of the `sio` Python package. It wraps the embedding
+//! `sio_rs._sio`: the native half of the `sio` Python package. It wraps the embedding
 //! layer of `sio-core` (`sio_core::embed`); the Python half (python/sio) holds the
 //! public API: decorators, handler dispatch, asyncio, exceptions.
 //!

@@ -19,7 +19,7 @@ use crate::error;
 use crate::server::{Decision, Leaving, Server, ServerAck, ServerSideAck, SocketHandle};
 
 /// A tokio runtime (inside the embedding layer) with its event queue.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct Runtime {
     inner: Arc<embed::Runtime>,
     /// The servers by id, to give each event's socket its server's operations.

@@ -84,7 +84,7 @@ fn target(ns: &str, rooms: Vec<String>, excepts: Vec<String>) -> Target {
 }
 
 /// The server.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct Server {
     server: EmbeddedServer,
 }
@@ -238,7 +238,7 @@ impl Server {
 }
 
 /// The answer to a server-side event from another server (one value; the first wins).
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct ServerSideAck {
     ack: embed::ServerSideAck,
     server: EmbeddedServer,
@@ -260,7 +260,7 @@ impl ServerSideAck {
 }
 
 /// A connected (or, during middleware, connecting) socket.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct SocketHandle {
     socket: embed::Socket,
     server: EmbeddedServer,
@@ -371,7 +371,7 @@ impl SocketHandle {
 }
 
 /// The answer to a client's acknowledgement request.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct ServerAck {
     sender: embed::AckSender,
     server: EmbeddedServer,
@@ -398,7 +398,7 @@ impl ServerAck {
 
 /// A `disconnecting` socket held connected (in its rooms, able to emit) until the
 /// Python handlers are done and call `release` (or the object is dropped).
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct Leaving(Mutex<Option<embed::Leaving>>);
 
 impl Leaving {
@@ -418,7 +418,7 @@ impl Leaving {
 }
 
 /// A namespace middleware's pending decision; unanswered, it refuses when dropped.
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct Decision(Mutex<Option<embed::Decision>>);
 
 impl Decision {
@@ -450,7 +450,7 @@ impl Decision {
 
 /// What `fetch_sockets` returns: a snapshot with the operations that reach the socket
 /// (on whichever server of the cluster holds it).
-#[pyclass(frozen, module = "sio._sio")]
+#[pyclass(frozen, module = "sio_rs._sio")]
 pub struct RemoteSocketHandle {
     socket: RemoteSocket,
     server: EmbeddedServer,

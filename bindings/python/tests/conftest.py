@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
 
-import sio
+import sio_rs as sio
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 REFERENCE_SERVER = os.path.join(REPO, "tests", "interop", "reference-server.js")

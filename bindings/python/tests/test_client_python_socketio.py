@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, PySocketIOServer, Recorder, free_port
 
 LIFECYCLE = ("connect", "connect_error", "disconnect", "reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed")

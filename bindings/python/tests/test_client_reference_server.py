@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, Recorder, free_port
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 import socketio
 
-import sio
+import sio_rs as sio
 from conftest import REPO, TIMEOUT, Recorder, free_port
 
 NODE_SERVER = os.path.join(REPO, "examples", "cluster", "node-server.js")

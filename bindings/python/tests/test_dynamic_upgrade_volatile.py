@@ -7,7 +7,7 @@ import re
 import pytest
 import socketio
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, Recorder, run_node
 
 

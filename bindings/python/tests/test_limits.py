@@ -11,10 +11,10 @@ from typing import Dict, Optional, Tuple
 import pytest
 import websocket  # websocket-client, pinned in tests/interop/python/requirements.txt
 
-import sio
-from sio import _sio
-from sio._options import HOST_KEYWORDS
-from sio.server import _server_options
+import sio_rs as sio
+from sio_rs import _sio
+from sio_rs._options import HOST_KEYWORDS
+from sio_rs.server import _server_options
 from conftest import TIMEOUT, Recorder
 
 HANDSHAKE = "/socket.io/?EIO=4&transport=polling"

@@ -9,7 +9,7 @@ import time
 import pytest
 import socketio
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, free_port
 
 
@@ -26,26 +26,26 @@ def _record(caplog, logger: str, *words: str) -> logging.LogRecord:
 
 
 def test_logger_true_logs_connections_and_the_disconnect_reason(caplog, make_server, run):
-    caplog.set_level(logging.DEBUG, logger="sio")
+    caplog.set_level(logging.DEBUG, logger="sio_rs")
     server = make_server(logger=True, engineio_logger=True)
     url = f"http://127.0.0.1:{run(server.listen())}"
     c = socketio.Client(reconnection=False)
     c.connect(url, wait_timeout=TIMEOUT)
     sid = c.get_sid("/")
-    connected = _record(caplog, "sio.server", "socket connected", sid)
+    connected = _record(caplog, "sio_rs.server", "socket connected", sid)
     assert connected.levelno == logging.DEBUG
-    _record(caplog, "sio.engine", "session opened")
+    _record(caplog, "sio_rs.engine", "session opened")
     c.disconnect()
-    gone = _record(caplog, "sio.server", "socket disconnected", sid)
+    gone = _record(caplog, "sio_rs.server", "socket disconnected", sid)
     # python-socketio sends its DISCONNECT then closes the transport: either may win.
     assert gone.getMessage().endswith(("reason=client namespace disconnect", "reason=transport close"))
 
 
 def test_a_redis_outage_is_logged_as_a_warning_without_any_flag(caplog):
-    caplog.set_level(logging.WARNING, logger="sio")
+    caplog.set_level(logging.WARNING, logger="sio_rs")
     server = sio.Server(adapter=sio.RedisAdapter(f"redis://127.0.0.1:{free_port()}"))
     try:
-        r = _record(caplog, "sio.redis", "redis unreachable")
+        r = _record(caplog, "sio_rs.redis", "redis unreachable")
         assert r.levelno == logging.WARNING
     finally:
         server.close()

@@ -12,7 +12,7 @@ import pytest
 import requests
 import websocket  # websocket-client, pinned in tests/interop/python/requirements.txt
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, NodeServer, Recorder, free_port
 
 

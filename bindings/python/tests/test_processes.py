@@ -17,7 +17,7 @@ from conftest import REPO, TIMEOUT
 EXAMPLES = os.path.join(REPO, "examples", "python")
 
 SERVE_FOREVER = r"""
-import sio
+import sio_rs as sio
 server = sio.Server()
 port = server.listen("127.0.0.1", 0)
 try:
@@ -29,7 +29,7 @@ except KeyboardInterrupt:
 """
 
 CLIENT_WAIT = r"""
-import sio
+import sio_rs as sio
 server = sio.Server()
 port = server.listen("127.0.0.1", 0)
 client = sio.Client(f"http://127.0.0.1:{port}")
@@ -44,7 +44,7 @@ except KeyboardInterrupt:
 
 ASYNC_SERVE_FOREVER = r"""
 import asyncio
-import sio
+import sio_rs as sio
 
 async def main():
     server = sio.AsyncServer()
@@ -63,7 +63,7 @@ except KeyboardInterrupt:
 # asyncio.run must still return (it joins its executor threads).
 ASYNC_CLIENT_WAIT = r"""
 import asyncio
-import sio
+import sio_rs as sio
 
 async def main():
     server = sio.AsyncServer()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import List
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, CuttingProxy, NodeServer, Recorder, free_port, run_node
 
 # Two clients on separate connections: "main" (recovers) and "observer" (the signal

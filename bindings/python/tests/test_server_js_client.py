@@ -2,7 +2,7 @@
 (socket.io-client in Node)."""
 from __future__ import annotations
 
-import sio
+import sio_rs as sio
 from conftest import Recorder, after, run_node
 
 # Connects to "/" and "/admin" over one connection; echoes binary with an ack;

@@ -7,7 +7,7 @@ import threading
 import pytest
 import socketio
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT
 
 
@@ -173,7 +173,7 @@ def test_middleware_exception_refuses_and_is_logged(server, rec, caplog, run):
     url = f"http://127.0.0.1:{run(server.listen())}"
     c = socketio.Client(reconnection=False)
     c.on("connect_error", rec.handler("connect_error"))
-    with caplog.at_level(logging.ERROR, logger="sio"):
+    with caplog.at_level(logging.ERROR, logger="sio_rs"):
         with pytest.raises(socketio.exceptions.ConnectionError):
             c.connect(url, wait_timeout=TIMEOUT)
         assert rec.wait("connect_error") == ({"message": "server error"},)
@@ -192,7 +192,7 @@ def test_handler_exception_is_logged_and_runtime_survives(server, caplog, run):
             return "still alive"
 
     c = connect(f"http://127.0.0.1:{run(server.listen())}")
-    with caplog.at_level(logging.ERROR, logger="sio"):
+    with caplog.at_level(logging.ERROR, logger="sio_rs"):
         c.emit("fail")
         assert c.call("ok", timeout=TIMEOUT) == "still alive"
     assert "handler failure" in caplog.text

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, Recorder
 
 

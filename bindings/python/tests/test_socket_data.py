@@ -7,7 +7,7 @@ import logging
 import pytest
 import socketio
 
-import sio
+import sio_rs as sio
 from conftest import TIMEOUT, CuttingProxy, Recorder
 
 
@@ -53,7 +53,7 @@ def test_in_place_changes_reach_fetch_sockets(server, run, rec, caplog):
     assert [r.data for r in run(server.fetch_sockets())] == [{"fresh": [1]}]
 
     # what cannot be sent: logged after the handler, refused (BadArgument) by fetch_sockets
-    with caplog.at_level(logging.ERROR, logger="sio"):
+    with caplog.at_level(logging.ERROR, logger="sio_rs"):
         c.call("spoil", timeout=TIMEOUT)
     assert f"socket.data of / {sock.id} cannot be stored" in caplog.text
     with pytest.raises(sio.BadArgument, match=f"socket.data of / {sock.id} cannot be stored: cannot send a value of type 'set'"):

@@ -14,7 +14,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import dec, enc, out, reason_str, reply, seconds  # noqa: E402
 
-import sio  # noqa: E402
+import sio_rs as sio  # noqa: E402
 
 _ack_ids = itertools.count(1)
 MULTI_NAMESPACE = "namespaces" in inspect.signature(sio.Client.__init__).parameters

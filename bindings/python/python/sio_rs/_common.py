@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from . import _sio
 from .exceptions import BadArgument, ConnectionRefused, ReservedEventError
 
-logger = logging.getLogger("sio")
+logger = logging.getLogger("sio_rs")
 
 Handler = Callable[..., Any]
 

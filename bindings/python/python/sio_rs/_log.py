@@ -1,5 +1,5 @@
-"""The core's log records in Python's ``logging``: loggers ``sio.server``, ``sio.engine``,
-``sio.client`` and ``sio.redis``. Warnings and errors (a Redis outage, a slow client
+"""The core's log records in Python's ``logging``: loggers ``sio_rs.server``,
+``sio_rs.engine``, ``sio_rs.client`` and ``sio_rs.redis``. Warnings and errors (a Redis outage, a slow client
 closed) always reach them; ``logger=True`` / ``engineio_logger=True`` (python-socketio's
 flags) add the debug records (connections, upgrades, disconnections with their reason),
 and a ``logging.Logger`` given there receives them instead."""
@@ -17,13 +17,14 @@ _WARN, _DEBUG = 2, 4  # the core's levels (sio_core::embed::LogLevel)
 
 _lock = threading.Lock()
 _verbose = False
-# A logger the user gave for a family ("sio.server", "sio.engine"...), replacing ours.
+# A logger the user gave for a family ("sio_rs.server", "sio_rs.engine"...), replacing ours.
 _routes: Dict[str, logging.Logger] = {}
 
 LoggerFlag = Union[bool, logging.Logger]
 
 
 def _forward(name: str, level: str, message: str) -> None:
+    name = "sio_rs" + name[3:]  # the core's "sio.server" under this package's name
     target = _routes.get(name) or logging.getLogger(name)
     lvl = _LEVELS.get(level, logging.INFO)
     if target.isEnabledFor(lvl):
@@ -61,8 +62,8 @@ def _route(families: tuple, flag: LoggerFlag) -> None:
 
 def attach(logger: LoggerFlag, engineio_logger: LoggerFlag) -> None:
     """Applies a Server's or Client's ``logger`` / ``engineio_logger`` flags."""
-    _route(("sio.server", "sio.client", "sio.redis"), logger)
-    _route(("sio.engine",), engineio_logger)
+    _route(("sio_rs.server", "sio_rs.client", "sio_rs.redis"), logger)
+    _route(("sio_rs.engine",), engineio_logger)
 
 
 def _stop() -> None:

@@ -1,7 +1,7 @@
 """The exception hierarchy: every error raised by sio is a :class:`SocketIOError`.
 
 The native module raises these classes too (mapped from the Rust errors in
-``src/error.rs``), so this module must not import ``sio._sio``.
+``src/error.rs``), so this module must not import ``sio_rs._sio``.
 """
 from __future__ import annotations
 

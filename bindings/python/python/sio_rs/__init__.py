@@ -1,6 +1,6 @@
 """sio: a Socket.IO v4 server and client on a Rust core.
 
->>> import sio
+>>> import sio_rs as sio
 >>> server = sio.Server()
 >>> @server.on("connection")
 ... def on_connection(socket):
