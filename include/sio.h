@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The version of sio this header belongs to; sio_version() / sio_version_number() give
+   the running library's. */
+#define SIO_VERSION_MAJOR 0
+#define SIO_VERSION_MINOR 1
+#define SIO_VERSION_PATCH 0
+#define SIO_VERSION_STRING "0.1.0"
+#define SIO_VERSION_NUMBER (SIO_VERSION_MAJOR * 10000 + SIO_VERSION_MINOR * 100 + SIO_VERSION_PATCH)
+
 /*
  Transports a server accepts or a client uses (bit flags).
  */
@@ -309,8 +317,21 @@ typedef struct sio_socket sio_socket;
 /*
  Client options; start from `sio_client_options_default`. Strings are NUL-terminated
  and may be NULL.
+
+ The struct grows: later versions append fields, never change the ones here. Always
+ call `sio_client_options_default` first; it sets `struct_size` to the size of the
+ struct as the program's sio.h declares it, and the library reads only that many bytes
+ and takes its defaults for the fields beyond. So a program built against an older
+ header keeps working with a newer library (not the reverse: a `struct_size` larger
+ than the library's struct, or smaller than the first layout, is
+ SIO_ERR_INVALID_ARGUMENT).
  */
 typedef struct {
+  /*
+   sizeof(sio_client_options) as the program's sio.h declares it; set by
+   `sio_client_options_default`.
+   */
+  size_t struct_size;
   /*
    Endpoint path (NULL: "/socket.io/").
    */
@@ -630,8 +651,21 @@ typedef void (*sio_event_cb)(void *user_data, const sio_event *ev);
  `sio_last_error()` naming the field (e.g. `option "ping_interval_ms": must be greater
  than zero`). A field documented with "0: the core's default" takes 0 for a default
  that depends on other options or on the environment.
+
+ The struct grows: later versions append fields, never change the ones here. Always
+ call `sio_server_options_default` first; it sets `struct_size` to the size of the
+ struct as the program's sio.h declares it, and the library reads only that many bytes
+ and takes its defaults for the fields beyond. So a program built against an older
+ header keeps working with a newer library (not the reverse: a `struct_size` larger
+ than the library's struct, or smaller than the first layout, is
+ SIO_ERR_INVALID_ARGUMENT).
  */
 typedef struct {
+  /*
+   sizeof(sio_server_options) as the program's sio.h declares it; set by
+   `sio_server_options_default`.
+   */
+  size_t struct_size;
   /*
    Endpoint path, NUL-terminated, starting with "/" (NULL: "/socket.io/").
    */
@@ -776,13 +810,28 @@ extern "C" {
 void sio_string_free(char *s);
 
 /*
- Writes the socket.io-client defaults into `*out`.
+ Writes the socket.io-client defaults into the struct of `struct_size` bytes at `out`
+ (the size of `sio_client_options` as the caller's sio.h declares it: the library
+ writes no byte beyond) and sets `out->struct_size`. C and C++ programs call it through
+ the macro `sio_client_options_default(out)`, which passes `sizeof(sio_client_options)`.
+ SIO_ERR_INVALID_ARGUMENT if `struct_size` is smaller than the first layout or larger
+ than this library's struct.
+ */
+sio_status sio_client_options_init(sio_client_options *out, size_t struct_size);
+
+/*
+ Writes the socket.io-client defaults into `*out`, a struct of this library's size. In C
+ and C++, sio.h replaces calls to it by a macro that calls `sio_client_options_init`
+ with the program's `sizeof(sio_client_options)` (safe with a newer library); bindings
+ that call the symbol directly must allocate at least this library's size.
  */
 sio_status sio_client_options_default(sio_client_options *out);
 
 /*
  Creates a client for `url` ("http(s)://host:port/namespace") and starts connecting.
- Events carry `sio_client_id` in `source_id`. `*out` is owned by the caller.
+ Events carry `sio_client_id` in `source_id`. `*out` is owned by the caller. Options
+ NULL: defaults; otherwise only the first `options->struct_size` bytes of `*options` are
+ read, the fields beyond take their defaults.
  */
 sio_status sio_client_new(const sio_runtime *rt,
                           const char *url,
@@ -1199,7 +1248,20 @@ sio_status sio_next_events(const sio_runtime *rt,
 void sio_runtime_free(sio_runtime *rt);
 
 /*
- Writes the reference defaults into `*out`.
+ Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
+ size of `sio_server_options` as the caller's sio.h declares it: the library writes no
+ byte beyond) and sets `out->struct_size`. C and C++ programs call it through the macro
+ `sio_server_options_default(out)`, which passes `sizeof(sio_server_options)`.
+ SIO_ERR_INVALID_ARGUMENT if `struct_size` is smaller than the first layout or larger
+ than this library's struct.
+ */
+sio_status sio_server_options_init(sio_server_options *out, size_t struct_size);
+
+/*
+ Writes the reference defaults into `*out`, a struct of this library's size. In C and
+ C++, sio.h replaces calls to it by a macro that calls `sio_server_options_init` with
+ the program's `sizeof(sio_server_options)` (safe with a newer library); bindings that
+ call the symbol directly must allocate at least this library's size.
  */
 sio_status sio_server_options_default(sio_server_options *out);
 
@@ -1207,7 +1269,8 @@ sio_status sio_server_options_default(sio_server_options *out);
  Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
  its events. On success `*out` owns the server (free with `sio_server_free`). Invalid
  options: SIO_ERR_INVALID_ARGUMENT (SIO_ERR_INVALID_UTF8 for a string), and
- `sio_last_error()` names the field.
+ `sio_last_error()` names the field. Only the first `options->struct_size` bytes of
+ `*options` are read; the fields beyond take their defaults.
  */
 sio_status sio_server_new(const sio_runtime *rt,
                           const sio_server_options *options,
@@ -1491,8 +1554,31 @@ sio_status sio_socket_broadcast_rooms(const sio_socket *socket,
  */
 sio_status sio_socket_disconnect(const sio_socket *socket, bool close);
 
+/*
+ The version of the running library, "MAJOR.MINOR.PATCH" (static, never NULL). The
+ header it was built with says SIO_VERSION_STRING; a program compares the two to find
+ out which library it runs with.
+ */
+const char *sio_version(void);
+
+/*
+ The version of the running library as MAJOR * 10000 + MINOR * 100 + PATCH, to compare
+ with SIO_VERSION_NUMBER, the version of the sio.h a program was compiled with (a
+ library at least as new as the header runs the program: option structs grow, see
+ `sio_server_options`).
+ */
+uint32_t sio_version_number(void);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus
 
 #endif  /* SIO_H */
+
+#ifndef SIO_H_OPTIONS_DEFAULT
+#define SIO_H_OPTIONS_DEFAULT
+/* sio_server_options_default(out) / sio_client_options_default(out): the defaults for a
+   struct of this header's size (the functions of the same name assume the library's). */
+#define sio_server_options_default(out) sio_server_options_init((out), sizeof(sio_server_options))
+#define sio_client_options_default(out) sio_client_options_init((out), sizeof(sio_client_options))
+#endif  /* SIO_H_OPTIONS_DEFAULT */

@@ -69,6 +69,11 @@ if [ -f bindings/python/test.sh ]; then
   bash bindings/python/test.sh
 fi
 
+if [ -f bindings/python/packaging/test-wheel.sh ]; then
+  step "Python package: release abi3 wheel and sdist; the wheel in a fresh virtualenv without Rust runs the examples"
+  bash bindings/python/packaging/test-wheel.sh
+fi
+
 if [ -f bindings/node/test.sh ]; then
   step "Node binding"
   bash bindings/node/test.sh

@@ -688,9 +688,17 @@ export interface FlaggedClientSocket<ListenEvents extends EventsMap = DefaultEve
 
 export declare function io(uri: string, opts?: ManagerOptions & SocketOptions): ClientSocket;
 export declare const connect: typeof io;
+
+/** The core's logs through `debug`, as socket.io's (`DEBUG=sio:* node app.js`): namespaces
+ * `sio:server`, `sio:engine`, `sio:client`, `sio:redis` and `sio` (trace records: `<namespace>:trace`).
+ * Enables `namespaces` (default `sio:*`) in addition to those enabled already. */
+export declare function enableLogs(namespaces?: string): void;
+/** Disables every sio namespace and stops the core's records. */
+export declare function disableLogs(): void;
 declare const _default: {
   Server: typeof Server; Namespace: typeof Namespace; ParentNamespace: typeof ParentNamespace; Socket: typeof Socket; BroadcastOperator: typeof BroadcastOperator;
   RemoteSocket: typeof RemoteSocket; Engine: typeof Engine; EngineConn: typeof EngineConn; io: typeof io; connect: typeof io; Manager: typeof Manager;
-  ClientSocket: typeof ClientSocket; SioError: typeof SioError;
+  ClientSocket: typeof ClientSocket; SioError: typeof SioError; RedisAdapter: typeof RedisAdapter;
+  enableLogs: typeof enableLogs; disableLogs: typeof disableLogs;
 };
 export default _default;

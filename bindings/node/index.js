@@ -4,6 +4,7 @@ const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSoc
 const client = require('./lib/client');
 const { SioError } = require('./lib/errors');
 const { RedisAdapter } = require('./lib/adapter');
+const { enableLogs, disableLogs } = require('./lib/log');
 
 module.exports = {
   Server,
@@ -20,4 +21,6 @@ module.exports = {
   ClientSocket: client.Socket,
   SioError,
   RedisAdapter,
+  enableLogs,
+  disableLogs,
 };

@@ -295,7 +295,7 @@ export interface NativeEvent {
    * connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
    * engine_connection | engine_close | conn_event | client_auth | server_side |
    * ack | client_connect | client_connect_error | client_disconnect | client_message |
-   * reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine
+   * reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine | log
    */
   kind: string
   /** The server or client id. */
@@ -315,7 +315,7 @@ export interface NativeEvent {
   ackId?: number
   /** The acknowledgement to answer (`client_message`). */
   clientAck?: NativeClientAck
-  /** Event name. */
+  /** Event name; `log`: the logger (`sio.server`, `sio.engine`, `sio.client`, `sio.redis`, `sio`). */
   name?: string
   /** Arguments or data, JSON with binary placeholders. */
   json?: string
@@ -329,7 +329,10 @@ export interface NativeEvent {
   attempt?: number
   /** The JS-side key of an acknowledgement. */
   key?: number
-  /** Error message; `client_disconnect`: the details' description. */
+  /**
+   * Error message; `client_disconnect`: the details' description; `log`: the record's
+   * text (message, then `key=value` fields).
+   */
   message?: string
   /** `client_disconnect`: the details' context (`transport close` / `transport error`). */
   context?: string
@@ -354,6 +357,8 @@ export interface NativeEvent {
   serverSideAck?: NativeServerSideAck
   /** The namespace a server-side event was sent to (`server_side`). */
   nsp?: string
+  /** A log record's level (`log`): error, warn, info, debug or trace. */
+  level?: string
 }
 
 /** A value as lib/codec.js decodes it: JSON text where each buffer is a placeholder. */
@@ -384,3 +389,9 @@ export interface ServerOption {
 
 /** The snake_case names of every server option the core takes (`ping_interval`, ...). */
 export declare function serverOptionNames(): Array<string>
+
+/**
+ * Sends the core's records at `level` (1 error, 2 warn, 3 info, 4 debug, 5 trace) or more
+ * severe to the dispatcher as `log` events; `null` (or 0) stops.
+ */
+export declare function setLogLevel(level?: number | undefined | null): void

@@ -850,3 +850,4 @@ module.exports.endTurn = nativeBinding.endTurn
 module.exports.init = nativeBinding.init
 module.exports.reservedEvents = nativeBinding.reservedEvents
 module.exports.serverOptionNames = nativeBinding.serverOptionNames
+module.exports.setLogLevel = nativeBinding.setLogLevel

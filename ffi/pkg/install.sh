@@ -1,39 +1,97 @@
 #!/usr/bin/env bash
-# Installs libsio under PREFIX:
+# Installs libsio under PREFIX (VERSION = the workspace version, MAJOR its first number):
 #   PREFIX/include/sio.h, sio.hpp
-#   PREFIX/lib/libsio.so, libsio.a
-#   PREFIX/lib/pkgconfig/sio.pc
-#   PREFIX/lib/cmake/sio/sioConfig.cmake, sioConfigVersion.cmake
+#   LIBDIR/libsio.so.VERSION             the library, with SONAME libsio.so.MAJOR
+#   LIBDIR/libsio.so.MAJOR -> libsio.so.VERSION   what programs load
+#   LIBDIR/libsio.so -> libsio.so.MAJOR           what `-lsio` links against
+#   LIBDIR/libsio.a
+#   LIBDIR/pkgconfig/sio.pc
+#   LIBDIR/cmake/sio/sioConfig.cmake, sioConfigVersion.cmake
 #
 #   ffi/pkg/install.sh PREFIX                    # cargo build --release -p sio-ffi first
 #   SIO_PROFILE=debug ffi/pkg/install.sh PREFIX  # the debug build (what the C tests use)
+#   LIBDIR=/usr/lib/x86_64-linux-gnu ffi/pkg/install.sh /usr   # default PREFIX/lib; a
+#                                                # relative LIBDIR is taken under PREFIX
+#   DESTDIR=/tmp/stage ffi/pkg/install.sh /usr   # staged: files go under DESTDIR/usr, while
+#                                                # sio.pc and the CMake files name /usr
+#
+# The installed tree is relocatable for CMake (paths relative to sioConfig.cmake); sio.pc
+# names PREFIX and LIBDIR. Run ldconfig afterwards for a system directory.
 set -euo pipefail
 if [ $# -ne 1 ]; then
-  echo "usage: $0 PREFIX" >&2
+  echo "usage: [DESTDIR=STAGE] [LIBDIR=DIR] [SIO_PROFILE=debug] $0 PREFIX" >&2
   exit 2
 fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-mkdir -p "$1"
-PREFIX=$(cd "$1" && pwd)
 PROFILE=${SIO_PROFILE:-release}
+DESTDIR=${DESTDIR:-}
+
+# A path without `//`, `/./`, `/../` or a trailing `/`.
+norm() {
+  local p=$1
+  while [[ $p == *//* ]]; do p=${p//\/\//\/}; done
+  [ "$p" = / ] || p=${p%/}
+  case "/$p/" in */./* | */../*) echo "$0: use a path without . or .. components: $1" >&2; exit 2 ;; esac
+  printf '%s\n' "$p"
+}
+# The path of TO relative to the directory FROM (both absolute, normalised).
+relpath() {
+  local from=$1 to=$2 up=""
+  while :; do
+    if [ "$from" = "$to" ]; then printf '%s\n' "${up:-.}"; return; fi
+    if [ "$from" = / ]; then printf '%s%s\n' "$up" "${to#/}"; return; fi
+    case "$to" in "$from"/*) printf '%s%s\n' "$up" "${to#"$from"/}"; return ;; esac
+    from=$(dirname "$from")
+    up="../$up"
+  done
+}
+
+if [ -n "$DESTDIR" ]; then
+  case "$1" in /*) ;; *) echo "$0: with DESTDIR, PREFIX must be absolute: $1" >&2; exit 2 ;; esac
+  PREFIX=$(norm "$1")
+else
+  mkdir -p "$1"
+  PREFIX=$(cd "$1" && pwd)
+fi
+LIBDIR=${LIBDIR:-$PREFIX/lib}
+case "$LIBDIR" in /*) ;; *) LIBDIR="$PREFIX/$LIBDIR" ;; esac
+LIBDIR=$(norm "$LIBDIR")
+INCLUDEDIR="$PREFIX/include"
 
 cd "$ROOT"
 if [ "$PROFILE" = release ]; then cargo build -q --release -p sio-ffi; else cargo build -q -p sio-ffi; fi
-LIBDIR="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE"
+BUILD_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/$PROFILE"
 VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$ROOT/Cargo.toml" | head -n1)
+IFS=. read -r MAJOR MINOR PATCH <<<"${VERSION%%[-+]*}"
+SONAME="libsio.so.$MAJOR"
+REALNAME="libsio.so.$MAJOR.$MINOR.$PATCH"
+if command -v readelf >/dev/null 2>&1 \
+   && ! readelf -d "$BUILD_DIR/libsio.so" | grep -q "(SONAME).*\[$SONAME\]"; then
+  echo "$0: $BUILD_DIR/libsio.so does not have the SONAME $SONAME (see ffi/build.rs)" >&2
+  exit 1
+fi
 # The native libraries the Rust standard library needs when linking libsio.a statically
 # (what `cargo rustc -- --print native-static-libs` reports on Linux/glibc).
 LIBS_PRIVATE="-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc"
+# sio.pc: LIBDIR through ${exec_prefix} when it lies under PREFIX.
+case "$LIBDIR" in
+  "$PREFIX"/*) PC_LIBDIR="\${exec_prefix}/${LIBDIR#"$PREFIX"/}" ;;
+  *) PC_LIBDIR="$LIBDIR" ;;
+esac
 
-install -d "$PREFIX/include" "$PREFIX/lib/pkgconfig" "$PREFIX/lib/cmake/sio"
-install -m 644 "$ROOT/include/sio.h" "$ROOT/include/sio.hpp" "$PREFIX/include/"
-install -m 755 "$LIBDIR/libsio.so" "$PREFIX/lib/libsio.so"
-install -m 644 "$LIBDIR/libsio.a" "$PREFIX/lib/libsio.a"
-sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@VERSION@|$VERSION|g" -e "s|@LIBS_PRIVATE@|$LIBS_PRIVATE|g" \
-  "$HERE/sio.pc.in" >"$PREFIX/lib/pkgconfig/sio.pc"
-install -m 644 "$HERE/sioConfig.cmake" "$PREFIX/lib/cmake/sio/sioConfig.cmake"
-cat >"$PREFIX/lib/cmake/sio/sioConfigVersion.cmake" <<CMAKE
+D=$DESTDIR
+install -d "$D$INCLUDEDIR" "$D$LIBDIR/pkgconfig" "$D$LIBDIR/cmake/sio"
+install -m 644 "$ROOT/include/sio.h" "$ROOT/include/sio.hpp" "$D$INCLUDEDIR/"
+install -m 755 "$BUILD_DIR/libsio.so" "$D$LIBDIR/$REALNAME"
+ln -sfn "$REALNAME" "$D$LIBDIR/$SONAME"
+ln -sfn "$SONAME" "$D$LIBDIR/libsio.so"
+install -m 644 "$BUILD_DIR/libsio.a" "$D$LIBDIR/libsio.a"
+sed -e "s|@PREFIX@|$PREFIX|g" -e "s|@LIBDIR@|$PC_LIBDIR|g" -e "s|@VERSION@|$VERSION|g" \
+  -e "s|@LIBS_PRIVATE@|$LIBS_PRIVATE|g" "$HERE/sio.pc.in" >"$D$LIBDIR/pkgconfig/sio.pc"
+sed -e "s|@INCLUDEDIR_FROM_LIBDIR@|$(relpath "$LIBDIR" "$INCLUDEDIR")|g" -e "s|@REALNAME@|$REALNAME|g" \
+  -e "s|@SONAME@|$SONAME|g" "$HERE/sioConfig.cmake.in" >"$D$LIBDIR/cmake/sio/sioConfig.cmake"
+cat >"$D$LIBDIR/cmake/sio/sioConfigVersion.cmake" <<CMAKE
 # Generated by ffi/pkg/install.sh: find_package(sio X.Y) accepts $VERSION when the major
 # version matches (and, before 1.0, the minor too) and X.Y <= $VERSION.
 set(PACKAGE_VERSION "$VERSION")
@@ -54,4 +112,4 @@ else()
   endif()
 endif()
 CMAKE
-echo "installed sio $VERSION ($PROFILE) into $PREFIX"
+echo "installed sio $VERSION ($PROFILE) into $PREFIX${D:+ (staged under $D)}, libraries in $LIBDIR"

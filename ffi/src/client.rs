@@ -12,12 +12,24 @@ use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 use crate::runtime::sio_runtime;
 use crate::server::{SIO_TRANSPORT_POLLING, SIO_TRANSPORT_WEBSOCKET};
 use crate::socket::{ack_completion, sio_ack_cb};
+use crate::version::{read_prefix, write_prefix};
 
 /// Client options; start from `sio_client_options_default`. Strings are NUL-terminated
 /// and may be NULL.
+///
+/// The struct grows: later versions append fields, never change the ones here. Always
+/// call `sio_client_options_default` first; it sets `struct_size` to the size of the
+/// struct as the program's sio.h declares it, and the library reads only that many bytes
+/// and takes its defaults for the fields beyond. So a program built against an older
+/// header keeps working with a newer library (not the reverse: a `struct_size` larger
+/// than the library's struct, or smaller than the first layout, is
+/// SIO_ERR_INVALID_ARGUMENT).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct sio_client_options {
+    /// sizeof(sio_client_options) as the program's sio.h declares it; set by
+    /// `sio_client_options_default`.
+    pub struct_size: usize,
     /// Endpoint path (NULL: "/socket.io/").
     pub path: *const c_char,
     /// SIO_TRANSPORT_* flags; polling is tried first when both are set (default both).
@@ -48,29 +60,52 @@ pub struct sio_client_options {
     pub extra_headers_json: *const c_char,
 }
 
-/// Writes the socket.io-client defaults into `*out`.
+/// The sizes of the published layouts of `sio_client_options`, oldest first (see
+/// `crate::version`): a field is appended to the struct, and the new size to this list.
+pub(crate) const CLIENT_LAYOUTS: &[usize] =
+    &[std::mem::offset_of!(sio_client_options, extra_headers_json) + std::mem::size_of::<*const c_char>()];
+
+pub(crate) const DEFAULT_CLIENT_OPTIONS: sio_client_options = sio_client_options {
+    struct_size: std::mem::size_of::<sio_client_options>(),
+    path: std::ptr::null(),
+    transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
+    upgrade: true,
+    reconnection: true,
+    reconnection_attempts: 0,
+    reconnection_delay_ms: 1000,
+    reconnection_delay_max_ms: 5000,
+    randomization_factor: 0.5,
+    timeout_ms: 20_000,
+    auth_json: std::ptr::null(),
+    ca_pem: std::ptr::null(),
+    reject_unauthorized: true,
+    query: std::ptr::null(),
+    extra_headers_json: std::ptr::null(),
+};
+
+/// Writes the socket.io-client defaults into the struct of `struct_size` bytes at `out`
+/// (the size of `sio_client_options` as the caller's sio.h declares it: the library
+/// writes no byte beyond) and sets `out->struct_size`. C and C++ programs call it through
+/// the macro `sio_client_options_default(out)`, which passes `sizeof(sio_client_options)`.
+/// SIO_ERR_INVALID_ARGUMENT if `struct_size` is smaller than the first layout or larger
+/// than this library's struct.
+#[no_mangle]
+pub unsafe extern "C" fn sio_client_options_init(out: *mut sio_client_options, struct_size: usize) -> sio_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        write_prefix("sio_client_options", out, struct_size, DEFAULT_CLIENT_OPTIONS, CLIENT_LAYOUTS)
+    })
+}
+
+/// Writes the socket.io-client defaults into `*out`, a struct of this library's size. In C
+/// and C++, sio.h replaces calls to it by a macro that calls `sio_client_options_init`
+/// with the program's `sizeof(sio_client_options)` (safe with a newer library); bindings
+/// that call the symbol directly must allocate at least this library's size.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_options_default(out: *mut sio_client_options) -> sio_status {
-    guard(|| {
-        let out = out.as_mut().ok_or_else(|| null("out"))?;
-        *out = sio_client_options {
-            path: std::ptr::null(),
-            transports: SIO_TRANSPORT_POLLING | SIO_TRANSPORT_WEBSOCKET,
-            upgrade: true,
-            reconnection: true,
-            reconnection_attempts: 0,
-            reconnection_delay_ms: 1000,
-            reconnection_delay_max_ms: 5000,
-            randomization_factor: 0.5,
-            timeout_ms: 20_000,
-            auth_json: std::ptr::null(),
-            ca_pem: std::ptr::null(),
-            reject_unauthorized: true,
-            query: std::ptr::null(),
-            extra_headers_json: std::ptr::null(),
-        };
-        Ok(())
-    })
+    sio_client_options_init(out, std::mem::size_of::<sio_client_options>())
 }
 
 /// The client's transports, from SIO_TRANSPORT_* flags.
@@ -104,7 +139,9 @@ impl sio_client {
 }
 
 /// Creates a client for `url` ("http(s)://host:port/namespace") and starts connecting.
-/// Events carry `sio_client_id` in `source_id`. `*out` is owned by the caller.
+/// Events carry `sio_client_id` in `source_id`. `*out` is owned by the caller. Options
+/// NULL: defaults; otherwise only the first `options->struct_size` bytes of `*options` are
+/// read, the fields beyond take their defaults.
 #[no_mangle]
 pub unsafe extern "C" fn sio_client_new(
     rt: *const sio_runtime,
@@ -129,9 +166,11 @@ pub unsafe extern "C" fn sio_client_new(
                 "url must start with http://, https://, ws:// or wss://",
             ));
         }
-        let mut defaults = std::mem::MaybeUninit::<sio_client_options>::uninit();
-        sio_client_options_default(defaults.as_mut_ptr());
-        let o = options.as_ref().copied().unwrap_or_else(|| defaults.assume_init());
+        let o = if options.is_null() {
+            DEFAULT_CLIENT_OPTIONS
+        } else {
+            read_prefix("sio_client_options", options, DEFAULT_CLIENT_OPTIONS, CLIENT_LAYOUTS)?
+        };
         let auth = match cstr(o.auth_json, "auth_json")? {
             Some(json) => Auth::Static(value_arg(json.as_ptr().cast(), json.len(), std::ptr::null(), 0)?),
             None => Auth::None,

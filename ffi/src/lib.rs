@@ -19,6 +19,7 @@ mod log;
 mod runtime;
 mod server;
 mod socket;
+mod version;
 
 pub use args::{sio_buf, sio_str};
 pub use client::*;
@@ -29,3 +30,4 @@ pub use log::*;
 pub use runtime::*;
 pub use server::*;
 pub use socket::*;
+pub use version::*;

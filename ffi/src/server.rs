@@ -7,6 +7,7 @@ use crate::args::{cstr, event_args, opt_str_arg, sio_buf, sio_str, str_arg, str_
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 use crate::runtime::sio_runtime;
 use crate::socket::{ack_completion, sio_ack_cb};
+use crate::version::{read_prefix, write_prefix};
 
 /// Transports a server accepts or a client uses (bit flags).
 pub const SIO_TRANSPORT_POLLING: u32 = 1;
@@ -19,9 +20,20 @@ pub const SIO_TRANSPORT_WEBSOCKET: u32 = 2;
 /// `sio_last_error()` naming the field (e.g. `option "ping_interval_ms": must be greater
 /// than zero`). A field documented with "0: the core's default" takes 0 for a default
 /// that depends on other options or on the environment.
+///
+/// The struct grows: later versions append fields, never change the ones here. Always
+/// call `sio_server_options_default` first; it sets `struct_size` to the size of the
+/// struct as the program's sio.h declares it, and the library reads only that many bytes
+/// and takes its defaults for the fields beyond. So a program built against an older
+/// header keeps working with a newer library (not the reverse: a `struct_size` larger
+/// than the library's struct, or smaller than the first layout, is
+/// SIO_ERR_INVALID_ARGUMENT).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct sio_server_options {
+    /// sizeof(sio_server_options) as the program's sio.h declares it; set by
+    /// `sio_server_options_default`.
+    pub struct_size: usize,
     /// Endpoint path, NUL-terminated, starting with "/" (NULL: "/socket.io/").
     pub path: *const c_char,
     /// Ping interval (default 25000; > 0).
@@ -93,7 +105,13 @@ pub struct sio_server_options {
     pub max_attachments: u32,
 }
 
-const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
+/// The sizes of the published layouts of `sio_server_options`, oldest first (see
+/// `crate::version`): a field is appended to the struct, and the new size to this list.
+pub(crate) const SERVER_LAYOUTS: &[usize] =
+    &[std::mem::offset_of!(sio_server_options, max_attachments) + std::mem::size_of::<u32>()];
+
+pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
+    struct_size: std::mem::size_of::<sio_server_options>(),
     path: std::ptr::null(),
     ping_interval_ms: 25_000,
     ping_timeout_ms: 20_000,
@@ -120,13 +138,29 @@ const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     max_attachments: 10,
 };
 
-/// Writes the reference defaults into `*out`.
+/// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
+/// size of `sio_server_options` as the caller's sio.h declares it: the library writes no
+/// byte beyond) and sets `out->struct_size`. C and C++ programs call it through the macro
+/// `sio_server_options_default(out)`, which passes `sizeof(sio_server_options)`.
+/// SIO_ERR_INVALID_ARGUMENT if `struct_size` is smaller than the first layout or larger
+/// than this library's struct.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_options_init(out: *mut sio_server_options, struct_size: usize) -> sio_status {
+    guard(|| {
+        if out.is_null() {
+            return Err(null("out"));
+        }
+        write_prefix("sio_server_options", out, struct_size, DEFAULT_OPTIONS, SERVER_LAYOUTS)
+    })
+}
+
+/// Writes the reference defaults into `*out`, a struct of this library's size. In C and
+/// C++, sio.h replaces calls to it by a macro that calls `sio_server_options_init` with
+/// the program's `sizeof(sio_server_options)` (safe with a newer library); bindings that
+/// call the symbol directly must allocate at least this library's size.
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_options_default(out: *mut sio_server_options) -> sio_status {
-    guard(|| {
-        *out.as_mut().ok_or_else(|| null("out"))? = DEFAULT_OPTIONS;
-        Ok(())
-    })
+    sio_server_options_init(out, std::mem::size_of::<sio_server_options>())
 }
 
 /// One field of the struct as the core's option table names it: (core name, C field, value;
@@ -244,7 +278,8 @@ pub struct sio_server {
 /// Creates a server on `rt` (options NULL: defaults). Namespace `/` exists and forwards
 /// its events. On success `*out` owns the server (free with `sio_server_free`). Invalid
 /// options: SIO_ERR_INVALID_ARGUMENT (SIO_ERR_INVALID_UTF8 for a string), and
-/// `sio_last_error()` names the field.
+/// `sio_last_error()` names the field. Only the first `options->struct_size` bytes of
+/// `*options` are read; the fields beyond take their defaults.
 #[no_mangle]
 pub unsafe extern "C" fn sio_server_new(
     rt: *const sio_runtime,
@@ -256,7 +291,12 @@ pub unsafe extern "C" fn sio_server_new(
         if out.is_null() {
             return Err(null("out"));
         }
-        let options = server_options(options.as_ref().unwrap_or(&DEFAULT_OPTIONS))?;
+        let options = if options.is_null() {
+            DEFAULT_OPTIONS
+        } else {
+            read_prefix("sio_server_options", options, DEFAULT_OPTIONS, SERVER_LAYOUTS)?
+        };
+        let options = server_options(&options)?;
         let server = rt.rt.server_with_cluster(options, |url| {
             sio_redis::RedisAdapter::new(url).map(|a| a as std::sync::Arc<dyn sio_core::embed::ClusterAdapter>)
         })?;

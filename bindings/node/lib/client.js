@@ -393,14 +393,27 @@ class Socket extends EventEmitter {
     this._anyOut = [];
     this._held = false;
     this._authRound = 0; // bumped by connect()/disconnect(): a late `auth` callback is ignored
-    this._authPending = false;
+    this._authPending = false; // connecting, before the native connect (auth callback, io())
     const merged = { ...io.opts, ...opts };
     if (this.auth !== undefined) merged.auth = this.auth;
     const so = socketOptions(merged);
     // The payload always comes from JS (`auth` read at each CONNECT, as socket.io-client
     // does): `socket.auth = ..` and an object changed in place reach the next one.
     this._native = call(() => io._native.socket(nsp, undefined, so.retries, so.ackTimeout, true));
-    if (io._autoConnect) this.connect();
+    if (io._autoConnect) this._connectSoon();
+  }
+  // io()'s own connect starts once the code that called io() has run: the native connection
+  // needs no JS to open and upgrade, so listeners added right after io() (`socket.io.engine`
+  // `open`, `packet`...) would otherwise miss what it did meanwhile. As with engine.io-client,
+  // whose events come on a later tick, they see the whole connection.
+  _connectSoon() {
+    if (typeof this.auth !== 'function') staticAuthJson(this.auth); // throws from io(), as before
+    this._hold();
+    const round = ++this._authRound;
+    this._authPending = true; // active meanwhile
+    queueMicrotask(() => {
+      if (round === this._authRound) this.connect(); // else disconnect() or connect() since
+    });
   }
   get active() {
     return this._authPending || this._native.active;
@@ -451,14 +464,16 @@ class Socket extends EventEmitter {
   connect() {
     if (this.connected) return this;
     this._hold();
+    // A pending auth callback or io() connect is superseded by this one.
+    const round = ++this._authRound;
     if (typeof this.auth !== 'function') {
+      this._authPending = false;
       const json = staticAuthJson(this.auth);
       call(() => this._native.setAuth(json));
       call(() => this._native.connect());
       return this;
     }
     // The CONNECT payload first: the callback may answer later (a token fetch...).
-    const round = ++this._authRound;
     this._authPending = true;
     this._callAuth((json) => {
       if (round !== this._authRound) return; // disconnect() or another connect() since

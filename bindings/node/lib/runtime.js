@@ -132,11 +132,28 @@ function pump() {
   }
 }
 
+// Log records (lib/log.js installs the native sink) are written as they arrive, outside
+// the pump: they are no user events and must not change when those run.
+let onLog = null;
+/** Sets the function that writes the core's log records (`log` events). */
+function setLogHandler(fn) {
+  onLog = fn;
+}
+
 function dispatchBatch(batch) {
-  for (const ev of batch) queue.push(ev);
+  for (const ev of batch) {
+    if (ev.kind !== 'log') queue.push(ev);
+    else if (onLog) {
+      try {
+        onLog(ev);
+      } catch {
+        // A log line that cannot be written is dropped.
+      }
+    }
+  }
   if (!scheduled && queue.length > head) pump();
 }
 
 native.init(dispatchBatch);
 
-module.exports = { native, servers, clients, managers, registerEngine, registerAck, withAck, acquire, release };
+module.exports = { native, servers, clients, managers, registerEngine, registerAck, withAck, acquire, release, setLogHandler };

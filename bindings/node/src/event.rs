@@ -2,7 +2,7 @@
 //! plain JS objects ([`NativeEvent`]) on the JS thread.
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{AckOutcome, ClientEngineActivity, DynamicEvent, Event, Leaving, Reply, ServerSideAck};
+use sio_core::embed::{AckOutcome, ClientEngineActivity, DynamicEvent, Event, Leaving, LogLevel, Reply, ServerSideAck};
 use sio_core::Value;
 
 use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
@@ -42,6 +42,8 @@ pub enum Ev {
     ClientAuth { client: u64, reply: Reply<Value> },
     /// A server-side event from another node of the cluster (`io.on(name, ...)`).
     ServerSide { server: u64, ns: String, name: String, args: Vec<Value>, ack: Option<ServerSideAck> },
+    /// A record of the core's logs (once `setLogLevel` installed the sink).
+    Log { level: LogLevel, logger: &'static str, message: String },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
@@ -50,7 +52,7 @@ pub struct NativeEvent {
     /// connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
     /// engine_connection | engine_close | conn_event | client_auth | server_side |
     /// ack | client_connect | client_connect_error | client_disconnect | client_message |
-    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine
+    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine | log
     pub kind: String,
     /// The server or client id.
     pub owner: u32,
@@ -67,7 +69,7 @@ pub struct NativeEvent {
     pub ack_id: Option<i64>,
     /// The acknowledgement to answer (`client_message`).
     pub client_ack: Option<NativeClientAck>,
-    /// Event name.
+    /// Event name; `log`: the logger (`sio.server`, `sio.engine`, `sio.client`, `sio.redis`, `sio`).
     pub name: Option<String>,
     /// Arguments or data, JSON with binary placeholders.
     pub json: Option<String>,
@@ -81,7 +83,8 @@ pub struct NativeEvent {
     pub attempt: Option<u32>,
     /// The JS-side key of an acknowledgement.
     pub key: Option<u32>,
-    /// Error message; `client_disconnect`: the details' description.
+    /// Error message; `client_disconnect`: the details' description; `log`: the record's
+    /// text (message, then `key=value` fields).
     pub message: Option<String>,
     /// `client_disconnect`: the details' context (`transport close` / `transport error`).
     pub context: Option<String>,
@@ -104,6 +107,8 @@ pub struct NativeEvent {
     pub server_side_ack: Option<NativeServerSideAck>,
     /// The namespace a server-side event was sent to (`server_side`).
     pub nsp: Option<String>,
+    /// A log record's level (`log`): error, warn, info, debug or trace.
+    pub level: Option<String>,
 }
 
 fn base(kind: &str, owner: u64) -> NativeEvent {
@@ -134,6 +139,7 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         data: None,
         server_side_ack: None,
         nsp: None,
+        level: None,
     }
 }
 
@@ -262,6 +268,13 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.nsp = Some(ns);
             e.server_side_ack = ack.map(|a| NativeServerSideAck::new(server, a));
             with_args(e, args)
+        }
+        Ev::Log { level, logger, message } => {
+            let mut e = base("log", 0);
+            e.level = Some(level.as_str().to_owned());
+            e.name = Some(logger.to_owned());
+            e.message = Some(message);
+            e
         }
         Ev::AckDone { key, outcome } => {
             let mut e = base("ack", 0);

@@ -14,6 +14,7 @@
 mod client;
 mod codec;
 mod event;
+mod log;
 mod server;
 
 use std::sync::OnceLock;
@@ -24,6 +25,7 @@ use napi_derive::napi;
 use sio_core::embed::{Delivery, Runtime, RuntimeOptions};
 
 pub use event::{Ev, NativeEvent};
+pub use log::set_log_level;
 
 /// Wakes the JS thread; its callback takes every queued event as one array.
 type Tsfn = ThreadsafeFunction<(), Unknown<'static>, Vec<NativeEvent>, Status, false, true, 0>;

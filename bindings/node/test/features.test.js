@@ -187,9 +187,18 @@ for (const [label, Impl] of [
     assert.deepEqual(seen, [{ token: 't1' }, { token: 't2' }]);
 
     // disconnect() before the callback answers: its late answer connects nothing.
+    let asked;
     let answered;
-    const late = sio.io(url, { forceNew: true, auth: (cb) => setTimeout(() => answered(cb({ late: true })), 20) });
+    const late = sio.io(url, {
+      forceNew: true,
+      auth: (cb) => {
+        asked();
+        setTimeout(() => answered(cb({ late: true })), 20);
+      },
+    });
+    const lateAsked = new Promise((r) => (asked = r));
     const lateAnswer = new Promise((r) => (answered = r));
+    await bounded(lateAsked); // as with socket.io-client, not before io() returned
     late.disconnect();
     await bounded(lateAnswer);
     const probe = sio.io(url, { forceNew: true, reconnection: false, auth: { probe: true } });
