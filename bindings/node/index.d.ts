@@ -288,6 +288,8 @@ export declare class Socket<
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<AckValue<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedSocket<DecorateAcknowledgements<EmitEvents>>;
+  /** Accepted; nothing is compressed yet (no permessage-deflate), so `false` always holds. */
+  compress(compress: boolean): FlaggedSocket<EmitEvents>;
   send(...args: any[]): boolean;
   write(...args: any[]): boolean;
   join(room: string | string[]): void;
@@ -317,6 +319,7 @@ export interface FlaggedSocket<EmitEvents extends EventsMap = DefaultEventsMap> 
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<AckValue<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedSocket<DecorateAcknowledgements<EmitEvents>>;
+  compress(compress: boolean): FlaggedSocket<EmitEvents>;
   readonly volatile: FlaggedSocket<EmitEvents>;
 }
 
@@ -662,6 +665,8 @@ export declare class ClientSocket<ListenEvents extends EventsMap = DefaultEvents
   ): Promise<FirstParam<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedClientSocket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   readonly volatile: FlaggedClientSocket<ListenEvents, EmitEvents>;
+  /** Accepted; nothing is compressed yet (no permessage-deflate), so `false` always holds. */
+  compress(compress: boolean): FlaggedClientSocket<ListenEvents, EmitEvents>;
   send(...args: any[]): this;
   onAny(fn: AnyListener): this;
   prependAny(fn: AnyListener): this;
@@ -684,6 +689,8 @@ export interface FlaggedClientSocket<ListenEvents extends EventsMap = DefaultEve
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstParam<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedClientSocket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
+  compress(compress: boolean): FlaggedClientSocket<ListenEvents, EmitEvents>;
+  readonly volatile: FlaggedClientSocket<ListenEvents, EmitEvents>;
 }
 
 export declare function io(uri: string, opts?: ManagerOptions & SocketOptions): ClientSocket;

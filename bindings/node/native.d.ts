@@ -46,6 +46,11 @@ export declare class NativeClient {
   emitVolatile(event: string, json: string, bins: Array<Buffer>): void
   /** Emits with an acknowledgement; an `ack` event with `key` follows exactly once. */
   emitWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
+  /**
+   * `socket.volatile.emit(.., cb)`: dropped (the callback then times out, or is never
+   * called without a timeout) while the connection is not writable.
+   */
+  emitVolatileWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
 }
 
 /** The answer to a server's acknowledgement request. */

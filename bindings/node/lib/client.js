@@ -505,12 +505,23 @@ class Socket extends EventEmitter {
     if (typeof t !== 'number' || t < 0) throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'timeout must be a non-negative number');
     return this._flagged({ timeout: Math.floor(t) });
   }
+  // socket.io-client's `compress(flag)`: accepted, and nothing is compressed here yet
+  // (no permessage-deflate), so `false` is always honoured.
+  compress(flag) {
+    return this._flagged({ compress: flag !== false });
+  }
   _flagged(flags) {
     const f = { ...this._flags, ...flags };
+    const socket = this;
     return {
       emit: (...a) => this._emit(f, ...a),
       emitWithAck: (...a) => this._emitWithAck(f, ...a),
       timeout: (t) => this._flagged({ ...f, timeout: t }),
+      compress: (c) => this._flagged({ ...f, compress: c !== false }),
+      // Both flags stay: `socket.timeout(ms).volatile` is volatile and timed.
+      get volatile() {
+        return socket._flagged({ ...f, volatile: true });
+      },
     };
   }
   emit(ev, ...all) {
@@ -525,9 +536,6 @@ class Socket extends EventEmitter {
   _emit(flags, ev, ...all) {
     const name = checkEvent(ev);
     const [args, ack] = splitAck(all);
-    if (flags.volatile && ack) {
-      throw new SioError('ERR_SIO_UNSUPPORTED', 'a volatile emit cannot take an acknowledgement');
-    }
     const { json, bins } = encode(args);
     if (!ack) {
       if (flags.volatile) call(() => this._native.emitVolatile(name, json, bins));
@@ -546,7 +554,8 @@ class Socket extends EventEmitter {
         ack(new Error(TIMEOUT_MSG));
       }
     });
-    rt.withAck(key, () => call(() => this._native.emitWithAck(name, json, bins, timeout, key)));
+    const native = flags.volatile ? 'emitVolatileWithAck' : 'emitWithAck';
+    rt.withAck(key, () => call(() => this._native[native](name, json, bins, timeout, key)));
     for (const l of this._anyOut.slice()) l(name, ...args);
     return this;
   }

@@ -93,6 +93,11 @@ class Socket extends EventEmitter {
   timeout(timeout) {
     return this._flagged({ timeout: ms('timeout', timeout) });
   }
+  // socket.io's `compress(flag)`: accepted, and nothing is compressed here yet (no
+  // permessage-deflate), so `false` is always honoured.
+  compress(flag) {
+    return this._flagged({ compress: flag !== false });
+  }
   _flagged(flags) {
     const f = { ...this._flags, ...flags };
     const socket = this;
@@ -100,6 +105,7 @@ class Socket extends EventEmitter {
       emit: (...a) => this._emit(f, ...a),
       emitWithAck: (...a) => this._emitWithAck(f, ...a),
       timeout: (t) => this._flagged({ ...f, timeout: ms('timeout', t) }),
+      compress: (c) => this._flagged({ ...f, compress: c !== false }),
       // Both flags stay: `socket.timeout(ms).volatile` is volatile and timed.
       get volatile() {
         return socket._flagged({ ...f, volatile: true });

@@ -441,6 +441,22 @@ impl NativeClient {
         let done = move |outcome: AckOutcome| deliver(Ev::AckDone { key, outcome });
         self.c.emit_with_ack(&event, args, timeout_ms.map(ms), done).map_err(emit_err)
     }
+
+    /// `socket.volatile.emit(.., cb)`: dropped (the callback then times out, or is never
+    /// called without a timeout) while the connection is not writable.
+    #[napi]
+    pub fn emit_volatile_with_ack(
+        &self,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+        timeout_ms: Option<u32>,
+        key: u32,
+    ) -> Result<()> {
+        let args = args_from_js(&json, &bins)?;
+        let done = move |outcome: AckOutcome| deliver(Ev::AckDone { key, outcome });
+        self.c.emit_volatile_with_ack(&event, args, timeout_ms.map(ms), done).map_err(emit_err)
+    }
 }
 
 /// The answer to a server's acknowledgement request.

@@ -416,6 +416,44 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+  test(`${label}: timeout(ms).volatile keeps both flags: dropped while disconnected, the callback times out`, async () => {
+    const t = start();
+    const got = [];
+    const kept = new Promise((resolve) => {
+      t.srv.once('connection', (s) => {
+        s.onAny((name) => got.push(name));
+        s.on('sync', (ack) => ack());
+        s.once('kept', resolve);
+      });
+    });
+    const c = t.connect('', { autoConnect: false, transports: ['websocket'] });
+    const outcome = new Promise((resolve) => c.timeout(50).volatile.emit('lost', (err) => resolve(err)));
+    const err = await bounded(outcome, 5000, 'the timed-out callback');
+    assert.ok(err instanceof Error, 'the callback gets an error');
+    c.emit('kept');
+    c.connect();
+    await bounded(kept, 5000, 'the buffered emit');
+    await bounded(c.emitWithAck('sync'));
+    assert.deepEqual(got, ['kept', 'sync'], 'the volatile emit was dropped, not buffered');
+    await t.stop();
+  });
+
+  test(`${label}: compress(false) on either side: the event arrives as usual, flags chain`, async () => {
+    const t = start();
+    const { c, s } = await pair(t);
+    const toClient = once(c, 'down');
+    s.compress(false).emit('down', 1);
+    assert.deepEqual(await bounded(toClient), [1]);
+    const toServer = once(s, 'up');
+    c.compress(false).emit('up', 2);
+    assert.deepEqual(await bounded(toServer), [2]);
+    s.on('ask', (cb) => cb('yes'));
+    assert.equal(await bounded(c.compress(false).timeout(2000).emitWithAck('ask')), 'yes');
+    c.on('ask', (cb) => cb('yes too'));
+    assert.equal(await bounded(s.timeout(2000).compress(false).emitWithAck('ask')), 'yes too');
+    await t.stop();
+  });
+
   test(`${label}: socket.io.engine: transport and upgrade, packet, packetCreate, drain, close`, async () => {
     const t = start();
     const conn = once(t.srv, 'connection');

@@ -492,7 +492,8 @@ impl Socket {
         ClientEmitter { socket: self, flags: Flags { volatile: true, ..Flags::default() } }
     }
 
-    fn emitter(&self) -> ClientEmitter<'_> {
+    /// Emit options, none set yet (to add `timeout` / `volatile` as they come).
+    pub fn emitter(&self) -> ClientEmitter<'_> {
         ClientEmitter { socket: self, flags: Flags::default() }
     }
 

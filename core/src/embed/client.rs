@@ -296,14 +296,40 @@ impl EmbeddedClient {
         timeout: Option<Duration>,
         done: impl FnOnce(AckOutcome) + Send + 'static,
     ) -> Result<(), EmitError> {
+        self.emit_with_ack_flagged(event, args, timeout, false, done)
+    }
+
+    /// A volatile emit with an acknowledgement (socket.io-client's
+    /// `socket.timeout(ms).volatile.emit(.., cb)`): dropped while the connection is not
+    /// writable, in which case `done` gets `TimedOut` after `timeout` (or, without one,
+    /// only `Cancelled` at shutdown, as the reference never calls it).
+    pub fn emit_volatile_with_ack(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Option<Duration>,
+        done: impl FnOnce(AckOutcome) + Send + 'static,
+    ) -> Result<(), EmitError> {
+        self.emit_with_ack_flagged(event, args, timeout, true, done)
+    }
+
+    fn emit_with_ack_flagged(
+        &self,
+        event: &str,
+        args: Vec<Value>,
+        timeout: Option<Duration>,
+        volatile: bool,
+        done: impl FnOnce(AckOutcome) + Send + 'static,
+    ) -> Result<(), EmitError> {
         // Refused before the completion exists: `done` must not fire for an emit that failed.
         crate::error::check_reserved(event)?;
         let _guard = self.shared.handle.enter();
         let completion = Completion::new(done);
         let callback = move |res: Result<Vec<Value>, crate::error::AckError>| completion.complete(res.into());
+        let emitter = if volatile { self.socket.volatile() } else { self.socket.emitter() };
         match timeout {
-            Some(t) => self.socket.timeout(t).emit_with_callback(event, args, callback),
-            None => self.socket.emit_with_callback(event, args, callback),
+            Some(t) => emitter.timeout(t).emit_with_callback(event, args, callback),
+            None => emitter.emit_with_callback(event, args, callback),
         }
     }
 }
