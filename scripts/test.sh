@@ -23,6 +23,9 @@ step "hygiene: rustfmt, clippy -D warnings, faces go through core::embed"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 bash scripts/check-layering.sh
+# The publishable crates package (metadata, file lists, path dependencies with versions);
+# `cargo package` without --no-verify also builds them from the packaged sources.
+cargo package -q -p sio-core -p sio-redis -p sio-ffi --no-verify --allow-dirty
 
 step "build (library, examples)"
 cargo build --workspace --all-targets --examples
