@@ -22,6 +22,8 @@ fi
 step "hygiene: rustfmt, clippy -D warnings, faces go through core::embed"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# A server-only build (`default-features = false`: no client, no rustls) stays clean.
+cargo clippy -q -p sio-core --no-default-features -- -D warnings
 bash scripts/check-layering.sh
 # The publishable crates package (metadata, file lists, path dependencies with versions);
 # `cargo package` without --no-verify also builds them from the packaged sources.
@@ -80,6 +82,11 @@ fi
 if [ -f bindings/node/test.sh ]; then
   step "Node binding"
   bash bindings/node/test.sh
+fi
+
+if [ -f bindings/node/packaging/test-pack.sh ]; then
+  step "Node package: npm pack with the release addon; the tarball in a fresh project without Rust runs the chat example against socket.io-client"
+  bash bindings/node/packaging/test-pack.sh
 fi
 
 if [ -f tests/conformance/runner.js ]; then

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod catch_all;
+#[cfg(feature = "client")]
 pub mod client;
 pub mod embed;
 pub mod engine;

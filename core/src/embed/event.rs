@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+#[cfg(feature = "client")]
 use crate::client;
 use crate::engine::server::TransportKind;
 use crate::error::ConnectError;
@@ -90,11 +91,13 @@ pub enum Event {
         ack: Option<server::ServerSideAck>,
     },
     /// Client `client` connected (or reconnected).
+    #[cfg(feature = "client")]
     ClientConnect {
         /// Client id ([`super::EmbeddedClient::id`]).
         client: u64,
     },
     /// Client `client` could not connect; `active` tells whether it retries by itself.
+    #[cfg(feature = "client")]
     ClientConnectError {
         /// Client id.
         client: u64,
@@ -104,6 +107,7 @@ pub enum Event {
         active: bool,
     },
     /// Client `client` disconnected.
+    #[cfg(feature = "client")]
     ClientDisconnect {
         /// Client id.
         client: u64,
@@ -116,6 +120,7 @@ pub enum Event {
         details: Option<client::DisconnectDetails>,
     },
     /// An event from the server to client `client`.
+    #[cfg(feature = "client")]
     ClientMessage {
         /// Client id.
         client: u64,
@@ -127,6 +132,7 @@ pub enum Event {
         ack: Option<client::AckSender>,
     },
     /// A reconnection attempt starts.
+    #[cfg(feature = "client")]
     ReconnectAttempt {
         /// Client id.
         client: u64,
@@ -134,6 +140,7 @@ pub enum Event {
         attempt: u32,
     },
     /// Reconnected after `attempt` attempts.
+    #[cfg(feature = "client")]
     Reconnect {
         /// Client id.
         client: u64,
@@ -141,6 +148,7 @@ pub enum Event {
         attempt: u32,
     },
     /// A reconnection attempt failed.
+    #[cfg(feature = "client")]
     ReconnectError {
         /// Client id.
         client: u64,
@@ -148,6 +156,7 @@ pub enum Event {
         message: String,
     },
     /// The client gave up reconnecting.
+    #[cfg(feature = "client")]
     ReconnectFailed {
         /// Client id.
         client: u64,
@@ -155,6 +164,7 @@ pub enum Event {
     /// The Manager's own events (socket.io-client's `manager.on("open" | "ping" | "close"
     /// | "error")`), sent only once the host asked for them
     /// ([`super::EmbeddedClient::watch_manager`]): a ping is an event every interval.
+    #[cfg(feature = "client")]
     Manager {
         /// Client id (the connection's oldest open client, as for the reconnection events).
         client: u64,
@@ -164,6 +174,7 @@ pub enum Event {
 }
 
 /// A Manager event forwarded by [`Event::Manager`].
+#[cfg(feature = "client")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManagerNotice {
     /// The Engine.IO connection opened.
@@ -176,6 +187,7 @@ pub enum ManagerNotice {
     Error(String),
 }
 
+#[cfg(feature = "client")]
 impl ManagerNotice {
     /// socket.io-client's event name.
     pub fn name(&self) -> &'static str {

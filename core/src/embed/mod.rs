@@ -6,12 +6,16 @@
 //! at once (or block the calling host thread, never a runtime thread), events are plain
 //! values, and acknowledgements complete exactly once.
 
+#[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
 mod client_engine;
 mod dynamic;
 mod engine;
 mod event;
 mod forward;
+#[cfg(feature = "client")]
+mod host_auth;
 mod log;
 mod options;
 mod parent;
@@ -26,14 +30,20 @@ use std::time::Duration;
 /// Re-exported for the faces: a cluster adapter goes into [`Runtime::server_with`].
 pub use crate::server::cluster::ClusterAdapter;
 // The handle and value types events carry, so that a face names only `embed`.
+#[cfg(feature = "client")]
 pub use crate::client::{AckSender as ClientAckSender, DisconnectReason as ClientDisconnectReason};
 pub use crate::engine::server::TransportKind;
 pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck, Socket};
 // Client configuration: a face fills these (their defaults are socket.io-client's).
+#[cfg(feature = "client")]
 pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig, Tuning};
+#[cfg(feature = "client")]
 pub use client::{EmbeddedClient, EngineWatch};
+#[cfg(feature = "client")]
 pub use client_engine::ClientEngineActivity;
-pub use event::{AckOutcome, Decision, Event, Leaving, ManagerNotice};
+#[cfg(feature = "client")]
+pub use event::ManagerNotice;
+pub use event::{AckOutcome, Decision, Event, Leaving};
 pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
 pub use target::Target;
@@ -42,8 +52,10 @@ pub use target::Target;
 pub use dynamic::{DynamicEvent, DynamicMatcher};
 pub use engine::{ConnActivity, ConnChange, EngineEvent, EnginePacket};
 pub use forward::FORWARDED_HEADER;
+#[cfg(feature = "client")]
+pub use host_auth::HostAuth;
 pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};
-pub use reply::{reply, HostAuth, Pending, Reply};
+pub use reply::{reply, Pending, Reply};
 
 /// How events reach the host.
 #[derive(Clone)]
@@ -107,6 +119,7 @@ pub(crate) struct Shared {
     queue: (crossbeam_channel::Sender<Event>, crossbeam_channel::Receiver<Event>),
     next_id: AtomicU64,
     servers: Mutex<Vec<crate::server::Server>>,
+    #[cfg(feature = "client")]
     clients: Mutex<std::collections::HashMap<u64, crate::client::Socket>>,
     shut_down: std::sync::atomic::AtomicBool,
     /// Set from the wake-up of [`Delivery::Wake`] until the host takes the events.
@@ -199,6 +212,7 @@ impl Runtime {
             queue: crossbeam_channel::unbounded(),
             next_id: AtomicU64::new(0),
             servers: Mutex::default(),
+            #[cfg(feature = "client")]
             clients: Mutex::default(),
             wake_pending: std::sync::atomic::AtomicBool::new(false),
             leaving: Arc::default(),
@@ -349,6 +363,7 @@ impl Runtime {
     }
 
     /// Creates a client for `url` (its path is the namespace) and starts connecting.
+    #[cfg(feature = "client")]
     /// Fails with `InvalidArgument` if [`ManagerConfig::validate`] refuses the options.
     pub fn client(&self, url: &str, options: crate::client::ClientOptions) -> Result<EmbeddedClient, EmbedError> {
         self.shared.check()?;
@@ -364,6 +379,7 @@ impl Runtime {
             return;
         }
         let servers = std::mem::take(&mut *self.shared.servers.lock().expect("runtime lock poisoned"));
+        #[cfg(feature = "client")]
         let clients: Vec<_> =
             std::mem::take(&mut *self.shared.clients.lock().expect("runtime lock poisoned")).into_values().collect();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -371,6 +387,7 @@ impl Runtime {
             for s in &servers {
                 s.close();
             }
+            #[cfg(feature = "client")]
             for c in &clients {
                 c.disconnect();
                 c.io().close();

@@ -3,6 +3,7 @@
 //! The codecs ([`packet`], [`payload`]) are pure and byte-exact; [`server`] runs them
 //! over hyper (long-polling) and tokio-tungstenite (WebSocket).
 
+#[cfg(feature = "client")]
 pub mod client;
 pub mod packet;
 pub mod payload;
