@@ -44,13 +44,12 @@ export declare class NativeClient {
   emit(event: string, json: string, bins: Array<Buffer>): void
   /** Emits a volatile event: dropped while the connection is not writable. */
   emitVolatile(event: string, json: string, bins: Array<Buffer>): void
-  /** Emits with an acknowledgement; an `ack` event with `key` follows exactly once. */
-  emitWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
   /**
-   * `socket.volatile.emit(.., cb)`: dropped (the callback then times out, or is never
-   * called without a timeout) while the connection is not writable.
+   * Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
+   * `volatile` (`socket.volatile.emit(.., cb)`): dropped while the connection is not
+   * writable, the callback then timing out (or, without a timeout, never called).
    */
-  emitVolatileWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
+  emitWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number, volatile?: boolean | undefined | null): void
 }
 
 /** The answer to a server's acknowledgement request. */

@@ -554,8 +554,7 @@ class Socket extends EventEmitter {
         ack(new Error(TIMEOUT_MSG));
       }
     });
-    const native = flags.volatile ? 'emitVolatileWithAck' : 'emitWithAck';
-    rt.withAck(key, () => call(() => this._native[native](name, json, bins, timeout, key)));
+    rt.withAck(key, () => call(() => this._native.emitWithAck(name, json, bins, timeout, key, !!flags.volatile)));
     for (const l of this._anyOut.slice()) l(name, ...args);
     return this;
   }

@@ -18,7 +18,7 @@ function ms(name, v) {
 let coreNames = null;
 function coreOptionNames() {
   if (!coreNames) {
-    const { serverOptionNames } = require('../native.js');
+    const { serverOptionNames } = require('./addon');
     coreNames = new Set(serverOptionNames().map((n) => n.replace(/_([a-z])/g, (_, c) => c.toUpperCase())));
   }
   return coreNames;

@@ -1,7 +1,7 @@
 'use strict';
 // One dispatcher for every native event, and the keep-alive that decides how long the
 // process must live (the native ThreadsafeFunction is weak: it never holds the loop).
-const native = require('../native.js');
+const native = require('./addon');
 
 const servers = new Map();
 const clients = new Map();

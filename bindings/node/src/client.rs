@@ -428,6 +428,8 @@ impl NativeClient {
     }
 
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
+    /// `volatile` (`socket.volatile.emit(.., cb)`): dropped while the connection is not
+    /// writable, the callback then timing out (or, without a timeout, never called).
     #[napi]
     pub fn emit_with_ack(
         &self,
@@ -436,26 +438,16 @@ impl NativeClient {
         bins: Vec<Buffer>,
         timeout_ms: Option<u32>,
         key: u32,
+        volatile: Option<bool>,
     ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
         let done = move |outcome: AckOutcome| deliver(Ev::AckDone { key, outcome });
-        self.c.emit_with_ack(&event, args, timeout_ms.map(ms), done).map_err(emit_err)
-    }
-
-    /// `socket.volatile.emit(.., cb)`: dropped (the callback then times out, or is never
-    /// called without a timeout) while the connection is not writable.
-    #[napi]
-    pub fn emit_volatile_with_ack(
-        &self,
-        event: String,
-        json: String,
-        bins: Vec<Buffer>,
-        timeout_ms: Option<u32>,
-        key: u32,
-    ) -> Result<()> {
-        let args = args_from_js(&json, &bins)?;
-        let done = move |outcome: AckOutcome| deliver(Ev::AckDone { key, outcome });
-        self.c.emit_volatile_with_ack(&event, args, timeout_ms.map(ms), done).map_err(emit_err)
+        let timeout = timeout_ms.map(ms);
+        match volatile {
+            Some(true) => self.c.emit_volatile_with_ack(&event, args, timeout, done),
+            _ => self.c.emit_with_ack(&event, args, timeout, done),
+        }
+        .map_err(emit_err)
     }
 }
 

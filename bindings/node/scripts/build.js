@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+'use strict';
+// Builds the native addon with napi-rs's CLI (`@napi-rs/cli`, a devDependency):
+//   npm run build          release profile (what `npm pack` ships: its prepack script)
+//   npm run build:debug    debug profile (test.sh; shares target/debug with the workspace)
+// Writes sio.<platform>.node, native.js and native.d.ts (generated, committed) in this folder.
+// Further arguments go to `napi build` (e.g. `npm run build -- --target aarch64-unknown-linux-gnu`).
+// Source checkouts only: the published package ships the prebuilt addon and no build step.
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+
+function fail(message) {
+  console.error(`sio-node build: ${message}`);
+  process.exit(1);
+}
+
+let cli;
+try {
+  const pkg = require.resolve('@napi-rs/cli/package.json', { paths: [root] });
+  cli = path.join(path.dirname(pkg), require(pkg).bin.napi);
+} catch {
+  fail(
+    `@napi-rs/cli (a devDependency) is not installed in ${root}.\n` +
+      `  Run \`npm install\` there first, then \`npm run build\`.\n` +
+      `  To use sio-node without building it, install a packed tarball (npm install ./sio-node-<version>.tgz, see README.md).`,
+  );
+}
+if (!fs.existsSync(path.join(root, 'Cargo.toml'))) {
+  fail(`no Cargo.toml in ${root}: the addon builds from a source checkout of the sio repository only.`);
+}
+const cargo = spawnSync(process.env.CARGO || 'cargo', ['--version'], { stdio: 'ignore' });
+if (cargo.error || cargo.status !== 0) {
+  fail('cargo was not found on PATH: building the addon needs a Rust toolchain (https://rustup.rs).');
+}
+
+const napiArgs = ['build', '--platform', '--manifest-path', 'Cargo.toml', '--output-dir', '.', '--js', 'native.js', '--dts', 'native.d.ts'];
+const release = args.includes('--release') || args.includes('-r');
+const rest = args.filter((a) => a !== '--release' && a !== '-r');
+if (release) napiArgs.push('--release');
+const run = spawnSync(process.execPath, [cli, ...napiArgs, ...rest], { cwd: root, stdio: 'inherit' });
+if (run.error) fail(run.error.message);
+process.exit(run.status === null ? 1 : run.status);
