@@ -4,14 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 # `npm install` installs the dependencies (@napi-rs/cli and the official packages among the
-# devDependencies); `npm run build:debug` compiles the addon with cargo (napi build, debug
+# devDependencies) without its `prepare` build; `npm run build:debug` compiles the addon with cargo (napi build, debug
 # profile, in the workspace's target/debug) and regenerates native.js / native.d.ts.
 # The generated napi files must be the committed ones: keep the tree's copies, regenerate,
 # and fail if Rust changed without the regenerated files being committed with it.
 snap="$(mktemp -d)"
 trap 'rm -rf "$snap"' EXIT
 cp native.d.ts native.js "$snap/"
-npm install --no-audit --no-fund
+# --ignore-scripts: `prepare` would build the release addon when none is here yet.
+npm install --no-audit --no-fund --ignore-scripts
 npm run build:debug
 for f in native.d.ts native.js; do
   if ! diff -u "$snap/$f" "$f"; then

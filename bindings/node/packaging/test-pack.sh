@@ -66,7 +66,9 @@ mkdir "$work/unpacked"
 tar xzf "$tarball" -C "$work/unpacked"
 if node -e '
   const p = require(process.argv[1]);
-  const hooks = ["preinstall", "install", "postinstall", "prepare"].filter((s) => p.scripts && p.scripts[s]);
+  // `prepare` stays: npm never runs it when installing a tarball (the install below, with
+  // no cargo on PATH, proves it), only in a source folder.
+  const hooks = ["preinstall", "install", "postinstall"].filter((s) => p.scripts && p.scripts[s]);
   const deps = Object.keys(p.dependencies || {});
   if (hooks.length || deps.includes("@napi-rs/cli")) { console.error("install hooks:", hooks, "dependencies:", deps); process.exit(1); }
 ' "$work/unpacked/package/package.json"; then
@@ -163,6 +165,25 @@ if (cd "$linked" && env PATH="$bare" npm init -y >/dev/null && env PATH="$bare" 
 else
   ko "npm install <bindings/node> from another project"
 fi
+
+# 5. a fresh source folder (no addon built, no node_modules) linked from another project:
+#    npm runs its `prepare`, which installs the folder's dependencies and builds the release
+#    addon (warm: the release build of step 1 is reused from target/).
+fresh_mods="$work/fresh-node_modules"
+mv "$pkg/node_modules" "$fresh_mods"
+mv "$pkg/$addon" "$work/built.node"
+fresh="$work/fresh"
+mkdir "$fresh"
+if (cd "$fresh" && npm init -y >/dev/null && npm install --no-audit --no-fund "$pkg" >/dev/null) &&
+  [ -f "$pkg/$addon" ] && [ -n "$release_lib" ] && cmp -s "$pkg/$addon" "$release_lib" &&
+  (cd "$fresh" && node -e 'const { Server, io } = require("sio-node"); process.exit(typeof Server === "function" && typeof io === "function" ? 0 : 1)'); then
+  ok "npm install <fresh bindings/node> from another project installs its dependencies and builds the release addon"
+else
+  ko "npm install <fresh bindings/node> from another project"
+fi
+rm -rf "$pkg/node_modules"
+mv "$fresh_mods" "$pkg/node_modules"
+[ -f "$pkg/$addon" ] || mv "$work/built.node" "$pkg/$addon"
 
 echo "packaging test: $((SECONDS - start)) s"
 echo "$passed passed, $failed failed"

@@ -5,17 +5,40 @@
 //   npm run build:debug    debug profile (test.sh; shares target/debug with the workspace)
 // Writes sio.<platform>.node, native.js and native.d.ts (generated, committed) in this folder.
 // Further arguments go to `napi build` (e.g. `npm run build -- --target aarch64-unknown-linux-gnu`).
-// Source checkouts only: the published package ships the prebuilt addon and no build step.
+// `--if-missing` (the `prepare` script: `npm install` in this folder, or `npm install <this
+// folder>` from another project, which links it without installing its dependencies) builds
+// only when no addon is here yet, installing this folder's dependencies first if needed.
+// npm never runs `prepare` when it installs the packed tarball, which ships the prebuilt
+// addon: installing the package never builds.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const args = process.argv.slice(2);
+const ifMissing = process.argv.includes('--if-missing');
+const args = process.argv.slice(2).filter((a) => a !== '--if-missing');
 
 function fail(message) {
   console.error(`sio-node build: ${message}`);
   process.exit(1);
+}
+
+if (ifMissing) {
+  const built = fs.readdirSync(root).some((f) => /^sio\..+\.node$/.test(f));
+  if (built) process.exit(0);
+  let hasCli = true;
+  try {
+    require.resolve('@napi-rs/cli/package.json', { paths: [root] });
+  } catch {
+    hasCli = false;
+  }
+  if (!hasCli) {
+    // Linked from another project: npm ran this script without installing our dependencies.
+    console.error('sio-node build: installing the dependencies of ' + root);
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const inst = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: root, stdio: 'inherit' });
+    if (inst.error || inst.status !== 0) fail('`npm install` in ' + root + ' failed');
+  }
 }
 
 let cli;
