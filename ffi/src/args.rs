@@ -6,6 +6,18 @@ use sio_core::{HostArgs, Value, WireTextError};
 
 use crate::error::{null, sio_status, Error};
 
+/// The host's `user_data`: by registering a callback with it, the host promised that it
+/// may be used from any thread (runtime threads call the callbacks).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostPtr(pub(crate) *mut std::ffi::c_void);
+unsafe impl Send for HostPtr {}
+unsafe impl Sync for HostPtr {}
+
+/// Text for C: NUL-terminated, NULs inside escaped as the event strings are.
+pub(crate) fn c_text(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s.replace('\0', "\\u0000")).expect("NULs were escaped")
+}
+
 /// A binary buffer: `len` bytes at `ptr`.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -150,7 +162,7 @@ impl WireArgs {
 
 /// Writes an owned, NUL-terminated copy of `s` for the caller (freed by `sio_string_free`).
 pub(crate) unsafe fn out_string(s: &str, out: *mut *mut c_char, out_len: *mut usize) {
-    let c = std::ffi::CString::new(s.replace('\0', "\\u0000")).expect("NULs were escaped");
+    let c = c_text(s);
     if !out_len.is_null() {
         *out_len = c.as_bytes().len();
     }

@@ -424,7 +424,7 @@ impl OwnedEvent {
     }
 
     fn string(&mut self, s: &str) -> (*const c_char, usize) {
-        let c = CString::new(s.replace('\0', "\\u0000")).expect("NULs were escaped");
+        let c = crate::args::c_text(s);
         let r = (c.as_ptr(), c.as_bytes().len());
         self.strings.push(c);
         r

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use sio_core::embed::{ClientEngineActivity, ConnActivity, ConnChange, EmbeddedServer, EnginePacket, Socket};
 use sio_core::Value;
 
-use crate::args::{sio_buf, WireArgs};
+use crate::args::{c_text, sio_buf, HostPtr, WireArgs};
 use crate::client::sio_client;
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 use crate::runtime::sio_free_cb;
@@ -87,23 +87,11 @@ pub struct sio_engine_activity {
 /// Receives each activity of an Engine.IO connection (`activity` borrowed for the call).
 pub type sio_engine_cb = Option<unsafe extern "C" fn(user_data: *mut c_void, activity: *const sio_engine_activity)>;
 
-/// The host's `user_data`: the host promised, by registering the callback, that it may be
-/// used from any thread.
-#[derive(Clone, Copy)]
-struct HostPtr(*mut c_void);
-unsafe impl Send for HostPtr {}
-unsafe impl Sync for HostPtr {}
-
 /// A client handle's address, for its listeners (used only while the handle lives).
 #[derive(Clone, Copy)]
 struct ClientPtr(*const sio_client);
 unsafe impl Send for ClientPtr {}
 unsafe impl Sync for ClientPtr {}
-
-/// Text for C: NUL-terminated, NULs inside escaped as the event strings are.
-fn c_text(s: &str) -> CString {
-    CString::new(s.replace('\0', "\\u0000")).expect("NULs were escaped")
-}
 
 /// Calls `f(name, name_len, args_json, args_json_len, bufs, n_bufs)` with an event's
 /// name and arguments laid out for C, all of it living until `f` returns.
@@ -150,6 +138,41 @@ fn any_listener(
             let handle = sio_socket::new(socket.clone(), server.clone());
             with_event_args(name, args, |n, nl, j, jl, b, bl| unsafe { cb(data.0, &handle, n, nl, j, jl, b, bl) });
         });
+    }
+}
+
+type MiddlewareFn = unsafe extern "C" fn(
+    *mut c_void,
+    *const sio_socket,
+    *const c_char,
+    usize,
+    *const c_char,
+    usize,
+    *const sio_buf,
+    usize,
+) -> *const c_char;
+
+/// The core middleware that asks `cb` (server-wide or per socket): NULL lets the event
+/// through, a message refuses it.
+pub(crate) fn middleware(
+    server: EmbeddedServer,
+    cb: MiddlewareFn,
+    user_data: *mut c_void,
+) -> impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static {
+    let data = HostPtr(user_data);
+    move |socket, name, args| {
+        let data = data;
+        // No panic may unwind into the core's dispatch.
+        guard_value(Err("internal error in the C middleware bridge".to_owned()), || {
+            let handle = sio_socket::new(socket.clone(), server.clone());
+            let verdict =
+                with_event_args(name, args, |n, nl, j, jl, b, bl| unsafe { cb(data.0, &handle, n, nl, j, jl, b, bl) });
+            if verdict.is_null() {
+                Ok(())
+            } else {
+                Err(unsafe { std::ffi::CStr::from_ptr(verdict) }.to_string_lossy().into_owned())
+            }
+        })
     }
 }
 
@@ -269,21 +292,7 @@ pub unsafe extern "C" fn sio_socket_use(
     guard(|| {
         let s = sock(socket)?;
         let cb = cb.ok_or_else(|| null("cb"))?;
-        let (server, data) = (s.server.clone(), HostPtr(user_data));
-        s.inner.use_middleware(move |socket, name, args| {
-            let data = data;
-            guard_value(Err("internal error in the C middleware bridge".to_owned()), || {
-                let handle = sio_socket::new(socket.clone(), server.clone());
-                let verdict = with_event_args(name, args, |n, nl, j, jl, b, bl| unsafe {
-                    cb(data.0, &handle, n, nl, j, jl, b, bl)
-                });
-                if verdict.is_null() {
-                    Ok(())
-                } else {
-                    Err(unsafe { std::ffi::CStr::from_ptr(verdict) }.to_string_lossy().into_owned())
-                }
-            })
-        });
+        s.inner.use_middleware(middleware(s.server.clone(), cb, user_data));
         Ok(())
     })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sio_core::embed::{set_log_sink, LogLevel, LogRecord};
 
+use crate::args::{c_text, HostPtr};
 use crate::error::{guard, guard_void, sio_status, Error};
 
 /// How severe a log record is; a callback set at one level gets that level and the
@@ -38,11 +39,6 @@ pub type sio_log_cb = Option<
         message_len: usize,
     ),
 >;
-
-#[derive(Clone, Copy)]
-struct HostPtr(*mut c_void);
-unsafe impl Send for HostPtr {}
-unsafe impl Sync for HostPtr {}
 
 fn level_of(level: LogLevel) -> sio_log_level {
     match level {
@@ -88,7 +84,7 @@ pub unsafe extern "C" fn sio_set_log_callback(level: i32, cb: sio_log_cb, user_d
             Arc::new(move |r: &LogRecord| {
                 let data = data;
                 guard_void(|| {
-                    let message = std::ffi::CString::new(r.message.replace('\0', "\\u0000")).unwrap_or_default();
+                    let message = c_text(&r.message);
                     let len = message.as_bytes().len();
                     unsafe { cb(data.0, level_of(r.level), logger_c(r.logger).as_ptr(), message.as_ptr(), len) };
                 })

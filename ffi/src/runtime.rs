@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use sio_core::embed::{Delivery, EmbeddedServer, Runtime, RuntimeOptions};
 
+use crate::args::HostPtr;
 use crate::error::{guard, guard_void, null, sio_status, Error};
 use crate::event::{sio_event, OwnedEvent};
 
@@ -25,15 +26,8 @@ pub struct sio_runtime {
     pub(crate) rt: Runtime,
     pub(crate) servers: ServerTable,
     queue_mode: bool,
-    finalizer: Option<(sio_free_cb, UserData)>,
+    finalizer: Option<(sio_free_cb, HostPtr)>,
 }
-
-#[derive(Clone, Copy)]
-struct UserData(*mut c_void);
-// The host promised (by registering the callback) that user_data may be used from
-// runtime threads.
-unsafe impl Send for UserData {}
-unsafe impl Sync for UserData {}
 
 /// Creates a runtime with `workers` threads (0: one per core the process may run on).
 ///
@@ -54,7 +48,7 @@ pub unsafe extern "C" fn sio_runtime_new(
             return Err(null("out"));
         }
         let servers: ServerTable = Arc::default();
-        let data = UserData(user_data);
+        let data = HostPtr(user_data);
         let delivery = match callback {
             Some(cb) => {
                 let table = servers.clone();

@@ -530,11 +530,6 @@ pub type sio_packet_middleware_cb = Option<
     ) -> *const c_char,
 >;
 
-#[derive(Clone, Copy)]
-struct SendPtr(*mut std::ffi::c_void);
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
 /// Sets the per-packet middleware of every socket of the server (`cb` NULL removes it).
 /// `user_data` must stay valid while it is set.
 #[no_mangle]
@@ -549,31 +544,8 @@ pub unsafe extern "C" fn sio_server_set_packet_middleware(
             server.inner.set_packet_middleware(None);
             return Ok(());
         };
-        let data = SendPtr(user_data);
-        let srv = server.inner.clone();
-        server.inner.set_packet_middleware(Some(std::sync::Arc::new(move |socket, name, args| {
-            let data = data;
-            let handle = crate::socket::sio_socket::new(socket.clone(), srv.clone());
-            let wire = crate::args::WireArgs::new(args);
-            let name_c = std::ffi::CString::new(name).unwrap_or_default();
-            let json_c = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
-            let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
-            let verdict = cb(
-                data.0,
-                &handle,
-                name_c.as_ptr(),
-                name.len(),
-                json_c.as_ptr(),
-                wire.json.len(),
-                bufs,
-                wire.bufs.len(),
-            );
-            if verdict.is_null() {
-                Ok(())
-            } else {
-                Err(std::ffi::CStr::from_ptr(verdict).to_string_lossy().into_owned())
-            }
-        })));
+        let bridge = crate::hooks::middleware(server.inner.clone(), cb, user_data);
+        server.inner.set_packet_middleware(Some(std::sync::Arc::new(bridge)));
         Ok(())
     })
 }

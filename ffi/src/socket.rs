@@ -6,7 +6,7 @@ use sio_core::embed::Socket;
 use sio_core::embed::TransportKind;
 use sio_core::embed::{AckOutcome, EmbeddedServer, Target};
 
-use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, WireArgs};
+use crate::args::{event_args, out_string, sio_buf, sio_str, str_arg, str_list, value_arg, HostPtr, WireArgs};
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
 
 /// A socket connected to a namespace of a server.
@@ -52,16 +52,12 @@ pub type sio_ack_cb = Option<
     ),
 >;
 
-#[derive(Clone, Copy)]
-struct SendPtr(*mut c_void);
-unsafe impl Send for SendPtr {}
-
 /// Builds the completion that calls `cb(user_data, ...)` exactly once.
 pub(crate) fn ack_completion(
     cb: unsafe extern "C" fn(*mut c_void, sio_ack_outcome, *const c_char, usize, *const sio_buf, usize),
     user_data: *mut c_void,
 ) -> impl FnOnce(AckOutcome) + Send + 'static {
-    let data = SendPtr(user_data);
+    let data = HostPtr(user_data);
     move |outcome| {
         let data = data;
         let (kind, args) = match outcome {

@@ -35,6 +35,8 @@ struct Connection {
     watched: AtomicBool,
     /// The host's watcher of the Engine.IO connection, if any.
     engine_watch: Mutex<Option<EngineWatch>>,
+    /// Whether `engine_watch` is set: per-packet Manager events skip every lock without it.
+    engine_watched: AtomicBool,
 }
 
 /// A host's watcher of a client's Engine.IO connection ([`EmbeddedClient::watch_engine`]).
@@ -99,10 +101,18 @@ impl EmbeddedClient {
         conn.open.lock().expect("client lock poisoned").push((id, socket.nsp().to_owned()));
         let (w, c) = (Arc::downgrade(&shared), conn.clone());
         socket.io().on(move |manager, ev| {
+            let per_packet =
+                matches!(ev, ManagerEvent::Engine(_) | ManagerEvent::PacketCreate(_) | ManagerEvent::Packet(_));
+            if per_packet && !c.engine_watched.load(Ordering::Acquire) {
+                return; // the hot path: nobody watches packets
+            }
             let Some(s) = w.upgrade() else { return };
             let watch = c.engine_watch.lock().expect("client lock poisoned").clone();
             if let Some(f) = watch {
                 ClientEngineActivity::from_manager(manager, ev, &*f);
+            }
+            if per_packet {
+                return;
             }
             // The host has no Manager handle: the connection's oldest open client stands for it.
             let Some(client) = c.oldest() else { return };
@@ -231,7 +241,9 @@ impl EmbeddedClient {
     /// reconnections (socket.io-client's `socket.io.engine` events); `None` stops. One
     /// watcher per connection: a later call replaces the earlier one.
     pub fn watch_engine(&self, f: Option<EngineWatch>) {
-        *self.conn.engine_watch.lock().expect("client lock poisoned") = f;
+        let mut watch = self.conn.engine_watch.lock().expect("client lock poisoned");
+        self.conn.engine_watched.store(f.is_some(), Ordering::Release);
+        *watch = f;
     }
 
     /// Replaces the CONNECT payload (socket.io-client's `socket.auth = ..`) from the next

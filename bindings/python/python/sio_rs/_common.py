@@ -140,11 +140,7 @@ class Runner:
         try:
             result = fn(*args, **kwargs) if kwargs else fn(*args)
         except Exception as e:  # a handler must not kill the dispatcher
-            if not isinstance(e, ConnectionRefused):
-                log_handler_error(fn, e)
-            self._after_call()
-            if fail is not None:
-                fail(e)
+            self._failed(fn, e, fail)
             return
         self._after_call()
         if inspect.isawaitable(result):
@@ -155,6 +151,14 @@ class Runner:
             result = None
         if then is not None:
             then(result)
+
+    def _failed(self, fn: Handler, e: Exception, fail: Optional[Callable[[BaseException], None]]) -> None:
+        """A handler raised: logged (a refusal is no error), then finished as a return is."""
+        if not isinstance(e, ConnectionRefused):
+            log_handler_error(fn, e)
+        self._after_call()
+        if fail is not None:
+            fail(e)
 
     def _after_call(self) -> None:
         """Runs after each handler has returned (for a coroutine: finished)."""
@@ -222,11 +226,7 @@ class AsyncRunner(Runner):
         try:
             result = fn(*args, **kwargs) if kwargs else fn(*args)
         except Exception as e:
-            if not isinstance(e, ConnectionRefused):
-                log_handler_error(fn, e)
-            self._after_call()
-            if fail is not None:
-                fail(e)
+            self._failed(fn, e, fail)
             return
         if result is None or type(result) is tuple or not inspect.isawaitable(result):
             self._after_call()
@@ -238,11 +238,7 @@ class AsyncRunner(Runner):
             try:
                 value = await result
             except Exception as e:
-                if not isinstance(e, ConnectionRefused):
-                    log_handler_error(fn, e)
-                self._after_call()
-                if fail is not None:
-                    fail(e)
+                self._failed(fn, e, fail)
                 return
             self._after_call()
             if then is not None:
