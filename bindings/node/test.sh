@@ -4,22 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 # `npm install` installs the dependencies (@napi-rs/cli and the official packages among the
-# devDependencies) without its `prepare` build; `npm run build:debug` compiles the addon with cargo (napi build, debug
-# profile, in the workspace's target/debug) and regenerates native.js / native.d.ts.
-# The generated napi files must be the committed ones: keep the tree's copies, regenerate,
-# and fail if Rust changed without the regenerated files being committed with it.
-snap="$(mktemp -d)"
-trap 'rm -rf "$snap"' EXIT
-cp native.d.ts native.js "$snap/"
-# --ignore-scripts: `prepare` would build the release addon when none is here yet.
+# devDependencies) without its `prepare` build (--ignore-scripts: `prepare` would build the
+# release addon when none is here yet). The addon is the debug build of the workspace's
+# target/debug (`cargo build -p sio-node`, reusing what `cargo build --workspace` compiled).
+# That the committed native.js / native.d.ts are what napi build generates is checked by
+# packaging/test-pack.sh (the release build); `npm run build:debug` regenerates them here.
 npm install --no-audit --no-fund --ignore-scripts
-npm run build:debug
-for f in native.d.ts native.js; do
-  if ! diff -u "$snap/$f" "$f"; then
-    echo "test.sh: $f differs from the regenerated one (napi build): commit the regenerated file" >&2
-    exit 1
-  fi
-done
+node scripts/build.js --workspace-debug
 # No --test-force-exit: every test file must exit by itself once its tests closed what they
 # opened (tests close servers and clients in t.after/after hooks, so a failing test does
 # too; test/exit.test.js asserts the exit in scripts). `timeout` bounds a run that hangs.

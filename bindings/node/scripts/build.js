@@ -2,7 +2,12 @@
 'use strict';
 // Builds the native addon with napi-rs's CLI (`@napi-rs/cli`, a devDependency):
 //   npm run build          release profile (what `npm pack` ships: its prepack script)
-//   npm run build:debug    debug profile (test.sh; shares target/debug with the workspace)
+//   npm run build:debug    debug profile (napi build: its own target/<triple>/debug)
+//   node scripts/build.js --workspace-debug
+//                          test.sh: `cargo build -p sio-node` in the workspace's target/debug,
+//                          whose dependencies `cargo build --workspace` already compiled (napi
+//                          build's --target would compile them all again); does not regenerate
+//                          native.js / native.d.ts (the release build, test-pack.sh, checks them)
 // Writes sio.<platform>.node, native.js and native.d.ts (generated, committed) in this folder.
 // Further arguments go to `napi build` (e.g. `npm run build -- --target aarch64-unknown-linux-gnu`).
 // `--if-missing` (the `prepare` script: `npm install` in this folder, or `npm install <this
@@ -16,7 +21,8 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const ifMissing = process.argv.includes('--if-missing');
-const args = process.argv.slice(2).filter((a) => a !== '--if-missing');
+const workspaceDebug = process.argv.includes('--workspace-debug');
+const args = process.argv.slice(2).filter((a) => a !== '--if-missing' && a !== '--workspace-debug');
 
 function fail(message) {
   console.error(`sio-node build: ${message}`);
@@ -39,6 +45,26 @@ if (ifMissing) {
     const inst = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: root, stdio: 'inherit' });
     if (inst.error || inst.status !== 0) fail('`npm install` in ' + root + ' failed');
   }
+}
+
+// The napi-rs platform name of this machine (linux-x64-gnu), as the generated loader spells it.
+function platformName() {
+  const { platform, arch } = process;
+  if (platform !== 'linux') return `${platform}-${arch}`;
+  const glibc = process.report.getReport().header.glibcVersionRuntime;
+  return `${platform}-${arch}-${glibc ? 'gnu' : 'musl'}`;
+}
+
+if (workspaceDebug) {
+  const cargoBin = process.env.CARGO || 'cargo';
+  const built = spawnSync(cargoBin, ['build', '-p', 'sio-node', '--lib', ...args], { cwd: root, stdio: 'inherit' });
+  if (built.error || built.status !== 0) fail('`cargo build -p sio-node` failed');
+  const meta = spawnSync(cargoBin, ['metadata', '--format-version', '1', '--no-deps'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (meta.error || meta.status !== 0) fail('`cargo metadata` failed');
+  const file = { darwin: 'libsio_node.dylib', win32: 'sio_node.dll' }[process.platform] || 'libsio_node.so';
+  const lib = path.join(JSON.parse(meta.stdout).target_directory, 'debug', file);
+  fs.copyFileSync(lib, path.join(root, `sio.${platformName()}.node`));
+  process.exit(0);
 }
 
 let cli;

@@ -57,8 +57,9 @@ async function exampleServer(script) {
     const url = `http://127.0.0.1:${port}`;
     const ann = io(url, { auth: { name: 'ann' }, forceNew: true });
     const bob = io(url, { auth: { name: 'bob' }, forceNew: true });
-    await Promise.all([once(ann, 'connect'), once(bob, 'connect')]);
+    // Listen before connecting: a fast server completes the upgrade before 'connect' is seen.
     const upgraded = once(ann.io.engine, 'upgrade');
+    await Promise.all([once(ann, 'connect'), once(bob, 'connect')]);
     const rooms = await ack(ann, 'join', 'cats');
     if (JSON.stringify(rooms) !== '["cats","lobby"]') throw new Error(`rooms ${JSON.stringify(rooms)}`);
     await ack(bob, 'join', 'cats');
