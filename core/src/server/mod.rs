@@ -40,7 +40,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use tokio::sync::watch;
 
@@ -58,7 +57,7 @@ use server_side::AnyServerSideHandler;
 pub use server_side::ServerSideAck;
 pub use socket::{AnyHandler, Socket, SocketEmitter};
 
-use crate::engine::server::{CloseReason, EngineHandler, EngineServer, Message, Session};
+use crate::engine::server::{CloseReason, EngineHandler, EngineServer, Message, Peer, RequestBody, Session};
 use crate::proto::packet::{encode, PacketType};
 use crate::value::Value;
 use client::Client;
@@ -262,12 +261,18 @@ impl Server {
         namespace.receive_server_side_data(&any, data, ack);
     }
 
-    /// Serves one HTTP request (mount the server inside an existing hyper service).
-    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    /// Serves one HTTP request (mount the server inside an existing hyper service; any
+    /// body type: hyper's `Incoming`, axum's `Body`...).
+    pub async fn handle<B: RequestBody>(&self, req: Request<B>, remote: SocketAddr) -> Response<Full<Bytes>> {
+        self.handle_from(req, Peer::plain(remote)).await
+    }
+
+    /// [`Server::handle`] for a request from `peer` (a TLS connection, say).
+    pub async fn handle_from<B: RequestBody>(&self, req: Request<B>, peer: Peer) -> Response<Full<Bytes>> {
         if let Some(res) = self.0.files.respond(&req) {
             return res;
         }
-        self.engine().handle(req, remote).await
+        self.engine().handle_from(req, peer).await
     }
 
     /// Serves `body` at `path` (GET and HEAD, with an ETag), as socket.io's `serveClient`

@@ -60,6 +60,95 @@ pub struct Cors {
     pub credentials: bool,
 }
 
+/// The session cookie of engine.io's `cookie` option: set on each handshake response
+/// (`io=<sid>; Path=/; HttpOnly; SameSite=Lax` by default), so a load balancer with sticky
+/// sessions can send a session's later requests to the node that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionCookie {
+    /// Cookie name (default `io`).
+    pub name: String,
+    /// `Path` attribute (default `/`; `None` leaves it out).
+    pub path: Option<String>,
+    /// `HttpOnly` (default true).
+    pub http_only: bool,
+    /// `SameSite` attribute: `Strict`, `Lax` or `None` (default `Lax`; `None` leaves it out).
+    pub same_site: Option<SameSite>,
+    /// `Secure` (default false).
+    pub secure: bool,
+    /// `Domain` attribute (default none).
+    pub domain: Option<String>,
+    /// `Max-Age` (default none: a session cookie).
+    pub max_age: Option<Duration>,
+}
+
+/// The `SameSite` attribute of [`SessionCookie`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// `SameSite=Strict`.
+    Strict,
+    /// `SameSite=Lax`.
+    Lax,
+    /// `SameSite=None` (browsers require `Secure` with it).
+    None,
+}
+
+impl SameSite {
+    /// Parses `strict`, `lax` or `none` (any case).
+    pub fn parse(s: &str) -> Option<SameSite> {
+        match s.to_ascii_lowercase().as_str() {
+            "strict" => Some(SameSite::Strict),
+            "lax" => Some(SameSite::Lax),
+            "none" => Some(SameSite::None),
+            _ => None,
+        }
+    }
+}
+
+impl Default for SessionCookie {
+    fn default() -> Self {
+        SessionCookie {
+            name: "io".into(),
+            path: Some("/".into()),
+            http_only: true,
+            same_site: Some(SameSite::Lax),
+            secure: false,
+            domain: None,
+            max_age: None,
+        }
+    }
+}
+
+impl SessionCookie {
+    /// The `Set-Cookie` value for session `sid`.
+    pub fn header_value(&self, sid: &str) -> String {
+        let mut v = format!("{}={}", self.name, sid);
+        if let Some(d) = &self.domain {
+            v.push_str("; Domain=");
+            v.push_str(d);
+        }
+        if let Some(p) = &self.path {
+            v.push_str("; Path=");
+            v.push_str(p);
+        }
+        if let Some(age) = self.max_age {
+            v.push_str(&format!("; Max-Age={}", age.as_secs()));
+        }
+        if self.http_only {
+            v.push_str("; HttpOnly");
+        }
+        if self.secure {
+            v.push_str("; Secure");
+        }
+        match self.same_site {
+            Some(SameSite::Strict) => v.push_str("; SameSite=Strict"),
+            Some(SameSite::Lax) => v.push_str("; SameSite=Lax"),
+            Some(SameSite::None) => v.push_str("; SameSite=None"),
+            None => {}
+        }
+        v
+    }
+}
+
 /// Engine.IO server options.
 #[derive(Clone)]
 pub struct EngineConfig {
@@ -104,6 +193,8 @@ pub struct EngineConfig {
     pub max_connections: Option<usize>,
     /// Whether requests reach us over TLS (reported as `handshake.secure`).
     pub secure: bool,
+    /// The session cookie for sticky load balancing (default none, as in the reference).
+    pub cookie: Option<SessionCookie>,
 }
 
 /// Limits of one listener, taken from [`EngineConfig`] by [`EngineConfig::listen_limits`].
@@ -173,6 +264,7 @@ impl Default for EngineConfig {
             idle_timeout: Duration::from_secs(30),
             max_connections: None,
             secure: false,
+            cookie: None,
         }
     }
 }
@@ -191,6 +283,7 @@ impl std::fmt::Debug for EngineConfig {
             .field("headers_timeout", &self.headers_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
+            .field("cookie", &self.cookie)
             .finish_non_exhaustive()
     }
 }

@@ -1,28 +1,26 @@
 //! Routing of one request: verification, handshake of new sessions, dispatch to a
 //! transport for existing ones.
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ::http::{header, Method, StatusCode};
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 
 use super::config::TransportKind;
-use super::request::RequestInfo;
+use super::request::{Peer, RequestInfo};
 use super::responses::{self, EngineHttpError};
 use super::session::{CloseReason, Session};
-use super::{polling, websocket, Shared};
+use super::{polling, websocket, RequestBody, Shared};
 
-pub(super) async fn route(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+pub(super) async fn route<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: Peer) -> Response<Full<Bytes>> {
     let cors = shared.config.cors.clone();
     let req_headers = cors.as_ref().map(|_| req.headers().clone());
     let preflight = req.method() == Method::OPTIONS;
     let mut res = if preflight && cors.is_some() {
         responses::status(StatusCode::NO_CONTENT)
     } else {
-        dispatch(shared, req, remote).await
+        dispatch(shared, req, peer).await
     };
     if let (Some(cors), Some(h)) = (cors, req_headers) {
         responses::apply_cors(&cors, &h, res.headers_mut(), preflight);
@@ -30,8 +28,10 @@ pub(super) async fn route(shared: &Arc<Shared>, req: Request<Incoming>, remote: 
     res
 }
 
-async fn dispatch(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
-    let info = RequestInfo::new(&req, remote, shared.config.secure);
+async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: Peer) -> Response<Full<Bytes>> {
+    // `secure` in the config: TLS ends in front of us (a proxy), so every request is secure.
+    let peer = Peer { secure: peer.secure || shared.config.secure, ..peer };
+    let info = RequestInfo::new(&req, peer);
     let transport = match info.query_param("transport").and_then(TransportKind::parse) {
         Some(t) if shared.config.transports.contains(&t) => t,
         _ => return EngineHttpError::UnknownTransport.response(None),
@@ -85,7 +85,8 @@ async fn dispatch(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAd
         }
     }
     let session = Session::new(shared, info, transport);
-    match transport {
+    let cookie = shared.config.cookie.as_ref().map(|c| c.header_value(session.id()));
+    let mut res = match transport {
         TransportKind::Websocket => websocket::accept(shared, req, websocket::Mode::New(session)),
         TransportKind::Polling => {
             register(shared, &session);
@@ -94,7 +95,12 @@ async fn dispatch(shared: &Arc<Shared>, req: Request<Incoming>, remote: SocketAd
             shared.handler.on_open(&session);
             responses::text(super::super::payload::encode(&drain_now(&session)))
         }
+    };
+    // As engine.io, on the handshake response of either transport.
+    if let Some(v) = cookie.and_then(|c| header::HeaderValue::from_str(&c).ok()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res
 }
 
 /// Makes a new session reachable and starts its heartbeat.

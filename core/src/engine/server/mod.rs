@@ -1,8 +1,9 @@
 //! The Engine.IO server: one endpoint (`path`) serving long-polling and WebSocket,
 //! sessions with a server-driven heartbeat, and the polling → WebSocket upgrade.
 //!
-//! [`EngineServer::handle`] takes a hyper request, so the server can run on its own
-//! port ([`serve`]) or be mounted inside an existing hyper service.
+//! [`EngineServer::handle`] takes an HTTP request with any body ([`RequestBody`]), so the
+//! server runs on its own port ([`serve`]), inside a hyper or tower stack, or behind a host
+//! that owns the sockets ([`EngineServer::accept_websocket`] for its WebSockets).
 
 mod config;
 mod events;
@@ -22,15 +23,29 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 
-pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, ListenLimits, TransportKind};
+pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, ListenLimits, SameSite, SessionCookie, TransportKind};
 pub use events::ConnEvent;
 pub use listen::serve;
-pub use request::RequestInfo;
+pub use request::{Peer, RequestInfo};
 pub use responses::EngineHttpError;
 pub use session::{CloseReason, Message, SendError, Session};
+
+/// A request body the engine can read: hyper's `Incoming`, axum's `Body`, `Full<Bytes>`...
+/// (implemented for every `http_body::Body` that is `Send` with a boxable error).
+pub trait RequestBody:
+    hyper::body::Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> RequestBody for B
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+}
 
 /// What the layer above (Socket.IO, or an echo server) does with sessions.
 ///
@@ -84,9 +99,15 @@ impl EngineServer {
         path == base || path.strip_prefix(base).is_some_and(|rest| rest.starts_with('/'))
     }
 
-    /// Serves one HTTP request for this endpoint (polling, WebSocket upgrade, CORS preflight).
-    pub async fn handle(&self, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
-        handshake::route(&self.shared, req, remote).await
+    /// Serves one HTTP request for this endpoint (polling, WebSocket upgrade, CORS preflight)
+    /// from `remote` over plain TCP (`handshake.secure` is the config's `secure`).
+    pub async fn handle<B: RequestBody>(&self, req: Request<B>, remote: SocketAddr) -> Response<Full<Bytes>> {
+        self.handle_from(req, Peer::plain(remote)).await
+    }
+
+    /// [`EngineServer::handle`] for a request from `peer` (a TLS connection, say).
+    pub async fn handle_from<B: RequestBody>(&self, req: Request<B>, peer: Peer) -> Response<Full<Bytes>> {
+        handshake::route(&self.shared, req, peer).await
     }
 
     /// The session with id `sid`, if it is open.

@@ -4,22 +4,21 @@ use std::sync::Arc;
 use ::http::{Method, StatusCode};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 
 use super::events::ConnEvent;
 use super::responses::{self, EngineHttpError};
 use super::session::{wait_closed, CloseReason, Session};
-use super::Shared;
+use super::{RequestBody, Shared};
 use crate::engine::{payload, Frame, Packet};
 
 /// How long a polling close packet waits for requests sent at the same time.
 const CLOSE_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
 
-pub(super) async fn handle(
+pub(super) async fn handle<B: RequestBody>(
     shared: &Arc<Shared>,
     session: &Arc<Session>,
-    req: Request<Incoming>,
+    req: Request<B>,
 ) -> Response<Full<Bytes>> {
     match *req.method() {
         Method::GET => poll(session).await,
@@ -84,7 +83,7 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     responses::text(payload::encode(&frames))
 }
 
-async fn post(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn post<B: RequestBody>(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<B>) -> Response<Full<Bytes>> {
     let Ok(_lock) = session.post_lock.try_lock() else {
         session.close(CloseReason::TransportError);
         return EngineHttpError::BadRequest.response(None);

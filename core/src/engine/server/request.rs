@@ -4,6 +4,23 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
+/// Who sent a request: what a listener (or a host serving the request) knows of the
+/// connection beyond the request itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// The peer's address (`handshake.address`).
+    pub remote: SocketAddr,
+    /// Whether the connection is TLS (`handshake.secure`).
+    pub secure: bool,
+}
+
+impl Peer {
+    /// A peer at `remote` over plain TCP.
+    pub fn plain(remote: SocketAddr) -> Peer {
+        Peer { remote, secure: false }
+    }
+}
+
 /// The handshake request of a session: the source of `socket.handshake`.
 #[derive(Debug, Clone)]
 pub struct RequestInfo {
@@ -24,7 +41,7 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
-    pub(crate) fn new<B>(req: &http::Request<B>, remote: SocketAddr, secure: bool) -> Self {
+    pub(crate) fn new<B>(req: &http::Request<B>, peer: Peer) -> Self {
         let query =
             req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
         RequestInfo {
@@ -32,8 +49,8 @@ impl RequestInfo {
             uri: owned_uri(req.uri()),
             headers: owned_headers(req.headers()),
             query,
-            remote,
-            secure,
+            remote: peer.remote,
+            secure: peer.secure,
             time: SystemTime::now(),
         }
     }

@@ -7,7 +7,6 @@ use ::http::{header, StatusCode};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http_body_util::Full;
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -36,7 +35,7 @@ pub(super) enum Mode {
 
 type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-pub(super) fn accept(shared: &Arc<Shared>, mut req: Request<Incoming>, mode: Mode) -> Response<Full<Bytes>> {
+pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -> Response<Full<Bytes>> {
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY) else {
         return EngineHttpError::BadRequest.response(None);
     };
