@@ -70,13 +70,13 @@ async fn main() -> std::io::Result<()> {
     serve(
         listener,
         limits,
-        move |req, remote| {
+        move |req, peer| {
             let (echo, io) = (echo.clone(), io.clone());
             async move {
                 if echo.matches(req.uri().path()) {
-                    echo.handle(req, remote).await
+                    echo.handle_from(req, peer).await
                 } else if io.engine().matches(req.uri().path()) {
-                    io.handle(req, remote).await
+                    io.handle_from(req, peer).await
                 } else {
                     sio_core::server::not_found()
                 }

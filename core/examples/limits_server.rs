@@ -151,13 +151,13 @@ async fn main() -> std::io::Result<()> {
     println!("listening on {}", listener.local_addr()?.port());
     let limits = io.engine().config().listen_limits();
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
-    let router = move |req: Request<hyper::body::Incoming>, remote| {
+    let router = move |req: Request<hyper::body::Incoming>, peer| {
         let io = io.clone();
         async move {
             if req.uri().path() == "/stats" {
                 stats(&io)
             } else if io.engine().matches(req.uri().path()) {
-                io.handle(req, remote).await
+                io.handle_from(req, peer).await
             } else {
                 sio_core::server::not_found()
             }

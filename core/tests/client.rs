@@ -560,9 +560,9 @@ async fn parse_error_on_an_invalid_packet_from_the_server_then_reconnects() {
     tokio::spawn(sio_core::engine::server::serve(
         listener,
         Default::default(),
-        move |req, remote| {
+        move |req, peer| {
             let engine = engine.clone();
-            async move { engine.handle(req, remote).await }
+            async move { engine.handle_from(req, peer).await }
         },
         stop_rx,
     ));

@@ -116,13 +116,13 @@ async fn main() -> std::io::Result<()> {
     serve(
         listener,
         limits,
-        move |req, remote| {
+        move |req, peer| {
             let (io, bundle) = (io.clone(), bundle.clone());
             async move {
                 match req.uri().path() {
                     "/" | "/index.html" => file("text/html; charset=utf-8", Bytes::from_static(PAGE.as_bytes())),
                     "/socket.io/socket.io.min.js" | "/socket.io/socket.io.js" => file("application/javascript", bundle),
-                    p if io.engine().matches(p) => io.handle(req, remote).await,
+                    p if io.engine().matches(p) => io.handle_from(req, peer).await,
                     _ => sio_core::server::not_found(),
                 }
             }

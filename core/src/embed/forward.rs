@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::{EmbedError, EmbeddedServer};
+use crate::engine::server::Peer;
 use crate::server::not_found;
 
 /// The header the host's forwarder adds: `<token> <client ip> <client port>`.
@@ -34,13 +35,15 @@ impl EmbeddedServer {
         self.shared.handle.spawn(crate::engine::server::serve(
             listener,
             limits,
-            move |mut req, _loopback| {
+            move |mut req, peer: Peer| {
                 let server = server.clone();
                 let remote =
                     req.headers_mut().remove(FORWARDED_HEADER).and_then(|v| client_addr(v.to_str().ok()?, &token));
                 async move {
                     match remote {
-                        Some(remote) if server.engine().matches(req.uri().path()) => server.handle(req, remote).await,
+                        Some(remote) if server.engine().matches(req.uri().path()) => {
+                            server.handle_from(req, Peer { remote, ..peer }).await
+                        }
                         _ => not_found(),
                     }
                 }

@@ -14,6 +14,7 @@ mod dynamic;
 mod engine;
 mod event;
 mod forward;
+mod host;
 #[cfg(feature = "client")]
 mod host_auth;
 mod log;
@@ -49,9 +50,11 @@ pub use server::{EmbeddedServer, PacketMiddleware};
 pub use target::Target;
 // Host-facing concepts: deferred answers, engine connections, a host's own HTTP server,
 // dynamic namespaces the host names.
+pub use crate::engine::server::WsMessage;
 pub use dynamic::{DynamicEvent, DynamicMatcher};
 pub use engine::{ConnActivity, ConnChange, EngineEvent, EnginePacket};
 pub use forward::FORWARDED_HEADER;
+pub use host::{HostRequest, HostResponse, HostSocket, SEND_CREDIT};
 #[cfg(feature = "client")]
 pub use host_auth::HostAuth;
 pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};

@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use crate::engine::server::{Cors, CorsOrigin, TransportKind};
+#[cfg(feature = "tls")]
+use crate::engine::server::{Pem, TlsConfig, TlsError};
 use crate::server::{RecoveryConfig, ServerConfig};
 
 /// A value as a host language hands it over.
@@ -20,6 +22,8 @@ pub enum OptionValue {
     Str(String),
     /// A list of strings.
     List(Vec<String>),
+    /// Bytes (a PEM document given as bytes).
+    Bytes(Vec<u8>),
 }
 
 /// The unit a face gives durations in: seconds in Python, milliseconds in Node and C.
@@ -98,6 +102,13 @@ pub struct ServerOptions {
     /// Redis URL of a cluster (`redis://host:port[/db]`); the face builds the adapter
     /// (it lives in the `sio-redis` crate) and puts it into the config.
     pub cluster_url: Option<String>,
+    /// TLS certificate chain of the own-port listener (a PEM file path, or the PEM):
+    /// https and wss, `handshake.secure` true. Needs `tls_key`.
+    #[cfg(feature = "tls")]
+    pub tls_cert: Option<Pem>,
+    /// TLS private key of the certificate (a PEM file path, or the PEM). Needs `tls_cert`.
+    #[cfg(feature = "tls")]
+    pub tls_key: Option<Pem>,
 }
 
 /// The names [`ServerOptions::set`] knows, for error messages and docs.
@@ -124,6 +135,8 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "max_connections",
     "max_attachments",
     "cluster_url",
+    "tls_cert",
+    "tls_key",
 ];
 
 impl ServerOptions {
@@ -165,6 +178,12 @@ impl ServerOptions {
             "max_connections" => self.max_connections = Some(v.count(1)?),
             "max_attachments" => self.max_attachments = Some(v.count(1)?),
             "cluster_url" => self.cluster_url = Some(v.string()?),
+            #[cfg(feature = "tls")]
+            "tls_cert" => self.tls_cert = Some(v.pem()?),
+            #[cfg(feature = "tls")]
+            "tls_key" => self.tls_key = Some(v.pem()?),
+            #[cfg(not(feature = "tls"))]
+            "tls_cert" | "tls_key" => return Err(v.err("this build has no TLS (the sio-core \"tls\" feature)")),
             _ => return Err(OptionError::new(spelled, "unknown option")),
         }
         Ok(())
@@ -188,6 +207,10 @@ impl ServerOptions {
         }
         let mut c = ServerConfig::default();
         let e = &mut c.engine;
+        #[cfg(feature = "tls")]
+        {
+            e.tls = tls_config(self.tls_cert, self.tls_key)?;
+        }
         if let Some(p) = self.path {
             e.path = p;
         }
@@ -217,6 +240,26 @@ impl ServerOptions {
         }
         Ok(c)
     }
+}
+
+/// Reads and checks the certificate and key (both or neither): a file that cannot be
+/// read, invalid PEM or a key of another certificate is an error here, at server creation.
+#[cfg(feature = "tls")]
+fn tls_config(cert: Option<Pem>, key: Option<Pem>) -> Result<Option<TlsConfig>, OptionError> {
+    let (cert, key) = match (cert, key) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Err(OptionError::new("tls_cert", "needs tls_key")),
+        (None, Some(_)) => return Err(OptionError::new("tls_key", "needs tls_cert")),
+        (Some(c), Some(k)) => (c, k),
+    };
+    TlsConfig::new(&cert, &key).map(Some).map_err(|e| {
+        let option = match &e {
+            TlsError::Read { path, .. } if cert == Pem::File(path.clone()) => "tls_cert",
+            TlsError::InvalidCertificate(_) => "tls_cert",
+            _ => "tls_key",
+        };
+        OptionError::new(option, e.to_string())
+    })
 }
 
 fn set<T>(slot: &mut T, value: Option<T>) {
@@ -294,6 +337,17 @@ impl Typed<'_> {
         match &self.value {
             OptionValue::Str(s) => Ok(s.clone()),
             _ => Err(self.err("must be a string")),
+        }
+    }
+
+    /// A PEM file path, or PEM text (a string starting with `-----BEGIN`) or bytes.
+    #[cfg(feature = "tls")]
+    fn pem(&self) -> Result<Pem, OptionError> {
+        match &self.value {
+            OptionValue::Str(s) if s.is_empty() => Err(self.err("must not be empty")),
+            OptionValue::Str(s) => Ok(Pem::text_or_path(s)),
+            OptionValue::Bytes(b) => Ok(Pem::Bytes(b.clone())),
+            _ => Err(self.err("must be a PEM file path, or PEM text or bytes")),
         }
     }
 
@@ -382,6 +436,37 @@ mod tests {
         let mut o = ServerOptions::default();
         o.set("skip_middlewares", OptionValue::Bool(false), Unit::Seconds).unwrap();
         assert_eq!(o.into_config().unwrap_err().option, "skip_middlewares");
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn tls_takes_paths_text_or_bytes_both_or_neither() {
+        let c = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+        let (cert, key) = (c.cert.pem(), c.signing_key.serialize_pem());
+        let dir = std::env::temp_dir().join(format!("sio-options-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key_path = dir.join("key.pem");
+        std::fs::write(&key_path, &key).unwrap();
+
+        let mut o = ServerOptions::default();
+        o.set("tls_cert", OptionValue::Bytes(cert.clone().into_bytes()), Unit::Seconds).unwrap();
+        o.set("tls_key", OptionValue::Str(key_path.to_string_lossy().into_owned()), Unit::Seconds).unwrap();
+        assert!(o.into_config().unwrap().engine.tls.is_some());
+
+        let mut o = ServerOptions::default();
+        o.set("tls_cert", OptionValue::Str(cert.clone()), Unit::Seconds).unwrap();
+        assert_eq!(o.clone().into_config().unwrap_err().option, "tls_cert");
+        o.set_spelled("tls_key", "tlsKey", OptionValue::Str("/nonexistent/key.pem".into()), Unit::Seconds).unwrap();
+        let e = o.into_config().unwrap_err();
+        assert_eq!(e.option, "tls_key");
+        assert!(e.message.contains("/nonexistent/key.pem"), "{e}");
+
+        let mut o = ServerOptions::default();
+        o.set("tls_cert", OptionValue::Str("-----BEGIN CERTIFICATE-----\nnope\n".into()), Unit::Seconds).unwrap();
+        o.set("tls_key", OptionValue::Str(key.clone()), Unit::Seconds).unwrap();
+        assert_eq!(o.into_config().unwrap_err().option, "tls_cert");
+        assert!(ServerOptions::default().set("tls_key", OptionValue::Bool(true), Unit::Seconds).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

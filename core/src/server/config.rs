@@ -157,6 +157,13 @@ impl ServerBuilder {
         self.config.max_attachments = n;
         self
     }
+    /// Serves https and wss on [`Server::listen`](super::Server::listen) with this
+    /// certificate and key (`handshake.secure` is then true).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: crate::engine::server::TlsConfig) -> Self {
+        self.config.engine.tls = Some(tls);
+        self
+    }
     /// Joins a cluster through `adapter` (e.g. the Redis adapter).
     pub fn adapter(mut self, adapter: Arc<dyn ClusterAdapter>) -> Self {
         self.config.adapter = Some(adapter);

@@ -31,6 +31,7 @@ mod remote;
 pub mod rooms;
 mod server_side;
 mod socket;
+pub mod tower;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -57,7 +58,9 @@ use server_side::AnyServerSideHandler;
 pub use server_side::ServerSideAck;
 pub use socket::{AnyHandler, Socket, SocketEmitter};
 
-use crate::engine::server::{CloseReason, EngineHandler, EngineServer, Message, Peer, RequestBody, Session};
+use crate::engine::server::{
+    CloseReason, EngineHandler, EngineServer, HostWebSocket, Message, Peer, RequestBody, Session,
+};
 use crate::proto::packet::{encode, PacketType};
 use crate::value::Value;
 use client::Client;
@@ -275,6 +278,11 @@ impl Server {
         self.engine().handle_from(req, peer).await
     }
 
+    /// Accepts a WebSocket a host upgraded itself: see [`EngineServer::accept_websocket`].
+    pub async fn accept_websocket(&self, req: Request<()>, peer: Peer) -> Result<HostWebSocket, Response<Full<Bytes>>> {
+        self.engine().accept_websocket(req, peer).await
+    }
+
     /// Serves `body` at `path` (GET and HEAD, with an ETag), as socket.io's `serveClient`
     /// serves the browser client at `/socket.io/socket.io.js`. `path` must lie under the
     /// endpoint path for [`Server::listen`] to route it here.
@@ -288,28 +296,30 @@ impl Server {
     }
 
     /// Binds `addr` and serves in the background until [`Server::close`]. Requests
-    /// outside the endpoint path get 404. Returns the bound address.
+    /// outside the endpoint path get 404. Returns the bound address. With
+    /// `EngineConfig::tls` set, it serves https and wss (`handshake.secure` is true).
     pub async fn listen(&self, addr: impl tokio::net::ToSocketAddrs) -> std::io::Result<SocketAddr> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         let server = self.clone();
         let stop = self.0.stop.subscribe();
         let limits = self.0.config.engine.listen_limits();
-        tokio::spawn(crate::engine::server::serve(
-            listener,
-            limits,
-            move |req, remote| {
-                let server = server.clone();
-                async move {
-                    if server.engine().matches(req.uri().path()) {
-                        server.handle(req, remote).await
-                    } else {
-                        not_found()
-                    }
+        let handler = move |req: Request<hyper::body::Incoming>, peer| {
+            let server = server.clone();
+            async move {
+                if server.engine().matches(req.uri().path()) {
+                    server.handle_from(req, peer).await
+                } else {
+                    not_found()
                 }
-            },
-            stop,
-        ));
+            }
+        };
+        #[cfg(feature = "tls")]
+        if let Some(tls) = self.0.config.engine.tls.clone() {
+            tokio::spawn(crate::engine::server::serve_tls(listener, tls, limits, handler, stop));
+            return Ok(local);
+        }
+        tokio::spawn(crate::engine::server::serve(listener, limits, handler, stop));
         Ok(local)
     }
 

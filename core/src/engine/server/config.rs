@@ -195,6 +195,10 @@ pub struct EngineConfig {
     pub secure: bool,
     /// The session cookie for sticky load balancing (default none, as in the reference).
     pub cookie: Option<SessionCookie>,
+    /// TLS for the own-port listener (`Server::listen`): https and wss with this
+    /// certificate and key, requests reported as `handshake.secure` (default none: plain).
+    #[cfg(feature = "tls")]
+    pub tls: Option<super::TlsConfig>,
 }
 
 /// Limits of one listener, taken from [`EngineConfig`] by [`EngineConfig::listen_limits`].
@@ -265,14 +269,16 @@ impl Default for EngineConfig {
             max_connections: None,
             secure: false,
             cookie: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
 
 impl std::fmt::Debug for EngineConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EngineConfig")
-            .field("path", &self.path)
+        let mut d = f.debug_struct("EngineConfig");
+        d.field("path", &self.path)
             .field("ping_interval", &self.ping_interval)
             .field("ping_timeout", &self.ping_timeout)
             .field("max_payload", &self.max_payload)
@@ -283,7 +289,9 @@ impl std::fmt::Debug for EngineConfig {
             .field("headers_timeout", &self.headers_timeout)
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
-            .field("cookie", &self.cookie)
-            .finish_non_exhaustive()
+            .field("cookie", &self.cookie);
+        #[cfg(feature = "tls")]
+        d.field("tls", &self.tls);
+        d.finish_non_exhaustive()
     }
 }

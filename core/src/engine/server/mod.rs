@@ -9,13 +9,17 @@ mod config;
 mod events;
 mod frame_queue;
 mod handshake;
+mod host_socket;
 mod listen;
 mod polling;
 mod request;
 mod responses;
 mod session;
 mod stall;
+#[cfg(feature = "tls")]
+mod tls;
 mod websocket;
+mod ws_conn;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,10 +31,15 @@ use hyper::{Request, Response};
 
 pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, ListenLimits, SameSite, SessionCookie, TransportKind};
 pub use events::ConnEvent;
+pub use host_socket::{HostWebSocket, HostWsReceiver, HostWsSender, SessionClosed, TrySendError, WsMessage};
 pub use listen::serve;
+#[cfg(feature = "tls")]
+pub use listen::serve_tls;
 pub use request::{Peer, RequestInfo};
 pub use responses::EngineHttpError;
 pub use session::{CloseReason, Message, SendError, Session};
+#[cfg(feature = "tls")]
+pub use tls::{Pem, TlsConfig, TlsError};
 
 /// A request body the engine can read: hyper's `Incoming`, axum's `Body`, `Full<Bytes>`...
 /// (implemented for every `http_body::Body` that is `Send` with a boxable error).
@@ -108,6 +117,32 @@ impl EngineServer {
     /// [`EngineServer::handle`] for a request from `peer` (a TLS connection, say).
     pub async fn handle_from<B: RequestBody>(&self, req: Request<B>, peer: Peer) -> Response<Full<Bytes>> {
         handshake::route(&self.shared, req, peer).await
+    }
+
+    /// Accepts a WebSocket a host upgraded itself (`req`: the upgrade request, its method,
+    /// URI and headers), under the same rules as the engine's own: a handshake over WebSocket,
+    /// or the probe and upgrade of a polling session. `Ok`: the host answers 101 (with
+    /// [`HostWebSocket::headers`]) and moves messages; `Err`: the host answers that response
+    /// (400 with the Engine.IO error body, 403 from `allow_request`...) instead.
+    pub async fn accept_websocket(
+        &self,
+        mut req: Request<()>,
+        peer: Peer,
+    ) -> Result<HostWebSocket, Response<Full<Bytes>>> {
+        // The host's request was an upgrade, whatever headers it kept of it.
+        req.headers_mut().insert(::http::header::UPGRADE, ::http::HeaderValue::from_static("websocket"));
+        let (upgrade, incoming, outgoing) = host_socket::pair();
+        req.extensions_mut().insert(upgrade);
+        let req = req.map(|()| http_body_util::Empty::<Bytes>::new());
+        let res = handshake::route(&self.shared, req, peer).await;
+        if res.status() != ::http::StatusCode::SWITCHING_PROTOCOLS {
+            return Err(res);
+        }
+        let mut headers = res.into_parts().0.headers;
+        for h in [::http::header::UPGRADE, ::http::header::CONNECTION, ::http::header::SEC_WEBSOCKET_ACCEPT] {
+            headers.remove(h);
+        }
+        Ok(HostWebSocket { headers, incoming, outgoing })
     }
 
     /// The session with id `sid`, if it is open.

@@ -5,23 +5,23 @@ use std::sync::Arc;
 
 use ::http::{header, StatusCode};
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use http_body_util::Full;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
 use super::events::ConnEvent;
 use super::handshake;
+use super::host_socket::HostUpgrade;
 use super::responses::EngineHttpError;
 use super::session::{wait_closed, CloseReason, Session};
+use super::ws_conn::{Conn, Incoming, FRAGMENT};
 use super::Shared;
-use crate::engine::{Frame, Packet};
+use crate::engine::Packet;
 
 /// What the WebSocket connection is for.
 pub(super) enum Mode {
@@ -33,85 +33,97 @@ pub(super) enum Mode {
     Refuse,
 }
 
-type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-
+/// Accepts the WebSocket of `req`: the engine's own (a hyper upgrade), or a host's when the
+/// request carries its channels ([`HostUpgrade`]); answers `101` either way.
 pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -> Response<Full<Bytes>> {
-    let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY) else {
-        return EngineHttpError::BadRequest.response(None);
+    let host = req.extensions_mut().remove::<HostUpgrade>().and_then(|h| h.take());
+    let accept_key = match req.headers().get(header::SEC_WEBSOCKET_KEY) {
+        Some(key) => Some(derive_accept_key(key.as_bytes())),
+        // A host did the handshake itself: it does not need ours.
+        None if host.is_some() => None,
+        None => return EngineHttpError::BadRequest.response(None),
     };
-    let accept_key = derive_accept_key(key.as_bytes());
     if let Mode::New(s) = &mode {
         handshake::register(shared, s);
     }
-    let on_upgrade = hyper::upgrade::on(&mut req);
+    let on_upgrade = host.is_none().then(|| hyper::upgrade::on(&mut req));
     let shared = shared.clone();
     tokio::spawn(
         async move {
-            let upgraded = match on_upgrade.await {
-                Ok(u) => u,
-                Err(e) => {
-                    tracing::debug!(error = %e, "websocket upgrade failed");
-                    match mode {
-                        Mode::New(s) => s.close(CloseReason::TransportError),
-                        Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
-                        Mode::Refuse => {}
+            let conn = match (host, on_upgrade) {
+                (Some(io), _) => Conn::host(io, shared.config.max_payload),
+                (None, Some(on_upgrade)) => match on_upgrade.await {
+                    Ok(upgraded) => {
+                        let config = WebSocketConfig::default()
+                            .read_buffer_size(crate::engine::WS_READ_BUFFER)
+                            // Frames are batched up to this before a write; with FRAGMENT it
+                            // bounds what a peer that stops reading holds in our memory (the
+                            // rest waits as shared bytes).
+                            .write_buffer_size(FRAGMENT)
+                            .max_message_size(Some(shared.config.max_payload))
+                            .max_frame_size(Some(shared.config.max_payload));
+                        Conn::Own(
+                            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await,
+                        )
                     }
-                    return;
-                }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "websocket upgrade failed");
+                        match mode {
+                            Mode::New(s) => s.close(CloseReason::TransportError),
+                            Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
+                            Mode::Refuse => {}
+                        }
+                        return;
+                    }
+                },
+                (None, None) => return,
             };
-            let config = WebSocketConfig::default()
-                .read_buffer_size(crate::engine::WS_READ_BUFFER)
-                // Frames are batched up to this before a write; with FRAGMENT it bounds what a
-                // peer that stops reading holds in our memory (the rest waits as shared bytes).
-                .write_buffer_size(FRAGMENT)
-                .max_message_size(Some(shared.config.max_payload))
-                .max_frame_size(Some(shared.config.max_payload));
-            let ws = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await;
             match mode {
                 Mode::New(session) => {
                     let open = handshake::open_packet(&shared, &session);
                     if session.send(open).is_ok() {
                         shared.handler.on_open(&session);
                     }
-                    drive(session, ws).await;
+                    drive(session, conn).await;
                 }
                 Mode::Probe(session) => {
-                    if let Some(ws) = probe(&shared, &session, ws).await {
+                    if let Some(conn) = probe(&shared, &session, conn).await {
                         session.set_websocket();
-                        drive(session, ws).await;
+                        drive(session, conn).await;
                     }
                 }
                 Mode::Refuse => {
-                    let mut ws = ws;
-                    let _ = ws.close(None).await;
+                    let mut conn = conn;
+                    conn.close().await;
                     // Read until the peer answers the close, so unread input cannot reset it.
-                    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = ws.next().await {} }).await;
+                    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = conn.recv().await {} }).await;
                 }
             }
         }
         .instrument(tracing::Span::current()),
     );
-    Response::builder()
+    let mut res = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::UPGRADE, "websocket")
-        .header(header::CONNECTION, "Upgrade")
-        .header(header::SEC_WEBSOCKET_ACCEPT, accept_key)
-        .body(Full::default())
-        .expect("static response parts are valid")
+        .header(header::CONNECTION, "Upgrade");
+    if let Some(key) = accept_key {
+        res = res.header(header::SEC_WEBSOCKET_ACCEPT, key);
+    }
+    res.body(Full::default()).expect("static response parts are valid")
 }
 
 /// Runs the probe exchange; returns the socket once the client sent `5`.
-async fn probe(shared: &Shared, session: &Arc<Session>, mut ws: Ws) -> Option<Ws> {
+async fn probe(shared: &Shared, session: &Arc<Session>, mut conn: Conn) -> Option<Conn> {
     let exchange = async {
         loop {
-            let text = match ws.next().await? {
-                Ok(WsMessage::Text(t)) => t,
-                Ok(WsMessage::Ping(_) | WsMessage::Pong(_)) => continue,
+            let text = match conn.recv().await? {
+                Ok(Incoming::Text(t)) => t,
+                Ok(Incoming::Other) => continue,
                 _ => return None,
             };
             match Packet::decode(text.as_str()) {
                 Ok(Packet::Ping("probe")) => {
-                    ws.send(WsMessage::Text("3probe".into())).await.ok()?;
+                    conn.send_text("3probe").await.ok()?;
                     session.upgrading.store(true, Ordering::Release);
                     // Complete the pending poll with a noop so the client can pause polling.
                     session.upgrade_wake.notify_waiters();
@@ -124,47 +136,19 @@ async fn probe(shared: &Shared, session: &Arc<Session>, mut ws: Ws) -> Option<Ws
     };
     let done = tokio::time::timeout(shared.config.upgrade_timeout, exchange).await;
     if matches!(done, Ok(Some(()))) && !session.is_closed() {
-        return Some(ws);
+        return Some(conn);
     }
     session.upgrading.store(false, Ordering::Release);
     // A failed probe frees the session for another attempt, as in the reference.
     session.probe_taken.store(false, Ordering::Release);
-    let _ = ws.close(None).await;
+    conn.close().await;
     None
-}
-
-/// Messages larger than this go out as fragments of this size.
-const FRAGMENT: usize = 32 * 1024;
-
-type Sink = futures_util::stream::SplitSink<Ws, WsMessage>;
-
-/// Queues one frame on the socket. A large message is sent as fragments, each a slice of
-/// the shared bytes: tungstenite copies what it is given into its write buffer, so a whole
-/// 10 MB broadcast would be copied once per connection (and held there while a slow peer
-/// reads); fragments keep that copy to one write buffer's worth.
-async fn feed(sink: &mut Sink, frame: Frame) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-    use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-    let (bytes, kind) = match frame {
-        Frame::Text(t) if t.len() <= FRAGMENT => return sink.feed(WsMessage::Text(t)).await,
-        Frame::Binary(b) if b.len() <= FRAGMENT => return sink.feed(WsMessage::Binary(b)).await,
-        Frame::Text(t) => (Bytes::from(t), Data::Text),
-        Frame::Binary(b) => (b, Data::Binary),
-    };
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT).min(bytes.len());
-        let opcode = OpCode::Data(if start == 0 { kind } else { Data::Continue });
-        sink.feed(WsMessage::Frame(WsFrame::message(bytes.slice(start..end), opcode, end == bytes.len()))).await?;
-        start = end;
-    }
-    Ok(())
 }
 
 /// Pumps frames both ways until the session or the socket ends. The writer is a task of
 /// its own: joined in one task, every frame queued to the socket would poll the reader too.
-async fn drive(session: Arc<Session>, ws: Ws) {
-    let (mut sink, mut stream) = ws.split();
+async fn drive(session: Arc<Session>, conn: Conn) {
+    let (mut stream, mut sink) = conn.split();
     // Set by the reader when the peer broke a limit, so the close frame says why.
     let close_code: Arc<std::sync::Mutex<Option<CloseCode>>> = Arc::default();
     let (writer_session, writer_code) = (session.clone(), close_code.clone());
@@ -181,11 +165,14 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                 biased;
                 f = rx.recv() => {
                     let write = async {
-                        let mut res = feed(&mut sink, f).await;
+                        let mut res = sink.feed(f).await;
                         while let (Ok(()), Some(f)) = (&res, rx.try_recv()) {
-                            res = feed(&mut sink, f).await;
+                            res = sink.feed(f).await;
                         }
-                        res.and(sink.flush().await)
+                        match res {
+                            Ok(()) => sink.flush().await,
+                            e => e,
+                        }
                     };
                     // A peer that stops reading blocks the write for ever: once the session
                     // is closed (its byte budget, a ping timeout) the write gets a grace
@@ -207,14 +194,11 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         let finish = async {
             // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
             while let Some(f) = rx.try_recv() {
-                if feed(&mut sink, f).await.is_err() {
+                if sink.feed(f).await.is_err() {
                     break;
                 }
             }
-            match code {
-                Some(code) => sink.send(WsMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
-                None => sink.close().await,
-            }
+            sink.finish(code).await
         };
         let sent = tokio::time::timeout(LINGER, finish).await;
         matches!(sent, Ok(Ok(()))).then_some(sink)
@@ -225,11 +209,11 @@ async fn drive(session: Arc<Session>, ws: Ws) {
         tokio::pin!(closing);
         loop {
             let msg = tokio::select! {
-                m = stream.next() => m,
+                m = stream.recv() => m,
                 _ = &mut closing => return,
             };
             match msg {
-                Some(Ok(WsMessage::Text(t))) => match Packet::decode(t.as_str()) {
+                Some(Ok(Incoming::Text(t))) => match Packet::decode(t.as_str()) {
                     Ok(p) => session.on_packet(p),
                     Err(e) => {
                         tracing::debug!(sid = session.id(), error = %e, "malformed websocket packet");
@@ -237,18 +221,17 @@ async fn drive(session: Arc<Session>, ws: Ws) {
                         return;
                     }
                 },
-                Some(Ok(WsMessage::Binary(b))) => session.on_packet(Packet::Binary(b)),
-                Some(Ok(WsMessage::Close(_))) | None => {
+                Some(Ok(Incoming::Binary(b))) => session.on_packet(Packet::Binary(b)),
+                Some(Ok(Incoming::Close)) | None => {
                     session.close(CloseReason::TransportClose);
                     return;
                 }
-                Some(Ok(_)) => {}
+                Some(Ok(Incoming::Other)) => {}
                 Some(Err(e)) => {
-                    tracing::debug!(sid = session.id(), error = %e, "websocket error");
-                    if matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)) {
+                    if e.too_big {
                         *close_code.lock().expect("close code lock poisoned") = Some(CloseCode::Size);
                     }
-                    session.close(close_reason_of(&e));
+                    session.close(e.reason);
                     return;
                 }
             }
@@ -257,7 +240,7 @@ async fn drive(session: Arc<Session>, ws: Ws) {
     reader.await;
     drop(session);
     if let Ok(Some(sink)) = writer.await {
-        if let Ok(mut ws) = stream.reunite(sink) {
+        if let Some(mut ws) = stream.reunite(sink) {
             linger(ws.get_mut()).await;
         }
     }
@@ -285,17 +268,4 @@ async fn linger(io: &mut TokioIo<hyper::upgrade::Upgraded>) {
         while matches!(io.read(&mut scratch).await, Ok(n) if n > 0) {}
     };
     let _ = tokio::time::timeout(LINGER, drain).await;
-}
-
-/// An abrupt end of the connection is a `transport close` (as the reference reports a
-/// WebSocket closed without handshake); anything else the peer did wrong is an error.
-fn close_reason_of(e: &tokio_tungstenite::tungstenite::Error) -> CloseReason {
-    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
-    match e {
-        Error::ConnectionClosed
-        | Error::AlreadyClosed
-        | Error::Io(_)
-        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
-        _ => CloseReason::TransportError,
-    }
 }
