@@ -5,7 +5,7 @@
 //!   curl localhost:3000/              # axum's route
 //!   node -e "require('socket.io-client').io('http://localhost:3000').emit('echo', 1, console.log)"
 //!
-//! Each client gets `welcome` with its `handshake.address`; `echo` acks its arguments.
+//! Each client gets `welcome` with its `handshake.address`; `echo` acks its arguments as one array.
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request};
@@ -36,7 +36,7 @@ async fn main() -> std::io::Result<()> {
         let _ = socket.emit("welcome", vec![Value::from(hello)]);
         socket.on("echo", |_, args, ack| {
             if let Some(ack) = ack {
-                let _ = ack.send(args);
+                let _ = ack.send(vec![Value::Array(args)]);
             }
         });
     });

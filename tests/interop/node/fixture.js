@@ -26,12 +26,14 @@ export const USING_REFERENCE = SERVER_BINARY.endsWith(".js");
 
 
 /**
- * @param {{port?: number, args?: string[], startTimeoutMs?: number}} [options]
+ * `binary`: another program taking `--port` and printing `listening on PORT` (an example).
+ * @param {{port?: number, args?: string[], startTimeoutMs?: number, binary?: string}} [options]
  */
-export async function startServer({ port, args = [], startTimeoutMs = 15000 } = {}) {
+export async function startServer({ port, args = [], startTimeoutMs = 15000, binary } = {}) {
   port ??= await freePort();
-  const cmd = USING_REFERENCE ? process.execPath : SERVER_BINARY;
-  const cmdArgs = [...(USING_REFERENCE ? [SERVER_BINARY] : []), "--port", String(port), ...args];
+  const reference = USING_REFERENCE && !binary;
+  const cmd = reference ? process.execPath : (binary ?? SERVER_BINARY);
+  const cmdArgs = [...(reference ? [SERVER_BINARY] : []), "--port", String(port), ...args];
   const child = spawn(cmd, cmdArgs, { stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
 

@@ -1,0 +1,217 @@
+//! A host that owns the sockets (as uvicorn, aiohttp or Node's http server do): its own
+//! hyper server reads each polling request whole and hands it to `Server::handle` as bytes,
+//! and for WebSockets does the upgrade itself with tungstenite and moves messages through
+//! `Server::accept_websocket`. The Rust client connects through it over each transport and
+//! the upgrade; the engine's rules (unknown sids, message size) hold as on its own port.
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use sio_core::client::{io, ClientOptions, ManagerConfig};
+use sio_core::engine::server::{Peer, TransportKind, WsMessage};
+use sio_core::server::Server;
+use sio_core::Value;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The host's handling of one request: bytes in, bytes out, or a WebSocket it runs itself.
+async fn host(io: Server, mut req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let peer = Peer::plain(remote);
+    let upgrade = req.headers().get("upgrade").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    if !upgrade {
+        let (parts, body) = req.into_parts();
+        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        return io.handle_from(Request::from_parts(parts, Full::new(bytes)), peer).await;
+    }
+    let key = req.headers().get("sec-websocket-key").map(|k| derive_accept_key(k.as_bytes()));
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    // What the engine sees: the request without its body or hyper's upgrade machinery.
+    let mut head = Request::builder().method(req.method()).uri(req.uri());
+    for (name, value) in req.headers() {
+        if name != "sec-websocket-key" {
+            head = head.header(name, value);
+        }
+    }
+    let ws = match io.accept_websocket(head.body(()).unwrap(), peer).await {
+        Ok(ws) => ws,
+        Err(res) => return res,
+    };
+    let mut res = Response::builder()
+        .status(101)
+        .header("upgrade", "websocket")
+        .header("connection", "Upgrade")
+        .header("sec-websocket-accept", key.expect("a websocket key"));
+    for (name, value) in &ws.headers {
+        res = res.header(name, value);
+    }
+    tokio::spawn(async move {
+        let upgraded = on_upgrade.await.expect("upgraded");
+        let socket = WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
+        let (mut sink, mut stream) = socket.split();
+        let (incoming, mut outgoing) = (ws.incoming, ws.outgoing);
+        let writer = tokio::spawn(async move {
+            while let Some(m) = outgoing.recv().await {
+                let m = match m {
+                    WsMessage::Text(t) => Message::Text(t),
+                    WsMessage::Binary(b) => Message::Binary(b),
+                    WsMessage::Close(code) => {
+                        let frame = code.map(|c| tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                            code: c.into(),
+                            reason: "".into(),
+                        });
+                        let _ = sink.send(Message::Close(frame)).await;
+                        return;
+                    }
+                };
+                if sink.send(m).await.is_err() {
+                    return;
+                }
+            }
+        });
+        while let Some(Ok(m)) = stream.next().await {
+            let m = match m {
+                Message::Text(t) => WsMessage::Text(t),
+                Message::Binary(b) => WsMessage::Binary(b),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            if incoming.send(m).await.is_err() {
+                break;
+            }
+        }
+        let _ = incoming.send(WsMessage::Close(None)).await;
+        let _ = writer.await;
+    });
+    res.body(Full::default()).unwrap()
+}
+
+/// Starts the host on a free port, serving `io`; returns the base URL.
+async fn start_host(io: Server) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, remote)) = listener.accept().await {
+            let io = io.clone();
+            tokio::spawn(async move {
+                let svc = hyper::service::service_fn(move |req| {
+                    let io = io.clone();
+                    async move { Ok::<_, Infallible>(host(io, req, remote).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), svc)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn echo_server(max_payload: usize) -> Server {
+    let io = Server::builder().max_http_buffer_size(max_payload).build();
+    io.on_connection(|socket| {
+        let address = socket.handshake().address.clone();
+        let _ = socket.emit("welcome", vec![Value::from(address), Value::from(socket.conn().transport().as_str())]);
+        socket.on("echo", |_, args, ack| {
+            if let Some(ack) = ack {
+                let _ = ack.send(args);
+            }
+        });
+    });
+    io
+}
+
+fn options(transports: &[TransportKind]) -> ClientOptions {
+    ClientOptions {
+        manager: ManagerConfig { transports: transports.to_vec(), reconnection: false, ..ManagerConfig::default() },
+        force_new: true,
+        ..ClientOptions::default()
+    }
+}
+
+async fn connect_and_echo(url: &str, transports: &[TransportKind]) -> (String, String) {
+    let socket = io(url, options(transports));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    socket.on("welcome", move |_, args, _| {
+        let _ = tx.send(args);
+    });
+    let welcome = tokio::time::timeout(WAIT, rx.recv()).await.expect("welcome in time").unwrap();
+    let args = vec![Value::from("hi"), Value::Binary(Bytes::from_static(&[1, 2, 3]))];
+    let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", args.clone())).await.expect("ack").unwrap();
+    assert_eq!(echo, args);
+    socket.disconnect();
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    (text(&welcome[0]), text(&welcome[1]))
+}
+
+#[tokio::test]
+async fn sessions_run_over_a_hosts_polling_and_websockets() {
+    let url = start_host(echo_server(1_000_000)).await;
+    let (address, transport) = connect_and_echo(&url, &[TransportKind::Polling]).await;
+    assert_eq!((address.as_str(), transport.as_str()), ("127.0.0.1", "polling"));
+    let (address, transport) = connect_and_echo(&url, &[TransportKind::Websocket]).await;
+    assert_eq!((address.as_str(), transport.as_str()), ("127.0.0.1", "websocket"));
+}
+
+#[tokio::test]
+async fn a_polling_session_upgrades_to_the_hosts_websocket() {
+    let server = echo_server(1_000_000);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    server.on_engine_connection(move |conn| {
+        let tx = tx.clone();
+        conn.on_event(move |ev| {
+            if let sio_core::engine::server::ConnEvent::Upgrade(t) = ev {
+                let _ = tx.send(*t);
+            }
+        });
+    });
+    let url = start_host(server).await;
+    let socket = io(&url, options(&[TransportKind::Polling, TransportKind::Websocket]));
+    let upgraded = tokio::time::timeout(WAIT, rx.recv()).await.expect("upgrade in time").unwrap();
+    assert_eq!(upgraded, TransportKind::Websocket);
+    let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", vec![Value::from(1)])).await.unwrap().unwrap();
+    assert_eq!(echo, vec![Value::from(1)]);
+    socket.disconnect();
+}
+
+#[tokio::test]
+async fn unknown_sids_and_oversize_messages_are_refused_as_on_the_own_port() {
+    let url = start_host(echo_server(1000)).await;
+    let ws_url = url.replace("http://", "ws://");
+    // An unknown sid: the engine's 400, which the host answers instead of upgrading.
+    let err = tokio_tungstenite::connect_async(format!("{ws_url}/socket.io/?EIO=4&transport=websocket&sid=nope"))
+        .await
+        .expect_err("no upgrade for an unknown sid");
+    match err {
+        tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status(), 400),
+        other => panic!("expected an HTTP error, got {other}"),
+    }
+    // A message over max_http_buffer_size: closed with 1009, as the engine's own socket does.
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("{ws_url}/socket.io/?EIO=4&transport=websocket")).await.unwrap();
+    let open = ws.next().await.unwrap().unwrap();
+    assert!(open.to_text().unwrap().starts_with("0{"), "open packet: {open}");
+    ws.send(Message::Text(format!("4{}", "x".repeat(2000)).into())).await.unwrap();
+    let close = tokio::time::timeout(WAIT, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("close in time");
+    assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
+}
