@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project: Rust unit/property tests, then the real-peer suites
 # (raw protocol tests, socket.io-client in Node, python-socketio, headless Chromium).
-# Installs the npm and PyPI test dependencies itself; Chromium, Valgrind, CMake and
-# redis-server must be on the machine (Debian: apt-get install chromium valgrind cmake
-# redis-server), as .ci/run does. The cluster tests start their own Redis on free ports.
+# Installs the npm and PyPI test dependencies itself; Chromium, Valgrind, CMake,
+# redis-server and HAProxy must be on the machine (Debian: apt-get install chromium valgrind
+# cmake redis-server haproxy), as .ci/run does. The cluster tests start their own Redis on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -22,7 +22,8 @@ const sub = pub.duplicate();
 for (const c of [pub, sub]) c.on("error", (e) => console.error("redis:", e.message));
 await Promise.all([pub.connect(), sub.connect()]);
 
-const io = new Server({ adapter: createAdapter(pub, sub) });
+// --cookie: engine.io's `io` session cookie, for a load balancer with sticky sessions (haproxy.cfg).
+const io = new Server({ adapter: createAdapter(pub, sub), cookie: process.argv.includes("--cookie") });
 const describe = (sockets) =>
   sockets
     .map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data }))

@@ -177,6 +177,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             skip_middlewares: true,
         });
     }
+    if args.iter().any(|a| a == "--cookie") {
+        // The `io` session cookie, for a load balancer with sticky sessions (haproxy.cfg).
+        builder = builder.cookie(sio_core::engine::server::SessionCookie::default());
+    }
     let io = builder.build();
     let node = name.clone();
     io.on_server_side_with_ack("whoami", move |_, ack| {

@@ -102,6 +102,13 @@ impl ServerBuilder {
         self.config.engine.cors = Some(cors);
         self
     }
+    /// The session cookie (engine.io's `cookie` option) for load balancers with sticky
+    /// sessions: `SessionCookie::default()` is engine.io's `cookie: true`
+    /// (`io=<sid>; Path=/; HttpOnly; SameSite=Lax`).
+    pub fn cookie(mut self, cookie: crate::engine::server::SessionCookie) -> Self {
+        self.config.engine.cookie = Some(cookie);
+        self
+    }
     /// Handshake admission hook.
     pub fn allow_request(mut self, f: crate::engine::server::AllowRequest) -> Self {
         self.config.engine.allow_request = Some(f);
