@@ -783,6 +783,19 @@ typedef struct {
    session is closed with "parse error".
    */
   uint32_t max_attachments;
+  /*
+   TLS for `sio_server_listen` (https and wss; `handshake.secure` true): the
+   certificate chain, leaf first, as a PEM file path or as the PEM text itself
+   (starting with "-----BEGIN"), NUL-terminated (NULL: plain HTTP). Needs `tls_key`.
+   A file that cannot be read, invalid PEM or a key of another certificate makes
+   `sio_server_new` fail with SIO_ERR_INVALID_ARGUMENT naming the field.
+   */
+  const char *tls_cert;
+  /*
+   The private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1), as a PEM file path or the
+   PEM text, NUL-terminated (NULL: none). Needs `tls_cert`.
+   */
+  const char *tls_key;
 } sio_server_options;
 
 /*

@@ -54,9 +54,8 @@ async fn every_attribute_and_the_websocket_handshake() {
         max_age: Some(Duration::from_secs(3600)),
     };
     let addr = listen(Some(cookie)).await;
-    let (_, res) = tokio_tungstenite::connect_async(format!("ws://{addr}/socket.io/?EIO=4&transport=websocket"))
-        .await
-        .unwrap();
+    let (_, res) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/socket.io/?EIO=4&transport=websocket")).await.unwrap();
     let set: Vec<_> = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     assert_eq!(set.len(), 1, "{set:?}");
     let rest = set[0].strip_prefix("sticky=").expect("named sticky");

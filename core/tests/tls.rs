@@ -90,7 +90,7 @@ async fn ask_secure(url: &str, ca: &str, transports: &[TransportKind]) -> Vec<Va
 #[tokio::test]
 async fn the_client_connects_over_https_and_wss_with_a_test_ca() {
     let (ca, cert, key) = test_ca();
-    let (io, port) = tls_server(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap(), WAIT).await;
+    let (server, port) = tls_server(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap(), WAIT).await;
     for host in ["127.0.0.1", "localhost"] {
         let url = format!("https://{host}:{port}");
         let upgraded = ask_secure(&url, &ca, &[TransportKind::Polling, TransportKind::Websocket]).await;
@@ -99,7 +99,7 @@ async fn the_client_connects_over_https_and_wss_with_a_test_ca() {
     let url = format!("https://127.0.0.1:{port}");
     assert_eq!(ask_secure(&url, &ca, &[TransportKind::Polling]).await, vec![Value::from(true), "polling".into()]);
     assert_eq!(ask_secure(&url, &ca, &[TransportKind::Websocket]).await, vec![Value::from(true), "websocket".into()]);
-    io.close();
+    server.close();
 }
 
 #[tokio::test]
@@ -112,17 +112,17 @@ async fn certificate_and_key_from_files() {
     std::fs::write(&key_path, key).unwrap();
     let tls = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
-    let (io, port) = tls_server(tls, WAIT).await;
+    let (server, port) = tls_server(tls, WAIT).await;
     let answer = ask_secure(&format!("https://127.0.0.1:{port}"), &ca, &[TransportKind::Websocket]).await;
     assert_eq!(answer, vec![Value::from(true), "websocket".into()]);
-    io.close();
+    server.close();
 }
 
 #[tokio::test]
 async fn an_untrusted_certificate_is_refused_by_the_client() {
     let (_, cert, key) = test_ca();
     let (other_ca, _, _) = test_ca();
-    let (io, port) = tls_server(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap(), WAIT).await;
+    let (server, port) = tls_server(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap(), WAIT).await;
     let socket = io(&format!("https://127.0.0.1:{port}"), client_options(&other_ca, &[TransportKind::Websocket]));
     let (tx, mut rx) = mpsc::unbounded_channel();
     socket.on_connect_error(move |_, e| {
@@ -131,7 +131,7 @@ async fn an_untrusted_certificate_is_refused_by_the_client() {
     tokio::time::timeout(WAIT, rx.recv()).await.expect("connect_error").unwrap();
     assert!(!socket.connected());
     socket.disconnect();
-    io.close();
+    server.close();
 }
 
 /// Reads until the peer closes (or errors): what it sent, and when it closed.
@@ -150,7 +150,7 @@ async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> (Vec<u8>, Inst
 async fn plain_http_to_the_tls_port_gets_400_and_stalled_handshakes_are_closed() {
     let (ca, cert, key) = test_ca();
     let idle = Duration::from_millis(400);
-    let (io, port) = tls_server(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap(), idle).await;
+    let (server, port) = tls_server(TlsConfig::from_pem(cert.as_bytes(), key.as_bytes()).unwrap(), idle).await;
 
     // Plain HTTP: answered 400 and closed at once.
     let mut plain = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
@@ -174,5 +174,5 @@ async fn plain_http_to_the_tls_port_gets_400_and_stalled_handshakes_are_closed()
         let after = closed - start;
         assert!(after >= idle - Duration::from_millis(50) && after < idle + Duration::from_secs(3), "{after:?}");
     }
-    io.close();
+    server.close();
 }

@@ -103,12 +103,23 @@ pub struct sio_server_options {
     /// Attachments one binary packet may declare (default 10; >= 1). Beyond it the
     /// session is closed with "parse error".
     pub max_attachments: u32,
+    /// TLS for `sio_server_listen` (https and wss; `handshake.secure` true): the
+    /// certificate chain, leaf first, as a PEM file path or as the PEM text itself
+    /// (starting with "-----BEGIN"), NUL-terminated (NULL: plain HTTP). Needs `tls_key`.
+    /// A file that cannot be read, invalid PEM or a key of another certificate makes
+    /// `sio_server_new` fail with SIO_ERR_INVALID_ARGUMENT naming the field.
+    pub tls_cert: *const c_char,
+    /// The private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1), as a PEM file path or the
+    /// PEM text, NUL-terminated (NULL: none). Needs `tls_cert`.
+    pub tls_key: *const c_char,
 }
 
 /// The sizes of the published layouts of `sio_server_options`, oldest first (see
 /// `crate::version`): a field is appended to the struct, and the new size to this list.
-pub(crate) const SERVER_LAYOUTS: &[usize] =
-    &[std::mem::offset_of!(sio_server_options, max_attachments) + std::mem::size_of::<u32>()];
+pub(crate) const SERVER_LAYOUTS: &[usize] = &[
+    std::mem::offset_of!(sio_server_options, max_attachments) + std::mem::size_of::<u32>(),
+    std::mem::offset_of!(sio_server_options, tls_key) + std::mem::size_of::<*const c_char>(),
+];
 
 pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     struct_size: std::mem::size_of::<sio_server_options>(),
@@ -136,6 +147,8 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     idle_timeout_ms: 30_000,
     max_connections: 0,
     max_attachments: 10,
+    tls_cert: std::ptr::null(),
+    tls_key: std::ptr::null(),
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -232,6 +245,8 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
         ("max_connections", "max_connections", or_core_default(u64::from(o.max_connections))),
         ("max_attachments", "max_attachments", num(u64::from(o.max_attachments))),
         ("cluster_url", "cluster_url", string(o.cluster_url, "cluster_url")?),
+        ("tls_cert", "tls_cert", string(o.tls_cert, "tls_cert")?),
+        ("tls_key", "tls_key", string(o.tls_key, "tls_key")?),
     ])
 }
 

@@ -51,7 +51,8 @@ pub async fn serve_tls<H, F>(
 type Acceptor = tokio_rustls::TlsAcceptor;
 /// Without the `tls` feature there is no acceptor: `Option<Acceptor>` is always `None`.
 #[cfg(not(feature = "tls"))]
-type Acceptor = Infallible;
+#[derive(Clone)]
+enum Acceptor {}
 
 async fn accept_loop<H, F>(
     listener: TcpListener,

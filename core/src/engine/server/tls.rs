@@ -105,6 +105,7 @@ impl TlsConfig {
             .with_single_cert(chain, key)
             .map_err(|e| match e {
                 rustls::Error::InconsistentKeys(_) => TlsError::KeyMismatch,
+                rustls::Error::InvalidCertificate(e) => TlsError::InvalidCertificate(format!("{e:?}")),
                 rustls::Error::General(m) => TlsError::InvalidKey(m),
                 other => TlsError::Rejected(other.to_string()),
             })?;

@@ -36,6 +36,9 @@ pub(super) struct ReadError {
     pub(super) too_big: bool,
 }
 
+// Not boxed: a connection's task holds one `Conn` until it splits it, and the engine's own
+// socket is the common case; a box would be one more allocation per connection for nothing.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Conn {
     Own(Ws),
     Host(HostIo, usize),

@@ -2,7 +2,8 @@
 //
 //   node client.cjs URL [OPTIONS_JSON]
 //
-// OPTIONS_JSON is passed to io() (forceNew is always set). Prints one JSON line per event:
+// OPTIONS_JSON is passed to io() (forceNew is always set; "caFile": PATH becomes `ca`, the
+// PEM of that file). Prints one JSON line per event:
 //   {"ev":"connect","id":".."}  {"ev":"connect_error","message":"..","data":..}
 //   {"ev":"disconnect","reason":".."}  {"ev":"event","name":"..","args":[..],"acked":bool}
 //   {"ev":"ack","seq":N,"args":[..]}
@@ -19,6 +20,11 @@ const { io } = load("socket.io-client");
 
 const url = process.argv[2];
 const opts = JSON.parse(process.argv[3] || "{}");
+// {"caFile": path}: trust the CA in that PEM file (https/wss to a test server).
+if (opts.caFile) {
+  opts.ca = require("node:fs").readFileSync(opts.caFile);
+  delete opts.caFile;
+}
 const socket = io(url, { forceNew: true, ...opts });
 const policy = new Map();
 
