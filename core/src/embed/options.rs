@@ -6,7 +6,7 @@
 //! to them mechanically ([`snake_case`]). Durations are numbers in the face's [`Unit`].
 use std::time::Duration;
 
-use crate::engine::server::{Cors, CorsOrigin, TransportKind};
+use crate::engine::server::{Cors, CorsOrigin, SameSite, SessionCookie, TransportKind};
 #[cfg(feature = "tls")]
 use crate::engine::server::{Pem, TlsConfig, TlsError};
 use crate::server::{RecoveryConfig, ServerConfig};
@@ -102,6 +102,21 @@ pub struct ServerOptions {
     /// Redis URL of a cluster (`redis://host:port[/db]`); the face builds the adapter
     /// (it lives in the `sio-redis` crate) and puts it into the config.
     pub cluster_url: Option<String>,
+    /// The session cookie (engine.io's `cookie`) for sticky load balancing: its name
+    /// (`io` when the face says `true`); the `cookie_*` options need it.
+    pub cookie: Option<String>,
+    /// Cookie `Path` (default `/`; empty: none).
+    pub cookie_path: Option<String>,
+    /// Cookie `HttpOnly` (default true).
+    pub cookie_http_only: Option<bool>,
+    /// Cookie `SameSite`: `strict`, `lax` (default) or `none`; empty: no attribute.
+    pub cookie_same_site: Option<Option<SameSite>>,
+    /// Cookie `Secure` (default false).
+    pub cookie_secure: Option<bool>,
+    /// Cookie `Domain` (default none).
+    pub cookie_domain: Option<String>,
+    /// Cookie `Max-Age` (default none: a session cookie).
+    pub cookie_max_age: Option<Duration>,
     /// TLS certificate chain of the own-port listener (a PEM file path, or the PEM):
     /// https and wss, `handshake.secure` true. Needs `tls_key`.
     #[cfg(feature = "tls")]
@@ -137,6 +152,13 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "cluster_url",
     "tls_cert",
     "tls_key",
+    "cookie",
+    "cookie_path",
+    "cookie_http_only",
+    "cookie_same_site",
+    "cookie_secure",
+    "cookie_domain",
+    "cookie_max_age",
 ];
 
 impl ServerOptions {
@@ -178,6 +200,13 @@ impl ServerOptions {
             "max_connections" => self.max_connections = Some(v.count(1)?),
             "max_attachments" => self.max_attachments = Some(v.count(1)?),
             "cluster_url" => self.cluster_url = Some(v.string()?),
+            "cookie" => self.cookie = v.cookie_name()?,
+            "cookie_path" => self.cookie_path = Some(v.cookie_text()?),
+            "cookie_http_only" => self.cookie_http_only = Some(v.bool()?),
+            "cookie_same_site" => self.cookie_same_site = Some(v.same_site()?),
+            "cookie_secure" => self.cookie_secure = Some(v.bool()?),
+            "cookie_domain" => self.cookie_domain = Some(v.cookie_text()?),
+            "cookie_max_age" => self.cookie_max_age = Some(v.duration()?),
             #[cfg(feature = "tls")]
             "tls_cert" => self.tls_cert = Some(v.pem()?),
             #[cfg(feature = "tls")]
@@ -207,6 +236,7 @@ impl ServerOptions {
         }
         let mut c = ServerConfig::default();
         let e = &mut c.engine;
+        e.cookie = self.cookie()?;
         #[cfg(feature = "tls")]
         {
             e.tls = tls_config(self.tls_cert, self.tls_key)?;
@@ -239,6 +269,39 @@ impl ServerOptions {
             c.recovery = Some(r);
         }
         Ok(c)
+    }
+}
+
+impl ServerOptions {
+    fn cookie(&self) -> Result<Option<SessionCookie>, OptionError> {
+        let Some(name) = &self.cookie else {
+            let set = [
+                (self.cookie_path.is_some(), "cookie_path"),
+                (self.cookie_http_only.is_some(), "cookie_http_only"),
+                (self.cookie_same_site.is_some(), "cookie_same_site"),
+                (self.cookie_secure.is_some(), "cookie_secure"),
+                (self.cookie_domain.is_some(), "cookie_domain"),
+                (self.cookie_max_age.is_some(), "cookie_max_age"),
+            ];
+            return match set.iter().find(|(set, _)| *set) {
+                Some((_, option)) => Err(OptionError::new(option, "needs cookie")),
+                None => Ok(None),
+            };
+        };
+        let mut c = SessionCookie { name: name.clone(), ..SessionCookie::default() };
+        if let Some(p) = &self.cookie_path {
+            c.path = (!p.is_empty()).then(|| p.clone());
+        }
+        set(&mut c.http_only, self.cookie_http_only);
+        set(&mut c.same_site, self.cookie_same_site);
+        set(&mut c.secure, self.cookie_secure);
+        c.domain = self.cookie_domain.clone().filter(|d| !d.is_empty());
+        c.max_age = self.cookie_max_age;
+        if c.same_site == Some(SameSite::None) && !c.secure {
+            // Browsers drop a SameSite=None cookie without Secure: say so now.
+            return Err(OptionError::new("cookie_same_site", "\"none\" needs cookie_secure"));
+        }
+        Ok(Some(c))
     }
 }
 
@@ -340,6 +403,46 @@ impl Typed<'_> {
         }
     }
 
+    /// `true`: engine.io's cookie named `io`; `false`: none; a string: that name.
+    fn cookie_name(&self) -> Result<Option<String>, OptionError> {
+        match &self.value {
+            OptionValue::Bool(false) => Ok(None),
+            OptionValue::Bool(true) => Ok(Some(SessionCookie::default().name)),
+            OptionValue::Str(_) => {
+                let name = self.cookie_text()?;
+                // A cookie name is an HTTP token.
+                if name.is_empty()
+                    || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+                {
+                    return Err(self.err("must be a cookie name (letters, digits, -._~ and the like)"));
+                }
+                Ok(Some(name))
+            }
+            _ => Err(self.err("must be true, false or a cookie name")),
+        }
+    }
+
+    /// Text that fits in a `Set-Cookie` header: visible ASCII, no `;`.
+    fn cookie_text(&self) -> Result<String, OptionError> {
+        let s = self.string()?;
+        if !s.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b';' && b != b',') {
+            return Err(self.err("must be visible ASCII without ';' or ','"));
+        }
+        Ok(s)
+    }
+
+    /// `"strict"`, `"lax"`, `"none"`, or `""` / `false` for no attribute.
+    fn same_site(&self) -> Result<Option<SameSite>, OptionError> {
+        match &self.value {
+            OptionValue::Bool(false) => Ok(None),
+            OptionValue::Str(s) if s.is_empty() => Ok(None),
+            OptionValue::Str(s) => {
+                SameSite::parse(s).map(Some).ok_or_else(|| self.err("must be \"strict\", \"lax\" or \"none\""))
+            }
+            _ => Err(self.err("must be \"strict\", \"lax\", \"none\" or false")),
+        }
+    }
+
     /// A PEM file path, or PEM text (a string starting with `-----BEGIN`) or bytes.
     #[cfg(feature = "tls")]
     fn pem(&self) -> Result<Pem, OptionError> {
@@ -407,6 +510,41 @@ mod tests {
         assert_eq!(c.engine.cors, None);
         assert_eq!(c.max_attachments, 10);
         assert!(c.recovery.is_none());
+    }
+
+    #[test]
+    fn the_session_cookie() {
+        let s = |v: &str| OptionValue::Str(v.into());
+        let cookie = |pairs: &[(&str, OptionValue)]| {
+            let mut o = ServerOptions::default();
+            for (name, value) in pairs {
+                o.set(name, value.clone(), Unit::Seconds)?;
+            }
+            o.into_config().map(|c| c.engine.cookie)
+        };
+        assert_eq!(cookie(&[]).unwrap(), None);
+        assert_eq!(cookie(&[("cookie", OptionValue::Bool(false))]).unwrap(), None);
+        assert_eq!(cookie(&[("cookie", OptionValue::Bool(true))]).unwrap(), Some(SessionCookie::default()));
+        let c = cookie(&[
+            ("cookie", s("sticky")),
+            ("cookie_path", s("")),
+            ("cookie_http_only", OptionValue::Bool(false)),
+            ("cookie_same_site", s("Strict")),
+            ("cookie_max_age", OptionValue::Number(60.0)),
+            ("cookie_domain", s("example.com")),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(c.header_value("x"), "sticky=x; Domain=example.com; Max-Age=60; SameSite=Strict");
+        let err = |pairs: &[(&str, OptionValue)]| cookie(pairs).unwrap_err().option;
+        assert_eq!(err(&[("cookie_path", s("/"))]), "cookie_path", "needs cookie");
+        assert_eq!(err(&[("cookie", s("a b"))]), "cookie");
+        assert_eq!(err(&[("cookie", s("io")), ("cookie_domain", s("a;b"))]), "cookie_domain");
+        assert_eq!(err(&[("cookie", s("io")), ("cookie_same_site", s("sometimes"))]), "cookie_same_site");
+        assert_eq!(err(&[("cookie", s("io")), ("cookie_same_site", s("none"))]), "cookie_same_site", "needs secure");
+        let ok =
+            cookie(&[("cookie", s("io")), ("cookie_same_site", s("none")), ("cookie_secure", OptionValue::Bool(true))]);
+        assert_eq!(ok.unwrap().unwrap().header_value("x"), "io=x; Path=/; HttpOnly; Secure; SameSite=None");
     }
 
     #[test]
