@@ -796,6 +796,38 @@ typedef struct {
    PEM text, NUL-terminated (NULL: none). Needs `tls_cert`.
    */
   const char *tls_key;
+  /*
+   The session cookie for load balancers with sticky sessions (engine.io's `cookie`):
+   its name, NUL-terminated ("io" is engine.io's; NULL: no cookie, the default). Set on
+   each handshake as `io=<sid>; Path=/; HttpOnly; SameSite=Lax` with the defaults below;
+   the other `cookie_*` fields need it.
+   */
+  const char *cookie;
+  /*
+   Cookie `Path` (NULL: "/"; "": no attribute).
+   */
+  const char *cookie_path;
+  /*
+   Cookie `SameSite`: "strict", "lax" or "none" (NULL: "lax"; "": no attribute);
+   "none" needs `cookie_secure`.
+   */
+  const char *cookie_same_site;
+  /*
+   Cookie `Domain` (NULL: none).
+   */
+  const char *cookie_domain;
+  /*
+   Cookie `HttpOnly` (default true).
+   */
+  bool cookie_http_only;
+  /*
+   Cookie `Secure` (default false).
+   */
+  bool cookie_secure;
+  /*
+   Cookie `Max-Age`, whole seconds taken (0: none, a session cookie; the default).
+   */
+  uint64_t cookie_max_age_ms;
 } sio_server_options;
 
 /*

@@ -112,13 +112,32 @@ pub struct sio_server_options {
     /// The private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1), as a PEM file path or the
     /// PEM text, NUL-terminated (NULL: none). Needs `tls_cert`.
     pub tls_key: *const c_char,
+    /// The session cookie for load balancers with sticky sessions (engine.io's `cookie`):
+    /// its name, NUL-terminated ("io" is engine.io's; NULL: no cookie, the default). Set on
+    /// each handshake as `io=<sid>; Path=/; HttpOnly; SameSite=Lax` with the defaults below;
+    /// the other `cookie_*` fields need it.
+    pub cookie: *const c_char,
+    /// Cookie `Path` (NULL: "/"; "": no attribute).
+    pub cookie_path: *const c_char,
+    /// Cookie `SameSite`: "strict", "lax" or "none" (NULL: "lax"; "": no attribute);
+    /// "none" needs `cookie_secure`.
+    pub cookie_same_site: *const c_char,
+    /// Cookie `Domain` (NULL: none).
+    pub cookie_domain: *const c_char,
+    /// Cookie `HttpOnly` (default true).
+    pub cookie_http_only: bool,
+    /// Cookie `Secure` (default false).
+    pub cookie_secure: bool,
+    /// Cookie `Max-Age`, whole seconds taken (0: none, a session cookie; the default).
+    pub cookie_max_age_ms: u64,
 }
 
 /// The sizes of the published layouts of `sio_server_options`, oldest first (see
 /// `crate::version`): a field is appended to the struct, and the new size to this list.
 pub(crate) const SERVER_LAYOUTS: &[usize] = &[
     std::mem::offset_of!(sio_server_options, max_attachments) + std::mem::size_of::<u32>(),
-    std::mem::offset_of!(sio_server_options, tls_key) + std::mem::size_of::<*const c_char>(),
+    // TLS and the session cookie (0.1.0).
+    std::mem::offset_of!(sio_server_options, cookie_max_age_ms) + std::mem::size_of::<u64>(),
 ];
 
 pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
@@ -149,6 +168,13 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     max_attachments: 10,
     tls_cert: std::ptr::null(),
     tls_key: std::ptr::null(),
+    cookie: std::ptr::null(),
+    cookie_path: std::ptr::null(),
+    cookie_same_site: std::ptr::null(),
+    cookie_domain: std::ptr::null(),
+    cookie_http_only: true,
+    cookie_secure: false,
+    cookie_max_age_ms: 0,
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -214,6 +240,9 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
     // default, so that the core refuses a changed one without recovery.
     let recovery_max = o.recovery || o.recovery_max_disconnection_ms != d.recovery_max_disconnection_ms;
     let recovery_skip = o.recovery || o.recovery_skip_middlewares != d.recovery_skip_middlewares;
+    // As recovery's: a cookie attribute other than its default reaches the core, which
+    // refuses it without `cookie`.
+    let cookie = !o.cookie.is_null();
     Ok(vec![
         ("path", "path", string(o.path, "path")?),
         ("ping_interval", "ping_interval_ms", ms(o.ping_interval_ms)),
@@ -247,6 +276,17 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
         ("cluster_url", "cluster_url", string(o.cluster_url, "cluster_url")?),
         ("tls_cert", "tls_cert", string(o.tls_cert, "tls_cert")?),
         ("tls_key", "tls_key", string(o.tls_key, "tls_key")?),
+        ("cookie", "cookie", string(o.cookie, "cookie")?),
+        ("cookie_path", "cookie_path", string(o.cookie_path, "cookie_path")?),
+        ("cookie_same_site", "cookie_same_site", string(o.cookie_same_site, "cookie_same_site")?),
+        ("cookie_domain", "cookie_domain", string(o.cookie_domain, "cookie_domain")?),
+        (
+            "cookie_http_only",
+            "cookie_http_only",
+            Some(Bool(o.cookie_http_only)).filter(|_| cookie || o.cookie_http_only != d.cookie_http_only),
+        ),
+        ("cookie_secure", "cookie_secure", Some(Bool(o.cookie_secure)).filter(|_| cookie || o.cookie_secure)),
+        ("cookie_max_age", "cookie_max_age_ms", (o.cookie_max_age_ms != 0).then(|| Number(o.cookie_max_age_ms as f64))),
     ])
 }
 

@@ -132,7 +132,7 @@ mod tests {
     fn the_newest_layout_is_the_struct_and_ends_at_its_last_field() {
         assert_eq!(SERVER_LAYOUTS.last(), Some(&size_of::<sio_server_options>()));
         assert_eq!(
-            std::mem::offset_of!(sio_server_options, tls_key) + size_of::<*const c_char>(),
+            std::mem::offset_of!(sio_server_options, cookie_max_age_ms) + size_of::<u64>(),
             size_of::<sio_server_options>(),
             "a field was added to sio_server_options: append its layout to SERVER_LAYOUTS and name the new \
              last field here"

@@ -2,8 +2,9 @@
  * sockets (no Node peer): max_header_size (a 10 KB header gets 431), idle_timeout_ms (a
  * silent connection gets 408 and EOF), max_attachments (reaches the Socket.IO parser: a
  * packet over it closes the session with "parse error"), invalid values and contradictory
- * combinations (SIO_ERR_INVALID_ARGUMENT naming the field), and CORS (none by default, `*`
- * with cors_any_origin, credentials only when asked). */
+ * combinations (SIO_ERR_INVALID_ARGUMENT naming the field), CORS (none by default, `*`
+ * with cors_any_origin, credentials only when asked), and the session cookie for sticky
+ * load balancing (none by default; engine.io's with `cookie = "io"`; each attribute). */
 #include "common.h"
 
 #include <arpa/inet.h>
@@ -334,6 +335,59 @@ static void cors(const sio_server_options *d) {
   cors_case(&o, "http://any.test", "http://any.test", NULL);
 }
 
+/* ------------------------------------------------------------------ (e) session cookie */
+
+/* The Set-Cookie of a handshake with `o` (into `out`), or 0; `sid` gets the session id. */
+static int handshake_cookie(const sio_server_options *o, char *out, size_t out_n, char *sid, size_t sid_n) {
+  uint16_t port;
+  sio_server *srv = start(o, &port);
+  char *res = http(port, "GET", HANDSHAKE, NULL, NULL, 0);
+  CHECK(starts_with(res, "HTTP/1.1 200"), "handshake: `%.80s`", res);
+  int has = header(res, "Set-Cookie", out, out_n);
+  const char *s = strstr(body_of(res), "\"sid\":\"");
+  CHECK(s != NULL, "no sid in `%s`", body_of(res));
+  s += 7;
+  size_t n = strcspn(s, "\"");
+  CHECK(n < sid_n, "sid too long");
+  memcpy(sid, s, n);
+  sid[n] = '\0';
+  free(res);
+  stop(srv);
+  return has;
+}
+
+static void cookie(const sio_server_options *d) {
+  char got[512], sid[64], want[512];
+  sio_server_options o = *d;
+  CHECK(!handshake_cookie(&o, got, sizeof got, sid, sizeof sid), "a cookie by default: `%s`", got);
+  o.cookie = "io";
+  CHECK(handshake_cookie(&o, got, sizeof got, sid, sizeof sid), "no Set-Cookie with cookie = \"io\"");
+  snprintf(want, sizeof want, "io=%s; Path=/; HttpOnly; SameSite=Lax", sid);
+  CHECK(STREQ(got, want), "Set-Cookie `%s`, expected `%s`", got, want);
+  o.cookie = "sticky";
+  o.cookie_path = "";
+  o.cookie_same_site = "strict";
+  o.cookie_http_only = false;
+  o.cookie_secure = true;
+  o.cookie_domain = "example.com";
+  o.cookie_max_age_ms = 3600 * 1000;
+  CHECK(handshake_cookie(&o, got, sizeof got, sid, sizeof sid), "no Set-Cookie");
+  snprintf(want, sizeof want, "sticky=%s; Domain=example.com; Max-Age=3600; Secure; SameSite=Strict", sid);
+  CHECK(STREQ(got, want), "Set-Cookie `%s`, expected `%s`", got, want);
+
+  o = *d;
+  o.cookie_path = "/"; /* without cookie */
+  expect_refused(&o, "cookie_path");
+  CHECK(strstr(sio_last_error(), "needs cookie"), "last error: `%s`", sio_last_error());
+  o = *d;
+  o.cookie = "io";
+  o.cookie_same_site = "none"; /* without cookie_secure */
+  expect_refused(&o, "cookie_same_site");
+  o = *d;
+  o.cookie = "bad name";
+  expect_refused(&o, "cookie");
+}
+
 int main(void) {
   t_begin("test_limits", 90);
   OK(sio_runtime_new(2, NULL, NULL, NULL, &rt));
@@ -344,7 +398,8 @@ int main(void) {
             d.upgrade_timeout_ms == 10000 && d.max_attachments == 10 && d.max_buffered_frames == 8192 &&
             d.max_buffered_bytes == 0 && d.max_connections == 0 && d.allow_upgrades && !d.secure &&
             !d.cors_any_origin && d.cors_origins == NULL && !d.cors_reflect_origin && !d.cors_credentials &&
-            d.recovery_skip_middlewares,
+            d.recovery_skip_middlewares && d.cookie == NULL && d.cookie_http_only && !d.cookie_secure &&
+            d.cookie_max_age_ms == 0,
         "server defaults differ from the documented ones");
 
   refused(&d);
@@ -352,6 +407,7 @@ int main(void) {
   idle_timeout(&d);
   attachments(&d);
   cors(&d);
+  cookie(&d);
 
   q_drop(&q);
   sio_runtime_free(rt);
