@@ -38,6 +38,7 @@ SERVERS = {
     "sio": ("sio (Rust API)", "sio"),
     "sio-c": ("sio via C (libsio)", "sio"),
     "sio-node": ("sio via Node addon", "sio"),
+    "sio-node-attached": ("sio via Node addon, attached to http.Server", "sio"),
     "sio-python": ("sio via Python binding", "sio"),
     "socketioxide": ("socketioxide (Rust)", "peer"),
     "socket.io": ("socket.io 4 (Node)", "peer"),
@@ -135,6 +136,10 @@ class Runner:
             "sio": ([str(bins / "sio-bench-server")], {}),
             "sio-c": ([str(BENCH / "build" / a.profile / "sio_c_server")], {}),
             "sio-node": ([node, str(BENCH / "servers" / "node_server.js"), "--impl", "sio"], {"NAPI_RS_NATIVE_LIBRARY_PATH": a.addon}),
+            "sio-node-attached": (
+                [node, str(BENCH / "servers" / "node_server.js"), "--impl", "sio-attached"],
+                {"NAPI_RS_NATIVE_LIBRARY_PATH": a.addon},
+            ),
             "sio-python": ([a.python, str(BENCH / "servers" / "sio_python_server.py")], {}),
             "socketioxide": ([a.socketioxide], {}) if a.socketioxide else None,
             "socket.io": ([node, str(BENCH / "servers" / "node_server.js"), "--impl", "socket.io"], {}),
@@ -474,6 +479,12 @@ def report(meta: dict, results: list[dict]) -> str:
             ]
             for s in sios:
                 lines.append("| " + SERVERS[s][0] + " | " + " | ".join("" if p == s else ratio(med[s][0], med[p][0]) for p in peers) + " |")
+        if "sio-node" in servers and "sio-node-attached" in servers:
+            lines += [
+                "",
+                f"Node addon attached to an http.Server ÷ on its own port, {name}: "
+                + ratio(med["sio-node-attached"][0], med["sio-node"][0]) + " (same run).",
+            ]
         lines.append("")
     if "echo" in meta["scenarios"]:
         lines += crossing_table(results, servers)
@@ -514,7 +525,7 @@ def crossing_table(results: list[dict], servers: list[str]) -> list[str]:
     f_cpu = METRICS["echo"][3][1]
     rows = []
     base = None
-    for s in ["sio", "sio-c", "sio-node", "sio-python"]:
+    for s in ["sio", "sio-c", "sio-node", "sio-node-attached", "sio-python"]:
         if s not in servers:
             continue
         ok = [r for r in results if r["server"] == s and r["scenario_key"] == "echo" and r.get("ok")]
@@ -536,6 +547,18 @@ def crossing_table(results: list[dict], servers: list[str]) -> list[str]:
         *rows,
         "",
     ]
+
+
+def print_attached_ratio(results: list[dict], scenarios: list[str]) -> None:
+    """The Node addon attached to an http.Server against its own port, per scenario (quick
+    mode writes no report: this is its one comparison)."""
+    for scenario in scenarios:
+        name, f, fmt, _ = METRICS[scenario][0]
+        ok = lambda s: [r for r in results if r["server"] == s and r["scenario_key"] == scenario and r.get("ok")]
+        own, attached = median_of(ok("sio-node"), f), median_of(ok("sio-node-attached"), f)
+        if own and attached:
+            print(f"  {scenario:8} {name}: attached {fmt.format(attached[0])}, own port {fmt.format(own[0])}, "
+                  f"attached ÷ own port {ratio(attached, own)}")
 
 
 def main() -> int:
@@ -599,6 +622,7 @@ def main() -> int:
         for r in failed:
             print(f"FAILED {r['server']} {r['scenario_key']}: {r.get('failure')}", file=sys.stderr)
         print(f"quick bench: {len(results) - len(failed)}/{len(results)} runs completed, servers: {', '.join(sorted(ran))}")
+        print_attached_ratio(results, a.scenarios)
         return 1 if failed else 0
     out = Path(a.out)
     out.write_text(report(meta, results))

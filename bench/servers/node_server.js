@@ -1,7 +1,9 @@
 'use strict';
 // The bench contract (bench/README.md) on Node, with either the official socket.io@4 or the
 // sio Node addon (same socket.io API, same handlers):
-//   node node_server.js --impl socket.io|sio --port P
+//   node node_server.js --impl socket.io|sio|sio-attached --port P
+// `sio` listens on a port of its own (the Rust listener); `sio-attached` is attached to a
+// Node http.Server, which hands the socket.io path's requests and upgrades to the core.
 // The addon is loaded from bindings/node; NAPI_RS_NATIVE_LIBRARY_PATH picks its native
 // library (bench/run.sh points it at a release build). socket.io comes from tests/node_modules.
 const path = require('node:path');
@@ -49,6 +51,14 @@ if (impl === 'sio') {
   io.listen(port);
   console.log(`ready ${io.httpServer.address().port}`);
   process.on('SIGTERM', () => { io.close(); process.exit(0); });
+} else if (impl === 'sio-attached') {
+  const { createServer } = require('node:http');
+  const { Server } = require(path.join(repo, 'bindings', 'node'));
+  const httpServer = createServer();
+  const io = new Server(httpServer);
+  handlers(io);
+  httpServer.listen(port, '127.0.0.1', () => console.log(`ready ${httpServer.address().port}`));
+  process.on('SIGTERM', () => process.exit(0));
 } else if (impl === 'socket.io') {
   const { createServer } = require('node:http');
   const { Server } = require(path.join(repo, 'tests', 'node_modules', 'socket.io'));

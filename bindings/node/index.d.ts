@@ -162,6 +162,13 @@ export interface ServerOptions {
   cors?: { origin?: string | string[] | boolean; credentials?: boolean };
   /** `handshake.secure` (default: true for an `https.Server`, else false). */
   secure?: boolean;
+  /**
+   * TLS for the own port (`new Server(port, ...)`, `listen(port)`): https and wss, `handshake.secure`
+   * true. `cert` (the chain, leaf first) and `key` as `https.createServer` takes them (PEM, a string
+   * or a Buffer), or a PEM file path; both or neither. Bad PEM throws `ERR_SIO_INVALID_OPTION`.
+   * An attached `https.Server` does its own TLS.
+   */
+  tls?: { cert?: string | Buffer | Uint8Array; key?: string | Buffer | Uint8Array };
   /** Bytes one session may have queued for sending (default 4 × maxHttpBufferSize); beyond: closed (`transport error`). */
   maxBufferedBytes?: number;
   /** Packets one session may have queued for sending (default 8192); beyond: closed (`transport error`). */
@@ -462,7 +469,7 @@ export declare class Server<
   /** The attached http.Server, or on a port of its own an {@link OwnListener}; undefined before. */
   readonly httpServer: HttpServer | HttpsServer | OwnListener | undefined;
   readonly engine: Engine;
-  /** A port: serves on it. An http.Server: forwards its socket.io path here (see README). */
+  /** A port: serves on it. An http.Server (Express's, Fastify's `server`): serves its socket.io path's requests and upgrades (see README). */
   listen(port?: number | string): this;
   listen(srv: HttpServer | HttpsServer, opts?: AttachOptions): this;
   attach(port: number | string): this;

@@ -66,6 +66,23 @@ export declare class NativeDecision {
   refuse(message: string, json?: string | undefined | null, bins?: Array<Buffer> | undefined | null): void
 }
 
+/** The JS side's handle on an accepted WebSocket. */
+export declare class NativeHostSocket {
+  /** The upgrade is answered: messages for the peer start (`host_send` events). */
+  ready(): void
+  /** `n` messages of `host_send` events were written (ws.send's callback ran). */
+  written(n: number): void
+  /**
+   * Hands over a message the peer sent (`binary` false: UTF-8 text, as ws checked it).
+   * True: keep reading. False: the session is behind; pause the socket until a
+   * `host_resume` event with this socket's key. Throws `ERR_SIO_CLOSED` once the session
+   * is over (terminate the socket).
+   */
+  push(data: Buffer, binary: boolean): boolean
+  /** The peer's connection ended (closed, or lost). */
+  peerClosed(): void
+}
+
 /**
  * A `disconnecting` socket held connected (in its rooms, able to emit) until the JS
  * handlers are done and call `release` (or the object is collected).
@@ -117,6 +134,25 @@ export declare class NativeMatchReply {
 
 /** A server on the shared runtime. */
 export declare class NativeServer {
+  /** True if a request for `path` (no query) belongs to this server. */
+  handlesPath(path: string): boolean
+  /** `maxHttpBufferSize`: the JS side buffers at most one byte more of a request body. */
+  get maxBody(): number
+  /**
+   * Answers a request for the socket.io path (polling, CORS preflight, served files): a
+   * `host_http` event with key `key` follows (status, headers, body), once the core has
+   * an answer (a long poll: when there is something to send). Throws
+   * `ERR_SIO_INVALID_ARGUMENT` (a request the core cannot read) or `ERR_SIO_CLOSED`.
+   */
+  handleHttp(req: NativeHostRequest, body: Buffer, key: number): void
+  /**
+   * Decides on a WebSocket upgrade of the socket.io path: a `host_accept` event with key
+   * `key` follows, carrying either a `hostSocket` (complete the upgrade with `headers`
+   * added, then call its `ready()`) or a response to write instead (`status`, `headers`,
+   * `body`). Messages for the peer come as `host_send` events (`body`, `binary`), then a
+   * `host_close` (`code`). Throws as `handleHttp`.
+   */
+  acceptWebsocket(req: NativeHostRequest, key: number): void
   /** Creates a server (not listening yet). */
   constructor(options?: Array<ServerOption> | undefined | null)
   /** The id carried by this server's events. */
@@ -125,13 +161,6 @@ export declare class NativeServer {
   listen(addr: string): number
   /** Serves `body` at `path` (GET/HEAD with an ETag; `serveClient`); no body stops it. */
   serveFile(path: string, contentType: string, body?: Buffer | undefined | null): void
-  /**
-   * Serves on a loopback port (returned) for the JS forwarder of an attached
-   * `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
-   * the client's address (for `handshake.address`), and `token` so that only the
-   * forwarder is served; anything else gets 404. Stops when the server closes.
-   */
-  listenForwarded(token: string): number
   /**
    * Starts delivering `packet`, `packetCreate` and `drain` of Engine.IO connection
    * `conn` (`conn_event` events); false if it is gone. `upgrade` and `close` come
@@ -169,8 +198,8 @@ export declare class NativeServer {
   /** Sends every connection to `name` through the JS middlewares first. */
   enableMiddleware(name: string): void
   /**
-   * Closes the server (and the loopback listener of `listen_forwarded`); a `closed`
-   * event follows every socket's `disconnect`.
+   * Closes the server (its listener, and the sessions of an attached http.Server); a
+   * `closed` event follows every socket's `disconnect`.
    */
   close(): void
   /** Ids of the selected sockets (this server's). */
@@ -299,7 +328,8 @@ export interface NativeEvent {
    * connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
    * engine_connection | engine_close | conn_event | client_auth | server_side |
    * ack | client_connect | client_connect_error | client_disconnect | client_message |
-   * reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine | log
+   * reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine | log |
+   * host_http | host_accept | host_send | host_close | host_resume
    */
   kind: string
   /** The server or client id. */
@@ -363,6 +393,32 @@ export interface NativeEvent {
   nsp?: string
   /** A log record's level (`log`): error, warn, info, debug or trace. */
   level?: string
+  /** The accepted WebSocket (`host_accept`; absent: answer `status` instead). */
+  hostSocket?: NativeHostSocket
+  /** HTTP status (`host_http`, a refused `host_accept`); close code (`host_close`). */
+  status?: number
+  /** Header names and values, flat (`host_http`, `host_accept`). */
+  headers?: Array<string>
+  /** Response body (`host_http`, a refused `host_accept`); the message (`host_send`). */
+  body?: Buffer
+  /** Whether `body` is a binary message (`host_send`). */
+  binary?: boolean
+}
+
+/** A request as Node's `http.Server` received it. */
+export interface NativeHostRequest {
+  /** `GET`, `POST`... */
+  method: string
+  /** Path and query (`req.url`). */
+  url: string
+  /** `req.rawHeaders`: name, value, name, value... */
+  rawHeaders: Array<string>
+  /** `req.socket.remoteAddress` (`handshake.address`). */
+  remoteAddress: string
+  /** `req.socket.remotePort`. */
+  remotePort: number
+  /** Whether it came over TLS (`req.socket.encrypted`: `handshake.secure`). */
+  secure: boolean
 }
 
 /** A value as lib/codec.js decodes it: JSON text where each buffer is a placeholder. */
@@ -387,8 +443,11 @@ export interface ServerOption {
   name: string
   /** The user's spelling, when it differs (`connectionStateRecovery.skipMiddlewares`). */
   spelled?: string
-  /** The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a list. */
-  value: boolean | number | string | Array<string>
+  /**
+   * The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a
+   * list; `tls.cert` / `tls.key` as a path, PEM text or a Buffer of PEM.
+   */
+  value: boolean | number | string | Array<string> | Buffer
 }
 
 /** The snake_case names of every server option the core takes (`ping_interval`, ...). */

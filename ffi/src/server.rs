@@ -286,7 +286,7 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
             Some(Bool(o.cookie_http_only)).filter(|_| cookie || o.cookie_http_only != d.cookie_http_only),
         ),
         ("cookie_secure", "cookie_secure", Some(Bool(o.cookie_secure)).filter(|_| cookie || o.cookie_secure)),
-        ("cookie_max_age", "cookie_max_age_ms", (o.cookie_max_age_ms != 0).then(|| Number(o.cookie_max_age_ms as f64))),
+        ("cookie_max_age", "cookie_max_age_ms", or_core_default(o.cookie_max_age_ms)),
     ])
 }
 

@@ -32,10 +32,12 @@ const NESTED = {
   maxDisconnectionDuration: 'connectionStateRecovery.maxDisconnectionDuration',
   skipMiddlewares: 'connectionStateRecovery.skipMiddlewares',
   clusterUrl: 'adapter',
+  tlsCert: 'tls.cert',
+  tlsKey: 'tls.key',
 };
 
 // Options of the JS wrapper itself (attach options are also taken by the constructor, as in socket.io).
-const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecovery', 'destroyUpgrade', 'destroyUpgradeTimeout']);
+const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecovery', 'tls', 'destroyUpgrade', 'destroyUpgradeTimeout']);
 
 // socket.io / engine.io options this addon does not have (ERR_SIO_UNSUPPORTED). Those in
 // AS_IS are accepted with the value that says what this addon does anyway.
@@ -115,6 +117,28 @@ function nativeOptions(opts) {
     if (origin !== false) {
       out.push(entry('corsOrigin', origin, 'cors.origin'));
       if (c.credentials !== undefined) out.push(entry('corsCredentials', c.credentials, 'cors.credentials'));
+    }
+  }
+  if (opts.tls != null) {
+    // As https.createServer's `cert` and `key` (PEM, a string or a Buffer), or a PEM file path.
+    const t = opts.tls;
+    if (typeof t !== 'object' || Array.isArray(t)) throw invalid('option "tls" must be an object ({ cert, key })');
+    for (const k of Object.keys(t)) {
+      if (k !== 'cert' && k !== 'key' && t[k] !== undefined) {
+        throw new SioError('ERR_SIO_UNSUPPORTED', `option "tls.${k}" is not supported (only tls.cert and tls.key)`);
+      }
+    }
+    if ((t.cert === undefined) !== (t.key === undefined)) {
+      throw invalid(t.cert === undefined ? 'option "tls.key" needs tls.cert' : 'option "tls.cert" needs tls.key');
+    }
+    for (const [k, name] of [['cert', 'tlsCert'], ['key', 'tlsKey']]) {
+      let v = t[k];
+      if (v === undefined) continue;
+      if (v instanceof Uint8Array && !Buffer.isBuffer(v)) v = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+      if (typeof v !== 'string' && !Buffer.isBuffer(v)) {
+        throw invalid(`option "tls.${k}" must be PEM (a string or a Buffer) or a PEM file path`);
+      }
+      out.push({ name, value: v, spelled: `tls.${k}` });
     }
   }
   const rec = opts.connectionStateRecovery;

@@ -140,9 +140,26 @@ function setLogHandler(fn) {
   onLog = fn;
 }
 
+// The I/O of an attached http.Server (lib/attach.js: `host_*` events: answers to write,
+// WebSocket messages for the peer) is done as it arrives, outside the pump too: it is the
+// transport, not user events, and waits for no handler.
+let onHost = null;
+/** Sets the function that handles `host_*` events. */
+function setHostHandler(fn) {
+  onHost = fn;
+}
+
 function dispatchBatch(batch) {
   for (const ev of batch) {
-    if (ev.kind !== 'log') queue.push(ev);
+    if (ev.kind.startsWith('host_')) {
+      try {
+        onHost(ev);
+      } catch (e) {
+        process.nextTick(() => {
+          throw e;
+        });
+      }
+    } else if (ev.kind !== 'log') queue.push(ev);
     else if (onLog) {
       try {
         onLog(ev);
@@ -156,4 +173,16 @@ function dispatchBatch(batch) {
 
 native.init(dispatchBatch);
 
-module.exports = { native, servers, clients, managers, registerEngine, registerAck, withAck, acquire, release, setLogHandler };
+module.exports = {
+  native,
+  servers,
+  clients,
+  managers,
+  registerEngine,
+  registerAck,
+  withAck,
+  acquire,
+  release,
+  setLogHandler,
+  setHostHandler,
+};

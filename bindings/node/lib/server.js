@@ -5,7 +5,7 @@ const { encode, decode, checkEvent, splitAck } = require('./codec');
 const { SioError, call } = require('./errors');
 const rt = require('./runtime');
 const { withCatchAll } = require('./catchall');
-const { Forwarder } = require('./attach');
+const { Attachment } = require('./attach');
 const { clientFiles } = require('./client-bundle');
 const { Engine, EngineConn } = require('./engine');
 const { BroadcastOperator, RemoteSocket, roomList, TIMEOUT_MSG } = require('./operator');
@@ -337,7 +337,7 @@ class Server extends EventEmitter {
     this._nextParent = 0;
     this.engine = new Engine();
     this._port = undefined;
-    this._forwarder = null;
+    this._attached = null;
     this._held = false;
     this._closed = null;
     rt.servers.set(this._native.id, this);
@@ -358,7 +358,7 @@ class Server extends EventEmitter {
   }
   /** The attached http.Server, or (on its own port) an object whose address() gives the port. */
   get httpServer() {
-    if (this._forwarder) return this._forwarder.httpServer;
+    if (this._attached) return this._attached.httpServer;
     const port = this._port;
     return port === undefined ? undefined : { address: () => ({ address: '0.0.0.0', family: 'IPv4', port }) };
   }
@@ -368,7 +368,7 @@ class Server extends EventEmitter {
   }
   attach(srv, opts) {
     checkAttachable(srv);
-    if (this._port !== undefined || this._forwarder) {
+    if (this._port !== undefined || this._attached) {
       throw new SioError('ERR_SIO_ALREADY_LISTENING', 'the server is already listening');
     }
     if (this._serveClient) {
@@ -393,7 +393,7 @@ class Server extends EventEmitter {
       }
     }
     ms('destroyUpgradeTimeout', opts.destroyUpgradeTimeout);
-    this._forwarder = new Forwarder(httpServer, this._native, this._path, opts);
+    this._attached = new Attachment(httpServer, this._native, opts);
     // As engine.io: the http.Server closing closes this server.
     httpServer.once('close', () => this.close());
   }
@@ -504,9 +504,9 @@ class Server extends EventEmitter {
       // Until `closed` arrives (events alone do not keep the process alive).
       rt.acquire();
     }
-    const http = this._forwarder && this._forwarder.httpServer;
+    const http = this._attached && this._attached.httpServer;
     if (first && http) {
-      this._forwarder.close();
+      this._attached.close();
       this._closed.then(() => {
         if (http.listening) http.close((err) => typeof fn === 'function' && fn(err));
         else if (typeof fn === 'function') fn();

@@ -2,11 +2,15 @@
 //! plain JS objects ([`NativeEvent`]) on the JS thread.
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{AckOutcome, ClientEngineActivity, DynamicEvent, Event, Leaving, LogLevel, Reply, ServerSideAck};
+use sio_core::embed::{
+    AckOutcome, ClientEngineActivity, DynamicEvent, Event, HostResponse, HostSocket, Leaving, LogLevel, Reply,
+    ServerSideAck, WsMessage,
+};
 use sio_core::Value;
 
 use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
 use crate::codec::{args_to_js, value_to_js};
+use crate::host::NativeHostSocket;
 use crate::server::{NativeDecision, NativeLeaving, NativeMatchReply, NativeServerSideAck, NativeSocket};
 
 /// An event queued for JavaScript.
@@ -44,6 +48,14 @@ pub enum Ev {
     ServerSide { server: u64, ns: String, name: String, args: Vec<Value>, ack: Option<ServerSideAck> },
     /// A record of the core's logs (once `setLogLevel` installed the sink).
     Log { level: LogLevel, logger: &'static str, message: String },
+    /// The answer to the attached http.Server's request `key`.
+    HostHttp { key: u32, res: HostResponse },
+    /// The core's decision on the attached http.Server's upgrade `key`.
+    HostAccept { key: u32, result: std::result::Result<(HostSocket, Vec<(String, String)>), HostResponse> },
+    /// A message for the peer of the attached WebSocket `key`.
+    HostSend { key: u32, message: WsMessage },
+    /// The attached WebSocket `key` may read again.
+    HostResume { key: u32 },
 }
 
 /// What the JS dispatcher receives. `kind` tells which fields are set.
@@ -52,7 +64,8 @@ pub struct NativeEvent {
     /// connection | middleware | match | message | disconnecting | disconnect | upgrade | closed |
     /// engine_connection | engine_close | conn_event | client_auth | server_side |
     /// ack | client_connect | client_connect_error | client_disconnect | client_message |
-    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine | log
+    /// reconnect_attempt | reconnect | reconnect_error | reconnect_failed | manager_engine | log |
+    /// host_http | host_accept | host_send | host_close | host_resume
     pub kind: String,
     /// The server or client id.
     pub owner: u32,
@@ -109,6 +122,16 @@ pub struct NativeEvent {
     pub nsp: Option<String>,
     /// A log record's level (`log`): error, warn, info, debug or trace.
     pub level: Option<String>,
+    /// The accepted WebSocket (`host_accept`; absent: answer `status` instead).
+    pub host_socket: Option<NativeHostSocket>,
+    /// HTTP status (`host_http`, a refused `host_accept`); close code (`host_close`).
+    pub status: Option<u32>,
+    /// Header names and values, flat (`host_http`, `host_accept`).
+    pub headers: Option<Vec<String>>,
+    /// Response body (`host_http`, a refused `host_accept`); the message (`host_send`).
+    pub body: Option<Buffer>,
+    /// Whether `body` is a binary message (`host_send`).
+    pub binary: Option<bool>,
 }
 
 fn base(kind: &str, owner: u64) -> NativeEvent {
@@ -140,7 +163,26 @@ fn base(kind: &str, owner: u64) -> NativeEvent {
         server_side_ack: None,
         nsp: None,
         level: None,
+        host_socket: None,
+        status: None,
+        headers: None,
+        body: None,
+        binary: None,
     }
+}
+
+fn flat(headers: Vec<(String, String)>) -> Vec<String> {
+    headers.into_iter().flat_map(|(n, v)| [n, v]).collect()
+}
+
+/// A response for JS to write: hop-by-hop headers are Node's to set.
+fn with_response(mut e: NativeEvent, res: HostResponse) -> NativeEvent {
+    const HOP: [&str; 5] = ["connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"];
+    let headers = res.headers.into_iter().filter(|(n, _)| !HOP.iter().any(|h| n.eq_ignore_ascii_case(h))).collect();
+    e.status = Some(u32::from(res.status));
+    e.headers = Some(flat(headers));
+    e.body = Some(Buffer::from(Vec::from(res.body)));
+    e
 }
 
 fn with_args(mut e: NativeEvent, args: Vec<Value>) -> NativeEvent {
@@ -274,6 +316,51 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.level = Some(level.as_str().to_owned());
             e.name = Some(logger.to_owned());
             e.message = Some(message);
+            e
+        }
+        Ev::HostHttp { key, res } => {
+            let mut e = base("host_http", 0);
+            e.key = Some(key);
+            with_response(e, res)
+        }
+        Ev::HostAccept { key, result } => {
+            let mut e = base("host_accept", 0);
+            e.key = Some(key);
+            match result {
+                Ok((socket, headers)) => {
+                    e.host_socket = Some(NativeHostSocket::new(socket, key));
+                    e.headers = Some(flat(headers));
+                    e
+                }
+                Err(res) => with_response(e, res),
+            }
+        }
+        Ev::HostSend { key, message } => {
+            let mut e = match message {
+                WsMessage::Text(text) => {
+                    let mut e = base("host_send", 0);
+                    e.body = Some(Buffer::from(Vec::from(bytes::Bytes::from(text))));
+                    e.binary = Some(false);
+                    e
+                }
+                WsMessage::Binary(data) => {
+                    let mut e = base("host_send", 0);
+                    e.body = Some(Buffer::from(Vec::from(data)));
+                    e.binary = Some(true);
+                    e
+                }
+                WsMessage::Close(code) => {
+                    let mut e = base("host_close", 0);
+                    e.status = code.map(u32::from);
+                    e
+                }
+            };
+            e.key = Some(key);
+            e
+        }
+        Ev::HostResume { key } => {
+            let mut e = base("host_resume", 0);
+            e.key = Some(key);
             e
         }
         Ev::AckDone { key, outcome } => {

@@ -14,6 +14,7 @@
 mod client;
 mod codec;
 mod event;
+mod host;
 mod log;
 mod server;
 

@@ -34,8 +34,9 @@ pub struct ServerOption {
     pub name: String,
     /// The user's spelling, when it differs (`connectionStateRecovery.skipMiddlewares`).
     pub spelled: Option<String>,
-    /// The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a list.
-    pub value: Either4<bool, f64, String, Vec<String>>,
+    /// The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a
+    /// list; `tls.cert` / `tls.key` as a path, PEM text or a Buffer of PEM.
+    pub value: Either5<bool, f64, String, Vec<String>, Buffer>,
 }
 
 /// The snake_case names of every server option the core takes (`ping_interval`, ...).
@@ -70,10 +71,11 @@ fn server_options(entries: Vec<ServerOption>) -> Result<(ServerOptions, HashMap<
         let name = snake_case(&e.name);
         let shown = e.spelled.unwrap_or(e.name);
         let value = match e.value {
-            Either4::A(b) => OptionValue::Bool(b),
-            Either4::B(n) => OptionValue::Number(n),
-            Either4::C(s) => OptionValue::Str(s),
-            Either4::D(l) => OptionValue::List(l),
+            Either5::A(b) => OptionValue::Bool(b),
+            Either5::B(n) => OptionValue::Number(n),
+            Either5::C(s) => OptionValue::Str(s),
+            Either5::D(l) => OptionValue::List(l),
+            Either5::E(bytes) => OptionValue::Bytes(bytes.to_vec()),
         };
         options.set_spelled(&name, &shown, value, Unit::Milliseconds).map_err(|e| err("ERR_SIO_INVALID_OPTION", e))?;
         spelled.insert(name, shown);
@@ -131,7 +133,7 @@ fn target(ns: String, rooms: Vec<String>, except: Vec<String>) -> Target {
 /// A server on the shared runtime.
 #[napi]
 pub struct NativeServer {
-    srv: EmbeddedServer,
+    pub(crate) srv: EmbeddedServer,
 }
 
 impl Drop for NativeServer {
@@ -188,15 +190,6 @@ impl NativeServer {
     #[napi]
     pub fn serve_file(&self, path: String, content_type: String, body: Option<Buffer>) {
         self.srv.serve_file(&path, &content_type, body.map(|b| bytes::Bytes::copy_from_slice(&b)));
-    }
-
-    /// Serves on a loopback port (returned) for the JS forwarder of an attached
-    /// `http.Server`. Every request must carry `x-sio-forwarded: <token> <ip> <port>`:
-    /// the client's address (for `handshake.address`), and `token` so that only the
-    /// forwarder is served; anything else gets 404. Stops when the server closes.
-    #[napi]
-    pub fn listen_forwarded(&self, token: String) -> Result<u32> {
-        self.srv.listen_forwarded(&token).map(u32::from).map_err(|e| err("ERR_SIO_LISTEN", e))
     }
 
     /// Starts delivering `packet`, `packetCreate` and `drain` of Engine.IO connection
@@ -296,8 +289,8 @@ impl NativeServer {
         self.srv.enable_middleware(&name);
     }
 
-    /// Closes the server (and the loopback listener of `listen_forwarded`); a `closed`
-    /// event follows every socket's `disconnect`.
+    /// Closes the server (its listener, and the sessions of an attached http.Server); a
+    /// `closed` event follows every socket's `disconnect`.
     #[napi]
     pub fn close(&self) -> Result<()> {
         let id = self.srv.id();

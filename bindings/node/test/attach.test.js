@@ -88,7 +88,7 @@ for (const [label, Impl] of [
     assert.equal(hs.listening, false, 'io.close() closes the attached http.Server');
   });
 
-  test(`${label}: io.attach(httpServer) with a path; the app keeps its routes and a forged forwarding header is ignored`, async (t) => {
+  test(`${label}: io.attach(httpServer) with a path; the app keeps its routes, the handshake has the client's headers`, async (t) => {
     const hs = appServer();
     const srv = new Impl({ path: '/rt' });
     t.after(() => srv.close());
@@ -102,13 +102,12 @@ for (const [label, Impl] of [
         transports,
         forceNew: true,
         reconnection: false,
-        extraHeaders: { 'x-sio-forwarded': 'forged 10.9.8.7 1', 'x-app': 'kept' },
+        extraHeaders: { 'x-app': 'kept' },
       });
       t.after(() => c.disconnect());
       const [[s]] = await bounded(Promise.all([conn, once(c, 'connect')]));
       assert.match(s.handshake.address, /^(::ffff:)?127\.0\.0\.1$/);
       assert.equal(s.handshake.headers['x-app'], 'kept');
-      if (Impl === sio.Server) assert.equal(s.handshake.headers['x-sio-forwarded'], undefined);
       c.disconnect();
     }
     assert.match(await rawUpgrade(url, '/app-ws'), /hello$/);

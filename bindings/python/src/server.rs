@@ -3,12 +3,13 @@
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyAny, PyBool, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
+use pyo3::types::{PyAny, PyBool, PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use sio_core::embed::{self, EmbeddedServer, OptionValue, RemoteSocket, ServerOptions, Target, Unit};
 use sio_core::{ConnectError, Value};
 
 use crate::convert::{to_py, to_value, to_values};
 use crate::error;
+use crate::host;
 use crate::runtime::{completion, seconds, wait};
 
 /// The core's server options from `(core name, name as the user spelled it, value)`
@@ -47,8 +48,8 @@ pub fn respell<T>(items: &[(String, String, T)], message: &str) -> String {
     message.split(' ').map(spelling).collect::<Vec<_>>().join(" ")
 }
 
-/// A Python value as the core's options take it: bool, int or float, str, or a list or
-/// tuple of str.
+/// A Python value as the core's options take it: bool, int or float, str, bytes (PEM),
+/// or a list or tuple of str.
 fn option_value(spelled: &str, value: &Bound<'_, PyAny>) -> PyResult<OptionValue> {
     let unsupported = || {
         let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into());
@@ -63,6 +64,9 @@ fn option_value(spelled: &str, value: &Bound<'_, PyAny>) -> PyResult<OptionValue
     }
     if value.is_instance_of::<PyString>() {
         return Ok(OptionValue::Str(value.extract()?));
+    }
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(OptionValue::Bytes(b.as_bytes().to_vec()));
     }
     if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() {
         let mut list = Vec::new();
@@ -234,6 +238,56 @@ impl Server {
             let _ = tx.send(n);
         });
         wait(py, rx)
+    }
+
+    // ------------------------------------------------ inside a host's web server (host.rs)
+
+    /// The server's path (`/socket.io/`, with its trailing `/`).
+    #[getter]
+    fn path(&self) -> &str {
+        self.server.path()
+    }
+
+    /// The largest request body the server accepts (`max_http_buffer_size`).
+    #[getter]
+    fn max_body(&self) -> usize {
+        self.server.max_body()
+    }
+
+    /// Whether a request for `path` belongs to the server.
+    fn handles_path(&self, path: &str) -> bool {
+        self.server.handles_path(path)
+    }
+
+    /// Answers a request the host received: `callback((status, headers, body), None)`
+    /// on a runtime thread.
+    #[allow(clippy::too_many_arguments)]
+    fn handle_http(
+        &self,
+        method: String,
+        uri: String,
+        headers: Vec<(String, String)>,
+        remote: host::Remote,
+        secure: bool,
+        body: &[u8],
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
+        host::handle_http(&self.server, host::request(method, uri, headers, remote, secure), body, callback)
+    }
+
+    /// Accepts a WebSocket upgrade the host received (see `host::accept_websocket`).
+    #[allow(clippy::too_many_arguments)]
+    fn accept_websocket(
+        &self,
+        method: String,
+        uri: String,
+        headers: Vec<(String, String)>,
+        remote: host::Remote,
+        secure: bool,
+        send: Py<PyAny>,
+        callback: Py<PyAny>,
+    ) -> PyResult<()> {
+        host::accept_websocket(&self.server, host::request(method, uri, headers, remote, secure), send, callback)
     }
 }
 

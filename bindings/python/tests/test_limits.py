@@ -87,8 +87,39 @@ def test_cors_headers(make_server, run, options, origin, allow, credentials):
     assert headers.get("access-control-allow-credentials") == credentials
 
 
+@pytest.mark.parametrize(
+    "cookie, want",
+    [
+        (None, None),
+        (True, "io=SID; Path=/; HttpOnly; SameSite=Lax"),
+        ("sticky", "sticky=SID; Path=/; HttpOnly; SameSite=Lax"),
+        (
+            {"name": "lb", "path": "/app", "SameSite": "Strict", "httponly": False, "secure": True, "max_age": 60},
+            "lb=SID; Path=/app; Max-Age=60; Secure; SameSite=Strict",
+        ),
+    ],
+    ids=["none-by-default", "true", "name", "dict"],
+)
+def test_session_cookie(make_server, run, cookie, want):
+    """python-socketio's `cookie`: the sticky-session cookie on the handshake."""
+    _, port = listen(make_server, run, cookie=cookie)
+    status, headers = get(port)
+    assert status.startswith("HTTP/1.1 200"), status
+    got = headers.get("set-cookie")
+    if want is None:
+        assert got is None
+    else:
+        assert got is not None and got.split("=", 1)[0] == want.split("=", 1)[0]
+        sid = got.split("=", 1)[1].split(";", 1)[0]
+        assert got == want.replace("SID", sid)
+
+
 @pytest.mark.parametrize("cls", [sio.Server, sio.AsyncServer])
 def test_bad_options_raise(cls):
+    with pytest.raises(sio.BadArgument, match="unknown cookie attribute 'expires'"):
+        cls(cookie={"expires": "never"})
+    with pytest.raises(sio.BadArgument, match=r"option \"cookie\['samesite'\]\": \"none\" needs cookie\['secure'\]"):
+        cls(cookie={"samesite": "none"})
     with pytest.raises(sio.BadArgument, match='"ping_interval": must be greater than zero'):
         cls(ping_interval=0)
     with pytest.raises(sio.BadArgument, match='"transports": unknown transport "x"'):
@@ -118,6 +149,7 @@ def test_every_core_option_is_a_keyword():
     params = inspect.signature(sio.Server.__init__).parameters
     every = {name: None for name in params if name != "self" and name not in HOST_KEYWORDS}
     every["connection_state_recovery"] = {}
+    every["cookie"] = {}
     reached = {core for core, _, _ in _server_options(every)}
     assert reached == set(_sio.SERVER_OPTION_NAMES)
 

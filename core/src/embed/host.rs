@@ -56,7 +56,9 @@ impl HostRequest {
             .uri(self.uri.parse::<http::Uri>().map_err(|_| invalid("request URI"))?);
         for (name, value) in &self.headers {
             let name = http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("header name"))?;
-            let value = http::HeaderValue::from_str(value).map_err(|_| invalid("header value"))?;
+            // Bytes, not `from_str`: a host that decodes header bytes as Latin-1 (Node) hands
+            // over non-ASCII values, which hyper's own listener accepts too (obs-text).
+            let value = http::HeaderValue::from_bytes(value.as_bytes()).map_err(|_| invalid("header value"))?;
             req = req.header(name, value);
         }
         let req = req.body(body).map_err(|e| EmbedError::InvalidArgument(e.to_string()))?;
@@ -140,6 +142,19 @@ impl EmbeddedServer {
     /// True if a request for `path` belongs to this server (the host routes only those here).
     pub fn handles_path(&self, path: &str) -> bool {
         self.server.engine().matches(path)
+    }
+
+    /// The server's path as configured (`/socket.io/`, always with a trailing `/`): a host
+    /// that names a path of its own (python-socketio's `socketio_path`) checks they agree.
+    pub fn path(&self) -> &str {
+        &self.server.engine().config().path
+    }
+
+    /// The largest request body (and WebSocket message) the server accepts
+    /// (`max_http_buffer_size`): a host reading a body need buffer at most one byte more
+    /// (the server then answers 413).
+    pub fn max_body(&self) -> usize {
+        self.server.engine().config().max_payload
     }
 
     /// Answers a request for the server's path (polling, CORS preflight, served files):

@@ -13,7 +13,6 @@ mod client_engine;
 mod dynamic;
 mod engine;
 mod event;
-mod forward;
 mod host;
 #[cfg(feature = "client")]
 mod host_auth;
@@ -53,7 +52,6 @@ pub use target::Target;
 pub use crate::engine::server::WsMessage;
 pub use dynamic::{DynamicEvent, DynamicMatcher};
 pub use engine::{ConnActivity, ConnChange, EngineEvent, EnginePacket};
-pub use forward::FORWARDED_HEADER;
 pub use host::{HostRequest, HostResponse, HostSocket, SEND_CREDIT};
 #[cfg(feature = "client")]
 pub use host_auth::HostAuth;

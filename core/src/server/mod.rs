@@ -323,12 +323,6 @@ impl Server {
         Ok(local)
     }
 
-    /// Turns true when [`Server::close`] runs: what every listener serving this server
-    /// (its own, or one the embedding layer runs for a host) stops on.
-    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
-        self.0.stop.subscribe()
-    }
-
     /// Closes the server: every socket disconnects with `server shutting down`, the
     /// connections close and the listener stops.
     pub fn close(&self) {

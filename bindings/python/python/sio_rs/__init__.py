@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from .adapter import RedisAdapter
+from .asgi import ASGIApp
 from .asyncio_server import AsyncBroadcastOperator, AsyncClient, AsyncNamespace, AsyncServer, AsyncSocket
 from .client import Client, ClientVolatileEmitter, Manager
 from .exceptions import (
@@ -27,6 +28,7 @@ from .server import BroadcastOperator, Connection, Namespace, RemoteSocket, Serv
 
 __all__ = [
     "RedisAdapter",
+    "ASGIApp",
     "Server",
     "Namespace",
     "Socket",

@@ -315,24 +315,29 @@ class AsyncRunner(Runner):
         return self._loop.create_future()
 
     def _completion(self, fut: Any) -> Callable[[Any, Any], None]:
-        loop = self._loop
-        assert loop is not None
+        assert self._loop is not None
+        return loop_completion(self._loop, fut)
 
-        def settle(replies: Any, exc: Any) -> None:
-            if fut.done():
-                return
-            if exc is not None:
-                fut.set_exception(exc)
-            else:
-                fut.set_result(replies)
 
-        def done(replies: Any, exc: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(settle, replies, exc)
-            except RuntimeError:
-                pass
+def loop_completion(loop: asyncio.AbstractEventLoop, fut: "asyncio.Future[Any]") -> Callable[[Any, Any], None]:
+    """A native completion ``done(result, exc)``, called once on a runtime thread (an ack's
+    answer, a host request's response), that settles ``fut`` on ``loop``."""
 
-        return done
+    def settle(result: Any, exc: Any) -> None:
+        if fut.done():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
+
+    def done(result: Any, exc: Any) -> None:
+        try:
+            loop.call_soon_threadsafe(settle, result, exc)
+        except RuntimeError:  # the loop closed meanwhile
+            pass
+
+    return done
 
 
 # Servers and clients whose runtime runs: closed at interpreter exit, before

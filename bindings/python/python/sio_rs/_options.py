@@ -1,6 +1,7 @@
 """The keywords of ``sio.Server`` turned into the core's server options."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Tuple
 
 from .adapter import RedisAdapter
@@ -15,6 +16,15 @@ _CORE_NAMES = {
     "adapter": "cluster_url",
 }
 _RECOVERY_KEYS = ("max_disconnection_duration", "skip_middlewares")
+# python-engineio's cookie dict: attribute names (any case, `-` or `_`) -> the core's options.
+_COOKIE_KEYS = {
+    "path": "cookie_path",
+    "httponly": "cookie_http_only",
+    "samesite": "cookie_same_site",
+    "secure": "cookie_secure",
+    "domain": "cookie_domain",
+    "max_age": "cookie_max_age",
+}
 # Keywords of `sio.Server` for Python itself (its logging), not options of the core.
 HOST_KEYWORDS = ("logger", "engineio_logger")
 
@@ -30,12 +40,24 @@ def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
             if not isinstance(value, RedisAdapter):
                 raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
             value = value.url
+        elif name in ("tls_cert", "tls_key") and isinstance(value, os.PathLike):
+            value = os.fsdecode(value)  # a path; bytes are the PEM itself, str either
         elif name == "transports" and isinstance(value, str):
             value = [value]
         elif name in ("transports", "cors_allowed_origins") and isinstance(value, (list, tuple, set, frozenset)):
             value = list(value)
             if name == "cors_allowed_origins" and not value:
                 value = None  # python-socketio's "no CORS handling": the default
+        elif name == "cookie" and isinstance(value, dict):
+            attrs = {}
+            for key, v in value.items():
+                k = str(key).lower().replace("-", "_").replace("http_only", "httponly").replace("same_site", "samesite")
+                if k != "name" and k not in _COOKIE_KEYS:
+                    raise BadArgument(f"unknown cookie attribute {key!r} (name, {', '.join(_COOKIE_KEYS)})")
+                attrs[k] = v
+            for key, core in _COOKIE_KEYS.items():
+                out.append((core, f"cookie[{key!r}]", attrs.get(key)))
+            value = attrs.get("name", True)
         elif name == "connection_state_recovery":
             if isinstance(value, dict):
                 unknown = set(value) - set(_RECOVERY_KEYS)

@@ -1,6 +1,6 @@
 # Stubs of the native module sio._sio (src/*.rs). Not public API: use `sio`.
 # Every class is a pyo3 class that cannot be subclassed (@final, as stubtest checks).
-from typing import Any, Callable, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Set, Tuple, Union
 
 from typing_extensions import final
 
@@ -13,6 +13,7 @@ __all__ = [
     "Decision",
     "Leaving",
     "RemoteSocketHandle",
+    "HostSocket",
     "Client",
     "ClientAck",
     "RESERVED_EVENTS",
@@ -85,6 +86,42 @@ class Server:
     def server_side_emit(self, ns: str, event: str, args: Sequence[Any]) -> int: ...
     def server_side_emit_with_ack(self, ns: str, event: str, args: Sequence[Any], callback: Callable[[Any, Any], None]) -> None: ...
     def server_count(self) -> int: ...
+    # Inside a host's web server (src/host.rs; used by sio_rs._host).
+    path: str
+    max_body: int
+    def handles_path(self, path: str) -> bool: ...
+    # done((status, headers, body), None) once, on a runtime thread.
+    def handle_http(
+        self,
+        method: str,
+        uri: str,
+        headers: Sequence[Tuple[str, str]],
+        remote: Optional[Tuple[str, int]],
+        secure: bool,
+        body: bytes,
+        callback: Callable[[Any, Optional[BaseException]], None],
+    ) -> None: ...
+    # done((HostSocket, extra headers) or (None, (status, headers, body)), None) once;
+    # then send(kind, data) in order on runtime threads: ("text", str), ("binary", bytes),
+    # last ("close", Optional[int]).
+    def accept_websocket(
+        self,
+        method: str,
+        uri: str,
+        headers: Sequence[Tuple[str, str]],
+        remote: Optional[Tuple[str, int]],
+        secure: bool,
+        send: Callable[[str, Any], None],
+        callback: Callable[[Any, Optional[BaseException]], None],
+    ) -> None: ...
+
+@final
+class HostSocket:
+    def ready(self) -> None: ...
+    def written(self, n: int) -> None: ...
+    def peer_closed(self) -> None: ...
+    # True: keep reading; False: pause until resume() (a runtime thread); None: session over.
+    def push(self, data: Union[str, bytes], resume: Callable[[], None]) -> Optional[bool]: ...
 
 @final
 class SocketHandle:

@@ -101,6 +101,21 @@ class AsyncServer(AsyncRunner, Server):
         self._bind_loop()
         return Server.listen(self, host, port)
 
+    def _serve_embedded(self) -> None:
+        # The web server's loop runs the handlers (the one of `listen` too, if both).
+        self._bind_loop()
+        Server._serve_embedded(self)
+
+    def attach(self, app: Any, socketio_path: str = "socket.io") -> None:
+        """Serves this server inside an ``aiohttp.web.Application`` under ``/socketio_path/``
+        (python-socketio's ``AsyncServer.attach``): its routes answer polling and
+        WebSocket requests on the application's port, and the handlers run on its loop.
+        ``socketio_path`` must name the server's ``path`` option (``sio.BadArgument``
+        otherwise). The server may also ``listen`` on a port of its own."""
+        from ._aiohttp import attach
+
+        attach(self, app, socketio_path)
+
     async def serve_forever(self, host: str = "0.0.0.0", port: int = 5000) -> None:  # type: ignore[override]
         if self.port is None:
             await self.listen(host, port)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import threading
 import weakref
@@ -416,6 +417,17 @@ class Server(Runner):
     ``cors_allowed_origins`` is given (``"*"``, a list of origins, or ``True`` to reflect
     any origin). An unknown keyword raises ``TypeError``; a bad value or a contradiction
     (``cors_credentials`` without ``cors_allowed_origins``) raises ``sio.BadArgument``.
+
+    TLS: ``tls_cert`` (the certificate chain, leaf first) and ``tls_key`` (its private
+    key), each a PEM file path (``str`` or ``os.PathLike``), PEM text (a ``str`` starting
+    with ``-----BEGIN``) or PEM ``bytes``, make ``listen`` serve https and wss
+    (``socket.handshake["secure"]`` is then true). Both or neither; an unreadable file,
+    invalid PEM or a key of another certificate raises ``sio.BadArgument`` here.
+
+    Sticky sessions behind a load balancer: ``cookie`` (python-socketio's) sets the session
+    cookie on each handshake — ``True`` for engine.io's ``io=<sid>; Path=/; HttpOnly;
+    SameSite=Lax``, a ``str`` for another name, or a dict with ``name`` and the attributes
+    ``path``, ``domain``, ``secure``, ``httponly``, ``samesite`` and ``max_age`` (seconds).
     """
 
     _socket_class = Socket
@@ -444,6 +456,9 @@ class Server(Runner):
         idle_timeout: Optional[float] = None,
         max_connections: Optional[int] = None,
         max_attachments: Optional[int] = None,
+        tls_cert: Union[str, os.PathLike[str], bytes, None] = None,
+        tls_key: Union[str, os.PathLike[str], bytes, None] = None,
+        cookie: Union[bool, str, Dict[str, Any], None] = None,
         adapter: Optional[RedisAdapter] = None,
         logger: _log.LoggerFlag = False,
         engineio_logger: _log.LoggerFlag = False,
@@ -484,6 +499,12 @@ class Server(Runner):
             if self._pump is None:
                 self._pump = Pump(self._runtime, self._post, "sio-server-dispatch")
                 _live.add(self)
+
+    def _serve_embedded(self) -> None:
+        """Inside a web server (``sio.ASGIApp``): called by its requests, from its loop.
+        Handlers run on the dispatcher thread, as with ``listen``."""
+        if self._pump is None:
+            self._start()
 
     def serve_forever(self, host: str = "0.0.0.0", port: int = 5000) -> None:
         """Listens (unless already listening) and blocks until ``close()``. Ctrl-C
