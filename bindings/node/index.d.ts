@@ -197,8 +197,22 @@ export interface ServerOptions {
   httpCompression?: false;
   /** Only `false` (Engine.IO v3 clients are not served). */
   allowEIO3?: false;
-  /** Only `false` (no io cookie). */
-  cookie?: false;
+  /**
+   * engine.io's session cookie, for load balancers with sticky sessions (default none):
+   * `true` sets `io=<sid>; Path=/; HttpOnly; SameSite=Lax` on each handshake; an object
+   * changes the name and attributes (`maxAge` in seconds, as the `cookie` package).
+   */
+  cookie?:
+    | boolean
+    | {
+        name?: string;
+        path?: string | false;
+        httpOnly?: boolean;
+        sameSite?: boolean | 'strict' | 'lax' | 'none';
+        secure?: boolean;
+        domain?: string;
+        maxAge?: number;
+      };
   /** Only `false` (child namespaces are kept). */
   cleanupEmptyChildNamespaces?: false;
   /** Only `true` (the path always ends with "/"). */

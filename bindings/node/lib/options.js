@@ -34,10 +34,16 @@ const NESTED = {
   clusterUrl: 'adapter',
   tlsCert: 'tls.cert',
   tlsKey: 'tls.key',
+  cookiePath: 'cookie.path',
+  cookieHttpOnly: 'cookie.httpOnly',
+  cookieSameSite: 'cookie.sameSite',
+  cookieSecure: 'cookie.secure',
+  cookieDomain: 'cookie.domain',
+  cookieMaxAge: 'cookie.maxAge',
 };
 
 // Options of the JS wrapper itself (attach options are also taken by the constructor, as in socket.io).
-const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecovery', 'tls', 'destroyUpgrade', 'destroyUpgradeTimeout']);
+const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecovery', 'tls', 'cookie', 'destroyUpgrade', 'destroyUpgradeTimeout']);
 
 // socket.io / engine.io options this addon does not have (ERR_SIO_UNSUPPORTED). Those in
 // AS_IS are accepted with the value that says what this addon does anyway.
@@ -48,7 +54,6 @@ const UNSUPPORTED = {
   allowEIO3: 'Engine.IO v3 clients (socket.io-client 2.x) are not supported',
   allowRequest: 'a JS function cannot decide handshakes in the Rust core: use io.use() middlewares',
   wsEngine: 'the WebSocket server is the Rust core\'s',
-  cookie: 'the io cookie is not implemented',
   initialPacket: 'not implemented',
   cleanupEmptyChildNamespaces: 'child namespaces are kept',
   addTrailingSlash: 'the path always ends with "/"',
@@ -57,7 +62,6 @@ const AS_IS = {
   perMessageDeflate: false,
   httpCompression: false,
   allowEIO3: false,
-  cookie: false,
   cleanupEmptyChildNamespaces: false,
   addTrailingSlash: true,
 };
@@ -141,6 +145,28 @@ function nativeOptions(opts) {
       out.push({ name, value: v, spelled: `tls.${k}` });
     }
   }
+  const cookie = opts.cookie;
+  if (cookie != null && cookie !== false) {
+    // engine.io's: true, or the `cookie` package's serialize options with a name (maxAge in
+    // seconds there, as in every cookie; sameSite true is "strict"; path false: none).
+    if (cookie !== true && (typeof cookie !== 'object' || Array.isArray(cookie))) {
+      throw invalid('option "cookie" must be true or an object ({ name, path, httpOnly, sameSite, secure, domain, maxAge })');
+    }
+    const c = cookie === true ? {} : cookie;
+    out.push(entry('cookie', c.name === undefined ? true : c.name, c.name === undefined ? 'cookie' : 'cookie.name'));
+    for (const [k, v] of Object.entries(c)) {
+      if (v === undefined || k === 'name') continue;
+      const name = `cookie${k[0].toUpperCase()}${k.slice(1)}`;
+      if (!Object.hasOwn(NESTED, name)) {
+        throw new SioError('ERR_SIO_UNSUPPORTED', `option "cookie.${k}" is not supported (name, path, httpOnly, sameSite, secure, domain, maxAge)`);
+      }
+      let value = v;
+      if (k === 'path' && v === false) value = '';
+      else if (k === 'sameSite' && v === true) value = 'strict';
+      else if (k === 'maxAge') value = ms('cookie.maxAge', v * 1000); // the core takes ms from Node
+      out.push(entry(name, value, `cookie.${k}`));
+    }
+  }
   const rec = opts.connectionStateRecovery;
   if (rec != null && rec !== false) {
     if (rec !== true && (typeof rec !== 'object' || Array.isArray(rec))) throw invalid('option "connectionStateRecovery" must be an object');
@@ -178,4 +204,13 @@ function checkAttachable(srv) {
   }
 }
 
-module.exports = { ms, nativeOptions, unsupportedAdapter, checkAttachable };
+/** A core error naming options by their flat names (`cookieSecure`) in socket.io's spelling (`cookie.secure`). */
+function spelledNested(e) {
+  if (e && e.code === 'ERR_SIO_INVALID_OPTION' && typeof e.message === 'string') {
+    const names = Object.keys(NESTED).sort((a, b) => b.length - a.length);
+    e.message = e.message.replace(new RegExp(`(?<![.\\w])(${names.join('|')})\\b`, 'g'), (n) => NESTED[n]);
+  }
+  return e;
+}
+
+module.exports = { ms, nativeOptions, spelledNested, unsupportedAdapter, checkAttachable };

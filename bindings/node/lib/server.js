@@ -9,7 +9,7 @@ const { Attachment } = require('./attach');
 const { clientFiles } = require('./client-bundle');
 const { Engine, EngineConn } = require('./engine');
 const { BroadcastOperator, RemoteSocket, roomList, TIMEOUT_MSG } = require('./operator');
-const { ms, nativeOptions, unsupportedAdapter, checkAttachable } = require('./options');
+const { ms, nativeOptions, spelledNested, unsupportedAdapter, checkAttachable } = require('./options');
 
 const emitLocal = EventEmitter.prototype.emit;
 
@@ -322,7 +322,11 @@ class Server extends EventEmitter {
     // https.Server: `handshake.secure` (unless the options say otherwise).
     if (srv instanceof tls.Server && !native.some((o) => o.name === 'secure')) native.push({ name: 'secure', value: true });
     if (srv !== undefined) checkAttachable(srv);
-    this._native = call(() => new rt.native.NativeServer(native));
+    try {
+      this._native = call(() => new rt.native.NativeServer(native));
+    } catch (e) {
+      throw spelledNested(e);
+    }
     // In a cluster, other nodes read socket.data from the core: keep it in sync.
     this._cluster = native.some((o) => o.name === 'clusterUrl');
     // With recovery, the core keeps socket.data for the session: synced at disconnection.
