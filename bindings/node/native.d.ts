@@ -66,6 +66,12 @@ export declare class NativeDecision {
   refuse(message: string, json?: string | undefined | null, bins?: Array<Buffer> | undefined | null): void
 }
 
+/** A request the core is answering (`handleHttp`). */
+export declare class NativeHostCall {
+  /** The client went away: no `host_http` event follows. */
+  cancel(): void
+}
+
 /** The JS side's handle on an accepted WebSocket. */
 export declare class NativeHostSocket {
   /** The upgrade is answered: messages for the peer start (`host_send` events). */
@@ -143,8 +149,10 @@ export declare class NativeServer {
    * `host_http` event with key `key` follows (status, headers, body), once the core has
    * an answer (a long poll: when there is something to send). Throws
    * `ERR_SIO_INVALID_ARGUMENT` (a request the core cannot read) or `ERR_SIO_CLOSED`.
+   * `cancel()` on the returned call when the client goes away first (an aborted long
+   * poll: its session ends with `transport error`, as on the core's own port).
    */
-  handleHttp(req: NativeHostRequest, body: Buffer, key: number): void
+  handleHttp(req: NativeHostRequest, body: Buffer, key: number): NativeHostCall
   /**
    * Decides on a WebSocket upgrade of the socket.io path: a `host_accept` event with key
    * `key` follows, carrying either a `hostSocket` (complete the upgrade with `headers`

@@ -839,6 +839,7 @@ module.exports.NativeAuthReply = nativeBinding.NativeAuthReply
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeClientAck = nativeBinding.NativeClientAck
 module.exports.NativeDecision = nativeBinding.NativeDecision
+module.exports.NativeHostCall = nativeBinding.NativeHostCall
 module.exports.NativeHostSocket = nativeBinding.NativeHostSocket
 module.exports.NativeLeaving = nativeBinding.NativeLeaving
 module.exports.NativeManager = nativeBinding.NativeManager

@@ -106,12 +106,21 @@ class Attachment {
       req.off('end', send);
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       const key = newKey({ res, over });
+      let call;
       try {
-        this._native.handleHttp(hreq, body, key);
+        call = this._native.handleHttp(hreq, body, key);
       } catch (e) {
         pending.delete(key);
         res.writeHead(failure(e)).end();
+        return;
       }
+      // The client went away before the answer (an aborted long poll): the core drops the
+      // request and, for a long poll, ends the session with "transport error", as on its port.
+      const cancel = () => {
+        if (pending.delete(key)) call.cancel();
+      };
+      if (res.destroyed) cancel();
+      else res.on('close', cancel);
     };
     const onData = (chunk) => {
       if (size + chunk.length > this._max) {

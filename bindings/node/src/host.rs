@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{EmbedError, HostRequest, HostSocket, WsMessage};
+use sio_core::embed::{EmbedError, HostCall, HostRequest, HostSocket, WsMessage};
 
 use crate::event::Ev;
 use crate::server::NativeServer;
@@ -78,10 +78,15 @@ impl NativeServer {
     /// `host_http` event with key `key` follows (status, headers, body), once the core has
     /// an answer (a long poll: when there is something to send). Throws
     /// `ERR_SIO_INVALID_ARGUMENT` (a request the core cannot read) or `ERR_SIO_CLOSED`.
+    /// `cancel()` on the returned call when the client goes away first (an aborted long
+    /// poll: its session ends with `transport error`, as on the core's own port).
     #[napi]
-    pub fn handle_http(&self, req: NativeHostRequest, body: Buffer, key: u32) -> Result<()> {
+    pub fn handle_http(&self, req: NativeHostRequest, body: Buffer, key: u32) -> Result<NativeHostCall> {
         let body = bytes::Bytes::copy_from_slice(&body);
-        self.srv.handle_http(req.into_core()?, body, move |res| deliver(Ev::HostHttp { key, res })).map_err(host_err)
+        self.srv
+            .handle_http(req.into_core()?, body, move |res| deliver(Ev::HostHttp { key, res }))
+            .map(|call| NativeHostCall { call })
+            .map_err(host_err)
     }
 
     /// Decides on a WebSocket upgrade of the socket.io path: a `host_accept` event with key
@@ -98,6 +103,21 @@ impl NativeServer {
                 move |result| deliver(Ev::HostAccept { key, result }),
             )
             .map_err(host_err)
+    }
+}
+
+/// A request the core is answering (`handleHttp`).
+#[napi]
+pub struct NativeHostCall {
+    call: HostCall,
+}
+
+#[napi]
+impl NativeHostCall {
+    /// The client went away: no `host_http` event follows.
+    #[napi]
+    pub fn cancel(&self) {
+        self.call.cancel();
     }
 }
 

@@ -194,3 +194,23 @@ test('https.Server: handshake.secure is true over polling and websocket, given t
     }
   }
 });
+
+test('a long poll its client aborts ends the session with "transport error", as on socket.io', async (t) => {
+  const { srv, url } = await mount(t, 'express');
+  const base = `${url}/socket.io/?EIO=4&transport=polling`;
+  const open = await (await fetch(base)).text();
+  const sid = JSON.parse(open.slice(1)).sid;
+  const conn = once(srv, 'connection');
+  await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '40' });
+  const [s] = await bounded(conn, 5000, 'connection');
+  const connectAck = await (await fetch(`${base}&sid=${sid}`)).text(); // the CONNECT answer
+  assert.match(connectAck, /^40/);
+  const gone = once(s, 'disconnect');
+  // The long poll is sent whole, then its connection closed before any answer (the server
+  // has nothing to send).
+  const poll = http.get(`${base}&sid=${sid}`);
+  poll.on('error', () => {});
+  poll.on('finish', () => poll.destroy());
+  const [reason] = await bounded(gone, 5000, 'disconnect after the aborted poll (not the ping timeout)');
+  assert.equal(reason, 'transport error');
+});

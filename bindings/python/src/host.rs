@@ -55,10 +55,29 @@ fn complete(callback: Py<PyAny>, value: impl FnOnce(Python<'_>) -> PyResult<Py<P
     })
 }
 
-/// Answers an HTTP request for the server's path: `callback((status, headers, body), None)`.
-pub fn handle_http(server: &EmbeddedServer, req: HostRequest, body: &[u8], callback: Py<PyAny>) -> PyResult<()> {
+/// Answers an HTTP request for the server's path: `callback((status, headers, body), None)`,
+/// unless the returned call is cancelled first (its client went away).
+pub fn handle_http(server: &EmbeddedServer, req: HostRequest, body: &[u8], callback: Py<PyAny>) -> PyResult<HostCall> {
     let body = Bytes::copy_from_slice(body);
-    server.handle_http(req, body, move |res| complete(callback, |py| response(py, res))).map_err(error::embed)
+    server
+        .handle_http(req, body, move |res| complete(callback, |py| response(py, res)))
+        .map(|call| HostCall { call })
+        .map_err(error::embed)
+}
+
+/// A request the server is answering.
+#[pyclass(frozen, module = "sio_rs._sio")]
+pub struct HostCall {
+    call: embed::HostCall,
+}
+
+#[pymethods]
+impl HostCall {
+    /// The client went away: drop the answer (the callback does not run; a long poll's
+    /// session ends with `transport error`).
+    fn cancel(&self) {
+        self.call.cancel();
+    }
 }
 
 /// Accepts a WebSocket upgrade: `callback((HostSocket, headers), None)` to complete it,

@@ -29,6 +29,7 @@ fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<server::Leaving>()?;
     m.add_class::<server::RemoteSocketHandle>()?;
     m.add_class::<host::HostSocket>()?;
+    m.add_class::<host::HostCall>()?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::ClientAck>()?;
     m.add_function(pyo3::wrap_pyfunction!(log::set_log_sink, m)?)?;

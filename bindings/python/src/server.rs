@@ -271,7 +271,7 @@ impl Server {
         secure: bool,
         body: &[u8],
         callback: Py<PyAny>,
-    ) -> PyResult<()> {
+    ) -> PyResult<host::HostCall> {
         host::handle_http(&self.server, host::request(method, uri, headers, remote, secure), body, callback)
     }
 

@@ -9,6 +9,7 @@ import asyncio
 import http.client
 import json
 import socket
+import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -413,3 +414,49 @@ def test_many_messages_both_ways_in_order(web: WebHost, rec: Recorder) -> None:
         loop.stop()
     assert got == list(range(n))
     assert [rec.wait("item")[0] for _ in range(n)] == list(range(n))
+
+
+@pytest.mark.parametrize("host_kind", ["uvicorn-async", "uvicorn-sync"])
+def test_an_aborted_long_poll_ends_the_session_with_transport_error(host_kind: str, rec: Recorder, monkeypatch: Any) -> None:
+    """A client that goes away during a long poll: the ASGI app sees `http.disconnect` and
+    cancels the request in the core, which ends the session at once with `transport error`
+    (as on the own port, and in socket.io), not at the ping timeout (45 s by default)."""
+    from sio_rs import _host
+
+    # Tells the test when a request reached the core (a client closing before that is a
+    # request the core never saw: nothing to cancel).
+    in_core = threading.Event()
+    original = _host.Host.http
+
+    async def spy_http(self: Any, *args: Any) -> Any:
+        answer = asyncio.ensure_future(original(self, *args))
+        await asyncio.sleep(0)  # `original` runs up to its first await: the core has the request
+        in_core.set()
+        return await answer
+
+    monkeypatch.setattr(_host.Host, "http", spy_http)
+    h = WebHost(host_kind, rec)
+    install(h.server, rec)
+    h.start()
+    try:
+        base = "/socket.io/?EIO=4&transport=polling"
+        _, _, body = get(h.url, base)
+        sid = json.loads(body[1:])["sid"]
+        conn = http.client.HTTPConnection("127.0.0.1", h.port, timeout=TIMEOUT)
+        conn.request("POST", f"{base}&sid={sid}", body=b"40")
+        assert conn.getresponse().read() == b"ok"
+        conn.close()
+        socket_id, _ = rec.wait("connection")
+        _, _, connected = get(h.url, f"{base}&sid={sid}")  # the CONNECT answer
+        assert connected.startswith(b"40"), connected
+        while b"welcome" not in connected:  # collect the welcome emit: then nothing is left to send
+            _, _, connected = get(h.url, f"{base}&sid={sid}")
+        # A long poll, its connection closed once the core holds it (nothing to send).
+        in_core.clear()
+        with socket.create_connection(("127.0.0.1", h.port), timeout=TIMEOUT) as s:
+            s.sendall(f"GET {base}&sid={sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            assert in_core.wait(TIMEOUT), "the long poll never reached the core"
+        gone, reason = rec.wait("disconnect")
+        assert (gone, reason) == (socket_id, "transport error")
+    finally:
+        h.stop()

@@ -74,6 +74,17 @@ async fn host_response(res: http::Response<Full<Bytes>>) -> HostResponse {
     HostResponse { status: parts.status.as_u16(), headers, body }
 }
 
+/// A request the server is answering ([`EmbeddedServer::handle_http`]).
+#[derive(Debug)]
+pub struct HostCall(tokio::task::AbortHandle);
+
+impl HostCall {
+    /// The client went away before the answer: drop it (`done` does not run).
+    pub fn cancel(&self) {
+        self.0.abort();
+    }
+}
+
 /// The host's handle on a WebSocket the server accepted.
 #[derive(Clone)]
 pub struct HostSocket {
@@ -159,21 +170,23 @@ impl EmbeddedServer {
 
     /// Answers a request for the server's path (polling, CORS preflight, served files):
     /// `done` runs with the response on a runtime thread. A long-poll GET is answered when
-    /// there is something to send (or at the next ping).
+    /// there is something to send (or at the next ping); if its client goes away first, the
+    /// host calls [`HostCall::cancel`], and the session ends with `transport error`, as when a
+    /// client aborts a long poll on the server's own port.
     pub fn handle_http(
         &self,
         req: HostRequest,
         body: Bytes,
         done: impl FnOnce(HostResponse) + Send + 'static,
-    ) -> Result<(), EmbedError> {
+    ) -> Result<HostCall, EmbedError> {
         self.shared.check()?;
         let (req, peer) = req.into_http(Full::new(body))?;
         let server = self.server.clone();
-        self.shared.handle.spawn(async move {
+        let task = self.shared.handle.spawn(async move {
             let res = server.handle_from(req, peer).await;
             done(host_response(res).await);
         });
-        Ok(())
+        Ok(HostCall(task.abort_handle()))
     }
 
     /// Accepts a WebSocket the host is upgrading (`req`: the upgrade request). `done` runs

@@ -52,7 +52,7 @@ pub use target::Target;
 pub use crate::engine::server::WsMessage;
 pub use dynamic::{DynamicEvent, DynamicMatcher};
 pub use engine::{ConnActivity, ConnChange, EngineEvent, EnginePacket};
-pub use host::{HostRequest, HostResponse, HostSocket, SEND_CREDIT};
+pub use host::{HostCall, HostRequest, HostResponse, HostSocket, SEND_CREDIT};
 #[cfg(feature = "client")]
 pub use host_auth::HostAuth;
 pub use log::{set_log_sink, LogLevel, LogRecord, LogSink};

@@ -54,17 +54,23 @@ class Host:
         self.server._serve_embedded()
 
     async def http(self, method: str, uri: str, headers: Headers, remote: Remote, secure: bool, body: bytes) -> Response:
-        """The server's answer to an HTTP request (a long poll waits for something to send)."""
+        """The server's answer to an HTTP request (a long poll waits for something to send).
+        Cancelling the awaiting task (its client went away) cancels the request in the core,
+        which ends a long poll's session with ``transport error``, as on the server's own port."""
         loop = asyncio.get_running_loop()
         fut: "asyncio.Future[Response]" = loop.create_future()
         try:
             self.start()
-            self.native.handle_http(method, uri, headers, remote, secure, body, loop_completion(loop, fut))
+            call = self.native.handle_http(method, uri, headers, remote, secure, body, loop_completion(loop, fut))
         except BadArgument as e:  # a method, URI or header the core cannot take
             return 400, [("content-type", _TEXT)], str(e).encode()
         except SocketIOError:
             return 503, [("content-type", _TEXT)], b"server is closed"
-        return await fut
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
 
     async def websocket(self, method: str, uri: str, headers: Headers, remote: Remote, secure: bool, peer: "WebSocketPeer") -> None:
         """Runs one WebSocket upgrade request to its end: the core accepts it (``peer.accept``)

@@ -14,6 +14,7 @@ __all__ = [
     "Leaving",
     "RemoteSocketHandle",
     "HostSocket",
+    "HostCall",
     "Client",
     "ClientAck",
     "RESERVED_EVENTS",
@@ -90,7 +91,7 @@ class Server:
     path: str
     max_body: int
     def handles_path(self, path: str) -> bool: ...
-    # done((status, headers, body), None) once, on a runtime thread.
+    # done((status, headers, body), None) once, on a runtime thread (unless cancelled).
     def handle_http(
         self,
         method: str,
@@ -100,7 +101,7 @@ class Server:
         secure: bool,
         body: bytes,
         callback: Callable[[Any, Optional[BaseException]], None],
-    ) -> None: ...
+    ) -> HostCall: ...
     # done((HostSocket, extra headers) or (None, (status, headers, body)), None) once;
     # then send(kind, data) in order on runtime threads: ("text", str), ("binary", bytes),
     # last ("close", Optional[int]).
@@ -114,6 +115,10 @@ class Server:
         send: Callable[[str, Any], None],
         callback: Callable[[Any, Optional[BaseException]], None],
     ) -> None: ...
+
+@final
+class HostCall:
+    def cancel(self) -> None: ...
 
 @final
 class HostSocket:

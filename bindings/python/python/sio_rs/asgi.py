@@ -2,6 +2,7 @@
 another ASGI application (FastAPI, Starlette...), as python-socketio's ``socketio.ASGIApp``."""
 from __future__ import annotations
 
+import asyncio
 import inspect
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple, Union
 from urllib.parse import quote
@@ -40,6 +41,12 @@ def _remote(scope: Scope) -> Remote:
 
 def _secure(scope: Scope) -> bool:
     return scope.get("scheme") in ("https", "wss")
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Resolves when the client of an HTTP request whose body was read goes away."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _call_hook(hook: Hook) -> None:
@@ -105,9 +112,21 @@ class ASGIApp:
             # One byte past the limit is enough for the server to answer 413.
             if not message.get("more_body") or len(body) > self._host.max_body:
                 break
-        status, headers, payload = await self._host.http(
-            scope["method"], _uri(scope), _headers(scope), _remote(scope), _secure(scope), bytes(body)
+        answer = asyncio.ensure_future(
+            self._host.http(scope["method"], _uri(scope), _headers(scope), _remote(scope), _secure(scope), bytes(body))
         )
+        # A client that goes away during a long poll: its request is cancelled in the core.
+        gone = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((answer, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not answer.done():
+                answer.cancel()
+            gone.cancel()
+            await asyncio.gather(answer, gone, return_exceptions=True)
+        if answer.cancelled():
+            return
+        status, headers, payload = answer.result()
         await send({"type": "http.response.start", "status": status, "headers": _encoded(headers)})
         await send({"type": "http.response.body", "body": payload})
 
