@@ -161,6 +161,17 @@ export declare class NativeServer {
    * `host_close` (`code`). Throws as `handleHttp`.
    */
   acceptWebsocket(req: NativeHostRequest, key: number): void
+  /**
+   * Hands the core the TCP connection of a WebSocket upgrade of the socket.io path
+   * (`fd`: the socket's descriptor, `socket._handle.fd`; `head`: the 'upgrade' event's
+   * head). The core duplicates `fd`, answers on the connection itself (101, or the
+   * refusal) and runs the WebSocket as on its own port: the caller stops reading from
+   * its socket before, and destroys it after (that closes only Node's descriptor).
+   * Plain TCP only (not TLS). Throws `ERR_SIO_INVALID_ARGUMENT` (a bad descriptor, a
+   * request the core cannot read: nothing was taken), `ERR_SIO_CLOSED`, or
+   * `ERR_SIO_UNSUPPORTED` where descriptors cannot be handed over (Windows).
+   */
+  acceptWebsocketFd(req: NativeHostRequest, fd: number, head: Buffer): void
   /** Creates a server (not listening yet). */
   constructor(options?: Array<ServerOption> | undefined | null)
   /** The id carried by this server's events. */

@@ -350,3 +350,70 @@ fn a_queued_disconnecting_keeps_the_socket_connected_until_the_host_drops_it() {
     }
     rt.shutdown();
 }
+
+/// A host hands over the TCP connection of an upgrade request (as Node's http.Server does):
+/// the server takes a duplicate of the descriptor, answers on it and runs the WebSocket; the
+/// host closes its own descriptor at once. A descriptor that is not a TCP socket is refused.
+#[cfg(unix)]
+#[test]
+fn a_host_hands_over_the_connection_of_a_websocket_upgrade() {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+
+    use sio_core::embed::{EmbedError, HostRequest};
+    use sio_core::engine::server::TransportKind;
+
+    let rt = Runtime::new(RuntimeOptions { workers: 2, delivery: Delivery::Queue }).unwrap();
+    let server = rt.server(ServerConfig::default()).unwrap();
+    let request = |remote| HostRequest {
+        method: "GET".into(),
+        uri: "/socket.io/?EIO=4&transport=websocket".into(),
+        headers: vec![],
+        remote,
+        secure: false,
+    };
+    let bad = |fd| server.accept_websocket_fd(request("127.0.0.1:1".parse().unwrap()), fd, Default::default());
+    assert!(matches!(bad(-1), Err(EmbedError::InvalidArgument(_))));
+    let file = std::fs::File::open("/dev/null").unwrap();
+    assert!(matches!(bad(file.as_raw_fd()), Err(EmbedError::InvalidArgument(_))));
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = ClientOptions {
+        manager: sio_core::client::ManagerConfig { transports: vec![TransportKind::Websocket], ..Default::default() },
+        ..ClientOptions::default()
+    };
+    let client = rt.client(&format!("http://{addr}/"), options).unwrap();
+    let (mut tcp, remote) = listener.accept().unwrap();
+    // The request head, read by hand; whatever came after it is `head`.
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 512];
+    let end = loop {
+        let n = tcp.read(&mut chunk).unwrap();
+        assert!(n > 0, "the client closed");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+    };
+    let text = std::str::from_utf8(&buf[..end]).unwrap();
+    let mut lines = text.split("\r\n");
+    let uri = lines.next().unwrap().split(' ').nth(1).unwrap().to_owned();
+    let headers =
+        lines.filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned())).collect();
+    let req = HostRequest { uri, headers, ..request(remote) };
+    server.accept_websocket_fd(req, tcp.as_raw_fd(), bytes::Bytes::copy_from_slice(&buf[end + 4..])).unwrap();
+    drop(tcp);
+
+    let (mut socket, mut connected) = (false, false);
+    while !socket || !connected {
+        match next(&rt) {
+            Event::Connection { .. } => socket = true,
+            Event::ClientConnect { client: id } => {
+                assert_eq!(id, client.id());
+                connected = true;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

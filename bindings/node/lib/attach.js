@@ -2,14 +2,19 @@
 // `new Server(httpServer)` / `io.attach(httpServer)` (Express, Fastify's `server`): the
 // application's http.Server hands the core what arrives for the socket.io path, with no
 // loopback hop. Polling requests go whole to the core (`handleHttp`, body bounded by
-// maxHttpBufferSize) and their answers come back as `host_http` events; WebSocket upgrades
-// are decided by the core (`acceptWebsocket`), completed by the `ws` package, and their
-// messages cross one by one (`push` in, `host_send` out), bounded both ways. Every other
-// request keeps reaching the application's handlers, as with engine.io's attach: the
-// 'request' listeners registered before are called for other paths, and 'upgrade' events
-// of other paths are left to their listeners (ended after `destroyUpgradeTimeout` if nobody
-// answered them).
+// maxHttpBufferSize) and their answers come back as `host_http` events. A WebSocket upgrade
+// on plain TCP hands the connection itself to the core (`acceptWebsocketFd`: the core
+// duplicates the descriptor, answers 101 or the refusal, and runs the WebSocket as on its
+// own port; Node's socket is then destroyed, which closes only Node's descriptor). Over
+// TLS (an https.Server, whose bytes Node's OpenSSL decrypts), on Windows, or whenever the
+// descriptor cannot be handed over, the upgrade is decided by the core (`acceptWebsocket`),
+// completed by the `ws` package, and its messages cross one by one (`push` in, `host_send`
+// out), bounded both ways. Every other request keeps reaching the application's handlers,
+// as with engine.io's attach: the 'request' listeners registered before are called for
+// other paths, and 'upgrade' events of other paths are left to their listeners (ended after
+// `destroyUpgradeTimeout` if nobody answered them).
 const { STATUS_CODES } = require('node:http');
+const { TLSSocket } = require('node:tls');
 const { WebSocketServer } = require('ws');
 const rt = require('./runtime');
 
@@ -84,6 +89,9 @@ class Attachment {
     };
     httpServer.on('request', this._onRequest);
     httpServer.on('upgrade', this._onUpgrade);
+    // How upgrades of the path went (internal, for tests): connections handed to the core,
+    // WebSockets whose messages cross through `ws`.
+    this.upgrades = { handedOver: 0, viaWs: 0 };
   }
 
   /** Whether a request URL belongs to the socket.io endpoint (the core's rule). */
@@ -146,6 +154,11 @@ class Attachment {
     if (hreq === null) return socket.destroy();
     // Until ws takes the socket: an error must not crash the process.
     socket.on('error', () => {});
+    if (this._handOver(hreq, socket, head)) {
+      this.upgrades.handedOver++;
+      return;
+    }
+    this.upgrades.viaWs++;
     const entry = { ws: null, hs: null, req, socket, head, wss: this._wss, queue: null, closed: false };
     const key = newKey(entry);
     entry.key = key;
@@ -156,6 +169,40 @@ class Attachment {
       const status = failure(e);
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }
+  }
+
+  // Plain TCP: the core takes the connection (its own descriptor, a dup of Node's). False
+  // if it cannot (TLS, no descriptor, bytes Node already buffered): the ws path then.
+  _handOver(hreq, socket, head) {
+    if (typeof this._native.acceptWebsocketFd !== 'function' || hreq.secure || socket instanceof TLSSocket) return false;
+    const handle = socket._handle;
+    if (!handle || typeof handle.fd !== 'number' || handle.fd < 0) return false;
+    // Node reads no more from it: every byte past `head` is the core's to read.
+    const flowing = socket.readableFlowing;
+    socket.pause();
+    const reading = handle.reading;
+    if (typeof handle.readStop === 'function') {
+      handle.reading = false;
+      handle.readStop();
+    }
+    const restore = () => {
+      socket.readableFlowing = flowing;
+      if (reading && typeof handle.readStart === 'function') {
+        handle.reading = true;
+        handle.readStart();
+      }
+      return false;
+    };
+    if (socket.readableLength !== 0) return restore();
+    try {
+      this._native.acceptWebsocketFd(hreq, handle.fd, head);
+    } catch {
+      // Nothing was taken: ws answers (or refuses) as over TLS.
+      return restore();
+    }
+    // Closes Node's descriptor only; the core's keeps the connection.
+    socket.destroy();
+    return true;
   }
 
   /** Stops handing over upgrades (sessions end with the native server). */

@@ -1,7 +1,8 @@
 //! An attached `http.Server` (`io.attach(httpServer)`, Express, Fastify's `server`): Node
 //! owns the sockets and hands the core what arrives for the socket.io path — polling
-//! requests whole, WebSocket messages one by one (after `ws` completed the upgrade) — with
-//! no loopback hop. Answers, messages for the peer and resumes come back as events through
+//! requests whole; on plain TCP a WebSocket upgrade's connection itself
+//! ([`NativeServer::accept_websocket_fd`]), over TLS its messages one by one (after `ws`
+//! completed the upgrade) — with no loopback hop. Answers, messages for the peer and resumes come back as events through
 //! the one event queue ([`crate::deliver`]), in the order the core produced them: an
 //! accepted WebSocket's `host_accept` is queued before its first `host_send`, since the
 //! core sends nothing before JS calls [`NativeHostSocket::ready`].
@@ -103,6 +104,28 @@ impl NativeServer {
                 move |result| deliver(Ev::HostAccept { key, result }),
             )
             .map_err(host_err)
+    }
+
+    /// Hands the core the TCP connection of a WebSocket upgrade of the socket.io path
+    /// (`fd`: the socket's descriptor, `socket._handle.fd`; `head`: the 'upgrade' event's
+    /// head). The core duplicates `fd`, answers on the connection itself (101, or the
+    /// refusal) and runs the WebSocket as on its own port: the caller stops reading from
+    /// its socket before, and destroys it after (that closes only Node's descriptor).
+    /// Plain TCP only (not TLS). Throws `ERR_SIO_INVALID_ARGUMENT` (a bad descriptor, a
+    /// request the core cannot read: nothing was taken), `ERR_SIO_CLOSED`, or
+    /// `ERR_SIO_UNSUPPORTED` where descriptors cannot be handed over (Windows).
+    #[napi]
+    pub fn accept_websocket_fd(&self, req: NativeHostRequest, fd: i32, head: Buffer) -> Result<()> {
+        #[cfg(unix)]
+        {
+            let head = bytes::Bytes::copy_from_slice(&head);
+            self.srv.accept_websocket_fd(req.into_core()?, fd, head).map_err(host_err)
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = (req, fd, head);
+            Err(err("ERR_SIO_UNSUPPORTED", "descriptors cannot be handed over on this platform"))
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! A server inside a host's own HTTP server (uvicorn/ASGI, aiohttp, Node's `http.Server`):
 //! the host owns the sockets and hands over what arrives for the server's path. Polling
 //! requests come whole ([`EmbeddedServer::handle_http`]); WebSockets the host upgraded
-//! come as messages ([`EmbeddedServer::accept_websocket`]). The engine runs the sessions
+//! come as messages ([`EmbeddedServer::accept_websocket`]), or, on plain TCP, the host
+//! hands over the connection itself after reading the upgrade request
+//! ([`EmbeddedServer::accept_websocket_fd`]) and the WebSocket runs in the core. The engine runs the sessions
 //! exactly as on its own port: heartbeats, upgrades, limits, recovery.
 //!
 //! Both directions are bounded: [`HostSocket::push`] tells the host to pause reading while
@@ -240,4 +242,46 @@ impl EmbeddedServer {
         });
         Ok(())
     }
+
+    /// Takes over the TCP connection `fd` on which the host read a WebSocket upgrade request
+    /// of the server's path (`req`), with `head` the bytes the host read past the request.
+    /// The server duplicates `fd` (the host keeps its own and closes it once this returns,
+    /// after it stopped reading from it), answers on the connection itself (101, or the
+    /// refusal: an unknown session, a refused handshake...) and runs the WebSocket exactly as
+    /// on its own port. Plain TCP only: a TLS connection's bytes are the host's to decrypt.
+    /// [`EmbedError::InvalidArgument`] if `fd` is not an open TCP socket (nothing is taken).
+    #[cfg(unix)]
+    pub fn accept_websocket_fd(&self, req: HostRequest, fd: std::os::fd::RawFd, head: Bytes) -> Result<(), EmbedError> {
+        self.shared.check()?;
+        let (req, peer) = req.into_http(())?;
+        let stream = {
+            // `from_std` registers the socket with this runtime's reactor.
+            let _runtime = self.shared.handle.enter();
+            dup_tcp(fd).map_err(|e| EmbedError::InvalidArgument(format!("fd {fd}: {e}")))?
+        };
+        let server = self.server.clone();
+        self.shared.handle.spawn(async move { server.accept_websocket_stream(req, peer, stream, head).await });
+        Ok(())
+    }
+}
+
+/// A connection of the server's own on the TCP socket behind the host's `fd`.
+#[cfg(unix)]
+fn dup_tcp(fd: std::os::fd::RawFd) -> std::io::Result<tokio::net::TcpStream> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: fcntl only reads `fd`; a bad one fails with EBADF. The new descriptor is ours
+    // (close-on-exec, as Rust opens every descriptor), owned from here on.
+    let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if dup < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `dup` is a descriptor just created and owned by nothing else.
+    let owned = unsafe { OwnedFd::from_raw_fd(dup) };
+    let std = std::net::TcpStream::from(owned);
+    // A socket that is not TCP (or not a socket) fails here, before it is used.
+    std.peer_addr()?;
+    std.set_nonblocking(true)?;
+    let stream = tokio::net::TcpStream::from_std(std)?;
+    stream.set_nodelay(true)?;
+    Ok(stream)
 }

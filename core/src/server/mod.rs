@@ -283,6 +283,15 @@ impl Server {
         self.engine().accept_websocket(req, peer).await
     }
 
+    /// Takes over a connection on which a host read a WebSocket upgrade request: see
+    /// [`EngineServer::accept_websocket_stream`].
+    pub async fn accept_websocket_stream<S>(&self, req: Request<()>, peer: Peer, stream: S, head: Bytes)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        self.engine().accept_websocket_stream(req, peer, stream, head).await
+    }
+
     /// Serves `body` at `path` (GET and HEAD, with an ETag), as socket.io's `serveClient`
     /// serves the browser client at `/socket.io/socket.io.js`. `path` must lie under the
     /// endpoint path for [`Server::listen`] to route it here.

@@ -2,13 +2,16 @@
 //! the connection itself): the host moves messages, the engine runs the session. Both
 //! directions are bounded channels, so a host that reads faster than the session handles
 //! messages waits, and a peer that reads slowly fills the session's queue (and its byte
-//! budget) exactly as over the engine's own WebSocket.
+//! budget) exactly as over the engine's own WebSocket. A host may instead hand over the
+//! connection itself (`host_stream.rs`): the engine then runs the WebSocket.
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::HeaderMap;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use super::ws_conn::BoxIo;
 
 /// Messages waiting in each direction before the sender waits.
 const QUEUE: usize = 16;
@@ -98,14 +101,28 @@ pub(super) struct HostIo {
     pub(super) outgoing: mpsc::Sender<WsMessage>,
 }
 
-/// Carries a host's channels through routing (a request extension, so the handshake and
-/// upgrade rules are the ones every WebSocket goes through); taken once by the accept.
+/// What a host hands over with its upgrade request.
+pub(super) enum HostConn {
+    /// Its channels: the host moves the messages.
+    Messages(HostIo),
+    /// Its connection, sent once the engine's 101 is written on it (with the bytes the
+    /// host read past the request): the engine runs the WebSocket itself.
+    Stream(oneshot::Receiver<(BoxIo, Bytes)>),
+}
+
+/// Carries what a host hands over through routing (a request extension, so the handshake
+/// and upgrade rules are the ones every WebSocket goes through); taken once by the accept.
 #[derive(Clone)]
-pub(super) struct HostUpgrade(Arc<Mutex<Option<HostIo>>>);
+pub(super) struct HostUpgrade(Arc<Mutex<Option<HostConn>>>);
 
 impl HostUpgrade {
-    pub(super) fn take(&self) -> Option<HostIo> {
+    pub(super) fn take(&self) -> Option<HostConn> {
         self.0.lock().expect("host upgrade lock poisoned").take()
+    }
+
+    /// For a host's connection, which arrives through `rx`.
+    pub(super) fn stream(rx: oneshot::Receiver<(BoxIo, Bytes)>) -> HostUpgrade {
+        HostUpgrade(Arc::new(Mutex::new(Some(HostConn::Stream(rx)))))
     }
 }
 
@@ -114,5 +131,5 @@ pub(super) fn pair() -> (HostUpgrade, HostWsSender, HostWsReceiver) {
     let (in_tx, in_rx) = mpsc::channel(QUEUE);
     let (out_tx, out_rx) = mpsc::channel(QUEUE);
     let io = HostIo { incoming: in_rx, outgoing: out_tx };
-    (HostUpgrade(Arc::new(Mutex::new(Some(io)))), HostWsSender(in_tx), HostWsReceiver(out_rx))
+    (HostUpgrade(Arc::new(Mutex::new(Some(HostConn::Messages(io))))), HostWsSender(in_tx), HostWsReceiver(out_rx))
 }

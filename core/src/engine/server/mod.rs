@@ -3,13 +3,15 @@
 //!
 //! [`EngineServer::handle`] takes an HTTP request with any body ([`RequestBody`]), so the
 //! server runs on its own port ([`serve`]), inside a hyper or tower stack, or behind a host
-//! that owns the sockets ([`EngineServer::accept_websocket`] for its WebSockets).
+//! that owns the sockets ([`EngineServer::accept_websocket`] for its WebSockets, or
+//! [`EngineServer::accept_websocket_stream`] to hand over their connections).
 
 mod config;
 mod events;
 mod frame_queue;
 mod handshake;
 mod host_socket;
+mod host_stream;
 mod listen;
 mod polling;
 mod request;
@@ -143,6 +145,22 @@ impl EngineServer {
             headers.remove(h);
         }
         Ok(HostWebSocket { headers, incoming, outgoing })
+    }
+
+    /// Takes over a connection on which a host read a WebSocket upgrade request (`req`: its
+    /// method, URI and headers; `head`: the bytes the host read past the request, the start
+    /// of the first frames), under the same rules as [`EngineServer::accept_websocket`]. The
+    /// engine writes the answer on `stream` itself: `101 Switching Protocols` (its
+    /// `Sec-WebSocket-Accept` derived from the request's `Sec-WebSocket-Key`, plus the
+    /// session cookie) and then runs the WebSocket as on its own port (the same message
+    /// size limit, write buffer and write deadline), or the refusal (status, headers, body)
+    /// and then closes. Resolves once the answer is written (a refusal: once the connection
+    /// is closed); the WebSocket runs on a task of its own.
+    pub async fn accept_websocket_stream<S>(&self, req: Request<()>, peer: Peer, stream: S, head: Bytes)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        host_stream::accept(&self.shared, req, peer, stream, head).await
     }
 
     /// The session with id `sid`, if it is open.

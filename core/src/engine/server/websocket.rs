@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -16,10 +17,10 @@ use tracing::Instrument;
 
 use super::events::ConnEvent;
 use super::handshake;
-use super::host_socket::HostUpgrade;
+use super::host_socket::{HostConn, HostIo, HostUpgrade};
 use super::responses::EngineHttpError;
 use super::session::{wait_closed, CloseReason, Session};
-use super::ws_conn::{Conn, Incoming, FRAGMENT};
+use super::ws_conn::{BoxIo, Conn, Incoming, FRAGMENT};
 use super::Shared;
 use crate::engine::Packet;
 
@@ -33,50 +34,49 @@ pub(super) enum Mode {
     Refuse,
 }
 
-/// Accepts the WebSocket of `req`: the engine's own (a hyper upgrade), or a host's when the
-/// request carries its channels ([`HostUpgrade`]); answers `101` either way.
+/// Where the WebSocket's connection comes from.
+enum Source {
+    /// A host moves the messages.
+    Host(HostIo),
+    /// The engine's own listener: hyper hands over the connection after the 101.
+    Hyper(hyper::upgrade::OnUpgrade),
+    /// A host's byte stream, once [`super::EngineServer::accept_websocket_stream`] wrote
+    /// the 101 on it (with what the host had read past the request).
+    Stream(oneshot::Receiver<(BoxIo, Bytes)>),
+}
+
+/// Accepts the WebSocket of `req`: the engine's own (a hyper upgrade, or a host's stream
+/// when the request carries one), or a host's when the request carries its channels
+/// ([`HostUpgrade`]); answers `101` either way.
 pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -> Response<Full<Bytes>> {
     let host = req.extensions_mut().remove::<HostUpgrade>().and_then(|h| h.take());
     let accept_key = match req.headers().get(header::SEC_WEBSOCKET_KEY) {
         Some(key) => Some(derive_accept_key(key.as_bytes())),
         // A host did the handshake itself: it does not need ours.
-        None if host.is_some() => None,
+        None if matches!(host, Some(HostConn::Messages(_))) => None,
         None => return EngineHttpError::BadRequest.response(None),
     };
     if let Mode::New(s) = &mode {
         handshake::register(shared, s);
     }
-    let on_upgrade = host.is_none().then(|| hyper::upgrade::on(&mut req));
+    let source = match host {
+        Some(HostConn::Messages(io)) => Source::Host(io),
+        Some(HostConn::Stream(rx)) => Source::Stream(rx),
+        None => Source::Hyper(hyper::upgrade::on(&mut req)),
+    };
     let shared = shared.clone();
     tokio::spawn(
         async move {
-            let conn = match (host, on_upgrade) {
-                (Some(io), _) => Conn::host(io, shared.config.max_payload),
-                (None, Some(on_upgrade)) => match on_upgrade.await {
-                    Ok(upgraded) => {
-                        let config = WebSocketConfig::default()
-                            .read_buffer_size(crate::engine::WS_READ_BUFFER)
-                            // Frames are batched up to this before a write; with FRAGMENT it
-                            // bounds what a peer that stops reading holds in our memory (the
-                            // rest waits as shared bytes).
-                            .write_buffer_size(FRAGMENT)
-                            .max_message_size(Some(shared.config.max_payload))
-                            .max_frame_size(Some(shared.config.max_payload));
-                        Conn::Own(
-                            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config)).await,
-                        )
-                    }
-                    Err(e) => {
-                        tracing::debug!(error = %e, "websocket upgrade failed");
-                        match mode {
-                            Mode::New(s) => s.close(CloseReason::TransportError),
-                            Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
-                            Mode::Refuse => {}
-                        }
-                        return;
-                    }
+            let conn = match source {
+                Source::Host(io) => Conn::host(io, shared.config.max_payload),
+                Source::Hyper(on_upgrade) => match on_upgrade.await {
+                    Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new()).await,
+                    Err(e) => return upgrade_failed(mode, &e),
                 },
-                (None, None) => return,
+                Source::Stream(rx) => match rx.await {
+                    Ok((io, head)) => own_conn(&shared, io, head).await,
+                    Err(e) => return upgrade_failed(mode, &e),
+                },
             };
             match mode {
                 Mode::New(session) => {
@@ -110,6 +110,34 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
         res = res.header(header::SEC_WEBSOCKET_ACCEPT, key);
     }
     res.body(Full::default()).expect("static response parts are valid")
+}
+
+/// The engine's WebSocket over `io`; `head`: frames a host read past the request, read
+/// before the stream.
+async fn own_conn(shared: &Shared, io: BoxIo, head: Bytes) -> Conn {
+    let config = WebSocketConfig::default()
+        .read_buffer_size(crate::engine::WS_READ_BUFFER)
+        // Frames are batched up to this before a write; with FRAGMENT it bounds what a peer
+        // that stops reading holds in our memory (the rest waits as shared bytes).
+        .write_buffer_size(FRAGMENT)
+        .max_message_size(Some(shared.config.max_payload))
+        .max_frame_size(Some(shared.config.max_payload));
+    let ws = if head.is_empty() {
+        WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
+    } else {
+        WebSocketStream::from_partially_read(io, head.into(), Role::Server, Some(config)).await
+    };
+    Conn::Own(ws)
+}
+
+/// The connection never came (hyper's upgrade failed, or a host's 101 could not be written).
+fn upgrade_failed(mode: Mode, e: &dyn std::fmt::Display) {
+    tracing::debug!(error = %e, "websocket upgrade failed");
+    match mode {
+        Mode::New(s) => s.close(CloseReason::TransportError),
+        Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
+        Mode::Refuse => {}
+    }
 }
 
 /// Runs the probe exchange; returns the socket once the client sent `5`.
@@ -248,7 +276,7 @@ async fn drive(session: Arc<Session>, conn: Conn) {
 
 /// How long a closed connection keeps reading what the peer still sends, and how long a
 /// write may still take once its session is closed.
-const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+pub(super) const LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Resolves `LINGER` after the session behind `rx` closed.
 async fn closed_then_grace(rx: &mut tokio::sync::watch::Receiver<bool>) {
@@ -259,7 +287,7 @@ async fn closed_then_grace(rx: &mut tokio::sync::watch::Receiver<bool>) {
 /// Ends our side with a FIN and reads until the peer's. Dropping a socket with unread input
 /// (the rest of an oversize message, say) makes the kernel send a reset, and a reset can
 /// destroy the close frame in the peer's receive buffer before the peer reads it.
-async fn linger(io: &mut TokioIo<hyper::upgrade::Upgraded>) {
+pub(super) async fn linger(io: &mut (impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin)) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let _ = io.shutdown().await;
     let drain = async {

@@ -1,10 +1,10 @@
-//! One WebSocket connection, whoever runs it: the engine's own (tungstenite over the
-//! hyper upgrade) or a host's (messages over [`HostIo`]'s channels). The transport logic
+//! One WebSocket connection, whoever runs it: the engine's own (tungstenite over a byte
+//! stream: hyper's upgrade, or a connection a host handed over) or a host's (messages over
+//! [`HostIo`]'s channels). The transport logic
 //! (`websocket.rs`) reads, writes and closes through this, the same for both.
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use hyper_util::rt::TokioIo;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Message as TMessage, Utf8Bytes};
@@ -14,7 +14,16 @@ use super::host_socket::{HostIo, WsMessage};
 use super::session::CloseReason;
 use crate::engine::Frame;
 
-pub(super) type Ws = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+/// A byte stream the engine runs a WebSocket over.
+pub(super) trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// Boxed: hyper's `Upgraded` is a box already, so its connections pay nothing more, and a
+/// host's stream (a TCP connection it handed over) runs through the same code.
+pub(super) type BoxIo = Box<dyn Io>;
+
+pub(super) type Ws = WebSocketStream<BoxIo>;
 
 /// Messages larger than this go out as fragments of this size.
 pub(super) const FRAGMENT: usize = 32 * 1024;
