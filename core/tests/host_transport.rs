@@ -215,3 +215,98 @@ async fn unknown_sids_and_oversize_messages_are_refused_as_on_the_own_port() {
     .expect("close in time");
     assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
 }
+
+#[tokio::test]
+async fn heartbeats_time_out_a_silent_peer_of_the_host() {
+    let io =
+        Server::builder().ping_interval(Duration::from_millis(100)).ping_timeout(Duration::from_millis(100)).build();
+    let (tx, mut reasons) = tokio::sync::mpsc::unbounded_channel();
+    io.on_connection(move |socket| {
+        let tx = tx.clone();
+        socket.on_disconnect(move |_, reason| {
+            let _ = tx.send(reason.as_str().to_owned());
+        });
+    });
+    let url = start_host(io).await.replace("http://", "ws://");
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("{url}/socket.io/?EIO=4&transport=websocket")).await.unwrap();
+    ws.next().await.unwrap().unwrap(); // open
+    ws.send(Message::Text("40".into())).await.unwrap();
+    // Reads (so the pings arrive) but never answers them.
+    let reader = tokio::spawn(async move { while let Some(Ok(_)) = ws.next().await {} });
+    let reason = tokio::time::timeout(WAIT, reasons.recv()).await.expect("a disconnection in time").unwrap();
+    assert_eq!(reason, "ping timeout");
+    reader.abort();
+}
+
+#[tokio::test]
+async fn a_session_recovers_across_the_hosts_websockets() {
+    use sio_core::server::RecoveryConfig;
+    let server = Server::builder()
+        .connection_state_recovery(RecoveryConfig {
+            max_disconnection_duration: Duration::from_secs(30),
+            skip_middlewares: true,
+        })
+        .build();
+    server.on_connection(|socket| {
+        // An event first: recovery resumes from the offset of the last one received.
+        let _ = socket.emit("welcome", vec![]);
+        socket.on("join", |s, args, ack| {
+            s.join([args[0].as_str().unwrap_or_default().to_owned()]);
+            if let Some(ack) = ack {
+                let _ = ack.send(vec![]);
+            }
+        });
+        socket.on("to-room", |s, args, _| {
+            let _ = s.to(args[0].as_str().unwrap_or_default().to_owned()).emit("news", args[1..].to_vec());
+        });
+    });
+    let url = start_host(server).await;
+    // Reconnects (with the session's id and offset: recovery), quickly.
+    let reconnecting = ClientOptions {
+        manager: ManagerConfig {
+            transports: vec![TransportKind::Websocket],
+            reconnection_delay: Duration::from_millis(50),
+            reconnection_delay_max: Duration::from_millis(100),
+            ..ManagerConfig::default()
+        },
+        force_new: true,
+        ..ClientOptions::default()
+    };
+    let socket = io(&url, reconnecting);
+    let (tx, mut connects) = tokio::sync::mpsc::unbounded_channel();
+    socket.on_connect(move |s| {
+        let _ = tx.send((s.id().unwrap_or_default(), s.recovered()));
+    });
+    let (welcome_tx, mut welcomes) = tokio::sync::mpsc::unbounded_channel();
+    socket.on("welcome", move |_, _, _| {
+        let _ = welcome_tx.send(());
+    });
+    let (first, _) = tokio::time::timeout(WAIT, connects.recv()).await.unwrap().unwrap();
+    tokio::time::timeout(WAIT, welcomes.recv()).await.unwrap().unwrap();
+    tokio::time::timeout(WAIT, socket.emit_with_ack("join", vec!["r".into()])).await.unwrap().unwrap();
+    let other = io(&url, options(&[TransportKind::Websocket]));
+    tokio::time::timeout(WAIT, other.emit_with_ack("join", vec!["elsewhere".into()])).await.unwrap().unwrap();
+    let (news_tx, mut news) = tokio::sync::mpsc::unbounded_channel();
+    socket.on("news", move |_, args, _| {
+        let _ = news_tx.send(args);
+    });
+    let (gone_tx, mut gone) = tokio::sync::mpsc::unbounded_channel();
+    socket.on_disconnect(move |_, reason| {
+        let _ = gone_tx.send(reason.as_str().to_owned());
+    });
+    // The connection breaks (as a network loss would); events sent meanwhile are kept.
+    socket.io().engine().unwrap().close();
+    tokio::time::timeout(WAIT, gone.recv()).await.unwrap().unwrap();
+    other.emit("to-room", vec!["r".into(), 1i64.into()]).unwrap();
+    other.emit("to-room", vec!["r".into(), 2i64.into()]).unwrap();
+    let (again, recovered) = tokio::time::timeout(WAIT, connects.recv()).await.unwrap().unwrap();
+    assert_eq!((again.as_str(), recovered), (first.as_str(), true), "the same session, recovered");
+    for n in [1i64, 2] {
+        let args = tokio::time::timeout(WAIT, news.recv()).await.expect("missed event").unwrap();
+        // (socket.io-client hands the offset over too, as the last argument)
+        assert_eq!(args[0], Value::from(n), "missed events in order");
+    }
+    socket.disconnect();
+    other.disconnect();
+}
