@@ -12,10 +12,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use sio_core::client::{io, ClientOptions, ManagerConfig};
+use sio_core::client::io;
 use sio_core::engine::server::{ConnEvent, Peer, TransportKind};
 use sio_core::server::Server;
 use sio_core::Value;
@@ -24,6 +24,10 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
+
+mod support;
+
+use support::hosted::{client_options, echo_server};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -119,32 +123,10 @@ async fn start_host(io: Server) -> SocketAddr {
     addr
 }
 
-fn echo_server() -> Server {
-    let io = Server::builder().max_http_buffer_size(1000).build();
-    io.on_connection(|socket| {
-        let address = socket.handshake().address.clone();
-        let _ = socket.emit("welcome", vec![Value::from(address)]);
-        socket.on("echo", |_, args, ack| {
-            if let Some(ack) = ack {
-                let _ = ack.send(args);
-            }
-        });
-    });
-    io
-}
-
-fn options(transports: &[TransportKind]) -> ClientOptions {
-    ClientOptions {
-        manager: ManagerConfig { transports: transports.to_vec(), reconnection: false, ..ManagerConfig::default() },
-        force_new: true,
-        ..ClientOptions::default()
-    }
-}
-
 #[tokio::test]
 async fn a_websocket_runs_in_the_engine_over_the_hosts_connection() {
-    let addr = start_host(echo_server()).await;
-    let socket = io(&format!("http://{addr}"), options(&[TransportKind::Websocket]));
+    let addr = start_host(echo_server(1000)).await;
+    let socket = io(&format!("http://{addr}"), client_options(&[TransportKind::Websocket]));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     socket.on("welcome", move |_, args, _| {
         let _ = tx.send(args);
@@ -159,7 +141,7 @@ async fn a_websocket_runs_in_the_engine_over_the_hosts_connection() {
 
 #[tokio::test]
 async fn a_polling_session_upgrades_to_the_handed_over_connection() {
-    let server = echo_server();
+    let server = echo_server(1000);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     server.on_engine_connection(move |conn| {
         let tx = tx.clone();
@@ -170,7 +152,7 @@ async fn a_polling_session_upgrades_to_the_handed_over_connection() {
         });
     });
     let addr = start_host(server).await;
-    let socket = io(&format!("http://{addr}"), options(&[TransportKind::Polling, TransportKind::Websocket]));
+    let socket = io(&format!("http://{addr}"), client_options(&[TransportKind::Polling, TransportKind::Websocket]));
     let upgraded = tokio::time::timeout(WAIT, rx.recv()).await.expect("upgrade in time").unwrap();
     assert_eq!(upgraded, TransportKind::Websocket);
     let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", vec![Value::from(1)])).await.unwrap().unwrap();
@@ -182,7 +164,7 @@ async fn a_polling_session_upgrades_to_the_handed_over_connection() {
 /// reads the frame from `head` before the stream.
 #[tokio::test]
 async fn bytes_read_past_the_request_are_the_first_frames() {
-    let addr = start_host(echo_server()).await;
+    let addr = start_host(echo_server(1000)).await;
     let mut tcp = TcpStream::connect(addr).await.unwrap();
     let mut out = format!(
         "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\n\
@@ -211,35 +193,6 @@ async fn bytes_read_past_the_request_are_the_first_frames() {
 
 #[tokio::test]
 async fn refusals_are_written_on_the_connection_and_limits_hold() {
-    let addr = start_host(echo_server()).await;
-    // An unknown sid: the engine's 400 with its body, then the connection closes.
-    let err = tokio_tungstenite::connect_async(format!("ws://{addr}/socket.io/?EIO=4&transport=websocket&sid=nope"))
-        .await
-        .expect_err("no upgrade for an unknown sid");
-    match err {
-        tokio_tungstenite::tungstenite::Error::Http(res) => {
-            assert_eq!(res.status(), 400);
-            let body = String::from_utf8(res.body().clone().unwrap_or_default()).unwrap();
-            assert!(body.contains("Session ID unknown"), "{body}");
-        }
-        other => panic!("expected an HTTP error, got {other}"),
-    }
-    // A message over max_http_buffer_size: closed with 1009, as on the own port.
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{addr}/socket.io/?EIO=4&transport=websocket")).await.unwrap();
-    let open = ws.next().await.unwrap().unwrap();
-    assert!(open.to_text().unwrap().starts_with("0{"), "open packet: {open}");
-    ws.send(Message::Text(format!("4{}", "x".repeat(2000)).into())).await.unwrap();
-    let close = tokio::time::timeout(WAIT, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => continue,
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("close in time");
-    assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
+    let addr = start_host(echo_server(1000)).await;
+    support::hosted::refusals_and_limits_hold(&format!("ws://{addr}")).await;
 }

@@ -22,6 +22,10 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+mod support;
+
+use support::hosted::{client_options, echo_server};
+
 const WAIT: Duration = Duration::from_secs(10);
 
 /// The host's handling of one request: bytes in, bytes out, or a WebSocket it runs itself.
@@ -117,30 +121,8 @@ async fn start_host(io: Server) -> String {
     format!("http://{addr}")
 }
 
-fn echo_server(max_payload: usize) -> Server {
-    let io = Server::builder().max_http_buffer_size(max_payload).build();
-    io.on_connection(|socket| {
-        let address = socket.handshake().address.clone();
-        let _ = socket.emit("welcome", vec![Value::from(address), Value::from(socket.conn().transport().as_str())]);
-        socket.on("echo", |_, args, ack| {
-            if let Some(ack) = ack {
-                let _ = ack.send(args);
-            }
-        });
-    });
-    io
-}
-
-fn options(transports: &[TransportKind]) -> ClientOptions {
-    ClientOptions {
-        manager: ManagerConfig { transports: transports.to_vec(), reconnection: false, ..ManagerConfig::default() },
-        force_new: true,
-        ..ClientOptions::default()
-    }
-}
-
 async fn connect_and_echo(url: &str, transports: &[TransportKind]) -> (String, String) {
-    let socket = io(url, options(transports));
+    let socket = io(url, client_options(transports));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     socket.on("welcome", move |_, args, _| {
         let _ = tx.send(args);
@@ -176,7 +158,7 @@ async fn a_polling_session_upgrades_to_the_hosts_websocket() {
         });
     });
     let url = start_host(server).await;
-    let socket = io(&url, options(&[TransportKind::Polling, TransportKind::Websocket]));
+    let socket = io(&url, client_options(&[TransportKind::Polling, TransportKind::Websocket]));
     let upgraded = tokio::time::timeout(WAIT, rx.recv()).await.expect("upgrade in time").unwrap();
     assert_eq!(upgraded, TransportKind::Websocket);
     let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", vec![Value::from(1)])).await.unwrap().unwrap();
@@ -187,33 +169,7 @@ async fn a_polling_session_upgrades_to_the_hosts_websocket() {
 #[tokio::test]
 async fn unknown_sids_and_oversize_messages_are_refused_as_on_the_own_port() {
     let url = start_host(echo_server(1000)).await;
-    let ws_url = url.replace("http://", "ws://");
-    // An unknown sid: the engine's 400, which the host answers instead of upgrading.
-    let err = tokio_tungstenite::connect_async(format!("{ws_url}/socket.io/?EIO=4&transport=websocket&sid=nope"))
-        .await
-        .expect_err("no upgrade for an unknown sid");
-    match err {
-        tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status(), 400),
-        other => panic!("expected an HTTP error, got {other}"),
-    }
-    // A message over max_http_buffer_size: closed with 1009, as the engine's own socket does.
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("{ws_url}/socket.io/?EIO=4&transport=websocket")).await.unwrap();
-    let open = ws.next().await.unwrap().unwrap();
-    assert!(open.to_text().unwrap().starts_with("0{"), "open packet: {open}");
-    ws.send(Message::Text(format!("4{}", "x".repeat(2000)).into())).await.unwrap();
-    let close = tokio::time::timeout(WAIT, async {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => continue,
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("close in time");
-    assert_eq!(close.map(|f| u16::from(f.code)), Some(1009));
+    support::hosted::refusals_and_limits_hold(&url.replace("http://", "ws://")).await;
 }
 
 #[tokio::test]
@@ -285,7 +241,7 @@ async fn a_session_recovers_across_the_hosts_websockets() {
     let (first, _) = tokio::time::timeout(WAIT, connects.recv()).await.unwrap().unwrap();
     tokio::time::timeout(WAIT, welcomes.recv()).await.unwrap().unwrap();
     tokio::time::timeout(WAIT, socket.emit_with_ack("join", vec!["r".into()])).await.unwrap().unwrap();
-    let other = io(&url, options(&[TransportKind::Websocket]));
+    let other = io(&url, client_options(&[TransportKind::Websocket]));
     tokio::time::timeout(WAIT, other.emit_with_ack("join", vec!["elsewhere".into()])).await.unwrap().unwrap();
     let (news_tx, mut news) = tokio::sync::mpsc::unbounded_channel();
     socket.on("news", move |_, args, _| {

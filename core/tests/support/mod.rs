@@ -1,6 +1,7 @@
 //! A raw Engine.IO/Socket.IO client over WebSocket for byte-level tests of the server.
 #![allow(dead_code)]
 pub mod host;
+pub mod hosted;
 pub mod peer;
 use std::net::SocketAddr;
 use std::time::Duration;
