@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use sio_core::client::io;
-use sio_core::engine::server::{ConnEvent, Peer, TransportKind};
+use sio_core::engine::server::{Peer, TransportKind};
 use sio_core::server::Server;
 use sio_core::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -27,7 +27,7 @@ use tokio_tungstenite::WebSocketStream;
 
 mod support;
 
-use support::hosted::{client_options, echo_server};
+use support::hosted::{client_options, echo_server, record_upgrades, upgrade_then_echo};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -142,22 +142,9 @@ async fn a_websocket_runs_in_the_engine_over_the_hosts_connection() {
 #[tokio::test]
 async fn a_polling_session_upgrades_to_the_handed_over_connection() {
     let server = echo_server(1000);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    server.on_engine_connection(move |conn| {
-        let tx = tx.clone();
-        conn.on_event(move |ev| {
-            if let ConnEvent::Upgrade(t) = ev {
-                let _ = tx.send(*t);
-            }
-        });
-    });
+    let upgrades = record_upgrades(&server);
     let addr = start_host(server).await;
-    let socket = io(&format!("http://{addr}"), client_options(&[TransportKind::Polling, TransportKind::Websocket]));
-    let upgraded = tokio::time::timeout(WAIT, rx.recv()).await.expect("upgrade in time").unwrap();
-    assert_eq!(upgraded, TransportKind::Websocket);
-    let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", vec![Value::from(1)])).await.unwrap().unwrap();
-    assert_eq!(echo, vec![Value::from(1)]);
-    socket.disconnect();
+    upgrade_then_echo(&format!("http://{addr}"), upgrades).await;
 }
 
 /// The request and the first frame in one write: the host reads both, and the engine

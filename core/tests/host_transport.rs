@@ -24,7 +24,7 @@ use tokio_tungstenite::WebSocketStream;
 
 mod support;
 
-use support::hosted::{client_options, echo_server};
+use support::hosted::{client_options, echo_server, record_upgrades, upgrade_then_echo};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -148,22 +148,9 @@ async fn sessions_run_over_a_hosts_polling_and_websockets() {
 #[tokio::test]
 async fn a_polling_session_upgrades_to_the_hosts_websocket() {
     let server = echo_server(1_000_000);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    server.on_engine_connection(move |conn| {
-        let tx = tx.clone();
-        conn.on_event(move |ev| {
-            if let sio_core::engine::server::ConnEvent::Upgrade(t) = ev {
-                let _ = tx.send(*t);
-            }
-        });
-    });
+    let upgrades = record_upgrades(&server);
     let url = start_host(server).await;
-    let socket = io(&url, client_options(&[TransportKind::Polling, TransportKind::Websocket]));
-    let upgraded = tokio::time::timeout(WAIT, rx.recv()).await.expect("upgrade in time").unwrap();
-    assert_eq!(upgraded, TransportKind::Websocket);
-    let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", vec![Value::from(1)])).await.unwrap().unwrap();
-    assert_eq!(echo, vec![Value::from(1)]);
-    socket.disconnect();
+    upgrade_then_echo(&url, upgrades).await;
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@
 //! and moves messages; `host_stream.rs`: the host hands its connection over) share: the
 //! server they serve, the client's options, and the engine's refusals and limits.
 use futures_util::{SinkExt, StreamExt};
-use sio_core::client::{ClientOptions, ManagerConfig};
-use sio_core::engine::server::TransportKind;
+use sio_core::client::{io, ClientOptions, ManagerConfig};
+use sio_core::engine::server::{ConnEvent, TransportKind};
 use sio_core::server::Server;
 use sio_core::Value;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::WAIT;
@@ -32,6 +33,31 @@ pub fn client_options(transports: &[TransportKind]) -> ClientOptions {
         force_new: true,
         ..ClientOptions::default()
     }
+}
+
+/// The transports `server`'s connections upgrade to, as they do.
+pub fn record_upgrades(server: &Server) -> mpsc::UnboundedReceiver<TransportKind> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    server.on_engine_connection(move |conn| {
+        let tx = tx.clone();
+        conn.on_event(move |ev| {
+            if let ConnEvent::Upgrade(t) = ev {
+                let _ = tx.send(*t);
+            }
+        });
+    });
+    rx
+}
+
+/// A client of the [`echo_server`] at `url` starts on polling, upgrades to WebSocket (as
+/// `upgrades`, from [`record_upgrades`], sees on the server) and echoes over it.
+pub async fn upgrade_then_echo(url: &str, mut upgrades: mpsc::UnboundedReceiver<TransportKind>) {
+    let socket = io(url, client_options(&[TransportKind::Polling, TransportKind::Websocket]));
+    let upgraded = tokio::time::timeout(WAIT, upgrades.recv()).await.expect("upgrade in time").unwrap();
+    assert_eq!(upgraded, TransportKind::Websocket);
+    let echo = tokio::time::timeout(WAIT, socket.emit_with_ack("echo", vec![Value::from(1)])).await.unwrap().unwrap();
+    assert_eq!(echo, vec![Value::from(1)]);
+    socket.disconnect();
 }
 
 /// Through a host at `ws_base` (`ws://host:port`) of an [`echo_server`] with a 1000-byte
