@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sio_core::engine::server::{ConnEvent, Cors, CorsOrigin, TransportKind};
+use sio_core::proto::Parser;
 use sio_core::server::{AckError, AckSender, RecoveryConfig, Server, Socket};
 use sio_core::Value;
 
@@ -256,6 +257,9 @@ async fn main() -> std::io::Result<()> {
     if let Some(t) = arg::<String>(&args, "--transports") {
         let kinds: Vec<TransportKind> = t.split(',').filter_map(TransportKind::parse).collect();
         builder = builder.transports(&kinds);
+    }
+    if let Some(name) = arg::<String>(&args, "--parser") {
+        builder = builder.parser(Parser::from_name(&name).expect("--parser default|msgpack"));
     }
     if args.iter().any(|a| a == "--recovery") {
         builder = builder.connection_state_recovery(RecoveryConfig {

@@ -14,6 +14,7 @@ mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 mod host_args;
+pub mod msgpack;
 pub mod proto;
 pub mod server;
 mod sid;

@@ -103,6 +103,22 @@ impl Value {
         }
     }
 
+    /// The number as u64, if it is a non-negative integer that fits.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Value::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    /// The number as f64, if this is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+
     /// The boolean, if this is one.
     pub fn as_bool(&self) -> Option<bool> {
         match self {

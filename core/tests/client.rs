@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use sio_core::client::{io, Auth, ClientOptions, DisconnectReason, Manager, ManagerConfig, ManagerEvent, SocketConfig};
 use sio_core::engine::server::TransportKind;
+use sio_core::proto::Parser;
 use sio_core::{AckError, EmitError, Value};
 use support::peer::{free_port, Kind, Peer};
 use tokio::sync::mpsc;
@@ -174,6 +175,49 @@ async fn binary_and_acks_both_ways_against_the_reference(kind: Kind) {
     // reserved names are refused locally
     assert_eq!(socket.emit("disconnecting", vec![]), Err(EmitError::Reserved("disconnecting".into())));
     socket.disconnect();
+}
+
+/// socket.io-msgpack-parser on both sides: buffers travel inside the MessagePack payload,
+/// acks both ways, a refused namespace's error data, over each transport and the upgrade.
+async fn msgpack_parser_against_the_reference(kind: Kind) {
+    let server = Peer::start(kind, free_port(), &["--parser", "msgpack"]);
+    for transports in [
+        &[TransportKind::Polling][..],
+        &[TransportKind::Websocket],
+        &[TransportKind::Polling, TransportKind::Websocket],
+    ] {
+        let mut opts = options(transports);
+        opts.manager.parser = Parser::Msgpack;
+        let socket = io(&server.url(), opts);
+        let w = welcome(&socket).await;
+        assert_eq!(w.get("ns"), Some(&Value::from("/")));
+        let args = vec![
+            Value::from(-1.5),
+            Value::from(u64::from(u32::MAX) + 1),
+            Value::Binary(vec![0u8, 255].into()),
+            Value::from([("nested", Value::Array(vec![Value::Binary(vec![9u8].into()), Value::Null]))]),
+            Value::from("ünïcødé"),
+        ];
+        let back = socket.emit_with_ack("echo", args.clone()).await.unwrap();
+        assert_eq!(back, args, "over {transports:?}");
+        socket.on("question", |_, args, ack| {
+            assert!(ack.unwrap().send(vec![Value::from("answer"), args[0].clone()]));
+        });
+        let res = socket.emit_with_ack("ask", vec!["question".into(), Value::Binary(vec![7u8].into())]).await.unwrap();
+        assert_eq!(res, vec![Value::Null, Value::Array(vec!["answer".into(), Value::Binary(vec![7u8].into())])]);
+        socket.disconnect();
+    }
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.manager.parser = Parser::Msgpack;
+    let admin = io(&format!("{}/admin", server.url()), opts);
+    let mut ev = record(&admin);
+    assert_eq!(ev.until("connect_error").await, "connect_error:unauthorized:{\"reason\":\"bad token\"}:active=false");
+    let mut welcomed = welcome_rx(&admin);
+    admin.set_auth(Auth::Static(Value::from([("token", "secret".into())])));
+    admin.connect();
+    let w = tokio::time::timeout(WAIT, welcomed.recv()).await.expect("welcome after set_auth").unwrap();
+    assert_eq!(w.get("auth"), Some(&Value::from([("token", "secret".into())])));
+    admin.disconnect();
 }
 
 async fn retries_resend_until_acknowledged_then_give_up(kind: Kind) {
@@ -722,6 +766,7 @@ both!(
     connects_over_each_transport_to_the_reference_server,
     namespaces_share_one_engine_connection,
     binary_and_acks_both_ways_against_the_reference,
+    msgpack_parser_against_the_reference,
     retries_resend_until_acknowledged_then_give_up,
     middleware_refusal_is_final_and_carries_data,
     low_level_failure_stays_active_and_connects_once_the_server_starts,

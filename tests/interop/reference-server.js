@@ -6,7 +6,7 @@
 //
 //   node tests/interop/reference-server.js --port P [--recovery] [--ping-interval MS]
 //        [--ping-timeout MS] [--connect-timeout MS] [--transports polling,websocket]
-//        [--tls-cert PEM --tls-key PEM]
+//        [--tls-cert PEM --tls-key PEM] [--parser msgpack]
 //
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js node --test tests/interop/node/
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js python3 -m pytest -q tests/interop/python
@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { Server } from "socket.io";
+import msgpackParser from "socket.io-msgpack-parser";
 
 // ---------------------------------------------------------------- command line (as the Rust `arg`)
 const argv = process.argv.slice(2);
@@ -34,6 +35,7 @@ const connectTimeout = arg("--connect-timeout", int) ?? 45000;
 const transports = arg("--transports", (s) => s.split(",").filter((t) => t === "polling" || t === "websocket"))
   ?? ["polling", "websocket"];
 const recovery = argv.includes("--recovery");
+const parser = arg("--parser", String) === "msgpack" ? { parser: msgpackParser } : {};
 
 // ---------------------------------------------------------------- helpers
 const log = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
@@ -71,6 +73,7 @@ const io = new Server(httpServer, {
   connectTimeout,
   transports,
   cors: { origin: "*" },
+  ...parser,
   ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 60000, skipMiddlewares: true } } : {}),
 });
 

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use sio_core::proto::Parser;
 use sio_core::server::cluster::{
     BroadcastOptions, ClusterAdapter, ClusterError, LocalNode, RemoteAck, ServerSideAcks, SessionStore, SocketInfo,
 };
@@ -310,8 +311,8 @@ impl ClusterAdapter for RedisAdapter {
         Box::pin(async move { inner.server_count("/").await })
     }
 
-    fn session_store(&self, ns: &str, window: Duration) -> Option<Arc<dyn SessionStore>> {
-        Some(Arc::new(crate::sessions::RedisSessionStore::new(self.inner.clone(), ns, window)))
+    fn session_store(&self, ns: &str, window: Duration, parser: Parser) -> Option<Arc<dyn SessionStore>> {
+        Some(Arc::new(crate::sessions::RedisSessionStore::new(self.inner.clone(), ns, window, parser)))
     }
 
     fn close(&self) {

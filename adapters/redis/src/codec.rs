@@ -1,65 +1,11 @@
 //! Values on the wire between nodes: MessagePack (what notepack.io writes for packets and
 //! broadcast acks) and JSON (the reference's other requests and responses).
 use bytes::Bytes;
-use rmpv::Value as Mp;
 use sio_core::Value;
 
-/// A sio value as MessagePack: binary buffers stay `bin`, as notepack.io writes Buffers.
-pub fn to_msgpack(v: &Value) -> Mp {
-    match v {
-        Value::Null => Mp::Nil,
-        Value::Bool(b) => Mp::Boolean(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_u64() {
-                Mp::from(i)
-            } else if let Some(i) = n.as_i64() {
-                Mp::from(i)
-            } else {
-                Mp::F64(n.as_f64().unwrap_or_default())
-            }
-        }
-        Value::String(s) => Mp::from(s.as_str()),
-        Value::Binary(b) => Mp::Binary(b.to_vec()),
-        Value::Array(a) => Mp::Array(a.iter().map(to_msgpack).collect()),
-        Value::Object(o) => Mp::Map(o.iter().map(|(k, v)| (Mp::from(k.as_str()), to_msgpack(v))).collect()),
-    }
-}
-
-/// MessagePack as a sio value. notepack.io writes `undefined` as nil and Dates as
-/// strings; extension types have no sio meaning and become null.
-pub fn from_msgpack(v: Mp) -> Value {
-    match v {
-        Mp::Nil | Mp::Ext(..) => Value::Null,
-        Mp::Boolean(b) => Value::Bool(b),
-        Mp::Integer(i) => match (i.as_u64(), i.as_i64()) {
-            (Some(u), _) => Value::from(u),
-            (_, Some(s)) => Value::from(s),
-            _ => Value::Null,
-        },
-        Mp::F32(f) => Value::from(f as f64),
-        Mp::F64(f) => Value::from(f),
-        Mp::String(s) => Value::String(s.into_str().unwrap_or_default()),
-        Mp::Binary(b) => Value::Binary(Bytes::from(b)),
-        Mp::Array(a) => Value::Array(a.into_iter().map(from_msgpack).collect()),
-        Mp::Map(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Mp::String(s) => s.into_str().unwrap_or_default(),
-                        other => other.to_string(),
-                    };
-                    (key, from_msgpack(v))
-                })
-                .collect(),
-        ),
-    }
-}
-
-/// Encodes a value as MessagePack bytes.
+/// Encodes a value as MessagePack bytes (as notepack.io writes them: `sio_core::msgpack`).
 pub fn encode_msgpack(v: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    rmpv::encode::write_value(&mut out, &to_msgpack(v)).expect("writing into a Vec cannot fail");
-    out
+    sio_core::msgpack::to_vec(v)
 }
 
 /// Decodes a request or response: JSON when it starts with `{` (as the reference checks),
@@ -73,8 +19,8 @@ pub fn decode_message(bytes: &[u8]) -> Option<Value> {
 }
 
 /// Decodes MessagePack bytes; `None` when malformed.
-pub fn decode_msgpack(mut bytes: &[u8]) -> Option<Value> {
-    rmpv::decode::read_value(&mut bytes).ok().map(from_msgpack)
+pub fn decode_msgpack(bytes: &[u8]) -> Option<Value> {
+    sio_core::msgpack::read(bytes).ok()
 }
 
 /// Encodes a value as JSON text, binary as Node's `JSON.stringify` writes a Buffer

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::BoxFuture;
-use sio_core::proto::packet::encode_event;
+use sio_core::proto::Parser;
 use sio_core::server::cluster::{missed_by, PersistedSession, Restored, SessionStore, StoredEvent};
 use sio_core::Value;
 
@@ -25,14 +25,15 @@ pub struct RedisSessionStore {
     ns: String,
     window: Duration,
     counter: AtomicU64,
+    parser: Parser,
 }
 
 /// Upper bound of entries read back when restoring (the stream is also trimmed by age).
 const MAX_REPLAY_SCAN: usize = 100_000;
 
 impl RedisSessionStore {
-    pub fn new(inner: Arc<Inner>, ns: &str, window: Duration) -> Self {
-        RedisSessionStore { inner, ns: ns.to_owned(), window, counter: AtomicU64::new(0) }
+    pub fn new(inner: Arc<Inner>, ns: &str, window: Duration, parser: Parser) -> Self {
+        RedisSessionStore { inner, ns: ns.to_owned(), window, counter: AtomicU64::new(0), parser }
     }
 
     fn list(rooms: &[String]) -> Value {
@@ -85,6 +86,7 @@ impl SessionStore for RedisSessionStore {
     fn restore(&self, pid: &str, offset: &str) -> BoxFuture<'static, Restored> {
         let inner = self.inner.clone();
         let ns = self.ns.clone();
+        let parser = self.parser;
         let (pid, offset) = (pid.to_owned(), offset.to_owned());
         Box::pin(async move {
             let mut conn = inner.link.commands.clone();
@@ -132,7 +134,7 @@ impl SessionStore for RedisSessionStore {
                 let Some((Value::String(event), args)) = data.split_first() else {
                     continue;
                 };
-                frames.extend(encode_event(&ns, None, event, args));
+                frames.extend(parser.encode_event(&ns, None, event, args));
             }
             Some((session, frames))
         })

@@ -1,4 +1,5 @@
 //! Client options, with socket.io-client's defaults.
+use crate::proto::Parser;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +78,9 @@ pub struct ManagerConfig {
     pub auto_connect: bool,
     /// TLS for `https://` URLs: extra CA, or `reject_unauthorized: false` for tests.
     pub tls: crate::engine::client::TlsOptions,
+    /// The packet format (default socket.io's; [`Parser::Msgpack`] as
+    /// `socket.io-msgpack-parser`): the server's.
+    pub parser: Parser,
 }
 
 impl Default for ManagerConfig {
@@ -97,6 +101,7 @@ impl Default for ManagerConfig {
             timeout: Duration::from_millis(20_000),
             auto_connect: true,
             tls: crate::engine::client::TlsOptions::default(),
+            parser: Parser::Default,
         }
     }
 }

@@ -11,7 +11,7 @@ use super::reason::{DisconnectDetails, DisconnectReason};
 use super::socket::Socket;
 use crate::engine::client::{EngineClient, EngineClientConfig, EngineEvent};
 use crate::engine::Frame;
-use crate::proto::{Decoded, Decoder, Packet};
+use crate::proto::{Decoded, DecoderLimits, Packet};
 
 /// An event of the Manager (`socket.io` in the reference client).
 #[derive(Debug)]
@@ -302,7 +302,7 @@ impl Manager {
     }
 
     async fn read_loop(&self, generation: u64, mut events: mpsc::UnboundedReceiver<EngineEvent>) {
-        let mut decoder = Decoder::default();
+        let mut decoder = self.0.config.parser.decoder(DecoderLimits::default());
         while let Some(ev) = events.recv().await {
             if self.state().generation != generation {
                 return;

@@ -12,7 +12,7 @@ use super::manager::Manager;
 use super::reason::{DisconnectDetails, DisconnectReason};
 use crate::engine::Frame;
 use crate::error::{check_reserved, AckError, ConnectError, EmitError};
-use crate::proto::packet::{encode, encode_ack, encode_event, PacketType};
+use crate::proto::packet::PacketType;
 use crate::proto::Packet;
 use crate::value::Value;
 
@@ -113,6 +113,10 @@ impl Socket {
             state: Mutex::default(),
             listeners: RwLock::default(),
         }))
+    }
+
+    fn parser(&self) -> crate::proto::Parser {
+        self.0.manager.config().parser
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -240,7 +244,7 @@ impl Socket {
     pub fn disconnect(&self) {
         let connected = self.connected();
         if connected {
-            self.0.manager.send(encode(PacketType::Disconnect, &self.0.nsp, None, None));
+            self.0.manager.send(self.parser().encode(PacketType::Disconnect, &self.0.nsp, None, None));
         }
         self.destroy();
         if connected {
@@ -298,7 +302,7 @@ impl Socket {
             }
             auth = Some(Value::Object(obj));
         }
-        self.0.manager.send(encode(PacketType::Connect, &self.0.nsp, None, auth.as_ref()));
+        self.0.manager.send(self.parser().encode(PacketType::Connect, &self.0.nsp, None, auth.as_ref()));
     }
 
     pub(crate) fn on_manager_error(&self, error: &str) {
@@ -515,7 +519,7 @@ impl Socket {
             st.next_id += 1;
             st.next_id - 1
         });
-        let frames = encode_event(&self.0.nsp, id, event, &args);
+        let frames = self.parser().encode_event(&self.0.nsp, id, event, &args);
         if let (Some(id), Some(ack)) = (id, ack) {
             st.acks.insert(id, ack);
             if let Some(timeout) = flags.timeout.or(self.0.config.ack_timeout) {
@@ -672,6 +676,6 @@ impl AckSender {
         if self.sent.swap(true, Ordering::AcqRel) {
             return false;
         }
-        self.socket.0.manager.send(encode_ack(&self.socket.0.nsp, self.id, &args))
+        self.socket.0.manager.send(self.socket.parser().encode_ack(&self.socket.0.nsp, self.id, &args))
     }
 }

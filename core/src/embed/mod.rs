@@ -37,6 +37,7 @@ pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck
 // Client configuration: a face fills these (their defaults are socket.io-client's).
 #[cfg(feature = "client")]
 pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig, Tuning};
+pub use crate::proto::Parser;
 #[cfg(feature = "client")]
 pub use client::{EmbeddedClient, EngineWatch};
 #[cfg(feature = "client")]

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::engine::server::{Cors, CorsOrigin, SameSite, SessionCookie, TransportKind};
 #[cfg(feature = "tls")]
 use crate::engine::server::{Pem, TlsConfig, TlsError};
+use crate::proto::Parser;
 use crate::server::{RecoveryConfig, ServerConfig};
 
 /// A value as a host language hands it over.
@@ -99,6 +100,8 @@ pub struct ServerOptions {
     pub max_connections: Option<usize>,
     /// Attachments one binary packet may declare (default 10).
     pub max_attachments: Option<usize>,
+    /// The packet format: `default` or `msgpack` (`socket.io-msgpack-parser`).
+    pub parser: Option<Parser>,
     /// Redis URL of a cluster (`redis://host:port[/db]`); the face builds the adapter
     /// (it lives in the `sio-redis` crate) and puts it into the config.
     pub cluster_url: Option<String>,
@@ -149,6 +152,7 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "idle_timeout",
     "max_connections",
     "max_attachments",
+    "parser",
     "cluster_url",
     "tls_cert",
     "tls_key",
@@ -199,6 +203,7 @@ impl ServerOptions {
             "idle_timeout" => self.idle_timeout = Some(v.positive_duration()?),
             "max_connections" => self.max_connections = Some(v.count(1)?),
             "max_attachments" => self.max_attachments = Some(v.count(1)?),
+            "parser" => self.parser = Some(v.parser()?),
             "cluster_url" => self.cluster_url = Some(v.string()?),
             "cookie" => self.cookie = v.cookie_name()?,
             "cookie_path" => self.cookie_path = Some(v.cookie_text()?),
@@ -262,6 +267,7 @@ impl ServerOptions {
         }
         set(&mut c.connect_timeout, self.connect_timeout);
         set(&mut c.max_attachments, self.max_attachments);
+        set(&mut c.parser, self.parser);
         if self.recovery == Some(true) {
             let mut r = RecoveryConfig::default();
             set(&mut r.max_disconnection_duration, self.max_disconnection_duration);
@@ -394,6 +400,13 @@ impl Typed<'_> {
             return Err(self.err(format!("must be a whole number of at least {min}")));
         }
         Ok(n as usize)
+    }
+
+    fn parser(&self) -> Result<Parser, OptionError> {
+        match &self.value {
+            OptionValue::Str(s) => Parser::from_name(s).ok_or_else(|| self.err("must be \"default\" or \"msgpack\"")),
+            _ => Err(self.err("must be \"default\" or \"msgpack\"")),
+        }
     }
 
     fn string(&self) -> Result<String, OptionError> {
@@ -566,7 +579,9 @@ mod tests {
         let mut o = ServerOptions::default();
         let e = o.set_spelled("ping_interval", "pingInterval", ms(0.0), Unit::Milliseconds).unwrap_err();
         assert_eq!(e.to_string(), "option \"pingInterval\": must be greater than zero");
-        assert!(o.set("parser", OptionValue::Str("msgpack".into()), Unit::Seconds).is_err());
+        assert!(o.set("parser", OptionValue::Str("cbor".into()), Unit::Seconds).is_err());
+        o.set("parser", OptionValue::Str("msgpack".into()), Unit::Seconds).unwrap();
+        assert_eq!(o.clone().into_config().unwrap().parser, Parser::Msgpack);
         assert!(o.set("transports", OptionValue::List(vec!["carrier-pigeon".into()]), Unit::Seconds).is_err());
         assert!(o.set("max_attachments", ms(1.5), Unit::Seconds).is_err());
         o.set("cors_credentials", OptionValue::Bool(true), Unit::Seconds).unwrap();

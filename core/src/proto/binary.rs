@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use super::packet::{parse_header, Header, Packet, ParseError};
+use super::parser::Parser;
 
 /// What one incoming message produced.
 #[derive(Debug, PartialEq)]
@@ -33,6 +34,7 @@ impl Default for DecoderLimits {
 /// Per-connection decoder state.
 #[derive(Debug, Default)]
 pub struct Decoder {
+    parser: Parser,
     limits: DecoderLimits,
     pending: Option<(Header, Vec<Bytes>, usize)>,
 }
@@ -40,12 +42,18 @@ pub struct Decoder {
 impl Decoder {
     /// A decoder that refuses binary packets beyond `limits`.
     pub fn new(limits: DecoderLimits) -> Decoder {
-        Decoder { limits, pending: None }
+        Decoder::with_parser(Parser::Default, limits)
+    }
+
+    /// A decoder of `parser`'s packets (msgpack packets are whole binary messages: the
+    /// attachment limits do not apply, the transport bounds the message).
+    pub fn with_parser(parser: Parser, limits: DecoderLimits) -> Decoder {
+        Decoder { parser, limits, pending: None }
     }
 
     /// Feeds a text message.
     pub fn text(&mut self, text: &str) -> Result<Decoded, ParseError> {
-        if self.pending.is_some() {
+        if self.pending.is_some() || self.parser == Parser::Msgpack {
             return Err(ParseError::UnexpectedText);
         }
         let header = parse_header(text)?;
@@ -62,6 +70,9 @@ impl Decoder {
 
     /// Feeds a binary message (an attachment of the pending packet).
     pub fn binary(&mut self, data: Bytes) -> Result<Decoded, ParseError> {
+        if self.parser == Parser::Msgpack {
+            return super::msgpack::decode(&data).map(Decoded::Packet);
+        }
         let (header, mut atts, mut total) = self.pending.take().ok_or(ParseError::UnexpectedBinary)?;
         total += data.len();
         if total > self.limits.max_attachment_bytes {

@@ -1,8 +1,12 @@
-//! Socket.IO protocol 5: the packet codec ([`packet`]) and the reassembly of packets
-//! that carry binary attachments ([`binary`]). Pure code, no I/O.
+//! Socket.IO protocol 5: the packet codecs ([`packet`], socket.io's default; msgpack, as
+//! `socket.io-msgpack-parser`; [`Parser`] picks one) and the reassembly of packets that
+//! carry binary attachments ([`binary`]). Pure code, no I/O.
 
 pub mod binary;
+mod msgpack;
 pub mod packet;
+mod parser;
 
 pub use binary::{Decoded, Decoder, DecoderLimits};
 pub use packet::{encode, Packet, PacketType, ParseError};
+pub use parser::Parser;

@@ -52,6 +52,9 @@ pub enum ParseError {
     /// The attachment count of a binary packet is missing or not a number.
     #[error("illegal attachments")]
     IllegalAttachments,
+    /// The namespace of a msgpack packet is not a string.
+    #[error("invalid namespace")]
+    InvalidNamespace,
     /// The ack id does not fit in 64 bits.
     #[error("invalid ack id")]
     InvalidId,
@@ -139,7 +142,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
 }
 
 /// The payload shapes the reference parser accepts for each type.
-fn payload_is_valid(kind: PacketType, json: Option<&Value>) -> bool {
+pub(crate) fn payload_is_valid(kind: PacketType, json: Option<&Value>) -> bool {
     use Value as J;
     match kind {
         PacketType::Connect => matches!(json, None | Some(J::Object(_))),

@@ -8,7 +8,6 @@ use tokio::sync::{mpsc, oneshot};
 use super::socket::Socket;
 use crate::error::{AckError, EmitError};
 use crate::host_args::HostArgs;
-use crate::proto::packet::{encode_ack, encode_ack_wire};
 use crate::value::Value;
 
 /// Answers the acknowledgement a client asked for. Clones share one answer: the first
@@ -51,8 +50,8 @@ impl AckSender {
             return Ok(false);
         }
         let frames = match &args {
-            HostArgs::Values(values) => encode_ack(s.ns(), self.inner.id, values),
-            HostArgs::Wire(text) => encode_ack_wire(s.ns(), self.inner.id, text),
+            HostArgs::Values(values) => s.0.ns.parser.encode_ack(s.ns(), self.inner.id, values),
+            HostArgs::Wire(text) => s.0.ns.parser.encode_ack_wire(s.ns(), self.inner.id, text),
         };
         s.send_frames(frames, false)?;
         Ok(true)

@@ -12,7 +12,7 @@ use super::remote::RemoteSocket;
 use super::rooms::Room;
 use super::socket::Socket;
 use crate::error::{check_reserved, AckError, EmitError};
-use crate::proto::packet::encode_event;
+use crate::proto::Parser;
 use crate::value::Value;
 
 /// A selection of sockets in a namespace (`io.to("room")`, `socket.broadcast`...).
@@ -129,7 +129,7 @@ impl BroadcastOperator {
             return self.emit_stored(data);
         }
         for ns in self.ns.targets() {
-            let frames = encode_data(&ns.name, None, data);
+            let frames = encode_data(ns.parser, &ns.name, None, data);
             for s in self.targets_in(&ns) {
                 let _ = s.send_shared(&frames, self.volatile);
             }
@@ -143,7 +143,7 @@ impl BroadcastOperator {
     /// recovery there) to the selected local sockets: encoded once, not stored again.
     pub(crate) fn deliver(&self, data: &[Value]) {
         for ns in self.ns.targets() {
-            let frames = encode_data(&ns.name, None, data);
+            let frames = encode_data(ns.parser, &ns.name, None, data);
             for s in self.targets_in(&ns) {
                 let _ = s.send_shared(&frames, self.volatile);
             }
@@ -158,7 +158,7 @@ impl BroadcastOperator {
             let store = ns.recovery.as_ref().expect("emit_stored is only used with recovery on");
             let offset = store.next_offset();
             data.push(Value::String(offset.clone()));
-            let frames = encode_data(&ns.name, None, &data);
+            let frames = encode_data(ns.parser, &ns.name, None, &data);
             store.store(StoredEvent {
                 offset: &offset,
                 rooms: &self.rooms,
@@ -213,7 +213,7 @@ impl BroadcastOperator {
     /// were sent it.
     fn send_with_ack(&self, ns: &NsInner, data: &[Value], sink: &mpsc::UnboundedSender<Vec<Value>>) -> usize {
         let id = ns.next_ack_id();
-        let frames = encode_data(&ns.name, Some(id), data);
+        let frames = encode_data(ns.parser, &ns.name, Some(id), data);
         let mut sent = 0;
         for s in self.targets_in(ns) {
             s.register_ack(id, AckSink::Many(sink.clone()));
@@ -298,10 +298,10 @@ impl BroadcastOperator {
 }
 
 /// Encodes `[event, ...args]` as an EVENT packet.
-fn encode_data(nsp: &str, id: Option<u64>, data: &[Value]) -> Vec<crate::engine::Frame> {
+fn encode_data(parser: Parser, nsp: &str, id: Option<u64>, data: &[Value]) -> Vec<crate::engine::Frame> {
     let (event, args) = match data.split_first() {
         Some((Value::String(e), args)) => (e.as_str(), args),
         _ => ("", data),
     };
-    encode_event(nsp, id, event, args)
+    parser.encode_event(nsp, id, event, args)
 }

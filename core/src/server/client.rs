@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, Weak};
 use tracing::Instrument;
 
 use crate::engine::server::{CloseReason, Message, Session};
-use crate::proto::packet::{encode, PacketType};
-use crate::proto::{Decoded, Decoder, DecoderLimits, Packet, ParseError};
+use crate::proto::packet::PacketType;
+use crate::proto::{Decoded, Decoder, DecoderLimits, Packet, ParseError, Parser};
 use crate::value::Value;
 
 use super::handshake::RequestParts;
@@ -30,6 +30,7 @@ pub(crate) struct Client {
     server: Weak<ServerInner>,
     namespaces: Mutex<Namespaces>,
     decoder: Mutex<Decoder>,
+    parser: Parser,
     connect_timer: Mutex<Option<tokio::task::AbortHandle>>,
     request_parts: std::sync::OnceLock<RequestParts>,
 }
@@ -44,7 +45,8 @@ impl Client {
             session,
             server: Arc::downgrade(server),
             namespaces: Mutex::default(),
-            decoder: Mutex::new(Decoder::new(limits)),
+            decoder: Mutex::new(server.config.parser.decoder(limits)),
+            parser: server.config.parser,
             connect_timer: Mutex::default(),
             request_parts: std::sync::OnceLock::new(),
         });
@@ -175,7 +177,7 @@ impl Client {
         if let Some(d) = data {
             body.insert("data".to_owned(), d.clone());
         }
-        for f in encode(PacketType::ConnectError, ns, None, Some(&Value::Object(body))) {
+        for f in self.parser.encode(PacketType::ConnectError, ns, None, Some(&Value::Object(body))) {
             let _ = self.session.send(f);
         }
     }

@@ -5,6 +5,7 @@
 //! connection state recovery keeps its sessions ([`SessionStore`]), so that a client may
 //! recover on another node. It acts on this node's sockets through the [`LocalNode`] it
 //! is handed in [`ClusterAdapter::attach`]. Without one, a server is a cluster of one.
+use crate::proto::Parser;
 use std::fmt;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -112,8 +113,8 @@ pub trait ClusterAdapter: Send + Sync + 'static {
     /// How many servers the cluster has, this one included.
     fn server_count(&self) -> BoxFuture<'static, usize>;
     /// Where connection state recovery keeps the sessions of namespace `ns` (`None`:
-    /// in this process only).
-    fn session_store(&self, _ns: &str, _window: Duration) -> Option<Arc<dyn SessionStore>> {
+    /// in this process only); missed packets are replayed in the server's `parser` format.
+    fn session_store(&self, _ns: &str, _window: Duration, _parser: Parser) -> Option<Arc<dyn SessionStore>> {
         None
     }
     /// Stops talking to the cluster (the server is closing).

@@ -1,4 +1,5 @@
 //! Socket.IO server options.
+use crate::proto::Parser;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +38,9 @@ pub struct ServerConfig {
     /// `maxAttachments`); their total bytes are bounded by `engine.max_payload`. Beyond
     /// either the connection closes with `parse error`.
     pub max_attachments: usize,
+    /// The packet format (default socket.io's; [`Parser::Msgpack`] as
+    /// `socket.io-msgpack-parser`): every client must use the same.
+    pub parser: Parser,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -48,6 +52,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("ack_timeout", &self.ack_timeout)
             .field("adapter", &self.adapter.as_ref().map(|_| "cluster"))
             .field("max_attachments", &self.max_attachments)
+            .field("parser", &self.parser)
             .finish()
     }
 }
@@ -61,6 +66,7 @@ impl Default for ServerConfig {
             ack_timeout: None,
             adapter: None,
             max_attachments: 10,
+            parser: Parser::Default,
         }
     }
 }
@@ -162,6 +168,11 @@ impl ServerBuilder {
     /// Attachments one binary packet may declare (default 10).
     pub fn max_attachments(mut self, n: usize) -> Self {
         self.config.max_attachments = n;
+        self
+    }
+    /// The packet format every client must use (default socket.io's).
+    pub fn parser(mut self, parser: Parser) -> Self {
+        self.config.parser = parser;
         self
     }
     /// Serves https and wss on [`Server::listen`](super::Server::listen) with this

@@ -61,7 +61,7 @@ pub use socket::{AnyHandler, Socket, SocketEmitter};
 use crate::engine::server::{
     CloseReason, EngineHandler, EngineServer, HostWebSocket, Message, Peer, RequestBody, Session,
 };
-use crate::proto::packet::{encode, PacketType};
+use crate::proto::packet::PacketType;
 use crate::value::Value;
 use client::Client;
 use namespace::NsInner;
@@ -444,7 +444,8 @@ impl ServerInner {
         if let Some(pid) = socket.pid() {
             reply.insert("pid".to_owned(), Value::from(pid));
         }
-        let _ = socket.send_frames(encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
+        let _ = socket
+            .send_frames(ns.0.parser.encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
         tracing::debug!(ns = %name, id = socket.id(), recovered = socket.recovered(), "socket connected");
         let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
         for h in handlers {

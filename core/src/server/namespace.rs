@@ -1,4 +1,5 @@
 //! Namespaces: their sockets, room adapter, middlewares and connection handlers.
+use crate::proto::Parser;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +35,8 @@ pub(crate) struct NsInner {
     #[allow(dead_code)] // kept for the cluster adapter, which needs the server from a namespace
     pub(crate) server: Weak<ServerInner>,
     pub(crate) handlers: Arc<NsHandlers>,
+    /// The server's packet format, to encode this namespace's packets.
+    pub(crate) parser: Parser,
     sockets: RwLock<HashMap<String, Socket>>,
     pub(crate) adapter: Arc<dyn Adapter>,
     ack_ids: AtomicU64,
@@ -57,14 +60,19 @@ impl NsInner {
             name: name.clone(),
             server: Arc::downgrade(server),
             handlers,
+            parser: server.config.parser,
             sockets: RwLock::default(),
             adapter: Arc::new(MemoryAdapter::default()),
             ack_ids: AtomicU64::new(0),
             recovery: server.config.recovery.map(|r| {
                 let window = r.max_disconnection_duration;
                 // A dynamic parent never holds sockets: its children keep their own sessions.
-                let cluster_store =
-                    server.config.adapter.as_ref().filter(|_| !parent).and_then(|a| a.session_store(&name, window));
+                let cluster_store = server
+                    .config
+                    .adapter
+                    .as_ref()
+                    .filter(|_| !parent)
+                    .and_then(|a| a.session_store(&name, window, server.config.parser));
                 cluster_store.unwrap_or_else(|| Arc::new(RecoveryStore::new(window)))
             }),
             cluster: server.config.adapter.clone(),

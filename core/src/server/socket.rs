@@ -18,7 +18,7 @@ use super::rooms::Room;
 use crate::engine::server::{SendError, Session};
 use crate::engine::Frame;
 use crate::error::{check_reserved, AckError, EmitError};
-use crate::proto::packet::{encode, encode_event, PacketType};
+use crate::proto::packet::PacketType;
 use crate::proto::Packet;
 use crate::value::Value;
 
@@ -256,7 +256,7 @@ impl Socket {
             self.0.client.disconnect_all();
         } else if !self.0.closing.load(Ordering::Acquire) {
             let _ = self.0.close_reason.set(DisconnectReason::ServerNamespaceDisconnect);
-            let _ = self.send_frames(encode(PacketType::Disconnect, self.ns(), None, None), false);
+            let _ = self.send_frames(self.0.ns.parser.encode(PacketType::Disconnect, self.ns(), None, None), false);
             self.on_close(DisconnectReason::ServerNamespaceDisconnect);
         }
     }
@@ -538,7 +538,7 @@ impl SocketEmitter<'_> {
             BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).local().emit_stored(&data);
             return Ok(());
         }
-        s.send_frames(encode_event(s.ns(), None, event, &args), self.volatile)
+        s.send_frames(s.0.ns.parser.encode_event(s.ns(), None, event, &args), self.volatile)
     }
 
     /// Emits and waits for the client's acknowledgement.
@@ -552,7 +552,7 @@ impl SocketEmitter<'_> {
         let id = s.0.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
         s.register_ack(id, AckSink::One(tx));
-        s.send_frames(encode_event(s.ns(), Some(id), event, &args), self.volatile)?;
+        s.send_frames(s.0.ns.parser.encode_event(s.ns(), Some(id), event, &args), self.volatile)?;
         let res = ack::wait_one(rx, self.timeout).await;
         if res.is_err() {
             s.0.acks.lock().expect("ack lock poisoned").remove(&id);
