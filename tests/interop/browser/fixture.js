@@ -27,6 +27,8 @@ export const INTEROP_BINARY = path.resolve(
   process.env.SIO_INTEROP_SERVER ?? path.join(root, "target/debug/examples/interop-server"),
 );
 export const CLIENT_BUNDLE = path.join(root, "tests/node_modules/socket.io-client/dist/socket.io.min.js");
+/** The bundle with socket.io-msgpack-parser built in (what `serveClient` serves as socket.io.msgpack.min.js). */
+export const MSGPACK_BUNDLE = path.join(root, "tests/node_modules/socket.io-client/dist/socket.io.msgpack.min.js");
 export const CHROMIUM = process.env.SIO_CHROMIUM ?? "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
   "--headless",
