@@ -125,6 +125,17 @@ export declare class SioError extends Error {
   code: SioErrorCode;
 }
 
+/**
+ * socket.io's `parser` option: the module of `socket.io-parser` (the default) or of
+ * `socket.io-msgpack-parser`, told apart by what its Encoder writes, or the name
+ * `"default"` / `"msgpack"`. The packet format is the Rust core's: any other parser
+ * (a custom one) throws a `TypeError` with code `ERR_SIO_UNSUPPORTED` at construction.
+ */
+export type Parser =
+  | 'default'
+  | 'msgpack'
+  | { Encoder: abstract new (...args: any[]) => { encode(packet: any): any }; Decoder: abstract new (...args: any[]) => any };
+
 export type ServerDisconnectReason =
   | 'server namespace disconnect' | 'client namespace disconnect' | 'server shutting down'
   | 'ping timeout' | 'transport close' | 'transport error' | 'parse error' | 'forced close' | 'forced server close';
@@ -213,6 +224,8 @@ export interface ServerOptions {
         domain?: string;
         maxAge?: number;
       };
+  /** The packet format: `require("socket.io-msgpack-parser")` (or `"msgpack"`) for MessagePack; see {@link Parser}. */
+  parser?: Parser;
   /** Only `false` (child namespaces are kept). */
   cleanupEmptyChildNamespaces?: false;
   /** Only `true` (the path always ends with "/"). */
@@ -555,6 +568,8 @@ export interface ManagerOptions {
   multiplex?: boolean;
   rejectUnauthorized?: boolean;
   ca?: string;
+  /** The packet format, as the server's: `require("socket.io-msgpack-parser")` (or `"msgpack"`); see {@link Parser}. */
+  parser?: Parser;
   // socket.io-client options this client has only as their value here (what it does);
   // other values throw ERR_SIO_UNSUPPORTED (README, "Client options").
   /** This client never compresses. */

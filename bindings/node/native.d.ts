@@ -339,6 +339,8 @@ export interface NativeClientOptions {
   rejectUnauthorized?: boolean
   /** Extra CA, PEM. */
   ca?: string
+  /** The packet format: `default` (socket.io-parser) or `msgpack` (socket.io-msgpack-parser). */
+  parser?: string
 }
 
 /** What the JS dispatcher receives. `kind` tells which fields are set. */

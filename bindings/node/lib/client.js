@@ -4,6 +4,7 @@ const { encode, decode, checkEvent, splitAck } = require('./codec');
 const { SioError, call } = require('./errors');
 const rt = require('./runtime');
 const { withCatchAll } = require('./catchall');
+const { parserName } = require('./parser');
 
 const emitLocal = EventEmitter.prototype.emit;
 const TIMEOUT_MSG = 'operation has timed out';
@@ -22,12 +23,11 @@ function optMs(opts, name) {
 const OPTIONS = new Set([
   'path', 'query', 'extraHeaders', 'transports', 'upgrade', 'timestampRequests', 'reconnection', 'reconnectionAttempts',
   'reconnectionDelay', 'reconnectionDelayMax', 'randomizationFactor', 'timeout', 'autoConnect', 'forceNew', 'multiplex',
-  'force new connection', 'rejectUnauthorized', 'ca', 'auth', 'retries', 'ackTimeout',
+  'force new connection', 'rejectUnauthorized', 'ca', 'auth', 'retries', 'ackTimeout', 'parser',
 ]);
 // The ones it does not implement (ERR_SIO_UNSUPPORTED): silently ignoring them would change
 // what the code written for socket.io-client does.
 const UNSUPPORTED = {
-  parser: 'a custom parser cannot drive the Rust core (the default socket.io parser is built in)',
   host: 'give the server in the URL',
   hostname: 'give the server in the URL',
   port: 'give the server in the URL',
@@ -73,6 +73,7 @@ function checkOptionNames(opts) {
   if (opts == null) return;
   if (typeof opts !== 'object' || Array.isArray(opts)) throw new SioError('ERR_SIO_INVALID_OPTION', 'options must be an object');
   for (const [k, v] of Object.entries(opts)) {
+    if (k === 'parser' && v !== undefined) parserName(v); // only socket.io-parser and socket.io-msgpack-parser
     if (v === undefined || OPTIONS.has(k)) continue;
     if (Object.hasOwn(AS_IS, k) && v === AS_IS[k]) continue;
     if (Object.hasOwn(UNSUPPORTED, k)) throw new SioError('ERR_SIO_UNSUPPORTED', `option "${k}" is not supported: ${UNSUPPORTED[k]}`);
@@ -106,6 +107,7 @@ function nativeOptions(opts) {
     timeout: optMs(opts, 'timeout'),
     rejectUnauthorized: opts.rejectUnauthorized,
     ca: opts.ca === undefined ? undefined : String(opts.ca),
+    parser: opts.parser === undefined ? undefined : parserName(opts.parser),
   };
   if (opts.randomizationFactor !== undefined) {
     const f = opts.randomizationFactor;

@@ -2,6 +2,7 @@
 const { RedisAdapter } = require('./adapter');
 // Server options and attach() arguments, checked and turned into the native options.
 const { SioError } = require('./errors');
+const { parserName } = require('./parser');
 
 function ms(name, v) {
   if (v === undefined) return undefined;
@@ -48,7 +49,6 @@ const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecov
 // socket.io / engine.io options this addon does not have (ERR_SIO_UNSUPPORTED). Those in
 // AS_IS are accepted with the value that says what this addon does anyway.
 const UNSUPPORTED = {
-  parser: 'a custom parser cannot drive the Rust core (the default socket.io parser is built in)',
   perMessageDeflate: 'WebSocket compression is not implemented',
   httpCompression: 'HTTP compression of polling responses is not implemented',
   allowEIO3: 'Engine.IO v3 clients (socket.io-client 2.x) are not supported',
@@ -97,6 +97,11 @@ function nativeOptions(opts) {
       throw new SioError('ERR_SIO_UNSUPPORTED', `option "${k}" is not supported: ${UNSUPPORTED[k]}`);
     }
     if (Object.prototype.hasOwnProperty.call(NESTED, k)) throw invalid(`unknown option "${k}" (use "${NESTED[k]}")`);
+    // socket.io's parser module (socket.io-parser or socket.io-msgpack-parser): the core's format name.
+    if (k === 'parser') {
+      out.push(entry(k, parserName(v)));
+      continue;
+    }
     if (!names.has(k)) throw invalid(`unknown option "${k}"`);
     out.push(entry(k, v));
   }

@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
     AckOutcome, Auth, ClientAckSender, ClientEngineActivity, ClientOptions, EmbedError, EmbeddedClient, EngineWatch,
-    HostAuth, ManagerConfig, Reply, SocketConfig, TransportKind, Tuning,
+    HostAuth, ManagerConfig, Parser, Reply, SocketConfig, TransportKind, Tuning,
 };
 use sio_core::{EmitError, Value};
 
@@ -67,6 +67,8 @@ pub struct NativeClientOptions {
     pub reject_unauthorized: Option<bool>,
     /// Extra CA, PEM.
     pub ca: Option<String>,
+    /// The packet format: `default` (socket.io-parser) or `msgpack` (socket.io-msgpack-parser).
+    pub parser: Option<String>,
 }
 
 fn ms(v: u32) -> Duration {
@@ -176,6 +178,14 @@ impl NativeManager {
             }
             if let Some(ca) = o.ca {
                 m.tls.ca_pem = Some(ca.into_bytes());
+            }
+            if let Some(p) = o.parser {
+                m.parser = Parser::from_name(&p).ok_or_else(|| {
+                    err(
+                        "ERR_SIO_INVALID_OPTION",
+                        format!("option \"parser\" must be \"default\" or \"msgpack\", not \"{p}\""),
+                    )
+                })?;
             }
         }
         // Sockets connect when JS says so, after their listeners are in place.

@@ -88,7 +88,8 @@ test('cors: none by default; origin "*" answers *; origin true with credentials 
 test('unknown, unsupported and invalid options throw their documented code', () => {
   const code = (opts, c, msg) =>
     assert.throws(() => new Server(opts), (e) => e instanceof SioError && e.code === c && msg.test(e.message), JSON.stringify(opts));
-  code({ parser: { Encoder: class {}, Decoder: class {} } }, 'ERR_SIO_UNSUPPORTED', /"parser"/);
+  // A parser other than socket.io-parser's and socket.io-msgpack-parser's: a TypeError with the code (test/msgpack.test.js).
+  assert.throws(() => new Server({ parser: { Encoder: class {}, Decoder: class {} } }), (e) => e instanceof TypeError && e.code === 'ERR_SIO_UNSUPPORTED' && /"parser"/.test(e.message));
   code({ perMessageDeflate: { threshold: 1024 } }, 'ERR_SIO_UNSUPPORTED', /"perMessageDeflate"/);
   code({ cors: { origin: '*', methods: ['GET'] } }, 'ERR_SIO_UNSUPPORTED', /"cors\.methods"/);
   code({ fooBar: 1 }, 'ERR_SIO_INVALID_OPTION', /unknown option "fooBar"/);

@@ -68,3 +68,16 @@ void (() =>
 void (() => new Server({ perMessageDeflate: { threshold: 1024 } }));
 // @ts-expect-error unknown options throw ERR_SIO_INVALID_OPTION
 void (() => new Server({ fooBar: 1 }));
+
+// The parser option: socket.io-msgpack-parser's module, or the format's name. (The module's
+// own index.d.ts does not compile with skipLibCheck false; this is its shape.)
+declare const msgpackParser: {
+  protocol: number;
+  Encoder: { new (): { encode(packet: any): ArrayBuffer } };
+  Decoder: { new (): { add(obj: any): void; destroy(): void; on(event: string, listener: (...args: any[]) => void): any } };
+};
+void (() => new Server({ parser: msgpackParser }));
+void (() => io('http://127.0.0.1:3000', { parser: msgpackParser }));
+void (() => new Manager('http://127.0.0.1:3000', { parser: 'msgpack' }));
+// @ts-expect-error a parser is a module with Encoder and Decoder (anything else throws a TypeError at runtime)
+void (() => new Server({ parser: 'cbor' }));
