@@ -388,6 +388,14 @@ typedef struct {
    Extra HTTP headers as a JSON object of strings (NULL: none).
    */
   const char *extra_headers_json;
+  /*
+   The packet format, the server's: "default" (socket.io's, also NULL) or "msgpack"
+   (socket.io-msgpack-parser's). Against a server of the other format the client does
+   not connect. Another name makes `sio_client_new` fail with
+   SIO_ERR_INVALID_ARGUMENT (`option "parser": must be "default" or "msgpack"`).
+   Events look the same either way (binary as `_placeholder` objects + `sio_buf`s).
+   */
+  const char *parser;
 } sio_client_options;
 
 /*
@@ -828,6 +836,15 @@ typedef struct {
    Cookie `Max-Age`, whole seconds taken (0: none, a session cookie; the default).
    */
   uint64_t cookie_max_age_ms;
+  /*
+   The packet format, NUL-terminated: "default" (socket.io's, also NULL) or "msgpack"
+   (socket.io-msgpack-parser's: binary in place, no attachments). Clients must use the
+   same one: a client of the other format does not connect. Another name makes
+   `sio_server_new` fail with SIO_ERR_INVALID_ARGUMENT (`option "parser": must be
+   "default" or "msgpack"`). The C face sees the same events either way (binary as
+   `_placeholder` objects + `sio_buf`s).
+   */
+  const char *parser;
 } sio_server_options;
 
 /*

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sio_core::embed::EmbeddedClient;
 use sio_core::embed::TransportKind;
-use sio_core::embed::{Auth, ClientOptions, ManagerConfig, SocketConfig};
+use sio_core::embed::{Auth, ClientOptions, ManagerConfig, OptionError, Parser, SocketConfig};
 
 use crate::args::{cstr, event_args, sio_buf, str_arg, value_arg};
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
@@ -58,12 +58,21 @@ pub struct sio_client_options {
     pub query: *const c_char,
     /// Extra HTTP headers as a JSON object of strings (NULL: none).
     pub extra_headers_json: *const c_char,
+    /// The packet format, the server's: "default" (socket.io's, also NULL) or "msgpack"
+    /// (socket.io-msgpack-parser's). Against a server of the other format the client does
+    /// not connect. Another name makes `sio_client_new` fail with
+    /// SIO_ERR_INVALID_ARGUMENT (`option "parser": must be "default" or "msgpack"`).
+    /// Events look the same either way (binary as `_placeholder` objects + `sio_buf`s).
+    pub parser: *const c_char,
 }
 
 /// The sizes of the published layouts of `sio_client_options`, oldest first (see
 /// `crate::version`): a field is appended to the struct, and the new size to this list.
-pub(crate) const CLIENT_LAYOUTS: &[usize] =
-    &[std::mem::offset_of!(sio_client_options, extra_headers_json) + std::mem::size_of::<*const c_char>()];
+pub(crate) const CLIENT_LAYOUTS: &[usize] = &[
+    std::mem::offset_of!(sio_client_options, extra_headers_json) + std::mem::size_of::<*const c_char>(),
+    // The packet format (`parser`).
+    std::mem::offset_of!(sio_client_options, parser) + std::mem::size_of::<*const c_char>(),
+];
 
 pub(crate) const DEFAULT_CLIENT_OPTIONS: sio_client_options = sio_client_options {
     struct_size: std::mem::size_of::<sio_client_options>(),
@@ -81,6 +90,7 @@ pub(crate) const DEFAULT_CLIENT_OPTIONS: sio_client_options = sio_client_options
     reject_unauthorized: true,
     query: std::ptr::null(),
     extra_headers_json: std::ptr::null(),
+    parser: std::ptr::null(),
 };
 
 /// Writes the socket.io-client defaults into the struct of `struct_size` bytes at `out`
@@ -121,6 +131,17 @@ fn transports(flags: u32) -> Result<Vec<TransportKind>, Error> {
         return Err(Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, "no transport enabled"));
     }
     Ok(t)
+}
+
+/// The packet format named by `name` (NULL: the default).
+unsafe fn parser(name: *const c_char) -> Result<Parser, Error> {
+    match cstr(name, "parser")? {
+        None => Ok(Parser::Default),
+        Some(name) => Parser::from_name(name).ok_or_else(|| {
+            let e = OptionError { option: "parser".into(), message: "must be \"default\" or \"msgpack\"".into() };
+            Error::new(sio_status::SIO_ERR_INVALID_ARGUMENT, e.to_string())
+        }),
+    }
 }
 
 /// A client socket.
@@ -184,6 +205,7 @@ pub unsafe extern "C" fn sio_client_new(
             reconnection_delay_max: Duration::from_millis(u64::from(o.reconnection_delay_max_ms)),
             randomization_factor: o.randomization_factor,
             timeout: Duration::from_millis(u64::from(o.timeout_ms)),
+            parser: parser(o.parser)?,
             ..ManagerConfig::default()
         };
         if let Some(p) = cstr(o.path, "path")? {
@@ -432,4 +454,23 @@ pub unsafe extern "C" fn sio_client_free(client: *mut sio_client) {
             c.inner.close();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parser_is_named_default_or_msgpack() {
+        unsafe {
+            assert_eq!(parser(std::ptr::null()).unwrap(), Parser::Default);
+            assert_eq!(parser(c"default".as_ptr()).unwrap(), Parser::Default);
+            assert_eq!(parser(c"msgpack".as_ptr()).unwrap(), Parser::Msgpack);
+            for bad in [c"cbor", c"", c"MSGPACK"] {
+                let e = parser(bad.as_ptr()).unwrap_err();
+                assert_eq!(e.status, sio_status::SIO_ERR_INVALID_ARGUMENT);
+                assert_eq!(e.detail, "option \"parser\": must be \"default\" or \"msgpack\"");
+            }
+        }
+    }
 }

@@ -130,6 +130,13 @@ pub struct sio_server_options {
     pub cookie_secure: bool,
     /// Cookie `Max-Age`, whole seconds taken (0: none, a session cookie; the default).
     pub cookie_max_age_ms: u64,
+    /// The packet format, NUL-terminated: "default" (socket.io's, also NULL) or "msgpack"
+    /// (socket.io-msgpack-parser's: binary in place, no attachments). Clients must use the
+    /// same one: a client of the other format does not connect. Another name makes
+    /// `sio_server_new` fail with SIO_ERR_INVALID_ARGUMENT (`option "parser": must be
+    /// "default" or "msgpack"`). The C face sees the same events either way (binary as
+    /// `_placeholder` objects + `sio_buf`s).
+    pub parser: *const c_char,
 }
 
 /// The sizes of the published layouts of `sio_server_options`, oldest first (see
@@ -138,6 +145,8 @@ pub(crate) const SERVER_LAYOUTS: &[usize] = &[
     std::mem::offset_of!(sio_server_options, max_attachments) + std::mem::size_of::<u32>(),
     // TLS and the session cookie (0.1.0).
     std::mem::offset_of!(sio_server_options, cookie_max_age_ms) + std::mem::size_of::<u64>(),
+    // The packet format (`parser`).
+    std::mem::offset_of!(sio_server_options, parser) + std::mem::size_of::<*const c_char>(),
 ];
 
 pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
@@ -175,6 +184,7 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     cookie_http_only: true,
     cookie_secure: false,
     cookie_max_age_ms: 0,
+    parser: std::ptr::null(),
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -287,6 +297,7 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
         ),
         ("cookie_secure", "cookie_secure", Some(Bool(o.cookie_secure)).filter(|_| cookie || o.cookie_secure)),
         ("cookie_max_age", "cookie_max_age_ms", or_core_default(o.cookie_max_age_ms)),
+        ("parser", "parser", string(o.parser, "parser")?),
     ])
 }
 
@@ -720,6 +731,12 @@ mod tests {
         assert!(
             refused(&sio_server_options { cors_origins: c" , ".as_ptr(), ..d }).starts_with("option \"cors_origins\"")
         );
+        assert_eq!(
+            refused(&sio_server_options { parser: c"cbor".as_ptr(), ..d }),
+            "option \"parser\": must be \"default\" or \"msgpack\""
+        );
+        assert!(refused(&sio_server_options { parser: c"".as_ptr(), ..d }).starts_with("option \"parser\""));
+        assert!(refused(&sio_server_options { parser: c"MsgPack".as_ptr(), ..d }).starts_with("option \"parser\""));
 
         let ok = |o: sio_server_options| unsafe { server_options(&o) }.ok().unwrap().into_config().unwrap();
         let c = ok(sio_server_options { cors_reflect_origin: true, cors_credentials: true, ..d });
@@ -747,6 +764,10 @@ mod tests {
         assert_eq!((c.engine.max_connections, c.engine.max_buffered_bytes), (Some(7), Some(4096)));
         assert_eq!(c.engine.idle_timeout, Duration::from_millis(250));
         assert_eq!(c.engine.transports, vec![sio_core::embed::TransportKind::Websocket]);
+        use sio_core::embed::Parser;
+        assert_eq!(ok(d).parser, Parser::Default);
+        assert_eq!(ok(sio_server_options { parser: c"default".as_ptr(), ..d }).parser, Parser::Default);
+        assert_eq!(ok(sio_server_options { parser: c"msgpack".as_ptr(), ..d }).parser, Parser::Msgpack);
     }
 
     /// After shutdown the spawned task is dropped unrun: the host must still hear once.

@@ -2,7 +2,8 @@
  *
  * This file is an "old program": it declares its own copies of sio_server_options and
  * sio_client_options as they were in their first layout (sio 0.1.0, the first with
- * struct_size), and never changes them. Every later sio.h only appends fields, so against
+ * struct_size), and of every later published layout (server_options_v2: TLS and the
+ * session cookie), and never changes them. Every later sio.h only appends fields, so against
  * a newer libsio this test is a program built against an older header, and must keep
  * working: the library reads only `struct_size` bytes of its structs (each is allocated
  * with exactly that size, so ASan and Valgrind see any access beyond) and takes its own
@@ -11,6 +12,9 @@
  * - structs filled by hand, never touched by *_options_default, run a server and a client
  *   that exchange an event with an ack; the fields the program set reach the server's
  *   handshake (pingInterval, maxPayload) and the client's CONNECT (auth);
+ * - a server from a struct of the second layout (exactly its size) takes the fields it set
+ *   (its cookie is in the handshake) and the defaults beyond (the default parser: a
+ *   default client connects);
  * - *_options_init(out, its size) writes that many bytes and no more;
  * - struct_size below the first layout, or above the library's (a struct of a newer
  *   program), is SIO_ERR_INVALID_ARGUMENT with the reason, and writes nothing; NULL options
@@ -52,6 +56,20 @@ typedef struct {
   uint32_t max_connections;
   uint32_t max_attachments;
 } server_options_v1;
+
+/* The second layout: + TLS and the session cookie. */
+typedef struct {
+  server_options_v1 v1;
+  const char *tls_cert;
+  const char *tls_key;
+  const char *cookie;
+  const char *cookie_path;
+  const char *cookie_same_site;
+  const char *cookie_domain;
+  bool cookie_http_only;
+  bool cookie_secure;
+  uint64_t cookie_max_age_ms;
+} server_options_v2;
 
 typedef struct {
   size_t struct_size;
@@ -101,6 +119,18 @@ SAME_FIELD(server_options_v1, sio_server_options, idle_timeout_ms);
 SAME_FIELD(server_options_v1, sio_server_options, max_connections);
 SAME_FIELD(server_options_v1, sio_server_options, max_attachments);
 _Static_assert(sizeof(server_options_v1) <= sizeof(sio_server_options), "sio_server_options shrank");
+SAME_FIELD(server_options_v2, sio_server_options, tls_cert);
+SAME_FIELD(server_options_v2, sio_server_options, tls_key);
+SAME_FIELD(server_options_v2, sio_server_options, cookie);
+SAME_FIELD(server_options_v2, sio_server_options, cookie_path);
+SAME_FIELD(server_options_v2, sio_server_options, cookie_same_site);
+SAME_FIELD(server_options_v2, sio_server_options, cookie_domain);
+SAME_FIELD(server_options_v2, sio_server_options, cookie_http_only);
+SAME_FIELD(server_options_v2, sio_server_options, cookie_secure);
+SAME_FIELD(server_options_v2, sio_server_options, cookie_max_age_ms);
+_Static_assert(sizeof(server_options_v2) <= sizeof(sio_server_options), "sio_server_options shrank");
+_Static_assert(sizeof(server_options_v2) == offsetof(server_options_v2, cookie_max_age_ms) + sizeof(uint64_t),
+               "a published layout ends at its last field");
 
 SAME_FIELD(client_options_v1, sio_client_options, struct_size);
 SAME_FIELD(client_options_v1, sio_client_options, path);
@@ -139,8 +169,9 @@ static void *exact_copy(const void *src, size_t n) {
   return p;
 }
 
-/* The body of the polling handshake `GET /socket.io/?EIO=4&transport=polling`. */
-static char *handshake(uint16_t port) {
+/* The response (headers and body) to the polling handshake `GET
+ * /socket.io/?EIO=4&transport=polling`. */
+static char *handshake_response(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   CHECK(fd >= 0, "socket: %s", strerror(errno));
   struct sockaddr_in a;
@@ -168,6 +199,12 @@ static char *handshake(uint16_t port) {
   }
   close(fd);
   res[got] = '\0';
+  return res;
+}
+
+/* The body of the polling handshake. */
+static char *handshake(uint16_t port) {
+  char *res = handshake_response(port);
   char *body = strstr(res, "\r\n\r\n");
   CHECK(body != NULL, "no HTTP response: `%s`", res);
   return body + 4;
@@ -208,6 +245,16 @@ static void init_sizes(void) {
         "server defaults: size %zu ping %u attachments %u", s.struct_size, s.ping_interval_ms, s.max_attachments);
   for (size_t i = sizeof(server_options_v1); i < sizeof buf; i++)
     CHECK(buf[i] == 0xA5, "sio_server_options_init wrote byte %zu beyond struct_size %zu", i, sizeof s);
+
+  memset(buf, 0xA5, sizeof buf);
+  OK(sio_server_options_init((sio_server_options *)(void *)buf, sizeof(server_options_v2)));
+  server_options_v2 s2;
+  memcpy(&s2, buf, sizeof s2);
+  CHECK(s2.v1.struct_size == sizeof(server_options_v2) && s2.v1.ping_interval_ms == 25000 && s2.cookie == NULL &&
+            s2.cookie_http_only && s2.cookie_max_age_ms == 0,
+        "server v2 defaults: size %zu", s2.v1.struct_size);
+  for (size_t i = sizeof(server_options_v2); i < sizeof buf; i++)
+    CHECK(buf[i] == 0xA5, "sio_server_options_init wrote byte %zu beyond struct_size %zu", i, sizeof s2);
 
   unsigned char cbuf[sizeof(sio_client_options) + 64];
   memset(cbuf, 0xA5, sizeof cbuf);
@@ -378,6 +425,31 @@ static void old_program(sio_runtime *rt, qwait *q) {
   q_drop(q);
 }
 
+/* A struct of the second layout, exactly its size: its cookie reaches the handshake, and
+ * the fields beyond it (the parser) take their defaults: a default client connects. */
+static void second_layout(sio_runtime *rt, qwait *q) {
+  server_options_v2 s;
+  OK(sio_server_options_init((sio_server_options *)(void *)&s, sizeof s));
+  s.cookie = "layout2";
+  server_options_v2 *sp = exact_copy(&s, sizeof s);
+  sio_server *srv = NULL;
+  OK(sio_server_new(rt, (const sio_server_options *)(void *)sp, &srv));
+  free(sp);
+  uint16_t port = 0;
+  OK(sio_server_listen(srv, S("127.0.0.1:0"), &port));
+  const char *res = handshake_response(port);
+  CHECK(strstr(res, "Set-Cookie: layout2=") || strstr(res, "set-cookie: layout2="), "no cookie in `%s`", res);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/", port);
+  sio_client *cl = NULL;
+  OK(sio_client_new(rt, SZ(url), NULL, &cl));
+  sio_event_free(q_wait(q, 15000, SIO_EVENT_CLIENT_CONNECT, sio_client_id(cl), NULL));
+  sio_client_free(cl);
+  OK(sio_server_close(srv));
+  sio_server_free(srv);
+  q_drop(q);
+}
+
 /* NULL options are still the defaults. */
 static void null_options(sio_runtime *rt, qwait *q) {
   sio_server *srv = NULL;
@@ -406,6 +478,7 @@ int main(void) {
   qwait q = {.rt = rt};
   new_sizes(rt);
   old_program(rt, &q);
+  second_layout(rt, &q);
   null_options(rt, &q);
   sio_runtime_free(rt);
   t_pass();

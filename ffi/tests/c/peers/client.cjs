@@ -3,10 +3,12 @@
 //   node client.cjs URL [OPTIONS_JSON]
 //
 // OPTIONS_JSON is passed to io() (forceNew is always set; "caFile": PATH becomes `ca`, the
-// PEM of that file). Prints one JSON line per event:
+// PEM of that file; "parser": "msgpack" becomes socket.io-msgpack-parser). Prints one JSON
+// line per event:
 //   {"ev":"connect","id":".."}  {"ev":"connect_error","message":"..","data":..}
 //   {"ev":"disconnect","reason":".."}  {"ev":"event","name":"..","args":[..],"acked":bool}
 //   {"ev":"ack","seq":N,"args":[..]}
+//   {"ev":"manager-close","reason":".."}  (the Manager's "close": the connection went away)
 // Buffers appear as {"$bin":"hex"}. Commands, one JSON object per stdin line:
 //   {"cmd":"emit","name":"..","args":[..]}           plain emit
 //   {"cmd":"emit","name":"..","args":[..],"seq":N}   emit with an ack; its answer prints "ack"
@@ -25,12 +27,15 @@ if (opts.caFile) {
   opts.ca = require("node:fs").readFileSync(opts.caFile);
   delete opts.caFile;
 }
+// {"parser": "msgpack"}: socket.io-msgpack-parser's packets.
+if (opts.parser === "msgpack") opts.parser = load("socket.io-msgpack-parser");
 const socket = io(url, { forceNew: true, ...opts });
 const policy = new Map();
 
 socket.on("connect", () => out({ ev: "connect", id: socket.id }));
 socket.on("connect_error", (err) => out({ ev: "connect_error", message: err.message, data: err.data ?? null, active: socket.active }));
 socket.on("disconnect", (reason) => out({ ev: "disconnect", reason, active: socket.active }));
+socket.io.on("close", (reason) => out({ ev: "manager-close", reason }));
 socket.onAny((name, ...args) => {
   const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
   out({ ev: "event", name, args: enc(args), acked: !!ack });
