@@ -837,6 +837,11 @@ typedef struct {
    */
   uint64_t cookie_max_age_ms;
   /*
+   Serve socket.io-client 2.x (Engine.IO 3) too, as socket.io's `allowEIO3`, for
+   migrations (default false: its handshake gets 400 "Unsupported protocol version").
+   */
+  bool allow_eio3;
+  /*
    The packet format, NUL-terminated: "default" (socket.io's, also NULL) or "msgpack"
    (socket.io-msgpack-parser's: binary in place, no attachments). Clients must use the
    same one: a client of the other format does not connect. Another name makes

@@ -206,8 +206,8 @@ export interface ServerOptions {
   perMessageDeflate?: false;
   /** Only `false` (this addon never compresses); anything else throws `ERR_SIO_UNSUPPORTED`. */
   httpCompression?: false;
-  /** Only `false` (Engine.IO v3 clients are not served). */
-  allowEIO3?: false;
+  /** Serve socket.io-client 2.x (Engine.IO 3) too, for migrations (default false). */
+  allowEIO3?: boolean;
   /**
    * engine.io's session cookie, for load balancers with sticky sessions (default none):
    * `true` sets `io=<sid>; Path=/; HttpOnly; SameSite=Lax` on each handshake; an object

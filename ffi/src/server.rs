@@ -130,6 +130,9 @@ pub struct sio_server_options {
     pub cookie_secure: bool,
     /// Cookie `Max-Age`, whole seconds taken (0: none, a session cookie; the default).
     pub cookie_max_age_ms: u64,
+    /// Serve socket.io-client 2.x (Engine.IO 3) too, as socket.io's `allowEIO3`, for
+    /// migrations (default false: its handshake gets 400 "Unsupported protocol version").
+    pub allow_eio3: bool,
     /// The packet format, NUL-terminated: "default" (socket.io's, also NULL) or "msgpack"
     /// (socket.io-msgpack-parser's: binary in place, no attachments). Clients must use the
     /// same one: a client of the other format does not connect. Another name makes
@@ -145,7 +148,7 @@ pub(crate) const SERVER_LAYOUTS: &[usize] = &[
     std::mem::offset_of!(sio_server_options, max_attachments) + std::mem::size_of::<u32>(),
     // TLS and the session cookie (0.1.0).
     std::mem::offset_of!(sio_server_options, cookie_max_age_ms) + std::mem::size_of::<u64>(),
-    // The packet format (`parser`).
+    // Engine.IO 3 clients (`allow_eio3`) and the packet format (`parser`).
     std::mem::offset_of!(sio_server_options, parser) + std::mem::size_of::<*const c_char>(),
 ];
 
@@ -185,6 +188,7 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     cookie_secure: false,
     cookie_max_age_ms: 0,
     parser: std::ptr::null(),
+    allow_eio3: false,
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -298,6 +302,7 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
         ("cookie_secure", "cookie_secure", Some(Bool(o.cookie_secure)).filter(|_| cookie || o.cookie_secure)),
         ("cookie_max_age", "cookie_max_age_ms", or_core_default(o.cookie_max_age_ms)),
         ("parser", "parser", string(o.parser, "parser")?),
+        ("allow_eio3", "allow_eio3", Some(Bool(o.allow_eio3))),
     ])
 }
 

@@ -6,7 +6,7 @@
 //
 //   node tests/interop/reference-server.js --port P [--recovery] [--ping-interval MS]
 //        [--ping-timeout MS] [--connect-timeout MS] [--transports polling,websocket]
-//        [--tls-cert PEM --tls-key PEM] [--parser msgpack]
+//        [--tls-cert PEM --tls-key PEM] [--parser msgpack] [--allow-eio3]
 //
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js node --test tests/interop/node/
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js python3 -m pytest -q tests/interop/python
@@ -74,6 +74,7 @@ const io = new Server(httpServer, {
   transports,
   cors: { origin: "*" },
   ...parser,
+  allowEIO3: argv.includes("--allow-eio3"),
   ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 60000, skipMiddlewares: true } } : {}),
 });
 

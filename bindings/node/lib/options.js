@@ -41,6 +41,7 @@ const NESTED = {
   cookieSecure: 'cookie.secure',
   cookieDomain: 'cookie.domain',
   cookieMaxAge: 'cookie.maxAge',
+  allowEio3: 'allowEIO3',
 };
 
 // Options of the JS wrapper itself (attach options are also taken by the constructor, as in socket.io).
@@ -51,7 +52,6 @@ const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecov
 const UNSUPPORTED = {
   perMessageDeflate: 'WebSocket compression is not implemented',
   httpCompression: 'HTTP compression of polling responses is not implemented',
-  allowEIO3: 'Engine.IO v3 clients (socket.io-client 2.x) are not supported',
   allowRequest: 'a JS function cannot decide handshakes in the Rust core: use io.use() middlewares',
   wsEngine: 'the WebSocket server is the Rust core\'s',
   initialPacket: 'not implemented',
@@ -61,7 +61,6 @@ const UNSUPPORTED = {
 const AS_IS = {
   perMessageDeflate: false,
   httpCompression: false,
-  allowEIO3: false,
   cleanupEmptyChildNamespaces: false,
   addTrailingSlash: true,
 };
@@ -98,6 +97,11 @@ function nativeOptions(opts) {
     }
     if (Object.prototype.hasOwnProperty.call(NESTED, k)) throw invalid(`unknown option "${k}" (use "${NESTED[k]}")`);
     // socket.io's parser module (socket.io-parser or socket.io-msgpack-parser): the core's format name.
+    // engine.io's spelling of the core's allow_eio3
+    if (k === 'allowEIO3') {
+      out.push(entry('allowEio3', v, k));
+      continue;
+    }
     if (k === 'parser') {
       out.push(entry(k, parserName(v)));
       continue;

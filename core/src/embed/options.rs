@@ -74,6 +74,8 @@ pub struct ServerOptions {
     pub transports: Option<Vec<TransportKind>>,
     /// Whether polling sessions may upgrade (default true).
     pub allow_upgrades: Option<bool>,
+    /// Whether socket.io-client 2.x (Engine.IO 3) may connect (default false).
+    pub allow_eio3: Option<bool>,
     /// CORS origins (default none: no CORS headers, as the reference).
     pub cors_origin: Option<CorsOrigin>,
     /// CORS credentials (default false); needs `cors_origin`.
@@ -139,6 +141,7 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "max_http_buffer_size",
     "transports",
     "allow_upgrades",
+    "allow_eio3",
     "cors_origin",
     "cors_credentials",
     "recovery",
@@ -190,6 +193,7 @@ impl ServerOptions {
             "max_http_buffer_size" => self.max_http_buffer_size = Some(v.count(1)?),
             "transports" => self.transports = Some(v.transports()?),
             "allow_upgrades" => self.allow_upgrades = Some(v.bool()?),
+            "allow_eio3" => self.allow_eio3 = Some(v.bool()?),
             "cors_origin" => self.cors_origin = Some(v.cors_origin()?),
             "cors_credentials" => self.cors_credentials = Some(v.bool()?),
             "recovery" => self.recovery = Some(v.bool()?),
@@ -255,6 +259,7 @@ impl ServerOptions {
         set(&mut e.max_payload, self.max_http_buffer_size);
         set(&mut e.transports, self.transports);
         set(&mut e.allow_upgrades, self.allow_upgrades);
+        set(&mut e.allow_eio3, self.allow_eio3);
         set(&mut e.secure, self.secure);
         e.max_buffered_bytes = self.max_buffered_bytes.or(e.max_buffered_bytes);
         set(&mut e.max_buffered_frames, self.max_buffered_frames);

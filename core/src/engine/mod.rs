@@ -1,10 +1,12 @@
-//! Engine.IO protocol 4: packets, polling payloads, and the server transports.
+//! Engine.IO protocol 4 (and 3, [`eio3`], for socket.io-client 2.x): packets, polling
+//! payloads, and the server transports.
 //!
 //! The codecs ([`packet`], [`payload`]) are pure and byte-exact; [`server`] runs them
 //! over hyper (long-polling) and tokio-tungstenite (WebSocket).
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod eio3;
 pub mod packet;
 pub mod payload;
 pub mod server;

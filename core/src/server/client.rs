@@ -105,7 +105,23 @@ impl Client {
         }
     }
 
-    fn on_packet(self: &Arc<Self>, packet: Packet) {
+    /// Joins `/` as if the client had sent its CONNECT (with an empty auth payload).
+    pub(crate) fn join_main_namespace(self: &Arc<Self>) {
+        self.on_packet(Packet { kind: PacketType::Connect, nsp: "/".to_owned(), id: None, data: Value::Null });
+    }
+
+    fn on_packet(self: &Arc<Self>, mut packet: Packet) {
+        if packet.kind == PacketType::Connect && self.session.protocol() == 3 {
+            // socket.io-client 2.x puts its `query` option after the namespace
+            // (`0/admin?token=x,`): the reference hands it over as the auth payload.
+            if let Some((nsp, query)) = packet.nsp.split_once('?') {
+                let auth: indexmap::IndexMap<String, Value> = form_urlencoded::parse(query.as_bytes())
+                    .map(|(k, v)| (k.into_owned(), Value::from(v.into_owned())))
+                    .collect();
+                packet.data = Value::Object(auth);
+                packet.nsp = nsp.to_owned();
+            }
+        }
         let (socket, joining) = {
             let ns = self.namespaces();
             (ns.joined.get(&packet.nsp).cloned(), ns.joining.contains(&packet.nsp))
@@ -172,12 +188,18 @@ impl Client {
 
     pub(crate) fn send_connect_error(&self, ns: &str, message: &str, data: Option<&Value>) {
         self.join_failed(ns);
-        let mut body = indexmap::IndexMap::new();
-        body.insert("message".to_owned(), Value::from(message));
-        if let Some(d) = data {
-            body.insert("data".to_owned(), d.clone());
-        }
-        for f in self.parser.encode(PacketType::ConnectError, ns, None, Some(&Value::Object(body))) {
+        let body = if self.session.protocol() == 3 {
+            // Socket.IO protocol 4 (socket.io-client 2.x): the error is its data, or its message.
+            data.cloned().unwrap_or_else(|| Value::from(message))
+        } else {
+            let mut body = indexmap::IndexMap::new();
+            body.insert("message".to_owned(), Value::from(message));
+            if let Some(d) = data {
+                body.insert("data".to_owned(), d.clone());
+            }
+            Value::Object(body)
+        };
+        for f in self.parser.encode(PacketType::ConnectError, ns, None, Some(&body)) {
             let _ = self.session.send(f);
         }
     }

@@ -170,6 +170,12 @@ impl ServerBuilder {
         self.config.max_attachments = n;
         self
     }
+    /// Serves Engine.IO protocol 3 clients too (socket.io-client 2.x), as socket.io's
+    /// `allowEIO3` (default false).
+    pub fn allow_eio3(mut self, allow: bool) -> Self {
+        self.config.engine.allow_eio3 = allow;
+        self
+    }
     /// The packet format every client must use (default socket.io's).
     pub fn parser(mut self, parser: Parser) -> Self {
         self.config.parser = parser;

@@ -444,8 +444,9 @@ impl ServerInner {
         if let Some(pid) = socket.pid() {
             reply.insert("pid".to_owned(), Value::from(pid));
         }
-        let _ = socket
-            .send_frames(ns.0.parser.encode(PacketType::Connect, &name, None, Some(&Value::Object(reply))), false);
+        // Socket.IO protocol 4 (socket.io-client 2.x) has no payload in its CONNECT.
+        let reply = (client.session.protocol() != 3).then_some(Value::Object(reply));
+        let _ = socket.send_frames(ns.0.parser.encode(PacketType::Connect, &name, None, reply.as_ref()), false);
         tracing::debug!(ns = %name, id = socket.id(), recovered = socket.recovered(), "socket connected");
         let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
         for h in handlers {
@@ -462,7 +463,12 @@ impl EngineHandler for Bridge {
     fn on_open(&self, session: &Arc<Session>) {
         tracing::debug!(target: "sio_core::engine::server", sid = session.id(), transport = session.transport().as_str(), "session opened");
         if let Some(server) = self.0.upgrade() {
-            session.set_attachment(Client::new(session.clone(), &server));
+            let client = Client::new(session.clone(), &server);
+            session.set_attachment(client.clone());
+            if session.protocol() == 3 {
+                // socket.io-client 2.x never sends a CONNECT for `/`: it is joined at once.
+                client.join_main_namespace();
+            }
             let handlers = server.engine_connection.read().expect("handler lock poisoned").clone();
             for h in handlers {
                 h(session);

@@ -106,7 +106,14 @@ impl Socket {
         let (id, pid, data, recovered) = match restored {
             Some(r) => (r.id, Some(r.pid), r.data, true),
             None => {
-                (crate::sid::generate(), recovery.then(crate::sid::generate), Value::Object(Default::default()), false)
+                // socket.io-client 2.x derives its socket's id from the connection's: the
+                // reference gives it that id (`/nsp#sid`, or `sid` on `/`).
+                let id = match (client.session.protocol(), ns.name.as_str()) {
+                    (3, "/") => client.session.id().to_owned(),
+                    (3, name) => format!("{name}#{}", client.session.id()),
+                    _ => crate::sid::generate(),
+                };
+                (id, recovery.then(crate::sid::generate), Value::Object(Default::default()), false)
             }
         };
         Socket(Arc::new(SocketInner {

@@ -164,6 +164,9 @@ pub struct EngineConfig {
     pub transports: Vec<TransportKind>,
     /// Whether a polling session may upgrade to WebSocket (default true).
     pub allow_upgrades: bool,
+    /// Whether Engine.IO protocol 3 clients (socket.io-client 2.x) are served too (default
+    /// false, as engine.io's `allowEIO3`).
+    pub allow_eio3: bool,
     /// How long an upgrade may take before the probe is dropped (default 10 s).
     pub upgrade_timeout: Duration,
     /// CORS for polling requests (default none, as in the reference).
@@ -258,6 +261,7 @@ impl Default for EngineConfig {
             max_payload: 1_000_000,
             transports: vec![TransportKind::Polling, TransportKind::Websocket],
             allow_upgrades: true,
+            allow_eio3: false,
             upgrade_timeout: Duration::from_millis(10_000),
             cors: None,
             allow_request: None,

@@ -76,15 +76,17 @@ async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: P
     if req.method() != Method::GET {
         return EngineHttpError::BadHandshakeMethod.response(None);
     }
-    if info.query_param("EIO") != Some("4") {
-        return EngineHttpError::UnsupportedProtocolVersion.response(None);
-    }
+    let protocol = match info.query_param("EIO") {
+        Some("4") => 4,
+        Some("3") if shared.config.allow_eio3 => 3,
+        _ => return EngineHttpError::UnsupportedProtocolVersion.response(None),
+    };
     if let Some(allow) = &shared.config.allow_request {
         if let Err(message) = allow(&info) {
             return EngineHttpError::Forbidden.response(Some(&message));
         }
     }
-    let session = Session::new(shared, info, transport);
+    let session = Session::new(shared, info, transport, protocol);
     let cookie = shared.config.cookie.as_ref().map(|c| c.header_value(session.id()));
     let mut res = match transport {
         TransportKind::Websocket => websocket::accept(shared, req, websocket::Mode::New(session)),
@@ -93,7 +95,7 @@ async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: P
             let open = open_packet(shared, &session);
             session.send(open).expect("a new session has room for its open packet");
             shared.handler.on_open(&session);
-            responses::text(super::super::payload::encode(&drain_now(&session)))
+            polling::respond(&session, &drain_now(&session))
         }
     };
     // As engine.io, on the handshake response of either transport.
@@ -106,7 +108,11 @@ async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: P
 /// Makes a new session reachable and starts its heartbeat.
 pub(super) fn register(shared: &Arc<Shared>, session: &Arc<Session>) {
     shared.sessions.write().expect("session map lock poisoned").insert(session.id().to_owned(), session.clone());
-    session.spawn_heartbeat(shared.config.ping_interval, shared.config.ping_timeout);
+    if session.protocol() == 3 {
+        session.spawn_heartbeat_v3(shared.config.ping_interval, shared.config.ping_timeout);
+    } else {
+        session.spawn_heartbeat(shared.config.ping_interval, shared.config.ping_timeout);
+    }
 }
 
 /// The `open` packet: `0{"sid","upgrades","pingInterval","pingTimeout","maxPayload"}`.

@@ -10,7 +10,11 @@ use super::events::ConnEvent;
 use super::responses::{self, EngineHttpError};
 use super::session::{wait_closed, CloseReason, Session};
 use super::{RequestBody, Shared};
-use crate::engine::{payload, Frame, Packet};
+use crate::engine::{eio3, payload, Frame, Packet};
+
+fn is_octet_stream(headers: &::http::HeaderMap) -> bool {
+    headers.get(::http::header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"))
+}
 
 /// How long a polling close packet waits for requests sent at the same time.
 const CLOSE_SETTLE: std::time::Duration = std::time::Duration::from_millis(50);
@@ -80,7 +84,20 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     guard.0 = None;
     drop(rx);
     session.emit_event(ConnEvent::Drain);
-    responses::text(payload::encode(&frames))
+    respond(session, &frames)
+}
+
+/// The response body for `frames` in the session's protocol (3: length-prefixed, binary
+/// records when the client takes binary).
+pub(super) fn respond(session: &Session, frames: &[Frame]) -> Response<Full<Bytes>> {
+    if session.protocol() == 3 {
+        let binary_ok = session.request().query_param("b64").is_none();
+        return match eio3::encode_payload(frames, binary_ok) {
+            (body, true) => responses::binary(body),
+            (body, false) => responses::text(body),
+        };
+    }
+    responses::text(payload::encode(frames))
 }
 
 async fn post<B: RequestBody>(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<B>) -> Response<Full<Bytes>> {
@@ -88,6 +105,7 @@ async fn post<B: RequestBody>(shared: &Arc<Shared>, session: &Arc<Session>, req:
         session.close(CloseReason::TransportError);
         return EngineHttpError::BadRequest.response(None);
     };
+    let headers = req.headers().clone();
     // A body that stalls holds its connection: it gets as long as headers do.
     let collect = Limited::new(req.into_body(), shared.config.max_payload).collect();
     let Ok(collected) = tokio::time::timeout(shared.config.headers_timeout, collect).await else {
@@ -102,11 +120,20 @@ async fn post<B: RequestBody>(shared: &Arc<Shared>, session: &Arc<Session>, req:
             return responses::status(if too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST });
         }
     };
-    let Ok(text) = std::str::from_utf8(&body) else {
-        session.close(CloseReason::ParseError);
-        return responses::ok();
+    let decoded = if session.protocol() == 3 && is_octet_stream(&headers) {
+        eio3::decode_binary(&body)
+    } else {
+        let Ok(text) = std::str::from_utf8(&body) else {
+            session.close(CloseReason::ParseError);
+            return responses::ok();
+        };
+        if session.protocol() == 3 {
+            eio3::decode_text(text)
+        } else {
+            payload::decode(text)
+        }
     };
-    match payload::decode(text) {
+    match decoded {
         Ok(packets) => {
             for p in packets {
                 if p == Packet::Close && !session.is_closed() {

@@ -63,6 +63,14 @@ pub(super) fn text(body: Bytes) -> Response<Full<Bytes>> {
         .expect("static response parts are valid")
 }
 
+/// A polling response of binary records (Engine.IO 3 clients that take binary).
+pub(super) fn binary(body: Bytes) -> Response<Full<Bytes>> {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Full::new(body))
+        .expect("static response parts are valid")
+}
+
 pub(super) fn ok() -> Response<Full<Bytes>> {
     Response::builder()
         .header(header::CONTENT_TYPE, "text/html")

@@ -137,6 +137,8 @@ pub struct Session {
     /// The runtime the session lives on: frames are queued from host threads too, and a
     /// close they trigger runs there.
     runtime: tokio::runtime::Handle,
+    /// The client's Engine.IO protocol: 4, or 3 (socket.io-client 2.x, `allow_eio3`).
+    protocol: u8,
 }
 
 impl std::fmt::Debug for Session {
@@ -146,7 +148,12 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    pub(super) fn new(shared: &Arc<Shared>, request: RequestInfo, transport: TransportKind) -> Arc<Session> {
+    pub(super) fn new(
+        shared: &Arc<Shared>,
+        request: RequestInfo,
+        transport: TransportKind,
+        protocol: u8,
+    ) -> Arc<Session> {
         let out = Arc::new(FrameQueue::new(shared.config.max_buffered_frames));
         let queued = Arc::new(AtomicUsize::new(0));
         Arc::new(Session {
@@ -171,12 +178,18 @@ impl Session {
             events: Events::default(),
             attachment: std::sync::RwLock::new(None),
             runtime: tokio::runtime::Handle::current(),
+            protocol,
         })
     }
 
     /// The session id (`sid`).
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The client's Engine.IO protocol: 4, or 3 for socket.io-client 2.x (`allow_eio3`).
+    pub fn protocol(&self) -> u8 {
+        self.protocol
     }
 
     /// The current transport.
@@ -363,6 +376,11 @@ impl Session {
                 }
             }
             Packet::Close => self.close(CloseReason::TransportClose),
+            // Protocol 3: the client pings, the server answers and restarts its deadline.
+            Packet::Ping(data) if self.protocol == 3 => {
+                let _ = self.send(Packet::Pong(data).encode());
+                self.pong.notify_one();
+            }
             // Engine.IO 4 heartbeats go server → client only.
             Packet::Ping(_) => self.close(CloseReason::TransportError),
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
@@ -400,6 +418,38 @@ impl Session {
                 }
                 *s.pong_deadline.lock().expect("deadline lock poisoned") = None;
                 next_ping = tokio::time::Instant::now() + interval;
+            }
+        });
+    }
+
+    /// Protocol 3's heartbeat: the client pings every `interval`; a ping not seen within
+    /// `interval + timeout` of the previous one (or of the open) closes with `ping timeout`.
+    pub(super) fn spawn_heartbeat_v3(self: &Arc<Self>, interval: std::time::Duration, timeout: std::time::Duration) {
+        let session = Arc::downgrade(self);
+        let mut closed = self.closed_watch();
+        tokio::spawn(async move {
+            loop {
+                let deadline = tokio::time::Instant::now() + interval + timeout;
+                {
+                    let Some(s) = session.upgrade() else { return };
+                    *s.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
+                }
+                let pinged = async {
+                    match session.upgrade() {
+                        Some(s) => s.pong.notified().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    _ = pinged => {}
+                    _ = tokio::time::sleep_until(deadline) => {
+                        if let Some(s) = session.upgrade() {
+                            s.close(CloseReason::PingTimeout);
+                        }
+                        return;
+                    }
+                    _ = wait_closed(&mut closed) => return,
+                }
             }
         });
     }

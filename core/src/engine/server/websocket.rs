@@ -22,7 +22,7 @@ use super::responses::EngineHttpError;
 use super::session::{wait_closed, CloseReason, Session};
 use super::ws_conn::{BoxIo, Conn, Incoming, FRAGMENT};
 use super::Shared;
-use crate::engine::Packet;
+use crate::engine::{Frame, Packet};
 
 /// What the WebSocket connection is for.
 pub(super) enum Mode {
@@ -182,6 +182,9 @@ async fn drive(session: Arc<Session>, conn: Conn) {
     let (writer_session, writer_code) = (session.clone(), close_code.clone());
     let writer = tokio::spawn(async move {
         let (session, close_code) = (writer_session, writer_code);
+        // Protocol 3 puts the message type byte in front of binary frames.
+        let v3 = session.protocol() == 3;
+        let wire = move |f: Frame| if v3 { crate::engine::eio3::ws_out(f) } else { f };
         let mut rx = session.rx.lock().await;
         let mut closed = session.closed_watch();
         let mut closed_while_writing = session.closed_watch();
@@ -193,9 +196,9 @@ async fn drive(session: Arc<Session>, conn: Conn) {
                 biased;
                 f = rx.recv() => {
                     let write = async {
-                        let mut res = sink.feed(f).await;
+                        let mut res = sink.feed(wire(f)).await;
                         while let (Ok(()), Some(f)) = (&res, rx.try_recv()) {
-                            res = sink.feed(f).await;
+                            res = sink.feed(wire(f)).await;
                         }
                         match res {
                             Ok(()) => sink.flush().await,
@@ -222,7 +225,7 @@ async fn drive(session: Arc<Session>, conn: Conn) {
         let finish = async {
             // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
             while let Some(f) = rx.try_recv() {
-                if sink.feed(f).await.is_err() {
+                if sink.feed(wire(f)).await.is_err() {
                     break;
                 }
             }
@@ -242,6 +245,14 @@ async fn drive(session: Arc<Session>, conn: Conn) {
             };
             match msg {
                 Some(Ok(Incoming::Text(t))) => match Packet::decode(t.as_str()) {
+                    Ok(p) => session.on_packet(p),
+                    Err(e) => {
+                        tracing::debug!(sid = session.id(), error = %e, "malformed websocket packet");
+                        session.close(CloseReason::ParseError);
+                        return;
+                    }
+                },
+                Some(Ok(Incoming::Binary(b))) if session.protocol() == 3 => match crate::engine::eio3::ws_in(b) {
                     Ok(p) => session.on_packet(p),
                     Err(e) => {
                         tracing::debug!(sid = session.id(), error = %e, "malformed websocket packet");
