@@ -33,6 +33,8 @@ cargo package -q -p sio-core -p sio-redis -p sio-ffi --no-verify --allow-dirty
 
 step "build (library, examples)"
 cargo build --workspace --all-targets --examples
+# The binding scripts take the libraries of this build (bindings/node/scripts/build.js).
+export SIO_WORKSPACE_BUILT=1
 
 step "rust tests"
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -57,8 +57,13 @@ function platformName() {
 
 if (workspaceDebug) {
   const cargoBin = process.env.CARGO || 'cargo';
-  const built = spawnSync(cargoBin, ['build', '-p', 'sio-node', '--lib', ...args], { cwd: root, stdio: 'inherit' });
-  if (built.error || built.status !== 0) fail('`cargo build -p sio-node` failed');
+  // SIO_WORKSPACE_BUILT=1 (scripts/test.sh, after `cargo build --workspace --all-targets
+  // --examples`): the same command again, which finds the addon built. `-p sio-node` alone
+  // would unify other dependency features and compile sio-core and a dozen crates again.
+  const whole = process.env.SIO_WORKSPACE_BUILT === '1';
+  const cargoArgs = whole ? ['build', '--workspace', '--all-targets', '--examples'] : ['build', '-p', 'sio-node', '--lib', ...args];
+  const built = spawnSync(cargoBin, cargoArgs, { cwd: root, stdio: 'inherit' });
+  if (built.error || built.status !== 0) fail(`\`cargo ${cargoArgs.join(' ')}\` failed`);
   const meta = spawnSync(cargoBin, ['metadata', '--format-version', '1', '--no-deps'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (meta.error || meta.status !== 0) fail('`cargo metadata` failed');
   const file = { darwin: 'libsio_node.dylib', win32: 'sio_node.dll' }[process.platform] || 'libsio_node.so';
