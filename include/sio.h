@@ -842,6 +842,15 @@ typedef struct {
    */
   bool allow_eio3;
   /*
+   gzip/deflate of polling responses for requests that accept it (default true, as
+   engine.io's `httpCompression`).
+   */
+  bool http_compression;
+  /*
+   Smallest polling response compressed, in bytes (default 1024). Needs `http_compression`.
+   */
+  uint32_t compression_threshold;
+  /*
    The packet format, NUL-terminated: "default" (socket.io's, also NULL) or "msgpack"
    (socket.io-msgpack-parser's: binary in place, no attachments). Clients must use the
    same one: a client of the other format does not connect. Another name makes

@@ -204,8 +204,11 @@ export interface ServerOptions {
   destroyUpgradeTimeout?: number;
   /** Only `false` (this addon never compresses); anything else throws `ERR_SIO_UNSUPPORTED`. */
   perMessageDeflate?: false;
-  /** Only `false` (this addon never compresses); anything else throws `ERR_SIO_UNSUPPORTED`. */
-  httpCompression?: false;
+  /**
+   * gzip/deflate of polling responses for requests that accept it (default on, threshold
+   * 1024 bytes, as engine.io's); `{ threshold }` changes the smallest body compressed.
+   */
+  httpCompression?: boolean | { threshold?: number };
   /** Serve socket.io-client 2.x (Engine.IO 3) too, for migrations (default false). */
   allowEIO3?: boolean;
   /**

@@ -261,6 +261,9 @@ async fn main() -> std::io::Result<()> {
     if let Some(name) = arg::<String>(&args, "--parser") {
         builder = builder.parser(Parser::from_name(&name).expect("--parser default|msgpack"));
     }
+    if args.iter().any(|a| a == "--no-http-compression") {
+        builder = builder.http_compression(None);
+    }
     if args.iter().any(|a| a == "--allow-eio3") {
         builder = builder.allow_eio3(true);
     }

@@ -133,6 +133,11 @@ pub struct sio_server_options {
     /// Serve socket.io-client 2.x (Engine.IO 3) too, as socket.io's `allowEIO3`, for
     /// migrations (default false: its handshake gets 400 "Unsupported protocol version").
     pub allow_eio3: bool,
+    /// gzip/deflate of polling responses for requests that accept it (default true, as
+    /// engine.io's `httpCompression`).
+    pub http_compression: bool,
+    /// Smallest polling response compressed, in bytes (default 1024). Needs `http_compression`.
+    pub compression_threshold: u32,
     /// The packet format, NUL-terminated: "default" (socket.io's, also NULL) or "msgpack"
     /// (socket.io-msgpack-parser's: binary in place, no attachments). Clients must use the
     /// same one: a client of the other format does not connect. Another name makes
@@ -189,6 +194,8 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     cookie_max_age_ms: 0,
     parser: std::ptr::null(),
     allow_eio3: false,
+    http_compression: true,
+    compression_threshold: 1024,
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -303,6 +310,12 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
         ("cookie_max_age", "cookie_max_age_ms", or_core_default(o.cookie_max_age_ms)),
         ("parser", "parser", string(o.parser, "parser")?),
         ("allow_eio3", "allow_eio3", Some(Bool(o.allow_eio3))),
+        ("http_compression", "http_compression", Some(Bool(o.http_compression))),
+        (
+            "compression_threshold",
+            "compression_threshold",
+            num(u64::from(o.compression_threshold)).filter(|_| o.http_compression),
+        ),
     ])
 }
 

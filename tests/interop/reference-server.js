@@ -6,7 +6,7 @@
 //
 //   node tests/interop/reference-server.js --port P [--recovery] [--ping-interval MS]
 //        [--ping-timeout MS] [--connect-timeout MS] [--transports polling,websocket]
-//        [--tls-cert PEM --tls-key PEM] [--parser msgpack] [--allow-eio3]
+//        [--tls-cert PEM --tls-key PEM] [--parser msgpack] [--allow-eio3] [--no-http-compression]
 //
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js node --test tests/interop/node/
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js python3 -m pytest -q tests/interop/python
@@ -75,6 +75,7 @@ const io = new Server(httpServer, {
   cors: { origin: "*" },
   ...parser,
   allowEIO3: argv.includes("--allow-eio3"),
+  ...(argv.includes("--no-http-compression") ? { httpCompression: false } : {}),
   ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 60000, skipMiddlewares: true } } : {}),
 });
 

@@ -42,6 +42,7 @@ const NESTED = {
   cookieDomain: 'cookie.domain',
   cookieMaxAge: 'cookie.maxAge',
   allowEio3: 'allowEIO3',
+  compressionThreshold: 'httpCompression.threshold',
 };
 
 // Options of the JS wrapper itself (attach options are also taken by the constructor, as in socket.io).
@@ -51,7 +52,6 @@ const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecov
 // AS_IS are accepted with the value that says what this addon does anyway.
 const UNSUPPORTED = {
   perMessageDeflate: 'WebSocket compression is not implemented',
-  httpCompression: 'HTTP compression of polling responses is not implemented',
   allowRequest: 'a JS function cannot decide handshakes in the Rust core: use io.use() middlewares',
   wsEngine: 'the WebSocket server is the Rust core\'s',
   initialPacket: 'not implemented',
@@ -60,7 +60,6 @@ const UNSUPPORTED = {
 };
 const AS_IS = {
   perMessageDeflate: false,
-  httpCompression: false,
   cleanupEmptyChildNamespaces: false,
   addTrailingSlash: true,
 };
@@ -97,6 +96,17 @@ function nativeOptions(opts) {
     }
     if (Object.prototype.hasOwnProperty.call(NESTED, k)) throw invalid(`unknown option "${k}" (use "${NESTED[k]}")`);
     // socket.io's parser module (socket.io-parser or socket.io-msgpack-parser): the core's format name.
+    // engine.io's httpCompression: a boolean, or { threshold } (on)
+    if (k === 'httpCompression' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const key of Object.keys(v)) {
+        if (key !== 'threshold' && v[key] !== undefined) {
+          throw new SioError('ERR_SIO_UNSUPPORTED', `option "httpCompression.${key}" is not supported (only httpCompression.threshold)`);
+        }
+      }
+      out.push(entry('httpCompression', true));
+      if (v.threshold !== undefined) out.push(entry('compressionThreshold', v.threshold, 'httpCompression.threshold'));
+      continue;
+    }
     // engine.io's spelling of the core's allow_eio3
     if (k === 'allowEIO3') {
       out.push(entry('allowEio3', v, k));

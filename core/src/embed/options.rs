@@ -76,6 +76,10 @@ pub struct ServerOptions {
     pub allow_upgrades: Option<bool>,
     /// Whether socket.io-client 2.x (Engine.IO 3) may connect (default false).
     pub allow_eio3: Option<bool>,
+    /// gzip/deflate of polling responses (default true, as engine.io's `httpCompression`).
+    pub http_compression: Option<bool>,
+    /// Smallest polling response compressed, in bytes (default 1024).
+    pub compression_threshold: Option<usize>,
     /// CORS origins (default none: no CORS headers, as the reference).
     pub cors_origin: Option<CorsOrigin>,
     /// CORS credentials (default false); needs `cors_origin`.
@@ -142,6 +146,8 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "transports",
     "allow_upgrades",
     "allow_eio3",
+    "http_compression",
+    "compression_threshold",
     "cors_origin",
     "cors_credentials",
     "recovery",
@@ -194,6 +200,8 @@ impl ServerOptions {
             "transports" => self.transports = Some(v.transports()?),
             "allow_upgrades" => self.allow_upgrades = Some(v.bool()?),
             "allow_eio3" => self.allow_eio3 = Some(v.bool()?),
+            "http_compression" => self.http_compression = Some(v.bool()?),
+            "compression_threshold" => self.compression_threshold = Some(v.count(0)?),
             "cors_origin" => self.cors_origin = Some(v.cors_origin()?),
             "cors_credentials" => self.cors_credentials = Some(v.bool()?),
             "recovery" => self.recovery = Some(v.bool()?),
@@ -260,6 +268,14 @@ impl ServerOptions {
         set(&mut e.transports, self.transports);
         set(&mut e.allow_upgrades, self.allow_upgrades);
         set(&mut e.allow_eio3, self.allow_eio3);
+        if self.http_compression == Some(false) {
+            if self.compression_threshold.is_some() {
+                return Err(OptionError::new("compression_threshold", "needs http_compression"));
+            }
+            e.http_compression = None;
+        } else if let (Some(t), Some(c)) = (self.compression_threshold, e.http_compression.as_mut()) {
+            c.threshold = t;
+        }
         set(&mut e.secure, self.secure);
         e.max_buffered_bytes = self.max_buffered_bytes.or(e.max_buffered_bytes);
         set(&mut e.max_buffered_frames, self.max_buffered_frames);

@@ -170,6 +170,12 @@ impl ServerBuilder {
         self.config.max_attachments = n;
         self
     }
+    /// gzip/deflate of polling responses of at least `threshold` bytes for requests that
+    /// accept it (default on, 1024 bytes, as engine.io's `httpCompression`; `None`: off).
+    pub fn http_compression(mut self, compression: Option<crate::engine::server::HttpCompression>) -> Self {
+        self.config.engine.http_compression = compression;
+        self
+    }
     /// Serves Engine.IO protocol 3 clients too (socket.io-client 2.x), as socket.io's
     /// `allowEIO3` (default false).
     pub fn allow_eio3(mut self, allow: bool) -> Self {

@@ -136,11 +136,20 @@ describe("socket.io browser bundle against interop-server", () => {
 
   it("binary echo also works polling-only (base64 over XHR)", async () => {
     const { page: pg } = pages[0];
+    const codings = [];
+    const onResponse = (res) => {
+      if (res.url().includes("transport=polling")) codings.push(res.headers()["content-encoding"] ?? null);
+    };
+    pg.on("response", onResponse);
     const r = await pg.evaluate(async ({ url, T }) => {
       const s = window.open_(url, { transports: ["polling"] });
       const [welcome] = await window.nextEvent(s, "welcome", T, true);
       const acked = await s.timeout(T).emitWithAck("echo", new Uint8Array([0, 255, 7]), "text", { n: 1 });
+      // over the 1024-byte threshold: the response comes gzip-compressed (Chromium accepts it)
+      const big = "z".repeat(20000);
+      const bigAck = await s.timeout(T).emitWithAck("echo", big);
       const out = {
+        big: bigAck === big,
         welcome: welcome.transport,
         transport: s.io.engine.transport.name,
         isArrayBuffer: acked instanceof ArrayBuffer,
@@ -149,7 +158,9 @@ describe("socket.io browser bundle against interop-server", () => {
       s.disconnect();
       return out;
     }, { url: srv.url, T });
-    assert.deepEqual(r, { welcome: "polling", transport: "polling", isArrayBuffer: true, bytes: [0, 255, 7] });
+    pg.off("response", onResponse);
+    assert.deepEqual(r, { big: true, welcome: "polling", transport: "polling", isArrayBuffer: true, bytes: [0, 255, 7] });
+    assert.ok(codings.includes("gzip"), `the big echo came gzip-compressed: ${JSON.stringify(codings)}`);
   });
 
   it("joins a room: the ack lists it, to-room reaches the member and not a non-member", async () => {

@@ -164,6 +164,9 @@ pub struct EngineConfig {
     pub transports: Vec<TransportKind>,
     /// Whether a polling session may upgrade to WebSocket (default true).
     pub allow_upgrades: bool,
+    /// gzip/deflate of polling responses of at least `threshold` bytes, for requests that
+    /// accept it (default on, 1024 bytes, as engine.io's `httpCompression`; `None`: off).
+    pub http_compression: Option<super::HttpCompression>,
     /// Whether Engine.IO protocol 3 clients (socket.io-client 2.x) are served too (default
     /// false, as engine.io's `allowEIO3`).
     pub allow_eio3: bool,
@@ -262,6 +265,7 @@ impl Default for EngineConfig {
             transports: vec![TransportKind::Polling, TransportKind::Websocket],
             allow_upgrades: true,
             allow_eio3: false,
+            http_compression: Some(super::HttpCompression::default()),
             upgrade_timeout: Duration::from_millis(10_000),
             cors: None,
             allow_request: None,

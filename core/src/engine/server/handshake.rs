@@ -95,7 +95,8 @@ async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: P
             let open = open_packet(shared, &session);
             session.send(open).expect("a new session has room for its open packet");
             shared.handler.on_open(&session);
-            polling::respond(&session, &drain_now(&session))
+            let accept = polling::accepted_coding(shared, req.headers());
+            polling::respond(&session, &drain_now(&session), accept)
         }
     };
     // As engine.io, on the handshake response of either transport.

@@ -6,6 +6,7 @@
 //! that owns the sockets ([`EngineServer::accept_websocket`] for its WebSockets, or
 //! [`EngineServer::accept_websocket_stream`] to hand over their connections).
 
+mod compression;
 mod config;
 mod events;
 mod frame_queue;
@@ -31,6 +32,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response};
 
+pub use compression::HttpCompression;
 pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, ListenLimits, SameSite, SessionCookie, TransportKind};
 pub use events::ConnEvent;
 pub use host_socket::{HostWebSocket, HostWsReceiver, HostWsSender, SessionClosed, TrySendError, WsMessage};

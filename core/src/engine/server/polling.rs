@@ -6,6 +6,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Request, Response};
 
+use super::compression::{self, Coding};
 use super::events::ConnEvent;
 use super::responses::{self, EngineHttpError};
 use super::session::{wait_closed, CloseReason, Session};
@@ -25,7 +26,10 @@ pub(super) async fn handle<B: RequestBody>(
     req: Request<B>,
 ) -> Response<Full<Bytes>> {
     match *req.method() {
-        Method::GET => poll(session).await,
+        Method::GET => {
+            let accept = accepted_coding(shared, req.headers());
+            poll(session, accept).await
+        }
         Method::POST => post(shared, session, req).await,
         _ => EngineHttpError::BadRequest.response(None),
     }
@@ -42,7 +46,14 @@ impl Drop for AbortGuard<'_> {
     }
 }
 
-async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
+/// The coding a polling response of at least the threshold gets (`httpCompression`).
+pub(super) fn accepted_coding(shared: &Shared, headers: &::http::HeaderMap) -> Option<(Coding, usize)> {
+    let threshold = shared.config.http_compression?.threshold;
+    let accept = headers.get(::http::header::ACCEPT_ENCODING)?.to_str().ok()?;
+    compression::preferred(accept).map(|c| (c, threshold))
+}
+
+async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Response<Full<Bytes>> {
     let Ok(mut rx) = session.rx.try_lock() else {
         // A second concurrent GET: the reference answers 400 and drops the session.
         session.close(CloseReason::TransportError);
@@ -84,20 +95,28 @@ async fn poll(session: &Arc<Session>) -> Response<Full<Bytes>> {
     guard.0 = None;
     drop(rx);
     session.emit_event(ConnEvent::Drain);
-    respond(session, &frames)
+    respond(session, &frames, accept)
 }
 
 /// The response body for `frames` in the session's protocol (3: length-prefixed, binary
 /// records when the client takes binary).
-pub(super) fn respond(session: &Session, frames: &[Frame]) -> Response<Full<Bytes>> {
-    if session.protocol() == 3 {
-        let binary_ok = session.request().query_param("b64").is_none();
-        return match eio3::encode_payload(frames, binary_ok) {
-            (body, true) => responses::binary(body),
-            (body, false) => responses::text(body),
-        };
+/// `accept`: the coding the request takes and the compression threshold.
+pub(super) fn respond(session: &Session, frames: &[Frame], accept: Option<(Coding, usize)>) -> Response<Full<Bytes>> {
+    let (body, binary) = if session.protocol() == 3 {
+        eio3::encode_payload(frames, session.request().query_param("b64").is_none())
+    } else {
+        (payload::encode(frames), false)
+    };
+    let coding = accept.filter(|(_, threshold)| body.len() >= *threshold).map(|(c, _)| c);
+    let body = match coding {
+        Some(c) => compression::compress(&body, c),
+        None => body,
+    };
+    let mut res = if binary { responses::binary(body) } else { responses::text(body) };
+    if let Some(c) = coding {
+        res.headers_mut().insert(::http::header::CONTENT_ENCODING, ::http::HeaderValue::from_static(c.name()));
     }
-    responses::text(payload::encode(frames))
+    res
 }
 
 async fn post<B: RequestBody>(shared: &Arc<Shared>, session: &Arc<Session>, req: Request<B>) -> Response<Full<Bytes>> {
