@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use sio_core::embed::{self, Auth, ClientOptions, EmbeddedClient, ManagerConfig, SocketConfig, TransportKind};
+use sio_core::embed::{self, Auth, ClientOptions, EmbeddedClient, ManagerConfig, Parser, SocketConfig, TransportKind};
 use sio_core::Value;
 
 use crate::convert::{to_value, to_values};
@@ -29,7 +29,12 @@ pub fn manager_config(
     timeout: f64,
     headers: Vec<(String, String)>,
     query: Vec<(String, String)>,
+    serializer: &str,
 ) -> PyResult<ManagerConfig> {
+    // python-socketio's `serializer`: the name of one of the core's packet formats.
+    let parser = Parser::from_name(serializer).ok_or_else(|| {
+        error::BadArgument::new_err(format!("unsupported serializer {serializer:?} (\"default\" or \"msgpack\")"))
+    })?;
     Ok(ManagerConfig {
         path,
         query,
@@ -41,6 +46,7 @@ pub fn manager_config(
         reconnection_delay_max: seconds("reconnection_delay_max", reconnection_delay_max)?,
         randomization_factor,
         timeout: seconds("timeout", timeout)?,
+        parser,
         // Sockets connect when Python says so, after its handlers are in place.
         auto_connect: false,
         ..ManagerConfig::default()

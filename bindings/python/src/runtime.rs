@@ -102,7 +102,7 @@ impl Runtime {
 
     /// Creates a client of server `url` (scheme and authority) with a socket for each of
     /// `namespaces`, sharing one connection; nothing connects yet. Durations in seconds.
-    #[pyo3(signature = (url, *, namespaces, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query))]
+    #[pyo3(signature = (url, *, namespaces, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query, serializer))]
     #[allow(clippy::too_many_arguments)]
     fn client(
         &self,
@@ -119,6 +119,7 @@ impl Runtime {
         timeout: f64,
         headers: Vec<(String, String)>,
         query: Vec<(String, String)>,
+        serializer: &str,
     ) -> PyResult<Client> {
         let config = crate::client::manager_config(
             path,
@@ -131,6 +132,7 @@ impl Runtime {
             timeout,
             headers,
             query,
+            serializer,
         )?;
         let auth = crate::client::auth(auth)?;
         let client = Client::new(&self.inner, &url, config, namespaces, auth)?;

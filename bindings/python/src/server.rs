@@ -24,9 +24,18 @@ pub fn options(items: &[(String, String, Bound<'_, PyAny>)]) -> PyResult<ServerO
             continue;
         }
         let value = option_value(spelled, value)?;
-        options
-            .set_spelled(name, spelled, value, Unit::Seconds)
-            .map_err(|e| error::BadArgument::new_err(e.to_string()))?;
+        // python-socketio's words for a packet format the core does not have:
+        // `unsupported serializer "pickle": must be ...`.
+        let unsupported = match (name.as_str(), &value) {
+            ("parser", OptionValue::Str(s)) => Some(format!("unsupported {spelled} {s:?}")),
+            _ => None,
+        };
+        options.set_spelled(name, spelled, value, Unit::Seconds).map_err(|e| {
+            error::BadArgument::new_err(match unsupported {
+                Some(what) => format!("{what}: {}", e.message),
+                None => e.to_string(),
+            })
+        })?;
     }
     if let Err(e) = options.clone().into_config() {
         return Err(error::BadArgument::new_err(respell(items, &e.to_string())));

@@ -8,7 +8,7 @@ import pytest
 import socketio
 
 import sio_rs as sio
-from conftest import TIMEOUT
+from conftest import TIMEOUT, after
 
 
 def connect(url, **kw):
@@ -98,6 +98,33 @@ def test_server_emit_with_ack_to_python_socketio(server, rec, run):
 
     (socket,) = rec.wait("connection")
     assert run(socket.emit_with_ack("question", 21, b"\x01\x02", timeout=TIMEOUT)) == [42, b"\x02\x01"]
+    c.disconnect()
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_handler_emits_then_waits_for_an_ack(server, rec, run, transport):
+    """A handler that emits and then waits for the client's answer (blocking, on the
+    dispatcher thread, for sio.Server): the emitted event and the question go out while it
+    waits, whichever of its batch's handlers emitted before it."""
+
+    @server.on("connection")
+    def on_connection(socket):
+        @socket.on("hello")
+        def hello():
+            socket.emit("note", "before the question")
+
+        @socket.on("ask")
+        def ask(n):
+            socket.emit("note", "asking")
+            return after(socket.emit_with_ack("question", n, timeout=TIMEOUT), lambda reply: reply[0])
+
+    c = socketio.Client(reconnection=False)
+    c.on("note", rec.handler("note"))
+    c.on("question", lambda n: n + 1)
+    c.connect(f"http://127.0.0.1:{run(server.listen())}", transports=[transport], wait_timeout=TIMEOUT)
+    c.emit("hello")  # usually in the same batch of events as `ask`
+    assert c.call("ask", 41, timeout=TIMEOUT) == 42
+    assert [a for (a,) in rec.all("note")] == ["before the question", "asking"]
     c.disconnect()
 
 

@@ -164,6 +164,22 @@ class Runner:
         """Runs after each handler has returned (for a coroutine: finished)."""
 
     _runtime: Any
+    _pump: Optional["Pump"]
+
+    def _wait_result(self, fut: "Future[Any]") -> Any:
+        """``fut.result()`` for a blocking call (``emit_with_ack``, ``call``...). In a handler,
+        on the dispatcher thread, the batch's native turn is closed while it waits: the
+        frames queued so far (the ones the batch's earlier handlers emitted, and the one
+        being waited for, whose writer the turn would keep asleep) must go out for the answer
+        to come back."""
+        pump = getattr(self, "_pump", None)
+        if pump is None or not pump.on_thread():
+            return fut.result()
+        self._runtime.end_turn()
+        try:
+            return fut.result()
+        finally:
+            self._runtime.begin_turn()
 
     def _post(self, batch: List[Tuple[Any, ...]]) -> None:
         # One native turn per batch: the answers it queues go out together at its end.

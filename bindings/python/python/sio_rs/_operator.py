@@ -108,8 +108,7 @@ class BroadcastOperator:
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[List[Any]]:
         """Emits and waits for every target's answer: one list of reply arguments per
         socket. Raises ``sio.TimeoutError`` if some did not answer in time."""
-        fut = self._start_ack(event, args, timeout)
-        return fut.result()
+        return self._server._wait_result(self._start_ack(event, args, timeout))  # type: ignore[no-any-return]
 
     def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
         t = timeout if timeout is not None else self._timeout

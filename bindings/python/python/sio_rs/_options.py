@@ -14,6 +14,7 @@ _CORE_NAMES = {
     "cors_allowed_origins": "cors_origin",
     "connection_state_recovery": "recovery",
     "adapter": "cluster_url",
+    "serializer": "parser",
 }
 _RECOVERY_KEYS = ("max_disconnection_duration", "skip_middlewares")
 # python-engineio's cookie dict: attribute names (any case, `-` or `_`) -> the core's options.
@@ -29,6 +30,15 @@ _COOKIE_KEYS = {
 HOST_KEYWORDS = ("logger", "engineio_logger")
 
 
+def check_serializer(value: Any) -> str:
+    """python-socketio's ``serializer`` as the core takes it: the name of one of the core's
+    packet formats (the core checks the name). python-socketio's ``Packet`` subclasses
+    have no meaning here."""
+    if not isinstance(value, str):
+        raise BadArgument(f"unsupported serializer {value!r}: sio_rs takes a name, 'default' or 'msgpack'")
+    return value
+
+
 def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
     """The keywords of ``Server.__init__`` as (core name, keyword, value) for the core;
     only the shapes Python allows beyond the core's are translated here."""
@@ -40,6 +50,8 @@ def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
             if not isinstance(value, RedisAdapter):
                 raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
             value = value.url
+        elif name == "serializer" and value is not None:
+            value = check_serializer(value)
         elif name in ("tls_cert", "tls_key") and isinstance(value, os.PathLike):
             value = os.fsdecode(value)  # a path; bytes are the PEM itself, str either
         elif name == "transports" and isinstance(value, str):

@@ -65,6 +65,7 @@ class Runtime:
         timeout: float,
         headers: List[Tuple[str, str]],
         query: List[Tuple[str, str]],
+        serializer: str,
     ) -> Client: ...
 
 @final

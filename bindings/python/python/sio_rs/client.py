@@ -23,6 +23,7 @@ from ._common import (
     seconds,
     takes_details,
 )
+from ._options import check_serializer
 from .exceptions import BadArgument, ConnectionError, SocketIOError, TimeoutError
 from .reason import DisconnectDetails, DisconnectReason
 
@@ -103,7 +104,9 @@ class Client(Runner):
     ``reconnect_error(message)``, ``reconnect_failed()``. Durations are in seconds;
     ``reconnection_attempts=0`` means no limit (as in python-socketio). The URL's query
     parameters are sent with the handshake; ``query=`` adds to them (and wins for a name
-    both give).
+    both give). ``serializer`` (python-socketio's): ``"default"`` or ``"msgpack"``
+    (socket.io-msgpack-parser's packets: the server must use it too); anything else raises
+    ``sio.BadArgument``.
     """
 
     def __init__(
@@ -122,6 +125,7 @@ class Client(Runner):
         headers: Optional[Mapping[str, str]] = None,
         query: Optional[Mapping[str, str]] = None,
         path: str = "/socket.io/",
+        serializer: str = "default",
         logger: _log.LoggerFlag = False,
         engineio_logger: _log.LoggerFlag = False,
     ) -> None:
@@ -172,6 +176,7 @@ class Client(Runner):
             timeout=seconds("timeout", timeout),
             headers=[(str(k), str(v)) for k, v in (headers or {}).items()],
             query=_query(url_query, query),
+            serializer=check_serializer(serializer),
         )
         self.url = url
         self._manager = Manager(self)
@@ -414,7 +419,7 @@ class Client(Runner):
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None, namespace: Optional[str] = None) -> List[Any]:
         """Emits and blocks until the server answers: returns the reply arguments.
         Raises ``sio.TimeoutError`` after ``timeout`` seconds."""
-        return self._start_ack(event, args, timeout, namespace).result()  # type: ignore[no-any-return]
+        return self._wait_result(self._start_ack(event, args, timeout, namespace))  # type: ignore[no-any-return]
 
     def call(self, event: str, *args: Any, timeout: Optional[float] = 60.0, namespace: Optional[str] = None) -> Any:
         """Like ``emit_with_ack`` but returns as python-socketio's ``call`` does: None

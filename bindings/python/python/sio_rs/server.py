@@ -158,7 +158,7 @@ class Socket:
         """Emits and blocks until the client answers: returns the reply arguments.
         Raises ``sio.TimeoutError`` after ``timeout`` seconds, ``sio.ConnectionError``
         if the client disconnects first."""
-        return self._start_ack(event, args, timeout).result()  # type: ignore[no-any-return]
+        return self._server._wait_result(self._start_ack(event, args, timeout))  # type: ignore[no-any-return]
 
     def _start_ack(self, event: str, args: Tuple[Any, ...], timeout: Optional[float]) -> Any:
         t = None if timeout is None else seconds("timeout", timeout)
@@ -428,6 +428,15 @@ class Server(Runner):
     cookie on each handshake — ``True`` for engine.io's ``io=<sid>; Path=/; HttpOnly;
     SameSite=Lax``, a ``str`` for another name, or a dict with ``name`` and the attributes
     ``path``, ``domain``, ``secure``, ``httponly``, ``samesite`` and ``max_age`` (seconds).
+
+    ``serializer`` (python-socketio's): ``"default"`` (socket.io-parser) or ``"msgpack"``
+    (socket.io-msgpack-parser's packets; clients must use it too). Anything else, such as
+    ``"pickle"``, ``"cbor"`` or a ``Packet`` subclass, raises ``sio.BadArgument``.
+
+    ``http_compression`` and ``compression_threshold`` (python-engineio's): polling responses
+    of at least ``compression_threshold`` bytes (default 1024) are gzip/deflate-compressed for
+    requests that accept it (default on). ``allow_eio3=True`` also serves socket.io-client
+    2.x (Engine.IO 3), as socket.io's ``allowEIO3``, for migrations.
     """
 
     _socket_class = Socket
@@ -456,6 +465,10 @@ class Server(Runner):
         idle_timeout: Optional[float] = None,
         max_connections: Optional[int] = None,
         max_attachments: Optional[int] = None,
+        serializer: str = "default",
+        http_compression: Optional[bool] = None,
+        compression_threshold: Optional[int] = None,
+        allow_eio3: Optional[bool] = None,
         tls_cert: Union[str, os.PathLike[str], bytes, None] = None,
         tls_key: Union[str, os.PathLike[str], bytes, None] = None,
         cookie: Union[bool, str, Dict[str, Any], None] = None,
@@ -658,7 +671,7 @@ class Server(Runner):
         """Sends an event to ``namespace`` on the other servers and returns their
         answers, one per server. Raises ``sio.TimeoutError`` if some did not answer
         within the adapter's request timeout."""
-        return self._start_server_side_ack(namespace, event, args).result()  # type: ignore[no-any-return]
+        return self._wait_result(self._start_server_side_ack(namespace, event, args))  # type: ignore[no-any-return]
 
     def _start_server_side_ack(self, namespace: str, event: str, args: Tuple[Any, ...]) -> Any:
         fut = self._new_future()
