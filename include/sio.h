@@ -1504,7 +1504,8 @@ sio_status sio_socket_clone(const sio_socket *socket, sio_socket **out);
 void sio_socket_free(sio_socket *socket);
 
 /*
- The socket id (20 characters, NUL-terminated), borrowed from the handle. NULL if
+ The socket id (NUL-terminated: 20 characters; `/nsp#<engine id>` or the engine id for
+ socket.io-client 2.x under `allow_eio3`), borrowed from the handle. NULL if
  `socket` is NULL.
  */
 const char *sio_socket_id(const sio_socket *socket);

@@ -117,7 +117,8 @@ pub unsafe extern "C" fn sio_socket_free(socket: *mut sio_socket) {
     });
 }
 
-/// The socket id (20 characters, NUL-terminated), borrowed from the handle. NULL if
+/// The socket id (NUL-terminated: 20 characters; `/nsp#<engine id>` or the engine id for
+/// socket.io-client 2.x under `allow_eio3`), borrowed from the handle. NULL if
 /// `socket` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn sio_socket_id(socket: *const sio_socket) -> *const c_char {
