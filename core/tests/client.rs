@@ -218,6 +218,15 @@ async fn msgpack_parser_against_the_reference(kind: Kind) {
     let w = tokio::time::timeout(WAIT, welcomed.recv()).await.expect("welcome after set_auth").unwrap();
     assert_eq!(w.get("auth"), Some(&Value::from([("token", "secret".into())])));
     admin.disconnect();
+    // A client of the default parser: its CONNECT makes the server cut the connection, and
+    // the socket hears it as socket.io-client's does (`disconnect`, still connecting).
+    let mut opts = options(&[TransportKind::Websocket]);
+    opts.manager.reconnection = false;
+    let wrong = io(&server.url(), opts);
+    let mut ev = record(&wrong);
+    assert_eq!(ev.until("disconnect").await, "disconnect:transport close:active=true");
+    assert!(!wrong.connected());
+    wrong.disconnect();
 }
 
 async fn retries_resend_until_acknowledged_then_give_up(kind: Kind) {

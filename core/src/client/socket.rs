@@ -330,11 +330,12 @@ impl Socket {
         *self.0.details.lock().expect("details lock poisoned") = details;
         let acks = {
             let mut st = self.state();
-            if !st.connected && reason != DisconnectReason::IoClientDisconnect {
-                // Already disconnected (e.g. the manager closing after a refusal).
-                if st.id.is_none() {
-                    return;
-                }
+            // As socket.io-client: every socket subscribed to its manager hears the
+            // connection close, connected or still connecting (its CONNECT unanswered when
+            // the server cut the connection, e.g. a packet of another parser); one that is
+            // not (refused, or disconnected by either side) hears nothing more.
+            if !st.connected && !st.active && reason != DisconnectReason::IoClientDisconnect {
+                return;
             }
             st.connected = false;
             st.id = None;
