@@ -99,6 +99,10 @@ if [ -f tests/conformance/runner.js ]; then
   step "conformance matrix: every scenario for every server x client (tests/conformance/REPORT.md)"
   node --test tests/conformance/runner.test.js
   node tests/conformance/runner.js
+  # msgpack mode (socket.io-msgpack-parser on both sides), the scenarios of binary, acks,
+  # namespaces, connect errors and recovery (the whole mode: --parser msgpack alone, ~70 s)
+  node tests/conformance/runner.js --no-build --parser msgpack \
+    --scenarios binary-client-ack,binary-server-ack,multiplex,middleware-refuse,invalid-namespace,state-recovery
 fi
 
 if [ -f bench/run.sh ]; then

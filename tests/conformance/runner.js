@@ -4,7 +4,8 @@
 // non-zero if any cell is red.
 //
 //   node tests/conformance/runner.js [--servers a,b] [--clients x,y] [--scenarios s1,s2]
-//        [--report PATH] [--concurrency N] [--no-build] [--time-scale F] [--list] [--verbose]
+//        [--parser default|msgpack] [--report PATH] [--concurrency N] [--no-build]
+//        [--time-scale F] [--list] [--verbose]
 //
 // See README.md in this folder for the scenario format and the driver line protocol.
 import { readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
@@ -45,10 +46,28 @@ export function loadScenarios(dir = path.join(HERE, "scenarios")) {
     });
 }
 
-/** Why `scenario` cannot be played by this pair, or null. */
-export function notApplicable(scenario, registry, server, client) {
+/** The packet formats of `--parser`: socket.io-parser's and socket.io-msgpack-parser's. */
+export const PARSERS = ["default", "msgpack"];
+
+/**
+ * Why `scenario` cannot be played by this pair with `parser`, or null. Besides the scenario's
+ * `requires` (plus its `parserRequires[parser]`, capabilities only that parser needs), a parser
+ * other than the default one needs both sides to have it as a capability (`server.msgpack`,
+ * `client.msgpack`), and the scenario not to be limited to other parsers (`"parsers":
+ * ["default"]`, with the reason in `parsersWhy`).
+ */
+export function notApplicable(scenario, registry, server, client, parser = "default") {
   const missing = [];
-  for (const req of scenario.requires ?? []) {
+  if (scenario.parsers && !scenario.parsers.includes(parser)) {
+    missing.push(`the scenario needs the ${scenario.parsers.join(" or ")} parser${scenario.parsersWhy ? ` (${scenario.parsersWhy})` : ""}`);
+  }
+  if (parser !== "default") {
+    for (const [role, impl] of [["server", server], ["client", client]]) {
+      const caps = registry[impl][role]?.caps ?? [];
+      if (!caps.includes(parser)) missing.push(`${registry[impl].label ?? impl} has no ${role}.${parser}`);
+    }
+  }
+  for (const req of [...(scenario.requires ?? []), ...(scenario.parserRequires?.[parser] ?? [])]) {
     const [role, cap] = req.split(".");
     const impl = role === "server" ? server : client;
     const caps = registry[impl][role]?.caps ?? [];
@@ -87,15 +106,46 @@ function driverFor(registry, name, role) {
   return new Driver({ name, role, cmd: spec.cmd, cwd: HERE, env: spec.env, binary: registry[name].binary ?? "json" });
 }
 
+/**
+ * Idle driver processes, handed from a finished cell to the next one that plays the same
+ * implementation and role: starting them (Chromium above all) costs more than most scenarios,
+ * and a driver forgets everything between two scenarios anyway (`close`).
+ */
+class DriverPool {
+  idle = new Map(); // "name/role" -> [Driver]
+
+  take(name, role) {
+    const list = this.idle.get(`${name}/${role}`) ?? [];
+    while (list.length) {
+      const d = list.pop();
+      if (d.alive) return d;
+    }
+    return null;
+  }
+
+  give(driver) {
+    if (!driver?.alive) return;
+    const key = driver.name;
+    if (!this.idle.has(key)) this.idle.set(key, []);
+    this.idle.get(key).push(driver);
+  }
+
+  async stopAll() {
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    await Promise.all(all.map((d) => d.stop()));
+  }
+}
+
 /** Plays every applicable scenario of one cell; the drivers are (re)started as needed. */
-async function runCell({ registry, server, client, scenarios, timeScale, buildErrors, log }) {
+async function runCell({ registry, server, client, scenarios, parser, timeScale, buildErrors, pool: drivers, log }) {
   const results = [];
-  let sd = null;
-  let cd = null;
+  let sd = drivers?.take(server, "server") ?? null;
+  let cd = drivers?.take(client, "client") ?? null;
   const brokenBuild = buildErrors[server] ?? buildErrors[client];
   try {
     for (const scn of scenarios) {
-      const why = notApplicable(scn, registry, server, client);
+      const why = notApplicable(scn, registry, server, client, parser);
       if (why) {
         results.push({ scenario: scn.name, status: "na", why });
         continue;
@@ -116,7 +166,7 @@ async function runCell({ registry, server, client, scenarios, timeScale, buildEr
           cd = driverFor(registry, client, "client");
           await cd.start(60000 * timeScale);
         }
-        r = await runScenario(scn, sd, cd, { timeScale });
+        r = await runScenario(scn, sd, cd, { timeScale, parser });
         if (r.teardown?.length) {
           // a driver that cannot close cleanly is restarted for the next scenario
           log(`  ${server} × ${client} ${scn.name}: teardown: ${r.teardown.join("; ")}`);
@@ -139,7 +189,12 @@ async function runCell({ registry, server, client, scenarios, timeScale, buildEr
         (r.status === "fail" ? ` step ${r.step}: ${r.message.split("\n")[0]}` : ""));
     }
   } finally {
-    await Promise.all([sd?.stop(), cd?.stop()]);
+    if (drivers) {
+      drivers.give(sd);
+      drivers.give(cd);
+    } else {
+      await Promise.all([sd?.stop(), cd?.stop()]);
+    }
   }
   return { server, client, results };
 }
@@ -152,6 +207,7 @@ export async function runMatrix({
   scenarios = loadScenarios(),
   servers,
   clients,
+  parser = "default",
   concurrency = 3,
   timeScale = 1,
   build = true,
@@ -159,6 +215,7 @@ export async function runMatrix({
   log = () => {},
 } = {}) {
   const startedAt = new Date();
+  if (!PARSERS.includes(parser)) throw new Error(`unknown parser ${parser} (${PARSERS.join(", ")})`);
   servers ??= Object.keys(registry).filter((n) => registry[n].server);
   clients ??= Object.keys(registry).filter((n) => registry[n].client);
   for (const n of [...servers, ...clients]) if (!registry[n]) throw new Error(`unknown driver ${n}`);
@@ -170,27 +227,37 @@ export async function runMatrix({
   // the heaviest clients (Chromium) first, so the slowest cells do not finish the run alone
   const order = [...clients].sort((a, b) => (registry[b].weight ?? 1) - (registry[a].weight ?? 1));
   const jobs = [];
+  const drivers = new DriverPool();
   for (const c of order) {
     for (const s of servers) {
       jobs.push(async () => {
-        const cell = await runCell({ registry, server: s, client: c, scenarios, timeScale, buildErrors, log });
+        const cell = await runCell({ registry, server: s, client: c, scenarios, parser, timeScale, buildErrors, pool: drivers, log });
         cells.set(`${s}|${c}`, cell);
         const st = cellStatus(cell.results);
         log(`cell ${s} × ${c}: ${st.status} ${st.passed}/${st.total}${st.na ? ` (${st.na} n/a)` : ""}`);
       });
     }
   }
-  await pool(jobs, concurrency);
+  try {
+    await pool(jobs, concurrency);
+  } finally {
+    await drivers.stopAll();
+  }
   const ordered = new Map();
   for (const s of servers) for (const c of clients) if (cells.has(`${s}|${c}`)) ordered.set(`${s}|${c}`, cells.get(`${s}|${c}`));
   const red = [...ordered].filter(([, cell]) => cellStatus(cell.results).status === "red").map(([k]) => k);
-  const report = renderReport({ registry, servers, clients, cells: ordered, scenarios, startedAt, ms: Date.now() - startedAt.getTime() });
+  const report = renderReport({ registry, servers, clients, cells: ordered, scenarios, parser, startedAt, ms: Date.now() - startedAt.getTime() });
   if (reportPath) writeFileSync(reportPath, report);
   return { cells: ordered, red, report };
 }
 
-function parseArgs(argv) {
-  const opts = { concurrency: 3, timeScale: 1, build: true, reportPath: path.join(HERE, "REPORT.md"), verbose: false, list: false };
+/** Where the report goes without --report: REPORT.md, or REPORT-<parser>.md for another parser. */
+export function defaultReportPath(parser = "default") {
+  return path.join(HERE, parser === "default" ? "REPORT.md" : `REPORT-${parser}.md`);
+}
+
+export function parseArgs(argv) {
+  const opts = { concurrency: 3, timeScale: 1, build: true, parser: "default", reportPath: null, verbose: false, list: false };
   const list = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -203,18 +270,23 @@ function parseArgs(argv) {
       case "--clients": opts.clients = list(val()); break;
       case "--scenarios": opts.only = list(val()); break;
       case "--report": opts.reportPath = path.resolve(val()); break;
+      case "--parser":
+        opts.parser = val();
+        if (!PARSERS.includes(opts.parser)) throw new Error(`--parser: one of ${PARSERS.join(", ")}, not ${opts.parser}`);
+        break;
       case "--concurrency": opts.concurrency = Number(val()); break;
       case "--time-scale": opts.timeScale = Number(val()); break;
       case "--no-build": opts.build = false; break;
       case "--verbose": case "-v": opts.verbose = true; break;
       case "--list": opts.list = true; break;
       case "--help": case "-h":
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 9).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
+        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(1, 10).map((l) => l.replace(/^\/\/ ?/, "")).join("\n") + "\n");
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a}`);
     }
   }
+  opts.reportPath ??= defaultReportPath(opts.parser);
   return opts;
 }
 
@@ -228,8 +300,14 @@ async function main() {
     scenarios = scenarios.filter((s) => opts.only.includes(s.name));
   }
   if (opts.list) {
-    for (const s of scenarios) console.log(`${s.name}\t${(s.requires ?? []).join(",")}`);
-    for (const [n, d] of Object.entries(registry)) console.log(`driver ${n}\t${["server", "client"].filter((r) => d[r]).join(",")}`);
+    for (const s of scenarios) {
+      const extra = Object.entries(s.parserRequires ?? {}).map(([p, caps]) => `\twith ${p}: ${caps.join(",")}`).join("");
+      console.log(`${s.name}\t${(s.requires ?? []).join(",")}${s.parsers ? `\tparsers: ${s.parsers.join(",")}` : ""}${extra}`);
+    }
+    for (const [n, d] of Object.entries(registry)) {
+      const parsers = PARSERS.filter((p) => p === "default" || ["server", "client"].some((r) => d[r]?.caps?.includes(p)));
+      console.log(`driver ${n}\t${["server", "client"].filter((r) => d[r]).join(",")}\tparsers: ${parsers.join(",")}`);
+    }
     return;
   }
   const t0 = Date.now();
@@ -237,9 +315,9 @@ async function main() {
     if (opts.verbose || !/^\s+ok /.test(line)) process.stdout.write(line + "\n");
   };
   const { red, report, cells } = await runMatrix({ registry, scenarios, servers: opts.servers, clients: opts.clients,
-    concurrency: opts.concurrency, timeScale: opts.timeScale, build: opts.build, reportPath: opts.reportPath, log });
+    parser: opts.parser, concurrency: opts.concurrency, timeScale: opts.timeScale, build: opts.build, reportPath: opts.reportPath, log });
   const table = report.split("\n").filter((l) => l.startsWith("|")).slice(0, 2 + new Set([...cells.keys()].map((k) => k.split("|")[0])).size);
-  process.stdout.write(`\n${table.join("\n")}\n\nreport: ${opts.reportPath} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+  process.stdout.write(`\n${opts.parser === "default" ? "" : `parser: ${opts.parser}\n`}${table.join("\n")}\n\nreport: ${opts.reportPath} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   if (red.length) {
     process.stdout.write(`red cells: ${red.map((k) => k.replace("|", " × ")).join(", ")}\n`);
     process.exitCode = 1;

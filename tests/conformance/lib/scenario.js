@@ -30,9 +30,11 @@ export function describeStep(step) {
  * @param scenario  parsed scenario JSON
  * @param server    started Driver (role server)
  * @param client    started Driver (role client)
+ * @param parser    the packet format of both sides: "default", or "msgpack" which the drivers get
+ *                  as `options.parser` of `listen` and of every `connect` (not sent for "default")
  * @returns {Promise<{status: "pass"|"fail", step?: number, stepText?: string, message?: string, ms: number}>}
  */
-export async function runScenario(scenario, server, client, { timeScale = 1 } = {}) {
+export async function runScenario(scenario, server, client, { timeScale = 1, parser = "default" } = {}) {
   const started = Date.now();
   const run = ++runSeq;
   const wire = (name) => `${name}~${run}`;
@@ -48,6 +50,7 @@ export async function runScenario(scenario, server, client, { timeScale = 1 } = 
   const varSeq = {};
   let port = null;
   let proxy = null;
+  const parserOption = parser === "default" ? {} : { parser };
 
   server.onObservation = (o) => {
     // observations of sockets from an earlier scenario of this process are dropped
@@ -199,7 +202,7 @@ export async function runScenario(scenario, server, client, { timeScale = 1 } = 
       params = {
         manager: wire(managerName),
         url: `http://127.0.0.1:${proxy ? proxy.port : port}`,
-        options: { ...CLIENT_DEFAULTS, ...(scenario.client?.options ?? {}), ...(params.options ?? {}) },
+        options: { ...CLIENT_DEFAULTS, ...(scenario.client?.options ?? {}), ...(params.options ?? {}), ...parserOption },
         sockets: resolveNow(sockets).map((x) => ({ client: wire(x.name), ns: x.ns ?? "/", ...(x.auth !== undefined ? { auth: x.auth } : {}) })),
         events: scenario.client?.events ?? [],
       };
@@ -228,7 +231,7 @@ export async function runScenario(scenario, server, client, { timeScale = 1 } = 
   try {
     const sdef = scenario.server ?? {};
     const listen = await server.send("listen", {
-      options: sdef.options ?? {},
+      options: { ...(sdef.options ?? {}), ...parserOption },
       namespaces: sdef.namespaces ?? {},
       events: sdef.events ?? [],
     }, 15000 * timeScale);

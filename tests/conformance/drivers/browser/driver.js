@@ -1,9 +1,14 @@
 // Chromium driver (client role only): the official socket.io-client browser bundle
 // (socket.io-client/dist/socket.io.min.js) in headless Chromium through playwright-core.
+// A `connect` with `options.parser: "msgpack"` (the runner's --parser msgpack) uses the
+// bundle with socket.io-msgpack-parser built in (socket.io.msgpack.min.js) instead, loaded
+// into the page the first time it is needed; its binary arguments are ArrayBuffers (notepack's
+// browser build writes a Uint8Array as a map, an ArrayBuffer as binary).
 // The page is a blank document on its own loopback origin (a tiny static server here), so
 // every request it makes to the server under test is a cross-origin one (CORS).
 //   node driver.js
-import { launchBrowser, startPageServer } from "../../../interop/browser/fixture.js";
+import { readFileSync } from "node:fs";
+import { launchBrowser, startPageServer, MSGPACK_BUNDLE } from "../../../interop/browser/fixture.js";
 import { out, serve } from "../common.js";
 
 const pageServer = await startPageServer();
@@ -32,20 +37,23 @@ await page.evaluate(() => {
     for (const [k, x] of Object.entries(v)) o[k] = enc(x);
     return o;
   };
-  const dec = (v) => {
+  // binary values become Uint8Arrays, or ArrayBuffers for a msgpack client (`buffers`)
+  const dec = (v, buffers = false) => {
     if (v === null || typeof v !== "object") return v;
-    if (Array.isArray(v)) return v.map(dec);
+    if (Array.isArray(v)) return v.map((x) => dec(x, buffers));
     const keys = Object.keys(v);
     if (keys.length === 1 && typeof v.$bin === "string") {
       const s = atob(v.$bin);
       const a = new Uint8Array(s.length);
       for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i);
-      return a;
+      return buffers ? a.buffer : a;
     }
     const o = {};
-    for (const [k, x] of Object.entries(v)) o[k] = dec(x);
+    for (const [k, x] of Object.entries(v)) o[k] = dec(x, buffers);
     return o;
   };
+  // the default bundle's io, before socket.io.msgpack.min.js (if loaded) replaces window.io
+  const ioDefault = window.io;
   const out = (o) => window.__out(o);
   const splitAck = (raw) => {
     const args = [...raw];
@@ -54,6 +62,7 @@ await page.evaluate(() => {
   };
   const managers = new Map();
   const sockets = new Map();
+  const msgpackSockets = new WeakSet();
   const acks = new Map();
   let ackSeq = 0;
   const closed = new WeakSet();
@@ -68,7 +77,15 @@ await page.evaluate(() => {
       for (const k of ["transports", "upgrade", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout"]) {
         if (options[k] !== undefined) mopts[k] = options[k];
       }
-      const manager = new window.io.Manager(url, mopts);
+      let io = ioDefault;
+      if (options.parser === "msgpack") {
+        io = window.__ioMsgpack;
+        if (!io) throw new Error("socket.io.msgpack.min.js is not loaded");
+      } else if (options.parser !== undefined && options.parser !== "default") {
+        throw new Error(`unknown parser ${options.parser}`);
+      }
+      const buffers = io !== ioDefault;
+      const manager = new io.Manager(url, mopts);
       managers.set(mname, { manager, sockets: [] });
       const live = () => !closed.has(manager);
       manager.on("reconnect_attempt", (n) => live() && out({ ev: "reconnect_attempt", client: mname, attempt: n }));
@@ -77,7 +94,8 @@ await page.evaluate(() => {
       manager.on("reconnect_failed", () => live() && out({ ev: "reconnect_failed", client: mname }));
       manager.on("open", () => manager.engine.on("upgrade", (t) => live() && out({ ev: "upgrade", client: mname, transport: t.name })));
       for (const { client, ns, auth } of list) {
-        const s = manager.socket(ns, auth !== undefined ? { auth: dec(auth) } : {});
+        const s = manager.socket(ns, auth !== undefined ? { auth: dec(auth, buffers) } : {});
+        if (buffers) msgpackSockets.add(s);
         managers.get(mname).sockets.push(s);
         sockets.set(client, s);
         s.on("connect", () => live() && out({ ev: "connect", client, id: s.id, recovered: !!s.recovered }));
@@ -90,7 +108,7 @@ await page.evaluate(() => {
             let key = null;
             if (ack) {
               key = `k${++ackSeq}`;
-              acks.set(key, ack);
+              acks.set(key, { fn: ack, buffers });
             }
             out({ ev: "event", client, name, args: enc(args), ack: key });
           });
@@ -100,17 +118,17 @@ await page.evaluate(() => {
     },
     emit({ client, event, args = [], ackTag, ackTimeout }) {
       const s = sock(client);
-      const a = dec(args);
+      const a = dec(args, msgpackSockets.has(s));
       if (ackTag === undefined) s.emit(event, ...a);
       else if (ackTimeout !== undefined) {
         s.timeout(ackTimeout).emit(event, ...a, (err, ...res) => out(err ? { ev: "ack", client, tag: ackTag, error: err.message } : { ev: "ack", client, tag: ackTag, args: enc(res) }));
       } else s.emit(event, ...a, (...res) => out({ ev: "ack", client, tag: ackTag, args: enc(res) }));
     },
     ack({ ack, args = [] }) {
-      const fn = acks.get(ack);
-      if (!fn) throw new Error(`no pending ack ${ack}`);
+      const entry = acks.get(ack);
+      if (!entry) throw new Error(`no pending ack ${ack}`);
       acks.delete(ack);
-      fn(...dec(args));
+      entry.fn(...dec(args, entry.buffers));
     },
     disconnect({ client }) {
       sock(client).disconnect();
@@ -138,7 +156,20 @@ await page.evaluate(() => {
 });
 
 const COMMANDS = ["connect", "emit", "ack", "disconnect", "connectAgain", "state", "transport", "close"];
+let msgpackLoaded = false;
 const handlers = Object.fromEntries(COMMANDS.map((cmd) => [cmd, async (msg) => {
+  if (cmd === "connect" && msg.options?.parser === "msgpack" && !msgpackLoaded) {
+    // the msgpack bundle (UMD) sets window.io: keep it aside and put the default one back
+    await page.evaluate(() => {
+      window.__ioDefault = window.io;
+    });
+    await page.addScriptTag({ content: readFileSync(MSGPACK_BUNDLE, "utf8") });
+    await page.evaluate(() => {
+      window.__ioMsgpack = window.io;
+      window.io = window.__ioDefault;
+    });
+    msgpackLoaded = true;
+  }
   // page.evaluate rethrows in-page errors with a long prefix; keep the message itself
   const r = await page.evaluate(([c, m]) => {
     try {

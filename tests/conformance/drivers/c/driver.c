@@ -478,9 +478,13 @@ static char *server_listen(span cmd, sb *extra) {
         o.recovery = true;
         o.recovery_max_disconnection_ms = get_num(rec, "maxDisconnectionDuration", &d) ? (uint32_t)d : 60000;
     }
+    /* "parser": "default" | "msgpack" (the runner's --parser); libsio copies the name */
+    char *parser = get_str(opts, "parser");
+    o.parser = parser;
     set_events(cmd);
     sio_server *srv;
     sio_status st = sio_server_new(rt, &o, &srv);
+    free(parser);
     if (st != SIO_OK) return status_msg(st);
     /* namespaces: {"/admin": {"refuse": {"message", "data"}}, "/a": {}} */
     pthread_mutex_lock(&mu);
@@ -711,6 +715,8 @@ static char *client_connect(span cmd, sb *extra) {
     if (get_num(opts, "reconnectionDelayMax", &d)) o.reconnection_delay_max_ms = (uint32_t)d;
     if (get_num(opts, "randomizationFactor", &d)) o.randomization_factor = d;
     if (get_num(opts, "timeout", &d)) o.timeout_ms = (uint32_t)d;
+    char *parser = get_str(opts, "parser"); /* "default" | "msgpack": the runner's --parser */
+    o.parser = parser;
     char *url = get_str(cmd, "url");
     char *manager = get_str(cmd, "manager");
     char *res = NULL;
@@ -758,6 +764,7 @@ static char *client_connect(span cmd, sb *extra) {
     pthread_mutex_unlock(&mu);
     free(url);
     free(manager);
+    free(parser);
     return res;
 }
 

@@ -1,6 +1,7 @@
 // Node driver: the official socket.io / socket.io-client (`--lib reference`) or the sio Node
 // addon (`--lib sio`, bindings/node, the same API), as server or client (`--role`).
 //   node driver.js --lib reference|sio --role server|client
+// options.parser "msgpack" (of listen / connect): socket.io-msgpack-parser, for both libraries.
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 import { out, enc, dec, sorted, splitAck, serve, within } from "../common.js";
@@ -18,6 +19,17 @@ if (libName === "sio") {
   lib = await import("socket.io");
 } else {
   lib = await import("socket.io-client");
+}
+
+/**
+ * The `parser` option for the runner's `--parser` (`options.parser`: "default" or "msgpack"):
+ * socket.io-msgpack-parser's module, given as is to socket.io, socket.io-client and the addon
+ * alike (the addon recognises the module). undefined: the default parser.
+ */
+function parserOption(name) {
+  if (name === undefined || name === "default") return undefined;
+  if (name === "msgpack") return require("socket.io-msgpack-parser");
+  throw new Error(`unknown parser ${name}`);
 }
 
 // ------------------------------------------------------------------ server
@@ -61,6 +73,8 @@ function serverDriver() {
     async listen({ options = {}, namespaces = {}, events = [] }) {
       const opts = { cors: { origin: "*" } };
       for (const k of ["pingInterval", "pingTimeout", "connectTimeout", "transports"]) if (options[k] !== undefined) opts[k] = options[k];
+      const parser = parserOption(options.parser);
+      if (parser) opts.parser = parser;
       if (options.recovery) opts.connectionStateRecovery = { maxDisconnectionDuration: options.recovery.maxDisconnectionDuration ?? 60000, skipMiddlewares: true };
       let port;
       if (libName === "sio") {
@@ -169,6 +183,8 @@ function clientDriver() {
       for (const k of ["transports", "upgrade", "reconnection", "reconnectionAttempts", "reconnectionDelay", "reconnectionDelayMax", "randomizationFactor", "timeout"]) {
         if (options[k] !== undefined) mopts[k] = options[k];
       }
+      const parser = parserOption(options.parser);
+      if (parser) mopts.parser = parser;
       const manager = new lib.Manager(url, mopts);
       const entry = { manager, sockets: [] };
       managers.set(mname, entry);

@@ -44,6 +44,17 @@ def reply(msg, result=None, error=None):
         out({"re": msg.get("id"), "ok": True, **(result or {})})
 
 
+def serializer(opts):
+    """The ``serializer=`` keyword for ``options.parser`` (the runner's ``--parser``): None for
+    the default parser, ``"msgpack"`` for socket.io-msgpack-parser's format."""
+    name = opts.get("parser", "default")
+    if name == "default":
+        return None
+    if name == "msgpack":
+        return "msgpack"
+    raise ValueError(f"unknown parser {name}")
+
+
 def seconds(ms):
     return ms / 1000.0
 

@@ -12,7 +12,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import dec, enc, out, reason_str, reply, seconds  # noqa: E402
+from common import dec, enc, out, reason_str, reply, seconds, serializer  # noqa: E402
 
 import sio_rs as sio  # noqa: E402
 
@@ -54,6 +54,8 @@ class ServerDriver:
                 "max_disconnection_duration": seconds(rec.get("maxDisconnectionDuration", 60000)),
                 "skip_middlewares": True,
             }
+        if serializer(opts):
+            kw["serializer"] = serializer(opts)
         srv = sio.Server(**kw)
         # Every upgrade, also before a namespace is joined (as io.engine's connections).
         srv.on_upgrade(lambda conn_id, transport: out({"ev": "upgrade", "conn": conn_id, "transport": str(transport)}))
@@ -194,6 +196,8 @@ class ClientDriver:
         for src, dst in (("reconnectionDelay", "reconnection_delay"), ("reconnectionDelayMax", "reconnection_delay_max"), ("timeout", "timeout")):
             if src in opts:
                 kw[dst] = seconds(opts[src])
+        if serializer(opts):
+            kw["serializer"] = serializer(opts)
         auth = specs[0].get("auth")
         if auth is not None:
             kw["auth"] = dec(auth)

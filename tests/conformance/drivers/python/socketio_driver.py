@@ -19,7 +19,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import dec, enc, out, reason_str, reply, seconds  # noqa: E402
+from common import dec, enc, out, reason_str, reply, seconds, serializer  # noqa: E402
 
 import socketio  # noqa: E402
 from aiohttp import web  # noqa: E402
@@ -72,6 +72,8 @@ class ServerDriver:
             kw["ping_timeout"] = seconds(opts["pingTimeout"])
         if "transports" in opts:
             kw["transports"] = opts["transports"]
+        if serializer(opts):
+            kw["serializer"] = serializer(opts)
         sio = AckAwareServer(**kw)
         events = msg.get("events") or []
         namespaces = msg.get("namespaces") or {}
@@ -220,6 +222,8 @@ class ClientDriver:
             kw["reconnection_delay"] = seconds(opts["reconnectionDelay"])
         if "reconnectionDelayMax" in opts:
             kw["reconnection_delay_max"] = seconds(opts["reconnectionDelayMax"])
+        if serializer(opts):
+            kw["serializer"] = serializer(opts)
         client = AckAwareClient(**kw)
         closed = threading.Event()
         live = lambda: not closed.is_set()  # noqa: E731

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value as Json};
 use sio_core::client::{AckSender, Auth, Manager, ManagerConfig, ManagerEvent, Socket, SocketConfig};
 use sio_core::engine::client::EngineEvent;
 use sio_core::engine::server::TransportKind;
+use sio_core::proto::Parser;
 use sio_core::AckError;
 
 use crate::{args_of, dec, enc, ms_of, ok, out, str_of, strings_of, Reply};
@@ -140,6 +141,9 @@ impl Driver {
         }
         if let Some(d) = ms_of(&opts, "timeout") {
             config.timeout = d;
+        }
+        if let Some(name) = str_of(&opts, "parser") {
+            config.parser = Parser::from_name(name).ok_or_else(|| format!("unknown parser {name}"))?;
         }
         let mname = str_of(cmd, "manager").unwrap_or_default().to_owned();
         let manager = Manager::new(config);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value as Json};
 use sio_core::engine::server::{ConnEvent, Cors, CorsOrigin, TransportKind};
+use sio_core::proto::Parser;
 use sio_core::server::{AckError, AckSender, BroadcastOperator, ConnectError, RecoveryConfig, Server, Socket};
 
 use crate::{args_of, dec, enc, ms_of, ok, out, str_of, strings_of, Reply};
@@ -153,6 +154,9 @@ impl Driver {
                 max_disconnection_duration: ms_of(rec, "maxDisconnectionDuration").unwrap_or(Duration::from_secs(60)),
                 skip_middlewares: true,
             });
+        }
+        if let Some(name) = str_of(&opts, "parser") {
+            b = b.parser(Parser::from_name(name).ok_or_else(|| format!("unknown parser {name}"))?);
         }
         let io = b.build();
         io.on_engine_connection(|session| {
