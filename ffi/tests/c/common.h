@@ -364,6 +364,24 @@ static void T_UNUSED recorder_init(recorder *r) {
   pthread_cond_init(&r->cv, NULL);
 }
 
+/* `count` buffers in hex, comma-separated, into `out` (truncated to `n`). */
+static T_UNUSED void t_hex_join(char *out, size_t n, const uint8_t *const *bufs, const size_t *lens, size_t count) {
+  size_t at = 0;
+  out[0] = '\0';
+  for (size_t i = 0; i < count; i++) {
+    if (i && at + 1 < n) out[at++] = ',';
+    for (size_t j = 0; j < lens[i] && at + 2 < n; j++) at += (size_t)snprintf(out + at, n - at, "%02x", bufs[i][j]);
+  }
+  out[at < n ? at : n - 1] = '\0';
+}
+
+/* The buffers of a recorded event in hex, comma-separated (a static buffer). */
+static T_UNUSED const char *tev_hex(const tev *e) {
+  static char out[256];
+  t_hex_join(out, sizeof out, (const uint8_t *const *)e->bufs, e->buf_lens, e->n_bufs);
+  return out;
+}
+
 static T_UNUSED void tev_free(tev *e) {
   if (!e) return;
   sio_socket_free(e->socket);
@@ -531,7 +549,9 @@ typedef struct {
   size_t n_bufs;
   uint8_t buf0[64];
   size_t buf0_len;
+  char bufs_hex[256]; /* every buffer in hex, comma-separated (the first 8) */
 } ackrec;
+
 
 static void T_UNUSED ackrec_init(ackrec *a) {
   memset(a, 0, sizeof *a);
@@ -552,6 +572,14 @@ static void T_UNUSED ackrec_cb(void *user_data, sio_ack_outcome outcome, const c
       a->buf0_len = bufs[0].len < sizeof a->buf0 ? bufs[0].len : sizeof a->buf0;
       if (a->buf0_len) memcpy(a->buf0, bufs[0].ptr, a->buf0_len);
     }
+    const uint8_t *ptrs[8];
+    size_t lens[8];
+    size_t k = n_bufs < 8 ? n_bufs : 8;
+    for (size_t i = 0; i < k; i++) {
+      ptrs[i] = bufs[i].ptr;
+      lens[i] = bufs[i].len;
+    }
+    t_hex_join(a->bufs_hex, sizeof a->bufs_hex, ptrs, lens, k);
   }
   pthread_cond_broadcast(&a->cv);
   pthread_mutex_unlock(&a->mu);

@@ -21,80 +21,6 @@
 static recorder rec;
 static const char *const CLIENT = "ffi/tests/c/peers/client.cjs";
 
-/* ------------------------------------------------------------------ acks with every buffer */
-
-typedef struct {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int calls;
-  sio_ack_outcome outcome;
-  char *args_json;
-  char bufs_hex[256]; /* the buffers in hex, comma-separated */
-  size_t n_bufs;
-} ackall;
-
-static void ackall_init(ackall *a) {
-  memset(a, 0, sizeof *a);
-  pthread_mutex_init(&a->mu, NULL);
-  pthread_cond_init(&a->cv, NULL);
-}
-
-static void hex_join(char *out, size_t n, const uint8_t *const *bufs, const size_t *lens, size_t count) {
-  size_t at = 0;
-  out[0] = '\0';
-  for (size_t i = 0; i < count; i++) {
-    if (i && at + 1 < n) out[at++] = ',';
-    for (size_t j = 0; j < lens[i] && at + 2 < n; j++) at += (size_t)snprintf(out + at, n - at, "%02x", bufs[i][j]);
-  }
-  out[at < n ? at : n - 1] = '\0';
-}
-
-static void ackall_cb(void *user_data, sio_ack_outcome outcome, const char *args_json, size_t args_json_len,
-                      const sio_buf *bufs, size_t n_bufs) {
-  ackall *a = user_data;
-  pthread_mutex_lock(&a->mu);
-  if (++a->calls == 1) {
-    a->outcome = outcome;
-    a->args_json = t_strndup(args_json ? args_json : "", args_json ? args_json_len : 0);
-    a->n_bufs = n_bufs;
-    const uint8_t *ptrs[8];
-    size_t lens[8];
-    size_t k = n_bufs < 8 ? n_bufs : 8;
-    for (size_t i = 0; i < k; i++) {
-      ptrs[i] = bufs[i].ptr;
-      lens[i] = bufs[i].len;
-    }
-    hex_join(a->bufs_hex, sizeof a->bufs_hex, ptrs, lens, k);
-  }
-  pthread_cond_broadcast(&a->cv);
-  pthread_mutex_unlock(&a->mu);
-}
-
-static void ackall_wait(ackall *a, int ms, const char *what) {
-  struct timespec dl = t_deadline(tms(ms));
-  pthread_mutex_lock(&a->mu);
-  while (a->calls == 0) {
-    if (pthread_cond_timedwait(&a->cv, &a->mu, &dl) == ETIMEDOUT && a->calls == 0) {
-      pthread_mutex_unlock(&a->mu);
-      FAIL("ack `%s` never completed within %d ms", what, tms(ms));
-    }
-  }
-  CHECK(a->calls == 1, "ack `%s` completed %d times", what, a->calls);
-  pthread_mutex_unlock(&a->mu);
-}
-
-static void ackall_destroy(ackall *a) {
-  free(a->args_json);
-  pthread_mutex_destroy(&a->mu);
-  pthread_cond_destroy(&a->cv);
-}
-
-/* The buffers of a recorded event in hex, comma-separated. */
-static const char *tev_hex(const tev *e) {
-  static char out[256];
-  hex_join(out, sizeof out, (const uint8_t *const *)e->bufs, e->buf_lens, e->n_bufs);
-  return out;
-}
 
 static char *handshake(const sio_socket *s) {
   char *out = NULL;
@@ -193,27 +119,27 @@ static void v2_client(const sio_server *srv, const char *url, const char *transp
   /* the server's emit_with_ack (binary out), answered by the client with binary */
   peer_send(&a, "{\"cmd\":\"policy\",\"name\":\"askb\",\"reply\":[{\"$bin\":\"0a0b\"},{\"n\":{\"$bin\":\"0c\"}}]}");
   free(peer_wait(&a, 5000, "\"ev\":\"policy\",\"name\":\"askb\""));
-  ackall k;
-  ackall_init(&k);
+  ackrec k;
+  ackrec_init(&k);
   sio_buf ab = {B1, sizeof B1};
-  OK(sio_socket_emit_with_ack(s, S("askb"), S("[{\"_placeholder\":true,\"num\":0}]"), &ab, 1, 5000, ackall_cb, &k));
+  OK(sio_socket_emit_with_ack(s, S("askb"), S("[{\"_placeholder\":true,\"num\":0}]"), &ab, 1, 5000, ackrec_cb, &k));
   expect_in_place(&a, "askb", "\"name\":\"askb\"", "\"args\":[{\"$bin\":\"00\"}],\"acked\":true");
-  ackall_wait(&k, 5000, "askb");
+  ackrec_wait(&k, 5000, "askb");
   CHECK(k.outcome == SIO_ACK_ANSWERED, "[%s] askb outcome %d", label, (int)k.outcome);
   CHECK(STREQ(k.args_json, "[{\"_placeholder\":true,\"num\":0},{\"n\":{\"_placeholder\":true,\"num\":1}}]"),
         "[%s] askb ack args %s", label, k.args_json);
   CHECK(k.n_bufs == 2 && STREQ(k.bufs_hex, "0a0b,0c"), "[%s] askb ack buffers %zu: %s", label, k.n_bufs, k.bufs_hex);
-  ackall_destroy(&k);
+  ackrec_destroy(&k);
 
   /* and the JSON-only path: the client's default answer ["re", ...args] */
-  ackall j;
-  ackall_init(&j);
-  OK(sio_socket_emit_with_ack(s, S("ask"), S("[7,{\"o\":[true,null,\"s\",1.5]}]"), NULL, 0, 5000, ackall_cb, &j));
-  ackall_wait(&j, 5000, "ask");
+  ackrec j;
+  ackrec_init(&j);
+  OK(sio_socket_emit_with_ack(s, S("ask"), S("[7,{\"o\":[true,null,\"s\",1.5]}]"), NULL, 0, 5000, ackrec_cb, &j));
+  ackrec_wait(&j, 5000, "ask");
   CHECK(j.outcome == SIO_ACK_ANSWERED && STREQ(j.args_json, "[\"re\",7,{\"o\":[true,null,\"s\",1.5]}]") &&
             j.n_bufs == 0,
         "[%s] ask ack %d %s", label, (int)j.outcome, j.args_json);
-  ackall_destroy(&j);
+  ackrec_destroy(&j);
 
   /* the whole exchange stayed on one transport / connection */
   CHECK(STREQ(sio_socket_transport(s), now), "[%s] transport %s at the end", label, sio_socket_transport(s));

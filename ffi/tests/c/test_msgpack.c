@@ -19,79 +19,6 @@ static recorder rec;
 static const char *const CLIENT = "ffi/tests/c/peers/client.cjs";
 static const char *const SERVER = "tests/interop/reference-server.js";
 
-/* ------------------------------------------------------------------ acks with every buffer */
-
-typedef struct {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int calls;
-  sio_ack_outcome outcome;
-  char *args_json;
-  char bufs_hex[256]; /* the buffers in hex, comma-separated */
-  size_t n_bufs;
-} ackall;
-
-static void ackall_init(ackall *a) {
-  memset(a, 0, sizeof *a);
-  pthread_mutex_init(&a->mu, NULL);
-  pthread_cond_init(&a->cv, NULL);
-}
-
-static void hex_join(char *out, size_t n, const uint8_t *const *bufs, const size_t *lens, size_t count) {
-  size_t at = 0;
-  out[0] = '\0';
-  for (size_t i = 0; i < count; i++) {
-    if (i && at + 1 < n) out[at++] = ',';
-    for (size_t j = 0; j < lens[i] && at + 2 < n; j++) at += (size_t)snprintf(out + at, n - at, "%02x", bufs[i][j]);
-  }
-  out[at < n ? at : n - 1] = '\0';
-}
-
-static void ackall_cb(void *user_data, sio_ack_outcome outcome, const char *args_json, size_t args_json_len,
-                      const sio_buf *bufs, size_t n_bufs) {
-  ackall *a = user_data;
-  pthread_mutex_lock(&a->mu);
-  if (++a->calls == 1) {
-    a->outcome = outcome;
-    a->args_json = t_strndup(args_json ? args_json : "", args_json ? args_json_len : 0);
-    a->n_bufs = n_bufs;
-    const uint8_t *ptrs[8];
-    size_t lens[8];
-    size_t k = n_bufs < 8 ? n_bufs : 8;
-    for (size_t i = 0; i < k; i++) {
-      ptrs[i] = bufs[i].ptr;
-      lens[i] = bufs[i].len;
-    }
-    hex_join(a->bufs_hex, sizeof a->bufs_hex, ptrs, lens, k);
-  }
-  pthread_cond_broadcast(&a->cv);
-  pthread_mutex_unlock(&a->mu);
-}
-
-static void ackall_wait(ackall *a, int ms, const char *what) {
-  struct timespec dl = t_deadline(tms(ms));
-  pthread_mutex_lock(&a->mu);
-  while (a->calls == 0) {
-    if (pthread_cond_timedwait(&a->cv, &a->mu, &dl) == ETIMEDOUT && a->calls == 0) {
-      pthread_mutex_unlock(&a->mu);
-      FAIL("ack `%s` never completed within %d ms", what, tms(ms));
-    }
-  }
-  pthread_mutex_unlock(&a->mu);
-}
-
-static void ackall_destroy(ackall *a) {
-  free(a->args_json);
-  pthread_mutex_destroy(&a->mu);
-  pthread_cond_destroy(&a->cv);
-}
-
-/* The buffers of a recorded event in hex, comma-separated. */
-static const char *tev_hex(const tev *e) {
-  static char out[256];
-  hex_join(out, sizeof out, (const uint8_t *const *)e->bufs, e->buf_lens, e->n_bufs);
-  return out;
-}
 
 /* ------------------------------------------------------------------ 1. libsio server, Node clients */
 
@@ -160,27 +87,27 @@ static void node_client(const char *url, const char *transport) {
   /* the server's emit_with_ack (binary out), answered by the client with binary */
   peer_send(&a, "{\"cmd\":\"policy\",\"name\":\"askb\",\"reply\":[{\"$bin\":\"0a0b\"},{\"n\":{\"$bin\":\"0c\"}}]}");
   free(peer_wait(&a, 5000, "\"ev\":\"policy\",\"name\":\"askb\""));
-  ackall k;
-  ackall_init(&k);
+  ackrec k;
+  ackrec_init(&k);
   sio_buf ab = {B1, sizeof B1};
-  OK(sio_socket_emit_with_ack(s, S("askb"), S("[{\"_placeholder\":true,\"num\":0}]"), &ab, 1, 5000, ackall_cb, &k));
+  OK(sio_socket_emit_with_ack(s, S("askb"), S("[{\"_placeholder\":true,\"num\":0}]"), &ab, 1, 5000, ackrec_cb, &k));
   expect_in_place(&a, "askb", "\"name\":\"askb\"", "\"args\":[{\"$bin\":\"00\"}],\"acked\":true");
-  ackall_wait(&k, 5000, "askb");
+  ackrec_wait(&k, 5000, "askb");
   CHECK(k.outcome == SIO_ACK_ANSWERED, "askb outcome %d", (int)k.outcome);
   CHECK(STREQ(k.args_json, "[{\"_placeholder\":true,\"num\":0},{\"n\":{\"_placeholder\":true,\"num\":1}}]"),
         "askb ack args %s", k.args_json);
   CHECK(k.n_bufs == 2 && STREQ(k.bufs_hex, "0a0b,0c"), "askb ack buffers %zu: %s", k.n_bufs, k.bufs_hex);
-  ackall_destroy(&k);
+  ackrec_destroy(&k);
 
   /* and the JSON-only path: the client's default answer ["re", ...args] */
-  ackall j;
-  ackall_init(&j);
-  OK(sio_socket_emit_with_ack(s, S("ask"), S("[7,{\"o\":[true,null,\"s\",1.5]}]"), NULL, 0, 5000, ackall_cb, &j));
-  ackall_wait(&j, 5000, "ask");
+  ackrec j;
+  ackrec_init(&j);
+  OK(sio_socket_emit_with_ack(s, S("ask"), S("[7,{\"o\":[true,null,\"s\",1.5]}]"), NULL, 0, 5000, ackrec_cb, &j));
+  ackrec_wait(&j, 5000, "ask");
   CHECK(j.outcome == SIO_ACK_ANSWERED && STREQ(j.args_json, "[\"re\",7,{\"o\":[true,null,\"s\",1.5]}]") &&
             j.n_bufs == 0,
         "ask ack %d %s", (int)j.outcome, j.args_json);
-  ackall_destroy(&j);
+  ackrec_destroy(&j);
 
   peer_send(&a, "{\"cmd\":\"disconnect\"}");
   tev *d = recorder_wait(&rec, 5000, SIO_EVENT_DISCONNECT, NULL, sid);
@@ -250,24 +177,24 @@ static void libsio_client(sio_runtime *rt, const char *url, uint32_t transports,
   sio_buf bufs[3] = {{B0, sizeof B0}, {B1, sizeof B1}, {B2, sizeof B2}};
   const char *args = "[\"e\",{\"_placeholder\":true,\"num\":0},{\"deep\":[{\"_placeholder\":true,\"num\":1},"
                      "{\"x\":{\"_placeholder\":true,\"num\":2}}]}]";
-  ackall echo;
-  ackall_init(&echo);
-  OK(sio_client_emit_with_ack(c, S("echo"), SZ(args), bufs, 3, 5000, ackall_cb, &echo));
-  ackall_wait(&echo, 5000, "echo");
+  ackrec echo;
+  ackrec_init(&echo);
+  OK(sio_client_emit_with_ack(c, S("echo"), SZ(args), bufs, 3, 5000, ackrec_cb, &echo));
+  ackrec_wait(&echo, 5000, "echo");
   CHECK(echo.outcome == SIO_ACK_ANSWERED && STREQ(echo.args_json, args), "echo ack %d %s", (int)echo.outcome,
         echo.args_json);
   CHECK(echo.n_bufs == 3 && STREQ(echo.bufs_hex, "0102ff,00,beef"), "echo ack buffers %zu: %s", echo.n_bufs,
         echo.bufs_hex);
-  ackall_destroy(&echo);
+  ackrec_destroy(&echo);
   e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_MESSAGE, id, "echo", NULL);
   CHECK(STREQ(e->args_json, args) && e->n_bufs == 3 && STREQ(tev_hex(e), "0102ff,00,beef"), "echo event %s (%s)",
         e->args_json, tev_hex(e));
   tev_free(e);
 
   /* ask: the server emits `q` with an ack to the client; the C client answers with binary */
-  ackall ask;
-  ackall_init(&ask);
-  OK(sio_client_emit_with_ack(c, S("ask"), S("[\"q\",{\"_placeholder\":true,\"num\":0}]"), bufs, 1, 5000, ackall_cb,
+  ackrec ask;
+  ackrec_init(&ask);
+  OK(sio_client_emit_with_ack(c, S("ask"), S("[\"q\",{\"_placeholder\":true,\"num\":0}]"), bufs, 1, 5000, ackrec_cb,
                               &ask));
   e = recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_MESSAGE, id, "q", NULL);
   CHECK(e->ack != NULL && STREQ(e->args_json, "[{\"_placeholder\":true,\"num\":0}]") && STREQ(tev_hex(e), "0102ff"),
@@ -275,22 +202,22 @@ static void libsio_client(sio_runtime *rt, const char *url, uint32_t transports,
   sio_buf reply = {B2, sizeof B2};
   OK(sio_ack_send(e->ack, S("[\"pong\",{\"b\":{\"_placeholder\":true,\"num\":0}}]"), &reply, 1));
   tev_free(e);
-  ackall_wait(&ask, 5000, "ask");
+  ackrec_wait(&ask, 5000, "ask");
   CHECK(ask.outcome == SIO_ACK_ANSWERED &&
             STREQ(ask.args_json, "[null,[\"pong\",{\"b\":{\"_placeholder\":true,\"num\":0}}]]") && ask.n_bufs == 1 &&
             STREQ(ask.bufs_hex, "beef"),
         "ask: %d %s (%s)", (int)ask.outcome, ask.args_json, ask.bufs_hex);
-  ackall_destroy(&ask);
+  ackrec_destroy(&ask);
 
   /* transport, acked by the server: the connection really is on `transport` */
-  ackall t;
-  ackall_init(&t);
-  OK(sio_client_emit_with_ack(c, S("transport"), S("[]"), NULL, 0, 5000, ackall_cb, &t));
-  ackall_wait(&t, 5000, "transport");
+  ackrec t;
+  ackrec_init(&t);
+  OK(sio_client_emit_with_ack(c, S("transport"), S("[]"), NULL, 0, 5000, ackrec_cb, &t));
+  ackrec_wait(&t, 5000, "transport");
   char tr[64];
   snprintf(tr, sizeof tr, "[\"%s\"]", transport);
   CHECK(STREQ(t.args_json, tr), "transport ack %s", t.args_json);
-  ackall_destroy(&t);
+  ackrec_destroy(&t);
 
   OK(sio_client_disconnect(c));
   tev_free(recorder_wait_ex(&rec, 5000, SIO_EVENT_CLIENT_DISCONNECT, id, NULL, NULL));
