@@ -182,8 +182,12 @@ impl Client {
         true
     }
 
-    pub(crate) fn remove(&self, ns: &str) {
-        self.namespaces().joined.remove(ns);
+    /// Forgets `socket` as its namespace's socket (not a newer one of the same namespace).
+    pub(crate) fn remove(&self, socket: &Socket) {
+        let mut ns = self.namespaces();
+        if ns.joined.get(socket.ns()).is_some_and(|s| Arc::ptr_eq(&s.0, &socket.0)) {
+            ns.joined.remove(socket.ns());
+        }
     }
 
     pub(crate) fn send_connect_error(&self, ns: &str, message: &str, data: Option<&Value>) {

@@ -465,6 +465,9 @@ impl Socket {
         if !self.connected() || self.0.closing.swap(true, Ordering::AcqRel) {
             return;
         }
+        // The namespace is free for a new CONNECT at once, as in socket.io (whose close is
+        // synchronous), even while a host holds this socket's `disconnecting`.
+        self.0.client.remove(self);
         let pending = PendingClose::new(self.clone(), reason);
         *self.0.pending_close.lock().expect("close lock poisoned") = Arc::downgrade(&pending);
         let disconnecting = self.read_listeners(|l| l.disconnecting.clone());
@@ -498,7 +501,7 @@ impl Socket {
         }
         self.0.ns.adapter.del_all(&self.0.id);
         self.0.ns.remove(&self.0.id);
-        self.0.client.remove(self.ns());
+        self.0.client.remove(self);
         self.0.acks.lock().expect("ack lock poisoned").clear();
         let disconnect = self.read_listeners(|l| l.disconnect.clone());
         for h in disconnect {
