@@ -44,13 +44,15 @@ function tlsServer(t, tls) {
 /** Connects with `io`, waits for the upgrade when both transports are used, asks `secure`. */
 async function askSecure(io, url, opts) {
   const socket = io(url, { forceNew: true, reconnection: false, ...opts });
+  // Listened for at once: a fast upgrade can be over before `connect` is handled.
+  const upgraded = new Promise((resolve) => socket.io.engine.once('upgrade', resolve));
   try {
     await new Promise((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
     });
     if (opts.transports.length === 2 && socket.io.engine.transport.name !== 'websocket') {
-      await new Promise((resolve) => socket.io.engine.once('upgrade', resolve));
+      await upgraded;
     }
     return await new Promise((resolve, reject) => {
       socket.timeout(5000).emit('secure', (err, secure, transport) => (err ? reject(err) : resolve([secure, transport])));
