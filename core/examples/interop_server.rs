@@ -239,6 +239,27 @@ fn on_connection(io: &Server, socket: Socket, reasons: &Reasons) {
     });
 }
 
+/// `--admin-ui`: the admin UI's instrumentation on `/ui-admin` (`/admin` is the contract's).
+fn instrument(io: &Server, args: &[String]) {
+    use sio_core::server::admin::{self, AdminAuth, AdminOptions, AdminPassword};
+    let auth = arg::<String>(args, "--admin-ui-auth").map(|pair| {
+        let (user, password) = pair.split_once(':').expect("--admin-ui-auth USER:PASSWORD");
+        // Hashed here as a user of @socket.io/admin-ui hashes it (bcrypt), at a low cost for tests.
+        let hash = bcrypt::hash(password, 4).expect("bcrypt hashes any password");
+        AdminAuth { username: user.to_owned(), password: AdminPassword::Bcrypt(hash) }
+    });
+    let opts = AdminOptions {
+        auth,
+        namespace: "/ui-admin".into(),
+        read_only: args.iter().any(|a| a == "--admin-ui-readonly"),
+        server_id: arg(args, "--admin-ui-server-id"),
+        mode: arg::<String>(args, "--admin-ui-mode")
+            .map_or(Default::default(), |m| m.parse().expect("--admin-ui-mode")),
+        ..AdminOptions::default()
+    };
+    admin::instrument(io, opts).expect("valid admin options");
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     if std::env::var_os("RUST_LOG").is_some() {
@@ -253,7 +274,12 @@ async fn main() -> std::io::Result<()> {
         .ping_interval(Duration::from_millis(arg(&args, "--ping-interval").unwrap_or(25_000)))
         .ping_timeout(Duration::from_millis(arg(&args, "--ping-timeout").unwrap_or(20_000)))
         .connect_timeout(Duration::from_millis(arg(&args, "--connect-timeout").unwrap_or(45_000)))
-        .cors(Cors { origin: CorsOrigin::Any, credentials: false });
+        .cors(if args.iter().any(|a| a == "--admin-ui") {
+            // The admin UI connects from its own origin with `withCredentials: true`.
+            Cors { origin: CorsOrigin::Reflect, credentials: true }
+        } else {
+            Cors { origin: CorsOrigin::Any, credentials: false }
+        });
     if let Some(t) = arg::<String>(&args, "--transports") {
         let kinds: Vec<TransportKind> = t.split(',').filter_map(TransportKind::parse).collect();
         builder = builder.transports(&kinds);
@@ -298,6 +324,9 @@ async fn main() -> std::io::Result<()> {
             ))
         }
     });
+    if args.iter().any(|a| a == "--admin-ui") {
+        instrument(&io, &args);
+    }
     let addr = io.listen(("127.0.0.1", port)).await?;
     println!("listening on {}", addr.port());
     std::future::pending::<()>().await;

@@ -72,7 +72,8 @@ const io = new Server(httpServer, {
   pingTimeout,
   connectTimeout,
   transports,
-  cors: { origin: "*" },
+  // The admin UI connects from its own origin with `withCredentials: true`.
+  cors: argv.includes("--admin-ui") ? { origin: true, credentials: true } : { origin: "*" },
   ...parser,
   allowEIO3: argv.includes("--allow-eio3"),
   ...(argv.includes("--no-http-compression") ? { httpCompression: false } : {}),
@@ -267,6 +268,25 @@ admin.use((socket, next) => {
   next(err);
 });
 admin.on("connection", onConnection);
+
+// `--admin-ui`: @socket.io/admin-ui's instrumentation on `/ui-admin` (`/admin` is the contract's).
+if (argv.includes("--admin-ui")) {
+  const { instrument } = (await import("@socket.io/admin-ui")).default;
+  const pair = arg("--admin-ui-auth", String);
+  let auth = false;
+  if (pair) {
+    const i = pair.indexOf(":");
+    const bcrypt = (await import("bcryptjs")).default;
+    auth = { type: "basic", username: pair.slice(0, i), password: bcrypt.hashSync(pair.slice(i + 1), 4) };
+  }
+  instrument(io, {
+    auth,
+    namespaceName: "/ui-admin",
+    readonly: argv.includes("--admin-ui-readonly"),
+    serverId: arg("--admin-ui-server-id", String),
+    mode: arg("--admin-ui-mode", String) ?? "development",
+  });
+}
 
 httpServer.on("error", (e) => {
   process.stderr.write(`${e.stack ?? e}\n`);

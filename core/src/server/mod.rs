@@ -15,6 +15,7 @@
 //! ```
 
 mod ack;
+pub mod admin;
 mod broadcast;
 mod client;
 mod closing;
@@ -69,6 +70,7 @@ use socket::Restored;
 
 type Matcher = Arc<dyn Fn(&str, &Value) -> BoxFuture<'static, bool> + Send + Sync>;
 type EngineConnectionHandler = Arc<dyn Fn(&Arc<Session>) + Send + Sync>;
+type NamespaceHandler = Arc<dyn Fn(&Namespace) + Send + Sync>;
 
 pub(crate) struct ServerInner {
     pub(crate) config: ServerConfig,
@@ -77,6 +79,13 @@ pub(crate) struct ServerInner {
     dynamic: RwLock<Vec<(Matcher, Namespace)>>,
     server_side_any: RwLock<Vec<AnyServerSideHandler>>,
     engine_connection: RwLock<Vec<EngineConnectionHandler>>,
+    /// Observers of every socket of every namespace, run before the namespace's own
+    /// handlers (the admin instrumentation's `prependListener("connection")`).
+    any_connection: RwLock<Vec<ConnectionHandler>>,
+    /// Observers of each namespace created (socket.io's `new_namespace`).
+    new_namespace: RwLock<Vec<NamespaceHandler>>,
+    /// Set once the admin UI instrumentation is installed (it is installed once).
+    admin: OnceLock<()>,
     files: files::Files,
     stop: watch::Sender<bool>,
 }
@@ -106,6 +115,9 @@ impl Server {
             dynamic: RwLock::default(),
             server_side_any: RwLock::default(),
             engine_connection: RwLock::default(),
+            any_connection: RwLock::default(),
+            new_namespace: RwLock::default(),
+            admin: OnceLock::new(),
             files: files::Files::default(),
             stop: watch::channel(false).0,
         });
@@ -135,8 +147,42 @@ impl Server {
         if let Some(ns) = self.0.namespaces.read().expect("namespace lock poisoned").get(&name) {
             return ns.clone();
         }
-        let mut map = self.0.namespaces.write().expect("namespace lock poisoned");
-        map.entry(name.clone()).or_insert_with(|| self.0.create_namespace(name, Arc::default())).clone()
+        let mut created = false;
+        let ns = {
+            let mut map = self.0.namespaces.write().expect("namespace lock poisoned");
+            map.entry(name.clone())
+                .or_insert_with(|| {
+                    created = true;
+                    self.0.create_namespace(name, Arc::default())
+                })
+                .clone()
+        };
+        if created {
+            self.0.announce(&ns);
+        }
+        ns
+    }
+
+    /// The namespaces of this server (dynamic ones once created; not the dynamic parents).
+    pub fn namespaces(&self) -> Vec<Namespace> {
+        self.0.namespaces.read().expect("namespace lock poisoned").values().cloned().collect()
+    }
+
+    /// The namespace `name` if it exists (never creates it).
+    pub fn existing_namespace(&self, name: &str) -> Option<Namespace> {
+        self.0.existing(name)
+    }
+
+    /// Sees each namespace created from now on, dynamic children included (socket.io's
+    /// `io.on("new_namespace")`).
+    pub fn on_new_namespace(&self, f: impl Fn(&Namespace) + Send + Sync + 'static) {
+        self.0.new_namespace.write().expect("handler lock poisoned").push(Arc::new(f));
+    }
+
+    /// Sees every socket of every namespace, present and future, before the namespace's
+    /// own connection handlers run.
+    pub fn on_any_connection(&self, f: impl Fn(Socket) + Send + Sync + 'static) {
+        self.0.any_connection.write().expect("handler lock poisoned").push(Arc::new(f));
     }
 
     /// A dynamic namespace: every name accepted by `matcher(name, auth)` becomes a
@@ -364,6 +410,14 @@ impl ServerInner {
         Namespace(NsInner::new(name, self, handlers, false))
     }
 
+    /// Tells the `new_namespace` observers (outside the namespace table's lock).
+    fn announce(&self, ns: &Namespace) {
+        let hooks = self.new_namespace.read().expect("handler lock poisoned").clone();
+        for h in hooks {
+            h(ns);
+        }
+    }
+
     /// The namespace `name` if it exists (a dynamic child once created).
     pub(crate) fn existing(&self, name: &str) -> Option<Namespace> {
         self.namespaces.read().expect("namespace lock poisoned").get(name).cloned()
@@ -382,16 +436,26 @@ impl ServerInner {
             }
         }
         let parent = parent?;
-        let mut map = self.namespaces.write().expect("namespace lock poisoned");
-        let child = map
-            .entry(name.to_owned())
-            .or_insert_with(|| self.create_namespace(name.to_owned(), parent.0.handlers.clone()))
-            .clone();
-        if let Some(children) = &parent.0.children {
-            let mut c = children.write().expect("namespace lock poisoned");
-            if !c.iter().any(|n| Arc::ptr_eq(&n.0, &child.0)) {
-                c.push(child.clone());
+        let mut created = false;
+        let child = {
+            let mut map = self.namespaces.write().expect("namespace lock poisoned");
+            let child = map
+                .entry(name.to_owned())
+                .or_insert_with(|| {
+                    created = true;
+                    self.create_namespace(name.to_owned(), parent.0.handlers.clone())
+                })
+                .clone();
+            if let Some(children) = &parent.0.children {
+                let mut c = children.write().expect("namespace lock poisoned");
+                if !c.iter().any(|n| Arc::ptr_eq(&n.0, &child.0)) {
+                    c.push(child.clone());
+                }
             }
+            child
+        };
+        if created {
+            self.announce(&child);
         }
         Some(child)
     }
@@ -448,6 +512,10 @@ impl ServerInner {
         let reply = (client.session.protocol() != 3).then_some(Value::Object(reply));
         let _ = socket.send_frames(ns.0.parser.encode(PacketType::Connect, &name, None, reply.as_ref()), false);
         tracing::debug!(ns = %name, id = socket.id(), recovered = socket.recovered(), "socket connected");
+        let observers = self.any_connection.read().expect("handler lock poisoned").clone();
+        for h in observers {
+            h(socket.clone());
+        }
         let handlers = ns.0.handlers.connection.read().expect("handler lock poisoned").clone();
         for h in handlers {
             h(socket.clone());

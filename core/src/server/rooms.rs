@@ -3,10 +3,24 @@
 //! Every socket is a member of the room named by its own id, so the adapter also knows
 //! every socket of its namespace.
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// A room name.
 pub type Room = String;
+
+/// A change of room membership, as socket.io's adapter reports it (`join-room`,
+/// `leave-room`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomChange {
+    /// The socket joined the room.
+    Joined,
+    /// The socket left the room.
+    Left,
+}
+
+/// Hears each membership change: (change, room, socket id). Called after the adapter's
+/// lock is released, so it may read the adapter.
+pub type RoomListener = Arc<dyn Fn(RoomChange, &str, &str) + Send + Sync>;
 
 /// Where this node's room membership lives. The in-memory [`MemoryAdapter`] is the
 /// default; what crosses to other nodes goes through [`super::cluster::ClusterAdapter`].
@@ -30,6 +44,11 @@ pub trait Adapter: Send + Sync + 'static {
     }
     /// Every room that has at least one member.
     fn all_rooms(&self) -> Vec<Room>;
+    /// Reports every membership change from now on to `f` (one listener per adapter:
+    /// the admin instrumentation's). Returns false if the adapter cannot, or already has one.
+    fn set_room_listener(&self, _f: RoomListener) -> bool {
+        false
+    }
 }
 
 #[derive(Default)]
@@ -42,9 +61,19 @@ struct Maps {
 #[derive(Default)]
 pub struct MemoryAdapter {
     maps: RwLock<Maps>,
+    /// Unset unless someone observes: a join then costs one atomic load more.
+    listener: OnceLock<RoomListener>,
 }
 
 impl MemoryAdapter {
+    fn notify(&self, change: RoomChange, sid: &str, rooms: Vec<Room>) {
+        if let Some(f) = self.listener.get() {
+            for room in rooms {
+                f(change, &room, sid);
+            }
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
         self.maps.read().expect("adapter lock poisoned")
     }
@@ -56,39 +85,59 @@ impl MemoryAdapter {
 
 impl Adapter for MemoryAdapter {
     fn add_all(&self, sid: &str, rooms: &[Room]) {
-        let mut m = self.write();
-        for room in rooms {
-            m.sids.entry(sid.to_owned()).or_default().insert(room.clone());
-            m.rooms.entry(room.clone()).or_default().insert(sid.to_owned());
+        let watched = self.listener.get().is_some();
+        let mut joined = Vec::new();
+        {
+            let mut m = self.write();
+            for room in rooms {
+                m.sids.entry(sid.to_owned()).or_default().insert(room.clone());
+                if m.rooms.entry(room.clone()).or_default().insert(sid.to_owned()) && watched {
+                    joined.push(room.clone());
+                }
+            }
         }
+        self.notify(RoomChange::Joined, sid, joined);
     }
 
     fn del(&self, sid: &str, room: &str) {
-        let mut m = self.write();
-        if let Some(r) = m.sids.get_mut(sid) {
-            r.remove(room);
-        }
-        if let Some(members) = m.rooms.get_mut(room) {
-            members.remove(sid);
-            if members.is_empty() {
-                m.rooms.remove(room);
+        let mut left = false;
+        {
+            let mut m = self.write();
+            if let Some(r) = m.sids.get_mut(sid) {
+                r.remove(room);
             }
+            if let Some(members) = m.rooms.get_mut(room) {
+                left = members.remove(sid);
+                if members.is_empty() {
+                    m.rooms.remove(room);
+                }
+            }
+        }
+        if left {
+            self.notify(RoomChange::Left, sid, vec![room.to_owned()]);
         }
     }
 
     fn del_all(&self, sid: &str) {
-        let mut m = self.write();
-        let Some(rooms) = m.sids.remove(sid) else {
-            return;
-        };
-        for room in rooms {
-            if let Some(members) = m.rooms.get_mut(&room) {
-                members.remove(sid);
-                if members.is_empty() {
-                    m.rooms.remove(&room);
+        let watched = self.listener.get().is_some();
+        let mut left = Vec::new();
+        {
+            let mut m = self.write();
+            let Some(rooms) = m.sids.remove(sid) else {
+                return;
+            };
+            for room in rooms {
+                if let Some(members) = m.rooms.get_mut(&room) {
+                    if members.remove(sid) && watched {
+                        left.push(room.clone());
+                    }
+                    if members.is_empty() {
+                        m.rooms.remove(&room);
+                    }
                 }
             }
         }
+        self.notify(RoomChange::Left, sid, left);
     }
 
     fn rooms_of(&self, sid: &str) -> HashSet<Room> {
@@ -121,6 +170,10 @@ impl Adapter for MemoryAdapter {
 
     fn all_rooms(&self) -> Vec<Room> {
         self.read().rooms.keys().cloned().collect()
+    }
+
+    fn set_room_listener(&self, f: RoomListener) -> bool {
+        self.listener.set(f).is_ok()
     }
 }
 
