@@ -741,10 +741,24 @@ export declare const connect: typeof io;
 export declare function enableLogs(namespaces?: string): void;
 /** Disables every sio namespace and stops the core's records. */
 export declare function disableLogs(): void;
+/** The admin UI's server part (`@socket.io/admin-ui`'s `instrument`, same signature): its
+ * namespace, auth, statistics and, in development mode, every socket, room and event. */
+export interface InstrumentOptions {
+  /** `false`, or basic auth with a bcrypt hash of the password (as `@socket.io/admin-ui`). */
+  auth: false | { type: 'basic'; username: string; password: string };
+  /** Default `/admin`. */
+  namespaceName?: string;
+  readonly?: boolean;
+  /** Default: the host name. */
+  serverId?: string;
+  /** Default `process.env.NODE_ENV || "development"`. */
+  mode?: 'development' | 'production';
+}
+export declare function instrument(io: Server<any, any, any, any>, opts: InstrumentOptions): void;
 declare const _default: {
   Server: typeof Server; Namespace: typeof Namespace; ParentNamespace: typeof ParentNamespace; Socket: typeof Socket; BroadcastOperator: typeof BroadcastOperator;
   RemoteSocket: typeof RemoteSocket; Engine: typeof Engine; EngineConn: typeof EngineConn; io: typeof io; connect: typeof io; Manager: typeof Manager;
   ClientSocket: typeof ClientSocket; SioError: typeof SioError; RedisAdapter: typeof RedisAdapter;
-  enableLogs: typeof enableLogs; disableLogs: typeof disableLogs;
+  enableLogs: typeof enableLogs; disableLogs: typeof disableLogs; instrument: typeof instrument;
 };
 export default _default;

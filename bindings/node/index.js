@@ -5,6 +5,7 @@ const client = require('./lib/client');
 const { SioError } = require('./lib/errors');
 const { RedisAdapter } = require('./lib/adapter');
 const { enableLogs, disableLogs } = require('./lib/log');
+const { instrument } = require('./lib/admin');
 
 module.exports = {
   Server,
@@ -23,4 +24,5 @@ module.exports = {
   RedisAdapter,
   enableLogs,
   disableLogs,
+  instrument,
 };

@@ -1,4 +1,4 @@
 import sio from './index.js';
 
-export const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket, Engine, EngineConn, io, connect, Manager, ClientSocket, SioError, RedisAdapter, enableLogs, disableLogs } = sio;
+export const { Server, Namespace, ParentNamespace, Socket, BroadcastOperator, RemoteSocket, Engine, EngineConn, io, connect, Manager, ClientSocket, SioError, RedisAdapter, enableLogs, disableLogs, instrument } = sio;
 export default sio;

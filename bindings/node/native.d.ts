@@ -212,6 +212,11 @@ export declare class NativeServer {
    * when some server did not answer in time.
    */
   serverSideEmitWithAck(nsp: string, event: string, json: string, bins: Array<Buffer>, key: number): void
+  /**
+   * `instrument(io, opts)` of `@socket.io/admin-ui`: the admin UI's namespace on this
+   * server. Checks and defaults are the core's.
+   */
+  instrument(opts: AdminUiOptions): void
   /** How many servers the cluster has (1 without an adapter); completes `key`. */
   serverCount(key: number): void
   /** Sends every connection to `name` through the JS middlewares first. */
@@ -292,6 +297,25 @@ export declare class NativeSocket {
   emitWithAck(event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
   /** Disconnects (`close`: the whole connection). */
   disconnect(close: boolean): void
+}
+
+/**
+ * `instrument(io, opts)` of `@socket.io/admin-ui`, as lib/admin.js flattened it: no
+ * `username` is `auth: false`; the password is a bcrypt hash, as that package takes it.
+ */
+export interface AdminUiOptions {
+  /** `auth.username` (absent: no authentication). */
+  username?: string
+  /** `auth.password`: a bcrypt hash. */
+  password?: string
+  /** `namespaceName` (default `/admin`). */
+  namespaceName?: string
+  /** `readonly`. */
+  readonly?: boolean
+  /** `serverId` (default: the host name). */
+  serverId?: string
+  /** `mode`: "development" or "production". */
+  mode?: string
 }
 
 /**

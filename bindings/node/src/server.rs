@@ -6,8 +6,9 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    snake_case, AckOutcome, ClusterAdapter, Decision, DynamicMatcher, EmbedError, EmbeddedServer, EngineEvent, Leaving,
-    OptionError, OptionValue, Reply, ServerOptions, ServerSideAck, Socket, Target, Unit, SERVER_OPTION_NAMES,
+    snake_case, AckOutcome, AdminAuth, AdminOptions, AdminPassword, ClusterAdapter, Decision, DynamicMatcher,
+    EmbedError, EmbeddedServer, EngineEvent, Leaving, OptionError, OptionValue, Reply, ServerOptions, ServerSideAck,
+    Socket, Target, Unit, SERVER_OPTION_NAMES,
 };
 use sio_core::{ConnectError, EmitError, Value};
 
@@ -37,6 +38,24 @@ pub struct ServerOption {
     /// The value: durations in ms, sizes in bytes, `cors.origin` as `true`, a string or a
     /// list; `tls.cert` / `tls.key` as a path, PEM text or a Buffer of PEM.
     pub value: Either5<bool, f64, String, Vec<String>, Buffer>,
+}
+
+/// `instrument(io, opts)` of `@socket.io/admin-ui`, as lib/admin.js flattened it: no
+/// `username` is `auth: false`; the password is a bcrypt hash, as that package takes it.
+#[napi(object)]
+pub struct AdminUiOptions {
+    /// `auth.username` (absent: no authentication).
+    pub username: Option<String>,
+    /// `auth.password`: a bcrypt hash.
+    pub password: Option<String>,
+    /// `namespaceName` (default `/admin`).
+    pub namespace_name: Option<String>,
+    /// `readonly`.
+    pub readonly: Option<bool>,
+    /// `serverId` (default: the host name).
+    pub server_id: Option<String>,
+    /// `mode`: "development" or "production".
+    pub mode: Option<String>,
 }
 
 /// The snake_case names of every server option the core takes (`ping_interval`, ...).
@@ -273,6 +292,33 @@ impl NativeServer {
                 deliver(Ev::AckDone { key, outcome });
             })
             .map_err(emit_err)
+    }
+
+    /// `instrument(io, opts)` of `@socket.io/admin-ui`: the admin UI's namespace on this
+    /// server. Checks and defaults are the core's.
+    #[napi]
+    pub fn instrument(&self, opts: AdminUiOptions) -> Result<()> {
+        let invalid = |m: String| err("ERR_SIO_INVALID_OPTION", m);
+        let defaults = AdminOptions::default();
+        let auth = opts
+            .username
+            .map(|username| AdminAuth { username, password: AdminPassword::Bcrypt(opts.password.unwrap_or_default()) });
+        let mode = match opts.mode {
+            Some(m) => m.parse().map_err(|e: sio_core::embed::AdminError| invalid(e.to_string()))?,
+            None => defaults.mode,
+        };
+        let admin = AdminOptions {
+            auth,
+            namespace: opts.namespace_name.unwrap_or(defaults.namespace.clone()),
+            read_only: opts.readonly.unwrap_or(false),
+            server_id: opts.server_id,
+            mode,
+            ..defaults
+        };
+        self.srv.instrument(admin).map_err(|e| match e {
+            EmbedError::InvalidArgument(m) => invalid(m),
+            e => err("ERR_SIO_RUNTIME", e),
+        })
     }
 
     /// How many servers the cluster has (1 without an adapter); completes `key`.

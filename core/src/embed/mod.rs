@@ -38,6 +38,8 @@ pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck
 #[cfg(feature = "client")]
 pub use crate::client::{Auth, ClientOptions, ManagerConfig, SocketConfig, Tuning};
 pub use crate::proto::Parser;
+/// The admin UI's options ([`EmbeddedServer::instrument`]).
+pub use crate::server::admin::{AdminAuth, AdminError, AdminMode, AdminOptions, AdminPassword};
 #[cfg(feature = "client")]
 pub use client::{EmbeddedClient, EngineWatch};
 #[cfg(feature = "client")]

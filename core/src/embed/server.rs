@@ -260,6 +260,15 @@ impl EmbeddedServer {
         Ok(())
     }
 
+    /// Instruments this server for the admin UI (`@socket.io/admin-ui`'s `instrument`,
+    /// python-socketio's `Server.instrument`): see [`crate::server::admin`]. Any host
+    /// thread may call it; an invalid option, or a second call, is an error.
+    pub fn instrument(&self, opts: super::AdminOptions) -> Result<(), EmbedError> {
+        self.shared.check()?;
+        let _guard = self.shared.handle.enter();
+        crate::server::admin::instrument(&self.server, opts).map_err(|e| EmbedError::InvalidArgument(e.to_string()))
+    }
+
     /// How many servers the cluster has, this one included (blocks the calling host thread).
     pub fn server_count(&self) -> Result<usize, EmbedError> {
         let server = self.server.clone();

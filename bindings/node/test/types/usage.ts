@@ -1,5 +1,5 @@
 // Type-checked by test/types.test.js with `tsc --noEmit` against index.d.ts.
-import { Server, io, Manager, SioError, ParentNamespace, EngineConn } from '../..';
+import { Server, io, Manager, SioError, ParentNamespace, EngineConn, instrument } from '../..';
 
 const srv = new Server(0, { pingInterval: 1000, cors: { origin: '*' } });
 srv.on('connection', (socket) => {
@@ -15,6 +15,8 @@ srv.engine.on('connection', (conn: EngineConn) => conn.on('upgrade', (tr) => tr.
 srv.serverSideEmit('hello', (err: Error | null, responses: unknown[]) => void [err, responses]);
 const responses: Promise<any[]> = srv.serverSideEmitWithAck('ping');
 void responses;
+instrument(srv, { auth: { type: 'basic', username: 'admin', password: '$2a$04$hash' }, mode: 'production' });
+instrument(srv, { auth: false, namespaceName: '/ops', readonly: true, serverId: 'a' });
 
 const manager = new Manager('http://127.0.0.1:3000', { reconnection: false });
 const a = manager.socket('/a', { auth: { token: 't' } });
