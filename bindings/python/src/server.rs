@@ -145,6 +145,39 @@ impl Server {
         py.detach(move || server.listen(&addr)).map(|a| a.port()).map_err(error::embed)
     }
 
+    /// The admin UI's instrumentation (python-socketio's `Server.instrument`): `username`
+    /// and `password` (plain, as python-socketio compares them) or neither for no
+    /// authentication; the interval in seconds. Checks and defaults are the core's.
+    #[allow(clippy::too_many_arguments)] // one per keyword of python-socketio's instrument
+    fn instrument(
+        &self,
+        username: Option<String>,
+        password: Option<String>,
+        mode: &str,
+        read_only: bool,
+        server_id: Option<String>,
+        namespace: String,
+        server_stats_interval: f64,
+    ) -> PyResult<()> {
+        let bad = |m: String| error::embed(embed::EmbedError::InvalidArgument(m));
+        let mode = mode.parse::<embed::AdminMode>().map_err(|e| bad(e.to_string()))?;
+        let interval = seconds("server_stats_interval", server_stats_interval)?;
+        let auth = username.map(|username| embed::AdminAuth {
+            username,
+            password: embed::AdminPassword::Plain(password.unwrap_or_default()),
+        });
+        let opts = embed::AdminOptions {
+            auth,
+            namespace,
+            read_only,
+            server_id,
+            mode,
+            server_stats_interval: interval,
+            ..embed::AdminOptions::default()
+        };
+        self.server.instrument(opts).map_err(error::embed)
+    }
+
     /// Closes the server (every socket gets `server shutting down`).
     fn close(&self) -> PyResult<()> {
         self.server.close().map_err(error::embed)

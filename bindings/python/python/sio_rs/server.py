@@ -544,6 +544,40 @@ class Server(Runner):
         if self._pump is not None:
             self._pump.stop()
 
+    def instrument(
+        self,
+        auth: Union[bool, Dict[str, str], None] = None,
+        mode: str = "development",
+        read_only: bool = False,
+        server_id: Optional[str] = None,
+        namespace: str = "/admin",
+        server_stats_interval: float = 2,
+    ) -> None:
+        """Serves the official admin UI (https://admin.socket.io, ``@socket.io/admin-ui``)
+        as python-socketio's ``instrument`` does: ``auth`` is ``{"username": ...,
+        "password": ...}`` (the plain password, compared as python-socketio does) or
+        ``False`` for none; ``mode`` ``"development"`` (every socket, room and event) or
+        ``"production"`` (statistics only); ``read_only`` refuses the UI's commands. The
+        UI connects from its own origin with credentials: set ``cors_allowed_origins``
+        and ``cors_credentials``. The work runs in the core. Raises ``BadArgument`` for
+        an invalid option or a second call."""
+        if auth is None:
+            raise BadArgument("auth must be specified (a dict with username and password, or False)")
+        username: Optional[str] = None
+        password: Optional[str] = None
+        if auth is not False:
+            # python-socketio also takes a list of logins or a callable: not supported here.
+            if (
+                not isinstance(auth, dict)
+                or set(auth) != {"username", "password"}
+                or not all(isinstance(v, str) for v in auth.values())
+            ):
+                raise BadArgument('auth must be {"username": str, "password": str} or False')
+            username, password = auth["username"], auth["password"]
+        self._native.instrument(
+            username, password, mode, bool(read_only), server_id, namespace, float(server_stats_interval)
+        )
+
     def __enter__(self) -> "Server":
         return self
 
