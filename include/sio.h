@@ -315,6 +315,49 @@ typedef struct sio_server sio_server;
 typedef struct sio_socket sio_socket;
 
 /*
+ Options of `sio_server_instrument`; start from `sio_admin_options_default`. Strings are
+ NUL-terminated UTF-8, read during the call only. The struct grows as
+ `sio_server_options` does (`struct_size`, appended fields).
+ */
+typedef struct {
+  /*
+   sizeof(sio_admin_options) as the program's sio.h declares it; set by
+   `sio_admin_options_default`.
+   */
+  size_t struct_size;
+  /*
+   Basic authentication's user name (NULL: no authentication, the reference's
+   `auth: false`).
+   */
+  const char *username;
+  /*
+   A bcrypt hash (`$2a$`/`$2b$`/`$2y$`) of the password, as `@socket.io/admin-ui`
+   takes it (e.g. from `htpasswd -bnBC 10 "" PASSWORD`); required with `username`.
+   */
+  const char *password_bcrypt;
+  /*
+   The admin namespace (NULL: "/admin").
+   */
+  const char *namespace_name;
+  /*
+   "development" (NULL: every socket, room and event) or "production" (statistics only).
+   */
+  const char *mode;
+  /*
+   How often `server_stats` is sent (default 2000; > 0).
+   */
+  uint32_t server_stats_interval_ms;
+  /*
+   Refuse the UI's commands (join, leave, disconnect, emit): default false.
+   */
+  bool readonly;
+  /*
+   The id the UI shows for this server (NULL: the host name).
+   */
+  const char *server_id;
+} sio_admin_options;
+
+/*
  Client options; start from `sio_client_options_default`. Strings are NUL-terminated
  and may be NULL.
 
@@ -879,6 +922,29 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ Writes the defaults into the struct of `struct_size` bytes at `out` and sets
+ `out->struct_size` (C calls it through the macro `sio_admin_options_default(out)`).
+ SIO_ERR_INVALID_ARGUMENT for a `struct_size` this library does not know.
+ */
+sio_status sio_admin_options_init(sio_admin_options *out, size_t struct_size);
+
+/*
+ Writes the defaults into `*out`, a struct of this library's size (C and C++ get the
+ macro of the same name instead).
+ */
+sio_status sio_admin_options_default(sio_admin_options *out);
+
+/*
+ Instruments `server` for the official admin UI: its namespace (with basic auth if
+ `username` is set), `server_stats` every interval and, in development mode, every
+ socket, room and event of every namespace, live; the UI's commands unless `readonly`.
+ The UI connects from its own origin with credentials: set `cors_origins` and
+ `cors_credentials` in the server's options. Once per server; an invalid option or a
+ second call is SIO_ERR_INVALID_ARGUMENT (`sio_last_error()` says which). Thread-safe.
+ */
+sio_status sio_server_instrument(const sio_server *server, const sio_admin_options *opts);
 
 /*
  Frees a string returned by sio (NULL-safe). Call once.
@@ -1654,8 +1720,10 @@ uint32_t sio_version_number(void);
 
 #ifndef SIO_H_OPTIONS_DEFAULT
 #define SIO_H_OPTIONS_DEFAULT
-/* sio_server_options_default(out) / sio_client_options_default(out): the defaults for a
+/* sio_server_options_default(out) / sio_client_options_default(out) /
+   sio_admin_options_default(out): the defaults for a
    struct of this header's size (the functions of the same name assume the library's). */
 #define sio_server_options_default(out) sio_server_options_init((out), sizeof(sio_server_options))
 #define sio_client_options_default(out) sio_client_options_init((out), sizeof(sio_client_options))
+#define sio_admin_options_default(out) sio_admin_options_init((out), sizeof(sio_admin_options))
 #endif  /* SIO_H_OPTIONS_DEFAULT */

@@ -10,6 +10,7 @@
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]
 
+mod admin;
 mod args;
 mod client;
 mod error;

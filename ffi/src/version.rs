@@ -147,6 +147,16 @@ mod tests {
         for layouts in [SERVER_LAYOUTS, CLIENT_LAYOUTS] {
             assert!(layouts.windows(2).all(|w| w[0] < w[1]), "layouts grow: {layouts:?}");
         }
+        use crate::admin::{sio_admin_options, ADMIN_LAYOUTS, DEFAULT_ADMIN_OPTIONS};
+        assert_eq!(ADMIN_LAYOUTS.last(), Some(&size_of::<sio_admin_options>()));
+        assert_eq!(
+            std::mem::offset_of!(sio_admin_options, server_id) + size_of::<*const c_char>(),
+            size_of::<sio_admin_options>(),
+            "a field was added to sio_admin_options: append its layout to ADMIN_LAYOUTS and name the new last \
+             field here"
+        );
+        assert_eq!(std::mem::offset_of!(sio_admin_options, struct_size), 0);
+        assert_eq!(DEFAULT_ADMIN_OPTIONS.struct_size, size_of::<sio_admin_options>());
         assert_eq!(std::mem::offset_of!(sio_server_options, struct_size), 0);
         assert_eq!(std::mem::offset_of!(sio_client_options, struct_size), 0);
         assert_eq!(DEFAULT_OPTIONS.struct_size, size_of::<sio_server_options>());
