@@ -1,7 +1,9 @@
 //! The UI's commands (`emit`, `join`, `leave`, `_disconnect`), as socket.io v4's
 //! `instrument` runs them. They reach existing namespaces only: the UI cannot make the
 //! server create one.
-use crate::server::{BroadcastOperator, Server, Socket};
+use std::sync::Weak;
+
+use crate::server::{BroadcastOperator, Server, ServerInner, Socket};
 use crate::value::Value;
 
 /// The features the `config` event announces.
@@ -19,8 +21,9 @@ pub(super) fn features(read_only: bool, development: bool) -> Vec<Value> {
 }
 
 /// The sockets of namespace `nsp` narrowed by `filter` (a room, a socket id, or a list).
-fn target(server: &Server, nsp: Option<&Value>, filter: Option<&Value>) -> Option<BroadcastOperator> {
-    let ns = server.existing_namespace(nsp?.as_str()?)?;
+/// The server is held weakly: handlers live inside it.
+fn target(server: &Weak<ServerInner>, nsp: Option<&Value>, filter: Option<&Value>) -> Option<BroadcastOperator> {
+    let ns = Server(server.upgrade()?).existing_namespace(nsp?.as_str()?)?;
     let op = ns.all();
     Some(match filter {
         Some(Value::String(room)) if !room.is_empty() => op.to(room.clone()),
@@ -30,7 +33,7 @@ fn target(server: &Server, nsp: Option<&Value>, filter: Option<&Value>) -> Optio
 }
 
 /// Listens for the UI's commands on admin socket `socket`.
-pub(super) fn register(server: &Server, socket: &Socket) {
+pub(super) fn register(server: &Weak<ServerInner>, socket: &Socket) {
     let io = server.clone();
     socket.on("emit", move |_, args, _| {
         // (nsp, filter, event, ...args)

@@ -56,13 +56,16 @@ pub fn instrument(io: &Server, opts: AdminOptions) -> Result<(), AdminError> {
     }
     let development = opts.mode == AdminMode::Development;
     let features = Value::Array(commands::features(opts.read_only, development));
-    let (io2, read_only) = (io.clone(), opts.read_only);
+    // Weak: this handler lives inside the server (a strong one would keep it alive for ever).
+    let (weak, read_only) = (Arc::downgrade(&io.0), opts.read_only);
     ns.on_connection(move |socket| {
+        let Some(inner) = weak.upgrade() else { return };
+        let io2 = Server(inner);
         if let Some(NewSession(id)) = socket.extensions().remove::<NewSession>() {
             let _ = socket.emit("session", vec![id.into()]);
         }
         if !read_only {
-            commands::register(&io2, &socket);
+            commands::register(&weak, &socket);
         }
         let _ = socket.emit("config", vec![Value::from([("supportedFeatures", features.clone())])]);
         if development {
