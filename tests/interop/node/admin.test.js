@@ -105,6 +105,16 @@ test("development mode: connections, rooms, events and disconnections, live", as
   client.emit("leave", "room-1", () => {});
   await until(rec.room_left, ([nsp, room, sid]) => nsp === "/" && room === "room-1" && sid === id, "room_left");
 
+  // A namespace created after instrument (a dynamic one) is watched too.
+  const { socket: dyn, welcome: dynWelcome } = h.client(srv.url, {}, "/dyn-42");
+  await dynWelcome;
+  const [dynSocket] = await until(rec.socket_connected, ([s]) => s.id === dyn.id, "socket_connected on /dyn-42");
+  assert.equal(dynSocket.nsp, "/dyn-42");
+  dyn.emit("join", "dyn-room", () => {});
+  await until(rec.room_joined, ([nsp, room, sid]) => nsp === "/dyn-42" && room === "dyn-room" && sid === dyn.id, "room_joined on /dyn-42");
+  const [stats] = await until(rec.server_stats, ([s]) => s.namespaces.some((n) => n.name === "/dyn-42"), "server_stats listing /dyn-42", 6000);
+  assert.equal(stats.namespaces.find((n) => n.name === "/dyn-42").socketsCount, 1);
+
   client.disconnect();
   const gone = await until(rec.socket_disconnected, ([, sid]) => sid === id, "socket_disconnected");
   assert.deepEqual(gone.slice(0, 3), ["/", id, "client namespace disconnect"]);
