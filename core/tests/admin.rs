@@ -108,3 +108,40 @@ fn instrument_needs_a_runtime() {
     .expect("built");
     assert_eq!(admin::instrument(&io_, AdminOptions::default()), Err(AdminError::NoRuntime));
 }
+
+/// `socket.data` changed after the connection reaches the UI as `socket_updated` (the
+/// reference reports the property sets its proxy sees; here every change of the data).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_changes_are_socket_updated() {
+    let io_ = Server::builder().build();
+    admin::instrument(&io_, AdminOptions::default()).expect("valid options");
+    io_.on_connection(|s| {
+        s.on("set", |s, args, _| s.set_data(args.into_iter().next().unwrap_or_default()));
+    });
+    let addr = io_.listen("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{addr}");
+    let admin_socket = io(&format!("{url}/admin"), options());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let t = tx.clone();
+    admin_socket.on("config", move |_, _, _| {
+        let _ = t.send(Value::Null);
+    });
+    admin_socket.on("socket_updated", move |_, args, _| {
+        let _ = tx.send(args.into_iter().next().unwrap_or_default());
+    });
+    assert_eq!(tokio::time::timeout(WAIT, rx.recv()).await.expect("config"), Some(Value::Null));
+    let user = io(&url, options());
+    user.emit("set", vec![Value::from([("score", Value::from(7i64))])]).expect("emit");
+    let update = loop {
+        let v = tokio::time::timeout(WAIT, rx.recv()).await.expect("socket_updated").expect("open");
+        if v.get("data").is_some() {
+            break v;
+        }
+    };
+    assert_eq!(update.get("nsp"), Some(&Value::from("/")));
+    assert_eq!(update.get("data"), Some(&Value::from([("score", Value::from(7i64))])));
+    assert_eq!(update.get("id").and_then(Value::as_str), user.id().as_deref());
+    user.disconnect();
+    admin_socket.disconnect();
+    io_.close();
+}

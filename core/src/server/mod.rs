@@ -52,7 +52,7 @@ pub use closing::CloseDeferral;
 pub use config::{RecoveryConfig, ServerBuilder, ServerConfig};
 pub use extensions::Extensions;
 pub use handshake::Handshake;
-pub use namespace::{ConnMiddleware, ConnectionHandler, Namespace};
+pub use namespace::{ConnMiddleware, ConnectionHandler, DataListener, Namespace};
 pub use reason::DisconnectReason;
 pub use remote::RemoteSocket;
 use server_side::AnyServerSideHandler;

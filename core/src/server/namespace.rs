@@ -22,6 +22,8 @@ use crate::value::Value;
 pub type ConnMiddleware = Arc<dyn Fn(Socket) -> BoxFuture<'static, Result<(), ConnectError>> + Send + Sync>;
 /// Receives each new socket (`io.on("connection")`).
 pub type ConnectionHandler = Arc<dyn Fn(Socket) + Send + Sync>;
+/// Hears each change of a connected socket's `data` (the admin UI's `socket_updated`).
+pub type DataListener = Arc<dyn Fn(&Socket) + Send + Sync>;
 
 /// Handlers shared by a namespace and, for a dynamic namespace, by all its children.
 #[derive(Default)]
@@ -47,6 +49,8 @@ pub(crate) struct NsInner {
     /// Listeners of server-side events sent to this namespace by other nodes (its own:
     /// a dynamic child does not share its parent's, as in socket.io).
     pub(crate) server_side: super::server_side::ServerSideHandlers,
+    /// Unset unless someone observes: setting `data` then costs one atomic load more.
+    pub(crate) data_listener: std::sync::OnceLock<DataListener>,
 }
 
 impl NsInner {
@@ -78,6 +82,7 @@ impl NsInner {
             cluster: server.config.adapter.clone(),
             children: parent.then(RwLock::default),
             server_side: Default::default(),
+            data_listener: std::sync::OnceLock::new(),
         })
     }
 
@@ -160,6 +165,12 @@ impl Namespace {
     /// The socket with id `sid`, if connected here.
     pub fn socket(&self, sid: &str) -> Option<Socket> {
         self.0.targets().iter().find_map(|ns| ns.sockets.read().expect("namespace lock poisoned").get(sid).cloned())
+    }
+
+    /// Hears every change of a connected socket's `data` from now on (one listener per
+    /// namespace: the admin instrumentation's). False if there is one already.
+    pub fn set_data_listener(&self, f: DataListener) -> bool {
+        self.0.data_listener.set(f).is_ok()
     }
 
     /// The room adapter.

@@ -168,11 +168,23 @@ impl Socket {
     /// Replaces `socket.data`.
     pub fn set_data(&self, value: Value) {
         *self.0.data.lock().expect("data lock poisoned") = value;
+        self.data_changed();
     }
 
     /// Edits `socket.data` in place.
     pub fn with_data<R>(&self, f: impl FnOnce(&mut Value) -> R) -> R {
-        f(&mut self.0.data.lock().expect("data lock poisoned"))
+        let r = f(&mut self.0.data.lock().expect("data lock poisoned"));
+        self.data_changed();
+        r
+    }
+
+    /// Tells the namespace's data listener, if any (outside the data lock).
+    fn data_changed(&self) {
+        if let Some(f) = self.0.ns.data_listener.get() {
+            if self.connected() {
+                f(self);
+            }
+        }
     }
 
     /// Typed extra attributes.

@@ -77,10 +77,10 @@ pub fn instrument(io: &Server, opts: AdminOptions) -> Result<(), AdminError> {
     let engine = stats::EngineStats::watch(io);
     if development {
         for n in io.namespaces() {
-            relay::watch_rooms(&admin, &n);
+            relay::watch_namespace(&admin, &n);
         }
         let a = admin.clone();
-        io.on_new_namespace(move |n| relay::watch_rooms(&a, n));
+        io.on_new_namespace(move |n| relay::watch_namespace(&a, n));
         let (a, limit) = (admin.clone(), opts.max_relayed_events_per_socket);
         io.on_any_connection(move |s| relay::watch_socket(&a, &s, limit));
     }

@@ -27,8 +27,13 @@ impl AdminNs {
     }
 }
 
-/// Room changes of namespace `ns` (set once per namespace, present and future).
-pub(super) fn watch_rooms(admin: &AdminNs, ns: &Namespace) {
+/// Room and `data` changes of namespace `ns` (set once per namespace, present and future).
+pub(super) fn watch_namespace(admin: &AdminNs, ns: &Namespace) {
+    let (a, name) = (admin.clone(), ns.name().to_owned());
+    ns.set_data_listener(Arc::new(move |s| {
+        let update = Value::from([("id", s.id().into()), ("nsp", name.as_str().into()), ("data", serialize::data(s))]);
+        a.emit("socket_updated", vec![update]);
+    }));
     let (admin, name) = (admin.clone(), ns.name().to_owned());
     ns.adapter().set_room_listener(Arc::new(move |change, room, sid| {
         let event = match change {
