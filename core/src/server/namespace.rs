@@ -111,6 +111,10 @@ impl NsInner {
         out
     }
 
+    pub(crate) fn socket_count(&self) -> usize {
+        self.sockets.read().expect("namespace lock poisoned").len()
+    }
+
     pub(crate) fn all_sockets(&self) -> Vec<Socket> {
         self.sockets.read().expect("namespace lock poisoned").values().cloned().collect()
     }

@@ -98,6 +98,10 @@ pub fn instrument(io: &Server, opts: AdminOptions) -> Result<(), AdminError> {
                 _ = stop.changed() => return,
             }
             let Some(inner) = weak.upgrade() else { return };
+            if !admin.watched() {
+                engine.clear();
+                continue;
+            }
             let server = Server(inner);
             admin.emit("server_stats", vec![engine.snapshot(&server, &base)]);
         }

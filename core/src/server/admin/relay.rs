@@ -22,6 +22,11 @@ impl AdminNs {
         }
     }
 
+    /// Whether an admin socket is connected (else there is no one to tell).
+    pub(super) fn watched(&self) -> bool {
+        self.0.upgrade().is_some_and(|a| a.socket_count() > 0)
+    }
+
     fn is(&self, ns: &str) -> bool {
         self.0.upgrade().is_some_and(|a| a.name == ns)
     }

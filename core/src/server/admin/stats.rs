@@ -116,14 +116,17 @@ impl EngineStats {
         stats
     }
 
+    /// Forgets the counts (nobody is watching: they are not kept for later).
+    pub(super) fn clear(&self) {
+        self.events.counts.lock().expect("stats lock poisoned").clear();
+    }
+
     /// The `server_stats` payload.
     pub(super) fn snapshot(&self, server: &Server, base: &Base) -> Value {
         let namespaces = server
             .namespaces()
             .iter()
-            .map(|ns| {
-                Value::from([("name", ns.name().into()), ("socketsCount", (ns.0.all_sockets().len() as u64).into())])
-            })
+            .map(|ns| Value::from([("name", ns.name().into()), ("socketsCount", (ns.0.socket_count() as u64).into())]))
             .collect::<Vec<_>>();
         Value::from([
             ("serverId", base.server_id.clone().into()),
