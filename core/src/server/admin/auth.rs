@@ -9,16 +9,21 @@ use super::options::{AdminAuth, AdminPassword};
 use crate::error::ConnectError;
 use crate::value::Value;
 
+/// bcrypt checks run at once: each costs tens of milliseconds of CPU on purpose, so a
+/// flood of login attempts waits here instead of taking every blocking thread.
+const CONCURRENT_CHECKS: usize = 2;
+
 /// Session ids handed to authenticated admin sockets: at most `cap`, each for `ttl`.
 pub(super) struct Sessions {
     ids: Mutex<IndexMap<String, Instant>>,
     cap: usize,
     ttl: Duration,
+    checks: tokio::sync::Semaphore,
 }
 
 impl Sessions {
     pub(super) fn new(cap: usize, ttl: Duration) -> Sessions {
-        Sessions { ids: Mutex::default(), cap, ttl }
+        Sessions { ids: Mutex::default(), cap, ttl, checks: tokio::sync::Semaphore::new(CONCURRENT_CHECKS) }
     }
 
     /// A new session id, remembered; the oldest are forgotten past the cap.
@@ -73,7 +78,9 @@ pub(super) async fn check(
         let matches = match &auth.password {
             AdminPassword::Plain(expected) => constant_time_eq(expected.as_bytes(), password.as_bytes()),
             AdminPassword::Bcrypt(hash) => {
-                // bcrypt costs tens of milliseconds on purpose: off the runtime's threads.
+                // bcrypt costs tens of milliseconds on purpose: off the runtime's threads,
+                // a few at a time.
+                let _permit = sessions.checks.acquire().await.map_err(|_| ConnectError::new("invalid credentials"))?;
                 let hash = hash.clone();
                 tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash).unwrap_or(false))
                     .await
