@@ -92,6 +92,8 @@ pub fn instrument(io: &Server, opts: AdminOptions) -> Result<(), AdminError> {
     let (weak, mut stop, every) = (Arc::downgrade(&io.0), io.0.stop.subscribe(), opts.server_stats_interval);
     runtime.spawn(async move {
         let mut tick = tokio::time::interval(every);
+        // After a stall, one late `server_stats`, not a burst of them.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
