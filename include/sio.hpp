@@ -384,7 +384,14 @@ class Server {
     detail::check(sio_server_options_default(&o));
     return o;
   }
+  static sio_admin_options default_admin_options() {
+    sio_admin_options o;
+    detail::check(sio_admin_options_default(&o));
+    return o;
+  }
   uint64_t id() const noexcept { return sio_server_id(s_); }
+  /// Serves the official admin UI (@socket.io/admin-ui): its namespace, auth, stats.
+  void instrument(const sio_admin_options& opts) const { detail::check(sio_server_instrument(s_, &opts)); }
   /// Binds "host:port" (port 0: any) and returns the port.
   uint16_t listen(std::string_view addr) const {
     uint16_t port = 0;

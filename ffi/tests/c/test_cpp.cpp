@@ -135,6 +135,17 @@ int main() {
     CHECK(first.get() == nullptr && srv.id() != 0, "move did not transfer the server");
     srv.add_namespace("/private", true);
     uint16_t port = srv.listen("127.0.0.1:0");
+    // The admin UI: a username without a password hash throws; the defaults instrument.
+    auto admin = sio::Server::default_admin_options();
+    auto no_hash = admin;
+    no_hash.username = "admin";
+    try {
+      srv.instrument(no_hash);
+      CHECK(false, "a username without a password did not throw");
+    } catch (const sio::Error& e) {
+      CHECK(e.status() == SIO_ERR_INVALID_ARGUMENT, "status %d (%s)", e.status(), e.what());
+    }
+    srv.instrument(admin);
     try {
       srv.emit("ev", "[1,");
       CHECK(false, "invalid JSON did not throw");
