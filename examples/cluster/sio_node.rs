@@ -3,11 +3,12 @@
 //! socket.io server with @socket.io/redis-adapter.
 //!
 //! `cargo run -p sio-redis --example cluster-node -- --port 3001 --redis redis://127.0.0.1:6379 --name a`
+//! (`--adapter redis-sharded` or `redis-streams` for the other Redis adapters)
 use std::time::Duration;
 
+use sio_core::embed::ClusterAdapterKind;
 use sio_core::server::{AckError, AckSender, RecoveryConfig, RemoteSocket, Server, Socket};
 use sio_core::Value;
-use sio_redis::RedisAdapter;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -67,6 +68,12 @@ fn on_connection(io: &Server, socket: Socket, name: &str, notes: &Notes) {
         let room = take_str(&mut args);
         let event = take_str(&mut args);
         let _ = io2.to(room).emit(&event, args);
+    });
+    let io2 = io.clone();
+    socket.on("emit-except", move |_, mut args, _| {
+        let room = take_str(&mut args);
+        let event = take_str(&mut args);
+        let _ = io2.except(room).emit(&event, args);
     });
     socket.on("set-data", |s, mut args, ack| {
         s.set_data(if args.is_empty() { Value::Null } else { args.remove(0) });
@@ -170,7 +177,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = arg(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(3001);
     let redis = arg(&args, "--redis").unwrap_or_else(|| "redis://127.0.0.1:6379".into());
     let name = arg(&args, "--name").unwrap_or_else(|| format!("sio-{port}"));
-    let mut builder = Server::builder().adapter(RedisAdapter::new(&redis)?);
+    // --adapter redis | redis-sharded | redis-streams (the server option cluster_adapter).
+    let kind = arg(&args, "--adapter").unwrap_or_else(|| "redis".into());
+    let kind = ClusterAdapterKind::from_name(&kind).ok_or_else(|| format!("unknown adapter kind {kind:?}"))?;
+    let mut builder = Server::builder().adapter(sio_redis::connect(&redis, kind)?);
     if args.iter().any(|a| a == "--recovery") {
         builder = builder.connection_state_recovery(RecoveryConfig {
             max_disconnection_duration: Duration::from_secs(60),

@@ -3,7 +3,9 @@
 //! Every socket is a member of the room named by its own id, so the adapter also knows
 //! every socket of its namespace.
 use std::collections::{HashMap, HashSet};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
+
+use super::cluster::ClusterAdapter;
 
 /// A room name.
 pub type Room = String;
@@ -42,9 +44,31 @@ struct Maps {
 #[derive(Default)]
 pub struct MemoryAdapter {
     maps: RwLock<Maps>,
+    /// Told when a room gets its first member or loses its last (a cluster adapter that
+    /// subscribes per room), with the namespace's name.
+    watch: Option<(String, Arc<dyn ClusterAdapter>)>,
 }
 
+/// A room that appeared or vanished: its name, and whether it is a socket's own room.
+type RoomChange = (Room, bool);
+
 impl MemoryAdapter {
+    /// Membership of namespace `ns` whose rooms' lives `cluster` hears of.
+    pub(crate) fn watched(ns: &str, cluster: Arc<dyn ClusterAdapter>) -> Self {
+        MemoryAdapter { maps: RwLock::default(), watch: Some((ns.to_owned(), cluster)) }
+    }
+
+    /// Tells the watcher, outside the lock (it only queues work, but must not re-enter).
+    fn tell(&self, created: Vec<RoomChange>, deleted: Vec<RoomChange>) {
+        let Some((ns, cluster)) = &self.watch else { return };
+        for (room, private) in created {
+            cluster.room_created(ns, &room, private);
+        }
+        for (room, private) in deleted {
+            cluster.room_deleted(ns, &room, private);
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Maps> {
         self.maps.read().expect("adapter lock poisoned")
     }
@@ -56,39 +80,58 @@ impl MemoryAdapter {
 
 impl Adapter for MemoryAdapter {
     fn add_all(&self, sid: &str, rooms: &[Room]) {
-        let mut m = self.write();
-        for room in rooms {
-            m.sids.entry(sid.to_owned()).or_default().insert(room.clone());
-            m.rooms.entry(room.clone()).or_default().insert(sid.to_owned());
-        }
-    }
-
-    fn del(&self, sid: &str, room: &str) {
-        let mut m = self.write();
-        if let Some(r) = m.sids.get_mut(sid) {
-            r.remove(room);
-        }
-        if let Some(members) = m.rooms.get_mut(room) {
-            members.remove(sid);
-            if members.is_empty() {
-                m.rooms.remove(room);
-            }
-        }
-    }
-
-    fn del_all(&self, sid: &str) {
-        let mut m = self.write();
-        let Some(rooms) = m.sids.remove(sid) else {
-            return;
-        };
-        for room in rooms {
-            if let Some(members) = m.rooms.get_mut(&room) {
-                members.remove(sid);
-                if members.is_empty() {
-                    m.rooms.remove(&room);
+        let mut created = Vec::new();
+        {
+            let mut m = self.write();
+            for room in rooms {
+                m.sids.entry(sid.to_owned()).or_default().insert(room.clone());
+                let members = m.rooms.entry(room.clone()).or_default();
+                if members.insert(sid.to_owned()) && members.len() == 1 && self.watch.is_some() {
+                    created.push((room.clone(), m.sids.contains_key(room)));
                 }
             }
         }
+        self.tell(created, Vec::new());
+    }
+
+    fn del(&self, sid: &str, room: &str) {
+        let mut deleted = Vec::new();
+        {
+            let mut m = self.write();
+            if let Some(r) = m.sids.get_mut(sid) {
+                r.remove(room);
+            }
+            if let Some(members) = m.rooms.get_mut(room) {
+                members.remove(sid);
+                if members.is_empty() {
+                    m.rooms.remove(room);
+                    deleted.push((room.to_owned(), m.sids.contains_key(room)));
+                }
+            }
+        }
+        self.tell(Vec::new(), deleted);
+    }
+
+    fn del_all(&self, sid: &str) {
+        let mut deleted = Vec::new();
+        {
+            let mut m = self.write();
+            let Some(rooms) = m.sids.remove(sid) else {
+                return;
+            };
+            for room in rooms {
+                if let Some(members) = m.rooms.get_mut(&room) {
+                    members.remove(sid);
+                    if members.is_empty() {
+                        m.rooms.remove(&room);
+                        // Its own room outlives a socket's entry: it was private.
+                        let private = room == sid || m.sids.contains_key(&room);
+                        deleted.push((room, private));
+                    }
+                }
+            }
+        }
+        self.tell(Vec::new(), deleted);
     }
 
     fn rooms_of(&self, sid: &str) -> HashSet<Room> {

@@ -49,6 +49,7 @@ def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
         if name == "adapter" and value is not None:
             if not isinstance(value, RedisAdapter):
                 raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
+            out.append(("cluster_adapter", "RedisAdapter(kind=...)", value.kind))
             value = value.url
         elif name == "serializer" and value is not None:
             value = check_serializer(value)
