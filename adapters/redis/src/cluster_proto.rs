@@ -145,6 +145,8 @@ pub trait Transport: Send + Sync + 'static {
     }
     /// Stops the transport's connections.
     fn close(&self);
+    /// Whether the last command reached Redis.
+    fn healthy(&self) -> bool;
 }
 
 /// A request of ours waiting for one answer per other node.
@@ -205,6 +207,11 @@ impl<T: Transport> ClusterNode<T> {
     /// This node's id in the cluster (the `uid` of the reference adapter).
     pub fn uid(&self) -> &str {
         &self.shared.proto.uid
+    }
+
+    /// Whether the last command reached Redis.
+    pub fn connected(&self) -> bool {
+        self.shared.transport.healthy()
     }
 }
 

@@ -4,6 +4,7 @@
 //! subscriber reconnects with backoff and subscribes again. The queue of commands is
 //! bounded ([`MAX_QUEUED`]): while Redis is unreachable the overflow is dropped (and
 //! logged), as a node that is cut off cannot tell the others anyway.
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -29,7 +30,7 @@ pub enum Out {
 }
 
 /// A subscription: a channel, a pattern (`PSUBSCRIBE`), or a shard channel (`SSUBSCRIBE`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Sub {
     Channel(String),
     Pattern(String),
@@ -49,7 +50,9 @@ pub type Handler = Arc<dyn Fn(&str, &[u8]) + Send + Sync>;
 pub struct Link {
     pub commands: ConnectionManager,
     out: mpsc::Sender<Out>,
-    subs: Mutex<Vec<Sub>>,
+    /// Every subscription, to subscribe again after a reconnection (one per room in the
+    /// sharded adapter's dynamic modes: a set, not a list).
+    subs: Mutex<HashSet<Sub>>,
     new_subs: mpsc::UnboundedSender<SubChange>,
     dropped: std::sync::atomic::AtomicU64,
     healthy: Arc<AtomicBool>,
@@ -119,8 +122,7 @@ impl Link {
     pub fn subscribe(&self, subs: Vec<Sub>) {
         let mut known = self.subs.lock().expect("subscription lock poisoned");
         for s in subs {
-            if !known.contains(&s) {
-                known.push(s.clone());
+            if known.insert(s.clone()) {
                 let _ = self.new_subs.send(SubChange::Add(s));
             }
         }
@@ -128,15 +130,13 @@ impl Link {
 
     /// Drops a subscription.
     pub fn unsubscribe(&self, sub: Sub) {
-        let mut known = self.subs.lock().expect("subscription lock poisoned");
-        if let Some(i) = known.iter().position(|s| *s == sub) {
-            known.swap_remove(i);
+        if self.subs.lock().expect("subscription lock poisoned").remove(&sub) {
             let _ = self.new_subs.send(SubChange::Remove(sub));
         }
     }
 
     pub(crate) fn known_subs(&self) -> Vec<Sub> {
-        self.subs.lock().expect("subscription lock poisoned").clone()
+        self.subs.lock().expect("subscription lock poisoned").iter().cloned().collect()
     }
 
     /// Whether the last command reached Redis.

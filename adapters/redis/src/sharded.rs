@@ -189,6 +189,10 @@ impl Transport for ShardedTransport {
     fn close(&self) {
         self.link.stop();
     }
+
+    fn healthy(&self) -> bool {
+        self.link.healthy()
+    }
 }
 
 #[cfg(test)]

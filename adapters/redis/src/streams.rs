@@ -209,6 +209,10 @@ impl Transport for StreamsTransport {
     fn close(&self) {
         self.link.stop();
     }
+
+    fn healthy(&self) -> bool {
+        self.link.healthy()
+    }
 }
 
 /// The `XREAD BLOCK` loop: every entry after the ones that existed at start, in order,
