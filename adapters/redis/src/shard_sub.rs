@@ -181,6 +181,11 @@ async fn serve(
     loop {
         while let Some(reply) = parse(&mut buf)? {
             // ["smessage", channel, payload]; confirmations are ["ssubscribe", channel, n].
+            // An error is a Redis without sharded pub/sub (before 7) or a refused channel:
+            // logged, as nothing would cross the cluster.
+            if let Reply::Error(e) = &reply {
+                tracing::warn!(error = %e, "sharded redis adapter: SSUBSCRIBE refused (sharded pub/sub needs Redis 7)");
+            }
             if let Reply::Array(items) = reply {
                 if let [Reply::Bulk(Some(kind)), Reply::Bulk(Some(channel)), Reply::Bulk(Some(payload))] = &items[..] {
                     if kind == b"smessage" {

@@ -170,6 +170,8 @@ impl Adapter for MemoryAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::cluster::{BroadcastOptions, ClusterError, LocalNode, RemoteAck, ServerSideAcks, SocketInfo};
+    use futures_util::future::BoxFuture;
 
     #[test]
     fn selects_union_minus_except() {
@@ -188,5 +190,73 @@ mod tests {
         assert_eq!(a.select(&["r1".into()], &[]), vec!["s1"]);
         a.del("s1", "r1");
         assert!(!a.all_rooms().contains(&"r1".to_owned()));
+    }
+
+    /// What a watching cluster adapter hears: `(created?, room, private?)`.
+    #[derive(Default)]
+    struct Watcher(std::sync::Mutex<Vec<(bool, Room, bool)>>);
+
+    impl ClusterAdapter for Watcher {
+        fn attach(&self, _: LocalNode) {}
+        fn add_namespace(&self, _: &str) {}
+        fn broadcast(&self, _: &str, _: &[crate::Value], _: &BroadcastOptions) {}
+        fn broadcast_with_ack(
+            &self,
+            _: &str,
+            _: &[crate::Value],
+            _: &BroadcastOptions,
+            _: tokio::sync::mpsc::UnboundedSender<RemoteAck>,
+        ) {
+        }
+        fn sockets_join(&self, _: &str, _: &BroadcastOptions, _: &[Room]) {}
+        fn sockets_leave(&self, _: &str, _: &BroadcastOptions, _: &[Room]) {}
+        fn disconnect_sockets(&self, _: &str, _: &BroadcastOptions, _: bool) {}
+        fn fetch_sockets(
+            &self,
+            _: &str,
+            _: &BroadcastOptions,
+        ) -> BoxFuture<'static, Result<Vec<SocketInfo>, ClusterError>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn server_side_emit(&self, _: &str, _: &[crate::Value]) -> usize {
+            0
+        }
+        fn server_side_emit_with_ack(&self, _: &str, _: &[crate::Value]) -> BoxFuture<'static, ServerSideAcks> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn server_count(&self) -> BoxFuture<'static, usize> {
+            Box::pin(async { 1 })
+        }
+        fn room_created(&self, ns: &str, room: &Room, private: bool) {
+            assert_eq!(ns, "/chat");
+            self.0.lock().unwrap().push((true, room.clone(), private));
+        }
+        fn room_deleted(&self, ns: &str, room: &Room, private: bool) {
+            assert_eq!(ns, "/chat");
+            self.0.lock().unwrap().push((false, room.clone(), private));
+        }
+    }
+
+    #[test]
+    fn a_watching_cluster_hears_rooms_appear_and_vanish() {
+        let watcher = Arc::new(Watcher::default());
+        let a = MemoryAdapter::watched("/chat", watcher.clone());
+        a.add_all("s1", &["s1".into(), "r".into()]);
+        a.add_all("s2", &["s2".into(), "r".into()]); // r exists already
+        a.del("s1", "r"); // s2 is still in r
+        a.del("s2", "r");
+        a.del_all("s1");
+        let heard = std::mem::take(&mut *watcher.0.lock().unwrap());
+        let ev = |created, room: &str, private| (created, room.to_owned(), private);
+        assert_eq!(
+            heard,
+            vec![
+                ev(true, "s1", true),
+                ev(true, "r", false),
+                ev(true, "s2", true),
+                ev(false, "r", false),
+                ev(false, "s1", true),
+            ]
+        );
     }
 }
