@@ -3,7 +3,9 @@
 // --examples`) and one Node.js socket.io node with the official adapter of that kind
 // (examples/cluster/node-server.js --adapter <kind>), each with a socket.io-client
 // client. Needs `redis-server` 7 on PATH. sharded.test.js and streams.test.js run it;
-// cluster.test.js is the same contract for the classic adapter.
+// cluster.test.js is the same contract for the classic adapter. CLUSTER_REFERENCE_ONLY=1
+// starts Node nodes in place of the sio ones: the tests' expectations, checked on the
+// reference alone.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -49,6 +51,7 @@ export async function startRedis(port) {
 }
 
 export async function startSio(kind, port, redisPort, name, extra = []) {
+  if (process.env.CLUSTER_REFERENCE_ONLY) return startNode(kind, port, redisPort, name, extra);
   const args = ["--port", String(port), "--redis", `redis://127.0.0.1:${redisPort}`, "--name", name, "--adapter", kind, ...extra];
   const s = start(SIO_NODE, args, /listening on/);
   await s.ready;

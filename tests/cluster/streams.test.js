@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import { freePort } from "../support.js";
-import { mixedCluster, startRedis, startSio, startNode, next, ask, settled, proxy } from "./mixed.js";
+import { mixedCluster, startRedis, startSio, startNode, next, ask, settled, proxy, within } from "./mixed.js";
 
 mixedCluster("redis-streams");
 
@@ -55,21 +55,30 @@ async function recoverAcross(fromKind, toKind) {
     assert.equal((await disconnected)[0], "transport close");
     // While it is away, from both nodes, in this order (each seen by a client first):
     // to everyone, to its room, to a room it is not in.
-    const seen = (c, ev) => next(c, ev, 5000);
-    let s = seen(there, "missed");
+    // Waits for that very event: a client may still get an earlier one from its own node.
+    const seen = (c, ev, value) =>
+      within(
+        new Promise((resolve) => {
+          const on = (v) => v === value && (c.off(ev, on), resolve());
+          c.on(ev, on);
+        }),
+        5000,
+        `${ev} ${value}`,
+      );
+    let s = seen(there, "missed", 1);
     here.emit("emit-all", "missed", 1);
     await s;
-    s = seen(here, "missed");
+    s = seen(here, "missed", 2);
     there.emit("emit-all", "missed", 2);
     await s;
     here.emit("emit-room", "keep", "missed", 3);
     there.emit("emit-room", "elsewhere", "missed", 99);
     // Both logged before 4 is sent: each node logs its broadcasts in order.
-    s = Promise.all([seen(there, "sync-a"), seen(here, "sync-b")]);
-    here.emit("emit-all", "sync-a");
-    there.emit("emit-all", "sync-b");
+    s = Promise.all([seen(there, "sync", "a"), seen(here, "sync", "b")]);
+    here.emit("emit-all", "sync", "a");
+    there.emit("emit-all", "sync", "b");
     await s;
-    s = seen(here, "missed");
+    s = seen(here, "missed", 4);
     there.emit("emit-all", "missed", 4);
     await s;
     const got = [];
