@@ -32,7 +32,8 @@ await Promise.all([pub.connect(), sub.connect()]);
 const kind = arg("--adapter", "redis");
 const adapters = {
   redis: () => createAdapter(pub, sub),
-  "redis-sharded": () => createShardedAdapter(pub, sub),
+  // --subscription-mode static | dynamic (default) | dynamic-private
+  "redis-sharded": () => createShardedAdapter(pub, sub, { subscriptionMode: arg("--subscription-mode", "dynamic") }),
   "redis-streams": () => createStreamsAdapter(pub),
 };
 if (!adapters[kind]) throw new Error(`unknown adapter kind ${kind}`);

@@ -3,12 +3,14 @@
 //! socket.io server with @socket.io/redis-adapter.
 //!
 //! `cargo run -p sio-redis --example cluster-node -- --port 3001 --redis redis://127.0.0.1:6379 --name a`
-//! (`--adapter redis-sharded` or `redis-streams` for the other Redis adapters)
+//! (`--adapter redis-sharded` or `redis-streams` for the other Redis adapters;
+//! `--subscription-mode static|dynamic|dynamic-private`: the sharded one in that mode)
 use std::time::Duration;
 
-use sio_core::embed::ClusterAdapterKind;
+use sio_core::embed::{ClusterAdapter, ClusterAdapterKind};
 use sio_core::server::{AckError, AckSender, RecoveryConfig, RemoteSocket, Server, Socket};
 use sio_core::Value;
+use sio_redis::{ShardedRedisAdapter, ShardedRedisAdapterConfig, SubscriptionMode};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -180,7 +182,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // --adapter redis | redis-sharded | redis-streams (the server option cluster_adapter).
     let kind = arg(&args, "--adapter").unwrap_or_else(|| "redis".into());
     let kind = ClusterAdapterKind::from_name(&kind).ok_or_else(|| format!("unknown adapter kind {kind:?}"))?;
-    let mut builder = Server::builder().adapter(sio_redis::connect(&redis, kind)?);
+    // --subscription-mode static | dynamic | dynamic-private: the sharded adapter's mode.
+    let adapter: std::sync::Arc<dyn ClusterAdapter> = match arg(&args, "--subscription-mode") {
+        Some(mode) => {
+            let mut config = ShardedRedisAdapterConfig::new(redis.as_str());
+            config.subscription_mode = match mode.as_str() {
+                "static" => SubscriptionMode::Static,
+                "dynamic" => SubscriptionMode::Dynamic,
+                "dynamic-private" => SubscriptionMode::DynamicPrivate,
+                other => return Err(format!("unknown subscription mode {other:?}").into()),
+            };
+            ShardedRedisAdapter::new(config)?
+        }
+        None => sio_redis::connect(&redis, kind)?,
+    };
+    let mut builder = Server::builder().adapter(adapter);
     if args.iter().any(|a| a == "--recovery") {
         builder = builder.connection_state_recovery(RecoveryConfig {
             max_disconnection_duration: Duration::from_secs(60),

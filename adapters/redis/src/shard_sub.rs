@@ -38,11 +38,20 @@ pub fn parse(buf: &mut BytesMut) -> Result<Option<Reply>, String> {
     }
 }
 
-fn line<'a>(buf: &'a [u8], at: &mut usize) -> Option<&'a [u8]> {
+/// Longest header or simple-string line: a reply whose line goes on is not Redis speaking.
+const MAX_LINE: usize = 64 * 1024;
+
+fn line<'a>(buf: &'a [u8], at: &mut usize) -> Result<Option<&'a [u8]>, String> {
     let rest = &buf[*at..];
-    let end = rest.windows(2).position(|w| w == b"\r\n")?;
-    *at += end + 2;
-    Some(&rest[..end])
+    let window = &rest[..rest.len().min(MAX_LINE + 2)];
+    match window.windows(2).position(|w| w == b"\r\n") {
+        Some(end) => {
+            *at += end + 2;
+            Ok(Some(&rest[..end]))
+        }
+        None if rest.len() > MAX_LINE => Err(format!("a reply line longer than {MAX_LINE} bytes")),
+        None => Ok(None),
+    }
 }
 
 fn number(l: &[u8]) -> Result<i64, String> {
@@ -55,7 +64,7 @@ fn parse_at(buf: &[u8], at: &mut usize, depth: usize) -> Result<Option<Reply>, S
     }
     let Some(&kind) = buf.get(*at) else { return Ok(None) };
     *at += 1;
-    let Some(l) = line(buf, at) else { return Ok(None) };
+    let Some(l) = line(buf, at)? else { return Ok(None) };
     let text = || String::from_utf8_lossy(l).into_owned();
     Ok(Some(match kind {
         b'+' => Reply::Simple(text()),
@@ -276,6 +285,9 @@ mod tests {
         assert!(parse(&mut big).is_err());
         assert!(parse(&mut BytesMut::from("?x\r\n")).is_err());
         assert!(parse(&mut BytesMut::from("$abc\r\n")).is_err());
+        let endless = format!("+{}", "x".repeat(MAX_LINE + 1));
+        assert!(parse(&mut BytesMut::from(endless.as_str())).is_err());
+        assert_eq!(parse(&mut BytesMut::from("+xx")), Ok(None), "incomplete, not an error");
         assert_eq!(command(&[b"SSUBSCRIBE", b"a#"]), b"*2\r\n$10\r\nSSUBSCRIBE\r\n$2\r\na#\r\n");
     }
 }
