@@ -34,7 +34,13 @@ const adapters = {
   redis: () => createAdapter(pub, sub),
   // --subscription-mode static | dynamic (default) | dynamic-private
   "redis-sharded": () => createShardedAdapter(pub, sub, { subscriptionMode: arg("--subscription-mode", "dynamic") }),
-  "redis-streams": () => createStreamsAdapter(pub),
+  // --stream-count N, --sharded-pubsub, --only-plaintext: the streams adapter's options.
+  "redis-streams": () =>
+    createStreamsAdapter(pub, {
+      streamCount: Number(arg("--stream-count", "1")),
+      useShardedPubSub: process.argv.includes("--sharded-pubsub"),
+      onlyPlaintext: process.argv.includes("--only-plaintext"),
+    }),
 };
 if (!adapters[kind]) throw new Error(`unknown adapter kind ${kind}`);
 // --recovery: connection state recovery (60 s, middlewares skipped), as sio_node.rs.

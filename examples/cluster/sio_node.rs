@@ -4,13 +4,16 @@
 //!
 //! `cargo run -p sio-redis --example cluster-node -- --port 3001 --redis redis://127.0.0.1:6379 --name a`
 //! (`--adapter redis-sharded` or `redis-streams` for the other Redis adapters;
-//! `--subscription-mode static|dynamic|dynamic-private`: the sharded one in that mode)
+//! `--subscription-mode static|dynamic|dynamic-private`: the sharded one in that mode;
+//! `--stream-count N --sharded-pubsub --only-plaintext`: options of the streams one)
 use std::time::Duration;
 
 use sio_core::embed::{ClusterAdapter, ClusterAdapterKind};
 use sio_core::server::{AckError, AckSender, RecoveryConfig, RemoteSocket, Server, Socket};
 use sio_core::Value;
-use sio_redis::{ShardedRedisAdapter, ShardedRedisAdapterConfig, SubscriptionMode};
+use sio_redis::{
+    RedisStreamsAdapter, RedisStreamsAdapterConfig, ShardedRedisAdapter, ShardedRedisAdapterConfig, SubscriptionMode,
+};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -193,6 +196,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 other => return Err(format!("unknown subscription mode {other:?}").into()),
             };
             ShardedRedisAdapter::new(config)?
+        }
+        // The streams adapter's other options, as the reference's (streamCount,
+        // useShardedPubSub, onlyPlaintext).
+        None if kind == ClusterAdapterKind::RedisStreams => {
+            let mut config = RedisStreamsAdapterConfig::new(redis.as_str());
+            if let Some(n) = arg(&args, "--stream-count") {
+                config.stream_count = n.parse()?;
+            }
+            config.use_sharded_pub_sub = args.iter().any(|a| a == "--sharded-pubsub");
+            config.only_plaintext = args.iter().any(|a| a == "--only-plaintext");
+            RedisStreamsAdapter::new(config)?
         }
         None => sio_redis::connect(&redis, kind)?,
     };

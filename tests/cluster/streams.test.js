@@ -15,14 +15,14 @@ const RECOVERY = ["--recovery"];
 
 // A client of node `from` (through a proxy), cut and sent to node `to`; `other` is a
 // client of `to` that emits while it is away. `emitters` send the missed events.
-async function recoverAcross(fromKind, toKind) {
+async function recoverAcross(fromKind, toKind, options = []) {
   const rport = await freePort();
   const r = await startRedis(rport);
   const [p1, p2] = [await freePort(), await freePort()];
   const starter = (k) => (k === "sio" ? startSio : startNode);
   const [n1, n2] = await Promise.all([
-    starter(fromKind)(KIND, p1, rport, "r1", RECOVERY),
-    starter(toKind)(KIND, p2, rport, "r2", RECOVERY),
+    starter(fromKind)(KIND, p1, rport, "r1", [...RECOVERY, ...options]),
+    starter(toKind)(KIND, p2, rport, "r2", [...RECOVERY, ...options]),
   ]);
   const px = await proxy(p1);
   const socket = io(`http://127.0.0.1:${px.port}`, {
@@ -91,6 +91,9 @@ async function recoverAcross(fromKind, toKind) {
     const mine = (await ask(there, "fetch")).find((x) => x.id === id);
     assert.deepEqual(mine.rooms, [id, "keep"].sort());
     assert.deepEqual(mine.data, { kept: true });
+    // And as the node it left sees it (fetchSockets across the cluster).
+    const remote = (await ask(here, "fetch")).find((x) => x.id === id);
+    assert.deepEqual(remote?.data, { kept: true }, "the first node fetches the recovered socket");
   } finally {
     for (const c of [socket, here, there]) c.disconnect();
     await px.close();
@@ -101,3 +104,11 @@ async function recoverAcross(fromKind, toKind) {
 test("streams recovery: cut from a sio node, recovered on a Node node", () => recoverAcross("sio", "node"));
 test("streams recovery: cut from a Node node, recovered on a sio node", () => recoverAcross("node", "sio"));
 test("streams recovery: cut from a sio node, recovered on another sio node", () => recoverAcross("sio", "sio"));
+
+// The reference's other options, on every node: namespaces spread over 3 streams,
+// requests and responses over sharded pub/sub (Redis 7), entries always JSON.
+const OPTIONS = ["--stream-count", "3", "--sharded-pubsub", "--only-plaintext"];
+test("streams options (streamCount 3, useShardedPubSub, onlyPlaintext): sio to Node", () =>
+  recoverAcross("sio", "node", OPTIONS));
+test("streams options (streamCount 3, useShardedPubSub, onlyPlaintext): Node to sio", () =>
+  recoverAcross("node", "sio", OPTIONS));

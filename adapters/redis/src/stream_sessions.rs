@@ -93,7 +93,8 @@ impl SessionStore for StreamSessions {
 
     fn restore(&self, pid: &str, offset: &str) -> BoxFuture<'static, Restored> {
         let link = self.link.clone();
-        let (key, stream) = (format!("{}{pid}", self.config.session_key_prefix), self.config.stream_name.clone());
+        let key = format!("{}{pid}", self.config.session_key_prefix);
+        let stream = crate::streams::stream_of(&self.ns, &self.config.stream_name, self.config.stream_count);
         let (ns, parser, offset) = (self.ns.clone(), self.parser, offset.to_owned());
         Box::pin(async move {
             if !is_entry_id(&offset) {

@@ -27,6 +27,13 @@ pub struct RedisStreamsAdapterConfig {
     pub url: String,
     /// The stream (`streamName`; default `socket.io`).
     pub stream_name: String,
+    /// Streams the namespaces are spread over (`streamCount`; default 1): with more,
+    /// namespace `ns` uses `{stream_name}-{i}`, `i` from the reference's hash of `ns`.
+    pub stream_count: usize,
+    /// Requests and responses over sharded pub/sub, Redis 7 (`useShardedPubSub`; default false).
+    pub use_sharded_pub_sub: bool,
+    /// Stream entries always JSON, binary as Node Buffers' JSON (`onlyPlaintext`; default false).
+    pub only_plaintext: bool,
     /// Prefix of the pub/sub channels (`channelPrefix`; default `socket.io`).
     pub channel_prefix: String,
     /// Approximate length the stream is trimmed to (`maxLen`; default 10 000).
@@ -47,6 +54,9 @@ impl RedisStreamsAdapterConfig {
         RedisStreamsAdapterConfig {
             url: url.into(),
             stream_name: "socket.io".into(),
+            stream_count: 1,
+            use_sharded_pub_sub: false,
+            only_plaintext: false,
             channel_prefix: "socket.io".into(),
             max_len: 10_000,
             read_count: 100,
@@ -75,8 +85,14 @@ impl RedisStreamsAdapter {
         let rt = tokio::runtime::Handle::try_current().map_err(|_| RedisAdapterError::NoRuntime)?;
         let client =
             redis::Client::open(config.url.as_str()).map_err(|e| RedisAdapterError::InvalidUrl(e.to_string()))?;
-        if config.max_len == 0 || config.read_count == 0 || config.block_time.is_zero() {
-            return Err(RedisAdapterError::InvalidOption("max_len, read_count and block_time must be positive".into()));
+        if config.max_len == 0 || config.read_count == 0 || config.block_time.is_zero() || config.stream_count == 0 {
+            return Err(RedisAdapterError::InvalidOption(
+                "max_len, read_count, block_time and stream_count must be positive".into(),
+            ));
+        }
+        // One XREAD names every stream: a bound keeps that command (and its reply) sane.
+        if config.stream_count > 1024 {
+            return Err(RedisAdapterError::InvalidOption("stream_count must be at most 1024".into()));
         }
         let proto = Protocol::new(config.requests_timeout);
         let shared = Arc::new_cyclic(|weak: &Weak<Shared<StreamsTransport>>| {
@@ -88,8 +104,8 @@ impl RedisStreamsAdapter {
                     None => tracing::debug!("redis streams adapter: malformed message ignored"),
                 }
             });
-            let link =
-                Link::start(client.clone(), &rt, handler, false).expect("a lazy connection manager does not connect");
+            let link = Link::start(client.clone(), &rt, handler, config.use_sharded_pub_sub)
+                .expect("a lazy connection manager does not connect");
             let transport = StreamsTransport { link, config, uid: proto.uid.clone() };
             Shared { proto, transport }
         });
@@ -107,16 +123,26 @@ fn is_ephemeral(msg: &Message) -> bool {
     }
 }
 
+/// The stream of namespace `ns` (the reference's `computeStreamName`: Java's string
+/// hash over UTF-16 units, in 32 bits, remainder with its sign).
+pub fn stream_of(ns: &str, name: &str, count: usize) -> String {
+    if count <= 1 {
+        return name.to_owned();
+    }
+    let hash = ns.encode_utf16().fold(0i32, |h, unit| h.wrapping_mul(31).wrapping_add(i32::from(unit)));
+    format!("{name}-{}", hash % count as i32)
+}
+
 /// A message as stream entry fields: `uid`, `nsp`, `type` (decimal) and `data` (JSON,
-/// or base64 MessagePack when it holds binary).
-pub fn entry_fields(msg: &Message) -> Vec<(&'static str, Vec<u8>)> {
+/// or base64 MessagePack when it holds binary, unless `plaintext`).
+pub fn entry_fields(msg: &Message, plaintext: bool) -> Vec<(&'static str, Vec<u8>)> {
     let mut fields = vec![
         ("uid", msg.uid.clone().into_bytes()),
         ("nsp", msg.nsp.clone().into_bytes()),
         ("type", (msg.kind as i64).to_string().into_bytes()),
     ];
     if let Some(data) = &msg.data {
-        let encoded = if msg.needs_msgpack() {
+        let encoded = if !plaintext && msg.needs_msgpack() {
             base64::engine::general_purpose::STANDARD.encode(encode_msgpack(data)).into_bytes()
         } else {
             crate::codec::encode_json(data)
@@ -146,10 +172,25 @@ impl StreamsTransport {
         format!("{}#{ns}#", self.config.channel_prefix)
     }
 
+    fn stream(&self, ns: &str) -> String {
+        stream_of(ns, &self.config.stream_name, self.config.stream_count)
+    }
+
+    /// Publishes on pub/sub, sharded or not as configured.
+    fn publish_on(&self, channel: String, payload: Vec<u8>) {
+        if self.config.use_sharded_pub_sub {
+            let mut cmd = redis::cmd("SPUBLISH");
+            cmd.arg(channel).arg(payload);
+            self.link.send(Out::Command(cmd));
+        } else {
+            self.link.publish(channel, payload);
+        }
+    }
+
     fn xadd(&self, msg: &Message) -> redis::Cmd {
         let mut cmd = redis::cmd("XADD");
-        cmd.arg(&self.config.stream_name).arg("MAXLEN").arg("~").arg(self.config.max_len).arg("*");
-        for (k, v) in entry_fields(msg) {
+        cmd.arg(self.stream(&msg.nsp)).arg("MAXLEN").arg("~").arg(self.config.max_len).arg("*");
+        for (k, v) in entry_fields(msg, self.config.only_plaintext) {
             cmd.arg(k).arg(v);
         }
         cmd
@@ -159,7 +200,7 @@ impl StreamsTransport {
 impl Transport for StreamsTransport {
     fn publish(&self, msg: Message) {
         if is_ephemeral(&msg) {
-            self.link.publish(self.public_channel(&msg.nsp), encode_msgpack(&msg.to_value()));
+            self.publish_on(self.public_channel(&msg.nsp), encode_msgpack(&msg.to_value()));
         } else {
             self.link.send(Out::Command(self.xadd(&msg)));
         }
@@ -175,17 +216,19 @@ impl Transport for StreamsTransport {
 
     fn publish_response(&self, requester: &str, msg: Message) {
         let channel = format!("{}#{}#{requester}#", self.config.channel_prefix, msg.nsp);
-        self.link.publish(channel, encode_msgpack(&msg.to_value()));
+        self.publish_on(channel, encode_msgpack(&msg.to_value()));
     }
 
-    /// `PUBSUB NUMSUB` of the namespace's public channel: every node subscribes once.
+    /// `PUBSUB NUMSUB` (or `SHARDNUMSUB`) of the namespace's public channel: every node
+    /// subscribes once.
     fn server_count(&self, ns: &str) -> BoxFuture<'static, usize> {
         let link = self.link.clone();
         let channel = self.public_channel(ns);
+        let which = if self.config.use_sharded_pub_sub { "SHARDNUMSUB" } else { "NUMSUB" };
         Box::pin(async move {
             let mut conn = link.commands.clone();
             let r: redis::RedisResult<(String, usize)> =
-                redis::cmd("PUBSUB").arg("NUMSUB").arg(channel).query_async(&mut conn).await;
+                redis::cmd("PUBSUB").arg(which).arg(channel).query_async(&mut conn).await;
             link.report(&r);
             r.map(|(_, n)| n).unwrap_or(1)
         })
@@ -193,7 +236,8 @@ impl Transport for StreamsTransport {
 
     fn add_namespace(&self, ns: &str) {
         let private = format!("{}#{ns}#{}#", self.config.channel_prefix, self.uid);
-        self.link.subscribe(vec![Sub::Channel(self.public_channel(ns)), Sub::Channel(private)]);
+        let sub = if self.config.use_sharded_pub_sub { Sub::Shard } else { Sub::Channel };
+        self.link.subscribe(vec![sub(self.public_channel(ns)), sub(private)]);
     }
 
     fn session_store(&self, ns: &str, window: Duration, parser: Parser) -> Option<Arc<dyn SessionStore>> {
@@ -232,17 +276,17 @@ async fn read_stream(client: redis::Client, shared: Weak<Shared<StreamsTransport
         Ok(c) => c,
         Err(e) => return tracing::warn!(error = %e, "redis streams adapter: cannot read the stream"),
     };
-    let mut offset = "$".to_owned();
+    // Every stream, each read from its own last id.
+    let streams: Vec<String> = if config.stream_count <= 1 {
+        vec![config.stream_name.clone()]
+    } else {
+        (0..config.stream_count).map(|i| format!("{}-{i}", config.stream_name)).collect()
+    };
+    let mut offsets = vec!["$".to_owned(); streams.len()];
     let block_ms = config.block_time.as_millis() as u64;
     loop {
         let mut cmd = redis::cmd("XREAD");
-        cmd.arg("COUNT")
-            .arg(config.read_count)
-            .arg("BLOCK")
-            .arg(block_ms)
-            .arg("STREAMS")
-            .arg(&config.stream_name)
-            .arg(&offset);
+        cmd.arg("COUNT").arg(config.read_count).arg("BLOCK").arg(block_ms).arg("STREAMS").arg(&streams).arg(&offsets);
         let read = cmd.query_async::<Option<redis::streams::StreamReadReply>>(&mut conn);
         let reply = tokio::select! {
             r = read => r,
@@ -252,12 +296,15 @@ async fn read_stream(client: redis::Client, shared: Weak<Shared<StreamsTransport
         shared.transport.link.report(&reply);
         match reply {
             Ok(Some(reply)) => {
-                for entry in reply.keys.into_iter().flat_map(|k| k.ids) {
-                    let field = |name: &str| entry.map.get(name).and_then(|v| redis::from_redis_value_ref(v).ok());
-                    if let Some(msg) = entry_message(field) {
-                        shared.on_message(msg, Some(&entry.id));
+                for key in reply.keys {
+                    let Some(at) = streams.iter().position(|s| *s == key.key) else { continue };
+                    for entry in key.ids {
+                        let field = |name: &str| entry.map.get(name).and_then(|v| redis::from_redis_value_ref(v).ok());
+                        if let Some(msg) = entry_message(field) {
+                            shared.on_message(msg, Some(&entry.id));
+                        }
+                        offsets[at] = entry.id;
                     }
-                    offset = entry.id;
                 }
             }
             Ok(None) => {}
@@ -278,8 +325,8 @@ mod tests {
     use crate::adapter::object;
     use bytes::Bytes;
 
-    fn fields_of(msg: &Message) -> impl Fn(&str) -> Option<Vec<u8>> {
-        let fields = entry_fields(msg);
+    fn fields_of(msg: &Message, plaintext: bool) -> impl Fn(&str) -> Option<Vec<u8>> {
+        let fields = entry_fields(msg, plaintext);
         move |name| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone())
     }
 
@@ -291,7 +338,7 @@ mod tests {
             kind: MessageType::SocketsJoin,
             data: Some(object(vec![("rooms", Value::Array(vec!["r".into()]))])),
         };
-        let get = fields_of(&join);
+        let get = fields_of(&join, false);
         assert_eq!(get("type").unwrap(), b"4");
         assert_eq!(get("data").unwrap(), br#"{"rooms":["r"]}"#);
         assert_eq!(entry_message(get), Some(join));
@@ -301,9 +348,23 @@ mod tests {
             kind: MessageType::Broadcast,
             data: Some(object(vec![("b", Value::Binary(Bytes::from_static(&[1, 2])))])),
         };
-        let get = fields_of(&bin);
+        let get = fields_of(&bin, false);
         assert_ne!(get("data").unwrap()[0], b'{', "binary data is base64 MessagePack");
-        assert_eq!(entry_message(get), Some(bin));
+        assert_eq!(entry_message(get), Some(bin.clone()));
         assert_eq!(entry_message(|_| None), None);
+        let plain = fields_of(&bin, true)("data").unwrap();
+        assert_eq!(plain, br#"{"b":{"type":"Buffer","data":[1,2]}}"#, "onlyPlaintext: a Buffer's JSON");
+    }
+
+    #[test]
+    fn streams_per_namespace_as_the_reference() {
+        // The reference's computeStreamName for these (its hashCode run in node).
+        assert_eq!(stream_of("/", "socket.io", 1), "socket.io");
+        assert_eq!(stream_of("/", "socket.io", 3), "socket.io-2");
+        assert_eq!(stream_of("/admin", "socket.io", 3), "socket.io-1");
+        assert_eq!(stream_of("/a-much-longer-namespace-name", "s", 7), "s-6");
+        assert_eq!(stream_of("/zzzzzzzz", "s", 7), "s--5", "a negative hash keeps its sign");
+        assert_eq!(stream_of("/namespace-number-one", "s", 7), "s-0", "-0 is written 0");
+        assert_eq!(stream_of("/\u{e9}", "s", 7), "s-3", "UTF-16 units");
     }
 }
