@@ -36,6 +36,9 @@ mod streams;
 
 use std::sync::Arc;
 
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use adapter::{RedisAdapter, RedisAdapterConfig};
 pub use cluster_proto::ClusterNode;
 pub use sharded::{ShardedRedisAdapter, ShardedRedisAdapterConfig, ShardedTransport, SubscriptionMode};
