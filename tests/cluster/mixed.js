@@ -75,7 +75,7 @@ export function within(promise, ms, what) {
 
 export const next = (socket, event, ms = 5000) => within(new Promise((resolve) => socket.once(event, (...a) => resolve(a))), ms, event);
 
-async function connect(port, opts = {}) {
+export async function connect(port, opts = {}) {
   const socket = io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false, ...opts });
   const [welcome] = await next(socket, "welcome", 10000);
   return { socket, welcome };
