@@ -1,6 +1,6 @@
 // The sharded Redis adapter (Redis 7 SPUBLISH/SSUBSCRIBE, dynamic subscription mode as
 // the reference's default) in a mixed cluster with @socket.io/redis-adapter's
-// createShardedAdapter: see mixed.js; then the static and dynamic-private modes.
+// createShardedAdapter: see mixed.js; then each subscription mode with socket-id broadcasts.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
@@ -9,10 +9,10 @@ import { mixedCluster, startRedis, startSio, startNode, next, ask, settled } fro
 
 mixedCluster("redis-sharded");
 
-// The other subscription modes, one sio node and one Node node in each: a broadcast to
+// Each subscription mode, one sio node and one Node node in each: a broadcast to
 // a public room and one to a socket id (its own room) cross both ways and reach only
 // their member, on the channels that mode uses.
-for (const mode of ["static", "dynamic-private"]) {
+for (const mode of ["static", "dynamic", "dynamic-private"]) {
   test(`redis-sharded, subscriptionMode ${mode}: room and socket-id broadcasts cross both ways`, async () => {
     const rport = await freePort();
     const r = await startRedis(rport);

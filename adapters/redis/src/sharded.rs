@@ -129,7 +129,8 @@ impl ShardedTransport {
         if let (crate::cluster_proto::MessageType::Broadcast, false, Some(room)) = (msg.kind, with_ack, one_room) {
             let dynamic = match self.mode {
                 SubscriptionMode::Static => false,
-                SubscriptionMode::Dynamic => room.chars().count() != 20,
+                // JavaScript's `room.length`: UTF-16 units.
+                SubscriptionMode::Dynamic => room.encode_utf16().count() != 20,
                 SubscriptionMode::DynamicPrivate => true,
             };
             if dynamic {
@@ -223,6 +224,9 @@ mod tests {
         let t = &dynamic.shared.transport;
         assert_eq!(t.channel_of(&broadcast(&["room"], false)), "socket.io#/#room#");
         assert_eq!(t.channel_of(&broadcast(&[sid], false)), "socket.io#/#", "a socket id stays on the main channel");
+        // 10 astral characters are 20 UTF-16 units: a socket id to the reference.
+        let astral = "\u{1f600}".repeat(10);
+        assert_eq!(t.channel_of(&broadcast(&[astral.as_str()], false)), "socket.io#/#");
         assert_eq!(t.channel_of(&broadcast(&["room"], true)), "socket.io#/#", "acks count every server");
         assert_eq!(t.channel_of(&broadcast(&["a", "b"], false)), "socket.io#/#");
         assert!(t.separate(false) && !t.separate(true));
