@@ -286,6 +286,27 @@ export function mixedCluster(kind) {
     }
   });
 
+  // sio's own behaviour (a Node node does not start without Redis): not for the reference.
+  const sioOnly = { skip: process.env.CLUSTER_REFERENCE_ONLY ? "a sio behaviour" : false };
+  test(`${kind}: Redis unreachable: a sio node serves its own clients and says so in its logs`, sioOnly, async () => {
+    const closed = await freePort(); // nothing listens there
+    const port = await freePort();
+    const s = await startSio(kind, port, closed, "alone");
+    const c = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: ["websocket"] });
+    try {
+      await next(c, "welcome", 10000);
+      const echoed = next(c, "local", 5000);
+      c.emit("emit-all", "local", "still here");
+      assert.deepEqual(await echoed, ["still here"]);
+      const sockets = await ask(c, "fetch");
+      assert.deepEqual(sockets.map((x) => x.id), [c.id]);
+      assert.match(s.stderr(), /redis unreachable; serving local clients only/);
+    } finally {
+      c.disconnect();
+      await s.stop();
+    }
+  });
+
   test(`${kind}: Redis restarted: the adapters reconnect and cross-node broadcasts resume`, async () => {
     await redis.stop();
     redis = await startRedis(redisPort);
