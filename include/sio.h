@@ -902,6 +902,16 @@ typedef struct {
    `_placeholder` objects + `sio_buf`s).
    */
   const char *parser;
+  /*
+   The Redis adapter of `cluster_url`, NUL-terminated: "redis" (the classic pub/sub
+   one, `@socket.io/redis-adapter`'s `createAdapter`; also NULL), "redis-sharded"
+   (Redis 7 sharded pub/sub, its `createShardedAdapter`) or "redis-streams"
+   (`@socket.io/redis-streams-adapter`; with `recovery`, sessions recover on any node,
+   Node.js ones included). Every node of a cluster uses the same kind. Another name,
+   or a kind without `cluster_url`, makes `sio_server_new` fail with
+   SIO_ERR_INVALID_ARGUMENT (`option "cluster_adapter": unknown kind: ...`).
+   */
+  const char *cluster_adapter;
 } sio_server_options;
 
 /*

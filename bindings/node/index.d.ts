@@ -112,10 +112,15 @@ export type SioErrorCode =
   | 'ERR_SIO_UNSUPPORTED_ADAPTER' | 'ERR_SIO_LISTEN' | 'ERR_SIO_ALREADY_LISTENING' | 'ERR_SIO_RUNTIME';
 
 /** Joins a cluster through Redis, in the wire format of `@socket.io/redis-adapter`:
- * `new Server({ adapter: new RedisAdapter("redis://127.0.0.1:6379") })`. */
+ * `new Server({ adapter: new RedisAdapter("redis://127.0.0.1:6379") })`. `kind` picks the
+ * adapter every node of the cluster uses: `"redis"` (`createAdapter`, the default),
+ * `"redis-sharded"` (`createShardedAdapter`, Redis 7) or `"redis-streams"`
+ * (`@socket.io/redis-streams-adapter`; with recovery, sessions recover on any node);
+ * another kind throws `ERR_SIO_INVALID_OPTION` ("unknown kind"). */
 export declare class RedisAdapter {
-  constructor(url: string);
+  constructor(url: string, options?: { kind?: 'redis' | 'redis-sharded' | 'redis-streams' });
   readonly url: string;
+  readonly kind?: 'redis' | 'redis-sharded' | 'redis-streams';
 }
 
 export declare class SioError extends Error {

@@ -6,7 +6,8 @@ import { createRequire } from "node:module";
 
 const require = createRequire(new URL("../../tests/package.json", import.meta.url));
 const { Server } = require("socket.io");
-const { createAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter, createShardedAdapter } = require("@socket.io/redis-adapter");
+const { createAdapter: createStreamsAdapter } = require("@socket.io/redis-streams-adapter");
 const { createClient } = require("redis");
 
 const arg = (name, dflt) => {
@@ -17,13 +18,37 @@ const port = Number(arg("--port", "3003"));
 const url = arg("--redis", "redis://127.0.0.1:6379");
 const name = arg("--name", `node-${port}`);
 
+// The sharded adapter's SSUBSCRIBE promises reject when Redis resets the connection
+// (node-redis 4 leaves that rejection unhandled), which would kill this node on a Redis
+// restart; node-redis reconnects and subscribes again by itself, so it is only logged.
+process.on("unhandledRejection", (e) => console.error("unhandled rejection:", e?.message ?? e));
+
 const pub = createClient({ url });
 const sub = pub.duplicate();
 for (const c of [pub, sub]) c.on("error", (e) => console.error("redis:", e.message));
 await Promise.all([pub.connect(), sub.connect()]);
 
+// --adapter redis (default) | redis-sharded | redis-streams: the official adapter of that kind.
+const kind = arg("--adapter", "redis");
+const adapters = {
+  redis: () => createAdapter(pub, sub),
+  // --subscription-mode static | dynamic (default) | dynamic-private
+  "redis-sharded": () => createShardedAdapter(pub, sub, { subscriptionMode: arg("--subscription-mode", "dynamic") }),
+  // --stream-count N, --sharded-pubsub, --only-plaintext: the streams adapter's options.
+  "redis-streams": () =>
+    createStreamsAdapter(pub, {
+      streamCount: Number(arg("--stream-count", "1")),
+      useShardedPubSub: process.argv.includes("--sharded-pubsub"),
+      onlyPlaintext: process.argv.includes("--only-plaintext"),
+    }),
+};
+if (!adapters[kind]) throw new Error(`unknown adapter kind ${kind}`);
+// --recovery: connection state recovery (60 s, middlewares skipped), as sio_node.rs.
+const connectionStateRecovery = process.argv.includes("--recovery")
+  ? { maxDisconnectionDuration: 60000, skipMiddlewares: true }
+  : undefined;
 // --cookie: engine.io's `io` session cookie, for a load balancer with sticky sessions (haproxy.cfg).
-const io = new Server({ adapter: createAdapter(pub, sub), cookie: process.argv.includes("--cookie") });
+const io = new Server({ adapter: adapters[kind](), cookie: process.argv.includes("--cookie"), connectionStateRecovery });
 const describe = (sockets) =>
   sockets
     .map((s) => ({ id: s.id, rooms: [...s.rooms].sort(), data: s.data }))
@@ -42,6 +67,7 @@ io.on("connection", (socket) => {
   });
   socket.on("emit-all", (event, ...args) => io.emit(event, ...args));
   socket.on("emit-room", (room, event, ...args) => io.to(room).emit(event, ...args));
+  socket.on("emit-except", (room, event, ...args) => io.except(room).emit(event, ...args));
   socket.on("set-data", (value, ack) => {
     socket.data = value;
     ack?.(true);

@@ -3,11 +3,17 @@
 //! socket.io server with @socket.io/redis-adapter.
 //!
 //! `cargo run -p sio-redis --example cluster-node -- --port 3001 --redis redis://127.0.0.1:6379 --name a`
+//! (`--adapter redis-sharded` or `redis-streams` for the other Redis adapters;
+//! `--subscription-mode static|dynamic|dynamic-private`: the sharded one in that mode;
+//! `--stream-count N --sharded-pubsub --only-plaintext`: options of the streams one)
 use std::time::Duration;
 
+use sio_core::embed::{ClusterAdapter, ClusterAdapterKind};
 use sio_core::server::{AckError, AckSender, RecoveryConfig, RemoteSocket, Server, Socket};
 use sio_core::Value;
-use sio_redis::RedisAdapter;
+use sio_redis::{
+    RedisStreamsAdapter, RedisStreamsAdapterConfig, ShardedRedisAdapter, ShardedRedisAdapterConfig, SubscriptionMode,
+};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
@@ -67,6 +73,12 @@ fn on_connection(io: &Server, socket: Socket, name: &str, notes: &Notes) {
         let room = take_str(&mut args);
         let event = take_str(&mut args);
         let _ = io2.to(room).emit(&event, args);
+    });
+    let io2 = io.clone();
+    socket.on("emit-except", move |_, mut args, _| {
+        let room = take_str(&mut args);
+        let event = take_str(&mut args);
+        let _ = io2.except(room).emit(&event, args);
     });
     socket.on("set-data", |s, mut args, ack| {
         s.set_data(if args.is_empty() { Value::Null } else { args.remove(0) });
@@ -170,7 +182,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = arg(&args, "--port").and_then(|p| p.parse().ok()).unwrap_or(3001);
     let redis = arg(&args, "--redis").unwrap_or_else(|| "redis://127.0.0.1:6379".into());
     let name = arg(&args, "--name").unwrap_or_else(|| format!("sio-{port}"));
-    let mut builder = Server::builder().adapter(RedisAdapter::new(&redis)?);
+    // --adapter redis | redis-sharded | redis-streams (the server option cluster_adapter).
+    let kind = arg(&args, "--adapter").unwrap_or_else(|| "redis".into());
+    let kind = ClusterAdapterKind::from_name(&kind).ok_or_else(|| format!("unknown adapter kind {kind:?}"))?;
+    // --subscription-mode static | dynamic | dynamic-private: the sharded adapter's mode.
+    let adapter: std::sync::Arc<dyn ClusterAdapter> = match arg(&args, "--subscription-mode") {
+        Some(mode) => {
+            let mut config = ShardedRedisAdapterConfig::new(redis.as_str());
+            config.subscription_mode = match mode.as_str() {
+                "static" => SubscriptionMode::Static,
+                "dynamic" => SubscriptionMode::Dynamic,
+                "dynamic-private" => SubscriptionMode::DynamicPrivate,
+                other => return Err(format!("unknown subscription mode {other:?}").into()),
+            };
+            ShardedRedisAdapter::new(config)?
+        }
+        // The streams adapter's other options, as the reference's (streamCount,
+        // useShardedPubSub, onlyPlaintext).
+        None if kind == ClusterAdapterKind::RedisStreams => {
+            let mut config = RedisStreamsAdapterConfig::new(redis.as_str());
+            if let Some(n) = arg(&args, "--stream-count") {
+                config.stream_count = n.parse()?;
+            }
+            config.use_sharded_pub_sub = args.iter().any(|a| a == "--sharded-pubsub");
+            config.only_plaintext = args.iter().any(|a| a == "--only-plaintext");
+            RedisStreamsAdapter::new(config)?
+        }
+        None => sio_redis::connect(&redis, kind)?,
+    };
+    let mut builder = Server::builder().adapter(adapter);
     if args.iter().any(|a| a == "--recovery") {
         builder = builder.connection_state_recovery(RecoveryConfig {
             max_disconnection_duration: Duration::from_secs(60),

@@ -145,6 +145,14 @@ pub struct sio_server_options {
     /// "default" or "msgpack"`). The C face sees the same events either way (binary as
     /// `_placeholder` objects + `sio_buf`s).
     pub parser: *const c_char,
+    /// The Redis adapter of `cluster_url`, NUL-terminated: "redis" (the classic pub/sub
+    /// one, `@socket.io/redis-adapter`'s `createAdapter`; also NULL), "redis-sharded"
+    /// (Redis 7 sharded pub/sub, its `createShardedAdapter`) or "redis-streams"
+    /// (`@socket.io/redis-streams-adapter`; with `recovery`, sessions recover on any node,
+    /// Node.js ones included). Every node of a cluster uses the same kind. Another name,
+    /// or a kind without `cluster_url`, makes `sio_server_new` fail with
+    /// SIO_ERR_INVALID_ARGUMENT (`option "cluster_adapter": unknown kind: ...`).
+    pub cluster_adapter: *const c_char,
 }
 
 /// The sizes of the published layouts of `sio_server_options`, oldest first (see
@@ -155,6 +163,8 @@ pub(crate) const SERVER_LAYOUTS: &[usize] = &[
     std::mem::offset_of!(sio_server_options, cookie_max_age_ms) + std::mem::size_of::<u64>(),
     // Engine.IO 3 clients (`allow_eio3`) and the packet format (`parser`).
     std::mem::offset_of!(sio_server_options, parser) + std::mem::size_of::<*const c_char>(),
+    // The kind of Redis adapter (`cluster_adapter`).
+    std::mem::offset_of!(sio_server_options, cluster_adapter) + std::mem::size_of::<*const c_char>(),
 ];
 
 pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
@@ -196,6 +206,7 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     allow_eio3: false,
     http_compression: true,
     compression_threshold: 1024,
+    cluster_adapter: std::ptr::null(),
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -295,6 +306,7 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
         ("max_connections", "max_connections", or_core_default(u64::from(o.max_connections))),
         ("max_attachments", "max_attachments", num(u64::from(o.max_attachments))),
         ("cluster_url", "cluster_url", string(o.cluster_url, "cluster_url")?),
+        ("cluster_adapter", "cluster_adapter", string(o.cluster_adapter, "cluster_adapter")?),
         ("tls_cert", "tls_cert", string(o.tls_cert, "tls_cert")?),
         ("tls_key", "tls_key", string(o.tls_key, "tls_key")?),
         ("cookie", "cookie", string(o.cookie, "cookie")?),
@@ -381,9 +393,7 @@ pub unsafe extern "C" fn sio_server_new(
             read_prefix("sio_server_options", options, DEFAULT_OPTIONS, SERVER_LAYOUTS)?
         };
         let options = server_options(&options)?;
-        let server = rt.rt.server_with_cluster(options, |url| {
-            sio_redis::RedisAdapter::new(url).map(|a| a as std::sync::Arc<dyn sio_core::embed::ClusterAdapter>)
-        })?;
+        let server = rt.rt.server_with_cluster(options, sio_redis::connect)?;
         rt.servers.lock().expect("server table poisoned").insert(server.id(), server.clone());
         *out = Box::into_raw(Box::new(sio_server { inner: server }));
         Ok(())

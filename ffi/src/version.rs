@@ -132,7 +132,7 @@ mod tests {
     fn the_newest_layout_is_the_struct_and_ends_at_its_last_field() {
         assert_eq!(SERVER_LAYOUTS.last(), Some(&size_of::<sio_server_options>()));
         assert_eq!(
-            std::mem::offset_of!(sio_server_options, parser) + size_of::<*const c_char>(),
+            std::mem::offset_of!(sio_server_options, cluster_adapter) + size_of::<*const c_char>(),
             size_of::<sio_server_options>(),
             "a field was added to sio_server_options: append its layout to SERVER_LAYOUTS and name the new \
              last field here"

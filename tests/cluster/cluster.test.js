@@ -5,86 +5,13 @@
 // two-sio-node cluster with connection state recovery.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import net from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { io } from "socket.io-client";
-import { live, freePort } from "../support.js";
+import { freePort } from "../support.js";
+import * as mixed from "./mixed.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const SIO_NODE = path.join(root, "target/debug/examples/cluster-node");
-const NODE_NODE = path.join(root, "examples/cluster/node-server.js");
-
-function start(cmd, args, readyLine) {
-  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
-  live.add(child);
-  let out = "";
-  let err = "";
-  child.stderr.on("data", (d) => {
-    err += d;
-    if (process.env.CLUSTER_DEBUG) process.stderr.write(d);
-  });
-  const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${cmd} not ready: ${out}\n${err}`)), 20000);
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (process.env.CLUSTER_DEBUG) process.stderr.write(d);
-      if (readyLine.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`${cmd} exited ${code}: ${out}\n${err}`)));
-  });
-  const exited = new Promise((resolve) => child.on("exit", resolve));
-  return { child, ready, exited, stderr: () => err, stop: async () => { child.kill("SIGKILL"); await exited; live.delete(child); } };
-}
-
-async function startRedis(port) {
-  const r = start("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], /Ready to accept connections/);
-  await r.ready;
-  return r;
-}
-
-async function startSio(port, redisPort, name, extra = []) {
-  const s = start(SIO_NODE, ["--port", String(port), "--redis", `redis://127.0.0.1:${redisPort}`, "--name", name, ...extra], /listening on/);
-  await s.ready;
-  return s;
-}
-
-async function startNode(port, redisPort, name) {
-  const s = start(process.execPath, [NODE_NODE, "--port", String(port), "--redis", `redis://127.0.0.1:${redisPort}`, "--name", name], /listening on/);
-  await s.ready;
-  return s;
-}
-
-function within(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
-
-const next = (socket, event, ms = 5000) => within(new Promise((resolve) => socket.once(event, (...a) => resolve(a))), ms, event);
-
-async function connect(port, opts = {}) {
-  const socket = io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false, ...opts });
-  const [welcome] = await next(socket, "welcome", 10000);
-  return { socket, welcome };
-}
-
-const ask = (socket, ...args) => within(socket.timeout(8000).emitWithAck(...args), 9000, args[0]);
-
-// Waits until the subscriptions of every node are in place: a server count of `n`.
-async function settled(socket, n) {
-  for (let i = 0; i < 100; i++) {
-    if ((await ask(socket, "server-count")) === n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the cluster never reached ${n} servers`);
-}
+const { startRedis, next, connect, ask, settled, proxy } = mixed;
+const startSio = (port, redisPort, name, extra = []) => mixed.startSio("redis", port, redisPort, name, extra);
+const startNode = (port, redisPort, name) => mixed.startNode("redis", port, redisPort, name);
 
 let redis, redisPort, a, b, n, clients;
 
@@ -256,31 +183,6 @@ test("Redis restarted: the adapter reconnects and cross-node broadcasts resume",
   }
   await got;
 });
-
-// A TCP proxy whose target can change: cut it, point it elsewhere, and the client's
-// reconnection lands on another node.
-function proxy(targetPort) {
-  const conns = new Set();
-  const server = net.createServer((inbound) => {
-    const outbound = net.connect(server.target, "127.0.0.1");
-    conns.add(inbound).add(outbound);
-    inbound.pipe(outbound).pipe(inbound);
-    const drop = () => { inbound.destroy(); outbound.destroy(); };
-    inbound.on("error", drop).on("close", drop);
-    outbound.on("error", drop).on("close", drop);
-  });
-  server.target = targetPort;
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        port: server.address().port,
-        retarget: (p) => (server.target = p),
-        cut: () => { for (const c of conns) c.destroy(); conns.clear(); },
-        close: () => new Promise((r) => { for (const c of conns) c.destroy(); server.close(r); }),
-      }),
-    ),
-  );
-}
 
 test("state recovery across nodes: disconnected from node A, recovered on node B", async () => {
   const rport = await freePort();

@@ -83,7 +83,7 @@ impl RedisAdapter {
                     requests::on_message(&inner, channel, payload);
                 }
             });
-            let link = Link::start(client, &rt, handler).expect("a lazy connection manager does not connect");
+            let link = Link::start(client, &rt, handler, false).expect("a lazy connection manager does not connect");
             Inner {
                 uid,
                 key: config.key,

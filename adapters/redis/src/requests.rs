@@ -70,7 +70,7 @@ pub fn on_message(inner: &Arc<Inner>, channel: &str, payload: &[u8]) {
     }
 }
 
-fn opts_from(v: Option<&Value>) -> BroadcastOptions {
+pub(crate) fn opts_from(v: Option<&Value>) -> BroadcastOptions {
     let flags = v.and_then(|o| o.get("flags"));
     BroadcastOptions {
         rooms: strings(v.and_then(|o| o.get("rooms"))),

@@ -33,6 +33,7 @@ const NESTED = {
   maxDisconnectionDuration: 'connectionStateRecovery.maxDisconnectionDuration',
   skipMiddlewares: 'connectionStateRecovery.skipMiddlewares',
   clusterUrl: 'adapter',
+  clusterAdapter: 'adapter.kind',
   tlsCert: 'tls.cert',
   tlsKey: 'tls.key',
   cookiePath: 'cookie.path',
@@ -123,6 +124,7 @@ function nativeOptions(opts) {
   if (opts.adapter !== undefined) {
     if (!(opts.adapter instanceof RedisAdapter)) throw unsupportedAdapter();
     out.push(entry('clusterUrl', opts.adapter.url, 'adapter'));
+    if (opts.adapter.kind !== undefined) out.push(entry('clusterAdapter', opts.adapter.kind, 'adapter.kind'));
   }
   if (opts.cors != null) {
     const c = opts.cors;

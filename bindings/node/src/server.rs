@@ -1,12 +1,12 @@
 //! The server side: a server, its sockets, acknowledgements and middleware decisions.
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    snake_case, AckOutcome, AdminAuth, AdminOptions, AdminPassword, ClusterAdapter, Decision, DynamicMatcher,
+    snake_case, AckOutcome, AdminAuth, AdminOptions, AdminPassword, Decision, DynamicMatcher,
     EmbedError, EmbeddedServer, EngineEvent, Leaving, OptionError, OptionValue, Reply, ServerOptions, ServerSideAck,
     Socket, Target, Unit, SERVER_OPTION_NAMES,
 };
@@ -173,10 +173,8 @@ impl NativeServer {
         // cluster adapter starts connecting.
         options.clone().into_config().map_err(|e| combination_err(e, &spelled))?;
         let srv = runtime()?
-            .server_with_cluster(options, |url| {
-                sio_redis::RedisAdapter::new(url)
-                    .map(|a| a as Arc<dyn ClusterAdapter>)
-                    .map_err(|e| format!("adapter: {e}"))
+            .server_with_cluster(options, |url, kind| {
+                sio_redis::connect(url, kind).map_err(|e| format!("adapter: {e}"))
             })
             .map_err(|e| match e {
                 EmbedError::InvalidArgument(m) => err("ERR_SIO_INVALID_OPTION", m),

@@ -157,3 +157,40 @@ test('an adapter of another package is refused with ERR_SIO_UNSUPPORTED_ADAPTER;
   assert.throws(() => new sio.Server({ adapter: createAdapter(pubsub[0], pubsub[1]) }), { code: 'ERR_SIO_UNSUPPORTED_ADAPTER' });
   assert.throws(() => new sio.RedisAdapter('http://nope'), { code: 'ERR_SIO_INVALID_OPTION' });
 });
+
+test('RedisAdapter kind "redis-streams": two addon servers share a stream; an unknown kind is refused', async () => {
+  assert.throws(() => new sio.Server({ adapter: new sio.RedisAdapter('redis://127.0.0.1:1', { kind: 'redis-cluster' }) }), {
+    code: 'ERR_SIO_INVALID_OPTION',
+    message: /adapter\.kind.*unknown kind/,
+  });
+  assert.throws(() => new sio.RedisAdapter('redis://127.0.0.1:1', { kinds: 'redis' }), { code: 'ERR_SIO_INVALID_OPTION' });
+  // A Redis of its own: the classic adapter's channels share names with the streams adapter's.
+  // (Mixed clusters with @socket.io/redis-streams-adapter: tests/cluster/streams.test.js.)
+  const port = await freePort();
+  const r = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve) => r.stdout.on('data', (d) => /Ready to accept/.test(d) && resolve()));
+  const adapter = () => new sio.RedisAdapter(`redis://127.0.0.1:${port}`, { kind: 'redis-streams' });
+  const [one, two] = [new sio.Server({ adapter: adapter() }), new sio.Server({ adapter: adapter() })];
+  const [p1, p2] = [await freePort(), await freePort()];
+  one.listen(p1);
+  two.listen(p2);
+  const c = io(`http://127.0.0.1:${p1}`, { transports: ['websocket'], forceNew: true });
+  try {
+    await next(c, 'connect');
+    for (let i = 0; i < 100 && (await two.serverCount()) < 2; i++) await new Promise((res) => setTimeout(res, 50));
+    assert.equal(await two.serverCount(), 2);
+    let got = null;
+    for (let i = 0; i < 40 && !got; i++) {
+      const p = next(c, 'streamed', 250).catch(() => null);
+      two.emit('streamed', i, Buffer.from([9]));
+      got = await p;
+    }
+    assert.ok(got, 'server two never reached server one through the stream');
+    assert.deepEqual([...got[1]], [9]);
+  } finally {
+    c.disconnect();
+    await new Promise((res) => one.close(() => res()));
+    await new Promise((res) => two.close(() => res()));
+    r.kill('SIGKILL');
+  }
+});

@@ -84,18 +84,11 @@ impl Runtime {
     /// triples: see `server::options`.
     fn server(&self, options: Vec<(String, String, Bound<'_, PyAny>)>) -> PyResult<Server> {
         let checked = crate::server::options(&options)?;
-        let server = self
-            .inner
-            .server_with_cluster(checked, |url| {
-                sio_redis::RedisAdapter::new(url).map(|a| a as Arc<dyn embed::ClusterAdapter>)
-            })
-            .map_err(|e| match e {
-                // Its message names the core's option ("cluster_url"): use the user's word.
-                embed::EmbedError::InvalidArgument(m) => {
-                    error::BadArgument::new_err(crate::server::respell(&options, &m))
-                }
-                e => error::embed(e),
-            })?;
+        let server = self.inner.server_with_cluster(checked, sio_redis::connect).map_err(|e| match e {
+            // Its message names the core's option ("cluster_url"): use the user's word.
+            embed::EmbedError::InvalidArgument(m) => error::BadArgument::new_err(crate::server::respell(&options, &m)),
+            e => error::embed(e),
+        })?;
         self.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
         Ok(Server::new(server))
     }

@@ -103,6 +103,53 @@ def test_adapter_must_be_a_redis_adapter():
         sio.Server(adapter="redis://127.0.0.1:6379")  # type: ignore[arg-type]
 
 
+def test_unknown_adapter_kind_is_refused():
+    with pytest.raises(sio.BadArgument, match="unknown kind"):
+        sio.Server(adapter=sio.RedisAdapter("redis://127.0.0.1:1", kind="redis-cluster"))
+
+
+@pytest.mark.parametrize("kind", ["redis-sharded", "redis-streams"])
+def test_adapter_kinds_join_the_official_adapter_of_that_kind(kind):
+    """RedisAdapter(url, kind=...) against node-server.js --adapter <kind> (the official
+    createShardedAdapter or @socket.io/redis-streams-adapter)."""
+    rport, nport = free_port(), free_port()
+    redis = _start(["redis-server", "--port", str(rport), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], "Ready to accept")
+    url = f"redis://127.0.0.1:{rport}"
+    node = _start(["node", NODE_SERVER, "--port", str(nport), "--redis", url, "--name", "node", "--adapter", kind], "listening on")
+    server = sio.Server(adapter=sio.RedisAdapter(url, kind=kind))
+    rec = Recorder()
+    ours = socketio.Client()
+    try:
+        port = server.listen()
+        ours.on("hello", rec.handler("ours"))
+        theirs = socketio.Client()
+        theirs.on("welcome", rec.handler("welcome"))
+        ours.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=TIMEOUT)
+        theirs.connect(f"http://127.0.0.1:{nport}", transports=["websocket"], wait_timeout=TIMEOUT)
+        try:
+            rec.wait("welcome")
+            for i in range(40):
+                theirs.emit("emit-all", ("hello", "from-node", i))
+                try:
+                    rec.wait("ours", timeout=0.25)
+                    break
+                except pytest.fail.Exception:
+                    continue
+            else:
+                pytest.fail(f"{kind}: a broadcast from the Node server never reached the sio client")
+            assert _until(lambda: server.server_count() == 2, "two servers counted")
+            ids = sorted(s.id for s in server.fetch_sockets())
+            assert ids == sorted([ours.get_sid(), theirs.get_sid()])
+        finally:
+            theirs.disconnect()
+    finally:
+        ours.disconnect()
+        server.close()
+        for p in (node, redis):
+            p.kill()
+            p.wait()
+
+
 def _until(check, what: str):
     """Cluster membership settles asynchronously (heartbeats over Redis): retry `check`."""
     deadline = time.monotonic() + TIMEOUT

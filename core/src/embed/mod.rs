@@ -47,7 +47,7 @@ pub use client_engine::ClientEngineActivity;
 #[cfg(feature = "client")]
 pub use event::ManagerNotice;
 pub use event::{AckOutcome, Decision, Event, Leaving};
-pub use options::{snake_case, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
+pub use options::{snake_case, ClusterAdapterKind, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
 pub use target::Target;
 // Host-facing concepts: deferred answers, engine connections, a host's own HTTP server,
@@ -350,7 +350,7 @@ impl Runtime {
     pub fn server_with_cluster<E: std::fmt::Display>(
         &self,
         options: ServerOptions,
-        connect: impl FnOnce(&str) -> Result<std::sync::Arc<dyn ClusterAdapter>, E>,
+        connect: impl FnOnce(&str, ClusterAdapterKind) -> Result<std::sync::Arc<dyn ClusterAdapter>, E>,
     ) -> Result<EmbeddedServer, EmbedError> {
         self.shared.check()?;
         let invalid = |e: OptionError| EmbedError::InvalidArgument(e.to_string());
@@ -359,7 +359,8 @@ impl Runtime {
             Some(url) => {
                 let _guard = self.shared.handle.enter();
                 let option = "cluster_url".to_owned();
-                Some(connect(url).map_err(|e| invalid(OptionError { option, message: e.to_string() }))?)
+                let kind = options.cluster_adapter.unwrap_or_default();
+                Some(connect(url, kind).map_err(|e| invalid(OptionError { option, message: e.to_string() }))?)
             }
             None => None,
         };

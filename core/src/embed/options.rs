@@ -52,6 +52,40 @@ impl OptionError {
     }
 }
 
+/// The Redis adapters a cluster can use, each wire-compatible with its Node.js
+/// counterpart (the kind every node of one cluster must share).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClusterAdapterKind {
+    /// Classic pub/sub: `@socket.io/redis-adapter`'s `createAdapter`.
+    #[default]
+    Redis,
+    /// Sharded pub/sub (Redis 7 `SPUBLISH`): `@socket.io/redis-adapter`'s `createShardedAdapter`.
+    RedisSharded,
+    /// Redis Streams: `@socket.io/redis-streams-adapter`.
+    RedisStreams,
+}
+
+impl ClusterAdapterKind {
+    /// The kind named `name` (`redis`, `redis-sharded`, `redis-streams`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "redis" => Some(Self::Redis),
+            "redis-sharded" => Some(Self::RedisSharded),
+            "redis-streams" => Some(Self::RedisStreams),
+            _ => None,
+        }
+    }
+
+    /// Its name, as the option spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::RedisSharded => "redis-sharded",
+            Self::RedisStreams => "redis-streams",
+        }
+    }
+}
+
 /// Every server option a face can set: `None` keeps the reference's default.
 ///
 /// Build it with [`ServerOptions::set`] (by name) or field by field, then turn it into a
@@ -111,6 +145,8 @@ pub struct ServerOptions {
     /// Redis URL of a cluster (`redis://host:port[/db]`); the face builds the adapter
     /// (it lives in the `sio-redis` crate) and puts it into the config.
     pub cluster_url: Option<String>,
+    /// Which Redis adapter `cluster_url` gets (default [`ClusterAdapterKind::Redis`]).
+    pub cluster_adapter: Option<ClusterAdapterKind>,
     /// The session cookie (engine.io's `cookie`) for sticky load balancing: its name
     /// (`io` when the face says `true`); the `cookie_*` options need it.
     pub cookie: Option<String>,
@@ -163,6 +199,7 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "max_attachments",
     "parser",
     "cluster_url",
+    "cluster_adapter",
     "tls_cert",
     "tls_key",
     "cookie",
@@ -217,6 +254,7 @@ impl ServerOptions {
             "max_attachments" => self.max_attachments = Some(v.count(1)?),
             "parser" => self.parser = Some(v.parser()?),
             "cluster_url" => self.cluster_url = Some(v.string()?),
+            "cluster_adapter" => self.cluster_adapter = Some(v.cluster_adapter()?),
             "cookie" => self.cookie = v.cookie_name()?,
             "cookie_path" => self.cookie_path = Some(v.cookie_text()?),
             "cookie_http_only" => self.cookie_http_only = Some(v.bool()?),
@@ -240,6 +278,9 @@ impl ServerOptions {
     pub fn into_config(self) -> Result<ServerConfig, OptionError> {
         if self.cors_credentials == Some(true) && self.cors_origin.is_none() {
             return Err(OptionError::new("cors_credentials", "needs cors_origin"));
+        }
+        if self.cluster_adapter.is_some() && self.cluster_url.is_none() {
+            return Err(OptionError::new("cluster_adapter", "needs cluster_url"));
         }
         if self.recovery != Some(true) {
             for (set, name) in [
@@ -427,6 +468,14 @@ impl Typed<'_> {
         match &self.value {
             OptionValue::Str(s) => Parser::from_name(s).ok_or_else(|| self.err("must be \"default\" or \"msgpack\"")),
             _ => Err(self.err("must be \"default\" or \"msgpack\"")),
+        }
+    }
+
+    fn cluster_adapter(&self) -> Result<ClusterAdapterKind, OptionError> {
+        let expected = "unknown kind: must be \"redis\", \"redis-sharded\" or \"redis-streams\"";
+        match &self.value {
+            OptionValue::Str(s) => ClusterAdapterKind::from_name(s).ok_or_else(|| self.err(expected)),
+            _ => Err(self.err(expected)),
         }
     }
 

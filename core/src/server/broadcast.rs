@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::ack::{self, AckSink};
-use super::cluster::{BroadcastOptions, ClusterAdapter, StoredEvent};
+use super::cluster::{BroadcastOptions, ClusterAdapter, LoggedDelivery, StoredEvent};
 use super::namespace::NsInner;
 use super::remote::RemoteSocket;
 use super::rooms::Room;
@@ -156,6 +156,10 @@ impl BroadcastOperator {
         let mut data = data.to_vec();
         for ns in self.ns.targets() {
             let store = ns.recovery.as_ref().expect("emit_stored is only used with recovery on");
+            if store.logged_by_cluster() {
+                self.emit_logged(&ns, &data);
+                continue;
+            }
             let offset = store.next_offset();
             data.push(Value::String(offset.clone()));
             let frames = encode_data(ns.parser, &ns.name, None, &data);
@@ -173,6 +177,25 @@ impl BroadcastOperator {
                 cluster.broadcast(&ns.name, &data, &self.options());
             }
             data.pop();
+        }
+    }
+
+    /// Emits through the cluster's log, which names the offset: local sockets get the
+    /// event once it is logged (as the reference does), in the order of the emits.
+    fn emit_logged(&self, ns: &Arc<NsInner>, data: &[Value]) {
+        let (target, rooms, except) = (ns.clone(), self.rooms.clone(), self.except.clone());
+        let mut owned = data.to_vec();
+        let deliver: LoggedDelivery = Box::new(move |offset: Option<String>| {
+            owned.extend(offset.map(Value::String));
+            let frames = encode_data(target.parser, &target.name, None, &owned);
+            for s in target.selected(&rooms, &except) {
+                let _ = s.send_shared(&frames, false);
+            }
+        });
+        match self.cluster() {
+            Some(cluster) => cluster.broadcast_logged(&ns.name, data, &self.options(), deliver),
+            // Only this node: nothing is logged, so no offset (as the reference's `local`).
+            None => deliver(None),
         }
     }
 

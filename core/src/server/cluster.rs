@@ -119,7 +119,24 @@ pub trait ClusterAdapter: Send + Sync + 'static {
     }
     /// Stops talking to the cluster (the server is closing).
     fn close(&self) {}
+    /// Room `room` of namespace `ns` got its first member on this node (`private`: it is
+    /// a socket's own room). For adapters that listen per room (Redis sharded pub/sub).
+    /// Called on the thread that changed membership: queue work, never block.
+    fn room_created(&self, _ns: &str, _room: &Room, _private: bool) {}
+    /// Room `room` lost its last member on this node.
+    fn room_deleted(&self, _ns: &str, _room: &Room, _private: bool) {}
+    /// A broadcast kept for recovery by an adapter whose shared log names the offsets
+    /// (a Redis stream's entry ids: see [`SessionStore::logged_by_cluster`]). `deliver`
+    /// is called once, in the order of the calls, with the offset the log gave the event
+    /// (`None` when it could not be logged), to send it to this node's sockets.
+    fn broadcast_logged(&self, ns: &str, data: &[Value], opts: &BroadcastOptions, deliver: LoggedDelivery) {
+        self.broadcast(ns, data, opts);
+        deliver(None);
+    }
 }
+
+/// What a logged broadcast does on this node once its offset is known.
+pub type LoggedDelivery = Box<dyn FnOnce(Option<String>) + Send>;
 
 /// What is kept of an abruptly disconnected socket.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +181,11 @@ pub trait SessionStore: Send + Sync + 'static {
     /// The session of `pid` (removed) and every packet it missed after `offset`, or
     /// `None` when the session expired or the offset is unknown.
     fn restore(&self, pid: &str, offset: &str) -> BoxFuture<'static, Restored>;
+    /// Whether the cluster's log names the offsets: broadcasts kept for recovery then go
+    /// through [`ClusterAdapter::broadcast_logged`] instead of `next_offset` and `store`.
+    fn logged_by_cluster(&self) -> bool {
+        false
+    }
 }
 
 /// Whether a socket in rooms `member_of` was a target of an event sent to `rooms`

@@ -66,7 +66,10 @@ impl NsInner {
             handlers,
             parser: server.config.parser,
             sockets: RwLock::default(),
-            adapter: Arc::new(MemoryAdapter::default()),
+            adapter: Arc::new(match &server.config.adapter {
+                Some(cluster) => MemoryAdapter::watched(&name, cluster.clone()),
+                None => MemoryAdapter::default(),
+            }),
             ack_ids: AtomicU64::new(0),
             recovery: server.config.recovery.map(|r| {
                 let window = r.max_disconnection_duration;

@@ -46,10 +46,12 @@ def _server_options(kwargs: Dict[str, Any]) -> List[Tuple[str, str, Any]]:
     for name, value in kwargs.items():
         if name in ("self", "__class__") or name in HOST_KEYWORDS:
             continue
-        if name == "adapter" and value is not None:
-            if not isinstance(value, RedisAdapter):
+        if name == "adapter":
+            if value is not None and not isinstance(value, RedisAdapter):
                 raise BadArgument("adapter must be a sio.RedisAdapter (or None: in memory)")
-            value = value.url
+            # One keyword, two core options: the URL and the adapter's kind.
+            out.append(("cluster_adapter", "RedisAdapter(kind=...)", None if value is None else value.kind))
+            value = None if value is None else value.url
         elif name == "serializer" and value is not None:
             value = check_serializer(value)
         elif name in ("tls_cert", "tls_key") and isinstance(value, os.PathLike):
