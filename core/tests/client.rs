@@ -755,6 +755,93 @@ async fn io_multiplexes_and_the_manager_reports_its_events(kind: Kind) {
     assert_eq!(seen.last().unwrap(), "close:forced close", "the last socket leaving closes the manager");
 }
 
+/// A TCP proxy to `port` that records the server's WebSocket frames: (rsv1, opcode).
+async fn frame_tap(port: u16) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<(bool, u8)>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tap_port = listener.local_addr().unwrap().port();
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = frames.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let (mut cr, mut cw) = client.into_split();
+            let (mut sr, mut sw) = server.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut cr, &mut sw).await });
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let (mut buf, mut chunk, mut head_done) = (Vec::new(), vec![0u8; 16384], false);
+                while let Ok(n) = sr.read(&mut chunk).await {
+                    if n == 0 || cw.write_all(&chunk[..n]).await.is_err() {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if !head_done {
+                        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                        // Polling responses go through here too: only a 101 is followed by frames.
+                        if !buf.starts_with(b"HTTP/1.1 101") {
+                            buf.clear();
+                            continue;
+                        }
+                        head_done = true;
+                        buf.drain(..end + 4);
+                    }
+                    loop {
+                        if buf.len() < 2 {
+                            break;
+                        }
+                        let (len, at) = match buf[1] & 0x7f {
+                            126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
+                            127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().unwrap()) as usize, 10),
+                            126 | 127 => break,
+                            n => (n as usize, 2),
+                        };
+                        if buf.len() < at + len {
+                            break;
+                        }
+                        seen.lock().unwrap().push((buf[0] & 0x40 != 0, buf[0] & 0x0f));
+                        buf.drain(..at + len);
+                    }
+                }
+            });
+        }
+    });
+    (tap_port, frames)
+}
+
+/// permessage-deflate, offered by the client by default: a server that compresses every
+/// message (threshold 0) is understood, large JSON and binary go both ways; a client with
+/// it turned off gets nothing compressed.
+async fn per_message_deflate_both_ways(kind: Kind) {
+    let port = free_port();
+    let _server = Peer::start(kind, port, &["--per-message-deflate=0"]);
+    let big = Value::from([("text", Value::from("deflate me ".repeat(5000)))]);
+    let blob = Value::Binary((0..100_000u32).map(|i| (i % 7) as u8).collect::<Vec<u8>>().into());
+    for (offer, transports) in [
+        (true, vec![TransportKind::Websocket]),
+        (true, vec![TransportKind::Polling, TransportKind::Websocket]),
+        (false, vec![TransportKind::Websocket]),
+    ] {
+        let (tap, frames) = frame_tap(port).await;
+        let mut opts = options(&transports);
+        if !offer {
+            opts.manager.per_message_deflate = None;
+        }
+        let socket = io(&format!("http://127.0.0.1:{tap}"), opts);
+        let mut ev = record(&socket);
+        welcome(&socket).await;
+        if transports.len() == 2 && socket.io().engine().unwrap().transport() != TransportKind::Websocket {
+            assert_eq!(ev.until("upgrade:").await, "upgrade:websocket");
+        }
+        let args = vec![big.clone(), blob.clone()];
+        let back = socket.emit_with_ack("echo", args.clone()).await.unwrap();
+        assert_eq!(back, args);
+        let compressed = frames.lock().unwrap().iter().filter(|(rsv1, op)| *rsv1 && (*op == 1 || *op == 2)).count();
+        assert_eq!(compressed > 0, offer, "offer {offer}, {transports:?}: {compressed} compressed frames");
+        socket.disconnect();
+    }
+}
+
 /// Runs each scenario against the reference server and against ours.
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -785,4 +872,5 @@ both!(
     ping_timeout_when_the_server_freezes,
     connection_state_recovery_against_the_reference,
     offline_emits_are_buffered_and_flushed_in_order,
+    per_message_deflate_both_ways,
 );

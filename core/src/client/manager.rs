@@ -211,6 +211,7 @@ impl Manager {
             timestamp_requests: c.timestamp_requests,
             timeout: self.state().tuning.timeout,
             tls: c.tls.clone(),
+            per_message_deflate: c.per_message_deflate,
         }
     }
 

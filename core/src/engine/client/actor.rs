@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
 
 use super::config::{Endpoint, EngineClientConfig};
 use super::http::{Http, RequestError};
@@ -19,7 +19,10 @@ use super::{ClientCloseReason, CloseDetails, Command, EngineEvent, HandshakeErro
 use crate::engine::server::TransportKind;
 use crate::engine::{payload, Frame, Packet};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The client's WebSocket runs over TCP or TLS, with permessage-deflate under it or not.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+type Ws = WebSocketStream<Box<dyn Io>>;
 type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A packet kept between the handshake and the task (the handshake body may hold more).
@@ -77,13 +80,40 @@ async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
         let value = http::HeaderValue::from_str(v).map_err(|e| e.to_string())?;
         req.headers_mut().insert(name, value);
     }
-    let connector = http.tls().map(tokio_tungstenite::Connector::Rustls);
+    let deflate = http.per_message_deflate();
+    if deflate.is_some() {
+        req.headers_mut().insert(
+            http::header::SEC_WEBSOCKET_EXTENSIONS,
+            http::HeaderValue::from_static(crate::engine::deflate::negotiate::CLIENT_OFFER),
+        );
+    }
     // A small read buffer, as on the server side (tungstenite zero-fills it before each read).
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(crate::engine::WS_READ_BUFFER);
-    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(req, Some(config), true, connector)
-        .await
-        .map_err(|e| e.to_string())?;
+    let host = req.uri().host().ok_or("missing host")?.to_owned();
+    let port = req.uri().port_u16().unwrap_or(if http.tls().is_some() { 443 } else { 80 });
+    let tcp = TcpStream::connect(format!("{host}:{port}")).await.map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    // TLS, then permessage-deflate, then tungstenite: the codec works on the WebSocket's
+    // frames, so it sits under tungstenite and over the encrypted stream.
+    let io: Box<dyn Io> = match http.tls() {
+        Some(tls) => {
+            let name =
+                rustls_pki_types::ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+                    .map_err(|e| e.to_string())?;
+            Box::new(tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(|e| e.to_string())?)
+        }
+        None => Box::new(tcp),
+    };
+    let io: Box<dyn Io> = match deflate {
+        Some(d) => {
+            let limit = config.max_message_size.unwrap_or(usize::MAX);
+            Box::new(crate::engine::deflate::DeflateStream::client(io, d.threshold, limit))
+        }
+        None => io,
+    };
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(req, io, Some(config)).await.map_err(|e| e.to_string())?;
     Ok(ws)
 }
 
