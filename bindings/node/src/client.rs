@@ -69,6 +69,10 @@ pub struct NativeClientOptions {
     pub ca: Option<String>,
     /// The packet format: `default` (socket.io-parser) or `msgpack` (socket.io-msgpack-parser).
     pub parser: Option<String>,
+    /// Offer WebSocket permessage-deflate (default true).
+    pub per_message_deflate: Option<bool>,
+    /// Smallest message compressed, in bytes (default 1024).
+    pub per_message_deflate_threshold: Option<u32>,
 }
 
 fn ms(v: u32) -> Duration {
@@ -178,6 +182,11 @@ impl NativeManager {
             }
             if let Some(ca) = o.ca {
                 m.tls.ca_pem = Some(ca.into_bytes());
+            }
+            if o.per_message_deflate == Some(false) {
+                m.per_message_deflate = None;
+            } else if let (Some(t), Some(d)) = (o.per_message_deflate_threshold, m.per_message_deflate.as_mut()) {
+                d.threshold = t as usize;
             }
             if let Some(p) = o.parser {
                 m.parser = Parser::from_name(&p).ok_or_else(|| {
