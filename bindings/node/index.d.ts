@@ -714,7 +714,7 @@ export declare class ClientSocket<ListenEvents extends EventsMap = DefaultEvents
   ): Promise<FirstParam<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedClientSocket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   readonly volatile: FlaggedClientSocket<ListenEvents, EmitEvents>;
-  /** Accepted; nothing is compressed yet (no permessage-deflate), so `false` always holds. */
+  /** `false`: this event is sent uncompressed (permessage-deflate); acks always compressible. */
   compress(compress: boolean): FlaggedClientSocket<ListenEvents, EmitEvents>;
   send(...args: any[]): this;
   onAny(fn: AnyListener): this;

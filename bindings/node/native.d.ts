@@ -41,9 +41,9 @@ export declare class NativeClient {
   /** Disconnects (`io client disconnect`). The event follows (queued). */
   disconnect(): void
   /** Emits (buffered while disconnected). */
-  emit(event: string, json: string, bins: Array<Buffer>): void
+  emit(event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
   /** Emits a volatile event: dropped while the connection is not writable. */
-  emitVolatile(event: string, json: string, bins: Array<Buffer>): void
+  emitVolatile(event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
   /**
    * Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
    * `volatile` (`socket.volatile.emit(.., cb)`): dropped while the connection is not

@@ -525,8 +525,8 @@ class Socket extends EventEmitter {
     if (typeof t !== 'number' || t < 0) throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'timeout must be a non-negative number');
     return this._flagged({ timeout: Math.floor(t) });
   }
-  // socket.io-client's `compress(flag)`: accepted, and nothing is compressed here yet
-  // (no permessage-deflate), so `false` is always honoured.
+  // socket.io-client's `compress(flag)`: false sends the event as it is with permessage-deflate
+  // (events with an acknowledgement are always compressible).
   compress(flag) {
     return this._flagged({ compress: flag !== false });
   }
@@ -558,8 +558,9 @@ class Socket extends EventEmitter {
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
     if (!ack) {
-      if (flags.volatile) call(() => this._native.emitVolatile(name, json, bins));
-      else call(() => this._native.emit(name, json, bins));
+      const compress = flags.compress !== false;
+      if (flags.volatile) call(() => this._native.emitVolatile(name, json, bins, compress));
+      else call(() => this._native.emit(name, json, bins, compress));
       for (const l of this._anyOut.slice()) l(name, ...args);
       return this;
     }

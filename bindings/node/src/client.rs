@@ -432,18 +432,18 @@ impl NativeClient {
         self.c.disconnect_now();
     }
 
-    /// Emits (buffered while disconnected).
+    /// Emits (buffered while disconnected); `compress`: socket.io-client's flag (default true).
     #[napi]
-    pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
+    pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>, compress: Option<bool>) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.c.emit(&event, args).map_err(emit_err)
+        self.c.emit_flagged(&event, args, false, compress.unwrap_or(true)).map_err(emit_err)
     }
 
     /// Emits a volatile event: dropped while the connection is not writable.
     #[napi]
-    pub fn emit_volatile(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
+    pub fn emit_volatile(&self, event: String, json: String, bins: Vec<Buffer>, compress: Option<bool>) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.c.emit_volatile(&event, args).map_err(emit_err)
+        self.c.emit_flagged(&event, args, true, compress.unwrap_or(true)).map_err(emit_err)
     }
 
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
