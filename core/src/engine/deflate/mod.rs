@@ -17,7 +17,7 @@ pub(crate) mod negotiate;
 mod stream;
 
 pub(crate) use negotiate::Agreement;
-pub(crate) use stream::{DeflateStream, Hints};
+pub use stream::{DeflateStream, Hints};
 
 /// permessage-deflate settings of a server or client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,3 +35,6 @@ impl Default for PerMessageDeflate {
 
 /// The extension's name in `Sec-WebSocket-Extensions`.
 pub(crate) const EXTENSION: &str = "permessage-deflate";
+
+/// What a client offers in `Sec-WebSocket-Extensions` (with [`DeflateStream::client`]).
+pub const CLIENT_OFFER: &str = negotiate::CLIENT_OFFER;

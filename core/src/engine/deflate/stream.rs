@@ -43,7 +43,7 @@ enum Side {
 /// the writer of the connection knows the message (its `compress` flag, its whole length
 /// when it is sent as fragments), the stream only sees frames.
 #[derive(Debug)]
-pub(crate) struct Hints {
+pub struct Hints {
     queue: Mutex<VecDeque<bool>>,
     threshold: usize,
 }
@@ -54,7 +54,7 @@ impl Hints {
     }
 
     /// Records the next data message: `len` bytes, `compress` as the emit asked.
-    pub(crate) fn push(&self, compress: bool, len: usize) {
+    pub fn push(&self, compress: bool, len: usize) {
         let yes = compress && len >= self.threshold;
         self.queue.lock().expect("hints lock poisoned").push_back(yes);
     }
@@ -120,8 +120,10 @@ struct Deflater {
     hints: Arc<Hints>,
 }
 
-/// A byte stream with permessage-deflate applied to the WebSocket frames crossing it.
-pub(crate) struct DeflateStream<S> {
+/// A byte stream with permessage-deflate applied to the WebSocket frames crossing it: put
+/// it between the TCP (or TLS) stream and tungstenite. The engine's server and client use
+/// it; so does the bench's load generator.
+pub struct DeflateStream<S> {
     inner: S,
     side: Side,
     read: Reader,
@@ -159,16 +161,18 @@ impl<S> DeflateStream<S> {
         s
     }
 
-    /// A client's stream, from before its upgrade request: the server's answer decides
-    /// whether frames are compressed.
-    pub(crate) fn client(inner: S, threshold: usize, limit: usize) -> Self {
+    /// A client's stream, from before its upgrade request (which must offer
+    /// [`CLIENT_OFFER`](super::CLIENT_OFFER) in `Sec-WebSocket-Extensions`): the server's
+    /// answer decides whether frames are compressed; messages of at least `threshold`
+    /// bytes are, and a message inflating past `limit` bytes fails the connection.
+    pub fn client(inner: S, threshold: usize, limit: usize) -> Self {
         let mut s = DeflateStream::new(inner, Side::Client, threshold, limit);
         s.read.handshake = true;
         s
     }
 
     /// Where the connection's writer records its messages' compress decisions.
-    pub(crate) fn hints(&self) -> Arc<Hints> {
+    pub fn hints(&self) -> Arc<Hints> {
         self.hints.clone()
     }
 
