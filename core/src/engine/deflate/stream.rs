@@ -641,6 +641,85 @@ mod tests {
         }
     }
 
+    /// Everything `input` turns into on the server's read side (as tungstenite would read it).
+    fn read_all(input: &[u8], chunks: &[usize]) -> Vec<u8> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        rt.block_on(async {
+            let (a, mut b) = tokio::io::duplex(1 << 16);
+            let mut server = DeflateStream::server(a, Agreement::default(), 0, 100_000, Bytes::new());
+            let input = input.to_vec();
+            let chunks = chunks.to_vec();
+            let writer = tokio::spawn(async move {
+                let mut at = 0;
+                for n in chunks.iter().cycle().take(input.len() + 1) {
+                    if at >= input.len() {
+                        break;
+                    }
+                    let end = (at + n.max(&1)).min(input.len());
+                    if b.write_all(&input[at..end]).await.is_err() {
+                        return;
+                    }
+                    at = end;
+                }
+                let _ = b.shutdown().await;
+                // Keep the pipe open for reading until the other side is done.
+                let mut sink = Vec::new();
+                let _ = b.read_to_end(&mut sink).await;
+            });
+            let mut out = Vec::new();
+            server.read_to_end(&mut out).await.expect("reads to the end");
+            drop(server);
+            writer.await.expect("the writer ends");
+            out
+        })
+    }
+
+    /// A client frame (masked with `key`) of `payload`: `first` holds FIN, RSV1 and the opcode.
+    fn client_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_header(&mut out, first, payload.len() as u64, Some(key));
+        let mut body = payload.to_vec();
+        apply_mask(&mut body, key, 0);
+        out.extend_from_slice(&body);
+        out
+    }
+
+    proptest::proptest! {
+        /// Any bytes from a peer: no panic, and the read ends.
+        #[test]
+        fn any_input_is_survived(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600), chunk in 1usize..64) {
+            let _ = read_all(&input, &[chunk]);
+        }
+
+        /// Compressed messages split anywhere read the same as in one piece.
+        #[test]
+        fn compressed_messages_read_the_same_however_they_arrive(texts in proptest::collection::vec("[a-z ]{0,300}", 1..4), chunks in proptest::collection::vec(1usize..50, 1..5)) {
+            let mut z = Compress::new(Compression::new(LEVEL), false);
+            let mut input = Vec::new();
+            for t in &texts {
+                let mut body = deflate(&mut z, t.as_bytes()).expect("deflates");
+                body.truncate(body.len() - TAIL.len());
+                input.extend(client_frame(0x80 | frame::RSV1 | frame::OP_TEXT, &body, [1, 2, 3, 4]));
+            }
+            // Each message handed on whole, as an uncompressed frame (masked with a zero key).
+            let mut expected = Vec::new();
+            for t in &texts {
+                write_header(&mut expected, first_byte(true, false, frame::OP_TEXT), t.len() as u64, Some([0; 4]));
+                expected.extend_from_slice(t.as_bytes());
+            }
+            proptest::prop_assert_eq!(read_all(&input, &chunks), expected);
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_corrupt_compressed_frame_is_handed_on_as_an_error() {
+        // Not deflate data: tungstenite gets a frame with RSV2 (a protocol error).
+        let out = read_all(&client_frame(0x80 | frame::RSV1 | frame::OP_TEXT, &[0xff; 20], [9; 4]), &[7]);
+        let h = Header::parse(&out).expect("a frame");
+        assert_eq!(out[0] & RSV2, RSV2, "{out:?}");
+        assert_eq!(h.len, 0);
+    }
+
     #[test]
     fn hints_fall_back_to_the_threshold() {
         let hints = Hints::new(100);
