@@ -82,6 +82,33 @@ test('messages over the threshold go compressed, compress(false) ones do not', a
   assert.ok(sizes.d > 'small'.length, `small, as it is: ${JSON.stringify(sizes)}`);
 });
 
+test('attached to an http.Server (the connection handed over to the core): the same', async () => {
+  const httpServer = http.createServer();
+  const srv = new sio.Server(httpServer, { perMessageDeflate: true });
+  closers.push(() => srv.close());
+  srv.on('connection', (socket) => {
+    socket.on('go', () => socket.emit('a', BIG));
+    socket.emit('ready');
+  });
+  httpServer.listen(0, '127.0.0.1');
+  await once(httpServer, 'listening');
+  const ws = await rawSession(`ws://127.0.0.1:${httpServer.address().port}/socket.io/?EIO=4&transport=websocket`);
+  assert.equal(ws.extensions, 'permessage-deflate');
+  const next = async () => {
+    while (ws.messages.length === 0) await once(ws, 'message');
+    return ws.messages.shift();
+  };
+  assert.match(await next(), /^0/);
+  ws.send('40');
+  assert.match(await next(), /^40/);
+  assert.equal(await next(), '42["ready"]');
+  const before = ws._socket.bytesRead;
+  ws.send('42["go"]');
+  assert.equal(await next(), `42["a",${JSON.stringify(BIG)}]`);
+  assert.ok(ws._socket.bytesRead - before < BIG.length / 5, `${ws._socket.bytesRead - before} bytes`);
+  assert.deepEqual(srv._attached.upgrades, { handedOver: 1, viaWs: 0 }, "the core ran this WebSocket");
+});
+
 test('the client offers permessage-deflate and works against socket.io with it on; false turns it off', async () => {
   const httpServer = http.createServer();
   const io = new RefServer(httpServer, { perMessageDeflate: { threshold: 0 } });
