@@ -28,7 +28,11 @@ pub fn permessage_deflate_server(offer: &str, input: &[u8], limit: usize) -> usi
     /// The peer: `input`, then the end; what is written to it is dropped.
     struct Peer<'a>(&'a [u8]);
     impl AsyncRead for Peer<'_> {
-        fn poll_read(mut self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
             let n = buf.remaining().min(self.0.len());
             buf.put_slice(&self.0[..n]);
             self.0 = &self.0[n..];
