@@ -20,7 +20,7 @@ usage="usage: fuzz/run.sh SECONDS [TARGET...]"
 secs=${1:?$usage}
 [[ "$secs" =~ ^[0-9]+$ ]] || { echo "$usage" >&2; exit 2; }
 shift
-all=(engine_packet polling_payload eio3_payload socketio_decoder socketio_msgpack client_handshake redis_codec redis_cluster)
+all=(engine_packet polling_payload eio3_payload socketio_decoder socketio_msgpack client_handshake permessage_deflate redis_codec redis_cluster)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 
 toolchain=${FUZZ_TOOLCHAIN:-nightly}

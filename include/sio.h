@@ -439,6 +439,16 @@ typedef struct {
    Events look the same either way (binary as `_placeholder` objects + `sio_buf`s).
    */
   const char *parser;
+  /*
+   Offer WebSocket permessage-deflate (RFC 7692) to the server (default true, as
+   engine.io-client in Node).
+   */
+  bool per_message_deflate;
+  /*
+   Smallest message compressed when the server agrees, in bytes (default 1024). (A
+   `size_t`: the struct's last field stays pointer-sized.)
+   */
+  size_t per_message_deflate_threshold;
 } sio_client_options;
 
 /*
@@ -912,6 +922,16 @@ typedef struct {
    SIO_ERR_INVALID_ARGUMENT (`option "cluster_adapter": unknown kind: ...`).
    */
   const char *cluster_adapter;
+  /*
+   WebSocket permessage-deflate (RFC 7692) for clients that offer it (default false, as
+   socket.io's `perMessageDeflate`).
+   */
+  bool per_message_deflate;
+  /*
+   Smallest WebSocket message compressed, in bytes (default 1024, as `ws`). Needs
+   `per_message_deflate`. (A `size_t`: the struct's last field stays pointer-sized.)
+   */
+  size_t per_message_deflate_threshold;
 } sio_server_options;
 
 /*

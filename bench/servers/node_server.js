@@ -1,7 +1,7 @@
 'use strict';
 // The bench contract (bench/README.md) on Node, with either the official socket.io@4 or the
 // sio Node addon (same socket.io API, same handlers):
-//   node node_server.js --impl socket.io|sio|sio-attached --port P
+//   node node_server.js --impl socket.io|sio|sio-attached --port P [--per-message-deflate]
 // `sio` listens on a port of its own (the Rust listener); `sio-attached` is attached to a
 // Node http.Server, which hands the socket.io path's requests and upgrades to the core.
 // The addon is loaded from bindings/node; NAPI_RS_NATIVE_LIBRARY_PATH picks its native
@@ -15,6 +15,8 @@ const arg = (name, dflt) => {
 const impl = arg('--impl', 'socket.io');
 const port = Number(arg('--port', '0'));
 const repo = path.resolve(__dirname, '..', '..');
+// permessage-deflate with each implementation's default threshold (1024 bytes).
+const opts = process.argv.includes('--per-message-deflate') ? { perMessageDeflate: true } : {};
 
 // The sio addon throws ERR_SIO_DISCONNECTED from ack() once the client has gone (events
 // still queued for the JS thread when the generator closes its clients); socket.io drops
@@ -46,7 +48,7 @@ function handlers(io) {
 
 if (impl === 'sio') {
   const { Server } = require(path.join(repo, 'bindings', 'node'));
-  const io = new Server();
+  const io = new Server(opts);
   handlers(io);
   io.listen(port);
   console.log(`ready ${io.httpServer.address().port}`);
@@ -55,7 +57,7 @@ if (impl === 'sio') {
   const { createServer } = require('node:http');
   const { Server } = require(path.join(repo, 'bindings', 'node'));
   const httpServer = createServer();
-  const io = new Server(httpServer);
+  const io = new Server(httpServer, opts);
   handlers(io);
   httpServer.listen(port, '127.0.0.1', () => console.log(`ready ${httpServer.address().port}`));
   process.on('SIGTERM', () => process.exit(0));
@@ -63,7 +65,7 @@ if (impl === 'sio') {
   const { createServer } = require('node:http');
   const { Server } = require(path.join(repo, 'tests', 'node_modules', 'socket.io'));
   const httpServer = createServer();
-  const io = new Server(httpServer);
+  const io = new Server(httpServer, opts);
   handlers(io);
   httpServer.listen(port, '127.0.0.1', () => console.log(`ready ${httpServer.address().port}`));
   process.on('SIGTERM', () => process.exit(0));

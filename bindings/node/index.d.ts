@@ -207,8 +207,11 @@ export interface ServerOptions {
   destroyUpgrade?: boolean;
   /** ms before those are ended (default 1000). */
   destroyUpgradeTimeout?: number;
-  /** Only `false` (this addon never compresses); anything else throws `ERR_SIO_UNSUPPORTED`. */
-  perMessageDeflate?: false;
+  /**
+   * WebSocket permessage-deflate for clients that offer it (default false, as socket.io);
+   * `{ threshold }` (bytes, default 1024) sets the smallest message compressed.
+   */
+  perMessageDeflate?: boolean | { threshold?: number };
   /**
    * gzip/deflate of polling responses for requests that accept it (default on, threshold
    * 1024 bytes, as engine.io's); `{ threshold }` changes the smallest body compressed.
@@ -268,8 +271,8 @@ export declare class BroadcastOperator<EmitEvents extends EventsMap = DefaultEve
   timeout(ms: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData>;
   readonly volatile: BroadcastOperator<EmitEvents, SocketData>;
   readonly local: BroadcastOperator<EmitEvents, SocketData>;
-  /** Accepted for compatibility; does nothing. */
-  compress(compress?: boolean): this;
+  /** `false`: the event is not compressed (permessage-deflate, HTTP compression of polling). */
+  compress(compress?: boolean): BroadcastOperator<EmitEvents, SocketData>;
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean;
   /** Resolves with the list of answers (acknowledgements need `timeout()`, as in socket.io). */
   emitWithAck<Ev extends EventNamesWithError<EmitEvents>>(
@@ -330,7 +333,7 @@ export declare class Socket<
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<AckValue<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedSocket<DecorateAcknowledgements<EmitEvents>>;
-  /** Accepted; nothing is compressed yet (no permessage-deflate), so `false` always holds. */
+  /** `false`: this event is not compressed (permessage-deflate, HTTP compression of polling). */
   compress(compress: boolean): FlaggedSocket<EmitEvents>;
   send(...args: any[]): boolean;
   write(...args: any[]): boolean;
@@ -394,6 +397,8 @@ export declare class Namespace<
   timeout(ms: number): BroadcastOperator<DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>, SocketData>;
   readonly volatile: BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   readonly local: BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  /** `false`: the event is not compressed (permessage-deflate, HTTP compression of polling). */
+  compress(compress?: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   send(...args: any[]): boolean;
   /** Not in socket.io: `io.to(all).emitWithAck()`, the list of answers (needs `timeout()` to be typed, as there). */
   emitWithAck<Ev extends EventNamesWithError<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>>(
@@ -535,6 +540,8 @@ export declare class Server<
   timeout(ms: number): BroadcastOperator<DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>, SocketData>;
   readonly volatile: BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   readonly local: BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
+  /** `false`: the event is not compressed (permessage-deflate, HTTP compression of polling). */
+  compress(compress?: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData>;
   send(...args: any[]): boolean;
   /** Not in socket.io: as {@link Namespace.emitWithAck}. */
   emitWithAck<Ev extends EventNamesWithError<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>>(
@@ -580,8 +587,11 @@ export interface ManagerOptions {
   parser?: Parser;
   // socket.io-client options this client has only as their value here (what it does);
   // other values throw ERR_SIO_UNSUPPORTED (README, "Client options").
-  /** This client never compresses. */
-  perMessageDeflate?: false;
+  /**
+   * Offer WebSocket permessage-deflate (default true, as engine.io-client in Node);
+   * `{ threshold }` (bytes, default 1024) sets the smallest message compressed.
+   */
+  perMessageDeflate?: boolean | { threshold?: number };
   /** The path always ends with "/". */
   addTrailingSlash?: true;
   /** The cache-busting query parameter is always `t`. */
@@ -709,7 +719,7 @@ export declare class ClientSocket<ListenEvents extends EventsMap = DefaultEvents
   ): Promise<FirstParam<Last<EventParams<EmitEvents, Ev>>>>;
   timeout(ms: number): FlaggedClientSocket<ListenEvents, DecorateAcknowledgements<EmitEvents>>;
   readonly volatile: FlaggedClientSocket<ListenEvents, EmitEvents>;
-  /** Accepted; nothing is compressed yet (no permessage-deflate), so `false` always holds. */
+  /** `false`: this event is sent uncompressed (permessage-deflate); acks always compressible. */
   compress(compress: boolean): FlaggedClientSocket<ListenEvents, EmitEvents>;
   send(...args: any[]): this;
   onAny(fn: AnyListener): this;

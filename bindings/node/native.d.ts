@@ -41,9 +41,9 @@ export declare class NativeClient {
   /** Disconnects (`io client disconnect`). The event follows (queued). */
   disconnect(): void
   /** Emits (buffered while disconnected). */
-  emit(event: string, json: string, bins: Array<Buffer>): void
+  emit(event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
   /** Emits a volatile event: dropped while the connection is not writable. */
-  emitVolatile(event: string, json: string, bins: Array<Buffer>): void
+  emitVolatile(event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
   /**
    * Emits with an acknowledgement; an `ack` event with `key` follows exactly once.
    * `volatile` (`socket.volatile.emit(.., cb)`): dropped while the connection is not
@@ -232,7 +232,7 @@ export declare class NativeServer {
    * Broadcasts an event to the selected sockets (`local`: on this server only, not on
    * the other servers of the cluster).
    */
-  broadcast(ns: string, rooms: Array<string>, except: Array<string>, volatile: boolean, local: boolean, event: string, json: string, bins: Array<Buffer>): void
+  broadcast(ns: string, rooms: Array<string>, except: Array<string>, volatile: boolean, local: boolean, event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
   /** Broadcasts with acknowledgements; an `ack` event with key `key` follows. */
   broadcastWithAck(ns: string, rooms: Array<string>, except: Array<string>, event: string, json: string, bins: Array<Buffer>, timeoutMs: number | undefined | null, key: number): void
   /**
@@ -289,7 +289,7 @@ export declare class NativeSocket {
   /** Leaves a room. */
   leave(room: string): void
   /** Emits to this socket. */
-  emit(event: string, json: string, bins: Array<Buffer>, volatile: boolean): void
+  emit(event: string, json: string, bins: Array<Buffer>, volatile: boolean, compress?: boolean | undefined | null): void
   /**
    * Emits with an acknowledgement; an `ack` event with key `key` follows exactly once
    * (answered, timed out, disconnected, or cancelled when the runtime shuts down).
@@ -365,6 +365,10 @@ export interface NativeClientOptions {
   ca?: string
   /** The packet format: `default` (socket.io-parser) or `msgpack` (socket.io-msgpack-parser). */
   parser?: string
+  /** Offer WebSocket permessage-deflate (default true). */
+  perMessageDeflate?: boolean
+  /** Smallest message compressed, in bytes (default 1024). */
+  perMessageDeflateThreshold?: number
 }
 
 /** What the JS dispatcher receives. `kind` tells which fields are set. */

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sio_core::engine::server::{ConnEvent, Cors, CorsOrigin, TransportKind};
+use sio_core::engine::server::{ConnEvent, Cors, CorsOrigin, PerMessageDeflate, TransportKind};
 use sio_core::proto::Parser;
 use sio_core::server::{AckError, AckSender, RecoveryConfig, Server, Socket};
 use sio_core::Value;
@@ -150,6 +150,15 @@ fn on_connection(io: &Server, socket: Socket, reasons: &Reasons) {
             reply(&ack, ack_result(res));
         });
     });
+    socket.on("uncompressed", |s, mut args, _| {
+        let event = first_str(&mut args);
+        let _ = s.compress(false).emit(&event, args);
+    });
+    let io2 = io.clone();
+    socket.on("broadcast-uncompressed", move |s, mut args, _| {
+        let event = first_str(&mut args);
+        let _ = io2.of(s.ns()).compress(false).emit(&event, args);
+    });
     socket.on("volatile", |s, mut args, _| {
         let event = first_str(&mut args);
         let _ = s.volatile().emit(&event, args);
@@ -286,6 +295,14 @@ async fn main() -> std::io::Result<()> {
     }
     if let Some(name) = arg::<String>(&args, "--parser") {
         builder = builder.parser(Parser::from_name(&name).expect("--parser default|msgpack"));
+    }
+    // `--per-message-deflate` (threshold 1024, as ws) or `--per-message-deflate=N`.
+    if let Some(flag) = args.iter().find(|a| a.starts_with("--per-message-deflate")) {
+        let threshold = match flag.split_once('=') {
+            Some((_, n)) => n.parse().expect("--per-message-deflate=BYTES"),
+            None => PerMessageDeflate::default().threshold,
+        };
+        builder = builder.per_message_deflate(Some(PerMessageDeflate { threshold }));
     }
     if args.iter().any(|a| a == "--no-http-compression") {
         builder = builder.http_compression(None);

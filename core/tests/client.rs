@@ -84,6 +84,15 @@ async fn welcome(socket: &sio_core::client::Socket) -> Value {
     tokio::time::timeout(WAIT, rx.recv()).await.expect("welcome").unwrap()
 }
 
+/// The first argument of each `event`.
+fn welcome_rx_named(socket: &sio_core::client::Socket, event: &str) -> mpsc::UnboundedReceiver<Value> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    socket.on(event, move |_, args, _| {
+        let _ = tx.send(args.into_iter().next().unwrap_or_default());
+    });
+    rx
+}
+
 fn welcome_rx(socket: &sio_core::client::Socket) -> mpsc::UnboundedReceiver<Value> {
     let (tx, rx) = mpsc::unbounded_channel();
     socket.on("welcome", move |_, args, _| {
@@ -755,6 +764,118 @@ async fn io_multiplexes_and_the_manager_reports_its_events(kind: Kind) {
     assert_eq!(seen.last().unwrap(), "close:forced close", "the last socket leaving closes the manager");
 }
 
+/// A WebSocket frame seen on the wire: from the server, RSV1 (compressed), opcode.
+type Seen = (bool, bool, u8);
+
+/// Records the frames of one direction of a proxied connection into `seen`.
+async fn tap_direction(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    down: bool,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut buf, mut chunk, mut head_done) = (Vec::new(), vec![0u8; 16384], false);
+    while let Ok(n) = from.read(&mut chunk).await {
+        if n == 0 || to.write_all(&chunk[..n]).await.is_err() {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if !head_done {
+            let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+            // Polling requests go through here too: only an upgrade is followed by frames.
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            if !(head.starts_with("http/1.1 101") || head.contains("upgrade: websocket")) {
+                buf.clear();
+                continue;
+            }
+            head_done = true;
+            buf.drain(..end + 4);
+        }
+        loop {
+            if buf.len() < 2 {
+                break;
+            }
+            let (len, mut at) = match buf[1] & 0x7f {
+                126 if buf.len() >= 4 => (u16::from_be_bytes([buf[2], buf[3]]) as usize, 4),
+                127 if buf.len() >= 10 => (u64::from_be_bytes(buf[2..10].try_into().unwrap()) as usize, 10),
+                126 | 127 => break,
+                n => (n as usize, 2),
+            };
+            if buf[1] & 0x80 != 0 {
+                at += 4;
+            }
+            if buf.len() < at + len {
+                break;
+            }
+            seen.lock().unwrap().push((down, buf[0] & 0x40 != 0, buf[0] & 0x0f));
+            buf.drain(..at + len);
+        }
+    }
+}
+
+/// A TCP proxy to `port` that records the WebSocket frames both ways.
+async fn frame_tap(port: u16) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Seen>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let tap_port = listener.local_addr().unwrap().port();
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = frames.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let (cr, cw) = client.into_split();
+            let (sr, sw) = server.into_split();
+            tokio::spawn(tap_direction(cr, sw, false, seen.clone()));
+            tokio::spawn(tap_direction(sr, cw, true, seen.clone()));
+        }
+    });
+    (tap_port, frames)
+}
+
+/// permessage-deflate, offered by the client by default: a server that compresses every
+/// message (threshold 0) is understood, large JSON and binary go both ways; a client with
+/// it turned off gets nothing compressed.
+async fn per_message_deflate_both_ways(kind: Kind) {
+    let port = free_port();
+    let _server = Peer::start(kind, port, &["--per-message-deflate=0"]);
+    let big = Value::from([("text", Value::from("deflate me ".repeat(5000)))]);
+    let blob = Value::Binary((0..100_000u32).map(|i| (i % 7) as u8).collect::<Vec<u8>>().into());
+    for (offer, transports) in [
+        (true, vec![TransportKind::Websocket]),
+        (true, vec![TransportKind::Polling, TransportKind::Websocket]),
+        (false, vec![TransportKind::Websocket]),
+    ] {
+        let (tap, frames) = frame_tap(port).await;
+        let mut opts = options(&transports);
+        if !offer {
+            opts.manager.per_message_deflate = None;
+        }
+        let socket = io(&format!("http://127.0.0.1:{tap}"), opts);
+        let mut ev = record(&socket);
+        welcome(&socket).await;
+        if transports.len() == 2 && socket.io().engine().unwrap().transport() != TransportKind::Websocket {
+            assert_eq!(ev.until("upgrade:").await, "upgrade:websocket");
+        }
+        let args = vec![big.clone(), blob.clone()];
+        let back = socket.emit_with_ack("echo", args.clone()).await.unwrap();
+        assert_eq!(back, args);
+        let compressed = |down: bool| {
+            let seen = frames.lock().unwrap();
+            seen.iter().filter(|(d, rsv1, op)| *d == down && *rsv1 && (*op == 1 || *op == 2)).count()
+        };
+        let (down, up) = (compressed(true), compressed(false));
+        assert_eq!((down > 0, up > 0), (offer, offer), "offer {offer}, {transports:?}: {down} down, {up} up");
+        // compress(false): the client sends the large event as it is.
+        frames.lock().unwrap().clear();
+        let mut echoes = welcome_rx_named(&socket, "plain");
+        socket.compress(false).emit("uncompressed", vec!["plain".into(), big.clone()]).unwrap();
+        tokio::time::timeout(WAIT, echoes.recv()).await.expect("the plain event comes back");
+        let up = frames.lock().unwrap().iter().filter(|(d, rsv1, _)| !*d && *rsv1).count();
+        assert_eq!(up, 0, "compress(false) went compressed");
+        socket.disconnect();
+    }
+}
+
 /// Runs each scenario against the reference server and against ours.
 macro_rules! both {
     ($($name:ident),* $(,)?) => {
@@ -785,4 +906,5 @@ both!(
     ping_timeout_when_the_server_freezes,
     connection_state_recovery_against_the_reference,
     offline_emits_are_buffered_and_flushed_in_order,
+    per_message_deflate_both_ways,
 );

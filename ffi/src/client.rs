@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sio_core::embed::EmbeddedClient;
 use sio_core::embed::TransportKind;
-use sio_core::embed::{Auth, ClientOptions, ManagerConfig, OptionError, Parser, SocketConfig};
+use sio_core::embed::{Auth, ClientOptions, ManagerConfig, OptionError, Parser, PerMessageDeflate, SocketConfig};
 
 use crate::args::{cstr, event_args, sio_buf, str_arg, value_arg};
 use crate::error::{guard, guard_value, guard_void, null, sio_status, Error};
@@ -64,6 +64,12 @@ pub struct sio_client_options {
     /// SIO_ERR_INVALID_ARGUMENT (`option "parser": must be "default" or "msgpack"`).
     /// Events look the same either way (binary as `_placeholder` objects + `sio_buf`s).
     pub parser: *const c_char,
+    /// Offer WebSocket permessage-deflate (RFC 7692) to the server (default true, as
+    /// engine.io-client in Node).
+    pub per_message_deflate: bool,
+    /// Smallest message compressed when the server agrees, in bytes (default 1024). (A
+    /// `size_t`: the struct's last field stays pointer-sized.)
+    pub per_message_deflate_threshold: usize,
 }
 
 /// The sizes of the published layouts of `sio_client_options`, oldest first (see
@@ -72,6 +78,8 @@ pub(crate) const CLIENT_LAYOUTS: &[usize] = &[
     std::mem::offset_of!(sio_client_options, extra_headers_json) + std::mem::size_of::<*const c_char>(),
     // The packet format (`parser`).
     std::mem::offset_of!(sio_client_options, parser) + std::mem::size_of::<*const c_char>(),
+    // WebSocket permessage-deflate.
+    std::mem::offset_of!(sio_client_options, per_message_deflate_threshold) + std::mem::size_of::<usize>(),
 ];
 
 pub(crate) const DEFAULT_CLIENT_OPTIONS: sio_client_options = sio_client_options {
@@ -91,6 +99,8 @@ pub(crate) const DEFAULT_CLIENT_OPTIONS: sio_client_options = sio_client_options
     query: std::ptr::null(),
     extra_headers_json: std::ptr::null(),
     parser: std::ptr::null(),
+    per_message_deflate: true,
+    per_message_deflate_threshold: 1024,
 };
 
 /// Writes the socket.io-client defaults into the struct of `struct_size` bytes at `out`
@@ -215,6 +225,8 @@ pub unsafe extern "C" fn sio_client_new(
             manager.tls.ca_pem = Some(pem.as_bytes().to_vec());
         }
         manager.tls.reject_unauthorized = o.reject_unauthorized;
+        manager.per_message_deflate =
+            o.per_message_deflate.then_some(PerMessageDeflate { threshold: o.per_message_deflate_threshold });
         if let Some(q) = cstr(o.query, "query")? {
             manager.query = form_urlencoded::parse(q.as_bytes()).into_owned().collect();
         }

@@ -153,6 +153,12 @@ pub struct sio_server_options {
     /// or a kind without `cluster_url`, makes `sio_server_new` fail with
     /// SIO_ERR_INVALID_ARGUMENT (`option "cluster_adapter": unknown kind: ...`).
     pub cluster_adapter: *const c_char,
+    /// WebSocket permessage-deflate (RFC 7692) for clients that offer it (default false, as
+    /// socket.io's `perMessageDeflate`).
+    pub per_message_deflate: bool,
+    /// Smallest WebSocket message compressed, in bytes (default 1024, as `ws`). Needs
+    /// `per_message_deflate`. (A `size_t`: the struct's last field stays pointer-sized.)
+    pub per_message_deflate_threshold: usize,
 }
 
 /// The sizes of the published layouts of `sio_server_options`, oldest first (see
@@ -163,8 +169,8 @@ pub(crate) const SERVER_LAYOUTS: &[usize] = &[
     std::mem::offset_of!(sio_server_options, cookie_max_age_ms) + std::mem::size_of::<u64>(),
     // Engine.IO 3 clients (`allow_eio3`) and the packet format (`parser`).
     std::mem::offset_of!(sio_server_options, parser) + std::mem::size_of::<*const c_char>(),
-    // The kind of Redis adapter (`cluster_adapter`).
-    std::mem::offset_of!(sio_server_options, cluster_adapter) + std::mem::size_of::<*const c_char>(),
+    // The kind of Redis adapter (`cluster_adapter`) and WebSocket permessage-deflate.
+    std::mem::offset_of!(sio_server_options, per_message_deflate_threshold) + std::mem::size_of::<usize>(),
 ];
 
 pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
@@ -207,6 +213,8 @@ pub(crate) const DEFAULT_OPTIONS: sio_server_options = sio_server_options {
     http_compression: true,
     compression_threshold: 1024,
     cluster_adapter: std::ptr::null(),
+    per_message_deflate: false,
+    per_message_deflate_threshold: 1024,
 };
 
 /// Writes the reference defaults into the struct of `struct_size` bytes at `out` (the
@@ -327,6 +335,14 @@ unsafe fn entries(o: &sio_server_options) -> Result<Vec<Entry>, Error> {
             "compression_threshold",
             "compression_threshold",
             num(u64::from(o.compression_threshold)).filter(|_| o.http_compression),
+        ),
+        ("per_message_deflate", "per_message_deflate", Some(Bool(o.per_message_deflate))),
+        (
+            "per_message_deflate_threshold",
+            "per_message_deflate_threshold",
+            num(o.per_message_deflate_threshold as u64).filter(|_| {
+                o.per_message_deflate || o.per_message_deflate_threshold != d.per_message_deflate_threshold
+            }),
         ),
     ])
 }

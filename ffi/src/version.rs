@@ -132,14 +132,14 @@ mod tests {
     fn the_newest_layout_is_the_struct_and_ends_at_its_last_field() {
         assert_eq!(SERVER_LAYOUTS.last(), Some(&size_of::<sio_server_options>()));
         assert_eq!(
-            std::mem::offset_of!(sio_server_options, cluster_adapter) + size_of::<*const c_char>(),
+            std::mem::offset_of!(sio_server_options, per_message_deflate_threshold) + size_of::<usize>(),
             size_of::<sio_server_options>(),
             "a field was added to sio_server_options: append its layout to SERVER_LAYOUTS and name the new \
              last field here"
         );
         assert_eq!(CLIENT_LAYOUTS.last(), Some(&size_of::<sio_client_options>()));
         assert_eq!(
-            std::mem::offset_of!(sio_client_options, parser) + size_of::<*const c_char>(),
+            std::mem::offset_of!(sio_client_options, per_message_deflate_threshold) + size_of::<usize>(),
             size_of::<sio_client_options>(),
             "a field was added to sio_client_options: append its layout to CLIENT_LAYOUTS and name the new \
              last field here"

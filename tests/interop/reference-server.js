@@ -7,6 +7,7 @@
 //   node tests/interop/reference-server.js --port P [--recovery] [--ping-interval MS]
 //        [--ping-timeout MS] [--connect-timeout MS] [--transports polling,websocket]
 //        [--tls-cert PEM --tls-key PEM] [--parser msgpack] [--allow-eio3] [--no-http-compression]
+//        [--per-message-deflate[=THRESHOLD]]
 //
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js node --test tests/interop/node/
 //   SIO_INTEROP_SERVER=$PWD/tests/interop/reference-server.js python3 -m pytest -q tests/interop/python
@@ -67,6 +68,13 @@ const tlsKey = arg("--tls-key", String);
 const httpServer = tlsCert && tlsKey
   ? createTlsServer({ cert: readFileSync(tlsCert), key: readFileSync(tlsKey) })
   : createServer();
+// `--per-message-deflate` (ws's threshold, 1024) or `--per-message-deflate=N`.
+function perMessageDeflate() {
+  const flag = argv.find((a) => a.startsWith("--per-message-deflate"));
+  if (!flag) return {};
+  const [, n] = flag.split("=");
+  return { perMessageDeflate: n === undefined ? true : { threshold: Number(n) } };
+}
 const io = new Server(httpServer, {
   pingInterval,
   pingTimeout,
@@ -77,6 +85,7 @@ const io = new Server(httpServer, {
   ...parser,
   allowEIO3: argv.includes("--allow-eio3"),
   ...(argv.includes("--no-http-compression") ? { httpCompression: false } : {}),
+  ...perMessageDeflate(),
   ...(recovery ? { connectionStateRecovery: { maxDisconnectionDuration: 60000, skipMiddlewares: true } } : {}),
 });
 
@@ -196,6 +205,14 @@ function onConnection(socket) {
         if (--pending === 0) finish(null);
       });
     }
+  });
+  on("uncompressed", (args) => {
+    const event = firstStr(args);
+    socket.compress(false).emit(event, ...args);
+  });
+  on("broadcast-uncompressed", (args) => {
+    const event = firstStr(args);
+    nsp.compress(false).emit(event, ...args);
   });
   on("volatile", (args) => {
     const event = firstStr(args);

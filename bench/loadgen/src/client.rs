@@ -7,10 +7,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
+use sio_core::engine::deflate::{DeflateStream, CLIENT_OFFER};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Semaphore};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{client_async_with_config, WebSocketStream};
@@ -18,7 +24,40 @@ use tokio_tungstenite::{client_async_with_config, WebSocketStream};
 use crate::proto;
 use crate::stats::{histogram, Errors};
 
-type Ws = WebSocketStream<TcpStream>;
+/// A client's connection: plain, or with permessage-deflate under tungstenite (`--deflate`).
+pub enum Conn {
+    Plain(TcpStream),
+    Deflate(Box<DeflateStream<TcpStream>>),
+}
+
+macro_rules! conn_dispatch {
+    ($self:ident, $method:ident($($arg:expr),*)) => {
+        match $self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).$method($($arg),*),
+            Conn::Deflate(s) => Pin::new(&mut **s).$method($($arg),*),
+        }
+    };
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        conn_dispatch!(self, poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        conn_dispatch!(self, poll_write(cx, buf))
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        conn_dispatch!(self, poll_flush(cx))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        conn_dispatch!(self, poll_shutdown(cx))
+    }
+}
+
+type Ws = WebSocketStream<Conn>;
 
 /// What every client is asked to do; clients follow changes at once.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -43,6 +82,10 @@ pub struct Shared {
     pub url: String,
     /// Echo with this binary attachment instead of the JSON payload.
     pub binary: Option<Bytes>,
+    /// The JSON argument of each echo.
+    pub payload: String,
+    /// Offer permessage-deflate (messages of 1024 bytes or more compressed, as engine.io-client).
+    pub deflate: bool,
     /// Handshake deadline.
     pub timeout: Duration,
     /// The phase clients follow.
@@ -75,12 +118,21 @@ pub struct Shared {
 
 impl Shared {
     /// Fresh state for a server at `addr`.
-    pub fn new(addr: SocketAddr, path: &str, binary: Option<Bytes>, timeout: Duration) -> Shared {
+    pub fn new(
+        addr: SocketAddr,
+        path: &str,
+        binary: Option<Bytes>,
+        payload: String,
+        deflate: bool,
+        timeout: Duration,
+    ) -> Shared {
         Shared {
             epoch: Instant::now(),
             addr,
             url: format!("ws://{addr}{path}?EIO=4&transport=websocket"),
             binary,
+            payload,
+            deflate,
             timeout,
             phase: watch::channel(Phase::Idle).0,
             connected: AtomicU64::new(0),
@@ -114,9 +166,15 @@ async fn handshake(sh: &Shared) -> Result<Ws, String> {
     let _ = tcp.set_nodelay(true);
     // Small read buffer: the default (128 KiB each) adds up over 10k clients.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let (mut ws, _) = client_async_with_config(sh.url.as_str(), tcp, Some(config))
-        .await
-        .map_err(|e| format!("websocket upgrade: {e}"))?;
+    let mut req = sh.url.as_str().into_client_request().map_err(|e| format!("request: {e}"))?;
+    let conn = if sh.deflate {
+        req.headers_mut().insert("sec-websocket-extensions", CLIENT_OFFER.parse().expect("a valid header value"));
+        Conn::Deflate(Box::new(DeflateStream::client(tcp, 1024, 64 << 20)))
+    } else {
+        Conn::Plain(tcp)
+    };
+    let (mut ws, _) =
+        client_async_with_config(req, conn, Some(config)).await.map_err(|e| format!("websocket upgrade: {e}"))?;
     let open = next_text(&mut ws).await?;
     if !open.starts_with('0') {
         return Err(format!("expected the open packet, got {}", clip(&open)));
@@ -189,7 +247,7 @@ impl Client {
                     Err(e) => Err(e),
                 }
             }
-            None => ws.send(Message::text(proto::echo_text(id))).await,
+            None => ws.send(Message::text(proto::echo_text(id, &self.sh.payload))).await,
         };
         res.map_err(|e| format!("send echo: {e}"))
     }
@@ -243,7 +301,7 @@ impl Client {
             sh.last_delivery_us.fetch_max(now, Ordering::Relaxed);
         } else if let Some((id, body)) = proto::ack(t) {
             let echo = matches!(self.pending, Some(Pending::Echo { .. }));
-            if echo && sh.binary.is_none() && !proto::same_args(body, proto::ECHO_PAYLOAD) {
+            if echo && sh.binary.is_none() && !proto::same_args(body, &sh.payload) {
                 sh.errors.add(&sh.errors.mismatch, || format!("echo ack differs: {}", clip(t)));
             }
             self.on_ack(ws, id).await?;

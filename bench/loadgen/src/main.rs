@@ -24,7 +24,7 @@ use stats::{summary, CpuMark};
 
 const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast [--host 127.0.0.1] [--path /socket.io/]
   [--clients N] [--steps 1000,10000 (idle)] [--concurrency 100] [--warmup 1] [--duration 5]
-  [--binary BYTES (echo)] [--broadcasts 10] [--pad 100 (bcast)] [--settle 2] [--timeout 60] [--pid SERVER_PID]";
+  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--settle 2] [--timeout 60] [--pid SERVER_PID]";
 
 struct Args {
     addr: SocketAddr,
@@ -36,6 +36,8 @@ struct Args {
     warmup: f64,
     duration: f64,
     binary: Option<usize>,
+    json: Option<usize>,
+    deflate: bool,
     broadcasts: u64,
     pad: usize,
     settle: f64,
@@ -84,6 +86,8 @@ fn parse_args() -> Result<Args, String> {
         warmup: num(get("--warmup"), "--warmup", 1.0)?,
         duration: num(get("--duration"), "--duration", 5.0)?,
         binary: get("--binary").map(|s| s.parse().map_err(|_| format!("--binary: {s}"))).transpose()?,
+        json: get("--json").map(|s| s.parse().map_err(|_| format!("--json: {s}"))).transpose()?,
+        deflate: argv.iter().any(|a| a == "--deflate"),
         broadcasts: num(get("--broadcasts"), "--broadcasts", 10)?,
         pad: num(get("--pad"), "--pad", 100)?,
         settle: num(get("--settle"), "--settle", 2.0)?,
@@ -272,7 +276,9 @@ impl Bench {
 
 async fn run(args: Args) -> (bool, Value) {
     let binary = args.binary.map(|n| Bytes::from((0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>()));
-    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, Duration::from_secs_f64(args.timeout)));
+    let payload = args.json.map_or_else(|| proto::ECHO_PAYLOAD.to_owned(), proto::json_payload);
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout));
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
     let started = Instant::now();
@@ -291,6 +297,8 @@ async fn run(args: Args) -> (bool, Value) {
         "ok": ok,
         "clients": if a.scenario == "idle" { a.steps.last().copied().unwrap_or(0) } else { a.clients },
         "binary": a.binary,
+        "json": a.json,
+        "deflate": a.deflate,
         "errors": bench.sh.errors.to_json(),
         "error_count": bench.sh.errors.total(),
         "elapsed_s": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,

@@ -12,9 +12,35 @@ pub const PLACEHOLDER: &str = r#"{"_placeholder":true,"num":0}"#;
 /// The room every client joins in the broadcast scenario.
 pub const ROOM: &str = "bench";
 
-/// `42<id>["echo",<ECHO_PAYLOAD>]`
-pub fn echo_text(id: u64) -> String {
-    format!("42{id}[\"echo\",{ECHO_PAYLOAD}]")
+/// `42<id>["echo",<payload>]`
+pub fn echo_text(id: u64, payload: &str) -> String {
+    format!("42{id}[\"echo\",{payload}]")
+}
+
+/// A JSON document of at least `bytes` bytes that looks like application data (records
+/// with repeated keys and varied values), for the compressed echo.
+pub fn json_payload(bytes: usize) -> String {
+    let mut out = String::from("[");
+    // Records of varied values under repeated keys, as application data looks.
+    let mut i = 0u64;
+    while out.len() < bytes {
+        if i > 0 {
+            out.push(',');
+        }
+        let score = (i * 7919) % 1000;
+        out.push_str(&format!(
+            r#"{{"id":{i},"user":"user-{}","online":{},"score":{score}.{},"tags":["t{}","t{}"],"note":"message number {i} of the bench"}}"#,
+            i * 31 % 977,
+            i.is_multiple_of(3),
+            // never `.0`: JavaScript would echo `12.0` back as `12`
+            1 + i % 9,
+            i % 17,
+            i % 5
+        ));
+        i += 1;
+    }
+    out.push(']');
+    out
 }
 
 /// `451-<id>["echo",<placeholder>]`, followed on the wire by one binary frame.

@@ -1,10 +1,11 @@
 //! The bench contract (bench/README.md) on the sio Rust API.
 //!
-//!     sio-bench-server --port P
+//!     sio-bench-server --port P [--per-message-deflate]
 //!
 //! Namespace `/`: `echo` acks with the arguments it got; `join` (room) joins and acks;
 //! `bcast` (room, payload) emits `b` (payload) to every socket in the room, sender included.
 //! Prints `ready PORT` once listening. Reference defaults otherwise (pingInterval 25 s, ...).
+use sio_core::engine::server::PerMessageDeflate;
 use sio_core::server::Server;
 use sio_core::Value;
 
@@ -24,7 +25,11 @@ async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let port: u16 =
         args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(0);
-    let io = Server::builder().build();
+    let mut builder = Server::builder();
+    if args.iter().any(|a| a == "--per-message-deflate") {
+        builder = builder.per_message_deflate(Some(PerMessageDeflate::default()));
+    }
+    let io = builder.build();
     let io2 = io.clone();
     io.on_connection(move |socket| {
         socket.on("echo", |_, args, ack| {

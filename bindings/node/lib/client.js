@@ -23,7 +23,7 @@ function optMs(opts, name) {
 const OPTIONS = new Set([
   'path', 'query', 'extraHeaders', 'transports', 'upgrade', 'timestampRequests', 'reconnection', 'reconnectionAttempts',
   'reconnectionDelay', 'reconnectionDelayMax', 'randomizationFactor', 'timeout', 'autoConnect', 'forceNew', 'multiplex',
-  'force new connection', 'rejectUnauthorized', 'ca', 'auth', 'retries', 'ackTimeout', 'parser',
+  'force new connection', 'rejectUnauthorized', 'ca', 'auth', 'retries', 'ackTimeout', 'parser', 'perMessageDeflate',
 ]);
 // The ones it does not implement (ERR_SIO_UNSUPPORTED): silently ignoring them would change
 // what the code written for socket.io-client does.
@@ -49,7 +49,6 @@ const UNSUPPORTED = {
   closeOnBeforeunload: 'a browser option',
   useNativeTimers: 'the timers are the Rust core\'s',
   autoUnref: 'a connected socket keeps the process alive',
-  perMessageDeflate: 'WebSocket compression is not implemented',
   addTrailingSlash: 'the path always ends with "/"',
   protocols: 'WebSocket subprotocols are not implemented',
 };
@@ -64,9 +63,26 @@ const AS_IS = {
   closeOnBeforeunload: false,
   useNativeTimers: false,
   autoUnref: false,
-  perMessageDeflate: false,
   addTrailingSlash: true,
 };
+
+/** engine.io-client's perMessageDeflate (Node): a boolean, or { threshold } (on); as native options. */
+function perMessageDeflate(v) {
+  if (typeof v === 'boolean') return { perMessageDeflate: v };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new SioError('ERR_SIO_INVALID_OPTION', 'option "perMessageDeflate" must be a boolean or { threshold }');
+  }
+  for (const key of Object.keys(v)) {
+    if (key !== 'threshold' && v[key] !== undefined) {
+      throw new SioError('ERR_SIO_UNSUPPORTED', `option "perMessageDeflate.${key}" is not supported (only perMessageDeflate.threshold)`);
+    }
+  }
+  const t = v.threshold;
+  if (t !== undefined && (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t > 0xffffffff)) {
+    throw new SioError('ERR_SIO_INVALID_OPTION', 'option "perMessageDeflate.threshold" must be a non-negative integer');
+  }
+  return { perMessageDeflate: true, perMessageDeflateThreshold: t };
+}
 
 /** Throws for an option name socket.io-client does not know, or one this client lacks. */
 function checkOptionNames(opts) {
@@ -74,6 +90,7 @@ function checkOptionNames(opts) {
   if (typeof opts !== 'object' || Array.isArray(opts)) throw new SioError('ERR_SIO_INVALID_OPTION', 'options must be an object');
   for (const [k, v] of Object.entries(opts)) {
     if (k === 'parser' && v !== undefined) parserName(v); // only socket.io-parser and socket.io-msgpack-parser
+    if (k === 'perMessageDeflate' && v !== undefined) perMessageDeflate(v);
     if (v === undefined || OPTIONS.has(k)) continue;
     if (Object.hasOwn(AS_IS, k) && v === AS_IS[k]) continue;
     if (Object.hasOwn(UNSUPPORTED, k)) throw new SioError('ERR_SIO_UNSUPPORTED', `option "${k}" is not supported: ${UNSUPPORTED[k]}`);
@@ -109,6 +126,7 @@ function nativeOptions(opts) {
     ca: opts.ca === undefined ? undefined : String(opts.ca),
     parser: opts.parser === undefined ? undefined : parserName(opts.parser),
   };
+  if (opts.perMessageDeflate !== undefined) Object.assign(out, perMessageDeflate(opts.perMessageDeflate));
   if (opts.randomizationFactor !== undefined) {
     const f = opts.randomizationFactor;
     if (typeof f !== 'number' || !(f >= 0 && f <= 1)) {
@@ -507,8 +525,8 @@ class Socket extends EventEmitter {
     if (typeof t !== 'number' || t < 0) throw new SioError('ERR_SIO_INVALID_ARGUMENT', 'timeout must be a non-negative number');
     return this._flagged({ timeout: Math.floor(t) });
   }
-  // socket.io-client's `compress(flag)`: accepted, and nothing is compressed here yet
-  // (no permessage-deflate), so `false` is always honoured.
+  // socket.io-client's `compress(flag)`: false sends the event as it is with permessage-deflate
+  // (events with an acknowledgement are always compressible).
   compress(flag) {
     return this._flagged({ compress: flag !== false });
   }
@@ -540,8 +558,9 @@ class Socket extends EventEmitter {
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
     if (!ack) {
-      if (flags.volatile) call(() => this._native.emitVolatile(name, json, bins));
-      else call(() => this._native.emit(name, json, bins));
+      const compress = flags.compress !== false;
+      if (flags.volatile) call(() => this._native.emitVolatile(name, json, bins, compress));
+      else call(() => this._native.emit(name, json, bins, compress));
       for (const l of this._anyOut.slice()) l(name, ...args);
       return this;
     }

@@ -45,8 +45,8 @@ class BroadcastOperator {
   get local() {
     return this._with(null, null, { local: true });
   }
-  compress() {
-    return this;
+  compress(flag) {
+    return this._with(null, null, { compress: flag !== false });
   }
   get _sel() {
     return [this._nsp.name, [...this._rooms], [...this._except]];
@@ -57,7 +57,7 @@ class BroadcastOperator {
     const { json, bins } = encode(args);
     const srv = this._nsp.server._native;
     if (!ack) {
-      call(() => srv.broadcast(...this._sel, !!this._flags.volatile, !!this._flags.local, name, json, bins));
+      call(() => srv.broadcast(...this._sel, !!this._flags.volatile, !!this._flags.local, name, json, bins, this._flags.compress !== false));
       return true;
     }
     const key = rt.registerAck((r) => {

@@ -44,6 +44,7 @@ const NESTED = {
   cookieMaxAge: 'cookie.maxAge',
   allowEio3: 'allowEIO3',
   compressionThreshold: 'httpCompression.threshold',
+  perMessageDeflateThreshold: 'perMessageDeflate.threshold',
 };
 
 // Options of the JS wrapper itself (attach options are also taken by the constructor, as in socket.io).
@@ -52,7 +53,6 @@ const WRAPPER = new Set(['serveClient', 'adapter', 'cors', 'connectionStateRecov
 // socket.io / engine.io options this addon does not have (ERR_SIO_UNSUPPORTED). Those in
 // AS_IS are accepted with the value that says what this addon does anyway.
 const UNSUPPORTED = {
-  perMessageDeflate: 'WebSocket compression is not implemented',
   allowRequest: 'a JS function cannot decide handshakes in the Rust core: use io.use() middlewares',
   wsEngine: 'the WebSocket server is the Rust core\'s',
   initialPacket: 'not implemented',
@@ -60,7 +60,6 @@ const UNSUPPORTED = {
   addTrailingSlash: 'the path always ends with "/"',
 };
 const AS_IS = {
-  perMessageDeflate: false,
   cleanupEmptyChildNamespaces: false,
   addTrailingSlash: true,
 };
@@ -106,6 +105,17 @@ function nativeOptions(opts) {
       }
       out.push(entry('httpCompression', true));
       if (v.threshold !== undefined) out.push(entry('compressionThreshold', v.threshold, 'httpCompression.threshold'));
+      continue;
+    }
+    // socket.io's perMessageDeflate: a boolean, or { threshold } (on)
+    if (k === 'perMessageDeflate' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const key of Object.keys(v)) {
+        if (key !== 'threshold' && v[key] !== undefined) {
+          throw new SioError('ERR_SIO_UNSUPPORTED', `option "perMessageDeflate.${key}" is not supported (only perMessageDeflate.threshold)`);
+        }
+      }
+      out.push(entry('perMessageDeflate', true));
+      if (v.threshold !== undefined) out.push(entry('perMessageDeflateThreshold', v.threshold, 'perMessageDeflate.threshold'));
       continue;
     }
     // engine.io's spelling of the core's allow_eio3

@@ -93,8 +93,8 @@ class Socket extends EventEmitter {
   timeout(timeout) {
     return this._flagged({ timeout: ms('timeout', timeout) });
   }
-  // socket.io's `compress(flag)`: accepted, and nothing is compressed here yet (no
-  // permessage-deflate), so `false` is always honoured.
+  // socket.io's `compress(flag)`: false keeps the event out of permessage-deflate and of
+  // the HTTP compression of a polling response holding only such events.
   compress(flag) {
     return this._flagged({ compress: flag !== false });
   }
@@ -129,7 +129,7 @@ class Socket extends EventEmitter {
     const [args, ack] = splitAck(all);
     const { json, bins } = encode(args);
     if (!ack) {
-      call(() => this._native.emit(name, json, bins, !!flags.volatile));
+      call(() => this._native.emit(name, json, bins, !!flags.volatile, flags.compress !== false));
       for (const l of this._anyOut.slice()) l(name, ...args);
       return true;
     }
@@ -264,6 +264,9 @@ class Namespace extends EventEmitter {
   }
   get local() {
     return this._op().local;
+  }
+  compress(flag) {
+    return this._op().compress(flag);
   }
   emit(ev, ...args) {
     return this._op().emit(ev, ...args);
@@ -459,6 +462,9 @@ class Server extends EventEmitter {
   }
   get local() {
     return this.sockets.local;
+  }
+  compress(flag) {
+    return this.sockets.compress(flag);
   }
   emit(ev, ...args) {
     return this.sockets.emit(ev, ...args);

@@ -69,6 +69,10 @@ pub struct NativeClientOptions {
     pub ca: Option<String>,
     /// The packet format: `default` (socket.io-parser) or `msgpack` (socket.io-msgpack-parser).
     pub parser: Option<String>,
+    /// Offer WebSocket permessage-deflate (default true).
+    pub per_message_deflate: Option<bool>,
+    /// Smallest message compressed, in bytes (default 1024).
+    pub per_message_deflate_threshold: Option<u32>,
 }
 
 fn ms(v: u32) -> Duration {
@@ -178,6 +182,11 @@ impl NativeManager {
             }
             if let Some(ca) = o.ca {
                 m.tls.ca_pem = Some(ca.into_bytes());
+            }
+            if o.per_message_deflate == Some(false) {
+                m.per_message_deflate = None;
+            } else if let (Some(t), Some(d)) = (o.per_message_deflate_threshold, m.per_message_deflate.as_mut()) {
+                d.threshold = t as usize;
             }
             if let Some(p) = o.parser {
                 m.parser = Parser::from_name(&p).ok_or_else(|| {
@@ -423,18 +432,18 @@ impl NativeClient {
         self.c.disconnect_now();
     }
 
-    /// Emits (buffered while disconnected).
+    /// Emits (buffered while disconnected); `compress`: socket.io-client's flag (default true).
     #[napi]
-    pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
+    pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>, compress: Option<bool>) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.c.emit(&event, args).map_err(emit_err)
+        self.c.emit_flagged(&event, args, false, compress.unwrap_or(true)).map_err(emit_err)
     }
 
     /// Emits a volatile event: dropped while the connection is not writable.
     #[napi]
-    pub fn emit_volatile(&self, event: String, json: String, bins: Vec<Buffer>) -> Result<()> {
+    pub fn emit_volatile(&self, event: String, json: String, bins: Vec<Buffer>, compress: Option<bool>) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.c.emit_volatile(&event, args).map_err(emit_err)
+        self.c.emit_flagged(&event, args, true, compress.unwrap_or(true)).map_err(emit_err)
     }
 
     /// Emits with an acknowledgement; an `ack` event with `key` follows exactly once.

@@ -361,9 +361,10 @@ impl NativeServer {
         event: String,
         json: String,
         bins: Vec<Buffer>,
+        compress: Option<bool>,
     ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        let target = target(ns, rooms, except).volatile(volatile).local(local);
+        let target = target(ns, rooms, except).volatile(volatile).local(local).compress(compress.unwrap_or(true));
         self.srv.emit_to(&target, &event, args).map_err(emit_err)
     }
 
@@ -538,11 +539,18 @@ impl NativeSocket {
         }
     }
 
-    /// Emits to this socket.
+    /// Emits to this socket (`compress`: socket.io's flag, default true).
     #[napi]
-    pub fn emit(&self, event: String, json: String, bins: Vec<Buffer>, volatile: bool) -> Result<()> {
+    pub fn emit(
+        &self,
+        event: String,
+        json: String,
+        bins: Vec<Buffer>,
+        volatile: bool,
+        compress: Option<bool>,
+    ) -> Result<()> {
         let args = args_from_js(&json, &bins)?;
-        self.srv()?.emit(&self.s, &event, args, volatile).map_err(emit_err)
+        self.srv()?.emit_flagged(&self.s, &event, args, volatile, compress.unwrap_or(true)).map_err(emit_err)
     }
 
     /// Emits with an acknowledgement; an `ack` event with key `key` follows exactly once

@@ -33,7 +33,7 @@ test('client options: unknown names throw ERR_SIO_INVALID_OPTION, socket.io-clie
   code({ reconnection_delay: 10 }, 'ERR_SIO_INVALID_OPTION', /unknown option "reconnection_delay"/);
   // A parser other than socket.io-parser's and socket.io-msgpack-parser's: a TypeError with the code (test/msgpack.test.js).
   assert.throws(() => io(url, { forceNew: true, parser: { Encoder: class {}, Decoder: class {} } }), (e) => e instanceof TypeError && e.code === 'ERR_SIO_UNSUPPORTED' && /"parser"/.test(e.message));
-  code({ perMessageDeflate: { threshold: 1024 } }, 'ERR_SIO_UNSUPPORTED', /"perMessageDeflate"/);
+  code({ perMessageDeflate: { threshold: 1024, clientNoContextTakeover: true } }, 'ERR_SIO_UNSUPPORTED', /"perMessageDeflate\.clientNoContextTakeover"/);
   code({ withCredentials: true }, 'ERR_SIO_UNSUPPORTED', /"withCredentials"/);
   code({ cert: 'x' }, 'ERR_SIO_UNSUPPORTED', /"cert"/);
   code({ hostname: 'example.com' }, 'ERR_SIO_UNSUPPORTED', /"hostname".*URL/);

@@ -90,7 +90,7 @@ test('unknown, unsupported and invalid options throw their documented code', () 
     assert.throws(() => new Server(opts), (e) => e instanceof SioError && e.code === c && msg.test(e.message), JSON.stringify(opts));
   // A parser other than socket.io-parser's and socket.io-msgpack-parser's: a TypeError with the code (test/msgpack.test.js).
   assert.throws(() => new Server({ parser: { Encoder: class {}, Decoder: class {} } }), (e) => e instanceof TypeError && e.code === 'ERR_SIO_UNSUPPORTED' && /"parser"/.test(e.message));
-  code({ perMessageDeflate: { threshold: 1024 } }, 'ERR_SIO_UNSUPPORTED', /"perMessageDeflate"/);
+  code({ perMessageDeflate: { threshold: 1024, serverNoContextTakeover: true } }, 'ERR_SIO_UNSUPPORTED', /"perMessageDeflate\.serverNoContextTakeover"/);
   code({ cors: { origin: '*', methods: ['GET'] } }, 'ERR_SIO_UNSUPPORTED', /"cors\.methods"/);
   code({ fooBar: 1 }, 'ERR_SIO_INVALID_OPTION', /unknown option "fooBar"/);
   code({ ping_interval: 1000 }, 'ERR_SIO_INVALID_OPTION', /unknown option "ping_interval"/);

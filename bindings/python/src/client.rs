@@ -30,12 +30,22 @@ pub fn manager_config(
     headers: Vec<(String, String)>,
     query: Vec<(String, String)>,
     serializer: &str,
+    per_message_deflate: bool,
+    per_message_deflate_threshold: Option<usize>,
 ) -> PyResult<ManagerConfig> {
     // python-socketio's `serializer`: the name of one of the core's packet formats.
     let parser = Parser::from_name(serializer).ok_or_else(|| {
         error::BadArgument::new_err(format!("unsupported serializer {serializer:?} (\"default\" or \"msgpack\")"))
     })?;
+    let deflate = per_message_deflate.then(|| {
+        let default = embed::PerMessageDeflate::default();
+        embed::PerMessageDeflate { threshold: per_message_deflate_threshold.unwrap_or(default.threshold) }
+    });
+    if deflate.is_none() && per_message_deflate_threshold.is_some() {
+        return Err(error::BadArgument::new_err("per_message_deflate_threshold needs per_message_deflate"));
+    }
     Ok(ManagerConfig {
+        per_message_deflate: deflate,
         path,
         query,
         extra_headers: headers,

@@ -95,7 +95,7 @@ impl Runtime {
 
     /// Creates a client of server `url` (scheme and authority) with a socket for each of
     /// `namespaces`, sharing one connection; nothing connects yet. Durations in seconds.
-    #[pyo3(signature = (url, *, namespaces, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query, serializer))]
+    #[pyo3(signature = (url, *, namespaces, path, auth, transports, reconnection, reconnection_attempts, reconnection_delay, reconnection_delay_max, randomization_factor, timeout, headers, query, serializer, per_message_deflate = true, per_message_deflate_threshold = None))]
     #[allow(clippy::too_many_arguments)]
     fn client(
         &self,
@@ -113,6 +113,8 @@ impl Runtime {
         headers: Vec<(String, String)>,
         query: Vec<(String, String)>,
         serializer: &str,
+        per_message_deflate: bool,
+        per_message_deflate_threshold: Option<usize>,
     ) -> PyResult<Client> {
         let config = crate::client::manager_config(
             path,
@@ -126,6 +128,8 @@ impl Runtime {
             headers,
             query,
             serializer,
+            per_message_deflate,
+            per_message_deflate_threshold,
         )?;
         let auth = crate::client::auth(auth)?;
         let client = Client::new(&self.inner, &url, config, namespaces, auth)?;

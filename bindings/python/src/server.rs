@@ -186,7 +186,8 @@ impl Server {
     /// Emits to the sockets of `ns` in `rooms` (all when empty) but not in `excepts`;
     /// `volatile`: may be dropped for a socket that is not ready (and is never stored
     /// for connection state recovery).
-    #[pyo3(signature = (ns, rooms, excepts, event, args, volatile = false))]
+    #[pyo3(signature = (ns, rooms, excepts, event, args, volatile = false, compress = true))]
+    #[allow(clippy::too_many_arguments)]
     fn emit(
         &self,
         ns: &str,
@@ -195,9 +196,10 @@ impl Server {
         event: &str,
         args: &Bound<'_, PyAny>,
         volatile: bool,
+        compress: bool,
     ) -> PyResult<()> {
         let args = to_values(args)?;
-        let target = target(ns, rooms, excepts).volatile(volatile);
+        let target = target(ns, rooms, excepts).volatile(volatile).compress(compress);
         self.server.emit_to(&target, event, args).map_err(error::emit)
     }
 
@@ -425,11 +427,12 @@ impl SocketHandle {
         self.server.leave(&self.socket, room);
     }
 
-    /// `volatile`: may be dropped if the client is not ready (never stored for recovery).
-    #[pyo3(signature = (event, args, volatile = false))]
-    fn emit(&self, event: &str, args: &Bound<'_, PyAny>, volatile: bool) -> PyResult<()> {
+    /// `volatile`: may be dropped if the client is not ready (never stored for recovery);
+    /// `compress`: socket.io's flag (false: not deflated on the WebSocket).
+    #[pyo3(signature = (event, args, volatile = false, compress = true))]
+    fn emit(&self, event: &str, args: &Bound<'_, PyAny>, volatile: bool, compress: bool) -> PyResult<()> {
         let args = to_values(args)?;
-        self.server.emit(&self.socket, event, args, volatile).map_err(error::emit)
+        self.server.emit_flagged(&self.socket, event, args, volatile, compress).map_err(error::emit)
     }
 
     /// `callback(replies, exc)` is called exactly once, on a runtime thread.

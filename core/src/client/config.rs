@@ -78,6 +78,10 @@ pub struct ManagerConfig {
     pub auto_connect: bool,
     /// TLS for `https://` URLs: extra CA, or `reject_unauthorized: false` for tests.
     pub tls: crate::engine::client::TlsOptions,
+    /// WebSocket permessage-deflate offered to the server, messages of at least `threshold`
+    /// bytes compressed when it agrees (default on, 1024 bytes, as engine.io-client's
+    /// `perMessageDeflate: { threshold: 1024 }` in Node; `None`: not offered).
+    pub per_message_deflate: Option<crate::engine::deflate::PerMessageDeflate>,
     /// The packet format (default socket.io's; [`Parser::Msgpack`] as
     /// `socket.io-msgpack-parser`): the server's.
     pub parser: Parser,
@@ -101,6 +105,7 @@ impl Default for ManagerConfig {
             timeout: Duration::from_millis(20_000),
             auto_connect: true,
             tls: crate::engine::client::TlsOptions::default(),
+            per_message_deflate: Some(crate::engine::deflate::PerMessageDeflate::default()),
             parser: Parser::Default,
         }
     }

@@ -188,6 +188,11 @@ impl Manager {
     }
 
     pub(crate) fn send(&self, frames: Vec<Frame>) -> bool {
+        self.send_with(frames, true)
+    }
+
+    /// [`Manager::send`] with socket.io-client's `compress` flag.
+    pub(crate) fn send_with(&self, frames: Vec<Frame>, compress: bool) -> bool {
         let engine = self.state().engine.clone();
         let Some(e) = engine else { return false };
         let watched = self.0.has_listeners.load(std::sync::atomic::Ordering::Acquire);
@@ -195,7 +200,7 @@ impl Manager {
             if watched {
                 self.emit(ManagerEvent::PacketCreate(&f));
             }
-            e.send(f)
+            e.send_with(f, compress)
         })
     }
 
@@ -211,6 +216,7 @@ impl Manager {
             timestamp_requests: c.timestamp_requests,
             timeout: self.state().tuning.timeout,
             tls: c.tls.clone(),
+            per_message_deflate: c.per_message_deflate,
         }
     }
 

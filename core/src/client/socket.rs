@@ -43,6 +43,8 @@ struct Listeners {
 #[derive(Clone, Copy, Default)]
 struct Flags {
     volatile: bool,
+    /// socket.io-client's `compress(false)` (the default, false, compresses).
+    uncompressed: bool,
     timeout: Option<Duration>,
     from_queue: bool,
 }
@@ -492,6 +494,12 @@ impl Socket {
         ClientEmitter { socket: self, flags: Flags { timeout: Some(timeout), ..Flags::default() } }
     }
 
+    /// Emit options: whether the event may be compressed (default true; socket.io-client's
+    /// `compress(false)`: sent as it is with permessage-deflate).
+    pub fn compress(&self, compress: bool) -> ClientEmitter<'_> {
+        self.emitter().compress(compress)
+    }
+
     /// Emit options: dropped unless the connection can send right away.
     pub fn volatile(&self) -> ClientEmitter<'_> {
         ClientEmitter { socket: self, flags: Flags { volatile: true, ..Flags::default() } }
@@ -547,7 +555,7 @@ impl Socket {
         if is_connected {
             drop(st);
             self.notify_outgoing(event, &args);
-            self.0.manager.send(frames);
+            self.0.manager.send_with(frames, !flags.uncompressed);
         } else {
             st.send_buffer.push((id, event.to_owned(), args, frames));
         }
@@ -618,6 +626,13 @@ impl ClientEmitter<'_> {
     /// Adds an acknowledgement timeout.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.flags.timeout = Some(timeout);
+        self
+    }
+
+    /// Whether the event may be compressed (default true; socket.io-client's
+    /// `compress(false)`: sent as it is with permessage-deflate).
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.flags.uncompressed = !compress;
         self
     }
 

@@ -292,6 +292,18 @@ impl EmbeddedClient {
         self.socket.emit(event, args)
     }
 
+    /// Emits with socket.io-client's flags: `volatile` (see [`EmbeddedClient::emit_volatile`])
+    /// and `compress` (false: sent as it is with permessage-deflate).
+    pub fn emit_flagged(&self, event: &str, args: Vec<Value>, volatile: bool, compress: bool) -> Result<(), EmitError> {
+        let _guard = self.shared.handle.enter();
+        let emitter = self.socket.compress(compress);
+        if volatile {
+            emitter.volatile().emit(event, args)
+        } else {
+            emitter.emit(event, args)
+        }
+    }
+
     /// Emits a volatile event: dropped, not buffered, while the connection is not
     /// writable (socket.io-client's `socket.volatile.emit`).
     pub fn emit_volatile(&self, event: &str, args: Vec<Value>) -> Result<(), EmitError> {

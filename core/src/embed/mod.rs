@@ -32,7 +32,7 @@ pub use crate::server::cluster::ClusterAdapter;
 // The handle and value types events carry, so that a face names only `embed`.
 #[cfg(feature = "client")]
 pub use crate::client::{AckSender as ClientAckSender, DisconnectReason as ClientDisconnectReason};
-pub use crate::engine::server::TransportKind;
+pub use crate::engine::server::{PerMessageDeflate, TransportKind};
 pub use crate::server::{AckSender, DisconnectReason, RemoteSocket, ServerSideAck, Socket};
 // Client configuration: a face fills these (their defaults are socket.io-client's).
 #[cfg(feature = "client")]

@@ -114,6 +114,12 @@ pub struct ServerOptions {
     pub http_compression: Option<bool>,
     /// Smallest polling response compressed, in bytes (default 1024).
     pub compression_threshold: Option<usize>,
+    /// WebSocket permessage-deflate for clients that offer it (default false, as socket.io's
+    /// `perMessageDeflate`).
+    pub per_message_deflate: Option<bool>,
+    /// Smallest WebSocket message compressed, in bytes (default 1024, as `ws`); needs
+    /// `per_message_deflate`.
+    pub per_message_deflate_threshold: Option<usize>,
     /// CORS origins (default none: no CORS headers, as the reference).
     pub cors_origin: Option<CorsOrigin>,
     /// CORS credentials (default false); needs `cors_origin`.
@@ -184,6 +190,8 @@ pub const SERVER_OPTION_NAMES: &[&str] = &[
     "allow_eio3",
     "http_compression",
     "compression_threshold",
+    "per_message_deflate",
+    "per_message_deflate_threshold",
     "cors_origin",
     "cors_credentials",
     "recovery",
@@ -239,6 +247,8 @@ impl ServerOptions {
             "allow_eio3" => self.allow_eio3 = Some(v.bool()?),
             "http_compression" => self.http_compression = Some(v.bool()?),
             "compression_threshold" => self.compression_threshold = Some(v.count(0)?),
+            "per_message_deflate" => self.per_message_deflate = Some(v.bool()?),
+            "per_message_deflate_threshold" => self.per_message_deflate_threshold = Some(v.count(0)?),
             "cors_origin" => self.cors_origin = Some(v.cors_origin()?),
             "cors_credentials" => self.cors_credentials = Some(v.bool()?),
             "recovery" => self.recovery = Some(v.bool()?),
@@ -316,6 +326,18 @@ impl ServerOptions {
             e.http_compression = None;
         } else if let (Some(t), Some(c)) = (self.compression_threshold, e.http_compression.as_mut()) {
             c.threshold = t;
+        }
+        match (self.per_message_deflate, self.per_message_deflate_threshold) {
+            (Some(true), t) => {
+                let default = crate::engine::server::PerMessageDeflate::default();
+                e.per_message_deflate =
+                    Some(crate::engine::server::PerMessageDeflate { threshold: t.unwrap_or(default.threshold) });
+            }
+            (_, Some(_)) => {
+                return Err(OptionError::new("per_message_deflate_threshold", "needs per_message_deflate"));
+            }
+            (Some(false), None) => e.per_message_deflate = None,
+            (None, None) => {}
         }
         set(&mut e.secure, self.secure);
         e.max_buffered_bytes = self.max_buffered_bytes.or(e.max_buffered_bytes);
@@ -593,6 +615,31 @@ mod tests {
         assert_eq!(c.engine.cors, None);
         assert_eq!(c.max_attachments, 10);
         assert!(c.recovery.is_none());
+    }
+
+    #[test]
+    fn per_message_deflate_is_off_by_default_and_takes_a_threshold() {
+        use crate::engine::server::PerMessageDeflate;
+        let deflate = |pairs: &[(&str, OptionValue)]| {
+            let mut o = ServerOptions::default();
+            for (name, value) in pairs {
+                o.set(name, value.clone(), Unit::Seconds)?;
+            }
+            o.into_config().map(|c| c.engine.per_message_deflate)
+        };
+        assert_eq!(deflate(&[]).unwrap(), None);
+        assert_eq!(deflate(&[("per_message_deflate", OptionValue::Bool(false))]).unwrap(), None);
+        let on = OptionValue::Bool(true);
+        assert_eq!(
+            deflate(&[("per_message_deflate", on.clone())]).unwrap(),
+            Some(PerMessageDeflate { threshold: 1024 })
+        );
+        let t = ("per_message_deflate_threshold", OptionValue::Number(0.0));
+        assert_eq!(
+            deflate(&[("per_message_deflate", on), t.clone()]).unwrap(),
+            Some(PerMessageDeflate { threshold: 0 })
+        );
+        assert_eq!(deflate(&[t]).unwrap_err().option, "per_message_deflate_threshold");
     }
 
     #[test]

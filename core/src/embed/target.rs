@@ -15,7 +15,7 @@ use crate::value::Value;
 /// Who a broadcast reaches: the sockets of namespace `nsp` (a static namespace, or the
 /// name a face gave a dynamic one) in any of `rooms` (all of them when empty), minus
 /// those in any of `except`, minus `from` (the sending socket, as in `socket.broadcast`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Target {
     /// Namespace (or dynamic parent) name.
     pub nsp: String,
@@ -29,6 +29,23 @@ pub struct Target {
     pub volatile: bool,
     /// This server only, not the other servers of a cluster.
     pub local: bool,
+    /// May be compressed (default true; socket.io's `compress(false)`: not deflated on
+    /// WebSocket, and no HTTP compression for a polling response holding only such events).
+    pub compress: bool,
+}
+
+impl Default for Target {
+    fn default() -> Target {
+        Target {
+            nsp: String::new(),
+            rooms: Vec::new(),
+            except: Vec::new(),
+            from: None,
+            volatile: false,
+            local: false,
+            compress: true,
+        }
+    }
 }
 
 impl Target {
@@ -57,6 +74,12 @@ impl Target {
     /// Marks the broadcast volatile.
     pub fn volatile(mut self, volatile: bool) -> Target {
         self.volatile = volatile;
+        self
+    }
+
+    /// Whether the broadcast may be compressed (default true).
+    pub fn compress(mut self, compress: bool) -> Target {
+        self.compress = compress;
         self
     }
 
@@ -92,7 +115,7 @@ impl EmbeddedServer {
         if target.local {
             op = op.local();
         }
-        op
+        op.compress(target.compress)
     }
 
     /// Emits `event` to every socket of `target`; the packet is encoded once.
@@ -173,11 +196,25 @@ impl EmbeddedServer {
 
     /// Emits to one socket (`volatile`: may be dropped if its client is not ready).
     pub fn emit(&self, socket: &Socket, event: &str, args: Vec<Value>, volatile: bool) -> Result<(), EmitError> {
+        self.emit_flagged(socket, event, args, volatile, true)
+    }
+
+    /// [`EmbeddedServer::emit`] with socket.io's `compress` flag (false: not deflated on
+    /// WebSocket, no HTTP compression for a polling response holding only such events).
+    pub fn emit_flagged(
+        &self,
+        socket: &Socket,
+        event: &str,
+        args: Vec<Value>,
+        volatile: bool,
+        compress: bool,
+    ) -> Result<(), EmitError> {
         let _guard = self.shared.handle.enter();
+        let emitter = socket.compress(compress);
         if volatile {
-            socket.volatile().emit(event, args)
+            emitter.volatile().emit(event, args)
         } else {
-            socket.emit(event, args)
+            emitter.emit(event, args)
         }
     }
 

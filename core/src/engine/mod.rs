@@ -6,6 +6,7 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+pub mod deflate;
 pub mod eio3;
 pub mod packet;
 pub mod payload;

@@ -22,6 +22,7 @@ pub struct BroadcastOperator {
     rooms: Vec<Room>,
     except: Vec<Room>,
     volatile: bool,
+    compress: bool,
     local: bool,
     timeout: Option<Duration>,
 }
@@ -38,7 +39,15 @@ impl std::fmt::Debug for BroadcastOperator {
 
 impl BroadcastOperator {
     pub(crate) fn new(ns: Arc<NsInner>) -> Self {
-        BroadcastOperator { ns, rooms: Vec::new(), except: Vec::new(), volatile: false, local: false, timeout: None }
+        BroadcastOperator {
+            ns,
+            rooms: Vec::new(),
+            except: Vec::new(),
+            volatile: false,
+            compress: true,
+            local: false,
+            timeout: None,
+        }
     }
 
     /// Adds a target room (several rooms are a union).
@@ -67,6 +76,14 @@ impl BroadcastOperator {
         self
     }
 
+    /// Whether the event may be compressed (default true, as socket.io's `compress(false)`):
+    /// permessage-deflate skips it, and so does the polling response's HTTP compression
+    /// when nothing else in it may be compressed. Not carried to other nodes of a cluster.
+    pub fn compress(mut self, compress: bool) -> Self {
+        self.compress = compress;
+        self
+    }
+
     /// Only this node (matters with a cluster adapter).
     pub fn local(mut self) -> Self {
         self.local = true;
@@ -85,6 +102,7 @@ impl BroadcastOperator {
             rooms: opts.rooms.clone(),
             except: opts.except.clone(),
             volatile: opts.volatile,
+            compress: true,
             local: false,
             timeout: opts.timeout,
         }
@@ -131,7 +149,7 @@ impl BroadcastOperator {
         for ns in self.ns.targets() {
             let frames = encode_data(ns.parser, &ns.name, None, data);
             for s in self.targets_in(&ns) {
-                let _ = s.send_shared(&frames, self.volatile);
+                let _ = s.send_shared(&frames, self.volatile, self.compress);
             }
             if let Some(cluster) = self.cluster() {
                 cluster.broadcast(&ns.name, data, &self.options());
@@ -145,7 +163,7 @@ impl BroadcastOperator {
         for ns in self.ns.targets() {
             let frames = encode_data(ns.parser, &ns.name, None, data);
             for s in self.targets_in(&ns) {
-                let _ = s.send_shared(&frames, self.volatile);
+                let _ = s.send_shared(&frames, self.volatile, self.compress);
             }
         }
     }
@@ -171,7 +189,7 @@ impl BroadcastOperator {
                 frames: &frames,
             });
             for s in self.targets_in(&ns) {
-                let _ = s.send_shared(&frames, false);
+                let _ = s.send_shared(&frames, false, self.compress);
             }
             if let Some(cluster) = self.cluster() {
                 cluster.broadcast(&ns.name, &data, &self.options());
@@ -184,12 +202,13 @@ impl BroadcastOperator {
     /// event once it is logged (as the reference does), in the order of the emits.
     fn emit_logged(&self, ns: &Arc<NsInner>, data: &[Value]) {
         let (target, rooms, except) = (ns.clone(), self.rooms.clone(), self.except.clone());
+        let compress = self.compress;
         let mut owned = data.to_vec();
         let deliver: LoggedDelivery = Box::new(move |offset: Option<String>| {
             owned.extend(offset.map(Value::String));
             let frames = encode_data(target.parser, &target.name, None, &owned);
             for s in target.selected(&rooms, &except) {
-                let _ = s.send_shared(&frames, false);
+                let _ = s.send_shared(&frames, false, compress);
             }
         });
         match self.cluster() {
@@ -240,7 +259,7 @@ impl BroadcastOperator {
         let mut sent = 0;
         for s in self.targets_in(ns) {
             s.register_ack(id, AckSink::Many(sink.clone()));
-            if s.send_shared(&frames, self.volatile).is_ok() {
+            if s.send_shared(&frames, self.volatile, self.compress).is_ok() {
                 sent += 1;
             }
         }

@@ -176,6 +176,14 @@ impl ServerBuilder {
         self.config.engine.http_compression = compression;
         self
     }
+    /// WebSocket permessage-deflate for clients that offer it, messages of at least
+    /// `threshold` bytes compressed (default `None`: off, as socket.io's `perMessageDeflate:
+    /// false`). A host that upgrades sockets itself ([`crate::engine::server::HostWebSocket`])
+    /// owns the framing, and so this extension.
+    pub fn per_message_deflate(mut self, deflate: Option<crate::engine::deflate::PerMessageDeflate>) -> Self {
+        self.config.engine.per_message_deflate = deflate;
+        self
+    }
     /// Serves Engine.IO protocol 3 clients too (socket.io-client 2.x), as socket.io's
     /// `allowEIO3` (default false).
     pub fn allow_eio3(mut self, allow: bool) -> Self {

@@ -224,6 +224,11 @@ impl Namespace {
         self.op().volatile()
     }
 
+    /// Broadcast that may not be compressed (`compress(false)`), or may.
+    pub fn compress(&self, compress: bool) -> BroadcastOperator {
+        self.op().compress(compress)
+    }
+
     /// Broadcast to this node only (matters with a cluster adapter).
     pub fn local(&self) -> BroadcastOperator {
         self.op().local()

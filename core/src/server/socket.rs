@@ -241,8 +241,15 @@ impl Socket {
         SocketEmitter { volatile: true, ..self.emitter() }
     }
 
+    /// Emit options: whether the event may be compressed (default true, as socket.io's
+    /// `socket.compress(false)`): permessage-deflate skips it, and a polling response
+    /// holding only such events is not HTTP-compressed.
+    pub fn compress(&self, compress: bool) -> SocketEmitter<'_> {
+        SocketEmitter { compress, ..self.emitter() }
+    }
+
     fn emitter(&self) -> SocketEmitter<'_> {
-        SocketEmitter { socket: self, timeout: None, volatile: false }
+        SocketEmitter { socket: self, timeout: None, volatile: false, compress: true }
     }
 
     /// Broadcast to `room`, excluding this socket.
@@ -331,21 +338,22 @@ impl Socket {
     }
 
     pub(crate) fn send_frames(&self, frames: Vec<Frame>, volatile: bool) -> Result<(), EmitError> {
-        self.send_shared(&frames, volatile)
+        self.send_shared(&frames, volatile, true)
     }
 
-    /// Queues already-encoded frames (a broadcast shares them between targets).
-    pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool) -> Result<(), EmitError> {
+    /// Queues already-encoded frames (a broadcast shares them between targets);
+    /// `compress`: the emit's flag.
+    pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool, compress: bool) -> Result<(), EmitError> {
         let session = &self.0.client.session;
         for f in frames {
             let sent = if volatile {
                 // Dropped when the transport is not writable, as socket.io does: not an error.
-                if session.send_volatile(f.clone()) || !session.is_closed() {
+                if session.send_volatile_with(f.clone(), compress) || !session.is_closed() {
                     continue;
                 }
                 Err(SendError::Closed)
             } else {
-                session.send(f.clone())
+                session.send_with(f.clone(), compress)
             };
             match sent {
                 Ok(()) => {}
@@ -524,12 +532,14 @@ impl Socket {
     }
 }
 
-/// Emit options for one socket (`socket.timeout(..)`, `socket.volatile()`).
+/// Emit options for one socket (`socket.timeout(..)`, `socket.volatile()`,
+/// `socket.compress(..)`).
 #[derive(Clone, Copy)]
 pub struct SocketEmitter<'a> {
     socket: &'a Socket,
     timeout: Option<Duration>,
     volatile: bool,
+    compress: bool,
 }
 
 impl SocketEmitter<'_> {
@@ -541,6 +551,11 @@ impl SocketEmitter<'_> {
     /// Marks the event volatile.
     pub fn volatile(self) -> Self {
         SocketEmitter { volatile: true, ..self }
+    }
+
+    /// Whether the event may be compressed (default true).
+    pub fn compress(self, compress: bool) -> Self {
+        SocketEmitter { compress, ..self }
     }
 
     /// Emits without acknowledgement.
@@ -557,10 +572,11 @@ impl SocketEmitter<'_> {
             let mut data = Vec::with_capacity(args.len() + 1);
             data.push(Value::from(event));
             data.extend(args);
-            BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).local().emit_stored(&data);
+            let op = BroadcastOperator::new(s.0.ns.clone()).to(s.id().to_owned()).local();
+            op.compress(self.compress).emit_stored(&data);
             return Ok(());
         }
-        s.send_frames(s.0.ns.parser.encode_event(s.ns(), None, event, &args), self.volatile)
+        s.send_shared(&s.0.ns.parser.encode_event(s.ns(), None, event, &args), self.volatile, self.compress)
     }
 
     /// Emits and waits for the client's acknowledgement.
@@ -574,7 +590,7 @@ impl SocketEmitter<'_> {
         let id = s.0.ns.next_ack_id();
         let (tx, rx) = oneshot::channel();
         s.register_ack(id, AckSink::One(tx));
-        s.send_frames(s.0.ns.parser.encode_event(s.ns(), Some(id), event, &args), self.volatile)?;
+        s.send_shared(&s.0.ns.parser.encode_event(s.ns(), Some(id), event, &args), self.volatile, self.compress)?;
         let res = ack::wait_one(rx, self.timeout).await;
         if res.is_err() {
             s.0.acks.lock().expect("ack lock poisoned").remove(&id);

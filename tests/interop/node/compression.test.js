@@ -68,3 +68,17 @@ test("no Accept-Encoding, or httpCompression off: the body as it is", async (t) 
     assert.ok(r.body.toString().includes(`42["echo","${BIG}"]`));
   }
 });
+
+test("a response holding only compress(false) messages is sent as it is", async (t) => {
+  const h = harness(t);
+  const srv = await h.server();
+  const s = await session(srv.url);
+  await s.post(`42["uncompressed","plain","${BIG}"]`);
+  const plain = await s.poll("gzip");
+  assert.equal(plain.headers["content-encoding"], undefined);
+  assert.ok(plain.body.toString().includes(`42["plain","${BIG}"]`));
+  // the same message with the default flag is compressed
+  await s.post(`42["echo","${BIG}"]`);
+  const r = await s.poll("gzip");
+  assert.equal(r.headers["content-encoding"], "gzip");
+});

@@ -66,8 +66,9 @@ void (() =>
     maxBufferedBytes: 4e6, maxBufferedFrames: 8192, maxHeaderSize: 16384, headersTimeout: 30000, idleTimeout: 30000,
     maxConnections: 1000, maxAttachments: 10, perMessageDeflate: false, destroyUpgrade: false,
   }));
-// @ts-expect-error compression is not supported (ERR_SIO_UNSUPPORTED at runtime)
 void (() => new Server({ perMessageDeflate: { threshold: 1024 } }));
+// @ts-expect-error perMessageDeflate takes only a threshold (ERR_SIO_UNSUPPORTED at runtime)
+void (() => new Server({ perMessageDeflate: { threshold: 1024, zlibDeflateOptions: {} } }));
 // @ts-expect-error unknown options throw ERR_SIO_INVALID_OPTION
 void (() => new Server({ fooBar: 1 }));
 

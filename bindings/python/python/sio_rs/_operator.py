@@ -64,6 +64,7 @@ class BroadcastOperator:
         excepts: Sequence[str] = (),
         timeout: Optional[float] = None,
         volatile: bool = False,
+        compress: bool = True,
     ) -> None:
         self._server = server
         self._ns = ns
@@ -71,8 +72,16 @@ class BroadcastOperator:
         self._excepts = list(excepts)
         self._timeout = timeout
         self._volatile = volatile
+        self._compress = compress
 
-    def _with(self, rooms: Sequence[str] = (), excepts: Sequence[str] = (), timeout: Optional[float] = None, volatile: bool = False) -> "BroadcastOperator":
+    def _with(
+        self,
+        rooms: Sequence[str] = (),
+        excepts: Sequence[str] = (),
+        timeout: Optional[float] = None,
+        volatile: bool = False,
+        compress: Optional[bool] = None,
+    ) -> "BroadcastOperator":
         return type(self)(
             self._server,
             self._ns,
@@ -80,7 +89,14 @@ class BroadcastOperator:
             self._excepts + list(excepts),
             timeout if timeout is not None else self._timeout,
             volatile or self._volatile,
+            self._compress if compress is None else bool(compress),
         )
+
+    def compress(self, flag: bool = True) -> "BroadcastOperator":
+        """The same targets; ``compress(False)``: the event is not compressed (socket.io's
+        flag: no permessage-deflate, no HTTP compression of a polling response holding only
+        such events)."""
+        return self._with(compress=flag)
 
     @property
     def volatile(self) -> "BroadcastOperator":
@@ -103,7 +119,7 @@ class BroadcastOperator:
         return self._with(timeout=seconds("timeout", seconds_))
 
     def emit(self, event: str, *args: Any) -> None:
-        self._server._native.emit(self._ns, self._rooms, self._excepts, check_event(event), args, self._volatile)
+        self._server._native.emit(self._ns, self._rooms, self._excepts, check_event(event), args, self._volatile, self._compress)
 
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[List[Any]]:
         """Emits and waits for every target's answer: one list of reply arguments per

@@ -106,7 +106,10 @@ class Client(Runner):
     parameters are sent with the handshake; ``query=`` adds to them (and wins for a name
     both give). ``serializer`` (python-socketio's): ``"default"`` or ``"msgpack"``
     (socket.io-msgpack-parser's packets: the server must use it too); anything else raises
-    ``sio.BadArgument``.
+    ``sio.BadArgument``. ``per_message_deflate`` (default ``True``, as engine.io-client in
+    Node): the WebSocket offers permessage-deflate; messages of at least
+    ``per_message_deflate_threshold`` bytes (default 1024) go compressed when the server
+    agrees.
     """
 
     def __init__(
@@ -126,6 +129,8 @@ class Client(Runner):
         query: Optional[Mapping[str, str]] = None,
         path: str = "/socket.io/",
         serializer: str = "default",
+        per_message_deflate: bool = True,
+        per_message_deflate_threshold: Optional[int] = None,
         logger: _log.LoggerFlag = False,
         engineio_logger: _log.LoggerFlag = False,
     ) -> None:
@@ -177,6 +182,8 @@ class Client(Runner):
             headers=[(str(k), str(v)) for k, v in (headers or {}).items()],
             query=_query(url_query, query),
             serializer=check_serializer(serializer),
+            per_message_deflate=bool(per_message_deflate),
+            per_message_deflate_threshold=per_message_deflate_threshold,
         )
         self.url = url
         self._manager = Manager(self)

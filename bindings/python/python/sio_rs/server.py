@@ -154,6 +154,12 @@ class Socket:
         ready to receive it, and is not stored for connection state recovery."""
         return VolatileEmitter(self)
 
+    def compress(self, flag: bool = True) -> "VolatileEmitter":
+        """``socket.compress(False).emit(...)``: the event is not compressed (socket.io's
+        flag: no permessage-deflate, no HTTP compression of a polling response holding
+        only such events)."""
+        return VolatileEmitter(self, volatile=False, compress=flag)
+
     def emit_with_ack(self, event: str, *args: Any, timeout: Optional[float] = None) -> List[Any]:
         """Emits and blocks until the client answers: returns the reply arguments.
         Raises ``sio.TimeoutError`` after ``timeout`` seconds, ``sio.ConnectionError``
@@ -254,14 +260,24 @@ class Socket:
 
 
 class VolatileEmitter:
-    """``socket.volatile``: emits that may be dropped (see ``Socket.volatile``)."""
+    """``socket.volatile`` (emits that may be dropped, see ``Socket.volatile``) and
+    ``socket.compress(flag)``; the flags combine: ``socket.volatile.compress(False)``."""
 
-    def __init__(self, socket: Socket) -> None:
+    def __init__(self, socket: Socket, volatile: bool = True, compress: bool = True) -> None:
         self._socket = socket
+        self._volatile = volatile
+        self._compress = compress
+
+    @property
+    def volatile(self) -> "VolatileEmitter":
+        return VolatileEmitter(self._socket, True, self._compress)
+
+    def compress(self, flag: bool = True) -> "VolatileEmitter":
+        return VolatileEmitter(self._socket, self._volatile, bool(flag))
 
     def emit(self, event: str, *args: Any) -> None:
         self._socket._notify_outgoing(check_user_event(event), args)
-        self._socket._h.emit(event, args, True)
+        self._socket._h.emit(event, args, self._volatile, self._compress)
 
 
 class Connection:
@@ -373,6 +389,10 @@ class Namespace:
     def volatile(self) -> BroadcastOperator:
         return self._op().volatile
 
+    def compress(self, flag: bool = True) -> BroadcastOperator:
+        """``compress(False)``: the event is sent uncompressed (see ``BroadcastOperator.compress``)."""
+        return self._op().compress(flag)
+
     def emit_with_ack(self, event: str, *args: Any, timeout: float) -> Any:
         return self._op().emit_with_ack(event, *args, timeout=timeout)
 
@@ -435,7 +455,11 @@ class Server(Runner):
 
     ``http_compression`` and ``compression_threshold`` (python-engineio's): polling responses
     of at least ``compression_threshold`` bytes (default 1024) are gzip/deflate-compressed for
-    requests that accept it (default on). ``allow_eio3=True`` also serves socket.io-client
+    requests that accept it (default on). ``per_message_deflate=True`` (socket.io's
+    ``perMessageDeflate``, default off) compresses WebSocket messages of at least
+    ``per_message_deflate_threshold`` bytes (default 1024) for clients that offer
+    permessage-deflate; ``socket.compress(False)`` / ``compress(False)`` on a broadcast
+    sends one uncompressed. ``allow_eio3=True`` also serves socket.io-client
     2.x (Engine.IO 3), as socket.io's ``allowEIO3``, for migrations.
     """
 
@@ -468,6 +492,8 @@ class Server(Runner):
         serializer: str = "default",
         http_compression: Optional[bool] = None,
         compression_threshold: Optional[int] = None,
+        per_message_deflate: Optional[bool] = None,
+        per_message_deflate_threshold: Optional[int] = None,
         allow_eio3: Optional[bool] = None,
         tls_cert: Union[str, os.PathLike[str], bytes, None] = None,
         tls_key: Union[str, os.PathLike[str], bytes, None] = None,
@@ -747,6 +773,10 @@ class Server(Runner):
     def volatile(self) -> BroadcastOperator:
         """``server.volatile.emit(...)`` on namespace ``/``."""
         return self.of("/").volatile
+
+    def compress(self, flag: bool = True) -> BroadcastOperator:
+        """``server.compress(False).emit(...)`` on namespace ``/``: sent uncompressed."""
+        return self.of("/").compress(flag)
 
     # ---------------------------------------------------------------- events
     def _socket(self, handle: Any) -> Socket:

@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::WebSocketStream;
 
 use super::config::{Endpoint, EngineClientConfig};
 use super::http::{Http, RequestError};
@@ -19,7 +19,13 @@ use super::{ClientCloseReason, CloseDetails, Command, EngineEvent, HandshakeErro
 use crate::engine::server::TransportKind;
 use crate::engine::{payload, Frame, Packet};
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The client's WebSocket runs over TCP or TLS, with permessage-deflate under it or not.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+type Ws = WebSocketStream<Box<dyn Io>>;
+/// Where a WebSocket's writer records whether each message may be compressed (with
+/// permessage-deflate on).
+type WsHints = Option<Arc<crate::engine::deflate::Hints>>;
 type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A packet kept between the handshake and the task (the handshake body may hold more).
@@ -59,6 +65,7 @@ pub(crate) fn parse_websocket_handshake(text: &str) -> Result<OpenInfo, Handshak
 pub(crate) struct Opened {
     pub(crate) info: OpenInfo,
     ws: Option<Ws>,
+    hints: WsHints,
     http: Http,
     config: EngineClientConfig,
     leftovers: Vec<Incoming>,
@@ -70,21 +77,50 @@ impl Opened {
     }
 }
 
-async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<Ws, String> {
+async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<(Ws, WsHints), String> {
     let mut req = http.ws_url(sid).into_client_request().map_err(|e| e.to_string())?;
     for (k, v) in http.extra_headers() {
         let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| e.to_string())?;
         let value = http::HeaderValue::from_str(v).map_err(|e| e.to_string())?;
         req.headers_mut().insert(name, value);
     }
-    let connector = http.tls().map(tokio_tungstenite::Connector::Rustls);
+    let deflate = http.per_message_deflate();
+    if deflate.is_some() {
+        req.headers_mut().insert(
+            http::header::SEC_WEBSOCKET_EXTENSIONS,
+            http::HeaderValue::from_static(crate::engine::deflate::negotiate::CLIENT_OFFER),
+        );
+    }
     // A small read buffer, as on the server side (tungstenite zero-fills it before each read).
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(crate::engine::WS_READ_BUFFER);
-    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(req, Some(config), true, connector)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(ws)
+    let host = req.uri().host().ok_or("missing host")?.to_owned();
+    let port = req.uri().port_u16().unwrap_or(if http.tls().is_some() { 443 } else { 80 });
+    let tcp = TcpStream::connect(format!("{host}:{port}")).await.map_err(|e| e.to_string())?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    // TLS, then permessage-deflate, then tungstenite: the codec works on the WebSocket's
+    // frames, so it sits under tungstenite and over the encrypted stream.
+    let io: Box<dyn Io> = match http.tls() {
+        Some(tls) => {
+            let name =
+                rustls_pki_types::ServerName::try_from(host.trim_start_matches('[').trim_end_matches(']').to_owned())
+                    .map_err(|e| e.to_string())?;
+            Box::new(tokio_rustls::TlsConnector::from(tls).connect(name, tcp).await.map_err(|e| e.to_string())?)
+        }
+        None => Box::new(tcp),
+    };
+    let (io, hints): (Box<dyn Io>, WsHints) = match deflate {
+        Some(d) => {
+            let limit = config.max_message_size.unwrap_or(usize::MAX);
+            let stream = crate::engine::deflate::DeflateStream::client(io, d.threshold, limit);
+            let hints = stream.hints();
+            (Box::new(stream), Some(hints))
+        }
+        None => (io, None),
+    };
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(req, io, Some(config)).await.map_err(|e| e.to_string())?;
+    Ok((ws, hints))
 }
 
 pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, HandshakeError> {
@@ -93,12 +129,12 @@ pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, Handshake
     let first = config.transports.first().copied().unwrap_or(TransportKind::Polling);
     match first {
         TransportKind::Websocket => {
-            let mut ws = connect_ws(&http, None).await.map_err(HandshakeError::Transport)?;
+            let (mut ws, hints) = connect_ws(&http, None).await.map_err(HandshakeError::Transport)?;
             loop {
                 match ws.next().await {
                     Some(Ok(WsMessage::Text(t))) => {
                         let info = parse_websocket_handshake(t.as_str())?;
-                        return Ok(Opened { info, ws: Some(ws), http, config, leftovers: Vec::new() });
+                        return Ok(Opened { info, ws: Some(ws), hints, http, config, leftovers: Vec::new() });
                     }
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
                     Some(Err(e)) => return Err(HandshakeError::Transport(e.to_string())),
@@ -112,7 +148,7 @@ pub(crate) async fn open(config: EngineClientConfig) -> Result<Opened, Handshake
                 RequestError::Status(s, b) => HandshakeError::Http(s, b),
             })?;
             let (info, leftovers) = parse_polling_handshake(&body)?;
-            Ok(Opened { info, ws: None, http, config, leftovers })
+            Ok(Opened { info, ws: None, hints: None, http, config, leftovers })
         }
     }
 }
@@ -196,12 +232,31 @@ async fn ws_next(ws: &mut Option<Ws>) -> Option<Result<WsMessage, tokio_tungsten
     }
 }
 
-/// Sends `frames` over a WebSocket, flushing once.
-async fn ws_write(ws: &mut Ws, frames: Vec<Frame>) -> Result<(), tokio_tungstenite::tungstenite::Error> {
-    for f in frames {
+/// Sends `frames` (each with whether it may be compressed) over a WebSocket, flushing once.
+async fn ws_write(
+    ws: &mut Ws,
+    hints: &WsHints,
+    frames: Vec<Queued>,
+) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+    for (f, compress) in frames {
+        if let Some(h) = hints {
+            let len = match &f {
+                Frame::Text(t) => t.len(),
+                Frame::Binary(b) => b.len(),
+            };
+            h.push(compress, len);
+        }
         ws.feed(to_ws(f)).await?;
     }
     ws.flush().await
+}
+
+/// A frame to send and whether it may be compressed (socket.io-client's `compress` flag).
+type Queued = (Frame, bool);
+
+/// The frames of `out`, for a polling request (which the client does not compress).
+fn polling_body(out: Vec<Queued>) -> Bytes {
+    payload::encode(&out.into_iter().map(|(f, _)| f).collect::<Vec<_>>())
 }
 
 pub(crate) async fn run(
@@ -210,18 +265,18 @@ pub(crate) async fn run(
     events: mpsc::UnboundedSender<EngineEvent>,
     shared: Arc<Shared>,
 ) {
-    let Opened { info, mut ws, http, config, leftovers } = opened;
+    let Opened { info, mut ws, mut hints, http, config, leftovers } = opened;
     let sid = info.sid.clone();
     let mut conn = Conn { events, shared, info, ping_deadline: tokio::time::Instant::now() };
     conn.reset_ping();
-    let mut out: Vec<Frame> = Vec::new();
+    let mut out: Vec<Queued> = Vec::new();
     for p in &leftovers {
         let action = match p {
             Incoming::Text(t) => conn.on_packet(Packet::decode(t)),
             Incoming::Binary(b) => conn.on_packet(Ok(Packet::Binary(b.clone()))),
         };
         match action {
-            Action::Pong => out.push(Frame::Text("3".into())),
+            Action::Pong => out.push((Frame::Text("3".into()), true)),
             Action::Close(r) => {
                 let description =
                     if ws.is_some() { "websocket connection closed" } else { "transport closed by the server" };
@@ -235,8 +290,8 @@ pub(crate) async fn run(
     let limit = super::http::poll_body_limit(conn.info.max_payload);
     let mut get: Option<BoxFut<Result<Bytes, RequestError>>> = None;
     let mut post: Option<BoxFut<Result<(), RequestError>>> = None;
-    let mut probe: Option<BoxFut<Result<Ws, String>>> = None;
-    let mut probed: Option<Ws> = None;
+    let mut probe: Option<BoxFut<Result<(Ws, WsHints), String>>> = None;
+    let mut probed: Option<(Ws, WsHints)> = None;
     if polling {
         let h = http.clone();
         let s = sid.clone();
@@ -246,11 +301,13 @@ pub(crate) async fn run(
             let h = http.clone();
             let s = sid.clone();
             probe = Some(Box::pin(async move {
-                let mut ws = connect_ws(&h, Some(&s)).await?;
-                ws.send(WsMessage::Text("2probe".into())).await.map_err(|e| e.to_string())?;
+                let (mut ws, hints) = connect_ws(&h, Some(&s)).await?;
+                ws_write(&mut ws, &hints, vec![(Frame::Text("2probe".into()), true)])
+                    .await
+                    .map_err(|e| e.to_string())?;
                 loop {
                     match ws.next().await {
-                        Some(Ok(WsMessage::Text(t))) if t.as_str() == "3probe" => return Ok(ws),
+                        Some(Ok(WsMessage::Text(t))) if t.as_str() == "3probe" => return Ok((ws, hints)),
                         Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
                         other => return Err(format!("probe failed: {other:?}")),
                     }
@@ -263,22 +320,23 @@ pub(crate) async fn run(
         // Writes: one POST at a time while polling, direct writes on a WebSocket.
         if !out.is_empty() {
             if let Some(socket) = ws.as_mut() {
-                if let Err(e) = ws_write(socket, std::mem::take(&mut out)).await {
+                if let Err(e) = ws_write(socket, &hints, std::mem::take(&mut out)).await {
                     return conn.finish(ClientCloseReason::TransportError, CloseDetails::new(e.to_string(), None));
                 }
                 let _ = conn.events.send(EngineEvent::Drain);
             } else if post.is_none() && probed.is_none() {
-                let body = payload::encode(&std::mem::take(&mut out));
+                let body = polling_body(std::mem::take(&mut out));
                 let (h, s) = (http.clone(), sid.clone());
                 post = Some(Box::pin(async move { h.post(&s, body).await }));
             }
         }
         // Upgrade: once polling is paused (no request in flight), switch to the probed socket.
         if probed.is_some() && get.is_none() && post.is_none() {
-            let mut socket = probed.take().expect("checked above");
-            let mut frames = vec![Frame::Text("5".into())];
+            let (mut socket, socket_hints) = probed.take().expect("checked above");
+            hints = socket_hints;
+            let mut frames = vec![(Frame::Text("5".into()), true)];
             frames.append(&mut out);
-            if let Err(e) = ws_write(&mut socket, frames).await {
+            if let Err(e) = ws_write(&mut socket, &hints, frames).await {
                 return conn.finish(ClientCloseReason::TransportError, CloseDetails::new(e.to_string(), None));
             }
             ws = Some(socket);
@@ -288,14 +346,14 @@ pub(crate) async fn run(
 
         tokio::select! {
             cmd = commands.recv() => match cmd {
-                Some(Command::Send(f)) => out.push(f),
+                Some(Command::Send(f, compress)) => out.push((f, compress)),
                 Some(Command::Close) | None => {
                     // Like the reference, write what is queued first (e.g. a DISCONNECT).
-                    while let Ok(Command::Send(f)) = commands.try_recv() {
-                        out.push(f);
+                    while let Ok(Command::Send(f, compress)) = commands.try_recv() {
+                        out.push((f, compress));
                     }
                     if let Some(mut socket) = ws.take() {
-                        let _ = ws_write(&mut socket, std::mem::take(&mut out)).await;
+                        let _ = ws_write(&mut socket, &hints, std::mem::take(&mut out)).await;
                         let _ = socket.close(None).await;
                     } else {
                         // One POST at a time: let the one in flight land, flush the rest,
@@ -305,7 +363,7 @@ pub(crate) async fn run(
                             let _ = p.await;
                         }
                         if !out.is_empty() {
-                            let _ = http.post(&sid, payload::encode(&out)).await;
+                            let _ = http.post(&sid, polling_body(std::mem::take(&mut out))).await;
                         }
                         let _ = http.post(&sid, payload::encode(&[Frame::Text("1".into())])).await;
                     }
@@ -327,7 +385,7 @@ pub(crate) async fn run(
                 };
                 for p in packets {
                     match conn.on_packet(Ok(p)) {
-                        Action::Pong => out.push(Frame::Text("3".into())),
+                        Action::Pong => out.push((Frame::Text("3".into()), true)),
                         Action::Close(r) => return conn.finish(r, closed_by_server(r, "transport closed by the server", None)),
                         Action::Nothing => {}
                     }
@@ -371,7 +429,7 @@ pub(crate) async fn run(
                     }
                 };
                 match action {
-                    Action::Pong => out.push(Frame::Text("3".into())),
+                    Action::Pong => out.push((Frame::Text("3".into()), true)),
                     Action::Close(r) => return conn.finish(r, closed_by_server(r, "websocket connection closed", None)),
                     Action::Nothing => {}
                 }

@@ -24,6 +24,10 @@ pub struct EngineClientConfig {
     pub timeout: Duration,
     /// TLS options for `https://`/`wss://`.
     pub tls: super::TlsOptions,
+    /// WebSocket permessage-deflate offered to the server, messages of at least `threshold`
+    /// bytes compressed when it agrees (default on, 1024 bytes, as engine.io-client in
+    /// Node; `None`: not offered).
+    pub per_message_deflate: Option<crate::engine::deflate::PerMessageDeflate>,
 }
 
 impl Default for EngineClientConfig {
@@ -38,6 +42,7 @@ impl Default for EngineClientConfig {
             timestamp_requests: true,
             timeout: Duration::from_millis(20_000),
             tls: super::TlsOptions::default(),
+            per_message_deflate: Some(crate::engine::deflate::PerMessageDeflate::default()),
         }
     }
 }

@@ -118,6 +118,10 @@ impl Http {
         self.tls.clone()
     }
 
+    pub(crate) fn per_message_deflate(&self) -> Option<crate::engine::deflate::PerMessageDeflate> {
+        self.config.per_message_deflate
+    }
+
     pub(crate) fn extra_headers(&self) -> &[(String, String)] {
         &self.config.extra_headers
     }

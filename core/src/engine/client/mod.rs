@@ -146,7 +146,8 @@ impl OpenInfo {
 }
 
 enum Command {
-    Send(Frame),
+    /// A frame, and whether it may be compressed (permessage-deflate).
+    Send(Frame, bool),
     Close,
 }
 
@@ -222,7 +223,13 @@ impl EngineClient {
 
     /// Queues a frame. Returns false when the connection is closed.
     pub fn send(&self, frame: Frame) -> bool {
-        !self.is_closed() && self.tx.send(Command::Send(frame)).is_ok()
+        self.send_with(frame, true)
+    }
+
+    /// [`EngineClient::send`], saying whether the frame may be compressed (socket.io-client's
+    /// `compress` flag: with permessage-deflate, `false` sends it as it is).
+    pub fn send_with(&self, frame: Frame, compress: bool) -> bool {
+        !self.is_closed() && self.tx.send(Command::Send(frame, compress)).is_ok()
     }
 
     /// Closes the connection (reason `forced close`).

@@ -167,6 +167,10 @@ pub struct EngineConfig {
     /// gzip/deflate of polling responses of at least `threshold` bytes, for requests that
     /// accept it (default on, 1024 bytes, as engine.io's `httpCompression`; `None`: off).
     pub http_compression: Option<super::HttpCompression>,
+    /// WebSocket permessage-deflate (RFC 7692) for clients that offer it, messages of at
+    /// least `threshold` bytes compressed (default off, as socket.io's `perMessageDeflate:
+    /// false`; on, 1024 bytes as `ws`). Inflated messages are bounded by `max_payload`.
+    pub per_message_deflate: Option<crate::engine::deflate::PerMessageDeflate>,
     /// Whether Engine.IO protocol 3 clients (socket.io-client 2.x) are served too (default
     /// false, as engine.io's `allowEIO3`).
     pub allow_eio3: bool,
@@ -266,6 +270,7 @@ impl Default for EngineConfig {
             allow_upgrades: true,
             allow_eio3: false,
             http_compression: Some(super::HttpCompression::default()),
+            per_message_deflate: None,
             upgrade_timeout: Duration::from_millis(10_000),
             cors: None,
             allow_request: None,

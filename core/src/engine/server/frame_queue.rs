@@ -11,8 +11,12 @@ use futures_util::task::AtomicWaker;
 
 use crate::engine::Frame;
 
+/// A frame and whether it may be compressed (the emit's `compress` flag: permessage-deflate
+/// on WebSocket; on polling, a response is compressed when one of its frames may be).
+pub(super) type Queued = (Frame, bool);
+
 pub(super) struct FrameQueue {
-    frames: Mutex<VecDeque<Frame>>,
+    frames: Mutex<VecDeque<Queued>>,
     cap: usize,
     reader: AtomicWaker,
 }
@@ -22,12 +26,12 @@ impl FrameQueue {
         FrameQueue { frames: Mutex::new(VecDeque::new()), cap: cap.max(1), reader: AtomicWaker::new() }
     }
 
-    fn frames(&self) -> std::sync::MutexGuard<'_, VecDeque<Frame>> {
+    fn frames(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
         self.frames.lock().expect("frame queue poisoned")
     }
 
     /// Queues a frame; gives it back when `cap` frames are already waiting.
-    pub(super) fn push(&self, frame: Frame) -> Result<(), Frame> {
+    pub(super) fn push(&self, frame: Queued) -> Result<(), Queued> {
         {
             let mut q = self.frames();
             if q.len() >= self.cap {
@@ -41,7 +45,7 @@ impl FrameQueue {
         Ok(())
     }
 
-    pub(super) fn try_pop(&self) -> Option<Frame> {
+    pub(super) fn try_pop(&self) -> Option<Queued> {
         self.frames().pop_front()
     }
 
@@ -50,7 +54,7 @@ impl FrameQueue {
     }
 
     /// The next frame, waiting for one.
-    pub(super) async fn pop(&self) -> Frame {
+    pub(super) async fn pop(&self) -> Queued {
         poll_fn(|cx| {
             if let Some(f) = self.try_pop() {
                 return Poll::Ready(f);

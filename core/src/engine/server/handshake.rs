@@ -141,7 +141,7 @@ pub(super) fn open_packet(shared: &Shared, session: &Session) -> crate::engine::
 fn drain_now(session: &Session) -> Vec<crate::engine::Frame> {
     let mut out = Vec::new();
     if let Ok(mut rx) = session.rx.try_lock() {
-        while let Some(f) = rx.try_recv() {
+        while let Some((f, _)) = rx.try_recv() {
             out.push(f);
         }
     }

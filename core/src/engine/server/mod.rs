@@ -32,6 +32,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response};
 
+pub use crate::engine::deflate::PerMessageDeflate;
 pub use compression::HttpCompression;
 pub use config::{AllowRequest, Cors, CorsOrigin, EngineConfig, ListenLimits, SameSite, SessionCookie, TransportKind};
 pub use events::ConnEvent;

@@ -62,6 +62,8 @@ async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Respon
     let mut guard = AbortGuard(Some(session));
     let mut closed = session.closed_watch();
     let mut frames = Vec::new();
+    // As engine.io: the response is compressed when one of its messages may be.
+    let mut compress = false;
     if !session.is_closed() {
         let wake = session.upgrade_wake.notified();
         tokio::pin!(wake);
@@ -72,14 +74,18 @@ async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Respon
             session.poll_waiting.store(true, std::sync::atomic::Ordering::Release);
             tokio::select! {
                 biased;
-                f = rx.recv() => frames.push(f),
+                (f, c) = rx.recv() => {
+                    compress |= c;
+                    frames.push(f);
+                }
                 _ = wait_closed(&mut closed) => {}
                 _ = wake => frames.push(Frame::Text("6".into())),
             }
             session.poll_waiting.store(false, std::sync::atomic::Ordering::Release);
         }
     }
-    while let Some(f) = rx.try_recv() {
+    while let Some((f, c)) = rx.try_recv() {
+        compress |= c;
         frames.push(f);
     }
     match session.close_reason() {
@@ -95,7 +101,7 @@ async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Respon
     guard.0 = None;
     drop(rx);
     session.emit_event(ConnEvent::Drain);
-    respond(session, &frames, accept)
+    respond(session, &frames, accept.filter(|_| compress))
 }
 
 /// The response body for `frames` in the session's protocol (3: length-prefixed, binary

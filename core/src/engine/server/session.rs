@@ -8,7 +8,7 @@ use tokio::sync::{watch, Mutex, Notify};
 
 use super::config::TransportKind;
 use super::events::{ConnEvent, Events};
-use super::frame_queue::FrameQueue;
+use super::frame_queue::{FrameQueue, Queued};
 use super::request::RequestInfo;
 use super::Shared;
 use crate::engine::{Frame, Packet};
@@ -81,15 +81,15 @@ impl Outbox {
         self.queued.fetch_sub(frame_len(frame), Ordering::AcqRel);
     }
 
-    pub(super) async fn recv(&mut self) -> Frame {
+    pub(super) async fn recv(&mut self) -> Queued {
         let f = self.frames.pop().await;
-        self.took(&f);
+        self.took(&f.0);
         f
     }
 
-    pub(super) fn try_recv(&mut self) -> Option<Frame> {
+    pub(super) fn try_recv(&mut self) -> Option<Queued> {
         let f = self.frames.try_pop()?;
-        self.took(&f);
+        self.took(&f.0);
         Some(f)
     }
 
@@ -273,6 +273,13 @@ impl Session {
     /// Queues a pre-encoded frame. A queue over its frame or byte budget closes the
     /// session with `transport error` (the client does not read fast enough).
     pub fn send(self: &Arc<Self>, frame: Frame) -> Result<(), SendError> {
+        self.send_with(frame, true)
+    }
+
+    /// [`Session::send`], saying whether the frame may be compressed (socket.io's
+    /// `compress` flag: permessage-deflate, and the polling response's HTTP compression
+    /// when no other frame of it may be).
+    pub fn send_with(self: &Arc<Self>, frame: Frame, compress: bool) -> Result<(), SendError> {
         if self.is_closed() {
             return Err(SendError::Closed);
         }
@@ -282,7 +289,7 @@ impl Session {
             self.close_slow();
             return Err(SendError::Full);
         }
-        if self.out.push(frame).is_err() {
+        if self.out.push((frame, compress)).is_err() {
             self.queued.fetch_sub(len, Ordering::AcqRel);
             self.close_slow();
             return Err(SendError::Full);
@@ -311,11 +318,16 @@ impl Session {
     /// Queues a frame only if the transport is writable, dropping it otherwise, as
     /// socket.io does with volatile packets (a client behind, a poll not yet back).
     pub fn send_volatile(&self, frame: Frame) -> bool {
+        self.send_volatile_with(frame, true)
+    }
+
+    /// [`Session::send_volatile`] with the `compress` flag of [`Session::send_with`].
+    pub fn send_volatile_with(&self, frame: Frame, compress: bool) -> bool {
         let len = frame_len(&frame);
         if self.is_closed() || !self.writable() || !self.reserve(len, self.budget / 2) {
             return false;
         }
-        if self.out.push(frame).is_err() {
+        if self.out.push((frame, compress)).is_err() {
             self.queued.fetch_sub(len, Ordering::AcqRel);
             return false;
         }

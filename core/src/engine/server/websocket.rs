@@ -22,6 +22,7 @@ use super::responses::EngineHttpError;
 use super::session::{wait_closed, CloseReason, Session};
 use super::ws_conn::{BoxIo, Conn, Incoming, FRAGMENT};
 use super::Shared;
+use crate::engine::deflate::{self, Agreement, DeflateStream, PerMessageDeflate};
 use crate::engine::{Frame, Packet};
 
 /// What the WebSocket connection is for.
@@ -59,6 +60,14 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
     if let Mode::New(s) = &mode {
         handshake::register(shared, s);
     }
+    // A host that moves the messages owns the framing, extensions included.
+    let deflate = match (&host, shared.config.per_message_deflate) {
+        (Some(HostConn::Messages(_)), _) | (_, None) => None,
+        (_, Some(settings)) => {
+            let offers = req.headers().get_all(header::SEC_WEBSOCKET_EXTENSIONS).iter();
+            deflate::negotiate::accept_offer(offers.filter_map(|v| v.to_str().ok())).map(|a| (a, settings))
+        }
+    };
     let source = match host {
         Some(HostConn::Messages(io)) => Source::Host(io),
         Some(HostConn::Stream(rx)) => Source::Stream(rx),
@@ -70,11 +79,11 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
             let conn = match source {
                 Source::Host(io) => Conn::host(io, shared.config.max_payload),
                 Source::Hyper(on_upgrade) => match on_upgrade.await {
-                    Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new()).await,
+                    Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate).await,
                     Err(e) => return upgrade_failed(mode, &e),
                 },
                 Source::Stream(rx) => match rx.await {
-                    Ok((io, head)) => own_conn(&shared, io, head).await,
+                    Ok((io, head)) => own_conn(&shared, io, head, deflate).await,
                     Err(e) => return upgrade_failed(mode, &e),
                 },
             };
@@ -109,12 +118,15 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
     if let Some(key) = accept_key {
         res = res.header(header::SEC_WEBSOCKET_ACCEPT, key);
     }
+    if let Some((agreement, _)) = &deflate {
+        res = res.header(header::SEC_WEBSOCKET_EXTENSIONS, agreement.response());
+    }
     res.body(Full::default()).expect("static response parts are valid")
 }
 
 /// The engine's WebSocket over `io`; `head`: frames a host read past the request, read
-/// before the stream.
-async fn own_conn(shared: &Shared, io: BoxIo, head: Bytes) -> Conn {
+/// before the stream; `deflate`: permessage-deflate as agreed in the 101.
+async fn own_conn(shared: &Shared, io: BoxIo, head: Bytes, deflate: Option<(Agreement, PerMessageDeflate)>) -> Conn {
     let config = WebSocketConfig::default()
         .read_buffer_size(crate::engine::WS_READ_BUFFER)
         // Frames are batched up to this before a write; with FRAGMENT it bounds what a peer
@@ -122,12 +134,19 @@ async fn own_conn(shared: &Shared, io: BoxIo, head: Bytes) -> Conn {
         .write_buffer_size(FRAGMENT)
         .max_message_size(Some(shared.config.max_payload))
         .max_frame_size(Some(shared.config.max_payload));
+    if let Some((agreement, settings)) = deflate {
+        // The stream reads `head` first itself: those frames may be compressed too.
+        let io = DeflateStream::server(io, agreement, settings.threshold, shared.config.max_payload, head);
+        let hints = io.hints();
+        let ws = WebSocketStream::from_raw_socket(Box::new(io) as BoxIo, Role::Server, Some(config)).await;
+        return Conn::Own(ws, Some(hints));
+    }
     let ws = if head.is_empty() {
         WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
     } else {
         WebSocketStream::from_partially_read(io, head.into(), Role::Server, Some(config)).await
     };
-    Conn::Own(ws)
+    Conn::Own(ws, None)
 }
 
 /// The connection never came (hyper's upgrade failed, or a host's 101 could not be written).
@@ -185,6 +204,7 @@ async fn drive(session: Arc<Session>, conn: Conn) {
         // Protocol 3 puts the message type byte in front of binary frames.
         let v3 = session.protocol() == 3;
         let wire = move |f: Frame| if v3 { crate::engine::eio3::ws_out(f) } else { f };
+        let wire = move |(f, compress): (Frame, bool)| (wire(f), compress);
         let mut rx = session.rx.lock().await;
         let mut closed = session.closed_watch();
         let mut closed_while_writing = session.closed_watch();
@@ -196,9 +216,11 @@ async fn drive(session: Arc<Session>, conn: Conn) {
                 biased;
                 f = rx.recv() => {
                     let write = async {
-                        let mut res = sink.feed(wire(f)).await;
+                        let (f, c) = wire(f);
+                        let mut res = sink.feed(f, c).await;
                         while let (Ok(()), Some(f)) = (&res, rx.try_recv()) {
-                            res = sink.feed(wire(f)).await;
+                            let (f, c) = wire(f);
+                            res = sink.feed(f, c).await;
                         }
                         match res {
                             Ok(()) => sink.flush().await,
@@ -225,7 +247,8 @@ async fn drive(session: Arc<Session>, conn: Conn) {
         let finish = async {
             // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
             while let Some(f) = rx.try_recv() {
-                if sink.feed(wire(f)).await.is_err() {
+                let (f, c) = wire(f);
+                if sink.feed(f, c).await.is_err() {
                     break;
                 }
             }

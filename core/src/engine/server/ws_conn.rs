@@ -2,6 +2,8 @@
 //! stream: hyper's upgrade, or a connection a host handed over) or a host's (messages over
 //! [`HostIo`]'s channels). The transport logic
 //! (`websocket.rs`) reads, writes and closes through this, the same for both.
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
@@ -12,6 +14,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use super::host_socket::{HostIo, WsMessage};
 use super::session::CloseReason;
+use crate::engine::deflate::Hints;
 use crate::engine::Frame;
 
 /// A byte stream the engine runs a WebSocket over.
@@ -49,7 +52,8 @@ pub(super) struct ReadError {
 // socket is the common case; a box would be one more allocation per connection for nothing.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Conn {
-    Own(Ws),
+    /// With the compress decisions of its messages when permessage-deflate is on.
+    Own(Ws, Option<Arc<Hints>>),
     Host(HostIo, usize),
 }
 
@@ -59,7 +63,7 @@ pub(super) enum Reader {
 }
 
 pub(super) enum Writer {
-    Own(SplitSink<Ws, TMessage>),
+    Own(SplitSink<Ws, TMessage>, Option<Arc<Hints>>),
     Host(tokio::sync::mpsc::Sender<WsMessage>),
 }
 
@@ -73,14 +77,19 @@ impl Conn {
 
     pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
         match self {
-            Conn::Own(ws) => own_incoming(ws.next().await),
+            Conn::Own(ws, _) => own_incoming(ws.next().await),
             Conn::Host(io, max) => host_incoming(io.incoming.recv().await, *max),
         }
     }
 
     pub(super) async fn send_text(&mut self, text: &'static str) -> Result<(), ()> {
         match self {
-            Conn::Own(ws) => ws.send(TMessage::Text(text.into())).await.map_err(drop),
+            Conn::Own(ws, hints) => {
+                if let Some(h) = hints {
+                    h.push(true, text.len());
+                }
+                ws.send(TMessage::Text(text.into())).await.map_err(drop)
+            }
             Conn::Host(io, _) => io.outgoing.send(WsMessage::Text(text.into())).await.map_err(drop),
         }
     }
@@ -88,7 +97,7 @@ impl Conn {
     /// Starts a normal close.
     pub(super) async fn close(&mut self) {
         match self {
-            Conn::Own(ws) => {
+            Conn::Own(ws, _) => {
                 let _ = ws.close(None).await;
             }
             Conn::Host(io, _) => {
@@ -99,9 +108,9 @@ impl Conn {
 
     pub(super) fn split(self) -> (Reader, Writer) {
         match self {
-            Conn::Own(ws) => {
+            Conn::Own(ws, hints) => {
                 let (sink, stream) = ws.split();
-                (Reader::Own(stream), Writer::Own(sink))
+                (Reader::Own(stream), Writer::Own(sink, hints))
             }
             Conn::Host(io, max) => (Reader::Host(io.incoming, max), Writer::Host(io.outgoing)),
         }
@@ -119,7 +128,7 @@ impl Reader {
     /// The engine's own socket back in one piece (to linger on it), if both halves are.
     pub(super) fn reunite(self, writer: Writer) -> Option<Ws> {
         match (self, writer) {
-            (Reader::Own(stream), Writer::Own(sink)) => stream.reunite(sink).ok(),
+            (Reader::Own(stream), Writer::Own(sink, _)) => stream.reunite(sink).ok(),
             _ => None,
         }
     }
@@ -130,10 +139,16 @@ impl Writer {
     /// slice of the shared bytes: tungstenite copies what it is given into its write buffer,
     /// so a whole 10 MB broadcast would be copied once per connection (and held there while a
     /// slow peer reads); fragments keep that copy to one write buffer's worth. A host gets
-    /// the shared bytes whole.
-    pub(super) async fn feed(&mut self, frame: Frame) -> Result<(), ()> {
+    /// the shared bytes whole. `compress`: the emit's flag (permessage-deflate still skips
+    /// messages under its threshold).
+    pub(super) async fn feed(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
         match self {
-            Writer::Own(sink) => feed_own(sink, frame).await.map_err(drop),
+            Writer::Own(sink, hints) => {
+                if let Some(h) = hints {
+                    h.push(compress, frame_len(&frame));
+                }
+                feed_own(sink, frame).await.map_err(drop)
+            }
             Writer::Host(tx) => {
                 let m = match frame {
                     Frame::Text(t) => WsMessage::Text(t),
@@ -146,7 +161,7 @@ impl Writer {
 
     pub(super) async fn flush(&mut self) -> Result<(), ()> {
         match self {
-            Writer::Own(sink) => sink.flush().await.map_err(drop),
+            Writer::Own(sink, _) => sink.flush().await.map_err(drop),
             Writer::Host(_) => Ok(()),
         }
     }
@@ -154,13 +169,20 @@ impl Writer {
     /// Ends the connection with `code` (`None`: a normal close).
     pub(super) async fn finish(&mut self, code: Option<CloseCode>) -> Result<(), ()> {
         match self {
-            Writer::Own(sink) => match code {
+            Writer::Own(sink, _) => match code {
                 Some(code) => sink.send(TMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
                 None => sink.close().await,
             }
             .map_err(drop),
             Writer::Host(tx) => tx.send(WsMessage::Close(code.map(u16::from))).await.map_err(drop),
         }
+    }
+}
+
+fn frame_len(frame: &Frame) -> usize {
+    match frame {
+        Frame::Text(t) => t.len(),
+        Frame::Binary(b) => b.len(),
     }
 }
 
