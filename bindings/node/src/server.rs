@@ -6,9 +6,9 @@ use std::time::Duration;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use sio_core::embed::{
-    snake_case, AckOutcome, AdminAuth, AdminOptions, AdminPassword, Decision, DynamicMatcher,
-    EmbedError, EmbeddedServer, EngineEvent, Leaving, OptionError, OptionValue, Reply, ServerOptions, ServerSideAck,
-    Socket, Target, Unit, SERVER_OPTION_NAMES,
+    snake_case, AckOutcome, AdminAuth, AdminOptions, AdminPassword, Decision, DynamicMatcher, EmbedError,
+    EmbeddedServer, EngineEvent, Leaving, OptionError, OptionValue, Reply, ServerOptions, ServerSideAck, Socket,
+    Target, Unit, SERVER_OPTION_NAMES,
 };
 use sio_core::{ConnectError, EmitError, Value};
 
