@@ -2,8 +2,8 @@
 // (examples/cluster/sio_node.rs --adapter <kind>, built by `cargo build -p sio-redis
 // --examples`) and one Node.js socket.io node with the official adapter of that kind
 // (examples/cluster/node-server.js --adapter <kind>), each with a socket.io-client
-// client. Needs `redis-server` 7 on PATH. sharded.test.js and streams.test.js run it;
-// cluster.test.js is the same contract for the classic adapter. CLUSTER_REFERENCE_ONLY=1
+// client. Needs `redis-server` 7 on PATH. cluster.test.js (the classic adapter),
+// sharded.test.js and streams.test.js run it. CLUSTER_REFERENCE_ONLY=1
 // starts Node nodes in place of the sio ones: the tests' expectations, checked on the
 // reference alone.
 import { test, before, after } from "node:test";
@@ -261,6 +261,13 @@ export function mixedCluster(kind) {
     assert.deepEqual([fromA[0], [...fromA[1]].sort()], [null, ["b", "node"]]);
     const fromNode = await ask(clients.node.socket, "sse", "whoami");
     assert.deepEqual([fromNode[0], [...fromNode[1]].sort()], [null, ["a", "b"]]);
+  });
+
+  test(`${kind}: each namespace hears its own server-side events, across sio and Node nodes`, async () => {
+    const fromA = await ask(clients.a.socket, "sse-ns", "/admin", "whoami");
+    assert.deepEqual([fromA[0], [...fromA[1]].sort()], [null, ["b@admin", "node@admin"]]);
+    const fromNode = await ask(clients.node.socket, "sse-ns", "/admin", "whoami");
+    assert.deepEqual([fromNode[0], [...fromNode[1]].sort()], [null, ["a@admin", "b@admin"]]);
   });
 
   test(`${kind}: a broadcast with acks collects the answers of every node's clients`, async () => {
