@@ -26,6 +26,18 @@
 #define SIO_TRANSPORT_WEBSOCKET 2
 
 /*
+ Flags of `sio_socket_emit_flags` and `sio_server_emit_flags` (bit flags): socket.io's
+ `volatile` (dropped, not queued, when the client's transport is not ready to write).
+ */
+#define SIO_EMIT_VOLATILE 1
+
+/*
+ socket.io's `compress(false)`: not deflated on WebSocket (`per_message_deflate`), and a
+ polling response holding only such events is not HTTP-compressed.
+ */
+#define SIO_EMIT_NO_COMPRESS 2
+
+/*
  Result of every fallible function.
  */
 typedef enum {
@@ -1513,6 +1525,26 @@ sio_status sio_server_emit_rooms(const sio_server *server,
                                  size_t n_bufs);
 
 /*
+ [`sio_server_emit_rooms`] with `SIO_EMIT_*` flags (`SIO_EMIT_VOLATILE`,
+ `SIO_EMIT_NO_COMPRESS`); 0 is `sio_server_emit_rooms`. SIO_ERR_INVALID_ARGUMENT for
+ other bits.
+ */
+sio_status sio_server_emit_flags(const sio_server *server,
+                                 uint32_t flags,
+                                 const char *ns,
+                                 size_t ns_len,
+                                 const sio_str *rooms,
+                                 size_t n_rooms,
+                                 const sio_str *excepts,
+                                 size_t n_excepts,
+                                 const char *event,
+                                 size_t event_len,
+                                 const char *args_json,
+                                 size_t args_json_len,
+                                 const sio_buf *bufs,
+                                 size_t n_bufs);
+
+/*
  Sends `event` to namespace `ns` (NULL: "/") on the other servers of the cluster
  (socket.io's `io.of(ns).serverSideEmit`), not to clients: each gets a
  SIO_EVENT_SERVER_SIDE with that `ns`. Arguments: JSON array + buffers.
@@ -1670,6 +1702,19 @@ sio_status sio_socket_emit(const sio_socket *socket,
                            size_t args_json_len,
                            const sio_buf *bufs,
                            size_t n_bufs);
+
+/*
+ [`sio_socket_emit`] with `SIO_EMIT_*` flags (`SIO_EMIT_VOLATILE`,
+ `SIO_EMIT_NO_COMPRESS`); 0 is `sio_socket_emit`. SIO_ERR_INVALID_ARGUMENT for other bits.
+ */
+sio_status sio_socket_emit_flags(const sio_socket *socket,
+                                 uint32_t flags,
+                                 const char *event,
+                                 size_t event_len,
+                                 const char *args_json,
+                                 size_t args_json_len,
+                                 const sio_buf *bufs,
+                                 size_t n_bufs);
 
 /*
  Emits and calls `cb(user_data, outcome, ...)` exactly once: the client's answer, a

@@ -528,6 +528,38 @@ pub unsafe extern "C" fn sio_server_emit_rooms(
     })
 }
 
+/// [`sio_server_emit_rooms`] with `SIO_EMIT_*` flags (`SIO_EMIT_VOLATILE`,
+/// `SIO_EMIT_NO_COMPRESS`); 0 is `sio_server_emit_rooms`. SIO_ERR_INVALID_ARGUMENT for
+/// other bits.
+#[no_mangle]
+pub unsafe extern "C" fn sio_server_emit_flags(
+    server: *const sio_server,
+    flags: u32,
+    ns: *const c_char,
+    ns_len: usize,
+    rooms: *const sio_str,
+    n_rooms: usize,
+    excepts: *const sio_str,
+    n_excepts: usize,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let server = server.as_ref().ok_or_else(|| null("server"))?;
+        let (volatile, compress) = crate::socket::emit_flags(flags)?;
+        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
+        let rooms = str_list(rooms, n_rooms, "rooms")?;
+        let excepts = str_list(excepts, n_excepts, "excepts")?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        let target = Target::namespace(ns).to(rooms).except(excepts).volatile(volatile).compress(compress);
+        server.inner.emit_to(&target, event, args).map_err(Error::from)
+    })
+}
+
 /// Sends `event` to namespace `ns` (NULL: "/") on the other servers of the cluster
 /// (socket.io's `io.of(ns).serverSideEmit`), not to clients: each gets a
 /// SIO_EVENT_SERVER_SIDE with that `ns`. Arguments: JSON array + buffers.

@@ -270,6 +270,45 @@ pub unsafe extern "C" fn sio_socket_emit(
     })
 }
 
+/// Flags of `sio_socket_emit_flags` and `sio_server_emit_flags` (bit flags): socket.io's
+/// `volatile` (dropped, not queued, when the client's transport is not ready to write).
+pub const SIO_EMIT_VOLATILE: u32 = 1;
+/// socket.io's `compress(false)`: not deflated on WebSocket (`per_message_deflate`), and a
+/// polling response holding only such events is not HTTP-compressed.
+pub const SIO_EMIT_NO_COMPRESS: u32 = 2;
+
+/// The flags of an emit: (volatile, compress). SIO_ERR_INVALID_ARGUMENT for unknown bits.
+pub(crate) fn emit_flags(flags: u32) -> Result<(bool, bool), Error> {
+    if flags & !(SIO_EMIT_VOLATILE | SIO_EMIT_NO_COMPRESS) != 0 {
+        return Err(Error::new(
+            sio_status::SIO_ERR_INVALID_ARGUMENT,
+            format!("flags: unknown bits {flags:#x} (SIO_EMIT_* only)"),
+        ));
+    }
+    Ok((flags & SIO_EMIT_VOLATILE != 0, flags & SIO_EMIT_NO_COMPRESS == 0))
+}
+
+/// [`sio_socket_emit`] with `SIO_EMIT_*` flags (`SIO_EMIT_VOLATILE`,
+/// `SIO_EMIT_NO_COMPRESS`); 0 is `sio_socket_emit`. SIO_ERR_INVALID_ARGUMENT for other bits.
+#[no_mangle]
+pub unsafe extern "C" fn sio_socket_emit_flags(
+    socket: *const sio_socket,
+    flags: u32,
+    event: *const c_char,
+    event_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    bufs: *const sio_buf,
+    n_bufs: usize,
+) -> sio_status {
+    guard(|| {
+        let s = sock(socket)?;
+        let (volatile, compress) = emit_flags(flags)?;
+        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
+        s.server.emit_flagged(&s.inner, event, args, volatile, compress).map_err(Error::from)
+    })
+}
+
 /// Emits and calls `cb(user_data, outcome, ...)` exactly once: the client's answer, a
 /// timeout after `timeout_ms` (0: no timeout), a disconnection, or cancellation at
 /// shutdown. `cb` runs on a runtime thread.

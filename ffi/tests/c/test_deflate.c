@@ -3,7 +3,8 @@
  *
  * 1. A libsio server with per_message_deflate and a raw `ws` peer (which offers the
  *    extension): the 101 agrees to permessage-deflate, a large event takes a fraction of
- *    its size on the wire, a small one does not shrink. A default server agrees to nothing.
+ *    its size on the wire, a small one does not shrink, SIO_EMIT_NO_COMPRESS (socket.io's
+ *    compress(false)) sends as it is, to a socket and to everyone. A default server agrees to nothing.
  * 2. The C client (per_message_deflate on by default, and off) against the official
  *    socket.io server with perMessageDeflate {threshold: 0} (every message it sends is
  *    compressed): a large JSON + binary echo with an ack comes back whole. */
@@ -66,6 +67,26 @@ static void server_case(sio_runtime *rt, bool deflate) {
   OK(sio_socket_emit(go->socket, S("small"), S("[1]"), NULL, 0));
   long small = bytes_of(&p, "small");
   tev_free(go);
+  /* compress(false) per emit: SIO_EMIT_NO_COMPRESS, to one socket and to everyone. */
+  go = recorder_wait(&rec, 5000, SIO_EVENT_MESSAGE, "go", NULL);
+  CHECK(STREQ(go->args_json, "[\"plain\"]"), "third request %s", go->args_json);
+  EXPECT_STATUS(SIO_ERR_INVALID_ARGUMENT, sio_socket_emit_flags(go->socket, 4, S("plain"), args, strlen(args), NULL, 0));
+  OK(sio_socket_emit_flags(go->socket, SIO_EMIT_NO_COMPRESS, S("plain"), args, strlen(args), NULL, 0));
+  long plain = bytes_of(&p, "plain");
+  tev_free(go);
+  go = recorder_wait(&rec, 5000, SIO_EVENT_MESSAGE, "go", NULL);
+  CHECK(STREQ(go->args_json, "[\"bcast\"]"), "fourth request %s", go->args_json);
+  OK(sio_server_emit_flags(srv, SIO_EMIT_NO_COMPRESS, NULL, 0, NULL, 0, NULL, 0, S("bcast"), args, strlen(args), NULL, 0));
+  long bcast = bytes_of(&p, "bcast");
+  tev_free(go);
+  go = recorder_wait(&rec, 5000, SIO_EVENT_MESSAGE, "go", NULL);
+  CHECK(STREQ(go->args_json, "[\"bcastz\"]"), "fifth request %s", go->args_json);
+  OK(sio_server_emit_flags(srv, 0, NULL, 0, NULL, 0, NULL, 0, S("bcastz"), args, strlen(args), NULL, 0));
+  long bcastz = bytes_of(&p, "bcastz");
+  tev_free(go);
+  CHECK(plain > (long)n && bcast > (long)n, "SIO_EMIT_NO_COMPRESS: %ld and %ld bytes for %zu", plain, bcast, n);
+  if (deflate)
+    CHECK(bcastz > 0 && bcastz < (long)n / 5, "a broadcast compressed: %ld bytes for %zu", bcastz, n);
   if (deflate)
     CHECK(big > 0 && big < (long)n / 5, "a large event compressed: %ld bytes for %zu", big, n);
   else

@@ -1,5 +1,5 @@
 // A raw Engine.IO WebSocket peer (npm `ws`, which offers permessage-deflate) that joins "/",
-// emits ["go", "big"], then ["go", "small"] once the first answer came, and reports the
+// emits ["go", NAME] for each NAME of ORDER, the next once the answer to the last came, and reports the
 // extension the 101 agreed and, for each event the server sends, its name and the bytes
 // it took on the socket (compressed messages take fewer; one request at a time, so the bytes
 // read meanwhile are that event's).
@@ -10,6 +10,7 @@
 const { load, out, commands } = require("./modules.cjs");
 const WebSocket = load("ws");
 
+const ORDER = ["big", "small", "plain", "bcast", "bcastz"];
 const ws = new WebSocket(`ws://127.0.0.1:${process.argv[2]}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: true });
 let before = 0;
 ws.on("open", () => { before = ws._socket.bytesRead; });
@@ -22,11 +23,12 @@ ws.on("message", (data) => {
     ws.send("40");
   } else if (s.startsWith("40")) {
     out({ ev: "connect" });
-    ws.send('42["go","big"]');
+    ws.send(`42["go","${ORDER[0]}"]`);
   } else if (s.startsWith("42")) {
     const name = JSON.parse(s.slice(2))[0];
     out({ ev: "msg", name, bytes });
-    if (name === "big") ws.send('42["go","small"]');
+    const i = ORDER.indexOf(name);
+    if (i >= 0 && i + 1 < ORDER.length) ws.send(`42["go","${ORDER[i + 1]}"]`);
   }
   else if (s === "2") ws.send("3");
 });
