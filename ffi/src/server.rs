@@ -517,15 +517,22 @@ pub unsafe extern "C" fn sio_server_emit_rooms(
     bufs: *const sio_buf,
     n_bufs: usize,
 ) -> sio_status {
-    guard(|| {
-        let server = server.as_ref().ok_or_else(|| null("server"))?;
-        let ns = opt_str_arg(ns, ns_len, "ns")?.unwrap_or("/");
-        let rooms = str_list(rooms, n_rooms, "rooms")?;
-        let excepts = str_list(excepts, n_excepts, "excepts")?;
-        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        let target = Target::namespace(ns).to(rooms).except(excepts);
-        server.inner.emit_to(&target, event, args).map_err(Error::from)
-    })
+    sio_server_emit_flags(
+        server,
+        0,
+        ns,
+        ns_len,
+        rooms,
+        n_rooms,
+        excepts,
+        n_excepts,
+        event,
+        event_len,
+        args_json,
+        args_json_len,
+        bufs,
+        n_bufs,
+    )
 }
 
 /// [`sio_server_emit_rooms`] with `SIO_EMIT_*` flags (`SIO_EMIT_VOLATILE`,

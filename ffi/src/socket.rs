@@ -263,11 +263,7 @@ pub unsafe extern "C" fn sio_socket_emit(
     bufs: *const sio_buf,
     n_bufs: usize,
 ) -> sio_status {
-    guard(|| {
-        let s = sock(socket)?;
-        let (event, args) = event_args(event, event_len, args_json, args_json_len, bufs, n_bufs)?;
-        s.inner.emit(event, args).map_err(Error::from)
-    })
+    sio_socket_emit_flags(socket, 0, event, event_len, args_json, args_json_len, bufs, n_bufs)
 }
 
 /// Flags of `sio_socket_emit_flags` and `sio_server_emit_flags` (bit flags): socket.io's
