@@ -27,6 +27,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 # A server-only build (`default-features = false`: no client, no rustls) stays clean.
 cargo clippy -q -p sio-core --no-default-features -- -D warnings
 bash scripts/check-layering.sh
+# The published crates' docs build without broken or private intra-doc links.
+RUSTDOCFLAGS="-D warnings" cargo doc -q --no-deps -p sio-core -p sio-redis -p sio-ffi
 # The publishable crates package (metadata, file lists, path dependencies with versions);
 # `cargo package` without --no-verify also builds them from the packaged sources.
 cargo package -q -p sio-core -p sio-redis -p sio-ffi --no-verify --allow-dirty

@@ -251,7 +251,7 @@ impl Value {
 }
 
 /// Parses JSON text straight into a [`Value`] (no intermediate `serde_json::Value`);
-/// placeholders stay objects until [`Value::resolve_placeholders`].
+/// placeholders stay objects until `Value::resolve_placeholders`.
 impl<'de> serde::Deserialize<'de> for Value {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
         d.deserialize_any(ValueVisitor)

@@ -5,7 +5,7 @@
 //!   on success; `sio_last_error()` gives the detail of the last failure on this thread.
 //! - Strings are UTF-8 with explicit lengths; event arguments are a JSON array in which
 //!   binary buffers appear as `{"_placeholder":true,"num":N}`, plus the array of buffers.
-//! - No panic crosses the ABI: every body runs inside [`guard`].
+//! - No panic crosses the ABI: every body runs inside `error::guard`.
 #![warn(missing_docs)]
 #![allow(non_camel_case_types)]
 #![allow(clippy::missing_safety_doc)]

@@ -37,9 +37,9 @@ pub enum DynamicMatcher {
 }
 
 /// A notification of a dynamic namespace, carrying the host's name for it (`parent`).
-/// Called on a runtime thread, in order with the [`Event::Message`]s of the same socket
+/// Called on a runtime thread, in order with the [`Event::Message`](super::Event::Message)s of the same socket
 /// when the runtime delivers by callback. Messages of the children's sockets come as
-/// plain [`Event::Message`]s.
+/// plain [`Event::Message`](super::Event::Message)s.
 #[derive(Debug)]
 pub enum DynamicEvent {
     /// A client asks for namespace `nsp`, unknown so far: does it exist?

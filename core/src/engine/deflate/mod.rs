@@ -4,7 +4,7 @@
 //! tungstenite has no extension support (it refuses frames with RSV1 set), so the codec
 //! sits under it, on the byte stream: [`DeflateStream`] inflates compressed frames the
 //! peer sends into ordinary frames before tungstenite reads them, and deflates the data
-//! frames tungstenite writes before they reach the socket. [`negotiate`] holds the
+//! frames tungstenite writes before they reach the socket. `negotiate` holds the
 //! handshake's side: the server's choice among the client's offers and the client's
 //! reading of the server's answer.
 //!
