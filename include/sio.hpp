@@ -193,6 +193,11 @@ class SocketOps {
     detail::check(sio_socket_emit(s_, event.data(), event.size(), detail::json_ptr(args_json), args_json.size(),
                                   bufs.data(), bufs.size()));
   }
+  /// emit() with SIO_EMIT_* flags (SIO_EMIT_NO_COMPRESS: socket.io's compress(false); SIO_EMIT_VOLATILE).
+  void emit_flags(uint32_t flags, std::string_view event, std::string_view args_json = "", const Bufs& bufs = {}) const {
+    detail::check(sio_socket_emit_flags(s_, flags, event.data(), event.size(), detail::json_ptr(args_json),
+                                        args_json.size(), bufs.data(), bufs.size()));
+  }
   /// `cb` runs exactly once on a runtime thread (answered / timed out / disconnected / cancelled).
   void emit_with_ack(std::string_view event, std::string_view args_json, const Bufs& bufs, uint32_t timeout_ms,
                      AckCallback cb) const {
@@ -418,6 +423,16 @@ class Server {
     auto r = detail::strs(rooms), e = detail::strs(excepts);
     detail::check(sio_server_emit_rooms(s_, detail::opt_ptr(ns), detail::opt_len(ns), r.data(), r.size(), e.data(),
                                         e.size(), event.data(), event.size(), detail::json_ptr(args_json),
+                                        args_json.size(), bufs.data(), bufs.size()));
+  }
+  /// emit_rooms() with SIO_EMIT_* flags (SIO_EMIT_NO_COMPRESS: socket.io's compress(false);
+  /// SIO_EMIT_VOLATILE).
+  void emit_flags(uint32_t flags, std::string_view event, std::string_view args_json = "", const Bufs& bufs = {},
+                  std::optional<std::string_view> ns = std::nullopt, const std::vector<std::string_view>& rooms = {},
+                  const std::vector<std::string_view>& excepts = {}) const {
+    auto r = detail::strs(rooms), e = detail::strs(excepts);
+    detail::check(sio_server_emit_flags(s_, flags, detail::opt_ptr(ns), detail::opt_len(ns), r.data(), r.size(),
+                                        e.data(), e.size(), event.data(), event.size(), detail::json_ptr(args_json),
                                         args_json.size(), bufs.data(), bufs.size()));
   }
   /// serverSideEmit: to namespace `ns` on the other servers of the cluster (they get

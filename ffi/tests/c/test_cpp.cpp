@@ -152,6 +152,13 @@ int main() {
     } catch (const sio::Error& e) {
       CHECK(e.status() == SIO_ERR_INVALID_JSON, "status %d (%s)", e.status(), e.what());
     }
+    srv.emit_flags(SIO_EMIT_NO_COMPRESS | SIO_EMIT_VOLATILE, "ev", "[1]");
+    try {
+      srv.emit_flags(8, "ev", "[1]");
+      CHECK(false, "unknown emit flags did not throw");
+    } catch (const sio::Error& e) {
+      CHECK(e.status() == SIO_ERR_INVALID_ARGUMENT, "status %d (%s)", e.status(), e.what());
+    }
     try {
       srv.emit("disconnect");
       CHECK(false, "reserved event did not throw");
@@ -208,6 +215,10 @@ int main() {
     CHECK(get(f1, "hi") == "[\"hey\"]", "ack args");
     Seen hi = inbox->wait(SIO_EVENT_MESSAGE, srv.id(), "hi");
     CHECK(hi.args == "[{\"_placeholder\":true,\"num\":0}]", "hi args %s", hi.args.c_str());
+
+    // an emit with flags reaches the client (compress(false))
+    conn.socket->emit_flags(SIO_EMIT_NO_COMPRESS, "flagged", "[3]");
+    CHECK(inbox->wait(SIO_EVENT_CLIENT_MESSAGE, cl.id(), "flagged").args == "[3]", "flagged args");
 
     // server → client with ack (answered by the client inside the handler)
     std::promise<std::string> p2;
