@@ -40,7 +40,7 @@ export declare class NativeClient {
   connect(): void
   /** Disconnects (`io client disconnect`). The event follows (queued). */
   disconnect(): void
-  /** Emits (buffered while disconnected). */
+  /** Emits (buffered while disconnected); `compress`: socket.io-client's flag (default true). */
   emit(event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
   /** Emits a volatile event: dropped while the connection is not writable. */
   emitVolatile(event: string, json: string, bins: Array<Buffer>, compress?: boolean | undefined | null): void
@@ -288,7 +288,7 @@ export declare class NativeSocket {
   join(rooms: Array<string>): void
   /** Leaves a room. */
   leave(room: string): void
-  /** Emits to this socket. */
+  /** Emits to this socket (`compress`: socket.io's flag, default true). */
   emit(event: string, json: string, bins: Array<Buffer>, volatile: boolean, compress?: boolean | undefined | null): void
   /**
    * Emits with an acknowledgement; an `ack` event with key `key` follows exactly once
