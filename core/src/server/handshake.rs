@@ -2,6 +2,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::utc::Utc;
 use crate::engine::server::RequestInfo;
 use crate::value::Value;
 
@@ -101,31 +102,18 @@ impl Handshake {
 /// The date as JavaScript's `Date#toString()` prints it in UTC
 /// (`Sun Nov 22 2020 00:33:46 GMT+0000 (Coordinated Universal Time)`).
 fn http_date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let u = Utc::of(t);
     format!(
         "{} {} {:02} {} {:02}:{:02}:{:02} GMT+0000 (Coordinated Universal Time)",
-        WEEK[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        d,
-        year,
-        h,
-        m,
-        s
+        WEEK[u.days.rem_euclid(7) as usize],
+        MONTHS[(u.month - 1) as usize],
+        u.day,
+        u.year,
+        u.hour,
+        u.minute,
+        u.second
     )
 }
 

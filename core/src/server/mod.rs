@@ -33,6 +33,7 @@ pub mod rooms;
 mod server_side;
 mod socket;
 pub mod tower;
+mod utc;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
