@@ -16,6 +16,7 @@ pub mod fuzzing;
 mod host_args;
 pub mod msgpack;
 pub mod proto;
+pub mod runtime;
 pub mod server;
 mod sid;
 mod value;

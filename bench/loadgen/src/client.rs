@@ -102,6 +102,8 @@ pub struct Shared {
     pub recording: AtomicBool,
     /// Echo round trips completed while recording.
     pub round_trips: AtomicU64,
+    /// The same, per client (by spawn order): how evenly the server serves them.
+    pub per_client: Vec<AtomicU64>,
     /// Broadcast deliveries received (reset per broadcast by the coordinator).
     pub delivered: AtomicU64,
     /// When the latest delivery arrived (µs since epoch).
@@ -125,6 +127,7 @@ impl Shared {
         payload: String,
         deflate: bool,
         timeout: Duration,
+        clients: usize,
     ) -> Shared {
         Shared {
             epoch: Instant::now(),
@@ -141,6 +144,7 @@ impl Shared {
             joined: AtomicU64::new(0),
             recording: AtomicBool::new(false),
             round_trips: AtomicU64::new(0),
+            per_client: (0..clients).map(|_| AtomicU64::new(0)).collect(),
             delivered: AtomicU64::new(0),
             last_delivery_us: AtomicU64::new(0),
             errors: Errors::default(),
@@ -219,6 +223,8 @@ enum Pending {
 /// Per-client state after the handshake.
 struct Client {
     sh: Arc<Shared>,
+    /// Index into `Shared::per_client`.
+    index: usize,
     next_id: u64,
     pending: Option<Pending>,
     /// Binary frames still expected for the current BINARY_ACK.
@@ -274,6 +280,9 @@ impl Client {
                 if sh.recording.load(Ordering::Relaxed) {
                     record(&sh.rtt, sent.elapsed().as_micros() as u64);
                     sh.round_trips.fetch_add(1, Ordering::Relaxed);
+                    if let Some(n) = sh.per_client.get(self.index) {
+                        n.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
                 if self.phase == Phase::Echo {
                     self.send_echo(ws).await?;
@@ -348,9 +357,14 @@ async fn recv(cmd: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<Strin
     }
 }
 
-/// Runs one client until the phase is `Stop` or the server closes it. At most `permits`
+/// Runs client number `index` until the phase is `Stop` or the server closes it. At most `permits`
 /// handshakes are in flight; `cmd` (the broadcast sender only) carries frames to send.
-pub async fn run(sh: Arc<Shared>, permits: Arc<Semaphore>, mut cmd: Option<mpsc::UnboundedReceiver<String>>) {
+pub async fn run(
+    sh: Arc<Shared>,
+    index: usize,
+    permits: Arc<Semaphore>,
+    mut cmd: Option<mpsc::UnboundedReceiver<String>>,
+) {
     let permit = permits.acquire().await.expect("semaphore never closed");
     let started = Instant::now();
     let mut ws = match tokio::time::timeout(sh.timeout, handshake(&sh)).await {
@@ -372,8 +386,15 @@ pub async fn run(sh: Arc<Shared>, permits: Arc<Semaphore>, mut cmd: Option<mpsc:
     sh.connected.fetch_add(1, Ordering::Relaxed);
 
     let mut phase_rx = sh.phase.subscribe();
-    let mut c =
-        Client { sh: sh.clone(), next_id: 0, pending: None, attachments: 0, attachments_for: 0, phase: Phase::Idle };
+    let mut c = Client {
+        sh: sh.clone(),
+        index,
+        next_id: 0,
+        pending: None,
+        attachments: 0,
+        attachments_for: 0,
+        phase: Phase::Idle,
+    };
     let current = *phase_rx.borrow_and_update();
     let mut res = if current == Phase::Idle { Ok(()) } else { c.on_phase(&mut ws, current).await };
     while res.is_ok() {

@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use client::{Phase, Shared};
-use stats::{summary, CpuMark};
+use stats::{spread, summary, CpuMark};
 
 const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast [--host 127.0.0.1] [--path /socket.io/]
   [--clients N] [--steps 1000,10000 (idle)] [--concurrency 100] [--warmup 1] [--duration 5]
@@ -127,7 +127,7 @@ impl Bench {
             } else {
                 None
             };
-            tokio::spawn(client::run(self.sh.clone(), self.permits.clone(), cmd));
+            tokio::spawn(client::run(self.sh.clone(), self.spawned as usize, self.permits.clone(), cmd));
             self.spawned += 1;
         }
         let deadline = Instant::now() + Duration::from_secs_f64(self.args.timeout);
@@ -196,6 +196,7 @@ impl Bench {
         self.set_phase(Phase::Echo);
         sleep_s(self.args.warmup).await;
         self.sh.round_trips.store(0, Ordering::Relaxed);
+        self.sh.per_client.iter().for_each(|n| n.store(0, Ordering::Relaxed));
         self.sh.rtt.lock().expect("not poisoned").reset();
         let mark = CpuMark::now(self.args.pid);
         self.sh.recording.store(true, Ordering::Relaxed);
@@ -207,9 +208,10 @@ impl Bench {
         let rss = self.rss();
         self.set_phase(Phase::Stop);
         let rtt = summary(&self.sh.rtt.lock().expect("not poisoned"));
+        let per_client = spread(&self.sh.per_client);
         (
             ops > 0,
-            json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "cpu": cpu, "rss_kib": rss}),
+            json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "per_client": per_client, "cpu": cpu, "rss_kib": rss}),
         )
     }
 
@@ -278,7 +280,8 @@ async fn run(args: Args) -> (bool, Value) {
     let binary = args.binary.map(|n| Bytes::from((0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>()));
     let payload = args.json.map_or_else(|| proto::ECHO_PAYLOAD.to_owned(), proto::json_payload);
     let timeout = Duration::from_secs_f64(args.timeout);
-    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout));
+    let clients = args.clients as usize;
+    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout, clients));
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
     let started = Instant::now();

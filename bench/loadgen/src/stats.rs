@@ -26,6 +26,18 @@ pub fn summary(h: &Histogram<u64>) -> Value {
     })
 }
 
+/// How evenly round trips were shared among clients: min, p1, p50, p99 and max of the
+/// per-client counts (a fair server gives every client about the same number).
+pub fn spread(counts: &[AtomicU64]) -> Value {
+    let mut v: Vec<u64> = counts.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+    if v.is_empty() {
+        return json!({});
+    }
+    v.sort_unstable();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    json!({"min": v[0], "p1": at(0.01), "p50": at(0.5), "p99": at(0.99), "max": v[v.len() - 1]})
+}
+
 /// Errors by kind; the first few messages are kept as samples.
 #[derive(Default)]
 pub struct Errors {

@@ -20,8 +20,13 @@ fn take_str(args: &mut Vec<Value>) -> String {
     }
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// On sio's recommended runtime ([`sio_core::runtime::builder`]): connections served in
+/// turn under overload.
+fn main() -> std::io::Result<()> {
+    sio_core::runtime::builder().build()?.block_on(serve())
+}
+
+async fn serve() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let port: u16 =
         args.iter().position(|a| a == "--port").and_then(|i| args.get(i + 1)).and_then(|p| p.parse().ok()).unwrap_or(0);

@@ -204,10 +204,9 @@ impl Runtime {
         } else {
             options.workers
         };
-        let rt = tokio::runtime::Builder::new_multi_thread()
+        let rt = crate::runtime::builder()
             .worker_threads(workers)
             .thread_name("sio-runtime")
-            .enable_all()
             .build()
             .map_err(|e| EmbedError::Io(e.to_string()))?;
         let shared = Arc::new(Shared {
