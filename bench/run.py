@@ -68,6 +68,16 @@ SCENARIOS = {
         ["--scenario", "bcast", "--clients", "10000", "--broadcasts", "10"],
         ["--scenario", "bcast", "--clients", "200", "--broadcasts", "3"],
     ),
+    "stream": (
+        "(h) Broadcast stream to 10k clients, 4 in flight (closed loop)",
+        ["--scenario", "stream", "--clients", "10000", "--window", "4", "--duration", "5"],
+        ["--scenario", "stream", "--clients", "200", "--window", "4", "--duration", "0.5"],
+    ),
+    "paced": (
+        "(i) Paced broadcast stream: 20 broadcasts/s to 10k clients",
+        ["--scenario", "paced", "--clients", "10000", "--rate", "20", "--duration", "5"],
+        ["--scenario", "paced", "--clients", "200", "--rate", "20", "--duration", "0.5"],
+    ),
     "bin1k": (
         "(e) Binary echo, 1 KB attachment, 100 clients",
         ["--scenario", "echo", "--clients", "100", "--binary", "1024", "--warmup", "1", "--duration", "5"],
@@ -319,6 +329,13 @@ def idle_step(d: dict, index: int, key: str):
     return steps[index].get(key) if steps else None
 
 
+def spread_ratio(d: dict):
+    """How evenly an echo served its clients: the fewest round trips one client completed
+    divided by the most (1.0: every client served alike)."""
+    lo, hi = dig(d, "result", "per_client", "min"), dig(d, "result", "per_client", "max")
+    return lo / hi if lo is not None and hi else None
+
+
 # scenario -> list of (column title, extractor, format, higher_is_better); the first is the headline.
 def kib(v):
     return None if v is None else v / 1024
@@ -343,6 +360,7 @@ METRICS = {
         ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
         ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
         ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
+        ("fewest ÷ most round trips of one client", lambda d: spread_ratio(d), "{:.2f}", True),
     ],
     "bcast": [
         ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
@@ -352,6 +370,20 @@ METRICS = {
         ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
     ],
 }
+METRICS["stream"] = [
+    ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
+    ("deliveries out of order", lambda d: dig(d, "result", "reordered"), "{:,.0f}", False),
+    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
+    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
+    ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+]
+METRICS["paced"] = [
+    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
+    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
+    ("deliveries out of order", lambda d: dig(d, "result", "reordered"), "{:,.0f}", False),
+    ("missing", lambda d: dig(d, "result", "missing"), "{:,.0f}", False),
+    ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+]
 METRICS["deflate64k"] = [
     ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
     ("JSON MB/s each way", lambda d: (dig(d, "result", "round_trips_per_s") or 0) * (d.get("json") or 0) / 1e6 or None, "{:.1f}", True),

@@ -106,6 +106,10 @@ pub struct Shared {
     pub per_client: Vec<AtomicU64>,
     /// Broadcast deliveries received (reset per broadcast by the coordinator).
     pub delivered: AtomicU64,
+    /// Deliveries of each numbered broadcast of a stream, by sequence number.
+    pub seq_delivered: Vec<AtomicU64>,
+    /// Numbered broadcasts a client received after a later one (its order broken).
+    pub reordered: AtomicU64,
     /// When the latest delivery arrived (µs since epoch).
     pub last_delivery_us: AtomicU64,
     /// Errors by kind.
@@ -128,6 +132,7 @@ impl Shared {
         deflate: bool,
         timeout: Duration,
         clients: usize,
+        streamed: usize,
     ) -> Shared {
         Shared {
             epoch: Instant::now(),
@@ -146,6 +151,8 @@ impl Shared {
             round_trips: AtomicU64::new(0),
             per_client: (0..clients).map(|_| AtomicU64::new(0)).collect(),
             delivered: AtomicU64::new(0),
+            seq_delivered: (0..streamed).map(|_| AtomicU64::new(0)).collect(),
+            reordered: AtomicU64::new(0),
             last_delivery_us: AtomicU64::new(0),
             errors: Errors::default(),
             handshake: Mutex::new(histogram()),
@@ -225,6 +232,8 @@ struct Client {
     sh: Arc<Shared>,
     /// Index into `Shared::per_client`.
     index: usize,
+    /// Sequence number of the latest numbered broadcast received.
+    last_seq: Option<u64>,
     next_id: u64,
     pending: Option<Pending>,
     /// Binary frames still expected for the current BINARY_ACK.
@@ -308,6 +317,15 @@ impl Client {
             record(&sh.delivery, now.saturating_sub(sent));
             sh.delivered.fetch_add(1, Ordering::Relaxed);
             sh.last_delivery_us.fetch_max(now, Ordering::Relaxed);
+            if let Some(seq) = proto::bcast_seq_of(t) {
+                if self.last_seq.is_some_and(|last| seq < last) {
+                    sh.reordered.fetch_add(1, Ordering::Relaxed);
+                }
+                self.last_seq = self.last_seq.max(Some(seq));
+                if let Some(n) = sh.seq_delivered.get(seq as usize) {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         } else if let Some((id, body)) = proto::ack(t) {
             let echo = matches!(self.pending, Some(Pending::Echo { .. }));
             if echo && sh.binary.is_none() && !proto::same_args(body, &sh.payload) {
@@ -389,6 +407,7 @@ pub async fn run(
     let mut c = Client {
         sh: sh.clone(),
         index,
+        last_seq: None,
         next_id: 0,
         pending: None,
         attachments: 0,

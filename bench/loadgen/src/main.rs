@@ -1,6 +1,6 @@
 //! Load generator for the Socket.IO benchmarks (bench/README.md).
 //!
-//!     loadgen --port P --scenario idle|connect|echo|bcast [options]
+//!     loadgen --port P --scenario idle|connect|echo|bcast|stream|paced [options]
 //!
 //! Speaks the public protocol only (Engine.IO 4 over WebSocket, Socket.IO 5, namespace `/`),
 //! so the same generator drives every server of the bench contract. Prints one JSON object
@@ -9,6 +9,7 @@
 mod client;
 mod proto;
 mod stats;
+mod stream;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::Ordering;
@@ -22,9 +23,9 @@ use tokio_tungstenite::tungstenite::Bytes;
 use client::{Phase, Shared};
 use stats::{spread, summary, CpuMark};
 
-const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast [--host 127.0.0.1] [--path /socket.io/]
+const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast|stream|paced [--host 127.0.0.1] [--path /socket.io/]
   [--clients N] [--steps 1000,10000 (idle)] [--concurrency 100] [--warmup 1] [--duration 5]
-  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--settle 2] [--timeout 60] [--pid SERVER_PID]";
+  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--window 4 (stream)] [--rate 20 (paced)] [--settle 2] [--timeout 60] [--pid SERVER_PID]";
 
 struct Args {
     addr: SocketAddr,
@@ -39,6 +40,10 @@ struct Args {
     json: Option<usize>,
     deflate: bool,
     broadcasts: u64,
+    /// Broadcasts in flight (`stream`).
+    window: u64,
+    /// Broadcasts per second (`paced`).
+    rate: f64,
     pad: usize,
     settle: f64,
     timeout: f64,
@@ -66,7 +71,7 @@ fn parse_args() -> Result<Args, String> {
     }
     let addr = (host, port).to_socket_addrs().map_err(|e| format!("{host}: {e}"))?.next().ok_or("no address")?;
     let scenario = get("--scenario").ok_or(format!("--scenario is required\n{USAGE}"))?.to_owned();
-    if !["idle", "connect", "echo", "bcast"].contains(&scenario.as_str()) {
+    if !["idle", "connect", "echo", "bcast", "stream", "paced"].contains(&scenario.as_str()) {
         return Err(format!("unknown scenario {scenario}\n{USAGE}"));
     }
     let steps = match get("--steps") {
@@ -89,6 +94,8 @@ fn parse_args() -> Result<Args, String> {
         json: get("--json").map(|s| s.parse().map_err(|_| format!("--json: {s}"))).transpose()?,
         deflate: argv.iter().any(|a| a == "--deflate"),
         broadcasts: num(get("--broadcasts"), "--broadcasts", 10)?,
+        window: num(get("--window"), "--window", 4)?,
+        rate: num(get("--rate"), "--rate", 20.0)?,
         pad: num(get("--pad"), "--pad", 100)?,
         settle: num(get("--settle"), "--settle", 2.0)?,
         timeout: num(get("--timeout"), "--timeout", 60.0)?,
@@ -215,13 +222,15 @@ impl Bench {
         )
     }
 
-    async fn bcast(&mut self) -> (bool, Value) {
+    /// Connects every client and joins them to the bench room; `Err` holds the failure's
+    /// result when some did not make it.
+    async fn join_all(&mut self) -> Result<mpsc::UnboundedSender<String>, Value> {
         let n = self.args.clients;
         self.grow(n).await;
         let connected = self.connected();
-        if connected < n || self.sender.is_none() {
-            return (false, json!({"connected": connected}));
-        }
+        let Some(sender) = self.sender.clone().filter(|_| connected == n) else {
+            return Err(json!({"connected": connected}));
+        };
         self.set_phase(Phase::Join);
         let deadline = Instant::now() + Duration::from_secs_f64(self.args.timeout);
         while self.sh.joined.load(Ordering::Relaxed) < n && Instant::now() < deadline {
@@ -229,10 +238,19 @@ impl Bench {
         }
         let joined = self.sh.joined.load(Ordering::Relaxed);
         if joined < n {
-            return (false, json!({"connected": connected, "joined": joined}));
+            return Err(json!({"connected": connected, "joined": joined}));
         }
         sleep_s(0.5).await;
-        let sender = self.sender.clone().expect("client 0 exists");
+        Ok(sender)
+    }
+
+    async fn bcast(&mut self) -> (bool, Value) {
+        let n = self.args.clients;
+        let connected = n;
+        let sender = match self.join_all().await {
+            Ok(sender) => sender,
+            Err(failed) => return (false, failed),
+        };
         let (mut delivered_total, mut fanout_s, mut complete, mut missing) = (0u64, 0f64, 0u64, 0u64);
         let mut fanouts = vec![];
         let mark = CpuMark::now(self.args.pid);
@@ -281,7 +299,8 @@ async fn run(args: Args) -> (bool, Value) {
     let payload = args.json.map_or_else(|| proto::ECHO_PAYLOAD.to_owned(), proto::json_payload);
     let timeout = Duration::from_secs_f64(args.timeout);
     let clients = args.clients as usize;
-    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout, clients));
+    let streamed = if ["stream", "paced"].contains(&args.scenario.as_str()) { stream::MAX_BROADCASTS } else { 0 };
+    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout, clients, streamed));
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
     let started = Instant::now();
@@ -289,6 +308,8 @@ async fn run(args: Args) -> (bool, Value) {
         "idle" => bench.idle().await,
         "connect" => bench.connect().await,
         "echo" => bench.echo().await,
+        "stream" => bench.stream().await,
+        "paced" => bench.paced().await,
         _ => bench.bcast().await,
     };
     bench.set_phase(Phase::Stop);

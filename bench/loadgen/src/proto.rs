@@ -58,6 +58,12 @@ pub fn bcast(t_us: u64, pad: usize) -> String {
     format!("42[\"bcast\",\"{ROOM}\",{{\"t\":{t_us},\"pad\":\"{}\"}}]", "x".repeat(pad))
 }
 
+/// `42["bcast","bench",{"t":<send time µs>,"s":<sequence>,"pad":"xxx.."}]`: a numbered
+/// broadcast of a stream, so that clients can tell when one overtakes another.
+pub fn bcast_seq(t_us: u64, seq: u64, pad: usize) -> String {
+    format!("42[\"bcast\",\"{ROOM}\",{{\"t\":{t_us},\"s\":{seq},\"pad\":\"{}\"}}]", "x".repeat(pad))
+}
+
 /// Leading decimal digits of `s` as a number, and the rest.
 fn digits(s: &str) -> Option<(u64, &str)> {
     let end = s.bytes().position(|b| !b.is_ascii_digit()).unwrap_or(s.len());
@@ -84,6 +90,13 @@ pub fn bcast_time(text: &str) -> Option<u64> {
     let rest = text.strip_prefix("42[\"b\",")?;
     let at = rest.find("\"t\":")?;
     digits(rest[at + 4..].trim_start()).map(|(t, _)| t)
+}
+
+/// The sequence number of a stream's broadcast delivery (`"s":..`), if it has one.
+pub fn bcast_seq_of(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix("42[\"b\",")?;
+    let at = rest.find("\"s\":")?;
+    digits(rest[at + 4..].trim_start()).map(|(s, _)| s)
 }
 
 /// Whether an ack body is the array `[expected]` (byte for byte, or as equal JSON).
@@ -120,6 +133,14 @@ mod tests {
         assert_eq!(bcast_time(&delivered), Some(123456));
         assert_eq!(bcast_time(r#"42["b",{"t":987,"pad":"xx"}]"#), Some(987));
         assert_eq!(bcast_time(r#"42["b",{"pad":"xx","t": 5}]"#), Some(5));
+    }
+
+    #[test]
+    fn parses_broadcast_sequence() {
+        let delivered = bcast_seq(7, 42, 3).replacen("42[\"bcast\",\"bench\",", "42[\"b\",", 1);
+        assert_eq!(bcast_time(&delivered), Some(7));
+        assert_eq!(bcast_seq_of(&delivered), Some(42));
+        assert_eq!(bcast_seq_of(r#"42["b",{"t":987,"pad":"xx"}]"#), None);
     }
 
     #[test]
