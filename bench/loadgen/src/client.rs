@@ -122,6 +122,14 @@ pub struct Shared {
     pub delivery: Mutex<Histogram<u64>>,
 }
 
+/// How many per-client and per-broadcast counters a run needs.
+pub struct Counters {
+    /// Clients (one round-trip counter each).
+    pub clients: usize,
+    /// Numbered broadcasts (one delivery counter each).
+    pub streamed: usize,
+}
+
 impl Shared {
     /// Fresh state for a server at `addr`.
     pub fn new(
@@ -131,8 +139,7 @@ impl Shared {
         payload: String,
         deflate: bool,
         timeout: Duration,
-        clients: usize,
-        streamed: usize,
+        Counters { clients, streamed }: Counters,
     ) -> Shared {
         Shared {
             epoch: Instant::now(),

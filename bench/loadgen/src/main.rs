@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_tungstenite::tungstenite::Bytes;
 
-use client::{Phase, Shared};
+use client::{Counters, Phase, Shared};
 use stats::{spread, summary, CpuMark};
 
 const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast|stream|paced [--host 127.0.0.1] [--path /socket.io/]
@@ -298,9 +298,9 @@ async fn run(args: Args) -> (bool, Value) {
     let binary = args.binary.map(|n| Bytes::from((0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>()));
     let payload = args.json.map_or_else(|| proto::ECHO_PAYLOAD.to_owned(), proto::json_payload);
     let timeout = Duration::from_secs_f64(args.timeout);
-    let clients = args.clients as usize;
     let streamed = if ["stream", "paced"].contains(&args.scenario.as_str()) { stream::MAX_BROADCASTS } else { 0 };
-    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout, clients, streamed));
+    let counters = Counters { clients: args.clients as usize, streamed };
+    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout, counters));
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
     let started = Instant::now();
