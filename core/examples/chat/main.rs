@@ -34,8 +34,12 @@ fn text(args: &[Value], i: usize) -> String {
     args.get(i).and_then(Value::as_str).unwrap_or_default().chars().take(500).collect()
 }
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
+/// On sio's runtime: connections served in turn under load (see `sio_core::runtime`).
+fn main() -> std::io::Result<()> {
+    sio_core::runtime::builder().build()?.block_on(serve())
+}
+
+async fn serve() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let port: u16 = args
         .iter()
