@@ -36,10 +36,10 @@ fn text(args: &[Value], i: usize) -> String {
 
 /// On sio's runtime: connections served in turn under load (see `sio_core::runtime`).
 fn main() -> std::io::Result<()> {
-    sio_core::runtime::builder().build()?.block_on(serve())
+    sio_core::runtime::builder().build()?.block_on(run())
 }
 
-async fn serve() -> std::io::Result<()> {
+async fn run() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let port: u16 = args
         .iter()
