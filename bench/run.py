@@ -7,12 +7,16 @@ which builds everything first; see bench/README.md).
 Each measurement starts a fresh server process (pinned to one core with taskset when the
 machine has two or more), waits for its `ready PORT` line, runs the load generator (pinned
 to another core) with the server's pid so that it can read /proc/PID, and stops the server.
+The two-core scenarios (`*-2c`) pin neither; the cluster one (`cluster-bcast`) starts a
+redis-server and two server nodes sharing it (nodes on the server's core, Redis with the
+generator), and the generator spreads its clients over both nodes.
 Runs go round-robin (repeat → scenario → server) so that background noise is spread over
 every server; the report takes the median of the runs that completed.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -29,8 +33,21 @@ import threading
 import time
 from pathlib import Path
 
-from render import print_attached_ratio, report
-from scenarios import BENCH, REPO, SCENARIOS, SERVER_FLAGS, SERVERS, headline_text, runs_scenario
+from render import print_attached_ratio, print_scaling, report
+from scenarios import (
+    BENCH,
+    CLUSTER,
+    REPO,
+    SCENARIOS,
+    SERVER_FLAGS,
+    SERVERS,
+    TWO_CORES,
+    headline_text,
+    runs_scenario,
+)
+
+# The cluster scenario's row when the machine has no Redis (run.sh says how to install it).
+REDIS_MISSING = "n/a: redis-server not installed"
 
 
 def cpu_busy_total() -> tuple[float, float]:
@@ -62,6 +79,40 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def redis_command(port: int, *args: str) -> bytes:
+    """One command to the Redis at 127.0.0.1:port; its reply (an integer, a status or a bulk
+    string's content), undecoded."""
+    request = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args)
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(request)
+        reply = b""
+        while b"\r\n" not in reply:
+            reply += s.recv(4096) or b"\r\n"
+        head, _, rest = reply.partition(b"\r\n")
+        if not head.startswith(b"$"):
+            return head[1:]
+        size = int(head[1:])
+        while len(rest) < size:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return rest[:size]
+
+
+def wait_subscribed(port: int, nodes: int, timeout: float = 15) -> None:
+    """Waits until `nodes` servers hold a pattern subscription (both adapters PSUBSCRIBE
+    `socket.io#/#*` for the broadcasts once the namespace exists), so that no broadcast is lost."""
+    deadline, n = time.time() + timeout, 0
+    while time.time() < deadline:
+        clients = redis_command(port, "CLIENT", "LIST").decode(errors="replace").splitlines()
+        n = sum(1 for c in clients if re.search(r"\bpsub=[1-9]", c))
+        if n >= nodes:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the nodes did not subscribe to Redis within {timeout:.0f} s ({n} of {nodes} pattern subscribers)")
 
 
 def cpus() -> list[int]:
@@ -110,7 +161,8 @@ class Runner:
     def pin(self, cpu: int) -> list[str]:
         return ["taskset", "-c", str(cpu)] if self.taskset else []
 
-    def start(self, name: str, flags: list[str] = ()) -> tuple[subprocess.Popen, int]:
+    def start(self, name: str, flags: list[str] = (), cpu: int | None = None) -> tuple[subprocess.Popen, int]:
+        """Starts server `name` (pinned to `cpu` unless None) and waits for `ready PORT`."""
         cmd, extra_env = self.commands[name]
         cmd = [*cmd, *flags]
         port = free_port()
@@ -118,7 +170,8 @@ class Runner:
         log = open(self.logs / f"{name}.log", "ab")
         log.write(f"\n=== {dt.datetime.now().isoformat()} {' '.join(cmd)} --port {port}\n".encode())
         log.flush()
-        p = subprocess.Popen(self.pin(self.server_cpu) + cmd + ["--port", str(port)], stdout=subprocess.PIPE, stderr=log, env=env)
+        pin = [] if cpu is None else self.pin(cpu)
+        p = subprocess.Popen(pin + cmd + ["--port", str(port)], stdout=subprocess.PIPE, stderr=log, env=env)
         deadline = time.time() + 60
         line = b""
         assert p.stdout is not None
@@ -155,42 +208,97 @@ class Runner:
             bg = background_cores()
         return bg
 
+    def start_redis(self, stack: contextlib.ExitStack) -> tuple[subprocess.Popen, int]:
+        """A redis-server of its own (a free port, no persistence) on the generator's core,
+        stopped with `stack`, and its port."""
+        port = free_port()
+        log = open(self.logs / "redis.log", "ab")
+        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log.write(f"\n=== {dt.datetime.now().isoformat()} {' '.join(cmd)}\n".encode())
+        log.flush()
+        p = subprocess.Popen(self.pin(self.loadgen_cpu) + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stack.callback(self.stop, p)
+        assert p.stdout is not None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                break
+            log.write(line)
+            if b"Ready to accept connections" in line:
+                threading.Thread(target=lambda: [log.write(chunk) for chunk in p.stdout], daemon=True).start()
+                return p, port
+        raise RuntimeError(f"redis-server did not start; see {self.logs / 'redis.log'}")
+
+    def start_servers(self, name: str, scenario: str, stack: contextlib.ExitStack) -> tuple[list[tuple[subprocess.Popen, int]], dict[str, int]]:
+        """The server processes of a measurement, each stopped with `stack`, and the pids
+        of the helpers whose CPU time is read too (Redis)."""
+        flags = SERVER_FLAGS.get(scenario, {}).get(name, [])
+
+        def start(flags: list[str], cpu: int | None) -> tuple[subprocess.Popen, int]:
+            p, port = self.start(name, flags, cpu)
+            stack.callback(self.stop, p)
+            return p, port
+
+        if scenario in TWO_CORES:
+            return [start(flags, None)], {}
+        if scenario not in CLUSTER:
+            return [start(flags, self.server_cpu)], {}
+        redis, redis_port = self.start_redis(stack)
+        nodes = [start([*flags, "--redis", f"redis://127.0.0.1:{redis_port}"], self.server_cpu) for _ in range(2)]
+        wait_subscribed(redis_port, len(nodes))
+        return nodes, {"redis": redis.pid}
+
     def measure(self, name: str, scenario: str) -> dict:
         _, full, quick = SCENARIOS[scenario]
-        args = quick if self.quick else full
-        cap = 90 if self.quick else 600
+        args = quick + ["--timeout", "30"] if self.quick else full
+        if scenario in CLUSTER and not shutil.which("redis-server"):
+            return {"ok": False, "na": REDIS_MISSING}
         bg_before = 0.0 if self.quick else self.wait_quiet()
         t0 = time.time()
-        try:
-            p, port = self.start(name, SERVER_FLAGS.get(scenario, {}).get(name, []))
-        except Exception as e:  # noqa: BLE001 - reported as a failed run
-            return {"ok": False, "failure": f"server did not start: {e}"}
-        try:
-            cmd = self.pin(self.loadgen_cpu) + [str(self.loadgen), "--port", str(port), "--pid", str(p.pid)] + args
-            if self.quick:
-                cmd += ["--timeout", "30"]
-            server0, kids0, (busy0, _), w0 = proc_cpu(p.pid), resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
+        with contextlib.ExitStack() as stack:
             try:
-                out = subprocess.run(cmd, capture_output=True, text=True, timeout=cap)
-            except subprocess.TimeoutExpired:
-                return {"ok": False, "failure": f"no result within {cap} s (capped)"}
-            kids1, (busy1, _), w1 = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
-            loadgen_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
-            # Everything the machine did meanwhile that was neither the server nor the generator.
-            others = max(0.0, (busy1 - busy0) - (proc_cpu(p.pid) - server0) - loadgen_cpu) / max(w1 - w0, 1e-3)
+                servers, helpers = self.start_servers(name, scenario, stack)
+            except Exception as e:  # noqa: BLE001 - reported as a failed run
+                return {"ok": False, "failure": f"server did not start: {e}"}
+            data = self.drive(servers, helpers, args, None if scenario in TWO_CORES else self.loadgen_cpu)
+        if "failure" in data:
+            return data
+        data["wall"] = round(time.time() - t0, 1)
+        data["background_cores"] = {"before": round(bg_before, 2), **data["background_cores"]}
+        if not data.get("ok"):
+            data["failure"] = describe_failure(data)
+        return data
+
+    def drive(self, servers: list[tuple[subprocess.Popen, int]], helpers: dict[str, int], args: list[str], cpu: int | None) -> dict:
+        """Runs the load generator (pinned to `cpu` unless None) against `servers` (several:
+        the nodes of a cluster, the clients spread over them) and returns what it printed,
+        with the CPU time of each helper (`<name>_cpu_s`) and of the rest of the machine."""
+        cap = 90 if self.quick else 600
+        ports = ",".join(str(port) for _, port in servers)
+        pids = [p.pid for p, _ in servers]
+        cmd = ([] if cpu is None else self.pin(cpu)) + [str(self.loadgen), "--port", ports, "--pid", ",".join(map(str, pids))] + args
+        watched = [*pids, *helpers.values()]
+        cpu0, kids0, (busy0, _), w0 = {q: proc_cpu(q) for q in watched}, resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=cap)
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "failure": f"no result within {cap} s (capped)"}
+        cpu1, kids1, (busy1, _), w1 = {q: proc_cpu(q) for q in watched}, resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
+        loadgen_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+        # Everything the machine did meanwhile that was neither a server, a helper nor the generator.
+        others = max(0.0, (busy1 - busy0) - sum(cpu1[q] - cpu0[q] for q in watched) - loadgen_cpu) / max(w1 - w0, 1e-3)
+        for p, _ in servers:
             if p.poll() is not None:
                 return {"ok": False, "failure": f"server exited with {p.returncode} during the run"}
-            try:
-                data = json.loads(out.stdout.strip().splitlines()[-1])
-            except (json.JSONDecodeError, IndexError):
-                return {"ok": False, "failure": f"loadgen exit {out.returncode}: {out.stderr.strip()[-300:]}"}
-            data["wall"] = round(time.time() - t0, 1)
-            data["background_cores"] = {"before": round(bg_before, 2), "during": round(others, 2)}
-            if not data.get("ok"):
-                data["failure"] = describe_failure(data)
-            return data
-        finally:
-            self.stop(p)
+        try:
+            data = json.loads(out.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            return {"ok": False, "failure": f"loadgen exit {out.returncode}: {out.stderr.strip()[-300:]}"}
+        for helper, q in helpers.items():
+            data[f"{helper}_cpu_s"] = round(cpu1[q] - cpu0[q], 2)
+        data["background_cores"] = {"during": round(others, 2)}
+        return data
 
     def run(self) -> list[dict]:
         servers = [s for s in self.a.servers if self.commands.get(s)]
@@ -206,8 +314,8 @@ class Runner:
                     r = self.measure(name, scenario)
                     r.update(server=name, scenario_key=scenario, repeat=rep + 1, loadavg=loadavg())
                     results.append(r)
-                    status = "ok" if r.get("ok") else f"FAILED: {r.get('failure')}"
-                    print(f"[{rep + 1}/{self.a.repeats}] {scenario:8} {name:16} {headline_text(scenario, r):>24}  {r.get('wall', '-')} s  {status}", flush=True)
+                    status = "ok" if r.get("ok") else r["na"] if r.get("na") else f"FAILED: {r.get('failure')}"
+                    print(f"[{rep + 1}/{self.a.repeats}] {scenario:13} {name:16} {headline_text(scenario, r):>24}  {r.get('wall', '-')} s  {status}", flush=True)
         return results
 
 
@@ -276,7 +384,11 @@ def machine(a: argparse.Namespace) -> list[str]:
     dirty = sh(["git", "-C", str(REPO), "status", "--porcelain", "--", "core", "ffi", "bindings"])
     return [
         f"- Machine: {cpu}, {len(cpus())} cores, {mem} RAM, Linux {platform.release()}",
-        "- Pinning: " + (f"server on CPU {cpus()[-1]}, load generator on CPU {cpus()[0]} (taskset)" if shutil.which("taskset") and len(cpus()) >= 2 else "none (fewer than 2 cores or no taskset)"),
+        "- Pinning: " + (
+            f"server on CPU {cpus()[-1]}, load generator on CPU {cpus()[0]} (taskset); in (h) none, in (i) both nodes on "
+            f"CPU {cpus()[-1]}, the generator and Redis on CPU {cpus()[0]}"
+            if shutil.which("taskset") and len(cpus()) >= 2 else "none (fewer than 2 cores or no taskset)"
+        ),
         f"- sio: commit {sh(['git', '-C', str(REPO), 'rev-parse', '--short', 'HEAD'])}"
         + (f" with uncommitted changes in core/ffi/bindings ({len(dirty.splitlines())} files, other work in progress in the same tree)" if dirty else "")
         + f", {a.profile} build; {sh(['rustc', '--version'])}",
@@ -296,8 +408,10 @@ def main() -> int:
     ap.add_argument("--socketioxide", default="")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--servers", default=",".join(SERVERS))
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--servers", default=",".join(SERVERS), help="comma-separated, of: %(default)s")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
+                    help="comma-separated, of: %(default)s (a *-2c one brings its pinned one along; "
+                    "cluster-bcast needs redis-server)")
     ap.add_argument("--out", default=str(BENCH / "RESULTS.md"))
     ap.add_argument("--render", metavar="RESULTS.json", help="only render the report of an earlier run (to --out)")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND",
@@ -321,6 +435,12 @@ def main() -> int:
         Path(a.out).write_text(report(saved["meta"], saved["runs"]))
         print(f"wrote {a.out}")
         return 0
+    # A two-core scenario is compared with the pinned one of the same run: run that too.
+    for s in list(a.scenarios):
+        base = TWO_CORES.get(s)
+        if base and base not in a.scenarios:
+            a.scenarios.insert(a.scenarios.index(s), base)
+            print(f"{s}: running {base} too (the pinned figure it is compared with)")
     if a.repeats is None:
         a.repeats = 1 if a.quick else 3
     started, load_before = time.time(), loadavg()
@@ -331,6 +451,8 @@ def main() -> int:
         "minutes": (time.time() - started) / 60,
         "repeats": a.repeats,
         "machine": machine(a),
+        # Where the servers and the generator ran (the report states it for (h) and (i)).
+        "pinning": {"taskset": runner.taskset, "server_cpu": runner.server_cpu, "loadgen_cpu": runner.loadgen_cpu, "cores": len(cpus())},
         "load_before": load_before,
         "load_after": loadavg(),
         "quiet_wait": a.quiet_wait,
@@ -341,14 +463,19 @@ def main() -> int:
     }
     raw = BENCH / "build" / ("results-quick.json" if a.quick else "results.json")
     raw.write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
-    failed = [r for r in results if not r.get("ok")]
+    # Runs the machine could not do (no redis-server) are n/a rows, not failures.
+    failed = [r for r in results if not r.get("ok") and not r.get("na")]
     if a.quick:
         # CI: only that every server completed every scenario.
         ran = {r["server"] for r in results}
         for r in failed:
             print(f"FAILED {r['server']} {r['scenario_key']}: {r.get('failure')}", file=sys.stderr)
-        print(f"quick bench: {len(results) - len(failed)}/{len(results)} runs completed, servers: {', '.join(sorted(ran))}")
+        na = sorted({f"{r['scenario_key']} ({r['na']})" for r in results if r.get("na")})
+        done, tried = sum(1 for r in results if r.get("ok")), sum(1 for r in results if not r.get("na"))
+        print(f"quick bench: {done}/{tried} runs completed, servers: {', '.join(sorted(ran))}"
+              + (f"; not run: {', '.join(na)}" if na else ""))
         print_attached_ratio(results, a.scenarios)
+        print_scaling(results, a.scenarios)
         return 1 if failed else 0
     out = Path(a.out)
     out.write_text(report(meta, results))

@@ -61,16 +61,42 @@ SCENARIOS = {
     ),
 }
 
+# Scaling past one core (h): (b), (c) and (d) again with the server and the generator not
+# pinned, so that a multi-threaded server may use both cores (the generator shares them).
+# scenario -> the pinned scenario it is compared with (run.py runs that one too).
+TWO_CORES = {"connect-2c": "connect", "echo-2c": "echo", "bcast-2c": "bcast"}
+for _name, _base in TWO_CORES.items():
+    _title = SCENARIOS[_base][0].split(") ", 1)[1]
+    SCENARIOS[_name] = (f"(h) Two cores: {_title[0].lower()}{_title[1:]}", *SCENARIOS[_base][1:])
+# Servers left out of (h): python-socketio is single-threaded like socket.io and the
+# slowest (socket.io makes that point), the attached Node addon is the own-port one's variant.
+TWO_CORES_SKIP = ("python-socketio", "sio-node-attached")
+
+# The cluster (i): the broadcast of (d) over two nodes sharing one Redis, the clients
+# spread evenly over both, the sender on the first; run.py adds `--redis URL` to the flags.
+SCENARIOS["cluster-bcast"] = (
+    "(i) Cluster broadcast: one emit to 10k clients over 2 nodes sharing one Redis",
+    ["--scenario", "bcast", "--clients", "10000", "--broadcasts", "10"],
+    ["--scenario", "bcast", "--clients", "200", "--broadcasts", "3"],
+)
+# scenario -> the one-node scenario it is compared with.
+CLUSTER = {"cluster-bcast": "bcast"}
+
 # Scenarios that need a server option: the flag each server's contract takes for it. A
 # server without one does not run the scenario (its row says n/a): socketioxide has no
 # permessage-deflate (Totodore/socketioxide#761), nor have python-socketio on aiohttp and
-# the baseline; the C and Python sio servers do not take the flag yet.
+# the baseline; the C and Python sio servers do not take the flag yet. The cluster: the
+# servers that take `--redis URL` (sio's bench server with sio-redis, node_server.js with
+# @socket.io/redis-adapter or the addon's RedisAdapter).
 SERVER_FLAGS = {
     "deflate64k": {s: ["--per-message-deflate"] for s in ("sio", "sio-node", "sio-node-attached", "socket.io")},
+    "cluster-bcast": {s: [] for s in ("sio", "sio-node", "socket.io")},
 }
 
 
 def runs_scenario(server: str, scenario: str) -> bool:
+    if scenario in TWO_CORES:
+        return server not in TWO_CORES_SKIP
     return scenario not in SERVER_FLAGS or server in SERVER_FLAGS[scenario]
 
 
@@ -137,6 +163,51 @@ METRICS["bin1k"] = METRICS["bin64k"] = [
     ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
     ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
 ]
+
+
+for _name, _base in TWO_CORES.items():
+    METRICS[_name] = METRICS[_base]
+METRICS["cluster-bcast"] = [
+    ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
+    ("emit → last delivery (ms)", lambda d: dig(d, "result", "fanout_ms_median"), "{:.1f}", False),
+    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
+    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
+    ("delivery p50, sender's node (ms)", lambda d: node_delivery(d, 0), "{:.1f}", False),
+    ("delivery p50, other node (ms)", lambda d: node_delivery(d, 1), "{:.1f}", False),
+    ("missing deliveries", lambda d: dig(d, "result", "missing"), "{:,.0f}", False),
+    ("server CPU µs/delivery (both nodes)", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+]
+
+
+def node_delivery(d: dict, node: int, key: str = "p50_ms"):
+    """A delivery latency of one node's clients (cluster-bcast: 0 is the sender's node)."""
+    nodes = dig(d, "result", "nodes", default=[]) or []
+    return dig(nodes[node], "delivery", key) if len(nodes) > node else None
+
+
+def window_s(d: dict):
+    """The seconds a run's headline figure is measured over: the timed window of the echo,
+    first connect to last handshake (as the CPU mark takes it), or the broadcasts' fan-outs
+    added up (emit → last delivery, without the pauses between broadcasts)."""
+    if d.get("scenario") == "bcast":
+        fanout = dig(d, "result", "fanout_s")
+        if fanout is None:  # runs before fanout_s was reported
+            rate, done, n = dig(d, "result", "deliveries_per_s"), dig(d, "result", "complete"), d.get("clients")
+            fanout = done * n / rate if rate and done and n else None
+        return fanout or None
+    return dig(d, "result", "cpu", "wall_s") or None
+
+
+def server_cores(d: dict):
+    """The cores the server kept busy on average: its CPU seconds ÷ `window_s`."""
+    cpu, w = dig(d, "result", "cpu", "server_cpu_s"), window_s(d)
+    return cpu / w if cpu is not None and w else None
+
+
+def loadgen_cores(d: dict):
+    """The same for the load generator (one thread: at most 1)."""
+    cpu, w = dig(d, "result", "cpu", "loadgen_cpu_s"), window_s(d)
+    return cpu / w if cpu is not None and w else None
 
 
 def headline_text(scenario: str, r: dict) -> str:
