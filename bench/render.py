@@ -173,23 +173,28 @@ def scaling_section(meta: dict, results: list[dict], servers: list[str], scenari
     lat = [m for m in METRICS[scenario] if "p50" in m[0] or "p99" in m[0]][:2]
     cores = (meta.get("pinning") or {}).get("cores", 2)
     server_cpu, loadgen_cpu = pinning_text(meta)
-    lines = [
-        f"## {SCENARIOS[scenario][0]}",
-        "",
-        f"The scenario of {SCENARIOS[base][0].split(' ', 1)[0]} with neither the server nor the load generator pinned: "
-        "a multi-threaded server (the tokio runtime of sio, socketioxide and the baseline, and sio's under its C, Node and "
-        f"Python faces: one worker per core) may use all {cores} cores, "
-        "and the generator (one thread) shares them, so the server's cores and the generator's add up to at most "
-        f"{cores}. In the pinned runs the server has {server_cpu} and the generator {loadgen_cpu}. "
-        "socket.io runs its JavaScript on one thread: that is the point of the comparison.",
-        "",
-        f"`server cores`: the server's CPU seconds ÷ the seconds the figure is measured over ({WINDOWS[base]}); "
-        "`loadgen cores` the same for the generator (1 = its one thread saturated: the figure is then the generator's, "
-        "not the server's). `per core`: the figure ÷ server cores. `per-core efficiency`: that ÷ the same server's "
-        "pinned figure per core it used there (at most one), same run: below 1× each core does less on two cores "
-        "than alone. `speed-up`: the figure ÷ the pinned figure.",
-        "",
-    ]
+    letter = SCENARIOS[base][0].split(" ", 1)[0]
+    lines = [f"## {SCENARIOS[scenario][0]}", ""]
+    if scenario == next(s for s in meta["scenarios"] if s in TWO_CORES):
+        # The first (h) section says what the columns mean; the others refer to it.
+        lines += [
+            f"The scenario of {letter} with neither the server nor the load generator pinned: a multi-threaded server "
+            "(the tokio runtime of sio, socketioxide and the baseline, and sio's under its C, Node and Python faces: "
+            f"one worker per core) may use all {cores} cores, and the generator (one thread) shares them, so the "
+            f"server's cores and the generator's add up to at most {cores}. In the pinned runs the server has "
+            f"{server_cpu} and the generator {loadgen_cpu}. socket.io runs its JavaScript on one thread: that is the "
+            "point of the comparison.",
+            "",
+            f"`server cores`: the server's CPU seconds ÷ the seconds the figure is measured over ({WINDOWS[base]}); "
+            "`loadgen cores` the same for the generator (1 = its one thread saturated: the figure is then the "
+            "generator's, not the server's). `per core`: the figure ÷ server cores. `per-core efficiency`: that ÷ "
+            "the same server's pinned figure per core it used there (at most one), same run: below 1× each core does "
+            "less on two cores than alone. `speed-up`: the figure ÷ the pinned figure.",
+            "",
+        ]
+    else:
+        lines += [f"The scenario of {letter} unpinned, columns as in the first (h) table; `server cores` over "
+                  f"{WINDOWS[base]}.", ""]
     header = ["server", name, f"{lat[0][0].replace(' (ms)', '')} / {lat[1][0]}", cpu_name, "server cores", "loadgen cores",
               f"{name} per core", f"pinned: {name} (server cores)", "per-core efficiency vs pinned", "speed-up vs pinned",
               "other load, median / max (cores)", "runs ok"]
@@ -243,7 +248,8 @@ def cluster_section(meta: dict, results: list[dict], servers: list[str], scenari
         "nodes (N ÷ time from the emit to the last delivery on either node). "
         f"Pinning: both nodes on {server_cpu}, so that they share one core as the one server of "
         f"{SCENARIOS[base][0].split(' ', 1)[0]} has it; the generator and Redis on {loadgen_cpu}. Server CPU is both "
-        "nodes' together (Redis's own CPU time is in RESULTS.json, `redis_cpu_s`: a few milliseconds per run).",
+        "nodes' together; Redis's own CPU time over the run is in RESULTS.json (`redis_cpu_s`: one PUBLISH per broadcast "
+        "costs it next to nothing).",
         "",
         *lines,
         *ratio_table(shown, scenario, med),

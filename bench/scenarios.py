@@ -65,9 +65,12 @@ SCENARIOS = {
 # pinned, so that a multi-threaded server may use both cores (the generator shares them).
 # scenario -> the pinned scenario it is compared with (run.py runs that one too).
 TWO_CORES = {"connect-2c": "connect", "echo-2c": "echo", "bcast-2c": "bcast"}
-for _name, _base in TWO_CORES.items():
-    _title = SCENARIOS[_base][0].split(") ", 1)[1]
-    SCENARIOS[_name] = (f"(h) Two cores: {_title[0].lower()}{_title[1:]}", *SCENARIOS[_base][1:])
+for _name, _title in [
+    ("connect-2c", "(h) Two cores: handshakes to 10k clients"),
+    ("echo-2c", "(h) Two cores: echo with ack, 1k clients"),
+    ("bcast-2c", "(h) Two cores: broadcast fan-out to 10k clients"),
+]:
+    SCENARIOS[_name] = (_title, *SCENARIOS[TWO_CORES[_name]][1:])
 # Servers left out of (h): python-socketio is single-threaded like socket.io and the
 # slowest (socket.io makes that point), the attached Node addon is the own-port one's variant.
 TWO_CORES_SKIP = ("python-socketio", "sio-node-attached")
