@@ -7,12 +7,16 @@ which builds everything first; see bench/README.md).
 Each measurement starts a fresh server process (pinned to one core with taskset when the
 machine has two or more), waits for its `ready PORT` line, runs the load generator (pinned
 to another core) with the server's pid so that it can read /proc/PID, and stops the server.
+The two-core scenarios (`*-2c`) pin neither; the cluster one (`cluster-bcast`) starts a
+redis-server and two server nodes sharing it (nodes on the server's core, Redis with the
+generator), and the generator spreads its clients over both nodes.
 Runs go round-robin (repeat → scenario → server) so that background noise is spread over
 every server; the report takes the median of the runs that completed.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -23,89 +27,27 @@ import shlex
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-BENCH = REPO / "bench"
+from render import print_attached_ratio, print_scaling, report
+from scenarios import (
+    BENCH,
+    CLUSTER,
+    REPO,
+    SCENARIOS,
+    SERVER_FLAGS,
+    SERVERS,
+    TWO_CORES,
+    headline_text,
+    runs_scenario,
+)
 
-# name -> (label, family). The sio family is compared with the peers.
-SERVERS = {
-    "sio": ("sio (Rust API)", "sio"),
-    "sio-c": ("sio via C (libsio)", "sio"),
-    "sio-node": ("sio via Node addon", "sio"),
-    "sio-node-attached": ("sio via Node addon, attached to http.Server", "sio"),
-    "sio-python": ("sio via Python binding", "sio"),
-    "socketioxide": ("socketioxide (Rust)", "peer"),
-    "socket.io": ("socket.io 4 (Node)", "peer"),
-    "python-socketio": ("python-socketio (asyncio, aiohttp)", "peer"),
-    "baseline": ("bare tokio-tungstenite (baseline)", "peer"),
-}
-
-# scenario -> (title, loadgen args full, loadgen args quick, cap in seconds full / quick)
-SCENARIOS = {
-    "idle": (
-        "(a) Idle memory per WebSocket connection",
-        ["--scenario", "idle", "--steps", "1000,10000", "--settle", "2"],
-        ["--scenario", "idle", "--steps", "20,100", "--settle", "0.3"],
-    ),
-    "connect": (
-        "(b) Connection rate: handshakes to 10k clients",
-        ["--scenario", "connect", "--clients", "10000"],
-        ["--scenario", "connect", "--clients", "200"],
-    ),
-    "echo": (
-        "(c) Echo with ack, 1k clients",
-        ["--scenario", "echo", "--clients", "1000", "--warmup", "1", "--duration", "5"],
-        ["--scenario", "echo", "--clients", "50", "--warmup", "0.2", "--duration", "0.5"],
-    ),
-    "bcast": (
-        "(d) Broadcast fan-out: one emit to 10k clients",
-        ["--scenario", "bcast", "--clients", "10000", "--broadcasts", "10"],
-        ["--scenario", "bcast", "--clients", "200", "--broadcasts", "3"],
-    ),
-    "stream": (
-        "(h) Broadcast stream to 10k clients, 4 in flight (closed loop)",
-        ["--scenario", "stream", "--clients", "10000", "--window", "4", "--duration", "5"],
-        ["--scenario", "stream", "--clients", "200", "--window", "4", "--duration", "0.5"],
-    ),
-    "paced": (
-        "(i) Paced broadcast stream: 20 broadcasts/s to 10k clients",
-        ["--scenario", "paced", "--clients", "10000", "--rate", "20", "--duration", "5"],
-        ["--scenario", "paced", "--clients", "200", "--rate", "20", "--duration", "0.5"],
-    ),
-    "bin1k": (
-        "(e) Binary echo, 1 KB attachment, 100 clients",
-        ["--scenario", "echo", "--clients", "100", "--binary", "1024", "--warmup", "1", "--duration", "5"],
-        ["--scenario", "echo", "--clients", "10", "--binary", "1024", "--warmup", "0.2", "--duration", "0.5"],
-    ),
-    "bin64k": (
-        "(e) Binary echo, 64 KB attachment, 100 clients",
-        ["--scenario", "echo", "--clients", "100", "--binary", "65536", "--warmup", "1", "--duration", "5"],
-        ["--scenario", "echo", "--clients", "10", "--binary", "65536", "--warmup", "0.2", "--duration", "0.5"],
-    ),
-    "deflate64k": (
-        "(g) Compressed echo, 64 KB JSON, 100 clients (permessage-deflate both ways)",
-        ["--scenario", "echo", "--clients", "100", "--json", "65536", "--deflate", "--warmup", "1", "--duration", "5"],
-        ["--scenario", "echo", "--clients", "10", "--json", "65536", "--deflate", "--warmup", "0.2", "--duration", "0.5"],
-    ),
-}
-
-# Scenarios that need a server option: the flag each server's contract takes for it. A
-# server without one does not run the scenario (its row says n/a): socketioxide has no
-# permessage-deflate (Totodore/socketioxide#761), nor have python-socketio on aiohttp and
-# the baseline; the C and Python sio servers do not take the flag yet.
-SERVER_FLAGS = {
-    "deflate64k": {s: ["--per-message-deflate"] for s in ("sio", "sio-node", "sio-node-attached", "socket.io")},
-}
-
-
-def runs_scenario(server: str, scenario: str) -> bool:
-    return scenario not in SERVER_FLAGS or server in SERVER_FLAGS[scenario]
+# The cluster scenario's row when the machine has no Redis (run.sh says how to install it).
+REDIS_MISSING = "n/a: redis-server not installed"
 
 
 def cpu_busy_total() -> tuple[float, float]:
@@ -137,6 +79,40 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def redis_command(port: int, *args: str) -> bytes:
+    """One command to the Redis at 127.0.0.1:port; its reply (an integer, a status or a bulk
+    string's content), undecoded."""
+    request = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a.encode()) for a in args)
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(request)
+        reply = b""
+        while b"\r\n" not in reply:
+            reply += s.recv(4096) or b"\r\n"
+        head, _, rest = reply.partition(b"\r\n")
+        if not head.startswith(b"$"):
+            return head[1:]
+        size = int(head[1:])
+        while len(rest) < size:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+        return rest[:size]
+
+
+def wait_subscribed(port: int, nodes: int, timeout: float = 15) -> None:
+    """Waits until `nodes` servers hold a pattern subscription (both adapters PSUBSCRIBE
+    `socket.io#/#*` for the broadcasts once the namespace exists), so that no broadcast is lost."""
+    deadline, n = time.time() + timeout, 0
+    while time.time() < deadline:
+        clients = redis_command(port, "CLIENT", "LIST").decode(errors="replace").splitlines()
+        n = sum(1 for c in clients if re.search(r"\bpsub=[1-9]", c))
+        if n >= nodes:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"the nodes did not subscribe to Redis within {timeout:.0f} s ({n} of {nodes} pattern subscribers)")
 
 
 def cpus() -> list[int]:
@@ -185,7 +161,8 @@ class Runner:
     def pin(self, cpu: int) -> list[str]:
         return ["taskset", "-c", str(cpu)] if self.taskset else []
 
-    def start(self, name: str, flags: list[str] = ()) -> tuple[subprocess.Popen, int]:
+    def start(self, name: str, flags: list[str] = (), cpu: int | None = None) -> tuple[subprocess.Popen, int]:
+        """Starts server `name` (pinned to `cpu` unless None) and waits for `ready PORT`."""
         cmd, extra_env = self.commands[name]
         cmd = [*cmd, *flags]
         port = free_port()
@@ -193,7 +170,8 @@ class Runner:
         log = open(self.logs / f"{name}.log", "ab")
         log.write(f"\n=== {dt.datetime.now().isoformat()} {' '.join(cmd)} --port {port}\n".encode())
         log.flush()
-        p = subprocess.Popen(self.pin(self.server_cpu) + cmd + ["--port", str(port)], stdout=subprocess.PIPE, stderr=log, env=env)
+        pin = [] if cpu is None else self.pin(cpu)
+        p = subprocess.Popen(pin + cmd + ["--port", str(port)], stdout=subprocess.PIPE, stderr=log, env=env)
         deadline = time.time() + 60
         line = b""
         assert p.stdout is not None
@@ -230,42 +208,97 @@ class Runner:
             bg = background_cores()
         return bg
 
+    def start_redis(self, stack: contextlib.ExitStack) -> tuple[subprocess.Popen, int]:
+        """A redis-server of its own (a free port, no persistence) on the generator's core,
+        stopped with `stack`, and its port."""
+        port = free_port()
+        log = open(self.logs / "redis.log", "ab")
+        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        log.write(f"\n=== {dt.datetime.now().isoformat()} {' '.join(cmd)}\n".encode())
+        log.flush()
+        p = subprocess.Popen(self.pin(self.loadgen_cpu) + cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        stack.callback(self.stop, p)
+        assert p.stdout is not None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                break
+            log.write(line)
+            if b"Ready to accept connections" in line:
+                threading.Thread(target=lambda: [log.write(chunk) for chunk in p.stdout], daemon=True).start()
+                return p, port
+        raise RuntimeError(f"redis-server did not start; see {self.logs / 'redis.log'}")
+
+    def start_servers(self, name: str, scenario: str, stack: contextlib.ExitStack) -> tuple[list[tuple[subprocess.Popen, int]], dict[str, int]]:
+        """The server processes of a measurement, each stopped with `stack`, and the pids
+        of the helpers whose CPU time is read too (Redis)."""
+        flags = SERVER_FLAGS.get(scenario, {}).get(name, [])
+
+        def start(flags: list[str], cpu: int | None) -> tuple[subprocess.Popen, int]:
+            p, port = self.start(name, flags, cpu)
+            stack.callback(self.stop, p)
+            return p, port
+
+        if scenario in TWO_CORES:
+            return [start(flags, None)], {}
+        if scenario not in CLUSTER:
+            return [start(flags, self.server_cpu)], {}
+        redis, redis_port = self.start_redis(stack)
+        nodes = [start([*flags, "--redis", f"redis://127.0.0.1:{redis_port}"], self.server_cpu) for _ in range(2)]
+        wait_subscribed(redis_port, len(nodes))
+        return nodes, {"redis": redis.pid}
+
     def measure(self, name: str, scenario: str) -> dict:
         _, full, quick = SCENARIOS[scenario]
-        args = quick if self.quick else full
-        cap = 90 if self.quick else 600
+        args = quick + ["--timeout", "30"] if self.quick else full
+        if scenario in CLUSTER and not shutil.which("redis-server"):
+            return {"ok": False, "na": REDIS_MISSING}
         bg_before = 0.0 if self.quick else self.wait_quiet()
         t0 = time.time()
-        try:
-            p, port = self.start(name, SERVER_FLAGS.get(scenario, {}).get(name, []))
-        except Exception as e:  # noqa: BLE001 - reported as a failed run
-            return {"ok": False, "failure": f"server did not start: {e}"}
-        try:
-            cmd = self.pin(self.loadgen_cpu) + [str(self.loadgen), "--port", str(port), "--pid", str(p.pid)] + args
-            if self.quick:
-                cmd += ["--timeout", "30"]
-            server0, kids0, (busy0, _), w0 = proc_cpu(p.pid), resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
+        with contextlib.ExitStack() as stack:
             try:
-                out = subprocess.run(cmd, capture_output=True, text=True, timeout=cap)
-            except subprocess.TimeoutExpired:
-                return {"ok": False, "failure": f"no result within {cap} s (capped)"}
-            kids1, (busy1, _), w1 = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
-            loadgen_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
-            # Everything the machine did meanwhile that was neither the server nor the generator.
-            others = max(0.0, (busy1 - busy0) - (proc_cpu(p.pid) - server0) - loadgen_cpu) / max(w1 - w0, 1e-3)
+                servers, helpers = self.start_servers(name, scenario, stack)
+            except Exception as e:  # noqa: BLE001 - reported as a failed run
+                return {"ok": False, "failure": f"server did not start: {e}"}
+            data = self.drive(servers, helpers, args, None if scenario in TWO_CORES else self.loadgen_cpu)
+        if "failure" in data:
+            return data
+        data["wall"] = round(time.time() - t0, 1)
+        data["background_cores"] = {"before": round(bg_before, 2), **data["background_cores"]}
+        if not data.get("ok"):
+            data["failure"] = describe_failure(data)
+        return data
+
+    def drive(self, servers: list[tuple[subprocess.Popen, int]], helpers: dict[str, int], args: list[str], cpu: int | None) -> dict:
+        """Runs the load generator (pinned to `cpu` unless None) against `servers` (several:
+        the nodes of a cluster, the clients spread over them) and returns what it printed,
+        with the CPU time of each helper (`<name>_cpu_s`) and of the rest of the machine."""
+        cap = 90 if self.quick else 600
+        ports = ",".join(str(port) for _, port in servers)
+        pids = [p.pid for p, _ in servers]
+        cmd = ([] if cpu is None else self.pin(cpu)) + [str(self.loadgen), "--port", ports, "--pid", ",".join(map(str, pids))] + args
+        watched = [*pids, *helpers.values()]
+        cpu0, kids0, (busy0, _), w0 = {q: proc_cpu(q) for q in watched}, resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=cap)
+        except subprocess.TimeoutExpired:
+            return {"ok": False, "failure": f"no result within {cap} s (capped)"}
+        cpu1, kids1, (busy1, _), w1 = {q: proc_cpu(q) for q in watched}, resource.getrusage(resource.RUSAGE_CHILDREN), cpu_busy_total(), time.time()
+        loadgen_cpu = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+        # Everything the machine did meanwhile that was neither a server, a helper nor the generator.
+        others = max(0.0, (busy1 - busy0) - sum(cpu1[q] - cpu0[q] for q in watched) - loadgen_cpu) / max(w1 - w0, 1e-3)
+        for p, _ in servers:
             if p.poll() is not None:
                 return {"ok": False, "failure": f"server exited with {p.returncode} during the run"}
-            try:
-                data = json.loads(out.stdout.strip().splitlines()[-1])
-            except (json.JSONDecodeError, IndexError):
-                return {"ok": False, "failure": f"loadgen exit {out.returncode}: {out.stderr.strip()[-300:]}"}
-            data["wall"] = round(time.time() - t0, 1)
-            data["background_cores"] = {"before": round(bg_before, 2), "during": round(others, 2)}
-            if not data.get("ok"):
-                data["failure"] = describe_failure(data)
-            return data
-        finally:
-            self.stop(p)
+        try:
+            data = json.loads(out.stdout.strip().splitlines()[-1])
+        except (json.JSONDecodeError, IndexError):
+            return {"ok": False, "failure": f"loadgen exit {out.returncode}: {out.stderr.strip()[-300:]}"}
+        for helper, q in helpers.items():
+            data[f"{helper}_cpu_s"] = round(cpu1[q] - cpu0[q], 2)
+        data["background_cores"] = {"during": round(others, 2)}
+        return data
 
     def run(self) -> list[dict]:
         servers = [s for s in self.a.servers if self.commands.get(s)]
@@ -281,8 +314,8 @@ class Runner:
                     r = self.measure(name, scenario)
                     r.update(server=name, scenario_key=scenario, repeat=rep + 1, loadavg=loadavg())
                     results.append(r)
-                    status = "ok" if r.get("ok") else f"FAILED: {r.get('failure')}"
-                    print(f"[{rep + 1}/{self.a.repeats}] {scenario:8} {name:16} {headline_text(scenario, r):>24}  {r.get('wall', '-')} s  {status}", flush=True)
+                    status = "ok" if r.get("ok") else r["na"] if r.get("na") else f"FAILED: {r.get('failure')}"
+                    print(f"[{rep + 1}/{self.a.repeats}] {scenario:13} {name:16} {headline_text(scenario, r):>24}  {r.get('wall', '-')} s  {status}", flush=True)
         return results
 
 
@@ -312,110 +345,6 @@ def describe_failure(d: dict) -> str:
         parts.append(f"{d['error_count']} errors ({'; '.join(e.get('samples', [])[:2])})")
     return ", ".join(parts) or "not ok"
 
-
-# ---- metrics ---------------------------------------------------------------------------
-
-def dig(d: dict, *path, default=None):
-    for k in path:
-        if not isinstance(d, dict) or k not in d:
-            return default
-        d = d[k]
-    return d
-
-
-def idle_step(d: dict, index: int, key: str):
-    """`key` of the idle scenario's step `index` (0: first N, -1: largest N)."""
-    steps = dig(d, "result", "steps", default=[]) or []
-    return steps[index].get(key) if steps else None
-
-
-def spread_ratio(d: dict):
-    """How evenly an echo served its clients: the fewest round trips one client completed
-    divided by the most (1.0: every client served alike)."""
-    lo, hi = dig(d, "result", "per_client", "min"), dig(d, "result", "per_client", "max")
-    return lo / hi if lo is not None and hi else None
-
-
-# scenario -> list of (column title, extractor, format, higher_is_better); the first is the headline.
-def kib(v):
-    return None if v is None else v / 1024
-
-
-METRICS = {
-    "idle": [
-        ("KiB per connection at the largest N", lambda d: kib(idle_step(d, -1, "per_conn_bytes")), "{:.1f}", False),
-        ("KiB per connection at the first N", lambda d: kib(idle_step(d, 0, "per_conn_bytes")), "{:.1f}", False),
-        ("idle server RSS (MiB)", lambda d: (dig(d, "result", "base_rss_kib") or 0) / 1024 or None, "{:.1f}", False),
-        ("RSS at the largest N (MiB)", lambda d: (idle_step(d, -1, "rss_kib") or 0) / 1024 or None, "{:.0f}", False),
-    ],
-    "connect": [
-        ("handshakes/s", lambda d: dig(d, "result", "handshakes_per_s"), "{:,.0f}", True),
-        ("handshake p50 (ms)", lambda d: dig(d, "result", "handshake", "p50_ms"), "{:.1f}", False),
-        ("handshake p99 (ms)", lambda d: dig(d, "result", "handshake", "p99_ms"), "{:.1f}", False),
-        ("server CPU µs/handshake", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.0f}", False),
-    ],
-    "echo": [
-        ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
-        ("p50 (ms)", lambda d: dig(d, "result", "rtt", "p50_ms"), "{:.2f}", False),
-        ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
-        ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
-        ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
-        ("fewest ÷ most round trips of one client", lambda d: spread_ratio(d), "{:.2f}", True),
-    ],
-    "bcast": [
-        ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
-        ("emit → last delivery (ms)", lambda d: dig(d, "result", "fanout_ms_median"), "{:.1f}", False),
-        ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-        ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
-        ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
-    ],
-}
-METRICS["stream"] = [
-    ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
-    ("deliveries out of order", lambda d: dig(d, "result", "reordered"), "{:,.0f}", False),
-    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
-    ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
-]
-METRICS["paced"] = [
-    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
-    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-    ("deliveries out of order", lambda d: dig(d, "result", "reordered"), "{:,.0f}", False),
-    ("missing", lambda d: dig(d, "result", "missing"), "{:,.0f}", False),
-    ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
-]
-METRICS["deflate64k"] = [
-    ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
-    ("JSON MB/s each way", lambda d: (dig(d, "result", "round_trips_per_s") or 0) * (d.get("json") or 0) / 1e6 or None, "{:.1f}", True),
-    ("p50 (ms)", lambda d: dig(d, "result", "rtt", "p50_ms"), "{:.2f}", False),
-    ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
-    ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
-    ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
-]
-METRICS["bin1k"] = METRICS["bin64k"] = [
-    ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
-    ("MB/s each way", lambda d: (dig(d, "result", "round_trips_per_s") or 0) * (d.get("binary") or 0) / 1e6 or None, "{:.1f}", True),
-    ("p50 (ms)", lambda d: dig(d, "result", "rtt", "p50_ms"), "{:.2f}", False),
-    ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
-    ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
-    ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
-]
-
-
-def headline_text(scenario: str, r: dict) -> str:
-    if not r.get("ok"):
-        return "-"
-    title, f, fmt, _ = METRICS[scenario][0]
-    v = f(r)
-    return "-" if v is None else f"{fmt.format(v)} {title.split(' (')[0]}"
-
-
-def median_of(runs: list[dict], f):
-    vals = [v for v in (f(r) for r in runs) if v is not None]
-    return (statistics.median(vals), min(vals), max(vals), len(vals)) if vals else None
-
-
-# ---- report -----------------------------------------------------------------------------
 
 def sh(cmd: list[str]) -> str:
     try:
@@ -455,7 +384,11 @@ def machine(a: argparse.Namespace) -> list[str]:
     dirty = sh(["git", "-C", str(REPO), "status", "--porcelain", "--", "core", "ffi", "bindings"])
     return [
         f"- Machine: {cpu}, {len(cpus())} cores, {mem} RAM, Linux {platform.release()}",
-        "- Pinning: " + (f"server on CPU {cpus()[-1]}, load generator on CPU {cpus()[0]} (taskset)" if shutil.which("taskset") and len(cpus()) >= 2 else "none (fewer than 2 cores or no taskset)"),
+        "- Pinning: " + (
+            f"server on CPU {cpus()[-1]}, load generator on CPU {cpus()[0]} (taskset); in (h) none, in (i) both nodes on "
+            f"CPU {cpus()[-1]}, the generator and Redis on CPU {cpus()[0]}"
+            if shutil.which("taskset") and len(cpus()) >= 2 else "none (fewer than 2 cores or no taskset)"
+        ),
         f"- sio: commit {sh(['git', '-C', str(REPO), 'rev-parse', '--short', 'HEAD'])}"
         + (f" with uncommitted changes in core/ffi/bindings ({len(dirty.splitlines())} files, other work in progress in the same tree)" if dirty else "")
         + f", {a.profile} build; {sh(['rustc', '--version'])}",
@@ -464,161 +397,6 @@ def machine(a: argparse.Namespace) -> list[str]:
         f"- Node {sh(['node', '--version'])}: socket.io {npm_version('socket.io')} (engine.io {npm_version('engine.io')}, ws {npm_version('ws')})",
         f"- Python {pyv[0]}: python-socketio {pyv[1]}, python-engineio {pyv[2]}, aiohttp {pyv[3]}",
     ]
-
-
-def fmt_cell(m, fmt: str, spread: bool = False) -> str:
-    if m is None:
-        return "—"
-    med, lo, hi, n = m
-    s = fmt.format(med)
-    if spread and n > 1 and fmt.format(lo) != fmt.format(hi):
-        s += f" ({fmt.format(lo)}–{fmt.format(hi)})"
-    return s
-
-
-def ratio(a, b) -> str:
-    if not a or not b or not b[0]:
-        return "—"
-    r = a[0] / b[0]
-    return f"{r:.2f}×" if r < 10 else f"{r:.1f}×" if r < 100 else f"{r:.0f}×"
-
-
-def report(meta: dict, results: list[dict]) -> str:
-    servers = [s for s in meta["servers"] if any(r["server"] == s for r in results)]
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `bench/run.sh` on {meta['written']} "
-        f"({meta['minutes']:.0f} min; {meta['repeats']} runs of every measurement, each on a fresh server process; "
-        "figures are medians, with (min–max) for the headline figure). What each scenario does and how it is "
-        "measured: [README.md](README.md); where sio's time goes: [PROFILE.md](PROFILE.md). "
-        "Nothing here is edited by hand (`python3 bench/run.py --render bench/RESULTS.json` renders it again).",
-        "",
-        *meta["machine"],
-        f"- Load average (1 min) before the run {meta['load_before']}, after {meta['load_after']}. The machine is shared: "
-        f"before each measurement the runner waits (up to {meta['quiet_wait']:.0f} s) until other processes use less than "
-        f"{meta['quiet_cores']} core, and the `other load` column gives the number of cores other processes kept "
-        "busy during the measurements (machine CPU time minus the server's and the generator's), median and worst "
-        "of the runs: a high worst with a low median means one run was disturbed and the median set it aside.",
-        "",
-    ]
-    lines += summary_table(meta, results, servers)
-    for scenario in meta["scenarios"]:
-        title = SCENARIOS[scenario][0]
-        metrics = METRICS[scenario]
-        lines += [f"## {title}", ""]
-        header = ["server", *[m[0] for m in metrics], "other load, median / max (cores)", "runs ok"]
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        med = {}
-        for s in servers:
-            runs = [r for r in results if r["server"] == s and r["scenario_key"] == scenario]
-            ok = [r for r in runs if r.get("ok")]
-            med[s] = [median_of(ok, m[1]) for m in metrics]
-            cells = [fmt_cell(med[s][i], m[2], spread=(i == 0)) for i, m in enumerate(metrics)]
-            bg = [dig(r, "background_cores", "during") for r in runs if dig(r, "background_cores", "during") is not None]
-            cells.append(f"{statistics.median(bg):.2f} / {max(bg):.2f}" if bg else "—")
-            status = f"{len(ok)}/{len(runs)}"
-            failures = sorted({r.get("failure", "") for r in runs if not r.get("ok")})
-            if failures:
-                status += ": " + "; ".join(failures)
-            errs = sum(r.get("error_count", 0) for r in ok)
-            if errs:
-                status += f" ({errs} client errors in completed runs)"
-            lines.append("| " + " | ".join([SERVERS[s][0], *cells, status]) + " |")
-        # ratios of the headline figure: each sio flavour against each peer
-        name, _, _, higher = metrics[0]
-        sios = [s for s in servers if SERVERS[s][1] == "sio"]
-        peers = [s for s in servers if SERVERS[s][1] == "peer"]
-        if sios and peers:
-            lines += [
-                "",
-                f"Ratio of {name} ({'higher' if higher else 'lower'} is better), row ÷ column, same run:",
-                "",
-                "| | " + " | ".join(SERVERS[p][0] for p in peers) + " |",
-                "|---|" + "---|" * len(peers),
-            ]
-            for s in sios:
-                lines.append("| " + SERVERS[s][0] + " | " + " | ".join("" if p == s else ratio(med[s][0], med[p][0]) for p in peers) + " |")
-        if "sio-node" in servers and "sio-node-attached" in servers:
-            lines += [
-                "",
-                f"Node addon attached to an http.Server ÷ on its own port, {name}: "
-                + ratio(med["sio-node-attached"][0], med["sio-node"][0]) + " (same run).",
-            ]
-        lines.append("")
-    if "echo" in meta["scenarios"]:
-        lines += crossing_table(results, servers)
-    return "\n".join(lines) + "\n"
-
-
-def summary_table(meta: dict, results: list[dict], servers: list[str]) -> list[str]:
-    """sio (Rust API) against every peer on the headline figure of every scenario."""
-    if "sio" not in servers:
-        return []
-    peers = [s for s in servers if SERVERS[s][1] == "peer"]
-    lines = [
-        "## Summary: sio (Rust API) against each peer",
-        "",
-        "The headline figure of each scenario and the server's CPU time per operation (which the "
-        "one-core load generator does not cap: see `loadgen busy` below); each peer's column is sio's "
-        "figure ÷ the peer's, so above 1× is better for sio where higher is better, worse where lower is better.",
-        "",
-        "| scenario | figure | sio | " + " | ".join(SERVERS[p][0] for p in peers) + " |",
-        "|---|---|---|" + "---|" * len(peers),
-    ]
-    for scenario in meta["scenarios"]:
-        title = SCENARIOS[scenario][0].split(") ", 1)[-1]
-        # The headline, and the server's CPU per operation, which the generator's own limit
-        # does not cap (a fast server can saturate the one-core generator).
-        picks = [0] + [i for i, m in enumerate(METRICS[scenario]) if m[0].startswith("server CPU")]
-        for i in picks:
-            name, f, fmt, higher = METRICS[scenario][i]
-            ok = lambda s: [r for r in results if r["server"] == s and r["scenario_key"] == scenario and r.get("ok")]
-            mine = median_of(ok("sio"), f)
-            cells = [ratio(mine, median_of(ok(p), f)) for p in peers]
-            lines.append(f"| {title if i == 0 else ''} | {name} ({'higher' if higher else 'lower'} is better) | {fmt_cell(mine, fmt)} | " + " | ".join(cells) + " |")
-    return lines + [""]
-
-
-def crossing_table(results: list[dict], servers: list[str]) -> list[str]:
-    f_rate = METRICS["echo"][0][1]
-    f_cpu = METRICS["echo"][3][1]
-    rows = []
-    base = None
-    for s in ["sio", "sio-c", "sio-node", "sio-node-attached", "sio-python"]:
-        if s not in servers:
-            continue
-        ok = [r for r in results if r["server"] == s and r["scenario_key"] == "echo" and r.get("ok")]
-        rate, cpu = median_of(ok, f_rate), median_of(ok, f_cpu)
-        if s == "sio":
-            base = cpu
-        extra = f"{cpu[0] - base[0]:+.1f}" if cpu and base and s != "sio" else "—"
-        rows.append(f"| {SERVERS[s][0]} | {fmt_cell(rate, '{:,.0f}')} | {fmt_cell(cpu, '{:.1f}')} | {extra} |")
-    if not rows:
-        return []
-    return [
-        "## (f) Binding crossing cost: the echo of (c) with the handler in Rust, C, Node and Python",
-        "",
-        "Server CPU time per round trip (one event in, one ack out) measured from /proc over the timed window; "
-        "the difference with the Rust handler is what crossing into the host language and back costs.",
-        "",
-        "| handler | round trips/s | server CPU µs/round trip | added µs vs Rust |",
-        "|---|---|---|---|",
-        *rows,
-        "",
-    ]
-
-
-def print_attached_ratio(results: list[dict], scenarios: list[str]) -> None:
-    """The Node addon attached to an http.Server against its own port, per scenario (quick
-    mode writes no report: this is its one comparison)."""
-    for scenario in scenarios:
-        name, f, fmt, _ = METRICS[scenario][0]
-        ok = lambda s: [r for r in results if r["server"] == s and r["scenario_key"] == scenario and r.get("ok")]
-        own, attached = median_of(ok("sio-node"), f), median_of(ok("sio-node-attached"), f)
-        if own and attached:
-            print(f"  {scenario:8} {name}: attached {fmt.format(attached[0])}, own port {fmt.format(own[0])}, "
-                  f"attached ÷ own port {ratio(attached, own)}")
 
 
 def main() -> int:
@@ -630,8 +408,10 @@ def main() -> int:
     ap.add_argument("--socketioxide", default="")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--servers", default=",".join(SERVERS))
-    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--servers", default=",".join(SERVERS), help="comma-separated, of: %(default)s")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
+                    help="comma-separated, of: %(default)s (a *-2c one brings its pinned one along; "
+                    "cluster-bcast needs redis-server)")
     ap.add_argument("--out", default=str(BENCH / "RESULTS.md"))
     ap.add_argument("--render", metavar="RESULTS.json", help="only render the report of an earlier run (to --out)")
     ap.add_argument("--extra", action="append", default=[], metavar="NAME=COMMAND",
@@ -655,6 +435,12 @@ def main() -> int:
         Path(a.out).write_text(report(saved["meta"], saved["runs"]))
         print(f"wrote {a.out}")
         return 0
+    # A two-core scenario is compared with the pinned one of the same run: run that too.
+    for s in list(a.scenarios):
+        base = TWO_CORES.get(s)
+        if base and base not in a.scenarios:
+            a.scenarios.insert(a.scenarios.index(s), base)
+            print(f"{s}: running {base} too (the pinned figure it is compared with)")
     if a.repeats is None:
         a.repeats = 1 if a.quick else 3
     started, load_before = time.time(), loadavg()
@@ -665,6 +451,8 @@ def main() -> int:
         "minutes": (time.time() - started) / 60,
         "repeats": a.repeats,
         "machine": machine(a),
+        # Where the servers and the generator ran (the report states it for (h) and (i)).
+        "pinning": {"taskset": runner.taskset, "server_cpu": runner.server_cpu, "loadgen_cpu": runner.loadgen_cpu, "cores": len(cpus())},
         "load_before": load_before,
         "load_after": loadavg(),
         "quiet_wait": a.quiet_wait,
@@ -675,14 +463,19 @@ def main() -> int:
     }
     raw = BENCH / "build" / ("results-quick.json" if a.quick else "results.json")
     raw.write_text(json.dumps({"meta": meta, "runs": results}, indent=1))
-    failed = [r for r in results if not r.get("ok")]
+    # Runs the machine could not do (no redis-server) are n/a rows, not failures.
+    failed = [r for r in results if not r.get("ok") and not r.get("na")]
     if a.quick:
         # CI: only that every server completed every scenario.
         ran = {r["server"] for r in results}
         for r in failed:
             print(f"FAILED {r['server']} {r['scenario_key']}: {r.get('failure')}", file=sys.stderr)
-        print(f"quick bench: {len(results) - len(failed)}/{len(results)} runs completed, servers: {', '.join(sorted(ran))}")
+        na = sorted({f"{r['scenario_key']} ({r['na']})" for r in results if r.get("na")})
+        done, tried = sum(1 for r in results if r.get("ok")), sum(1 for r in results if not r.get("na"))
+        print(f"quick bench: {done}/{tried} runs completed, servers: {', '.join(sorted(ran))}"
+              + (f"; not run: {', '.join(na)}" if na else ""))
         print_attached_ratio(results, a.scenarios)
+        print_scaling(results, a.scenarios)
         return 1 if failed else 0
     out = Path(a.out)
     out.write_text(report(meta, results))

@@ -9,7 +9,9 @@
 #
 # Environment: BENCH_SOCKETIOXIDE=0 skips socketioxide (its first build takes ~1-2 min);
 # BENCH_PYTHON=/path/to/python uses that interpreter for both Python servers instead of
-# the bench virtualenv (it needs `sio`, python-socketio and aiohttp).
+# the bench virtualenv (it needs `sio`, python-socketio and aiohttp); CARGO_TARGET_DIR is
+# honoured (the binaries are taken from it). Scenario cluster-bcast needs redis-server on
+# PATH; without it its rows say n/a.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -17,9 +19,16 @@ cd "$repo"
 quick=0
 for a in "$@"; do
   [ "$a" = "--quick" ] && quick=1
+  # The options are run.py's: show them without building anything.
+  if [ "$a" = "--help" ] || [ "$a" = "-h" ]; then exec python3 bench/run.py --help; fi
 done
 if [ "$quick" = 1 ]; then profile=debug; cargo_profile=(); else profile=release; cargo_profile=(--release); fi
 build="bench/build/$profile"
+# Where cargo puts the binaries: CARGO_TARGET_DIR if set (relative to the repository, as
+# cargo takes it from here), else target/.
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in /*) ;; *) target_dir="$repo/$target_dir" ;; esac
+bins="$target_dir/$profile"
 mkdir -p "$build"
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -39,11 +48,11 @@ else
 fi
 # The addon's native library under a .node name, loaded through NAPI_RS_NATIVE_LIBRARY_PATH
 # so that bindings/node keeps its own (debug) build.
-cp "target/$profile/libsio_node.so" "$build/sio.node.tmp" && mv "$build/sio.node.tmp" "$build/sio.node"
+cp "$bins/libsio_node.so" "$build/sio.node.tmp" && mv "$build/sio.node.tmp" "$build/sio.node"
 
 step "build: C server on libsio"
 cc -std=c11 -O2 -Wall -Wextra -Werror -o "$build/sio_c_server" bench/servers/sio_c_server.c \
-  -Iinclude -L"target/$profile" -lsio -Wl,-rpath,"$repo/target/$profile" -lpthread
+  -Iinclude -L"$bins" -lsio -Wl,-rpath,"$bins" -lpthread
 
 socketioxide_bin=""
 if [ "${BENCH_SOCKETIOXIDE:-1}" != 0 ]; then
@@ -54,9 +63,22 @@ else
   echo "socketioxide skipped (BENCH_SOCKETIOXIDE=0)"
 fi
 
-step "node: socket.io (tests/node_modules)"
-if [ ! -d tests/node_modules/socket.io ]; then
+step "node: socket.io, @socket.io/redis-adapter, redis (tests/node_modules)"
+if [ ! -d tests/node_modules/socket.io ] || [ ! -d tests/node_modules/@socket.io/redis-adapter ] || [ ! -d tests/node_modules/redis ]; then
   npm ci --prefix tests --no-audit --no-fund
+fi
+
+# Scenario cluster-bcast starts its own redis-server (a free port, no persistence).
+scenarios=""
+prev=""
+for a in "$@"; do
+  case "$a" in --scenarios=*) scenarios="${a#--scenarios=}" ;; esac
+  [ "$prev" = "--scenarios" ] && scenarios="$a"
+  prev="$a"
+done
+if ! command -v redis-server >/dev/null 2>&1 && { [ -z "$scenarios" ] || [[ ",$scenarios," == *,cluster-bcast,* ]]; }; then
+  echo "redis-server is not installed: scenario cluster-bcast is skipped (its rows say n/a)." >&2
+  echo "  install it with: apt-get install -y redis-server   (Debian/Ubuntu)" >&2
 fi
 
 step "python: sio binding, python-socketio, aiohttp"
@@ -78,5 +100,5 @@ if [ -z "$py" ]; then
 fi
 
 step "run"
-exec python3 bench/run.py --bin-dir "target/$profile" --profile "$profile" --python "$py" \
+exec python3 bench/run.py --bin-dir "$bins" --profile "$profile" --python "$py" \
   --addon "$repo/$build/sio.node" --socketioxide "$socketioxide_bin" "$@"

@@ -76,10 +76,11 @@ pub enum Phase {
 pub struct Shared {
     /// Origin of every timestamp (microseconds since).
     pub epoch: Instant,
-    /// Server address.
-    pub addr: SocketAddr,
-    /// `ws://host:port/socket.io/?EIO=4&transport=websocket`
-    pub url: String,
+    /// The servers' addresses (several with `--port A,B`: the nodes of a cluster); client
+    /// `i` connects to node `i % addrs.len()`, so client 0, the broadcast sender, to the first.
+    pub addrs: Vec<SocketAddr>,
+    /// `ws://host:port/socket.io/?EIO=4&transport=websocket`, per node.
+    pub urls: Vec<String>,
     /// Echo with this binary attachment instead of the JSON payload.
     pub binary: Option<Bytes>,
     /// The JSON argument of each echo.
@@ -110,6 +111,10 @@ pub struct Shared {
     pub seq_delivered: Vec<AtomicU64>,
     /// Numbered broadcasts a client received after a later one (its order broken).
     pub reordered: AtomicU64,
+    /// Clients connected, per node.
+    pub connected_per_node: Vec<AtomicU64>,
+    /// Broadcast deliveries received over the whole run, per node.
+    pub delivered_per_node: Vec<AtomicU64>,
     /// When the latest delivery arrived (µs since epoch).
     pub last_delivery_us: AtomicU64,
     /// Errors by kind.
@@ -118,8 +123,8 @@ pub struct Shared {
     pub handshake: Mutex<Histogram<u64>>,
     /// Echo round-trip latency, µs.
     pub rtt: Mutex<Histogram<u64>>,
-    /// Broadcast delivery latency (send of the request to arrival), µs.
-    pub delivery: Mutex<Histogram<u64>>,
+    /// Broadcast delivery latency (send of the request to arrival), µs, per node.
+    pub delivery: Vec<Mutex<Histogram<u64>>>,
 }
 
 /// How many per-client and per-broadcast counters a run needs.
@@ -131,9 +136,9 @@ pub struct Counters {
 }
 
 impl Shared {
-    /// Fresh state for a server at `addr`.
+    /// Fresh state for the servers at `addrs` (at least one).
     pub fn new(
-        addr: SocketAddr,
+        addrs: Vec<SocketAddr>,
         path: &str,
         binary: Option<Bytes>,
         payload: String,
@@ -141,10 +146,12 @@ impl Shared {
         timeout: Duration,
         Counters { clients, streamed }: Counters,
     ) -> Shared {
+        let nodes = addrs.len();
+        let per_node = || (0..nodes).map(|_| AtomicU64::new(0)).collect();
         Shared {
             epoch: Instant::now(),
-            addr,
-            url: format!("ws://{addr}{path}?EIO=4&transport=websocket"),
+            urls: addrs.iter().map(|addr| format!("ws://{addr}{path}?EIO=4&transport=websocket")).collect(),
+            addrs,
             binary,
             payload,
             deflate,
@@ -160,11 +167,13 @@ impl Shared {
             delivered: AtomicU64::new(0),
             seq_delivered: (0..streamed).map(|_| AtomicU64::new(0)).collect(),
             reordered: AtomicU64::new(0),
+            connected_per_node: per_node(),
+            delivered_per_node: per_node(),
             last_delivery_us: AtomicU64::new(0),
             errors: Errors::default(),
             handshake: Mutex::new(histogram()),
             rtt: Mutex::new(histogram()),
-            delivery: Mutex::new(histogram()),
+            delivery: (0..nodes).map(|_| Mutex::new(histogram())).collect(),
         }
     }
 
@@ -172,19 +181,24 @@ impl Shared {
     pub fn now_us(&self) -> u64 {
         self.epoch.elapsed().as_micros() as u64
     }
+
+    /// The node client `index` connects to.
+    pub fn node_of(&self, index: usize) -> usize {
+        index % self.addrs.len()
+    }
 }
 
 fn record(h: &Mutex<Histogram<u64>>, us: u64) {
     h.lock().expect("not poisoned").saturating_record(us.max(1));
 }
 
-/// Opens the WebSocket, reads the open packet, joins namespace `/`.
-async fn handshake(sh: &Shared) -> Result<Ws, String> {
-    let tcp = TcpStream::connect(sh.addr).await.map_err(|e| format!("tcp connect: {e}"))?;
+/// Opens the WebSocket to `node`, reads the open packet, joins namespace `/`.
+async fn handshake(sh: &Shared, node: usize) -> Result<Ws, String> {
+    let tcp = TcpStream::connect(sh.addrs[node]).await.map_err(|e| format!("tcp connect: {e}"))?;
     let _ = tcp.set_nodelay(true);
     // Small read buffer: the default (128 KiB each) adds up over 10k clients.
     let config = WebSocketConfig::default().read_buffer_size(4096);
-    let mut req = sh.url.as_str().into_client_request().map_err(|e| format!("request: {e}"))?;
+    let mut req = sh.urls[node].as_str().into_client_request().map_err(|e| format!("request: {e}"))?;
     let conn = if sh.deflate {
         req.headers_mut().insert("sec-websocket-extensions", CLIENT_OFFER.parse().expect("a valid header value"));
         Conn::Deflate(Box::new(DeflateStream::client(tcp, 1024, 64 << 20)))
@@ -237,7 +251,7 @@ enum Pending {
 /// Per-client state after the handshake.
 struct Client {
     sh: Arc<Shared>,
-    /// Index into `Shared::per_client`.
+    /// Index into `Shared::per_client`; its node is `Shared::node_of(index)`.
     index: usize,
     /// Sequence number of the latest numbered broadcast received.
     last_seq: Option<u64>,
@@ -321,8 +335,10 @@ impl Client {
             ws.send(Message::text("3")).await.map_err(|e| format!("send pong: {e}"))?;
         } else if let Some(sent) = proto::bcast_time(t) {
             let now = sh.now_us();
-            record(&sh.delivery, now.saturating_sub(sent));
+            let node = sh.node_of(self.index);
+            record(&sh.delivery[node], now.saturating_sub(sent));
             sh.delivered.fetch_add(1, Ordering::Relaxed);
+            sh.delivered_per_node[node].fetch_add(1, Ordering::Relaxed);
             sh.last_delivery_us.fetch_max(now, Ordering::Relaxed);
             if let Some(seq) = proto::bcast_seq_of(t) {
                 if self.last_seq.is_some_and(|last| seq < last) {
@@ -392,7 +408,8 @@ pub async fn run(
 ) {
     let permit = permits.acquire().await.expect("semaphore never closed");
     let started = Instant::now();
-    let mut ws = match tokio::time::timeout(sh.timeout, handshake(&sh)).await {
+    let node = sh.node_of(index);
+    let mut ws = match tokio::time::timeout(sh.timeout, handshake(&sh, node)).await {
         Ok(Ok(ws)) => ws,
         Ok(Err(e)) => {
             sh.errors.add(&sh.errors.connect, || e);
@@ -409,6 +426,7 @@ pub async fn run(
     record(&sh.handshake, started.elapsed().as_micros() as u64);
     sh.last_connect_us.fetch_max(sh.now_us(), Ordering::Relaxed);
     sh.connected.fetch_add(1, Ordering::Relaxed);
+    sh.connected_per_node[node].fetch_add(1, Ordering::Relaxed);
 
     let mut phase_rx = sh.phase.subscribe();
     let mut c = Client {

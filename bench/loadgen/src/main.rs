@@ -1,6 +1,7 @@
 //! Load generator for the Socket.IO benchmarks (bench/README.md).
 //!
 //!     loadgen --port P --scenario idle|connect|echo|bcast|stream|paced [options]
+//!     loadgen --port A,B --pid PA,PB --scenario bcast [options]   (the nodes of a cluster)
 //!
 //! Speaks the public protocol only (Engine.IO 4 over WebSocket, Socket.IO 5, namespace `/`),
 //! so the same generator drives every server of the bench contract. Prints one JSON object
@@ -23,12 +24,15 @@ use tokio_tungstenite::tungstenite::Bytes;
 use client::{Counters, Phase, Shared};
 use stats::{spread, summary, CpuMark};
 
-const USAGE: &str = "usage: loadgen --port P --scenario idle|connect|echo|bcast|stream|paced [--host 127.0.0.1] [--path /socket.io/]
+const USAGE: &str = "usage: loadgen --port P[,P2..] --scenario idle|connect|echo|bcast|stream|paced [--host 127.0.0.1] [--path /socket.io/]
   [--clients N] [--steps 1000,10000 (idle)] [--concurrency 100] [--warmup 1] [--duration 5]
-  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--window 4 (stream)] [--rate 20 (paced)] [--settle 2] [--timeout 60] [--pid SERVER_PID]";
+  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--window 4 (stream)] [--rate 20 (paced)] [--settle 2] [--timeout 60] [--pid SERVER_PID[,PID2..]]
+  Several ports: the nodes of one cluster; client i connects to node i % nodes (client 0, the
+  broadcast sender, to the first); --pid then lists every node's process (CPU and RSS added up).";
 
 struct Args {
-    addr: SocketAddr,
+    /// One address per node (`--port A,B`).
+    addrs: Vec<SocketAddr>,
     path: String,
     scenario: String,
     clients: u64,
@@ -47,7 +51,8 @@ struct Args {
     pad: usize,
     settle: f64,
     timeout: f64,
-    pid: Option<u32>,
+    /// The server processes whose CPU time and RSS are read (one per node).
+    pids: Vec<u32>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -64,25 +69,31 @@ fn parse_args() -> Result<Args, String> {
             Some(s) => s.parse().map_err(|_| format!("{name}: not a number: {s}")),
         }
     }
+    /// A comma-separated list of numbers (empty when the option is absent).
+    fn list<T: std::str::FromStr>(v: Option<&str>, name: &str) -> Result<Vec<T>, String> {
+        v.map_or(Ok(vec![]), |s| s.split(',').map(|n| n.trim().parse().map_err(|_| format!("{name}: {s}"))).collect())
+    }
     let host = get("--host").unwrap_or("127.0.0.1");
-    let port: u16 = num(get("--port"), "--port", 0)?;
-    if port == 0 {
+    let ports: Vec<u16> = list(get("--port"), "--port")?;
+    if ports.is_empty() || ports.contains(&0) {
         return Err(format!("--port is required\n{USAGE}"));
     }
-    let addr = (host, port).to_socket_addrs().map_err(|e| format!("{host}: {e}"))?.next().ok_or("no address")?;
+    let addrs = ports
+        .iter()
+        .map(|&port| {
+            (host, port).to_socket_addrs().map_err(|e| format!("{host}: {e}"))?.next().ok_or("no address".into())
+        })
+        .collect::<Result<Vec<SocketAddr>, String>>()?;
     let scenario = get("--scenario").ok_or(format!("--scenario is required\n{USAGE}"))?.to_owned();
     if !["idle", "connect", "echo", "bcast", "stream", "paced"].contains(&scenario.as_str()) {
         return Err(format!("unknown scenario {scenario}\n{USAGE}"));
     }
-    let steps = match get("--steps") {
-        Some(s) => s
-            .split(',')
-            .map(|n| n.trim().parse().map_err(|_| format!("--steps: {s}")))
-            .collect::<Result<Vec<u64>, _>>()?,
-        None => vec![1000, 10000],
-    };
+    let mut steps = list(get("--steps"), "--steps")?;
+    if steps.is_empty() {
+        steps = vec![1000, 10000];
+    }
     Ok(Args {
-        addr,
+        addrs,
         path: get("--path").unwrap_or("/socket.io/").to_owned(),
         scenario,
         clients: num(get("--clients"), "--clients", 1000)?,
@@ -99,7 +110,7 @@ fn parse_args() -> Result<Args, String> {
         pad: num(get("--pad"), "--pad", 100)?,
         settle: num(get("--settle"), "--settle", 2.0)?,
         timeout: num(get("--timeout"), "--timeout", 60.0)?,
-        pid: get("--pid").map(|s| s.parse().map_err(|_| format!("--pid: {s}"))).transpose()?,
+        pids: list(get("--pid"), "--pid")?,
     })
 }
 
@@ -149,7 +160,7 @@ impl Bench {
     }
 
     fn rss(&self) -> Option<u64> {
-        self.args.pid.and_then(stats::rss_kib)
+        stats::total_rss_kib(&self.args.pids)
     }
 
     async fn idle(&mut self) -> (bool, Value) {
@@ -179,10 +190,10 @@ impl Bench {
 
     async fn connect(&mut self) -> (bool, Value) {
         let n = self.args.clients;
-        let mark = CpuMark::now(self.args.pid);
+        let mark = CpuMark::now(&self.args.pids);
         let secs = self.grow(n).await;
         let connected = self.connected();
-        let cpu = mark.since(self.args.pid, connected);
+        let cpu = mark.since(&self.args.pids, connected);
         let rate = if secs > 0.0 { (connected as f64 / secs).round() } else { 0.0 };
         let hs = summary(&self.sh.handshake.lock().expect("not poisoned"));
         let rss = self.rss();
@@ -205,12 +216,12 @@ impl Bench {
         self.sh.round_trips.store(0, Ordering::Relaxed);
         self.sh.per_client.iter().for_each(|n| n.store(0, Ordering::Relaxed));
         self.sh.rtt.lock().expect("not poisoned").reset();
-        let mark = CpuMark::now(self.args.pid);
+        let mark = CpuMark::now(&self.args.pids);
         self.sh.recording.store(true, Ordering::Relaxed);
         sleep_s(self.args.duration).await;
         self.sh.recording.store(false, Ordering::Relaxed);
         let ops = self.sh.round_trips.load(Ordering::Relaxed);
-        let cpu = mark.since(self.args.pid, ops);
+        let cpu = mark.since(&self.args.pids, ops);
         let wall = cpu["wall_s"].as_f64().unwrap_or(self.args.duration);
         let rss = self.rss();
         self.set_phase(Phase::Stop);
@@ -253,7 +264,7 @@ impl Bench {
         };
         let (mut delivered_total, mut fanout_s, mut complete, mut missing) = (0u64, 0f64, 0u64, 0u64);
         let mut fanouts = vec![];
-        let mark = CpuMark::now(self.args.pid);
+        let mark = CpuMark::now(&self.args.pids);
         for _ in 0..self.args.broadcasts {
             self.sh.delivered.store(0, Ordering::Relaxed);
             self.sh.last_delivery_us.store(0, Ordering::Relaxed);
@@ -276,21 +287,49 @@ impl Bench {
             }
             sleep_s(0.1).await;
         }
-        let cpu = mark.since(self.args.pid, delivered_total);
+        let cpu = mark.since(&self.args.pids, delivered_total);
         let rss = self.rss();
         self.set_phase(Phase::Stop);
         fanouts.sort_by(f64::total_cmp);
         let median_fanout = fanouts.get(fanouts.len() / 2).copied();
         let rate = if fanout_s > 0.0 { (complete as f64 * n as f64 / fanout_s).round() } else { 0.0 };
-        let lat = summary(&self.sh.delivery.lock().expect("not poisoned"));
+        let lat = summary(&self.delivery_histogram());
         (
             complete == self.args.broadcasts,
             json!({
                 "connected": connected, "broadcasts": self.args.broadcasts, "complete": complete,
                 "deliveries": delivered_total, "missing": missing,
-                "deliveries_per_s": rate, "fanout_ms_median": median_fanout, "delivery": lat, "cpu": cpu, "rss_kib": rss,
+                "deliveries_per_s": rate, "fanout_ms_median": median_fanout, "fanout_s": (fanout_s * 1e6).round() / 1e6,
+                "delivery": lat, "cpu": cpu, "rss_kib": rss, "nodes": self.per_node(),
             }),
         )
+    }
+
+    /// Every node's deliveries in one histogram.
+    fn delivery_histogram(&self) -> hdrhistogram::Histogram<u64> {
+        let mut all = stats::histogram();
+        for h in &self.sh.delivery {
+            all.add(&*h.lock().expect("not poisoned")).expect("histograms of the same bounds");
+        }
+        all
+    }
+
+    /// Per node (several with `--port A,B`): its port, clients, the deliveries they got
+    /// over every broadcast, the ones they missed and their delivery latency.
+    fn per_node(&self) -> Value {
+        let sh = &self.sh;
+        let nodes = (0..sh.addrs.len()).map(|i| {
+            let clients = sh.connected_per_node[i].load(Ordering::Relaxed);
+            let delivered = sh.delivered_per_node[i].load(Ordering::Relaxed);
+            json!({
+                "port": sh.addrs[i].port(),
+                "clients": clients,
+                "deliveries": delivered,
+                "missing": (clients * self.args.broadcasts).saturating_sub(delivered),
+                "delivery": summary(&sh.delivery[i].lock().expect("not poisoned")),
+            })
+        });
+        Value::Array(nodes.collect())
     }
 }
 
@@ -300,7 +339,7 @@ async fn run(args: Args) -> (bool, Value) {
     let timeout = Duration::from_secs_f64(args.timeout);
     let streamed = if ["stream", "paced"].contains(&args.scenario.as_str()) { stream::MAX_BROADCASTS } else { 0 };
     let counters = Counters { clients: args.clients as usize, streamed };
-    let sh = Arc::new(Shared::new(args.addr, &args.path, binary, payload, args.deflate, timeout, counters));
+    let sh = Arc::new(Shared::new(args.addrs.clone(), &args.path, binary, payload, args.deflate, timeout, counters));
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
     let started = Instant::now();

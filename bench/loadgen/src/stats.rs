@@ -86,6 +86,15 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The resident set sizes of every server process added up (several with `--port A,B`);
+/// `None` without a pid or when one cannot be read.
+pub fn total_rss_kib(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&p| rss_kib(p)).sum()
+}
+
 /// User + system CPU time of `pid` (every thread) in seconds; `None` for this process
 /// reads /proc/self. /proc reports clock ticks of USER_HZ = 100 on Linux.
 pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
@@ -103,7 +112,16 @@ pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     Some((utime + stime) as f64 / 100.0)
 }
 
-/// CPU seconds of the server and of the load generator between two points in time.
+/// The CPU seconds of every server process added up; `None` without a pid or when one
+/// cannot be read.
+fn servers_cpu_seconds(pids: &[u32]) -> Option<f64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|&p| cpu_seconds(Some(p))).sum()
+}
+
+/// CPU seconds of the server(s) and of the load generator between two points in time.
 #[derive(Clone, Copy)]
 pub struct CpuMark {
     server: Option<f64>,
@@ -112,18 +130,14 @@ pub struct CpuMark {
 }
 
 impl CpuMark {
-    /// Reads both clocks now.
-    pub fn now(server_pid: Option<u32>) -> CpuMark {
-        CpuMark {
-            server: server_pid.and_then(|p| cpu_seconds(Some(p))),
-            own: cpu_seconds(None),
-            at: std::time::Instant::now(),
-        }
+    /// Reads both clocks now (the servers' is the sum over `server_pids`).
+    pub fn now(server_pids: &[u32]) -> CpuMark {
+        CpuMark { server: servers_cpu_seconds(server_pids), own: cpu_seconds(None), at: std::time::Instant::now() }
     }
 
     /// `{"wall_s", "server_cpu_s", "loadgen_cpu_s"}` since `self`, with per-op server CPU when `ops` > 0.
-    pub fn since(&self, server_pid: Option<u32>, ops: u64) -> Value {
-        let end = CpuMark::now(server_pid);
+    pub fn since(&self, server_pids: &[u32], ops: u64) -> Value {
+        let end = CpuMark::now(server_pids);
         let wall = end.at.duration_since(self.at).as_secs_f64();
         let server = match (self.server, end.server) {
             (Some(a), Some(b)) => Some(b - a),

@@ -23,8 +23,8 @@ impl Bench {
         };
         let window = self.args.window.max(1);
         let stall = Duration::from_secs_f64(self.args.timeout);
-        self.sh.delivery.lock().expect("not poisoned").reset();
-        let mark = CpuMark::now(self.args.pid);
+        self.sh.delivery.iter().for_each(|h| h.lock().expect("not poisoned").reset());
+        let mark = CpuMark::now(&self.args.pids);
         let start = Instant::now();
         let end = start + Duration::from_secs_f64(self.args.duration);
         let (mut sent, mut done, mut progress) = (0u64, 0u64, Instant::now());
@@ -65,8 +65,8 @@ impl Bench {
         };
         let rate = self.args.rate.max(0.1);
         let total = ((self.args.duration * rate) as u64).clamp(1, MAX_BROADCASTS as u64);
-        self.sh.delivery.lock().expect("not poisoned").reset();
-        let mark = CpuMark::now(self.args.pid);
+        self.sh.delivery.iter().for_each(|h| h.lock().expect("not poisoned").reset());
+        let mark = CpuMark::now(&self.args.pids);
         let start = tokio::time::Instant::now();
         let mut sent = 0;
         while sent < total {
@@ -101,12 +101,12 @@ impl Bench {
     fn stream_result(&self, mark: CpuMark, sent: u64) -> Value {
         let n = self.args.clients;
         let delivered: u64 = self.sh.seq_delivered[..sent as usize].iter().map(|d| d.load(Ordering::Relaxed)).sum();
-        let cpu = mark.since(self.args.pid, delivered);
+        let cpu = mark.since(&self.args.pids, delivered);
         json!({
             "connected": self.connected(), "broadcasts": sent, "deliveries": delivered,
             "missing": (sent * n).saturating_sub(delivered),
             "reordered": self.sh.reordered.load(Ordering::Relaxed),
-            "delivery": summary(&self.sh.delivery.lock().expect("not poisoned")),
+            "delivery": summary(&self.delivery_histogram()),
             "cpu": cpu, "rss_kib": self.rss(),
         })
     }
