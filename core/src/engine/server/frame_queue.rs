@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::Mutex;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
@@ -55,14 +55,21 @@ impl FrameQueue {
 
     /// The next frame, waiting for one.
     pub(super) async fn pop(&self) -> Queued {
-        poll_fn(|cx| {
-            if let Some(f) = self.try_pop() {
-                return Poll::Ready(f);
-            }
-            self.reader.register(cx.waker());
-            // A frame pushed between the first look and the registration found no waker.
-            self.try_pop().map_or(Poll::Pending, Poll::Ready)
-        })
-        .await
+        poll_fn(|cx| self.poll_pop(cx)).await
+    }
+
+    /// The next frame, or `Pending` (`cx` woken at the next push).
+    pub(super) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Queued> {
+        if let Some(f) = self.try_pop() {
+            return Poll::Ready(f);
+        }
+        self.reader.register(cx.waker());
+        // A frame pushed between the first look and the registration found no waker.
+        self.try_pop().map_or(Poll::Pending, Poll::Ready)
+    }
+
+    /// Forgets the registered waker: pushes wake nobody until the next `poll_pop`.
+    pub(super) fn unregister(&self) {
+        drop(self.reader.take());
     }
 }

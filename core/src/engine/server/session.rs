@@ -96,6 +96,18 @@ impl Outbox {
     pub(super) fn is_empty(&self) -> bool {
         self.frames.is_empty()
     }
+
+    /// The next frame, or `Pending` (woken when one is queued).
+    pub(super) fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Queued> {
+        let f = std::task::ready!(self.frames.poll_pop(cx));
+        self.took(&f.0);
+        std::task::Poll::Ready(f)
+    }
+
+    /// Forgets the waker registered by `poll_recv`.
+    pub(super) fn unregister(&self) {
+        self.frames.unregister();
+    }
 }
 
 /// What a frame costs the outgoing budget: its payload bytes (shared bytes of a broadcast
@@ -397,6 +409,22 @@ impl Session {
             Packet::Ping(_) => self.close(CloseReason::TransportError),
             Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
         }
+    }
+
+    /// Sends a ping whose pong is due at `deadline`; false if the session is closed.
+    pub(super) fn ping(self: &Arc<Self>, deadline: tokio::time::Instant) -> bool {
+        *self.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
+        self.ping_outstanding.store(true, Ordering::Release);
+        self.send(Frame::Text("2".into())).is_ok()
+    }
+
+    /// Whether the pong of the last ping came (then no pong is due any more).
+    pub(super) fn pong_received(&self) -> bool {
+        if self.ping_outstanding.load(Ordering::Acquire) {
+            return false;
+        }
+        *self.pong_deadline.lock().expect("deadline lock poisoned") = None;
+        true
     }
 
     /// Runs the heartbeat until the session ends: ping every `ping_interval`, close with

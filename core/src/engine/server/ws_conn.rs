@@ -5,9 +5,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
+use std::future::{poll_fn, Future};
+use std::task::{ready, Context, Poll};
+
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Message as TMessage, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
@@ -48,133 +52,182 @@ pub(super) struct ReadError {
     pub(super) too_big: bool,
 }
 
-// Not boxed: a connection's task holds one `Conn` until it splits it, and the engine's own
-// socket is the common case; a box would be one more allocation per connection for nothing.
+/// One WebSocket, read and written from one task (the session's).
+pub(super) struct Conn {
+    inner: Inner,
+    /// A message not yet all handed over.
+    pending: Option<Pending>,
+    /// Waits for room in a host's full channel.
+    reserve: Option<Reserve>,
+}
+
+// Not boxed: the engine's own socket is the common case; a box would be one more
+// allocation per connection for nothing.
 #[allow(clippy::large_enum_variant)]
-pub(super) enum Conn {
+enum Inner {
     /// With the compress decisions of its messages when permessage-deflate is on.
     Own(Ws, Option<Arc<Hints>>),
     Host(HostIo, usize),
 }
 
-pub(super) enum Reader {
-    Own(SplitStream<Ws>),
-    Host(tokio::sync::mpsc::Receiver<WsMessage>, usize),
-}
-
-pub(super) enum Writer {
-    Own(SplitSink<Ws, TMessage>, Option<Arc<Hints>>),
-    Host(tokio::sync::mpsc::Sender<WsMessage>),
+/// A message on its way out: the engine's socket sends a large one as fragments, one at a
+/// time as room frees up; a host's channel takes it whole once it has room.
+enum Pending {
+    Fragments { bytes: Bytes, kind: Data, at: usize },
+    Host(WsMessage),
 }
 
 type WsError = tokio_tungstenite::tungstenite::Error;
 
+type Reserve = std::pin::Pin<
+    Box<
+        dyn Future<Output = Result<tokio::sync::mpsc::OwnedPermit<WsMessage>, tokio::sync::mpsc::error::SendError<()>>>
+            + Send,
+    >,
+>;
+
 impl Conn {
     /// A host's connection; messages over `max_payload` bytes close it with 1009.
     pub(super) fn host(io: HostIo, max_payload: usize) -> Conn {
-        Conn::Host(io, max_payload)
+        Conn { inner: Inner::Host(io, max_payload), pending: None, reserve: None }
     }
 
-    pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
-        match self {
-            Conn::Own(ws, _) => own_incoming(ws.next().await),
-            Conn::Host(io, max) => host_incoming(io.incoming.recv().await, *max),
+    pub(super) fn own(ws: Ws, hints: Option<Arc<Hints>>) -> Conn {
+        Conn { inner: Inner::Own(ws, hints), pending: None, reserve: None }
+    }
+
+    /// The next message from the peer (`None`: the connection ended).
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Incoming, ReadError>>> {
+        match &mut self.inner {
+            Inner::Own(ws, _) => ws.poll_next_unpin(cx).map(own_incoming),
+            Inner::Host(io, max) => io.incoming.poll_recv(cx).map(|m| host_incoming(m, *max)),
         }
     }
 
-    pub(super) async fn send_text(&mut self, text: &'static str) -> Result<(), ()> {
-        match self {
-            Conn::Own(ws, hints) => {
-                if let Some(h) = hints {
-                    h.push(true, text.len());
+    pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Ready when [`Conn::start_send`] may take a frame: what was handed over before has
+    /// gone into the connection's write buffer (or the host's channel).
+    pub(super) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        loop {
+            match &mut self.inner {
+                Inner::Own(ws, _) => {
+                    ready!(ws.poll_ready_unpin(cx)).map_err(drop)?;
+                    let Some(Pending::Fragments { bytes, kind, at }) = &mut self.pending else {
+                        return Poll::Ready(Ok(()));
+                    };
+                    let end = (*at + FRAGMENT).min(bytes.len());
+                    let opcode = OpCode::Data(if *at == 0 { *kind } else { Data::Continue });
+                    let fragment = WsFrame::message(bytes.slice(*at..end), opcode, end == bytes.len());
+                    *at = end;
+                    if end == bytes.len() {
+                        self.pending = None;
+                    }
+                    ws.start_send_unpin(TMessage::Frame(fragment)).map_err(drop)?;
                 }
-                ws.send(TMessage::Text(text.into())).await.map_err(drop)
+                Inner::Host(io, _) => {
+                    let Some(Pending::Host(m)) = self.pending.take() else {
+                        return Poll::Ready(Ok(()));
+                    };
+                    if let Some(reserve) = &mut self.reserve {
+                        let permit = ready!(reserve.as_mut().poll(cx));
+                        self.reserve = None;
+                        permit.map_err(drop)?.send(m);
+                        continue;
+                    }
+                    match io.outgoing.try_send(m) {
+                        Ok(()) => {}
+                        Err(tokio::sync::mpsc::error::TrySendError::Full(m)) => {
+                            self.pending = Some(Pending::Host(m));
+                            self.reserve = Some(Box::pin(io.outgoing.clone().reserve_owned()));
+                        }
+                        Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return Poll::Ready(Err(())),
+                    }
+                }
             }
-            Conn::Host(io, _) => io.outgoing.send(WsMessage::Text(text.into())).await.map_err(drop),
+        }
+    }
+
+    /// Hands over one frame; call [`Conn::poll_ready`] first. On the engine's socket a large
+    /// message is sent as fragments, each a slice of the shared bytes: tungstenite copies
+    /// what it is given into its write buffer, so a whole 10 MB broadcast would be copied
+    /// once per connection (and held there while a slow peer reads); fragments keep that
+    /// copy to one write buffer's worth. A host gets the shared bytes whole. `compress`: the
+    /// emit's flag (permessage-deflate still skips messages under its threshold).
+    pub(super) fn start_send(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
+        match &mut self.inner {
+            Inner::Own(ws, hints) => {
+                if let Some(h) = hints {
+                    h.push(compress, frame_len(&frame));
+                }
+                let (bytes, kind) = match frame {
+                    Frame::Text(t) if t.len() <= FRAGMENT => {
+                        return ws.start_send_unpin(TMessage::Text(t)).map_err(drop)
+                    }
+                    Frame::Binary(b) if b.len() <= FRAGMENT => {
+                        return ws.start_send_unpin(TMessage::Binary(b)).map_err(drop)
+                    }
+                    Frame::Text(t) => (Bytes::from(t), Data::Text),
+                    Frame::Binary(b) => (b, Data::Binary),
+                };
+                self.pending = Some(Pending::Fragments { bytes, kind, at: 0 });
+            }
+            Inner::Host(_, _) => {
+                let m = match frame {
+                    Frame::Text(t) => WsMessage::Text(t),
+                    Frame::Binary(b) => WsMessage::Binary(b),
+                };
+                self.pending = Some(Pending::Host(m));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes out everything handed over.
+    pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        ready!(self.poll_ready(cx))?;
+        match &mut self.inner {
+            Inner::Own(ws, _) => ws.poll_flush_unpin(cx).map_err(drop),
+            Inner::Host(_, _) => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// Queues one frame, waiting for room.
+    pub(super) async fn feed(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
+        poll_fn(|cx| self.poll_ready(cx)).await?;
+        self.start_send(frame, compress)
+    }
+
+    pub(super) async fn send_text(&mut self, text: &'static str) -> Result<(), ()> {
+        self.feed(Frame::Text(text.into()), true).await?;
+        poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// Ends the connection with `code` (`None`: a normal close), after what was handed over.
+    pub(super) async fn finish(&mut self, code: Option<CloseCode>) -> Result<(), ()> {
+        poll_fn(|cx| self.poll_ready(cx)).await?;
+        match &mut self.inner {
+            Inner::Own(ws, _) => match code {
+                Some(code) => ws.send(TMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
+                None => SinkExt::close(ws).await,
+            }
+            .map_err(drop),
+            Inner::Host(io, _) => io.outgoing.send(WsMessage::Close(code.map(u16::from))).await.map_err(drop),
         }
     }
 
     /// Starts a normal close.
     pub(super) async fn close(&mut self) {
-        match self {
-            Conn::Own(ws, _) => {
-                let _ = ws.close(None).await;
-            }
-            Conn::Host(io, _) => {
-                let _ = io.outgoing.send(WsMessage::Close(None)).await;
-            }
-        }
+        let _ = self.finish(None).await;
     }
 
-    pub(super) fn split(self) -> (Reader, Writer) {
-        match self {
-            Conn::Own(ws, hints) => {
-                let (sink, stream) = ws.split();
-                (Reader::Own(stream), Writer::Own(sink, hints))
-            }
-            Conn::Host(io, max) => (Reader::Host(io.incoming, max), Writer::Host(io.outgoing)),
-        }
-    }
-}
-
-impl Reader {
-    pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
-        match self {
-            Reader::Own(stream) => own_incoming(stream.next().await),
-            Reader::Host(rx, max) => host_incoming(rx.recv().await, *max),
-        }
-    }
-
-    /// The engine's own socket back in one piece (to linger on it), if both halves are.
-    pub(super) fn reunite(self, writer: Writer) -> Option<Ws> {
-        match (self, writer) {
-            (Reader::Own(stream), Writer::Own(sink, _)) => stream.reunite(sink).ok(),
-            _ => None,
-        }
-    }
-}
-
-impl Writer {
-    /// Queues one frame. On the engine's socket a large message is sent as fragments, each a
-    /// slice of the shared bytes: tungstenite copies what it is given into its write buffer,
-    /// so a whole 10 MB broadcast would be copied once per connection (and held there while a
-    /// slow peer reads); fragments keep that copy to one write buffer's worth. A host gets
-    /// the shared bytes whole. `compress`: the emit's flag (permessage-deflate still skips
-    /// messages under its threshold).
-    pub(super) async fn feed(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
-        match self {
-            Writer::Own(sink, hints) => {
-                if let Some(h) = hints {
-                    h.push(compress, frame_len(&frame));
-                }
-                feed_own(sink, frame).await.map_err(drop)
-            }
-            Writer::Host(tx) => {
-                let m = match frame {
-                    Frame::Text(t) => WsMessage::Text(t),
-                    Frame::Binary(b) => WsMessage::Binary(b),
-                };
-                tx.send(m).await.map_err(drop)
-            }
-        }
-    }
-
-    pub(super) async fn flush(&mut self) -> Result<(), ()> {
-        match self {
-            Writer::Own(sink, _) => sink.flush().await.map_err(drop),
-            Writer::Host(_) => Ok(()),
-        }
-    }
-
-    /// Ends the connection with `code` (`None`: a normal close).
-    pub(super) async fn finish(&mut self, code: Option<CloseCode>) -> Result<(), ()> {
-        match self {
-            Writer::Own(sink, _) => match code {
-                Some(code) => sink.send(TMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
-                None => sink.close().await,
-            }
-            .map_err(drop),
-            Writer::Host(tx) => tx.send(WsMessage::Close(code.map(u16::from))).await.map_err(drop),
+    /// The engine's own socket's byte stream (to linger on it).
+    pub(super) fn io_mut(&mut self) -> Option<&mut BoxIo> {
+        match &mut self.inner {
+            Inner::Own(ws, _) => Some(ws.get_mut()),
+            Inner::Host(_, _) => None,
         }
     }
 }
@@ -184,25 +237,6 @@ fn frame_len(frame: &Frame) -> usize {
         Frame::Text(t) => t.len(),
         Frame::Binary(b) => b.len(),
     }
-}
-
-async fn feed_own(sink: &mut SplitSink<Ws, TMessage>, frame: Frame) -> Result<(), WsError> {
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-    use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-    let (bytes, kind) = match frame {
-        Frame::Text(t) if t.len() <= FRAGMENT => return sink.feed(TMessage::Text(t)).await,
-        Frame::Binary(b) if b.len() <= FRAGMENT => return sink.feed(TMessage::Binary(b)).await,
-        Frame::Text(t) => (Bytes::from(t), Data::Text),
-        Frame::Binary(b) => (b, Data::Binary),
-    };
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT).min(bytes.len());
-        let opcode = OpCode::Data(if start == 0 { kind } else { Data::Continue });
-        sink.feed(TMessage::Frame(WsFrame::message(bytes.slice(start..end), opcode, end == bytes.len()))).await?;
-        start = end;
-    }
-    Ok(())
 }
 
 fn own_incoming(msg: Option<Result<TMessage, WsError>>) -> Option<Result<Incoming, ReadError>> {
