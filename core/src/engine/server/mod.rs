@@ -23,6 +23,7 @@ mod stall;
 mod tls;
 mod websocket;
 mod ws_conn;
+mod ws_own;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -15,8 +15,6 @@ use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
 use tracing::Instrument;
 
 use super::events::ConnEvent;
@@ -24,7 +22,8 @@ use super::handshake;
 use super::host_socket::{HostConn, HostIo, HostUpgrade};
 use super::responses::EngineHttpError;
 use super::session::{wait_closed, CloseReason, Outbox, Session};
-use super::ws_conn::{BoxIo, Conn, Incoming, ReadError, FRAGMENT};
+use super::ws_conn::{BoxIo, Conn, Incoming, ReadError};
+use super::ws_own::OwnWs;
 use super::Shared;
 use crate::engine::deflate::{self, Agreement, DeflateStream, PerMessageDeflate};
 use crate::engine::{Frame, Packet};
@@ -85,11 +84,11 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
             let conn = match source {
                 Source::Host(io) => Conn::host(io, shared.config.max_payload),
                 Source::Hyper(on_upgrade) => match on_upgrade.await {
-                    Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate).await,
+                    Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate),
                     Err(e) => return upgrade_failed(mode, &e),
                 },
                 Source::Stream(rx) => match rx.await {
-                    Ok((io, head)) => own_conn(&shared, io, head, deflate).await,
+                    Ok((io, head)) => own_conn(&shared, io, head, deflate),
                     Err(e) => return upgrade_failed(mode, &e),
                 },
             };
@@ -132,27 +131,15 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
 
 /// The engine's WebSocket over `io`; `head`: frames a host read past the request, read
 /// before the stream; `deflate`: permessage-deflate as agreed in the 101.
-async fn own_conn(shared: &Shared, io: BoxIo, head: Bytes, deflate: Option<(Agreement, PerMessageDeflate)>) -> Conn {
-    let config = WebSocketConfig::default()
-        .read_buffer_size(crate::engine::WS_READ_BUFFER)
-        // Frames are batched up to this before a write; with FRAGMENT it bounds what a peer
-        // that stops reading holds in our memory (the rest waits as shared bytes).
-        .write_buffer_size(FRAGMENT)
-        .max_message_size(Some(shared.config.max_payload))
-        .max_frame_size(Some(shared.config.max_payload));
+fn own_conn(shared: &Shared, io: BoxIo, head: Bytes, deflate: Option<(Agreement, PerMessageDeflate)>) -> Conn {
+    let max = shared.config.max_payload;
     if let Some((agreement, settings)) = deflate {
         // The stream reads `head` first itself: those frames may be compressed too.
-        let io = DeflateStream::server(io, agreement, settings.threshold, shared.config.max_payload, head);
+        let io = DeflateStream::server(io, agreement, settings.threshold, max, head);
         let hints = io.hints();
-        let ws = WebSocketStream::from_raw_socket(Box::new(io) as BoxIo, Role::Server, Some(config)).await;
-        return Conn::own(ws, Some(hints));
+        return Conn::own(OwnWs::new(Box::new(io), max, Bytes::new()), Some(hints));
     }
-    let ws = if head.is_empty() {
-        WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await
-    } else {
-        WebSocketStream::from_partially_read(io, head.into(), Role::Server, Some(config)).await
-    };
-    Conn::own(ws, None)
+    Conn::own(OwnWs::new(io, max, head), None)
 }
 
 /// The connection never came (hyper's upgrade failed, or a host's 101 could not be written).
@@ -356,7 +343,8 @@ impl Pump {
                         self.fed = true;
                         continue;
                     }
-                    if !self.fed {
+                    // Also a pong, or the answer to the peer's close, when nothing else was fed.
+                    if !self.fed && !conn.wants_flush() {
                         break;
                     }
                     self.flushing = true;
@@ -364,9 +352,10 @@ impl Pump {
                 match conn.poll_flush(cx) {
                     Poll::Ready(Ok(())) => {
                         self.flushing = false;
-                        self.fed = false;
                         self.grace = false;
-                        session.emit_event(ConnEvent::Drain);
+                        if std::mem::take(&mut self.fed) {
+                            session.emit_event(ConnEvent::Drain);
+                        }
                         progress = true;
                     }
                     Poll::Ready(Err(())) => return Poll::Ready(self.write_failed(session)),

@@ -1,23 +1,18 @@
-//! One WebSocket connection, whoever runs it: the engine's own (tungstenite over a byte
-//! stream: hyper's upgrade, or a connection a host handed over) or a host's (messages over
-//! [`HostIo`]'s channels). The transport logic
-//! (`websocket.rs`) reads, writes and closes through this, the same for both.
-use std::sync::Arc;
-
-use bytes::Bytes;
+//! One WebSocket connection, whoever runs it: the engine's own (its framing, `ws_own.rs`,
+//! over a byte stream: hyper's upgrade, or a connection a host handed over) or a host's
+//! (messages over [`HostIo`]'s channels). The transport logic (`websocket.rs`) reads,
+//! writes and closes through this, the same for both.
 use std::future::{poll_fn, Future};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use futures_util::{SinkExt, StreamExt};
+use bytes::Bytes;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Message as TMessage, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::host_socket::{HostIo, WsMessage};
 use super::session::CloseReason;
+use super::ws_own::{Event, OwnWs, ReadFail};
 use crate::engine::deflate::Hints;
 use crate::engine::Frame;
 
@@ -30,9 +25,8 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 /// host's stream (a TCP connection it handed over) runs through the same code.
 pub(super) type BoxIo = Box<dyn Io>;
 
-pub(super) type Ws = WebSocketStream<BoxIo>;
-
-/// Messages larger than this go out as fragments of this size.
+/// Messages larger than this go out as fragments of this size, and the write buffer takes
+/// no more frames while it holds more than this.
 pub(super) const FRAGMENT: usize = 32 * 1024;
 
 /// A message from the peer.
@@ -66,18 +60,16 @@ pub(super) struct Conn {
 #[allow(clippy::large_enum_variant)]
 enum Inner {
     /// With the compress decisions of its messages when permessage-deflate is on.
-    Own(Ws, Option<Arc<Hints>>),
+    Own(OwnWs, Option<Arc<Hints>>),
     Host(HostIo, usize),
 }
 
 /// A message on its way out: the engine's socket sends a large one as fragments, one at a
 /// time as room frees up; a host's channel takes it whole once it has room.
 enum Pending {
-    Fragments { bytes: Bytes, kind: Data, at: usize },
+    Fragments { bytes: Bytes, text: bool, at: usize },
     Host(WsMessage),
 }
-
-type WsError = tokio_tungstenite::tungstenite::Error;
 
 type Reserve = std::pin::Pin<
     Box<
@@ -92,14 +84,14 @@ impl Conn {
         Conn { inner: Inner::Host(io, max_payload), pending: None, reserve: None }
     }
 
-    pub(super) fn own(ws: Ws, hints: Option<Arc<Hints>>) -> Conn {
+    pub(super) fn own(ws: OwnWs, hints: Option<Arc<Hints>>) -> Conn {
         Conn { inner: Inner::Own(ws, hints), pending: None, reserve: None }
     }
 
     /// The next message from the peer (`None`: the connection ended).
     pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Incoming, ReadError>>> {
         match &mut self.inner {
-            Inner::Own(ws, _) => ws.poll_next_unpin(cx).map(own_incoming),
+            Inner::Own(ws, _) => ws.poll_recv(cx).map(|m| m.map(own_incoming)),
             Inner::Host(io, max) => io.incoming.poll_recv(cx).map(|m| host_incoming(m, *max)),
         }
     }
@@ -114,18 +106,19 @@ impl Conn {
         loop {
             match &mut self.inner {
                 Inner::Own(ws, _) => {
-                    ready!(ws.poll_ready_unpin(cx)).map_err(drop)?;
-                    let Some(Pending::Fragments { bytes, kind, at }) = &mut self.pending else {
+                    if ws.buffered() > FRAGMENT {
+                        ready!(ws.poll_write_some(cx)).map_err(drop)?;
+                        continue;
+                    }
+                    let Some(Pending::Fragments { bytes, text, at }) = &mut self.pending else {
                         return Poll::Ready(Ok(()));
                     };
                     let end = (*at + FRAGMENT).min(bytes.len());
-                    let opcode = OpCode::Data(if *at == 0 { *kind } else { Data::Continue });
-                    let fragment = WsFrame::message(bytes.slice(*at..end), opcode, end == bytes.len());
+                    ws.queue_data(*text, *at == 0, end == bytes.len(), &bytes[*at..end]);
                     *at = end;
                     if end == bytes.len() {
                         self.pending = None;
                     }
-                    ws.start_send_unpin(TMessage::Frame(fragment)).map_err(drop)?;
                 }
                 Inner::Host(io, _) => {
                     let Some(Pending::Host(m)) = self.pending.take() else {
@@ -151,10 +144,10 @@ impl Conn {
     }
 
     /// Hands over one frame; call [`Conn::poll_ready`] first. On the engine's socket a large
-    /// message is sent as fragments, each a slice of the shared bytes: tungstenite copies
-    /// what it is given into its write buffer, so a whole 10 MB broadcast would be copied
-    /// once per connection (and held there while a slow peer reads); fragments keep that
-    /// copy to one write buffer's worth. A host gets the shared bytes whole. `compress`: the
+    /// message is sent as fragments, copied into the write buffer one at a time as it
+    /// drains: a whole 10 MB broadcast copied at once would be copied once per connection
+    /// (and held there while a slow peer reads); fragments keep that copy to one write
+    /// buffer's worth. A host gets the shared bytes whole. `compress`: the
     /// emit's flag (permessage-deflate still skips messages under its threshold).
     pub(super) fn start_send(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
         match &mut self.inner {
@@ -162,17 +155,12 @@ impl Conn {
                 if let Some(h) = hints {
                     h.push(compress, frame_len(&frame));
                 }
-                let (bytes, kind) = match frame {
-                    Frame::Text(t) if t.len() <= FRAGMENT => {
-                        return ws.start_send_unpin(TMessage::Text(t)).map_err(drop)
-                    }
-                    Frame::Binary(b) if b.len() <= FRAGMENT => {
-                        return ws.start_send_unpin(TMessage::Binary(b)).map_err(drop)
-                    }
-                    Frame::Text(t) => (Bytes::from(t), Data::Text),
-                    Frame::Binary(b) => (b, Data::Binary),
-                };
-                self.pending = Some(Pending::Fragments { bytes, kind, at: 0 });
+                match frame {
+                    Frame::Text(t) if t.len() <= FRAGMENT => ws.queue_data(true, true, true, t.as_bytes()),
+                    Frame::Binary(b) if b.len() <= FRAGMENT => ws.queue_data(false, true, true, &b),
+                    Frame::Text(t) => self.pending = Some(Pending::Fragments { bytes: t.into(), text: true, at: 0 }),
+                    Frame::Binary(b) => self.pending = Some(Pending::Fragments { bytes: b, text: false, at: 0 }),
+                }
             }
             Inner::Host(_, _) => {
                 let m = match frame {
@@ -189,7 +177,7 @@ impl Conn {
     pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
         ready!(self.poll_ready(cx))?;
         match &mut self.inner {
-            Inner::Own(ws, _) => ws.poll_flush_unpin(cx).map_err(drop),
+            Inner::Own(ws, _) => ws.poll_flush(cx).map_err(drop),
             Inner::Host(_, _) => Poll::Ready(Ok(())),
         }
     }
@@ -205,15 +193,26 @@ impl Conn {
         poll_fn(|cx| self.poll_flush(cx)).await
     }
 
-    /// Ends the connection with `code` (`None`: a normal close), after what was handed over.
+    /// Whether bytes wait to be written that no frame handed over put there (a pong, the
+    /// answer to the peer's close).
+    pub(super) fn wants_flush(&self) -> bool {
+        match &self.inner {
+            Inner::Own(ws, _) => ws.buffered() > 0,
+            Inner::Host(_, _) => false,
+        }
+    }
+
+    /// Ends the connection with `code` (`None`: a normal close), after what was handed
+    /// over. `Err` also when the peer closed first (its close answered) or the stream ended:
+    /// there is nothing to linger for.
     pub(super) async fn finish(&mut self, code: Option<CloseCode>) -> Result<(), ()> {
         poll_fn(|cx| self.poll_ready(cx)).await?;
         match &mut self.inner {
-            Inner::Own(ws, _) => match code {
-                Some(code) => ws.send(TMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
-                None => SinkExt::close(ws).await,
+            Inner::Own(ws, _) => {
+                let closing = ws.queue_close(code);
+                poll_fn(|cx| ws.poll_flush(cx)).await.map_err(drop)?;
+                closing.then_some(()).ok_or(())
             }
-            .map_err(drop),
             Inner::Host(io, _) => io.outgoing.send(WsMessage::Close(code.map(u16::from))).await.map_err(drop),
         }
     }
@@ -226,7 +225,7 @@ impl Conn {
     /// The engine's own socket's byte stream (to linger on it).
     pub(super) fn io_mut(&mut self) -> Option<&mut BoxIo> {
         match &mut self.inner {
-            Inner::Own(ws, _) => Some(ws.get_mut()),
+            Inner::Own(ws, _) => Some(ws.io_mut()),
             Inner::Host(_, _) => None,
         }
     }
@@ -239,17 +238,21 @@ fn frame_len(frame: &Frame) -> usize {
     }
 }
 
-fn own_incoming(msg: Option<Result<TMessage, WsError>>) -> Option<Result<Incoming, ReadError>> {
-    Some(match msg? {
-        Ok(TMessage::Text(t)) => Ok(Incoming::Text(t)),
-        Ok(TMessage::Binary(b)) => Ok(Incoming::Binary(b)),
-        Ok(TMessage::Close(_)) => Ok(Incoming::Close),
-        Ok(_) => Ok(Incoming::Other),
-        Err(e) => {
-            tracing::debug!(error = %e, "websocket error");
-            Err(ReadError { reason: close_reason_of(&e), too_big: matches!(e, WsError::Capacity(_)) })
+fn own_incoming(ev: Result<Event, ReadFail>) -> Result<Incoming, ReadError> {
+    match ev {
+        Ok(Event::Text(t)) => Ok(Incoming::Text(t)),
+        Ok(Event::Binary(b)) => Ok(Incoming::Binary(b)),
+        Ok(Event::Close) => Ok(Incoming::Close),
+        Ok(Event::Control) => Ok(Incoming::Other),
+        Err(ReadFail::TooBig) => {
+            tracing::debug!("websocket message over the size limit");
+            Err(ReadError { reason: CloseReason::TransportError, too_big: true })
         }
-    })
+        Err(ReadFail::Protocol(e)) => {
+            tracing::debug!(error = e, "websocket protocol error");
+            Err(ReadError { reason: CloseReason::TransportError, too_big: false })
+        }
+    }
 }
 
 fn host_incoming(msg: Option<WsMessage>, max_payload: usize) -> Option<Result<Incoming, ReadError>> {
@@ -261,17 +264,4 @@ fn host_incoming(msg: Option<WsMessage>, max_payload: usize) -> Option<Result<In
         Some(WsMessage::Binary(b)) => Ok(Incoming::Binary(b)),
         Some(WsMessage::Close(_)) | None => Ok(Incoming::Close),
     })
-}
-
-/// An abrupt end of the connection is a `transport close` (as the reference reports a
-/// WebSocket closed without handshake); anything else the peer did wrong is an error.
-fn close_reason_of(e: &WsError) -> CloseReason {
-    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
-    match e {
-        Error::ConnectionClosed
-        | Error::AlreadyClosed
-        | Error::Io(_)
-        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
-        _ => CloseReason::TransportError,
-    }
 }
