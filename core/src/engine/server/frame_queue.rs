@@ -46,7 +46,13 @@ impl FrameQueue {
     }
 
     pub(super) fn try_pop(&self) -> Option<Queued> {
-        self.frames().pop_front()
+        let mut q = self.frames();
+        let f = q.pop_front();
+        if q.is_empty() && q.capacity() > 0 {
+            // An idle session holds no queue (a push allocates it again).
+            *q = VecDeque::new();
+        }
+        f
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -71,5 +77,15 @@ impl FrameQueue {
     /// Forgets the registered waker: pushes wake nobody until the next `poll_pop`.
     pub(super) fn unregister(&self) {
         drop(self.reader.take());
+    }
+
+    /// Wakes the reader at the next push (or [`FrameQueue::wake`]).
+    pub(super) fn register(&self, cx: &Context<'_>) {
+        self.reader.register(cx.waker());
+    }
+
+    /// Wakes the reader now (its session closed, say).
+    pub(super) fn wake(&self) {
+        self.reader.wake();
     }
 }

@@ -145,7 +145,7 @@ pub(super) fn open_packet(shared: &Shared, session: &Session) -> crate::engine::
 /// whatever the upper layer queued in `on_open`).
 fn drain_now(session: &Session) -> Vec<crate::engine::Frame> {
     let mut out = Vec::new();
-    if let Ok(mut rx) = session.rx.try_lock() {
+    if let Some(mut rx) = session.try_outbox() {
         while let Some((f, _)) = rx.try_recv() {
             out.push(f);
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use ::http::{header, StatusCode};
 use bytes::Bytes;
+use futures_util::future::{FutureExt, OptionFuture};
 use http_body_util::Full;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
@@ -21,7 +22,7 @@ use super::events::ConnEvent;
 use super::handshake;
 use super::host_socket::{HostConn, HostIo, HostUpgrade};
 use super::responses::EngineHttpError;
-use super::session::{wait_closed, CloseReason, Outbox, Session};
+use super::session::{CloseReason, Outbox, Session};
 use super::ws_conn::{BoxIo, Conn, Incoming, ReadError};
 use super::ws_own::OwnWs;
 use super::Shared;
@@ -78,44 +79,12 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
         Some(HostConn::Stream(rx)) => Source::Stream(rx),
         None => Source::Hyper(hyper::upgrade::on(&mut req)),
     };
-    let shared = shared.clone();
-    tokio::spawn(
-        async move {
-            let conn = match source {
-                Source::Host(io) => Conn::host(io, shared.config.max_payload),
-                Source::Hyper(on_upgrade) => match on_upgrade.await {
-                    Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate),
-                    Err(e) => return upgrade_failed(mode, &e),
-                },
-                Source::Stream(rx) => match rx.await {
-                    Ok((io, head)) => own_conn(&shared, io, head, deflate),
-                    Err(e) => return upgrade_failed(mode, &e),
-                },
-            };
-            match mode {
-                Mode::New(session) => {
-                    let open = handshake::open_packet(&shared, &session);
-                    if session.send(open).is_ok() {
-                        shared.handler.on_open(&session);
-                    }
-                    drive(&shared, session, conn, first_ping).await;
-                }
-                Mode::Probe(session) => {
-                    if let Some(conn) = probe(&shared, &session, conn).await {
-                        session.set_websocket();
-                        drive(&shared, session, conn, None).await;
-                    }
-                }
-                Mode::Refuse => {
-                    let mut conn = conn;
-                    conn.close().await;
-                    // Read until the peer answers the close, so unread input cannot reset it.
-                    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = conn.recv().await {} }).await;
-                }
-            }
-        }
-        .instrument(tracing::Span::current()),
-    );
+    // The task's future stays resident as long as the connection: it holds the pump and
+    // no more. The opening (the upgrade, the probe, a refusal) runs boxed, and hands over
+    // the pump's future.
+    let opening = Box::new(Opening { shared: shared.clone(), source, mode, deflate, first_ping });
+    let task = Box::pin(opening.open()).map(OptionFuture::from).flatten();
+    tokio::spawn(task.map(drop).instrument(tracing::Span::current()));
     let mut res = Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
         .header(header::UPGRADE, "websocket")
@@ -150,6 +119,65 @@ fn upgrade_failed(mode: Mode, e: &dyn std::fmt::Display) {
         Mode::Probe(s) => s.probe_taken.store(false, Ordering::Release),
         Mode::Refuse => {}
     }
+}
+
+/// What a WebSocket's task starts from.
+struct Opening {
+    shared: Arc<Shared>,
+    source: Source,
+    mode: Mode,
+    deflate: Option<(Agreement, PerMessageDeflate)>,
+    first_ping: Option<tokio::time::Instant>,
+}
+
+impl Opening {
+    /// Waits for the connection and opens the session over it (or runs the probe, or the
+    /// refusal); returns the pump to run from then on.
+    async fn open(self: Box<Self>) -> Option<impl Future<Output = ()>> {
+        let Opening { shared, source, mode, deflate, first_ping } = *self;
+        let conn = match source {
+            Source::Host(io) => Conn::host(io, shared.config.max_payload),
+            Source::Hyper(on_upgrade) => match on_upgrade.await {
+                Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate),
+                Err(e) => {
+                    upgrade_failed(mode, &e);
+                    return None;
+                }
+            },
+            Source::Stream(rx) => match rx.await {
+                Ok((io, head)) => own_conn(&shared, io, head, deflate),
+                Err(e) => {
+                    upgrade_failed(mode, &e);
+                    return None;
+                }
+            },
+        };
+        match mode {
+            Mode::New(session) => {
+                let open = handshake::open_packet(&shared, &session);
+                if session.send(open).is_ok() {
+                    shared.handler.on_open(&session);
+                }
+                Some(drive(&shared, session, conn, first_ping))
+            }
+            Mode::Probe(session) => {
+                let conn = probe(&shared, &session, conn).await?;
+                session.set_websocket();
+                Some(drive(&shared, session, conn, None))
+            }
+            Mode::Refuse => {
+                refuse(conn).await;
+                None
+            }
+        }
+    }
+}
+
+/// Closes a WebSocket that may not serve its session.
+async fn refuse(mut conn: Conn) {
+    conn.close().await;
+    // Read until the peer answers the close, so unread input cannot reset it.
+    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = conn.recv().await {} }).await;
 }
 
 /// Runs the probe exchange; returns the socket once the client sent `5`.
@@ -207,51 +235,68 @@ enum Beat {
 /// Pumps frames both ways until the session or the socket ends, in one task: reading,
 /// writing (all queued frames fed, one flush), the heartbeat of a session opened here
 /// (`first_ping`: when its first ping is due) and the close.
-async fn drive(shared: &Shared, session: Arc<Session>, mut conn: Conn, first_ping: Option<tokio::time::Instant>) {
-    let end = {
-        let mut rx = session.rx.lock().await;
-        let mut closed = session.closed_watch();
-        let closing = wait_closed(&mut closed);
-        tokio::pin!(closing);
-        // The heartbeat's deadlines, then the grace period of a write once the session closed.
-        let timer = tokio::time::sleep_until(first_ping.unwrap_or_else(tokio::time::Instant::now));
-        tokio::pin!(timer);
-        let mut st = Pump {
-            beat: first_ping.map_or(Beat::Off, Beat::Ping),
-            reading: true,
-            fed: false,
-            flushing: false,
-            closed: false,
-            grace: false,
-            close_code: None,
-            ping_interval: shared.config.ping_interval,
-            ping_timeout: shared.config.ping_timeout,
-        };
-        let end = poll_fn(|cx| st.poll(cx, &session, &mut conn, &mut rx, closing.as_mut(), timer.as_mut())).await;
-        match end {
-            End::Finish => {
-                let code = st.close_code;
-                let v3 = session.protocol() == 3;
-                let finish = async {
-                    // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
-                    while let Some((f, c)) = rx.try_recv() {
-                        if conn.feed(wire(v3, f), c).await.is_err() {
-                            break;
-                        }
-                    }
-                    conn.finish(code).await
-                };
-                matches!(tokio::time::timeout(LINGER, finish).await, Ok(Ok(())))
-            }
-            End::Drop => false,
-        }
+// Not an `async fn`: its arguments would be stored twice in the future (once as
+// arguments, once as locals), and the future lives as long as the connection.
+fn drive(
+    shared: &Shared,
+    session: Arc<Session>,
+    mut conn: Conn,
+    first_ping: Option<tokio::time::Instant>,
+) -> impl Future<Output = ()> {
+    let mut st = Pump {
+        beat: first_ping.map_or(Beat::Off, Beat::Ping),
+        reading: true,
+        fed: false,
+        flushing: false,
+        closed: false,
+        grace: false,
+        close_code: None,
+        ping_interval: shared.config.ping_interval,
+        ping_timeout: shared.config.ping_timeout,
     };
-    drop(session);
-    if end {
-        if let Some(io) = conn.io_mut() {
-            linger(io).await;
+    async move {
+        let lingering = {
+            // Taken at once unless a poll still holds the queue (an upgrade); boxed, as the
+            // wait would otherwise take room in the future for the connection's lifetime.
+            let mut rx = match session.try_outbox() {
+                Some(rx) => rx,
+                None => Box::pin(session.outbox()).await,
+            };
+            // The heartbeat's deadlines, then the grace period of a write once the session closed.
+            let first = match st.beat {
+                Beat::Ping(at) => at,
+                _ => tokio::time::Instant::now(),
+            };
+            let timer = tokio::time::sleep_until(first);
+            tokio::pin!(timer);
+            let end = poll_fn(|cx| st.poll(cx, &session, &mut conn, &mut rx, timer.as_mut())).await;
+            match end {
+                End::Finish => Box::pin(finish(&mut conn, &mut rx, st.close_code, session.protocol() == 3)).await,
+                End::Drop => false,
+            }
+        };
+        drop(session);
+        if lingering {
+            if let Some(io) = conn.io_mut() {
+                Box::pin(linger(io)).await;
+            }
         }
     }
+}
+
+/// Sends what is still queued and the close frame (within `LINGER`); true if the peer
+/// is to answer it.
+async fn finish(conn: &mut Conn, rx: &mut Outbox<'_>, code: Option<CloseCode>, v3: bool) -> bool {
+    let finish = async {
+        // Orderly closes flush what was queued before them (e.g. a DISCONNECT packet).
+        while let Some((f, c)) = rx.try_recv() {
+            if conn.feed(wire(v3, f), c).await.is_err() {
+                break;
+            }
+        }
+        conn.finish(code).await
+    };
+    matches!(tokio::time::timeout(LINGER, finish).await, Ok(Ok(())))
 }
 
 /// Protocol 3 puts the message type byte in front of binary frames.
@@ -288,8 +333,7 @@ impl Pump {
         cx: &mut Context<'_>,
         session: &Arc<Session>,
         conn: &mut Conn,
-        rx: &mut Outbox,
-        mut closing: Pin<&mut impl Future<Output = ()>>,
+        rx: &mut Outbox<'_>,
         mut timer: Pin<&mut tokio::time::Sleep>,
     ) -> Poll<End> {
         let v3 = session.protocol() == 3;
@@ -297,7 +341,7 @@ impl Pump {
         // write side below looks at the queue after the reads. Registered again there.
         rx.unregister();
         loop {
-            if !self.closed && closing.as_mut().poll(cx).is_ready() {
+            if !self.closed && session.is_closed() {
                 self.closed = true;
             }
             if self.closed {
@@ -329,14 +373,18 @@ impl Pump {
             }
 
             // Writing: every queued frame fed, then one flush.
+            let mut blocked = false;
             loop {
                 if !self.flushing {
                     match conn.poll_ready(cx) {
                         Poll::Ready(Ok(())) => {}
                         Poll::Ready(Err(())) => return Poll::Ready(self.write_failed(session)),
-                        Poll::Pending => break,
+                        Poll::Pending => {
+                            blocked = true;
+                            break;
+                        }
                     }
-                    if let Poll::Ready((f, c)) = rx.poll_recv(cx) {
+                    if let Some((f, c)) = rx.try_recv() {
                         if conn.start_send(wire(v3, f), c).is_err() {
                             return Poll::Ready(self.write_failed(session));
                         }
@@ -363,7 +411,12 @@ impl Pump {
                 }
             }
             if !progress {
-                return Poll::Pending;
+                // Frames queued by others, and the close, wake this task.
+                rx.register(cx);
+                let raced = (!self.flushing && !blocked && !rx.is_empty()) || (!self.closed && session.is_closed());
+                if !raced {
+                    return Poll::Pending;
+                }
             }
         }
     }
