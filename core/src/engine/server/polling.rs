@@ -108,7 +108,7 @@ async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Respon
 /// `accept`: the coding the request takes and the compression threshold.
 pub(super) fn respond(session: &Session, frames: &[Frame], accept: Option<(Coding, usize)>) -> Response<Full<Bytes>> {
     let (body, binary) = if session.protocol() == 3 {
-        eio3::encode_payload(frames, session.request().query_param("b64").is_none())
+        eio3::encode_payload(frames, session.handshake_request().query_param("b64").is_none())
     } else {
         (payload::encode(frames), false)
     };

@@ -9,7 +9,7 @@ use tokio::sync::{Mutex, MutexGuard, Notify};
 use super::config::TransportKind;
 use super::events::{ConnEvent, Events};
 use super::frame_queue::{FrameQueue, Queued};
-use super::request::RequestInfo;
+use super::request::{CompactRequest, RequestInfo};
 use super::Shared;
 use crate::engine::{Frame, Packet};
 
@@ -143,7 +143,9 @@ pub struct Session {
     /// Woken when the session closes (`close_reason` set).
     closed: Notify,
     close_reason: OnceLock<CloseReason>,
-    request: RequestInfo,
+    request: CompactRequest,
+    /// [`Session::request`]'s expansion of `request`, made on demand.
+    request_info: OnceLock<Box<RequestInfo>>,
     events: Events,
     attachment: std::sync::RwLock<Option<Arc<dyn Any + Send + Sync>>>,
     /// The runtime the session lives on: frames are queued from host threads too, and a
@@ -184,7 +186,8 @@ impl Session {
             post_lock: Mutex::new(()),
             closed: Notify::new(),
             close_reason: OnceLock::new(),
-            request,
+            request: CompactRequest::new(&request),
+            request_info: OnceLock::new(),
             events: Events::default(),
             attachment: std::sync::RwLock::new(None),
             runtime: tokio::runtime::Handle::current(),
@@ -220,6 +223,11 @@ impl Session {
 
     /// The request that opened the session.
     pub fn request(&self) -> &RequestInfo {
+        self.request_info.get_or_init(|| Box::new(self.request.expand()))
+    }
+
+    /// The request that opened the session, as the session keeps it.
+    pub(crate) fn handshake_request(&self) -> &CompactRequest {
         &self.request
     }
 
