@@ -14,8 +14,10 @@ pub mod server;
 
 pub use packet::{Frame, Packet, PacketError};
 
-/// tungstenite's read buffer per WebSocket connection. tungstenite zero-fills it before
+/// tungstenite's read buffer for the client's WebSocket. tungstenite zero-fills it before
 /// every read and the connection keeps it resident: the 128 KiB default cost half the CPU
-/// of an echo and ~130 KiB per idle connection (bench/PROFILE.md). Larger messages still
-/// arrive whole: the buffer grows to the announced frame length, up to the size limits.
+/// of an echo (bench/PROFILE.md). Larger messages still arrive whole: the buffer grows to
+/// the announced frame length, up to the size limits. (The server has its own framing,
+/// `server/ws_own.rs`, which keeps no read buffer.)
+#[cfg(feature = "client")]
 pub(crate) const WS_READ_BUFFER: usize = 4096;

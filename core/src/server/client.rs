@@ -67,7 +67,7 @@ impl Client {
 
     /// The handshake parts every socket of this connection shares.
     pub(crate) fn request_parts(&self) -> &RequestParts {
-        self.request_parts.get_or_init(|| RequestParts::new(self.session.request()))
+        self.request_parts.get_or_init(|| RequestParts::new(self.session.handshake_request()))
     }
 
     fn namespaces(&self) -> std::sync::MutexGuard<'_, Namespaces> {

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::utc::Utc;
-use crate::engine::server::RequestInfo;
+use crate::engine::server::CompactRequest;
 use crate::value::Value;
 
 /// What the seeds list under `Socket#handshake`.
@@ -41,32 +41,28 @@ pub(crate) struct RequestParts {
 }
 
 impl RequestParts {
-    pub(crate) fn new(req: &RequestInfo) -> RequestParts {
+    pub(crate) fn new(req: &CompactRequest) -> RequestParts {
         RequestParts {
-            headers: req
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect(),
-            query: req.query.iter().cloned().collect(),
-            url: req.uri.to_string().into(),
+            headers: req.headers().map(|(k, v)| (k.to_owned(), String::from_utf8_lossy(v).into_owned())).collect(),
+            query: req.query().into(),
+            url: req.uri().into(),
         }
     }
 }
 
 impl Handshake {
-    pub(crate) fn new(req: &RequestInfo, parts: &RequestParts, auth: Value) -> Handshake {
-        let issued = req.time.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+    pub(crate) fn new(req: &CompactRequest, parts: &RequestParts, auth: Value) -> Handshake {
+        let issued = req.time().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
         Handshake {
             headers: parts.headers.clone(),
             query: parts.query.clone(),
             auth,
-            time: http_date(req.time),
+            time: http_date(req.time()),
             issued,
             url: parts.url.clone(),
-            address: req.remote.ip().to_string(),
-            xdomain: req.headers.contains_key(http::header::ORIGIN),
-            secure: req.secure,
+            address: req.remote().ip().to_string(),
+            xdomain: req.header("origin").is_some(),
+            secure: req.secure(),
         }
     }
 

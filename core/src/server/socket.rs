@@ -52,7 +52,10 @@ pub(crate) struct SocketInner {
     pid: Option<String>,
     pub(crate) ns: Arc<NsInner>,
     pub(crate) client: Arc<Client>,
-    handshake: Handshake,
+    /// Built from the connection's request when first asked for: most servers never look.
+    handshake: std::sync::OnceLock<Box<Handshake>>,
+    /// The client's auth payload; `None`: `{}`.
+    auth: Option<Box<Value>>,
     data: Mutex<Value>,
     extensions: Extensions,
     connected: AtomicBool,
@@ -102,7 +105,10 @@ pub(crate) struct Restored {
 impl Socket {
     pub(crate) fn new(ns: Arc<NsInner>, client: Arc<Client>, auth: Value, restored: Option<Restored>) -> Socket {
         let recovery = ns.recovery.is_some();
-        let handshake = Handshake::new(client.session.request(), client.request_parts(), auth);
+        let auth = match auth {
+            Value::Object(map) if map.is_empty() => None,
+            auth => Some(Box::new(auth)),
+        };
         let (id, pid, data, recovered) = match restored {
             Some(r) => (r.id, Some(r.pid), r.data, true),
             None => {
@@ -121,7 +127,8 @@ impl Socket {
             pid,
             ns,
             client,
-            handshake,
+            handshake: std::sync::OnceLock::new(),
+            auth,
             data: Mutex::new(data),
             extensions: Extensions::default(),
             connected: AtomicBool::new(false),
@@ -152,7 +159,11 @@ impl Socket {
 
     /// Details of the handshake.
     pub fn handshake(&self) -> &Handshake {
-        &self.0.handshake
+        self.0.handshake.get_or_init(|| {
+            let auth = self.0.auth.as_deref().cloned().unwrap_or_else(|| Value::Object(Default::default()));
+            let client = &self.0.client;
+            Box::new(Handshake::new(client.session.handshake_request(), client.request_parts(), auth))
+        })
     }
 
     /// The rooms this socket is in (its own id included) while connected.

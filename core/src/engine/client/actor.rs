@@ -91,7 +91,7 @@ async fn connect_ws(http: &Http, sid: Option<&str>) -> Result<(Ws, WsHints), Str
             http::HeaderValue::from_static(crate::engine::deflate::negotiate::CLIENT_OFFER),
         );
     }
-    // A small read buffer, as on the server side (tungstenite zero-fills it before each read).
+    // A small read buffer (tungstenite zero-fills it before each read).
     let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(crate::engine::WS_READ_BUFFER);
     let host = req.uri().host().ok_or("missing host")?.to_owned();

@@ -12,7 +12,7 @@
 //! so an offer asking the server for a smaller one is declined, and the client never offers
 //! `client_max_window_bits`; inflating takes any window the peer uses.
 
-mod frame;
+pub(crate) mod frame;
 pub(crate) mod negotiate;
 mod stream;
 

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::sync::Mutex;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 
@@ -46,7 +46,13 @@ impl FrameQueue {
     }
 
     pub(super) fn try_pop(&self) -> Option<Queued> {
-        self.frames().pop_front()
+        let mut q = self.frames();
+        let f = q.pop_front();
+        if q.is_empty() && q.capacity() > 0 {
+            // An idle session holds no queue (a push allocates it again).
+            *q = VecDeque::new();
+        }
+        f
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -55,14 +61,31 @@ impl FrameQueue {
 
     /// The next frame, waiting for one.
     pub(super) async fn pop(&self) -> Queued {
-        poll_fn(|cx| {
-            if let Some(f) = self.try_pop() {
-                return Poll::Ready(f);
-            }
-            self.reader.register(cx.waker());
-            // A frame pushed between the first look and the registration found no waker.
-            self.try_pop().map_or(Poll::Pending, Poll::Ready)
-        })
-        .await
+        poll_fn(|cx| self.poll_pop(cx)).await
+    }
+
+    /// The next frame, or `Pending` (`cx` woken at the next push).
+    pub(super) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Queued> {
+        if let Some(f) = self.try_pop() {
+            return Poll::Ready(f);
+        }
+        self.reader.register(cx.waker());
+        // A frame pushed between the first look and the registration found no waker.
+        self.try_pop().map_or(Poll::Pending, Poll::Ready)
+    }
+
+    /// Forgets the registered waker: pushes wake nobody until the next `poll_pop`.
+    pub(super) fn unregister(&self) {
+        drop(self.reader.take());
+    }
+
+    /// Wakes the reader at the next push (or [`FrameQueue::wake`]).
+    pub(super) fn register(&self, cx: &Context<'_>) {
+        self.reader.register(cx.waker());
+    }
+
+    /// Wakes the reader now (its session closed, say).
+    pub(super) fn wake(&self) {
+        self.reader.wake();
     }
 }

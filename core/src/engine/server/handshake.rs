@@ -91,7 +91,7 @@ async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: P
     let mut res = match transport {
         TransportKind::Websocket => websocket::accept(shared, req, websocket::Mode::New(session)),
         TransportKind::Polling => {
-            register(shared, &session);
+            register(shared, &session, false);
             let open = open_packet(shared, &session);
             session.send(open).expect("a new session has room for its open packet");
             shared.handler.on_open(&session);
@@ -106,14 +106,19 @@ async fn dispatch<B: RequestBody>(shared: &Arc<Shared>, req: Request<B>, peer: P
     res
 }
 
-/// Makes a new session reachable and starts its heartbeat.
-pub(super) fn register(shared: &Arc<Shared>, session: &Arc<Session>) {
+/// Makes a new session reachable and starts its heartbeat; with `inline`, the caller runs
+/// it instead (the WebSocket's task): returns when the first ping is due.
+pub(super) fn register(shared: &Arc<Shared>, session: &Arc<Session>, inline: bool) -> Option<tokio::time::Instant> {
     shared.sessions.write().expect("session map lock poisoned").insert(session.id().to_owned(), session.clone());
+    if inline {
+        return Some(tokio::time::Instant::now() + shared.config.ping_interval);
+    }
     if session.protocol() == 3 {
         session.spawn_heartbeat_v3(shared.config.ping_interval, shared.config.ping_timeout);
     } else {
         session.spawn_heartbeat(shared.config.ping_interval, shared.config.ping_timeout);
     }
+    None
 }
 
 /// The `open` packet: `0{"sid","upgrades","pingInterval","pingTimeout","maxPayload"}`.
@@ -140,7 +145,7 @@ pub(super) fn open_packet(shared: &Shared, session: &Session) -> crate::engine::
 /// whatever the upper layer queued in `on_open`).
 fn drain_now(session: &Session) -> Vec<crate::engine::Frame> {
     let mut out = Vec::new();
-    if let Ok(mut rx) = session.rx.try_lock() {
+    if let Some(mut rx) = session.try_outbox() {
         while let Some((f, _)) = rx.try_recv() {
             out.push(f);
         }

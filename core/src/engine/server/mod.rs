@@ -23,6 +23,7 @@ mod stall;
 mod tls;
 mod websocket;
 mod ws_conn;
+mod ws_own;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -40,6 +41,7 @@ pub use host_socket::{HostWebSocket, HostWsReceiver, HostWsSender, SessionClosed
 pub use listen::serve;
 #[cfg(feature = "tls")]
 pub use listen::serve_tls;
+pub(crate) use request::CompactRequest;
 pub use request::{Peer, RequestInfo};
 pub use responses::EngineHttpError;
 pub use session::{CloseReason, Message, SendError, Session};

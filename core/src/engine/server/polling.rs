@@ -54,13 +54,12 @@ pub(super) fn accepted_coding(shared: &Shared, headers: &::http::HeaderMap) -> O
 }
 
 async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Response<Full<Bytes>> {
-    let Ok(mut rx) = session.rx.try_lock() else {
+    let Some(mut rx) = session.try_outbox() else {
         // A second concurrent GET: the reference answers 400 and drops the session.
         session.close(CloseReason::TransportError);
         return EngineHttpError::BadRequest.response(None);
     };
     let mut guard = AbortGuard(Some(session));
-    let mut closed = session.closed_watch();
     let mut frames = Vec::new();
     // As engine.io: the response is compressed when one of its messages may be.
     let mut compress = false;
@@ -78,7 +77,7 @@ async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Respon
                     compress |= c;
                     frames.push(f);
                 }
-                _ = wait_closed(&mut closed) => {}
+                _ = wait_closed(session) => {}
                 _ = wake => frames.push(Frame::Text("6".into())),
             }
             session.poll_waiting.store(false, std::sync::atomic::Ordering::Release);
@@ -109,7 +108,7 @@ async fn poll(session: &Arc<Session>, accept: Option<(Coding, usize)>) -> Respon
 /// `accept`: the coding the request takes and the compression threshold.
 pub(super) fn respond(session: &Session, frames: &[Frame], accept: Option<(Coding, usize)>) -> Response<Full<Bytes>> {
     let (body, binary) = if session.protocol() == 3 {
-        eio3::encode_payload(frames, session.request().query_param("b64").is_none())
+        eio3::encode_payload(frames, session.handshake_request().query_param("b64").is_none())
     } else {
         (payload::encode(frames), false)
     };

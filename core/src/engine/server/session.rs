@@ -4,12 +4,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use bytes::Bytes;
-use tokio::sync::{watch, Mutex, Notify};
+use tokio::sync::{Mutex, MutexGuard, Notify};
 
 use super::config::TransportKind;
 use super::events::{ConnEvent, Events};
 use super::frame_queue::{FrameQueue, Queued};
-use super::request::RequestInfo;
+use super::request::{CompactRequest, RequestInfo};
 use super::Shared;
 use crate::engine::{Frame, Packet};
 
@@ -69,32 +69,42 @@ pub enum SendError {
     Full,
 }
 
-/// The receiving end of a session's outgoing queue; taking a frame out gives its bytes
-/// back to the session's budget.
-pub(super) struct Outbox {
-    frames: Arc<FrameQueue>,
-    queued: Arc<AtomicUsize>,
+/// The receiving end of a session's outgoing queue, held by one transport at a time (a
+/// poll, the WebSocket); taking a frame out gives its bytes back to the session's budget.
+pub(super) struct Outbox<'a> {
+    session: &'a Session,
+    _taken: MutexGuard<'a, ()>,
 }
 
-impl Outbox {
+impl Outbox<'_> {
     fn took(&self, frame: &Frame) {
-        self.queued.fetch_sub(frame_len(frame), Ordering::AcqRel);
+        self.session.queued.fetch_sub(frame_len(frame), Ordering::AcqRel);
     }
 
     pub(super) async fn recv(&mut self) -> Queued {
-        let f = self.frames.pop().await;
+        let f = self.session.out.pop().await;
         self.took(&f.0);
         f
     }
 
     pub(super) fn try_recv(&mut self) -> Option<Queued> {
-        let f = self.frames.try_pop()?;
+        let f = self.session.out.try_pop()?;
         self.took(&f.0);
         Some(f)
     }
 
     pub(super) fn is_empty(&self) -> bool {
-        self.frames.is_empty()
+        self.session.out.is_empty()
+    }
+
+    /// Forgets the waker registered by `register`.
+    pub(super) fn unregister(&self) {
+        self.session.out.unregister();
+    }
+
+    /// Wakes `cx` at the next frame queued, and when the session closes.
+    pub(super) fn register(&self, cx: &std::task::Context<'_>) {
+        self.session.out.register(cx);
     }
 }
 
@@ -111,9 +121,10 @@ fn frame_len(frame: &Frame) -> usize {
 pub struct Session {
     id: String,
     shared: Weak<Shared>,
-    out: Arc<FrameQueue>,
-    pub(super) rx: Mutex<Outbox>,
-    queued: Arc<AtomicUsize>,
+    out: FrameQueue,
+    /// Taken by the transport that reads `out` ([`Outbox`]).
+    reader: Mutex<()>,
+    queued: AtomicUsize,
     budget: usize,
     websocket: AtomicBool,
     pub(super) upgrading: AtomicBool,
@@ -129,9 +140,12 @@ pub struct Session {
     pub(super) upgrade_wake: Notify,
     pub(super) pong: Notify,
     pub(super) post_lock: Mutex<()>,
-    closed: watch::Sender<bool>,
+    /// Woken when the session closes (`close_reason` set).
+    closed: Notify,
     close_reason: OnceLock<CloseReason>,
-    request: RequestInfo,
+    request: CompactRequest,
+    /// [`Session::request`]'s expansion of `request`, made on demand.
+    request_info: OnceLock<Box<RequestInfo>>,
     events: Events,
     attachment: std::sync::RwLock<Option<Arc<dyn Any + Send + Sync>>>,
     /// The runtime the session lives on: frames are queued from host threads too, and a
@@ -154,14 +168,12 @@ impl Session {
         transport: TransportKind,
         protocol: u8,
     ) -> Arc<Session> {
-        let out = Arc::new(FrameQueue::new(shared.config.max_buffered_frames));
-        let queued = Arc::new(AtomicUsize::new(0));
         Arc::new(Session {
             id: crate::sid::generate(),
             shared: Arc::downgrade(shared),
-            out: out.clone(),
-            rx: Mutex::new(Outbox { frames: out, queued: queued.clone() }),
-            queued,
+            out: FrameQueue::new(shared.config.max_buffered_frames),
+            reader: Mutex::new(()),
+            queued: AtomicUsize::new(0),
             budget: shared.config.buffered_bytes_budget(),
             websocket: AtomicBool::new(transport == TransportKind::Websocket),
             upgrading: AtomicBool::new(false),
@@ -172,9 +184,10 @@ impl Session {
             upgrade_wake: Notify::new(),
             pong: Notify::new(),
             post_lock: Mutex::new(()),
-            closed: watch::channel(false).0,
+            closed: Notify::new(),
             close_reason: OnceLock::new(),
-            request,
+            request: CompactRequest::new(&request),
+            request_info: OnceLock::new(),
             events: Events::default(),
             attachment: std::sync::RwLock::new(None),
             runtime: tokio::runtime::Handle::current(),
@@ -210,6 +223,11 @@ impl Session {
 
     /// The request that opened the session.
     pub fn request(&self) -> &RequestInfo {
+        self.request_info.get_or_init(|| Box::new(self.request.expand()))
+    }
+
+    /// The request that opened the session, as the session keeps it.
+    pub(crate) fn handshake_request(&self) -> &CompactRequest {
         &self.request
     }
 
@@ -223,8 +241,14 @@ impl Session {
         self.close_reason.get().copied()
     }
 
-    pub(super) fn closed_watch(&self) -> watch::Receiver<bool> {
-        self.closed.subscribe()
+    /// The outgoing queue, once no other transport reads it.
+    pub(super) async fn outbox(&self) -> Outbox<'_> {
+        Outbox { session: self, _taken: self.reader.lock().await }
+    }
+
+    /// The outgoing queue, unless another transport reads it.
+    pub(super) fn try_outbox(&self) -> Option<Outbox<'_>> {
+        Some(Outbox { session: self, _taken: self.reader.try_lock().ok()? })
     }
 
     /// Attaches the upper layer's state (set once, at open).
@@ -340,7 +364,9 @@ impl Session {
             return;
         }
         tracing::debug!(sid = %self.id, reason = reason.as_str(), "session closed");
-        self.closed.send_replace(true);
+        self.closed.notify_waiters();
+        // The WebSocket's task waits on its queue.
+        self.out.wake();
         if let Some(shared) = self.shared.upgrade() {
             if reason.is_orderly() && self.transport() == TransportKind::Polling {
                 // Keep the session reachable so the client's next poll collects what is
@@ -399,25 +425,38 @@ impl Session {
         }
     }
 
+    /// Sends a ping whose pong is due at `deadline`; false if the session is closed.
+    pub(super) fn ping(self: &Arc<Self>, deadline: tokio::time::Instant) -> bool {
+        *self.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
+        self.ping_outstanding.store(true, Ordering::Release);
+        self.send(Frame::Text("2".into())).is_ok()
+    }
+
+    /// Whether the pong of the last ping came (then no pong is due any more).
+    pub(super) fn pong_received(&self) -> bool {
+        if self.ping_outstanding.load(Ordering::Acquire) {
+            return false;
+        }
+        *self.pong_deadline.lock().expect("deadline lock poisoned") = None;
+        true
+    }
+
     /// Runs the heartbeat until the session ends: ping every `ping_interval`, close with
     /// `ping timeout` when no pong arrives within `ping_timeout`. Deadlines count from the
     /// moment the session opened (or the last pong), not from when a timer task happened
-    /// to run, so they do not drift.
+    /// to run, so they do not drift. (A session opened over WebSocket has it in the
+    /// connection's task instead: `websocket.rs`.)
     pub(super) fn spawn_heartbeat(self: &Arc<Self>, interval: std::time::Duration, timeout: std::time::Duration) {
-        let session = Arc::downgrade(self);
-        let mut closed = self.closed_watch();
+        let s = self.clone();
         let mut next_ping = tokio::time::Instant::now() + interval;
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep_until(next_ping) => {}
-                    _ = wait_closed(&mut closed) => return,
+                    _ = wait_closed(&s) => return,
                 }
-                let Some(s) = session.upgrade() else { return };
                 let deadline = next_ping + timeout;
-                *s.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
-                s.ping_outstanding.store(true, Ordering::Release);
-                if s.send(Frame::Text("2".into())).is_err() {
+                if !s.ping(deadline) {
                     return;
                 }
                 tokio::select! {
@@ -426,7 +465,7 @@ impl Session {
                         s.close(CloseReason::PingTimeout);
                         return;
                     }
-                    _ = wait_closed(&mut closed) => return,
+                    _ = wait_closed(&s) => return,
                 }
                 *s.pong_deadline.lock().expect("deadline lock poisoned") = None;
                 next_ping = tokio::time::Instant::now() + interval;
@@ -437,30 +476,18 @@ impl Session {
     /// Protocol 3's heartbeat: the client pings every `interval`; a ping not seen within
     /// `interval + timeout` of the previous one (or of the open) closes with `ping timeout`.
     pub(super) fn spawn_heartbeat_v3(self: &Arc<Self>, interval: std::time::Duration, timeout: std::time::Duration) {
-        let session = Arc::downgrade(self);
-        let mut closed = self.closed_watch();
+        let s = self.clone();
         tokio::spawn(async move {
             loop {
                 let deadline = tokio::time::Instant::now() + interval + timeout;
-                {
-                    let Some(s) = session.upgrade() else { return };
-                    *s.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
-                }
-                let pinged = async {
-                    match session.upgrade() {
-                        Some(s) => s.pong.notified().await,
-                        None => std::future::pending().await,
-                    }
-                };
+                *s.pong_deadline.lock().expect("deadline lock poisoned") = Some(deadline);
                 tokio::select! {
-                    _ = pinged => {}
+                    _ = s.pong.notified() => {}
                     _ = tokio::time::sleep_until(deadline) => {
-                        if let Some(s) = session.upgrade() {
-                            s.close(CloseReason::PingTimeout);
-                        }
+                        s.close(CloseReason::PingTimeout);
                         return;
                     }
-                    _ = wait_closed(&mut closed) => return,
+                    _ = wait_closed(&s) => return,
                 }
             }
         });
@@ -481,7 +508,16 @@ impl Session {
     }
 }
 
-/// Resolves once the session behind `rx` is closed.
-pub(super) async fn wait_closed(rx: &mut watch::Receiver<bool>) {
-    let _ = rx.wait_for(|c| *c).await;
+/// Resolves once `session` is closed.
+pub(super) async fn wait_closed(session: &Session) {
+    loop {
+        let closed = session.closed.notified();
+        tokio::pin!(closed);
+        // Registered before the look, so a close in between still wakes it.
+        closed.as_mut().enable();
+        if session.is_closed() {
+            return;
+        }
+        closed.await;
+    }
 }

@@ -1,19 +1,18 @@
-//! One WebSocket connection, whoever runs it: the engine's own (tungstenite over a byte
-//! stream: hyper's upgrade, or a connection a host handed over) or a host's (messages over
-//! [`HostIo`]'s channels). The transport logic
-//! (`websocket.rs`) reads, writes and closes through this, the same for both.
+//! One WebSocket connection, whoever runs it: the engine's own (its framing, `ws_own.rs`,
+//! over a byte stream: hyper's upgrade, or a connection a host handed over) or a host's
+//! (messages over [`HostIo`]'s channels). The transport logic (`websocket.rs`) reads,
+//! writes and closes through this, the same for both.
+use std::future::{poll_fn, Future};
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Message as TMessage, Utf8Bytes};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::host_socket::{HostIo, WsMessage};
 use super::session::CloseReason;
+use super::ws_own::{Event, OwnWs, ReadFail};
 use crate::engine::deflate::Hints;
 use crate::engine::Frame;
 
@@ -26,9 +25,8 @@ impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
 /// host's stream (a TCP connection it handed over) runs through the same code.
 pub(super) type BoxIo = Box<dyn Io>;
 
-pub(super) type Ws = WebSocketStream<BoxIo>;
-
-/// Messages larger than this go out as fragments of this size.
+/// Messages larger than this go out as fragments of this size, and the write buffer takes
+/// no more frames while it holds more than this.
 pub(super) const FRAGMENT: usize = 32 * 1024;
 
 /// A message from the peer.
@@ -48,133 +46,187 @@ pub(super) struct ReadError {
     pub(super) too_big: bool,
 }
 
-// Not boxed: a connection's task holds one `Conn` until it splits it, and the engine's own
-// socket is the common case; a box would be one more allocation per connection for nothing.
+/// One WebSocket, read and written from one task (the session's).
+pub(super) struct Conn {
+    inner: Inner,
+    /// A message not yet all handed over.
+    pending: Option<Pending>,
+    /// Waits for room in a host's full channel.
+    reserve: Option<Reserve>,
+}
+
+// Not boxed: the engine's own socket is the common case; a box would be one more
+// allocation per connection for nothing.
 #[allow(clippy::large_enum_variant)]
-pub(super) enum Conn {
+enum Inner {
     /// With the compress decisions of its messages when permessage-deflate is on.
-    Own(Ws, Option<Arc<Hints>>),
+    Own(OwnWs, Option<Arc<Hints>>),
     Host(HostIo, usize),
 }
 
-pub(super) enum Reader {
-    Own(SplitStream<Ws>),
-    Host(tokio::sync::mpsc::Receiver<WsMessage>, usize),
+/// A message on its way out: the engine's socket sends a large one as fragments, one at a
+/// time as room frees up; a host's channel takes it whole once it has room.
+enum Pending {
+    Fragments { bytes: Bytes, text: bool, at: usize },
+    Host(WsMessage),
 }
 
-pub(super) enum Writer {
-    Own(SplitSink<Ws, TMessage>, Option<Arc<Hints>>),
-    Host(tokio::sync::mpsc::Sender<WsMessage>),
-}
-
-type WsError = tokio_tungstenite::tungstenite::Error;
+type Reserve = std::pin::Pin<
+    Box<
+        dyn Future<Output = Result<tokio::sync::mpsc::OwnedPermit<WsMessage>, tokio::sync::mpsc::error::SendError<()>>>
+            + Send,
+    >,
+>;
 
 impl Conn {
     /// A host's connection; messages over `max_payload` bytes close it with 1009.
     pub(super) fn host(io: HostIo, max_payload: usize) -> Conn {
-        Conn::Host(io, max_payload)
+        Conn { inner: Inner::Host(io, max_payload), pending: None, reserve: None }
     }
 
-    pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
-        match self {
-            Conn::Own(ws, _) => own_incoming(ws.next().await),
-            Conn::Host(io, max) => host_incoming(io.incoming.recv().await, *max),
+    pub(super) fn own(ws: OwnWs, hints: Option<Arc<Hints>>) -> Conn {
+        Conn { inner: Inner::Own(ws, hints), pending: None, reserve: None }
+    }
+
+    /// The next message from the peer (`None`: the connection ended).
+    pub(super) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Incoming, ReadError>>> {
+        match &mut self.inner {
+            Inner::Own(ws, _) => ws.poll_recv(cx).map(|m| m.map(own_incoming)),
+            Inner::Host(io, max) => io.incoming.poll_recv(cx).map(|m| host_incoming(m, *max)),
         }
     }
 
-    pub(super) async fn send_text(&mut self, text: &'static str) -> Result<(), ()> {
-        match self {
-            Conn::Own(ws, hints) => {
-                if let Some(h) = hints {
-                    h.push(true, text.len());
+    pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Ready when [`Conn::start_send`] may take a frame: what was handed over before has
+    /// gone into the connection's write buffer (or the host's channel).
+    pub(super) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        loop {
+            match &mut self.inner {
+                Inner::Own(ws, _) => {
+                    if ws.buffered() > FRAGMENT {
+                        ready!(ws.poll_write_some(cx)).map_err(drop)?;
+                        continue;
+                    }
+                    let Some(Pending::Fragments { bytes, text, at }) = &mut self.pending else {
+                        return Poll::Ready(Ok(()));
+                    };
+                    let end = (*at + FRAGMENT).min(bytes.len());
+                    ws.queue_data(*text, *at == 0, end == bytes.len(), &bytes[*at..end]);
+                    *at = end;
+                    if end == bytes.len() {
+                        self.pending = None;
+                    }
                 }
-                ws.send(TMessage::Text(text.into())).await.map_err(drop)
+                Inner::Host(io, _) => {
+                    let Some(Pending::Host(m)) = self.pending.take() else {
+                        return Poll::Ready(Ok(()));
+                    };
+                    if let Some(reserve) = &mut self.reserve {
+                        let permit = ready!(reserve.as_mut().poll(cx));
+                        self.reserve = None;
+                        permit.map_err(drop)?.send(m);
+                        continue;
+                    }
+                    match io.outgoing.try_send(m) {
+                        Ok(()) => {}
+                        Err(tokio::sync::mpsc::error::TrySendError::Full(m)) => {
+                            self.pending = Some(Pending::Host(m));
+                            self.reserve = Some(Box::pin(io.outgoing.clone().reserve_owned()));
+                        }
+                        Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return Poll::Ready(Err(())),
+                    }
+                }
             }
-            Conn::Host(io, _) => io.outgoing.send(WsMessage::Text(text.into())).await.map_err(drop),
+        }
+    }
+
+    /// Hands over one frame; call [`Conn::poll_ready`] first. On the engine's socket a large
+    /// message is sent as fragments, copied into the write buffer one at a time as it
+    /// drains: a whole 10 MB broadcast copied at once would be copied once per connection
+    /// (and held there while a slow peer reads); fragments keep that copy to one write
+    /// buffer's worth. A host gets the shared bytes whole. `compress`: the
+    /// emit's flag (permessage-deflate still skips messages under its threshold).
+    pub(super) fn start_send(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
+        match &mut self.inner {
+            Inner::Own(ws, hints) => {
+                if let Some(h) = hints {
+                    h.push(compress, frame_len(&frame));
+                }
+                match frame {
+                    Frame::Text(t) if t.len() <= FRAGMENT => ws.queue_data(true, true, true, t.as_bytes()),
+                    Frame::Binary(b) if b.len() <= FRAGMENT => ws.queue_data(false, true, true, &b),
+                    Frame::Text(t) => self.pending = Some(Pending::Fragments { bytes: t.into(), text: true, at: 0 }),
+                    Frame::Binary(b) => self.pending = Some(Pending::Fragments { bytes: b, text: false, at: 0 }),
+                }
+            }
+            Inner::Host(_, _) => {
+                let m = match frame {
+                    Frame::Text(t) => WsMessage::Text(t),
+                    Frame::Binary(b) => WsMessage::Binary(b),
+                };
+                self.pending = Some(Pending::Host(m));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes out everything handed over.
+    pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        ready!(self.poll_ready(cx))?;
+        match &mut self.inner {
+            Inner::Own(ws, _) => ws.poll_flush(cx).map_err(drop),
+            Inner::Host(_, _) => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// Queues one frame, waiting for room.
+    pub(super) async fn feed(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
+        poll_fn(|cx| self.poll_ready(cx)).await?;
+        self.start_send(frame, compress)
+    }
+
+    pub(super) async fn send_text(&mut self, text: &'static str) -> Result<(), ()> {
+        self.feed(Frame::Text(text.into()), true).await?;
+        poll_fn(|cx| self.poll_flush(cx)).await
+    }
+
+    /// Whether bytes wait to be written that no frame handed over put there (a pong, the
+    /// answer to the peer's close).
+    pub(super) fn wants_flush(&self) -> bool {
+        match &self.inner {
+            Inner::Own(ws, _) => ws.buffered() > 0,
+            Inner::Host(_, _) => false,
+        }
+    }
+
+    /// Ends the connection with `code` (`None`: a normal close), after what was handed
+    /// over. `Err` also when the peer closed first (its close answered) or the stream ended:
+    /// there is nothing to linger for.
+    pub(super) async fn finish(&mut self, code: Option<CloseCode>) -> Result<(), ()> {
+        poll_fn(|cx| self.poll_ready(cx)).await?;
+        match &mut self.inner {
+            Inner::Own(ws, _) => {
+                let closing = ws.queue_close(code);
+                poll_fn(|cx| ws.poll_flush(cx)).await.map_err(drop)?;
+                closing.then_some(()).ok_or(())
+            }
+            Inner::Host(io, _) => io.outgoing.send(WsMessage::Close(code.map(u16::from))).await.map_err(drop),
         }
     }
 
     /// Starts a normal close.
     pub(super) async fn close(&mut self) {
-        match self {
-            Conn::Own(ws, _) => {
-                let _ = ws.close(None).await;
-            }
-            Conn::Host(io, _) => {
-                let _ = io.outgoing.send(WsMessage::Close(None)).await;
-            }
-        }
+        let _ = self.finish(None).await;
     }
 
-    pub(super) fn split(self) -> (Reader, Writer) {
-        match self {
-            Conn::Own(ws, hints) => {
-                let (sink, stream) = ws.split();
-                (Reader::Own(stream), Writer::Own(sink, hints))
-            }
-            Conn::Host(io, max) => (Reader::Host(io.incoming, max), Writer::Host(io.outgoing)),
-        }
-    }
-}
-
-impl Reader {
-    pub(super) async fn recv(&mut self) -> Option<Result<Incoming, ReadError>> {
-        match self {
-            Reader::Own(stream) => own_incoming(stream.next().await),
-            Reader::Host(rx, max) => host_incoming(rx.recv().await, *max),
-        }
-    }
-
-    /// The engine's own socket back in one piece (to linger on it), if both halves are.
-    pub(super) fn reunite(self, writer: Writer) -> Option<Ws> {
-        match (self, writer) {
-            (Reader::Own(stream), Writer::Own(sink, _)) => stream.reunite(sink).ok(),
-            _ => None,
-        }
-    }
-}
-
-impl Writer {
-    /// Queues one frame. On the engine's socket a large message is sent as fragments, each a
-    /// slice of the shared bytes: tungstenite copies what it is given into its write buffer,
-    /// so a whole 10 MB broadcast would be copied once per connection (and held there while a
-    /// slow peer reads); fragments keep that copy to one write buffer's worth. A host gets
-    /// the shared bytes whole. `compress`: the emit's flag (permessage-deflate still skips
-    /// messages under its threshold).
-    pub(super) async fn feed(&mut self, frame: Frame, compress: bool) -> Result<(), ()> {
-        match self {
-            Writer::Own(sink, hints) => {
-                if let Some(h) = hints {
-                    h.push(compress, frame_len(&frame));
-                }
-                feed_own(sink, frame).await.map_err(drop)
-            }
-            Writer::Host(tx) => {
-                let m = match frame {
-                    Frame::Text(t) => WsMessage::Text(t),
-                    Frame::Binary(b) => WsMessage::Binary(b),
-                };
-                tx.send(m).await.map_err(drop)
-            }
-        }
-    }
-
-    pub(super) async fn flush(&mut self) -> Result<(), ()> {
-        match self {
-            Writer::Own(sink, _) => sink.flush().await.map_err(drop),
-            Writer::Host(_) => Ok(()),
-        }
-    }
-
-    /// Ends the connection with `code` (`None`: a normal close).
-    pub(super) async fn finish(&mut self, code: Option<CloseCode>) -> Result<(), ()> {
-        match self {
-            Writer::Own(sink, _) => match code {
-                Some(code) => sink.send(TMessage::Close(Some(CloseFrame { code, reason: "".into() }))).await,
-                None => sink.close().await,
-            }
-            .map_err(drop),
-            Writer::Host(tx) => tx.send(WsMessage::Close(code.map(u16::from))).await.map_err(drop),
+    /// The engine's own socket's byte stream (to linger on it).
+    pub(super) fn io_mut(&mut self) -> Option<&mut BoxIo> {
+        match &mut self.inner {
+            Inner::Own(ws, _) => Some(ws.io_mut()),
+            Inner::Host(_, _) => None,
         }
     }
 }
@@ -186,36 +238,21 @@ fn frame_len(frame: &Frame) -> usize {
     }
 }
 
-async fn feed_own(sink: &mut SplitSink<Ws, TMessage>, frame: Frame) -> Result<(), WsError> {
-    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
-    use tokio_tungstenite::tungstenite::protocol::frame::Frame as WsFrame;
-    let (bytes, kind) = match frame {
-        Frame::Text(t) if t.len() <= FRAGMENT => return sink.feed(TMessage::Text(t)).await,
-        Frame::Binary(b) if b.len() <= FRAGMENT => return sink.feed(TMessage::Binary(b)).await,
-        Frame::Text(t) => (Bytes::from(t), Data::Text),
-        Frame::Binary(b) => (b, Data::Binary),
-    };
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT).min(bytes.len());
-        let opcode = OpCode::Data(if start == 0 { kind } else { Data::Continue });
-        sink.feed(TMessage::Frame(WsFrame::message(bytes.slice(start..end), opcode, end == bytes.len()))).await?;
-        start = end;
-    }
-    Ok(())
-}
-
-fn own_incoming(msg: Option<Result<TMessage, WsError>>) -> Option<Result<Incoming, ReadError>> {
-    Some(match msg? {
-        Ok(TMessage::Text(t)) => Ok(Incoming::Text(t)),
-        Ok(TMessage::Binary(b)) => Ok(Incoming::Binary(b)),
-        Ok(TMessage::Close(_)) => Ok(Incoming::Close),
-        Ok(_) => Ok(Incoming::Other),
-        Err(e) => {
-            tracing::debug!(error = %e, "websocket error");
-            Err(ReadError { reason: close_reason_of(&e), too_big: matches!(e, WsError::Capacity(_)) })
+fn own_incoming(ev: Result<Event, ReadFail>) -> Result<Incoming, ReadError> {
+    match ev {
+        Ok(Event::Text(t)) => Ok(Incoming::Text(t)),
+        Ok(Event::Binary(b)) => Ok(Incoming::Binary(b)),
+        Ok(Event::Close) => Ok(Incoming::Close),
+        Ok(Event::Control) => Ok(Incoming::Other),
+        Err(ReadFail::TooBig) => {
+            tracing::debug!("websocket message over the size limit");
+            Err(ReadError { reason: CloseReason::TransportError, too_big: true })
         }
-    })
+        Err(ReadFail::Protocol(e)) => {
+            tracing::debug!(error = e, "websocket protocol error");
+            Err(ReadError { reason: CloseReason::TransportError, too_big: false })
+        }
+    }
 }
 
 fn host_incoming(msg: Option<WsMessage>, max_payload: usize) -> Option<Result<Incoming, ReadError>> {
@@ -227,17 +264,4 @@ fn host_incoming(msg: Option<WsMessage>, max_payload: usize) -> Option<Result<In
         Some(WsMessage::Binary(b)) => Ok(Incoming::Binary(b)),
         Some(WsMessage::Close(_)) | None => Ok(Incoming::Close),
     })
-}
-
-/// An abrupt end of the connection is a `transport close` (as the reference reports a
-/// WebSocket closed without handshake); anything else the peer did wrong is an error.
-fn close_reason_of(e: &WsError) -> CloseReason {
-    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
-    match e {
-        Error::ConnectionClosed
-        | Error::AlreadyClosed
-        | Error::Io(_)
-        | Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => CloseReason::TransportClose,
-        _ => CloseReason::TransportError,
-    }
 }
