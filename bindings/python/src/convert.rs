@@ -16,6 +16,13 @@ pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 /// Converts each item of an iterable (the `*args` of an emit).
 pub fn to_values(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Value>> {
+    // The usual cases (a tuple of `*args`, a list) without the iterator protocol.
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        return t.iter().map(|item| convert(&item, 0)).collect();
+    }
+    if let Ok(l) = obj.cast::<PyList>() {
+        return l.iter().map(|item| convert(&item, 0)).collect();
+    }
     let mut out = Vec::new();
     for item in obj.try_iter()? {
         out.push(convert(&item?, 0)?);
@@ -109,6 +116,12 @@ pub fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
             d.into_any().unbind()
         }
     })
+}
+
+/// Converts a list of values to a Python tuple (a message's arguments).
+pub fn tuple(py: Python<'_>, values: &[Value]) -> PyResult<Py<PyAny>> {
+    let items = values.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?;
+    Ok(PyTuple::new(py, items)?.into_any().unbind())
 }
 
 /// Converts a list of values to a Python list.
