@@ -5,9 +5,9 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyBool, PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use sio_core::embed::{self, EmbeddedServer, OptionValue, RemoteSocket, ServerOptions, Target, Unit};
-use sio_core::{ConnectError, Value};
+use sio_core::{ConnectError, HostArgs, Value};
 
-use crate::convert::{to_py, to_value, to_values};
+use crate::convert::{to_py, to_value, to_values, to_wire_arg, to_wire_args};
 use crate::error;
 use crate::host;
 use crate::runtime::{completion, seconds, wait};
@@ -482,25 +482,33 @@ impl SocketHandle {
     /// `False` if the client has left (as in socket.io, an answer nobody can receive is
     /// dropped quietly).
     fn ack(&self, id: u64, args: &Bound<'_, PyAny>) -> PyResult<bool> {
-        self.answer_with(id, to_values(args)?)
+        let args = match to_wire_args(args)? {
+            Some(text) => HostArgs::Wire(text),
+            None => HostArgs::Values(to_values(args)?),
+        };
+        self.answer_with(id, args)
     }
 
     /// `ack` with a handler's return value: `None` → no arguments, a tuple → one
     /// argument per item, anything else → that one argument.
     fn ack_result(&self, id: u64, result: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let args = if result.is_none() {
-            Vec::new()
-        } else if result.is_instance_of::<PyTuple>() {
-            to_values(result)?
-        } else {
-            vec![to_value(result)?]
+        if result.is_none() {
+            return self.answer_with(id, HostArgs::Values(Vec::new()));
+        }
+        if result.is_instance_of::<PyTuple>() {
+            return self.ack(id, result);
+        }
+        let args = match to_wire_arg(result)? {
+            Some(text) => HostArgs::Wire(text),
+            None => HostArgs::Values(vec![to_value(result)?]),
         };
         self.answer_with(id, args)
     }
 }
 
 impl SocketHandle {
-    fn answer_with(&self, id: u64, args: Vec<Value>) -> PyResult<bool> {
+    /// Arguments written as JSON text (`HostArgs::Wire`) go into the packet as they are.
+    fn answer_with(&self, id: u64, args: HostArgs) -> PyResult<bool> {
         match self.server.answer_id(&self.socket, id, args) {
             Ok(()) => Ok(true),
             Err(sio_core::EmitError::Disconnected) => Ok(false),

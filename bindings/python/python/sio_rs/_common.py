@@ -421,8 +421,9 @@ def ack_sender(handle: Any, ack_id: int) -> Callable[..., bool]:
         nonlocal sent
         if sent:
             return False
+        answered: bool = handle.ack(ack_id, args)  # what cannot be sent raises: nothing was
         sent = True
-        return handle.ack(ack_id, args)  # type: ignore[no-any-return]
+        return answered
 
     return ack
 
