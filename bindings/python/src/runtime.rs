@@ -9,6 +9,7 @@
 //! batch); a connected socket has one `SocketHandle` for all its events; a message's
 //! acknowledgement is its id, answered through that handle.
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::mpsc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
@@ -39,11 +40,40 @@ struct State {
     /// The clients by id (one per namespace of a Python client), with their namespace:
     /// Python sees client events tagged by namespace, not by id.
     clients: Mutex<HashMap<u64, (String, EmbeddedClient)>>,
-    /// The one handle of each connected socket, by socket id (checked to be that socket:
-    /// a handle is only reused for the very socket it wraps). Added by the first event of
-    /// a connected socket, removed by its `disconnect` event (or the runtime's shutdown).
-    /// A socket in middleware is not added: a refused one has no `disconnect`.
-    sockets: Mutex<HashMap<Box<str>, Py<SocketHandle>>>,
+    /// The one handle of each connected socket (see `socket_key`; checked to be that
+    /// socket: a handle is only reused for the very socket it wraps). Added by the first
+    /// event of a connected socket, removed by its `disconnect` event (or the runtime's
+    /// shutdown). A socket in middleware is not added: a refused one has no `disconnect`.
+    sockets: Mutex<HashMap<usize, Py<SocketHandle>, BuildHasherDefault<AddressHasher>>>,
+}
+
+/// A socket's key in `State::sockets`: the address of its id's text, which the socket
+/// owns, so that no other live socket has it (the map's handle keeps the socket alive).
+/// No hashing of the id's characters per event.
+fn socket_key(socket: &embed::Socket) -> usize {
+    socket.id().as_ptr() as usize
+}
+
+/// Hashes an address (`socket_key`): spread by a multiplication, whose high bits (the
+/// well-mixed ones) are rotated down to where the table takes its bucket index.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b) ^ self.0.rotate_left(8));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(32);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
 }
 
 #[pymethods]
@@ -209,7 +239,7 @@ impl State {
     /// The socket's handle: its one handle once connected (see `State::sockets`).
     fn socket(&self, py: Python<'_>, server: u64, socket: embed::Socket) -> PyResult<Py<SocketHandle>> {
         let mut sockets = self.sockets.lock().expect("sockets lock poisoned");
-        if let Some(h) = sockets.get(socket.id()) {
+        if let Some(h) = sockets.get(&socket_key(&socket)) {
             if h.get().is(&socket) {
                 return Ok(h.clone_ref(py));
             }
@@ -218,7 +248,7 @@ impl State {
         let keep = socket.connected();
         let h = Py::new(py, SocketHandle::new(socket, self.server_of(server)?))?;
         if keep {
-            sockets.insert(h.get().socket().id().into(), h.clone_ref(py));
+            sockets.insert(socket_key(h.get().socket()), h.clone_ref(py));
         }
         Ok(h)
     }
@@ -226,11 +256,12 @@ impl State {
     /// The handle of a socket that has left, forgotten.
     fn socket_gone(&self, py: Python<'_>, server: u64, socket: embed::Socket) -> PyResult<Py<SocketHandle>> {
         let mut sockets = self.sockets.lock().expect("sockets lock poisoned");
-        match sockets.remove(socket.id()) {
+        let key = socket_key(&socket);
+        match sockets.remove(&key) {
             Some(h) if h.get().is(&socket) => Ok(h),
             other => {
                 if let Some(h) = other {
-                    sockets.insert(h.get().socket().id().into(), h); // another socket's (the same id)
+                    sockets.insert(key, h); // not this socket's (cannot happen: see socket_key)
                 }
                 drop(sockets);
                 Py::new(py, SocketHandle::new(socket, self.server_of(server)?))
