@@ -122,7 +122,7 @@ pub fn to_wire_args(args: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
         }
     }
     out.push(b']');
-    Ok(Some(String::from_utf8(out).expect("JSON written from str is UTF-8")))
+    Ok(Some(wire_text(out)))
 }
 
 /// `to_wire_args` of the one-item list `[obj]`.
@@ -133,15 +133,24 @@ pub fn to_wire_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
         return Ok(None);
     }
     out.push(b']');
-    Ok(Some(String::from_utf8(out).expect("JSON written from str is UTF-8")))
+    Ok(Some(wire_text(out)))
 }
 
 fn write_str(s: &Bound<'_, PyString>, out: &mut Vec<u8>) -> PyResult<()> {
     // UTF-8 bytes (a UnicodeEncodeError for lone surrogates, as `extract::<String>`).
     let utf8 = s.encode_utf8()?;
-    let text = std::str::from_utf8(utf8.as_bytes()).expect("Python encodes valid UTF-8");
+    // SAFETY: `PyUnicode_AsUTF8String` produces valid UTF-8 (it fails on lone surrogates
+    // rather than writing them): no second validation pass per string.
+    let text = unsafe { std::str::from_utf8_unchecked(utf8.as_bytes()) };
     serde_json::to_writer(&mut *out, text).expect("writing JSON into a Vec cannot fail");
     Ok(())
+}
+
+/// The text `to_wire_args`/`to_wire_arg` wrote.
+fn wire_text(out: Vec<u8>) -> String {
+    // SAFETY: only ASCII punctuation and literals, serde_json's output (UTF-8) and valid
+    // UTF-8 strings (`write_str`) are written into `out`.
+    unsafe { String::from_utf8_unchecked(out) }
 }
 
 /// One value as `convert` would convert it and serde_json (the core's encoder) write it;
@@ -258,17 +267,26 @@ pub fn to_py(py: Python<'_>, v: &Value) -> PyResult<Py<PyAny>> {
     })
 }
 
+/// A value converted by `to_py` as the tuple or list holding it is filled (no vector of
+/// converted items first).
+struct Converted<'a>(&'a Value);
+
+impl<'py> IntoPyObject<'py> for Converted<'_> {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, self.0).map(|o| o.into_bound(py))
+    }
+}
+
 /// Converts a list of values to a Python tuple (a message's arguments).
 pub fn tuple(py: Python<'_>, values: &[Value]) -> PyResult<Py<PyAny>> {
-    let items = values.iter().map(|v| to_py(py, v)).collect::<PyResult<Vec<_>>>()?;
-    Ok(PyTuple::new(py, items)?.into_any().unbind())
+    Ok(PyTuple::new(py, values.iter().map(Converted))?.into_any().unbind())
 }
 
 /// Converts a list of values to a Python list.
 pub fn list(py: Python<'_>, values: &[Value]) -> PyResult<Py<PyAny>> {
-    let l = PyList::empty(py);
-    for v in values {
-        l.append(to_py(py, v)?)?;
-    }
-    Ok(l.into_any().unbind())
+    Ok(PyList::new(py, values.iter().map(Converted))?.into_any().unbind())
 }
