@@ -21,9 +21,9 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _sio(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<runtime::Runtime>()?;
+    m.add_class::<runtime::EventBatch>()?;
     m.add_class::<server::Server>()?;
     m.add_class::<server::SocketHandle>()?;
-    m.add_class::<server::ServerAck>()?;
     m.add_class::<server::ServerSideAck>()?;
     m.add_class::<server::Decision>()?;
     m.add_class::<server::Leaving>()?;

@@ -2,7 +2,14 @@
 //! pulled by the Python dispatcher thread with the GIL released while it waits. Every
 //! event comes from the embedding layer's queue, servers' and clients' alike; this file
 //! only turns them into the tuples `sio` dispatches.
+//!
+//! Per event, as few Python objects as possible: the Python dispatcher pulls a batch
+//! (`EventBatch`) and converts each event only when it dispatches it (so a batch does not
+//! hold hundreds of live containers, which would make CPython's cyclic GC run at every
+//! batch); a connected socket has one `SocketHandle` for all its events; a message's
+//! acknowledgement is its id, answered through that handle.
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::mpsc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
@@ -16,17 +23,57 @@ use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedClient, EmbeddedServer
 use crate::client::{Client, ClientAck};
 use crate::convert;
 use crate::error;
-use crate::server::{Decision, Leaving, Server, ServerAck, ServerSideAck, SocketHandle};
+use crate::server::{Decision, Leaving, Server, ServerSideAck, SocketHandle};
 
 /// A tokio runtime (inside the embedding layer) with its event queue.
 #[pyclass(frozen, module = "sio_rs._sio")]
 pub struct Runtime {
     inner: Arc<embed::Runtime>,
+    state: Arc<State>,
+}
+
+/// What turning events into tuples needs; shared with the batches not converted yet.
+#[derive(Default)]
+struct State {
     /// The servers by id, to give each event's socket its server's operations.
     servers: Mutex<HashMap<u64, EmbeddedServer>>,
     /// The clients by id (one per namespace of a Python client), with their namespace:
     /// Python sees client events tagged by namespace, not by id.
     clients: Mutex<HashMap<u64, (String, EmbeddedClient)>>,
+    /// The one handle of each connected socket (see `socket_key`; checked to be that
+    /// socket: a handle is only reused for the very socket it wraps). Added by the first
+    /// event of a connected socket, removed by its `disconnect` event (or the runtime's
+    /// shutdown). A socket in middleware is not added: a refused one has no `disconnect`.
+    sockets: Mutex<HashMap<usize, Py<SocketHandle>, BuildHasherDefault<AddressHasher>>>,
+}
+
+/// A socket's key in `State::sockets`: the address of its id's text, which the socket
+/// owns, so that no other live socket has it (the map's handle keeps the socket alive).
+/// No hashing of the id's characters per event.
+fn socket_key(socket: &embed::Socket) -> usize {
+    socket.id().as_ptr() as usize
+}
+
+/// Hashes an address (`socket_key`): spread by a multiplication, whose high bits (the
+/// well-mixed ones) are rotated down to where the table takes its bucket index.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b) ^ self.0.rotate_left(8));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(32);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
 }
 
 #[pymethods]
@@ -35,7 +82,7 @@ impl Runtime {
     #[pyo3(signature = (workers = 2))]
     fn new(workers: usize) -> PyResult<Self> {
         let inner = embed::Runtime::new(RuntimeOptions { workers, delivery: Delivery::Queue }).map_err(error::embed)?;
-        Ok(Runtime { inner: Arc::new(inner), servers: Mutex::default(), clients: Mutex::default() })
+        Ok(Runtime { inner: Arc::new(inner), state: Arc::default() })
     }
 
     /// The next event as a tuple (see `_sio.pyi`), or `None` after `timeout` seconds or,
@@ -45,18 +92,21 @@ impl Runtime {
         let inner = &self.inner;
         match py.detach(move || inner.next_event(wait)) {
             None => Ok(None),
-            Some(ev) => self.event(py, ev).map(Some),
+            Some(ev) => self.state.event(py, ev).map(Some),
         }
     }
 
-    /// Up to `max` events as a list of tuples: waits up to `timeout` seconds for the first
-    /// (GIL released), then takes what is queued without waiting, and converts them all
-    /// under one GIL acquisition. Empty after the timeout or, once shut down, when drained.
-    fn next_events(&self, py: Python<'_>, timeout: f64, max: usize) -> PyResult<Vec<Py<PyTuple>>> {
+    /// Up to `max` events, not converted yet: waits up to `timeout` seconds for the first
+    /// (GIL released), then takes what is queued without waiting. `None` after the
+    /// timeout or, once shut down, when drained.
+    fn next_batch(&self, py: Python<'_>, timeout: f64, max: usize) -> Option<EventBatch> {
         let wait = Duration::from_secs_f64(timeout.max(0.0));
         let inner = &self.inner;
-        let batch = py.detach(move || inner.next_events(max, wait));
-        batch.into_iter().map(|ev| self.event(py, ev)).collect()
+        let events = py.detach(move || inner.next_events(max, wait));
+        if events.is_empty() {
+            return None;
+        }
+        Some(EventBatch { state: self.state.clone(), events: Mutex::new(events.into_iter()) })
     }
 
     /// Opens a turn of the calling thread: the frames it queues (acks, emits) until
@@ -77,7 +127,9 @@ impl Runtime {
     fn shutdown(&self, py: Python<'_>) {
         let rt = self.inner.clone();
         py.detach(move || rt.shutdown());
-        self.servers.lock().expect("servers lock poisoned").clear();
+        self.state.servers.lock().expect("servers lock poisoned").clear();
+        // The handles of sockets whose `disconnect` was not converted (dropped under the GIL).
+        drop(std::mem::take(&mut *self.state.sockets.lock().expect("sockets lock poisoned")));
     }
 
     /// Creates a server (not listening yet) from `(core name, spelled name, value)`
@@ -89,7 +141,7 @@ impl Runtime {
             embed::EmbedError::InvalidArgument(m) => error::BadArgument::new_err(crate::server::respell(&options, &m)),
             e => error::embed(e),
         })?;
-        self.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
+        self.state.servers.lock().expect("servers lock poisoned").insert(server.id(), server.clone());
         Ok(Server::new(server))
     }
 
@@ -133,7 +185,7 @@ impl Runtime {
         )?;
         let auth = crate::client::auth(auth)?;
         let client = Client::new(&self.inner, &url, config, namespaces, auth)?;
-        let mut clients = self.clients.lock().expect("clients lock poisoned");
+        let mut clients = self.state.clients.lock().expect("clients lock poisoned");
         for (nsp, c) in client.namespace_clients() {
             clients.insert(c.id(), (nsp.to_owned(), c.clone()));
         }
@@ -141,14 +193,80 @@ impl Runtime {
     }
 }
 
-impl Runtime {
+/// Events taken from the queue, each converted to its tuple when the dispatcher takes it
+/// (`pop`, or iterating). Dropping the batch drops what is left unconverted (a
+/// `disconnecting` socket's hold on its rooms, a middleware decision: refused).
+#[pyclass(frozen, module = "sio_rs._sio")]
+pub struct EventBatch {
+    state: Arc<State>,
+    events: Mutex<std::vec::IntoIter<Event>>,
+}
+
+impl EventBatch {
+    fn take(&self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+        let ev = self.events.lock().expect("batch lock poisoned").next();
+        ev.map(|ev| self.state.event(py, ev)).transpose()
+    }
+}
+
+#[pymethods]
+impl EventBatch {
+    /// The next event as a tuple (see `_sio.pyi`); `None` once the batch is done.
+    fn pop(&self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+        self.take(py)
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyTuple>>> {
+        self.take(py)
+    }
+
+    /// How many events are left.
+    fn __len__(&self) -> usize {
+        self.events.lock().expect("batch lock poisoned").len()
+    }
+}
+
+impl State {
     fn server_of(&self, server: u64) -> PyResult<EmbeddedServer> {
         let servers = self.servers.lock().expect("servers lock poisoned");
         servers.get(&server).cloned().ok_or_else(|| error::SocketIOError::new_err("event of an unknown server"))
     }
 
-    fn socket(&self, server: u64, socket: embed::Socket) -> PyResult<SocketHandle> {
-        Ok(SocketHandle::new(socket, self.server_of(server)?))
+    /// The socket's handle: its one handle once connected (see `State::sockets`).
+    fn socket(&self, py: Python<'_>, server: u64, socket: embed::Socket) -> PyResult<Py<SocketHandle>> {
+        let mut sockets = self.sockets.lock().expect("sockets lock poisoned");
+        if let Some(h) = sockets.get(&socket_key(&socket)) {
+            if h.get().is(&socket) {
+                return Ok(h.clone_ref(py));
+            }
+        }
+        // After its `disconnect` (queued once the socket has left) a socket is not kept.
+        let keep = socket.connected();
+        let h = Py::new(py, SocketHandle::new(socket, self.server_of(server)?))?;
+        if keep {
+            sockets.insert(socket_key(h.get().socket()), h.clone_ref(py));
+        }
+        Ok(h)
+    }
+
+    /// The handle of a socket that has left, forgotten.
+    fn socket_gone(&self, py: Python<'_>, server: u64, socket: embed::Socket) -> PyResult<Py<SocketHandle>> {
+        let mut sockets = self.sockets.lock().expect("sockets lock poisoned");
+        let key = socket_key(&socket);
+        match sockets.remove(&key) {
+            Some(h) if h.get().is(&socket) => Ok(h),
+            other => {
+                if let Some(h) = other {
+                    sockets.insert(key, h); // not this socket's (cannot happen: see socket_key)
+                }
+                drop(sockets);
+                Py::new(py, SocketHandle::new(socket, self.server_of(server)?))
+            }
+        }
     }
 
     fn client_of(&self, client: u64) -> PyResult<(String, EmbeddedClient)> {
@@ -160,36 +278,37 @@ impl Runtime {
         let nsp = |client: u64| self.client_of(client)?.0.into_py_any(py);
         let items: Vec<Py<PyAny>> = match ev {
             Event::Connection { server, socket } => {
-                vec!["connection".into_py_any(py)?, self.socket(server, socket)?.into_py_any(py)?]
+                vec!["connection".into_py_any(py)?, self.socket(py, server, socket)?.into_any()]
             }
             Event::Middleware { server, socket, decision } => vec![
                 "middleware".into_py_any(py)?,
-                self.socket(server, socket)?.into_py_any(py)?,
+                self.socket(py, server, socket)?.into_any(),
                 Decision::new(decision).into_py_any(py)?,
             ],
             Event::Message { server, socket, name, args, ack } => {
-                let s = self.server_of(server)?;
-                vec![
+                // ("message", handle, name, (args...), ack id or None): the hot path.
+                let items = [
                     pyo3::intern!(py, "message").clone().into_any().unbind(),
-                    SocketHandle::new(socket, s.clone()).into_py_any(py)?,
+                    self.socket(py, server, socket)?.into_any(),
                     name.into_py_any(py)?,
-                    convert::list(py, &args)?,
+                    convert::tuple(py, &args)?,
                     match ack {
-                        Some(a) => ServerAck::new(a, s).into_py_any(py)?,
+                        Some(a) => a.id().into_py_any(py)?,
                         None => py.None(),
                     },
-                ]
+                ];
+                return Ok(PyTuple::new(py, items)?.unbind());
             }
             Event::Disconnecting { server, socket, reason, rooms, leaving } => vec![
                 "disconnecting".into_py_any(py)?,
-                self.socket(server, socket)?.into_py_any(py)?,
+                self.socket(py, server, socket)?.into_any(),
                 reason.as_str().into_py_any(py)?,
                 PySet::new(py, rooms)?.into_any().unbind(),
                 Leaving::new(leaving).into_py_any(py)?,
             ],
             Event::Disconnect { server, socket, reason } => vec![
                 "disconnect".into_py_any(py)?,
-                self.socket(server, socket)?.into_py_any(py)?,
+                self.socket_gone(py, server, socket)?.into_any(),
                 reason.as_str().into_py_any(py)?,
             ],
             Event::Upgrade { conn, transport, .. } => {

@@ -5,9 +5,9 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::{PyAny, PyBool, PyBytes, PyFloat, PyInt, PyList, PySet, PyString, PyTuple};
 use sio_core::embed::{self, EmbeddedServer, OptionValue, RemoteSocket, ServerOptions, Target, Unit};
-use sio_core::{ConnectError, Value};
+use sio_core::{ConnectError, HostArgs, Value};
 
-use crate::convert::{to_py, to_value, to_values};
+use crate::convert::{to_py, to_value, to_values, to_wire_arg, to_wire_args};
 use crate::error;
 use crate::host;
 use crate::runtime::{completion, seconds, wait};
@@ -368,6 +368,15 @@ impl SocketHandle {
     pub fn new(socket: embed::Socket, server: EmbeddedServer) -> Self {
         SocketHandle { socket, server }
     }
+
+    /// Whether this handle wraps `socket` (the same socket, not one of the same id).
+    pub fn is(&self, socket: &embed::Socket) -> bool {
+        self.socket == *socket
+    }
+
+    pub fn socket(&self) -> &embed::Socket {
+        &self.socket
+    }
 }
 
 fn rooms_set<'py>(py: Python<'py>, rooms: impl IntoIterator<Item = String>) -> PyResult<Bound<'py, PySet>> {
@@ -467,30 +476,43 @@ impl SocketHandle {
     fn disconnect(&self, close: bool) {
         self.server.disconnect_socket(&self.socket, close);
     }
-}
 
-/// The answer to a client's acknowledgement request.
-#[pyclass(frozen, module = "sio_rs._sio")]
-pub struct ServerAck {
-    sender: embed::AckSender,
-    server: EmbeddedServer,
-}
+    /// Answers the client's acknowledgement request `id` (a `message` event's ack id)
+    /// with the arguments `args` (an iterable). The caller answers each id once.
+    /// `False` if the client has left (as in socket.io, an answer nobody can receive is
+    /// dropped quietly).
+    fn ack(&self, id: u64, args: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let args = match to_wire_args(args)? {
+            Some(text) => HostArgs::Wire(text),
+            None => HostArgs::Values(to_values(args)?),
+        };
+        self.answer_with(id, args)
+    }
 
-impl ServerAck {
-    pub fn new(sender: embed::AckSender, server: EmbeddedServer) -> Self {
-        ServerAck { sender, server }
+    /// `ack` with a handler's return value: `None` → no arguments, a tuple → one
+    /// argument per item, anything else → that one argument.
+    fn ack_result(&self, id: u64, result: &Bound<'_, PyAny>) -> PyResult<bool> {
+        if result.is_none() {
+            return self.answer_with(id, HostArgs::Values(Vec::new()));
+        }
+        if result.is_instance_of::<PyTuple>() {
+            return self.ack(id, result);
+        }
+        let args = match to_wire_arg(result)? {
+            Some(text) => HostArgs::Wire(text),
+            None => HostArgs::Values(vec![to_value(result)?]),
+        };
+        self.answer_with(id, args)
     }
 }
 
-#[pymethods]
-impl ServerAck {
-    /// Sends the answer; `False` if one was already sent or the client has left (as in
-    /// socket.io, an answer nobody can receive is dropped quietly).
-    fn send(&self, args: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let args = to_values(args)?;
-        match self.server.answer(&self.sender, args) {
+impl SocketHandle {
+    /// Arguments written as JSON text (`HostArgs::Wire`) go into the packet as they are.
+    fn answer_with(&self, id: u64, args: HostArgs) -> PyResult<bool> {
+        match self.server.answer_id(&self.socket, id, args) {
+            Ok(()) => Ok(true),
             Err(sio_core::EmitError::Disconnected) => Ok(false),
-            other => other.map_err(error::emit),
+            Err(e) => Err(error::emit(e)),
         }
     }
 }

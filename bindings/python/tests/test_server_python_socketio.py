@@ -78,6 +78,69 @@ def test_ack_after_the_client_left_is_dropped_quietly(server, rec, run, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_ack_arguments_of_every_kind(server, run, caplog):
+    """An answer is written as JSON text straight from the Python values (binary ones take
+    the attachment path): the client reads back what it was given, and what cannot be sent
+    is refused as an emit would refuse it."""
+    import collections
+
+    Point = collections.namedtuple("Point", "x y")
+    several = (
+        'é ü \u2028 "q" \\ \n\t \x00 \U0001f600',
+        2**63 - 1,
+        2**64 - 1,
+        -(2**63),
+        1.0,
+        -0.5,
+        1e300,
+        2.5e-8,
+        True,
+        False,
+        None,
+        [],
+        {},
+        {"a": [1, {"b": None}], "é": "k"},
+        (1, 2),
+        Point(3, 4),
+    )
+    tried = []
+
+    @server.on("several")
+    def give_several(socket):
+        return several
+
+    @server.on("one")
+    def give_one(socket):
+        return {"k": [1.5, "x"], "bin": b"\x00\x01"}
+
+    @server.on("unsendable")
+    def give_unsendable(socket):
+        return {1: "non-str key"}
+
+    @server.on("by_hand")
+    def by_hand(socket, ack):
+        for bad in (float("nan"), 2**64, {"x": object()}):
+            try:
+                ack(bad)
+            except sio.BadArgument as e:
+                tried.append(str(e))
+        tried.append(ack("ok", b"\x02"))  # refused answers sent nothing: this one goes
+        tried.append(ack("twice"))
+
+    c = connect(f"http://127.0.0.1:{run(server.listen())}")
+    expected = tuple(list(v) if isinstance(v, tuple) else v for v in several)
+    assert c.call("several", timeout=TIMEOUT) == expected
+    assert c.call("one", timeout=TIMEOUT) == {"k": [1.5, "x"], "bin": b"\x00\x01"}
+    assert c.call("by_hand", timeout=TIMEOUT) == ("ok", b"\x02")
+    assert tried[3:] == [True, False]
+    assert "JSON has no NaN" in tried[0] and "does not fit in 64 bits" in tried[1]
+    assert "cannot send a value of type 'object'" in tried[2]
+    with pytest.raises(socketio.exceptions.TimeoutError):
+        c.call("unsendable", timeout=0.5)
+    assert any("could not send the acknowledgement" in r.getMessage() for r in caplog.records)
+    c.disconnect()
+
+
 def test_namespace_level_handler_gets_socket(server, run):
     @server.on("ping")
     def ping(socket, value):

@@ -11,6 +11,7 @@ import logging
 import threading
 import weakref
 from concurrent.futures import Future
+from functools import partial
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _sio
@@ -79,11 +80,17 @@ def seconds(name: str, value: Any) -> float:
     return float(value)
 
 
+# The handlers of one event: (handler, whether it takes an ``ack`` parameter).
+Handlers = Tuple[Tuple[Handler, bool], ...]
+
+
 class Registry:
-    """Event name → handlers, with the decorator form of ``on``."""
+    """Event name → handlers, with the decorator form of ``on``. Each event's handlers are
+    a tuple, replaced when one is added: a dispatch iterates it without copying, and a
+    handler registered meanwhile runs from the next event on."""
 
     def __init__(self) -> None:
-        self.handlers: Dict[str, List[Tuple[Handler, bool]]] = {}
+        self.handlers: Dict[str, Handlers] = {}
 
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
         check_event(event)
@@ -91,15 +98,15 @@ class Registry:
         def register(fn: Handler) -> Handler:
             if not callable(fn):
                 raise BadArgument("handler must be callable")
-            self.handlers.setdefault(event, []).append((fn, takes_ack(fn)))
+            self.handlers[event] = self.handlers.get(event, ()) + ((fn, takes_ack(fn)),)
             return fn
 
         if handler is not None:
             return register(handler)
         return register
 
-    def get(self, event: str) -> List[Tuple[Handler, bool]]:
-        return self.handlers.get(event, [])
+    def get(self, event: str) -> Handlers:
+        return self.handlers.get(event, ())
 
 
 def add_listener(listeners: List[Handler], handler: Handler, first: bool = False) -> Handler:
@@ -152,6 +159,11 @@ class Runner:
         if then is not None:
             then(result)
 
+    def _call_answer(self, fn: Handler, args: Tuple[Any, ...], handle: Any, ack_id: int) -> None:
+        """``_call`` whose return value answers the client's acknowledgement request
+        ``ack_id`` through the socket's native ``handle``."""
+        self._call(fn, args, then=partial(answer_ack, handle, ack_id))
+
     def _failed(self, fn: Handler, e: Exception, fail: Optional[Callable[[BaseException], None]]) -> None:
         """A handler raised: logged (a refusal is no error), then finished as a return is."""
         if not isinstance(e, ConnectionRefused):
@@ -181,7 +193,7 @@ class Runner:
         finally:
             self._runtime.begin_turn()
 
-    def _post(self, batch: List[Tuple[Any, ...]]) -> None:
+    def _post(self, batch: Any) -> None:
         # One native turn per batch: the answers it queues go out together at its end.
         self._runtime.begin_turn()
         try:
@@ -189,10 +201,19 @@ class Runner:
         finally:
             self._runtime.end_turn()
 
-    def _deliver_all(self, batch: List[Tuple[Any, ...]]) -> None:
-        for ev in batch:
+    def _deliver_all(self, batch: Any) -> None:
+        """Dispatches the events of a native ``EventBatch`` (each converted as it is taken)."""
+        deliver = self._deliver
+        while True:
             try:
-                self._deliver(ev)
+                ev = batch.pop()
+            except Exception:
+                logger.exception("sio: failed to convert an event")
+                continue
+            if ev is None:
+                return
+            try:
+                deliver(ev)
             except Exception:
                 logger.exception("sio: failed to dispatch %r", ev[0])
 
@@ -224,7 +245,8 @@ class AsyncRunner(Runner):
         if self._loop is None:
             self._loop = loop
             self._tasks: "set[asyncio.Task[Any]]" = set()
-            self._inbox: "collections.deque[Tuple[Any, ...]]" = collections.deque()
+            # Native batches of events, not converted yet (EventBatch).
+            self._inbox: "collections.deque[Any]" = collections.deque()
             self._inbox_pumping = False
         elif self._loop is not loop:
             raise RuntimeError("sio: this object is bound to another event loop")
@@ -249,6 +271,33 @@ class AsyncRunner(Runner):
             if then is not None:
                 then(result)
             return
+        self._await_call(fn, result, then, fail)
+
+    def _call_answer(self, fn: Handler, args: Tuple[Any, ...], handle: Any, ack_id: int) -> None:
+        # `_call` with `then=partial(answer_ack, handle, ack_id)`, without the partial: the
+        # path of every event that asks for an acknowledgement.
+        try:
+            result = fn(*args)
+        except Exception as e:
+            self._failed(fn, e, None)
+            return
+        if result is None or type(result) is tuple or not inspect.isawaitable(result):
+            self._after_call()
+            try:
+                handle.ack_result(ack_id, result)
+            except Exception:
+                logger.exception("sio: could not send the acknowledgement")
+            return
+        self._await_call(fn, result, partial(answer_ack, handle, ack_id), None)
+
+    def _await_call(
+        self,
+        fn: Handler,
+        result: Any,
+        then: Optional[Callable[[Any], None]],
+        fail: Optional[Callable[[BaseException], None]],
+    ) -> None:
+        """The rest of ``_call`` for a handler that returned an awaitable: a task."""
 
         async def finish() -> None:
             try:
@@ -288,7 +337,7 @@ class AsyncRunner(Runner):
                 return
             await asyncio.gather(*others, return_exceptions=True)
 
-    def _post(self, batch: List[Tuple[Any, ...]]) -> None:
+    def _post(self, batch: Any) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
@@ -298,8 +347,8 @@ class AsyncRunner(Runner):
         except RuntimeError:  # the loop closed meanwhile
             pass
 
-    def _enqueue(self, batch: List[Tuple[Any, ...]]) -> None:
-        self._inbox.extend(batch)
+    def _enqueue(self, batch: Any) -> None:
+        self._inbox.append(batch)
         if not self._inbox_pumping:
             self._inbox_pumping = True
             self._step()
@@ -311,20 +360,38 @@ class AsyncRunner(Runner):
         # run in between, so the next one goes in the same turn (a turn costs a select()).
         # Loops without a visible ready queue (uvloop) get one event per turn.
         # The events of one turn are one native turn: their answers go out together.
-        assert self._loop is not None
-        ready = getattr(self._loop, "_ready", None)
+        # Each event is converted from its native batch only now: the events waiting in
+        # the inbox are not Python objects yet (no garbage collections for them).
+        loop = self._loop
+        assert loop is not None
+        ready = getattr(loop, "_ready", None)
+        inbox = self._inbox
+        deliver = self._deliver
         self._runtime.begin_turn()
         try:
             for _ in range(_EVENTS_PER_TURN):
-                if not self._inbox:
+                ev = None
+                while inbox:
+                    try:
+                        ev = inbox[0].pop()
+                    except Exception:
+                        logger.exception("sio: failed to convert an event")
+                        continue
+                    if ev is not None:
+                        break
+                    inbox.popleft()  # that batch is done
+                if ev is None:
                     self._inbox_pumping = False
                     return
-                self._deliver_all([self._inbox.popleft()])
+                try:
+                    deliver(ev)
+                except Exception:
+                    logger.exception("sio: failed to dispatch %r", ev[0])
                 if ready is None or ready:
                     break
         finally:
             self._runtime.end_turn()
-        self._loop.call_soon(self._step)
+        loop.call_soon(self._step)
 
     def _new_future(self) -> Any:
         assert self._loop is not None
@@ -333,6 +400,32 @@ class AsyncRunner(Runner):
     def _completion(self, fut: Any) -> Callable[[Any, Any], None]:
         assert self._loop is not None
         return loop_completion(self._loop, fut)
+
+
+def answer_ack(handle: Any, ack_id: int, result: Any) -> None:
+    """A handler's return value as the answer to acknowledgement ``ack_id`` of the socket
+    ``handle`` (``None`` → no arguments, a tuple → several)."""
+    try:
+        handle.ack_result(ack_id, result)
+    except Exception:
+        logger.exception("sio: could not send the acknowledgement")
+
+
+def ack_sender(handle: Any, ack_id: int) -> Callable[..., bool]:
+    """The ``ack`` a handler taking an ``ack`` parameter calls: ``ack(*args)`` answers once;
+    later calls do nothing. Returns whether this call sent the answer (False as well once
+    the client has left)."""
+    sent = False
+
+    def ack(*args: Any) -> bool:
+        nonlocal sent
+        if sent:
+            return False
+        answered: bool = handle.ack(ack_id, args)  # what cannot be sent raises: nothing was
+        sent = True
+        return answered
+
+    return ack
 
 
 def loop_completion(loop: asyncio.AbstractEventLoop, fut: "asyncio.Future[Any]") -> Callable[[Any, Any], None]:
@@ -374,11 +467,11 @@ _BATCH = 256
 
 
 class Pump:
-    """The dispatcher thread: drains ``Runtime.next_events`` (GIL released while it
-    waits, taken once per batch) and hands each batch to ``post``, until the runtime is
-    shut down."""
+    """The dispatcher thread: drains ``Runtime.next_batch`` (GIL released while it
+    waits) and hands each batch (a native ``EventBatch``, whose events become tuples as
+    they are taken) to ``post``, until the runtime is shut down."""
 
-    def __init__(self, runtime: Any, post: Callable[[List[Tuple[Any, ...]]], None], name: str) -> None:
+    def __init__(self, runtime: Any, post: Callable[[Any], None], name: str) -> None:
         self._runtime = runtime
         self._post = post
         self._stopping = False
@@ -387,15 +480,15 @@ class Pump:
 
     def _run(self) -> None:
         while True:
-            batch = self._runtime.next_events(_POLL_SECONDS, _BATCH)
-            if not batch:
+            batch = self._runtime.next_batch(_POLL_SECONDS, _BATCH)
+            if batch is None:
                 if self._stopping:
                     return  # shut down and drained
                 continue
             try:
                 self._post(batch)
             except Exception:
-                logger.exception("sio: failed to dispatch a batch of %d events", len(batch))
+                logger.exception("sio: failed to dispatch a batch of events")
             # Not kept while waiting for the next: an undelivered `disconnecting` would hold
             # its socket back.
             del batch

@@ -6,9 +6,9 @@ from typing_extensions import final
 
 __all__ = [
     "Runtime",
+    "EventBatch",
     "Server",
     "SocketHandle",
-    "ServerAck",
     "ServerSideAck",
     "Decision",
     "Leaving",
@@ -35,14 +35,16 @@ class Runtime:
     def __new__(cls, workers: int = 2) -> "Runtime": ...
     # Event tuples:
     #   ("connection", SocketHandle)            ("middleware", SocketHandle, Decision)
-    #   ("message", SocketHandle, name, args, Optional[ServerAck])
+    #   ("message", SocketHandle, name, args tuple, ack id or None: answer with SocketHandle.ack)
     #   ("disconnecting", SocketHandle, reason, rooms)   ("disconnect", SocketHandle, reason)
     #   ("upgrade", conn_id, transport)  ("server_side", ns, name, args, Optional[ServerSideAck])
     #   ("client_connect", nsp)  ("client_connect_error", nsp, message, data, active)
     #   ("client_disconnect", nsp, reason, active)  ("client_message", nsp, name, args, Optional[ClientAck])
     #   ("reconnect_attempt", n)  ("reconnect", n)  ("reconnect_error", message)  ("reconnect_failed",)
+    # A connected socket's events carry one SocketHandle (its middleware event another).
     def next_event(self, timeout: float) -> Optional[Tuple[Any, ...]]: ...
-    def next_events(self, timeout: float, max: int) -> List[Tuple[Any, ...]]: ...
+    # Up to `max` events, each converted to its tuple when taken from the batch.
+    def next_batch(self, timeout: float, max: int) -> Optional[EventBatch]: ...
     def begin_turn(self) -> None: ...
     def end_turn(self) -> None: ...
     def shutdown(self) -> None: ...
@@ -69,6 +71,14 @@ class Runtime:
         per_message_deflate: bool = True,
         per_message_deflate_threshold: Optional[int] = None,
     ) -> Client: ...
+
+@final
+class EventBatch:
+    # The next event tuple; None once the batch is done.
+    def pop(self) -> Optional[Tuple[Any, ...]]: ...
+    def __iter__(self) -> "EventBatch": ...
+    def __next__(self) -> Tuple[Any, ...]: ...
+    def __len__(self) -> int: ...
 
 @final
 class Server:
@@ -158,10 +168,11 @@ class SocketHandle:
     def emit_with_ack(self, event: str, args: Sequence[Any], timeout: Optional[float], callback: _Done) -> None: ...
     def broadcast_emit(self, rooms: List[str], excepts: List[str], event: str, args: Sequence[Any], volatile: bool = False) -> None: ...
     def disconnect(self, close: bool) -> None: ...
-
-@final
-class ServerAck:
-    def send(self, args: Sequence[Any]) -> bool: ...
+    # Answers the acknowledgement request `id` of a message (once per id): with the
+    # arguments `args`, or with a handler's return value (None: none, a tuple: several,
+    # anything else: one). False if the client has left.
+    def ack(self, id: int, args: Sequence[Any]) -> bool: ...
+    def ack_result(self, id: int, result: Any) -> bool: ...
 
 @final
 class ServerSideAck:

@@ -49,14 +49,26 @@ class AsyncServer(AsyncRunner, Server):
     _operator_class = AsyncBroadcastOperator
 
     def _deliver(self, ev: Tuple[Any, ...]) -> None:
-        if ev[0] not in _SOCKET_EVENTS:
+        kind = ev[0]
+        if kind != "message" and kind not in _SOCKET_EVENTS:
             Server._deliver(self, ev)
             return
-        sock = self._socket(ev[1])
+        handle = ev[1]
+        sock = self._by_handle.get(handle)
+        if sock is None:
+            sock = self._socket(handle)
         gate = sock._gate
-        if gate is not None and not gate.done():
-            # Queued behind the connection handlers (and the events queued before it).
-            sock._gate = self._spawn(self._deliver_after(gate, ev))
+        if gate is not None:
+            if not gate.done():
+                # Queued behind the connection handlers (and the events queued before it).
+                sock._gate = self._spawn(self._deliver_after(gate, ev))
+                return
+            sock._gate = None  # everything queued behind it has run
+        if kind == "message":
+            if sock._any or sock._middlewares:
+                self._on_message(sock, ev[2], ev[3], handle, ev[4])
+            else:
+                self._dispatch_message(sock, ev[2], ev[3], handle, ev[4])
             return
         self._deliver_now(ev)
 

@@ -6,17 +6,17 @@ import os
 import re
 import threading
 import weakref
-from functools import partial
 from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
 
 from . import _log, _sio
 from ._common import (
     _live,
     Handler,
+    Handlers,
     Pump,
     Registry,
     Runner,
-    ack_args,
+    ack_sender,
     add_listener,
     check_event,
     check_user_event,
@@ -62,6 +62,10 @@ class Socket:
     def __init__(self, server: "Server", handle: Any) -> None:
         self._server = server
         self._h = handle
+        self._id: str = handle.id
+        self._ns: str = handle.ns
+        # Its Namespace object, once an event looked it up.
+        self._nsobj: Optional[Namespace] = None
         self._events = Registry()
         self._any: List[Handler] = []
         self._any_outgoing: List[Handler] = []
@@ -76,11 +80,11 @@ class Socket:
     # ---------------------------------------------------------------- state
     @property
     def id(self) -> str:
-        return self._h.id
+        return self._id
 
     @property
     def namespace(self) -> str:
-        return self._h.ns
+        return self._ns
 
     @property
     def handshake(self) -> Dict[str, Any]:
@@ -329,9 +333,9 @@ class Namespace:
         self._middlewares: List[Handler] = []
         self._children: List[Namespace] = []
 
-    def _handlers(self, event: str) -> List[Tuple[Handler, bool]]:
+    def _handlers(self, event: str) -> Handlers:
         own = self._events.get(event)
-        return own + self.parent._handlers(event) if self.parent is not None else list(own)
+        return own + self.parent._handlers(event) if self.parent is not None else own
 
     @property
     def children(self) -> List["Namespace"]:
@@ -516,6 +520,9 @@ class Server(Runner):
         self._dynamic: Dict[str, Namespace] = {}
         self._conns: "weakref.WeakValueDictionary[str, Connection]" = weakref.WeakValueDictionary()
         self._sockets: Dict[Tuple[str, str], Socket] = {}
+        # The same sockets by native handle (a connected socket's events all carry one
+        # handle; its middleware event another).
+        self._by_handle: Dict[Any, Socket] = {}
         # Sockets whose `data` was read or assigned since it was last written back.
         self._touched: Set[Socket] = set()
         self._pump: Optional[Pump] = None
@@ -688,7 +695,8 @@ class Server(Runner):
         logger.error("sio: %s", message)
 
     def _after_call(self) -> None:
-        self._store_data()
+        if self._touched:  # read without the lock: a touch racing with this is stored next time
+            self._store_data()
 
     # namespace "/" on the server itself
     def on(self, event: str, handler: Optional[Handler] = None) -> Any:
@@ -780,16 +788,33 @@ class Server(Runner):
 
     # ---------------------------------------------------------------- events
     def _socket(self, handle: Any) -> Socket:
-        key = (handle.ns, handle.id)
-        s = self._sockets.get(key)
+        s = self._by_handle.get(handle)
         if s is None:
-            s = self._sockets[key] = self._socket_class(self, handle)
+            key = (handle.ns, handle.id)
+            s = self._sockets.get(key)
+            if s is None:
+                s = self._sockets[key] = self._socket_class(self, handle)
+            self._by_handle[handle] = s
         return s
+
+    def _forget(self, sock: Socket, handle: Any) -> None:
+        """The socket has left (or was refused): its objects go."""
+        self._sockets.pop((sock._ns, sock._id), None)
+        self._by_handle.pop(handle, None)
+        self._by_handle.pop(sock._h, None)
 
     def _deliver(self, ev: Tuple[Any, ...]) -> None:
         kind = ev[0]
         if kind == "message":
-            self._on_message(self._socket(ev[1]), ev[2], ev[3], ev[4])  # a fresh list
+            # ("message", handle, name, args tuple, ack id or None)
+            handle = ev[1]
+            sock = self._by_handle.get(handle)
+            if sock is None:
+                sock = self._socket(handle)
+            if sock._any or sock._middlewares:
+                self._on_message(sock, ev[2], ev[3], handle, ev[4])
+            else:
+                self._dispatch_message(sock, ev[2], ev[3], handle, ev[4])
         elif kind == "connection":
             sock = self._socket(ev[1])
             ns = self._namespace(sock.namespace)
@@ -815,7 +840,7 @@ class Server(Runner):
                     _disconnecting.reset(token)
                     self._release(ev[4])
             if kind == "disconnect":
-                self._sockets.pop((sock.namespace, sock.id), None)
+                self._forget(sock, ev[1])
                 with self._lock:
                     self._touched.discard(sock)
         elif kind == "server_side":
@@ -838,7 +863,7 @@ class Server(Runner):
         chain = ns._middleware_chain() if ns is not None else []
 
         def refuse(exc: BaseException) -> None:
-            self._sockets.pop((sock.namespace, sock.id), None)
+            self._forget(sock, sock._h)
             if isinstance(exc, ConnectionRefused):
                 decision.refuse(exc.message, exc.data)
             else:
@@ -852,45 +877,52 @@ class Server(Runner):
 
         step(0)
 
-    def _on_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
+    def _on_message(self, sock: Socket, event: str, args: Tuple[Any, ...], handle: Any, ack: Optional[int]) -> None:
         # As socket.io: catch-all listeners first, then the packet middleware.
         for fn in sock._any:
             self._call(fn, (event, *args))
-        if not sock._middlewares:  # the common case: no closures to build
-            self._dispatch_message(sock, event, args, ack)
-            return
+        if sock._middlewares:
+            self._through_middlewares(sock, event, list(args), handle, ack)  # they may change the list
+        else:
+            self._dispatch_message(sock, event, args, handle, ack)
 
+    def _through_middlewares(self, sock: Socket, event: str, args: List[Any], handle: Any, ack: Optional[int]) -> None:
+        # Apart from `_on_message`: its closures would make cells of its variables at every event.
         def error(exc: BaseException) -> None:
             for fn, _ in sock._events.get("error"):
                 self._call(fn, (exc,))
 
         def step(i: int) -> None:
             if i == len(sock._middlewares):
-                self._dispatch_message(sock, event, args, ack)
+                self._dispatch_message(sock, event, args, handle, ack)
                 return
             self._call(sock._middlewares[i], (event, args), then=lambda _r: step(i + 1), fail=error)
 
         step(0)
 
-    def _dispatch_message(self, sock: Socket, event: str, args: List[Any], ack: Any) -> None:
-        handlers = sock._events.get(event)
-        call_args: Tuple[Any, ...] = tuple(args)
-        if not handlers:
-            ns = self._namespace(sock.namespace)
+    def _dispatch_message(
+        self, sock: Socket, event: str, args: Sequence[Any], handle: Any, ack: Optional[int]
+    ) -> None:
+        handlers = sock._events.handlers.get(event)
+        if handlers:
+            call_args = args if type(args) is tuple else tuple(args)
+        else:
+            ns = sock._nsobj
             if ns is None:
-                return
-            handlers = ns._handlers(event)
+                ns = self._namespace(sock._ns)
+                if ns is None:
+                    return
+                sock._nsobj = ns
+            handlers = ns._events.handlers.get(event, ()) if ns.parent is None else ns._handlers(event)
             call_args = (sock, *args)
-        answer = ack  # the first handler answers
-        for fn, takes in handlers:
+        for fn, takes in handlers:  # the first handler answers
             if takes:
-                send = (lambda *a, _ack=answer: _ack.send(a)) if answer is not None else None
-                self._call(fn, call_args, {"ack": send})
-            elif answer is not None:
-                self._call(fn, call_args, then=partial(self._answer, answer))
+                self._call(fn, call_args, {"ack": ack_sender(handle, ack) if ack is not None else None})
+            elif ack is not None:
+                self._call_answer(fn, call_args, handle, ack)
             else:
                 self._call(fn, call_args)
-            answer = None
+            ack = None
 
     def _on_server_side(self, namespace: str, event: str, args: List[Any], ack: Any) -> None:
         registry = self._server_side.get(namespace)
@@ -910,10 +942,3 @@ class Server(Runner):
             ack.send(result)
         except Exception:
             logger.exception("sio: could not send the answer to a server-side event")
-
-    @staticmethod
-    def _answer(ack: Any, result: Any) -> None:
-        try:
-            ack.send(ack_args(result))
-        except Exception:
-            logger.exception("sio: could not send the acknowledgement")
