@@ -32,6 +32,12 @@ const OP_PONG: u8 = 10;
 /// arrive whole in it is read straight into the message's buffer.
 const READ_CHUNK: usize = 8 * 1024;
 
+/// How much a partly read frame's buffer grows at a time.
+const GROWTH: usize = 64 * 1024;
+
+/// Bytes waiting to be written above which pings go unanswered.
+const PONG_BACKLOG: usize = 16 * 1024;
+
 /// A message or event from the peer.
 pub(super) enum Event {
     Text(Utf8Bytes),
@@ -118,8 +124,13 @@ impl OwnWs {
                 let len = h.len as usize;
                 if self.rbuf.len() < len {
                     // The rest of the payload, straight into its buffer.
+                    // The buffer grows with what arrives (a chunk at a time), not with what the
+                    // header announced: a peer that announces a large frame and sends nothing
+                    // more holds no more memory than it sent.
                     let missing = len - self.rbuf.len();
-                    let spare = &mut self.rbuf.spare_capacity_mut()[..missing];
+                    self.rbuf.reserve(missing.min(GROWTH));
+                    let room = self.rbuf.capacity() - self.rbuf.len();
+                    let spare = &mut self.rbuf.spare_capacity_mut()[..missing.min(room)];
                     let mut buf = ReadBuf::uninit(spare);
                     let read = ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf));
                     let n = buf.filled().len();
@@ -204,7 +215,7 @@ impl OwnWs {
         let len = h.len as usize;
         let rest = &data[h.size..];
         if rest.len() < len {
-            let mut payload = Vec::with_capacity(len);
+            let mut payload = Vec::with_capacity(len.min(rest.len() + GROWTH));
             payload.extend_from_slice(rest);
             self.rbuf = payload;
             self.head = Some(h);
@@ -249,7 +260,9 @@ impl OwnWs {
     fn on_frame(&mut self, h: &Header, payload: Vec<u8>) -> Option<Result<Event, ReadFail>> {
         match h.opcode {
             OP_PING => {
-                if !self.sent_close {
+                // A peer that pings without reading our answers gets no more of them once
+                // PONG_BACKLOG bytes wait to be written: unanswered pings cost it, not us.
+                if !self.sent_close && self.buffered() < PONG_BACKLOG {
                     self.queue_frame(OP_PONG, &payload);
                 }
                 Some(Ok(Event::Control))
@@ -460,6 +473,31 @@ mod tests {
         }
         // Idle: nothing held.
         assert_eq!((ws.rbuf.capacity(), ws.wbuf.capacity()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn memory_follows_what_arrives_not_what_is_announced() {
+        let (mut ws, mut peer) = pair(8 << 20);
+        // A header announcing 4 MB, then 10 bytes of it: the buffer holds a chunk, not 4 MB.
+        let mut head = Vec::new();
+        write_header(&mut head, 0x82, 4 << 20, Some(KEY));
+        head.extend_from_slice(&[0; 10]);
+        peer.write_all(&head).await.unwrap();
+        let pending = poll_fn(|cx| Poll::Ready(ws.poll_recv(cx).is_pending())).await;
+        assert!(pending, "a partial frame is no message");
+        assert!(ws.rbuf.capacity() <= GROWTH + READ_CHUNK, "buffer of {} bytes", ws.rbuf.capacity());
+    }
+
+    #[tokio::test]
+    async fn pings_without_reading_the_pongs_stop_being_answered() {
+        let (mut ws, mut peer) = pair(1 << 20);
+        let ping = frame(0x89, &[7; 100]);
+        for _ in 0..1000 {
+            peer.write_all(&ping).await.unwrap();
+            assert!(matches!(recv(&mut ws).await, Some(Ok(Event::Control))));
+        }
+        // Nothing was flushed: what waits is bounded, not 1000 pongs.
+        assert!(ws.buffered() <= PONG_BACKLOG + 102, "{} bytes of pongs wait", ws.buffered());
     }
 
     #[tokio::test]
