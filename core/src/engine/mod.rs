@@ -2,7 +2,8 @@
 //! payloads, and the server transports.
 //!
 //! The codecs ([`packet`], [`payload`]) are pure and byte-exact; [`server`] runs them
-//! over hyper (long-polling) and tokio-tungstenite (WebSocket).
+//! over hyper (long-polling) and its own WebSocket framing, which keeps no buffer while a
+//! connection is idle (the client uses tokio-tungstenite).
 
 #[cfg(feature = "client")]
 pub mod client;

@@ -1,6 +1,6 @@
 //! A connection a host hands over after reading an upgrade request itself (Node's
 //! `http.Server` on plain TCP, say): the engine answers on it (101, or the refusal) and
-//! runs the WebSocket exactly as on its own port: tungstenite, the same limits, the same
+//! runs the WebSocket exactly as on its own port: its own framing, the same limits, the same
 //! write deadline.
 use std::sync::Arc;
 
