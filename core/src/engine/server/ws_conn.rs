@@ -121,15 +121,20 @@ impl Conn {
                     }
                 }
                 Inner::Host(io, _) => {
-                    let Some(Pending::Host(m)) = self.pending.take() else {
-                        return Poll::Ready(Ok(()));
-                    };
+                    // Waiting for room: the message stays pending until a permit comes (taking
+                    // it first would lose it whenever the wait is not over yet).
                     if let Some(reserve) = &mut self.reserve {
                         let permit = ready!(reserve.as_mut().poll(cx));
                         self.reserve = None;
-                        permit.map_err(drop)?.send(m);
+                        let permit = permit.map_err(drop)?;
+                        if let Some(Pending::Host(m)) = self.pending.take() {
+                            permit.send(m);
+                        }
                         continue;
                     }
+                    let Some(Pending::Host(m)) = self.pending.take() else {
+                        return Poll::Ready(Ok(()));
+                    };
                     match io.outgoing.try_send(m) {
                         Ok(()) => {}
                         Err(tokio::sync::mpsc::error::TrySendError::Full(m)) => {
