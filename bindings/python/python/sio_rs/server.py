@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import sys
 import threading
 import weakref
 from typing import Any, Callable, Dict, Iterable, List, Optional, Pattern, Sequence, Set, Tuple, Union
@@ -62,8 +63,10 @@ class Socket:
     def __init__(self, server: "Server", handle: Any) -> None:
         self._server = server
         self._h = handle
+        # Read once (each read of the handle's makes a new str); the server's key of the
+        # socket holds these same objects, and the namespace name is shared by its sockets.
         self._id: str = handle.id
-        self._ns: str = handle.ns
+        self._ns: str = sys.intern(handle.ns)
         # Its Namespace object, once an event looked it up.
         self._nsobj: Optional[Namespace] = None
         self._events = Registry()
@@ -790,10 +793,10 @@ class Server(Runner):
     def _socket(self, handle: Any) -> Socket:
         s = self._by_handle.get(handle)
         if s is None:
-            key = (handle.ns, handle.id)
-            s = self._sockets.get(key)
+            s = self._sockets.get((handle.ns, handle.id))
             if s is None:
-                s = self._sockets[key] = self._socket_class(self, handle)
+                s = self._socket_class(self, handle)
+                self._sockets[(s._ns, s._id)] = s
             self._by_handle[handle] = s
         return s
 
