@@ -93,6 +93,18 @@ pub(crate) fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
     }
 }
 
+/// A client's frame of `payload` (masked with `key`), as a peer writes it: tests of the
+/// server's reading side build their input with it.
+#[cfg(test)]
+pub(crate) fn client_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_header(&mut out, first, payload.len() as u64, Some(key));
+    let mut body = payload.to_vec();
+    apply_mask(&mut body, key, 0);
+    out.extend_from_slice(&body);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

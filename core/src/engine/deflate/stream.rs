@@ -687,16 +687,6 @@ mod tests {
         })
     }
 
-    /// A client frame (masked with `key`) of `payload`: `first` holds FIN, RSV1 and the opcode.
-    fn client_frame(first: u8, payload: &[u8], key: [u8; 4]) -> Vec<u8> {
-        let mut out = Vec::new();
-        write_header(&mut out, first, payload.len() as u64, Some(key));
-        let mut body = payload.to_vec();
-        apply_mask(&mut body, key, 0);
-        out.extend_from_slice(&body);
-        out
-    }
-
     proptest::proptest! {
         /// Any bytes from a peer: no panic, and the read ends.
         #[test]
@@ -715,7 +705,7 @@ mod tests {
                 if body.ends_with(&TAIL) {
                     body.truncate(body.len() - TAIL.len());
                 }
-                input.extend(client_frame(0x80 | frame::RSV1 | frame::OP_TEXT, &body, [1, 2, 3, 4]));
+                input.extend(frame::client_frame(0x80 | frame::RSV1 | frame::OP_TEXT, &body, [1, 2, 3, 4]));
             }
             // Each message handed on whole, as an uncompressed frame (masked with a zero key).
             let mut expected = Vec::new();
@@ -730,7 +720,7 @@ mod tests {
     #[test]
     fn a_truncated_or_corrupt_compressed_frame_is_handed_on_as_an_error() {
         // Not deflate data: tungstenite gets a frame with RSV2 (a protocol error).
-        let out = read_all(&client_frame(0x80 | frame::RSV1 | frame::OP_TEXT, &[0xff; 20], [9; 4]), &[7]);
+        let out = read_all(&frame::client_frame(0x80 | frame::RSV1 | frame::OP_TEXT, &[0xff; 20], [9; 4]), &[7]);
         let h = Header::parse(&out).expect("a frame");
         assert_eq!(out[0] & RSV2, RSV2, "{out:?}");
         assert_eq!(h.len, 0);

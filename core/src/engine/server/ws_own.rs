@@ -408,12 +408,7 @@ mod tests {
 
     /// A client frame: masked with `KEY`.
     fn frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        write_header(&mut out, first_byte, payload.len() as u64, Some(KEY));
-        let mut p = payload.to_vec();
-        apply_mask(&mut p, KEY, 0);
-        out.extend_from_slice(&p);
-        out
+        crate::engine::deflate::frame::client_frame(first_byte, payload, KEY)
     }
 
     fn pair(max: usize) -> (OwnWs, DuplexStream) {
