@@ -375,7 +375,8 @@ impl Server {
             tokio::spawn(crate::engine::server::serve_tls(listener, tls, limits, handler, stop));
             return Ok(local);
         }
-        tokio::spawn(crate::engine::server::serve(listener, limits, handler, stop));
+        let engine = self.engine().clone();
+        tokio::spawn(crate::engine::server::serve_with_engine(listener, limits, engine, handler, stop));
         Ok(local)
     }
 

@@ -155,6 +155,13 @@ impl<S> DeflateStream<S> {
         }
     }
 
+    /// `bytes` go out first, untouched, with the first frames written (the server's 101
+    /// when it is written together with the open packet).
+    pub(crate) fn with_preamble(mut self, bytes: Bytes) -> Self {
+        self.write.out.extend_from_slice(&bytes);
+        self
+    }
+
     /// The server's stream once it answered `agreement`; `head`: bytes of the connection
     /// read past the upgrade request. Messages inflating past `limit` bytes fail.
     pub(crate) fn server(inner: S, agreement: Agreement, threshold: usize, limit: usize, head: Bytes) -> Self {

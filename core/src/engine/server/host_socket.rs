@@ -105,9 +105,19 @@ pub(super) struct HostIo {
 pub(super) enum HostConn {
     /// Its channels: the host moves the messages.
     Messages(HostIo),
-    /// Its connection, sent once the engine's 101 is written on it (with the bytes the
-    /// host read past the request): the engine runs the WebSocket itself.
-    Stream(oneshot::Receiver<(BoxIo, Bytes)>),
+    /// Its connection, sent once the engine's 101 is answered on it: the engine runs the
+    /// WebSocket itself.
+    Stream(oneshot::Receiver<Handover>),
+}
+
+/// A connection handed to its WebSocket's task.
+pub(super) struct Handover {
+    pub(super) io: BoxIo,
+    /// The bytes read past the upgrade request (the start of the first frames).
+    pub(super) head: Bytes,
+    /// The 101 when it is still to be written: it goes out with the first frames, in one
+    /// write (empty: written already).
+    pub(super) answer: Bytes,
 }
 
 /// Carries what a host hands over through routing (a request extension, so the handshake
@@ -121,7 +131,7 @@ impl HostUpgrade {
     }
 
     /// For a host's connection, which arrives through `rx`.
-    pub(super) fn stream(rx: oneshot::Receiver<(BoxIo, Bytes)>) -> HostUpgrade {
+    pub(super) fn stream(rx: oneshot::Receiver<Handover>) -> HostUpgrade {
         HostUpgrade(Arc::new(Mutex::new(Some(HostConn::Stream(rx)))))
     }
 }

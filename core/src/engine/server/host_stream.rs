@@ -11,16 +11,31 @@ use hyper::{Request, Response};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
 
-use super::host_socket::HostUpgrade;
+use super::host_socket::{Handover, HostUpgrade};
 use super::request::Peer;
 use super::stall::StallGuard;
 use super::websocket::{linger, LINGER};
-use super::ws_conn::BoxIo;
 use super::{handshake, Shared};
 
-/// See [`super::EngineServer::accept_websocket_stream`].
-pub(super) async fn accept<S>(shared: &Arc<Shared>, mut req: Request<()>, peer: Peer, stream: S, head: Bytes)
-where
+/// How the 101 goes out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// Written before the WebSocket's task takes over (a host waits for it).
+    First,
+    /// Left to the WebSocket's task, which writes it with its first frames (the open
+    /// packet of a new session) in one write.
+    WithFirstFrames,
+}
+
+/// See [`super::EngineServer::accept_websocket_stream`]; `how`: when the 101 is written.
+pub(super) async fn accept<S>(
+    shared: &Arc<Shared>,
+    mut req: Request<()>,
+    peer: Peer,
+    stream: S,
+    head: Bytes,
+    how: Answer,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     // The host's request was an upgrade, whatever headers it kept of it.
@@ -33,6 +48,11 @@ where
     let mut io = StallGuard::new(stream, shared.config.headers_timeout);
     let upgraded = res.status() == StatusCode::SWITCHING_PROTOCOLS;
     let answer = head_bytes(res, upgraded).await;
+    if upgraded && how == Answer::WithFirstFrames {
+        // If the task is gone, the connection drops.
+        let _ = tx.send(Handover { io: Box::new(io), head, answer: answer.into() });
+        return;
+    }
     let written = tokio::time::timeout(shared.config.headers_timeout, async {
         io.write_all(&answer).await?;
         io.flush().await
@@ -41,7 +61,7 @@ where
     match written {
         Ok(Ok(())) if upgraded => {
             // The accept's task takes it from here (if it is gone, the connection drops).
-            let _ = tx.send((Box::new(io) as BoxIo, head));
+            let _ = tx.send(Handover { io: Box::new(io), head, answer: Bytes::new() });
         }
         Ok(Ok(())) => {
             // A refusal closes the connection; reading what the peer still sends keeps a

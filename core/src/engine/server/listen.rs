@@ -15,8 +15,10 @@ use tokio::sync::{watch, Semaphore};
 use tracing::Instrument;
 
 use super::config::ListenLimits;
+use super::first_request::{self, Replay};
 use super::request::Peer;
 use super::stall::StallGuard;
+use super::EngineServer;
 
 /// Accepts connections on `listener` and answers each request with `handler` until
 /// `stop` turns true. WebSocket upgrades are supported. `limits` bound the connections:
@@ -27,7 +29,23 @@ where
     H: Fn(Request<Incoming>, Peer) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
-    accept_loop(listener, None, limits, handler, stop).await
+    accept_loop(listener, None, limits, handler, None, stop).await
+}
+
+/// [`serve`] in front of `engine`: a connection whose first request is a WebSocket upgrade
+/// to the engine's path, read whole in one go, is answered by the engine without hyper (its
+/// 101 and a new session's open packet in one write).
+pub(crate) async fn serve_with_engine<H, F>(
+    listener: TcpListener,
+    limits: ListenLimits,
+    engine: EngineServer,
+    handler: H,
+    stop: watch::Receiver<bool>,
+) where
+    H: Fn(Request<Incoming>, Peer) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    accept_loop(listener, None, limits, handler, Some(engine), stop).await
 }
 
 /// [`serve`] over TLS (https, wss): each connection's TLS handshake must complete within
@@ -44,7 +62,7 @@ pub async fn serve_tls<H, F>(
     H: Fn(Request<Incoming>, Peer) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
-    accept_loop(listener, Some(tls.acceptor()), limits, handler, stop).await
+    accept_loop(listener, Some(tls.acceptor()), limits, handler, None, stop).await
 }
 
 #[cfg(feature = "tls")]
@@ -59,6 +77,7 @@ async fn accept_loop<H, F>(
     tls: Option<Acceptor>,
     limits: ListenLimits,
     handler: H,
+    engine: Option<EngineServer>,
     mut stop: watch::Receiver<bool>,
 ) where
     H: Fn(Request<Incoming>, Peer) -> F + Clone + Send + Sync + 'static,
@@ -87,6 +106,7 @@ async fn accept_loop<H, F>(
         let handler = handler.clone();
         let stop = stop.clone();
         let tls = tls.clone();
+        let engine = engine.clone();
         tokio::spawn(
             async move {
                 let _permit = permit;
@@ -104,10 +124,25 @@ async fn accept_loop<H, F>(
                     Err(_) => return refuse(stream, REFUSED_IDLE).await,
                 }
                 let guarded = |stream| StallGuard::new(stream, limits.headers_timeout);
-                match tls {
-                    None => serve_connection(guarded(stream), Peer::plain(remote), limits, handler, stop).await,
+                match (tls, engine) {
+                    (None, None) => serve_connection(guarded(stream), Peer::plain(remote), limits, handler, stop).await,
+                    (None, Some(engine)) => {
+                        let mut stream = stream;
+                        let first = match first_request::read_first(&mut stream, limits.max_header_size).await {
+                            Ok(first) if !first.is_empty() => first,
+                            _ => return,
+                        };
+                        if let Some((req, len)) = first_request::websocket_upgrade(&first, limits.max_header_size) {
+                            if engine.matches(req.uri().path()) {
+                                let head = first.slice(len..);
+                                return engine.take_over_upgrade(req, Peer::plain(remote), stream, head).await;
+                            }
+                        }
+                        let io = Replay::new(first, guarded(stream));
+                        serve_connection(io, Peer::plain(remote), limits, handler, stop).await
+                    }
                     #[cfg(feature = "tls")]
-                    Some(acceptor) => {
+                    (Some(acceptor), _) => {
                         // Every TLS connection starts with a handshake record (0x16).
                         if first[0] != 0x16 {
                             return refuse(stream, REFUSED_PLAIN).await;
@@ -120,7 +155,7 @@ async fn accept_loop<H, F>(
                         serve_connection(tls, Peer { remote, secure: true }, limits, handler, stop).await
                     }
                     #[cfg(not(feature = "tls"))]
-                    Some(never) => match never {},
+                    (Some(never), _) => match never {},
                 }
             }
             .instrument(tracing::debug_span!("conn", %remote)),

@@ -9,6 +9,7 @@
 mod compression;
 mod config;
 mod events;
+mod first_request;
 mod frame_queue;
 mod handshake;
 mod host_socket;
@@ -41,6 +42,7 @@ pub use host_socket::{HostWebSocket, HostWsReceiver, HostWsSender, SessionClosed
 pub use listen::serve;
 #[cfg(feature = "tls")]
 pub use listen::serve_tls;
+pub(crate) use listen::serve_with_engine;
 pub(crate) use request::CompactRequest;
 pub use request::{Peer, RequestInfo};
 pub use responses::EngineHttpError;
@@ -165,7 +167,20 @@ impl EngineServer {
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     {
-        host_stream::accept(&self.shared, req, peer, stream, head).await
+        host_stream::accept(&self.shared, req, peer, stream, head, host_stream::Answer::First).await
+    }
+
+    /// The own-port listener's WebSocket handshake (see [`listen`]): as
+    /// [`EngineServer::accept_websocket_stream`], with the 101 written together with the
+    /// first frames (a new session's open packet) in one write.
+    pub(crate) async fn take_over_upgrade(
+        &self,
+        req: Request<()>,
+        peer: Peer,
+        stream: tokio::net::TcpStream,
+        head: Bytes,
+    ) {
+        host_stream::accept(&self.shared, req, peer, stream, head, host_stream::Answer::WithFirstFrames).await
     }
 
     /// The session with id `sid`, if it is open.

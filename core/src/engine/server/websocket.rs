@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use super::events::ConnEvent;
 use super::handshake;
-use super::host_socket::{HostConn, HostIo, HostUpgrade};
+use super::host_socket::{Handover, HostConn, HostIo, HostUpgrade};
 use super::responses::EngineHttpError;
 use super::session::{CloseReason, Outbox, Session};
 use super::ws_conn::{BoxIo, Conn, Incoming, ReadError};
@@ -45,9 +45,9 @@ enum Source {
     Host(HostIo),
     /// The engine's own listener: hyper hands over the connection after the 101.
     Hyper(hyper::upgrade::OnUpgrade),
-    /// A host's byte stream, once [`super::EngineServer::accept_websocket_stream`] wrote
-    /// the 101 on it (with what the host had read past the request).
-    Stream(oneshot::Receiver<(BoxIo, Bytes)>),
+    /// A byte stream handed over once the 101 is answered (by
+    /// [`super::EngineServer::accept_websocket_stream`] for a host, or the own listener).
+    Stream(oneshot::Receiver<Handover>),
 }
 
 /// Accepts the WebSocket of `req`: the engine's own (a hyper upgrade, or a host's stream
@@ -99,16 +99,24 @@ pub(super) fn accept<B>(shared: &Arc<Shared>, mut req: Request<B>, mode: Mode) -
 }
 
 /// The engine's WebSocket over `io`; `head`: frames a host read past the request, read
-/// before the stream; `deflate`: permessage-deflate as agreed in the 101.
-fn own_conn(shared: &Shared, io: BoxIo, head: Bytes, deflate: Option<(Agreement, PerMessageDeflate)>) -> Conn {
+/// before the stream; `deflate`: permessage-deflate as agreed in the 101; `answer`: the 101
+/// still to be written, which goes out with the first frames.
+fn own_conn(
+    shared: &Shared,
+    io: BoxIo,
+    head: Bytes,
+    deflate: Option<(Agreement, PerMessageDeflate)>,
+    answer: Bytes,
+) -> Conn {
     let max = shared.config.max_payload;
     if let Some((agreement, settings)) = deflate {
-        // The stream reads `head` first itself: those frames may be compressed too.
-        let io = DeflateStream::server(io, agreement, settings.threshold, max, head);
+        // The stream reads `head` first itself: those frames may be compressed too; the 101
+        // goes below it, as it is.
+        let io = DeflateStream::server(io, agreement, settings.threshold, max, head).with_preamble(answer);
         let hints = io.hints();
-        return Conn::own(OwnWs::new(Box::new(io), max, Bytes::new()), Some(hints));
+        return Conn::own(OwnWs::new(Box::new(io), max, Bytes::new(), Bytes::new()), Some(hints));
     }
-    Conn::own(OwnWs::new(io, max, head), None)
+    Conn::own(OwnWs::new(io, max, head, answer), None)
 }
 
 /// The connection never came (hyper's upgrade failed, or a host's 101 could not be written).
@@ -138,14 +146,16 @@ impl Opening {
         let conn = match source {
             Source::Host(io) => Conn::host(io, shared.config.max_payload),
             Source::Hyper(on_upgrade) => match on_upgrade.await {
-                Ok(upgraded) => own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate),
+                Ok(upgraded) => {
+                    own_conn(&shared, Box::new(TokioIo::new(upgraded)), Bytes::new(), deflate, Bytes::new())
+                }
                 Err(e) => {
                     upgrade_failed(mode, &e);
                     return None;
                 }
             },
             Source::Stream(rx) => match rx.await {
-                Ok((io, head)) => own_conn(&shared, io, head, deflate),
+                Ok(Handover { io, head, answer }) => own_conn(&shared, io, head, deflate, answer),
                 Err(e) => {
                     upgrade_failed(mode, &e);
                     return None;
@@ -183,6 +193,8 @@ async fn refuse(mut conn: Conn) {
 /// Runs the probe exchange; returns the socket once the client sent `5`.
 async fn probe(shared: &Shared, session: &Arc<Session>, mut conn: Conn) -> Option<Conn> {
     let exchange = async {
+        // The 101 may still wait to be written: the client answers it with the probe.
+        poll_fn(|cx| conn.poll_flush(cx)).await.ok()?;
         loop {
             let text = match conn.recv().await? {
                 Ok(Incoming::Text(t)) => t,

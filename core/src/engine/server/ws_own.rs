@@ -82,15 +82,16 @@ pub(super) struct OwnWs {
 }
 
 impl OwnWs {
-    /// `head`: bytes the peer sent past the handshake, read before the stream.
-    pub(super) fn new(io: BoxIo, max: usize, head: Bytes) -> OwnWs {
+    /// `head`: bytes the peer sent past the handshake, read before the stream; `answer`:
+    /// bytes to write before the first frames (the 101, so that both go in one write).
+    pub(super) fn new(io: BoxIo, max: usize, head: Bytes, answer: Bytes) -> OwnWs {
         OwnWs {
             io,
             max,
             head: None,
             rbuf: head.to_vec(),
             partial: None,
-            wbuf: Vec::new(),
+            wbuf: answer.to_vec(),
             wpos: 0,
             sent_close: false,
             got_close: false,
@@ -413,7 +414,7 @@ mod tests {
 
     fn pair(max: usize) -> (OwnWs, DuplexStream) {
         let (a, b) = tokio::io::duplex(1 << 20);
-        (OwnWs::new(Box::new(a), max, Bytes::new()), b)
+        (OwnWs::new(Box::new(a), max, Bytes::new(), Bytes::new()), b)
     }
 
     async fn recv(ws: &mut OwnWs) -> Option<Result<Event, ReadFail>> {
