@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 
+from idle50k import SPREAD
 from scenarios import (
     CLUSTER,
     METRICS,
@@ -60,6 +61,8 @@ def report(meta: dict, results: list[dict]) -> str:
             lines += scaling_section(meta, results, servers, scenario)
         elif scenario in CLUSTER:
             lines += cluster_section(meta, results, servers, scenario)
+        elif scenario in SPREAD:
+            lines += spread_section(meta, results, servers, scenario)
         else:
             lines += scenario_section(results, servers, scenario)
     if "echo" in meta["scenarios"]:
@@ -259,6 +262,41 @@ def cluster_section(meta: dict, results: list[dict], servers: list[str], scenari
     if one_node:
         lines += ["", f"Two nodes through Redis ÷ one node ({SCENARIOS[base][0].split(' ', 1)[0]}, same run), {name}: "
                   + ", ".join(f"{SERVERS[s][0]} {ratio(med[s][0], m)}" for s, m in one_node) + "."]
+    return lines + [""]
+
+
+def spread_section(meta: dict, results: list[dict], servers: list[str], scenario: str) -> list[str]:
+    """(l): idle memory at 50k connections over 5 server processes."""
+    n = SPREAD[scenario]
+    name, f, _, _ = METRICS[scenario][0]
+    server_cpu, loadgen_cpu = pinning_text(meta)
+    shown = [s for s in servers if runs_of(results, s, scenario) or runs_scenario(s, scenario)]
+    lines, med = table(results, shown, scenario)
+    run = next((r for r in results if r["scenario_key"] == scenario and r.get("processes")), {})
+    each = f"{run['clients'] // run['processes']:,}" if run else "10,000"
+    lines = [
+        f"## {SCENARIOS[scenario][0]}",
+        "",
+        f"The idle scenario of (a) at {n} × {each} clients: one process may hold at most 20,000 sockets on this machine "
+        f"(the hard open-file limit), so the runner starts {n} server processes of the same kind (all on {server_cpu}, "
+        f"as the one server of (a)) and {n} load generators at the same time (all on {loadgen_cpu}), generator i "
+        "connecting its clients to server i, reading that server's RSS before the first client and "
+        f"{run.get('settle_s') or 5:g} s after the last handshake. `KiB per connection, all processes`: the servers' RSS "
+        "growth added up ÷ every client connected; `fewest` / `most of one process`: the same figure of the lightest "
+        "and the heaviest process; `held at once`: the most sockets the servers held together (their open descriptors "
+        f"beyond the ones they had when ready, sampled every {run.get('sample_s') or 0.25:g} s), which shows whether "
+        "all the clients were connected at the same time. "
+        "Run on sio's Rust API and the bare baseline only: the question is what sio's connections cost at 50k "
+        "against the floor of the stack; (a) compares every server at 10k.",
+        "",
+        *lines,
+        *ratio_table(shown, scenario, med),
+    ]
+    one = [(s, median_of(runs_of(results, s, "idle", ok=True), METRICS["idle"][0][1])) for s in shown]
+    one = [(s, m) for s, m in one if m and med[s][0]]
+    if one:
+        lines += ["", f"{name} ÷ (a)'s KiB per connection at 10k in one process (same run): "
+                  + ", ".join(f"{SERVERS[s][0]} {ratio(med[s][0], m)}" for s, m in one) + "."]
     return lines + [""]
 
 

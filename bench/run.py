@@ -9,7 +9,8 @@ machine has two or more), waits for its `ready PORT` line, runs the load generat
 to another core) with the server's pid so that it can read /proc/PID, and stops the server.
 The two-core scenarios (`*-2c`) pin neither; the cluster one (`cluster-bcast`) starts a
 redis-server and two server nodes sharing it (nodes on the server's core, Redis with the
-generator), and the generator spreads its clients over both nodes.
+generator), and the generator spreads its clients over both nodes; `idle-50k` starts 5 servers
+and 5 generators, one per server (bench/idle50k.py).
 Runs go round-robin (repeat → scenario → server) so that background noise is spread over
 every server; the report takes the median of the runs that completed.
 """
@@ -33,6 +34,8 @@ import threading
 import time
 from pathlib import Path
 
+import idle50k
+from idle50k import SPREAD
 from render import print_attached_ratio, print_scaling, report
 from scenarios import (
     BENCH,
@@ -256,6 +259,12 @@ class Runner:
             return {"ok": False, "na": REDIS_MISSING}
         bg_before = 0.0 if self.quick else self.wait_quiet()
         t0 = time.time()
+        if scenario in SPREAD:
+            # (l): several servers, each with a generator of its own (bench/idle50k.py).
+            data = idle50k.measure(self, name, scenario, args, cpu_busy_total, proc_cpu)
+            data.update(wall=round(time.time() - t0, 1))
+            data["background_cores"] = {"before": round(bg_before, 2), **data.get("background_cores", {})}
+            return data
         with contextlib.ExitStack() as stack:
             try:
                 servers, helpers = self.start_servers(name, scenario, stack)
@@ -476,6 +485,7 @@ def main() -> int:
               + (f"; not run: {', '.join(na)}" if na else ""))
         print_attached_ratio(results, a.scenarios)
         print_scaling(results, a.scenarios)
+        idle50k.print_quick(results, a.scenarios)
         return 1 if failed else 0
     out = Path(a.out)
     out.write_text(report(meta, results))

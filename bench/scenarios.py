@@ -6,6 +6,8 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+from idle50k import SPREAD, SPREAD_SERVERS
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 
@@ -98,6 +100,15 @@ SCENARIOS["paced"] = (
     ["--scenario", "paced", "--clients", "200", "--rate", "20", "--duration", "0.5"],
 )
 
+# Idle memory at 50k connections (l): (a) over 5 server processes of the same kind, each with a
+# generator of its own (the machine's hard open-file limit, 20,000 per process, keeps 50k
+# sockets out of one process); bench/idle50k.py runs it, on sio and the baseline only.
+SCENARIOS["idle-50k"] = (
+    "(l) Idle memory at 50k WebSocket connections over 5 server processes",
+    ["--scenario", "idle", "--steps", "10000", "--settle", "5"],
+    ["--scenario", "idle", "--steps", "200", "--settle", "0.3"],
+)
+
 # Scenarios that need a server option: the flag each server's contract takes for it. A
 # server without one does not run the scenario (its row says n/a): socketioxide has no
 # permessage-deflate (Totodore/socketioxide#761), nor have python-socketio on aiohttp and
@@ -111,6 +122,8 @@ SERVER_FLAGS = {
 
 
 def runs_scenario(server: str, scenario: str) -> bool:
+    if scenario in SPREAD:
+        return server in SPREAD_SERVERS
     if scenario in TWO_CORES:
         return server not in TWO_CORES_SKIP
     return scenario not in SERVER_FLAGS or server in SERVER_FLAGS[scenario]
@@ -214,6 +227,24 @@ METRICS["cluster-bcast"] = [
     ("delivery p50, other node (ms)", lambda d: node_delivery(d, 1), "{:.1f}", False),
     ("missing deliveries", lambda d: dig(d, "result", "missing"), "{:,.0f}", False),
     ("server CPU µs/delivery (both nodes)", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+]
+
+
+def spread_per_process(d: dict, pick):
+    """(l): the KiB per connection of the process `pick` (min or max) chooses."""
+    per = [v for v in dig(d, "result", "per_process_per_conn_bytes", default=[]) or [] if v is not None]
+    return kib(pick(per)) if per else None
+
+
+METRICS["idle-50k"] = [
+    ("KiB per connection, all processes", lambda d: kib(dig(d, "result", "per_conn_bytes")), "{:.1f}", False),
+    ("clients connected", lambda d: dig(d, "result", "connected"), "{:,.0f}", True),
+    ("held at once (sampled)", lambda d: dig(d, "result", "peak_held"), "{:,.0f}", True),
+    ("servers' RSS growth, sum (MiB)", lambda d: kib(dig(d, "result", "growth_kib")), "{:.0f}", False),
+    ("servers' RSS at the end, sum (MiB)", lambda d: kib(dig(d, "result", "rss_kib")), "{:.0f}", False),
+    ("KiB per connection, fewest of one process", lambda d: spread_per_process(d, min), "{:.2f}", False),
+    ("KiB per connection, most of one process", lambda d: spread_per_process(d, max), "{:.2f}", False),
+    ("slowest generator's connect time (s)", lambda d: dig(d, "result", "connect_s_max"), "{:.1f}", False),
 ]
 
 
