@@ -39,7 +39,8 @@ pub(crate) struct NsInner {
     pub(crate) handlers: Arc<NsHandlers>,
     /// The server's packet format, to encode this namespace's packets.
     pub(crate) parser: Parser,
-    sockets: RwLock<HashMap<String, Socket>>,
+    /// foldhash: looked up once per member of every broadcast (see `rooms::FastMap`).
+    sockets: RwLock<HashMap<String, Socket, foldhash::fast::RandomState>>,
     pub(crate) adapter: Arc<dyn Adapter>,
     ack_ids: AtomicU64,
     pub(crate) recovery: Option<Arc<dyn SessionStore>>,

@@ -53,10 +53,16 @@ pub trait Adapter: Send + Sync + 'static {
     }
 }
 
+/// foldhash instead of SipHash: a broadcast hashes every member's id (its lookup in the
+/// namespace's sockets) and SipHash was the larger part of that; foldhash is seeded per
+/// process, so room names chosen by clients cannot be aimed at one bucket either.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct Maps {
-    rooms: HashMap<Room, HashSet<String>>,
-    sids: HashMap<String, HashSet<Room>>,
+    rooms: FastMap<Room, FastSet<String>>,
+    sids: FastMap<String, FastSet<Room>>,
 }
 
 /// Room membership kept in this process.
@@ -187,7 +193,7 @@ impl Adapter for MemoryAdapter {
     }
 
     fn rooms_of(&self, sid: &str) -> HashSet<Room> {
-        self.read().sids.get(sid).cloned().unwrap_or_default()
+        self.read().sids.get(sid).map(|r| r.iter().cloned().collect()).unwrap_or_default()
     }
 
     fn select(&self, rooms: &[Room], except: &[Room]) -> Vec<String> {
@@ -198,7 +204,7 @@ impl Adapter for MemoryAdapter {
 
     fn for_each_selected(&self, rooms: &[Room], except: &[Room], f: &mut dyn FnMut(&str)) {
         let m = self.read();
-        let excluded: HashSet<&String> = except.iter().filter_map(|r| m.rooms.get(r)).flatten().collect();
+        let excluded: FastSet<&String> = except.iter().filter_map(|r| m.rooms.get(r)).flatten().collect();
         let mut visit = |s: &String| {
             if !excluded.contains(s) {
                 f(s);
@@ -208,7 +214,7 @@ impl Adapter for MemoryAdapter {
             [] => m.sids.keys().for_each(&mut visit),
             [room] => m.rooms.get(room).into_iter().flatten().for_each(&mut visit),
             _ => {
-                let mut seen = HashSet::new();
+                let mut seen = FastSet::default();
                 rooms.iter().filter_map(|r| m.rooms.get(r)).flatten().filter(|s| seen.insert(*s)).for_each(&mut visit);
             }
         }

@@ -354,6 +354,11 @@ impl Socket {
 
     /// Queues already-encoded frames (a broadcast shares them between targets);
     /// `compress`: the emit's flag.
+    /// See `Session::warm`.
+    pub(crate) fn warm(&self) {
+        self.0.client.session.warm();
+    }
+
     pub(crate) fn send_shared(&self, frames: &[Frame], volatile: bool, compress: bool) -> Result<(), EmitError> {
         let session = &self.0.client.session;
         for f in frames {

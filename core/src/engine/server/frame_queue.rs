@@ -26,6 +26,12 @@ impl FrameQueue {
         FrameQueue { frames: Mutex::new(VecDeque::new()), cap: cap.max(1), reader: AtomicWaker::new() }
     }
 
+    /// Reads the lock's own word without taking it, which brings it into cache (see
+    /// `Session::warm`).
+    pub(super) fn touch(&self) -> bool {
+        self.frames.is_poisoned()
+    }
+
     fn frames(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
         self.frames.lock().expect("frame queue poisoned")
     }
