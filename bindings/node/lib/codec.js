@@ -33,8 +33,37 @@ function deconstruct(v, bins, seen) {
   return out;
 }
 
+// Deeper than this, `encode` takes the copying path, which also finds cycles.
+const PLAIN_DEPTH = 32;
+
+/** True when `v` holds no binary value down to `depth` levels (false: maybe it does). */
+function plain(v, depth) {
+  if (v === null || typeof v !== 'object') return true;
+  if (depth === 0 || isBinary(v)) return false;
+  if (typeof v.toJSON === 'function') return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plain(v[i], depth - 1)) return false;
+    return true;
+  }
+  for (const k in v) {
+    if (Object.prototype.hasOwnProperty.call(v, k) && !plain(v[k], depth - 1)) return false;
+  }
+  return true;
+}
+
 /** Encodes an argument list (or one value): `{ json, bins }`. */
 function encode(value) {
+  // Most arguments hold no buffer: written as they are, without a copy (as
+  // socket.io-parser, which looks for binary before deconstructing).
+  if (plain(value, PLAIN_DEPTH)) {
+    let json;
+    try {
+      json = JSON.stringify(value);
+    } catch (e) {
+      throw new SioError('ERR_SIO_NOT_SERIALISABLE', `arguments cannot be serialised: ${e.message}`);
+    }
+    return { json: json === undefined ? 'null' : json, bins: [] };
+  }
   const bins = [];
   const data = deconstruct(value, bins, new Set());
   let json;
@@ -58,7 +87,9 @@ function reconstruct(v, bins) {
 /** Decodes what the native side sends. */
 function decode(json, bins) {
   if (json == null) return undefined;
-  return reconstruct(JSON.parse(json), bins || []);
+  // Without buffers no placeholder can be replaced: the parsed value is the answer.
+  if (!bins || bins.length === 0) return JSON.parse(json);
+  return reconstruct(JSON.parse(json), bins);
 }
 
 // The event name as the native side takes it. Reserved names (`connect`, ...) are the

@@ -159,6 +159,11 @@ function dispatchBatch(batch) {
           throw e;
         });
       }
+    } else if (ev.kind === 'messages') {
+      // A run of server messages without buffers, packed into one JSON text by the addon.
+      for (const m of JSON.parse(ev.json)) {
+        queue.push({ kind: 'message', owner: m[0], sid: m[1], name: m[2], ackId: m[3], args: m[4] });
+      }
     } else if (ev.kind !== 'log') queue.push(ev);
     else if (onLog) {
       try {

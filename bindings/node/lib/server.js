@@ -169,10 +169,11 @@ class Socket extends EventEmitter {
     return this;
   }
   _onMessage(ev) {
-    const args = decode(ev.json, ev.bins) || [];
+    // Packed messages come parsed (`args`); one with buffers as JSON text and buffers.
+    const packet = ev.args !== undefined ? ev.args : decode(ev.json, ev.bins) || [];
     const name = ev.name;
-    for (const l of this._any.slice()) l(name, ...args);
-    const packet = [name, ...args];
+    if (this._any.length) for (const l of this._any.slice()) l(name, ...packet);
+    packet.unshift(name);
     if (ev.ackId != null) {
       const id = ev.ackId;
       const native = this._native;
@@ -188,6 +189,10 @@ class Socket extends EventEmitter {
           if (e.code !== 'ERR_SIO_DISCONNECTED') throw e;
         }
       });
+    }
+    if (this._fns.length === 0) {
+      emitLocal.apply(this, packet);
+      return;
     }
     const fns = this._fns.slice();
     const run = (i) => {

@@ -216,6 +216,65 @@ pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
     }
 }
 
+/// Runs on the JS thread: a batch for the dispatcher. Runs of server messages without
+/// binary arguments become one event, `kind: "messages"`, whose JSON text holds them all:
+/// `[[owner, sid, name, ackId | null, [args...]], ...]`. One `JSON.parse` then builds them
+/// in JavaScript, where an object per event took a property write per field through napi
+/// and left the dispatcher with objects of many shapes.
+pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
+    let mut out = Vec::with_capacity(evs.len());
+    let mut pack = String::new();
+    for ev in evs {
+        match ev {
+            Ev::Core(Event::Message { server, socket, name, args, ack }) => {
+                let mut attachments = Vec::new();
+                let json = Value::args_to_wire_text(&args, &mut attachments);
+                let ack_id = ack.map(|a| a.id() as i64);
+                if attachments.is_empty() {
+                    pack_message(&mut pack, server, socket.id(), &name, ack_id, &json);
+                    continue;
+                }
+                close_pack(&mut pack, &mut out);
+                let mut e = base("message", server);
+                e.sid = Some(socket.id().to_owned());
+                e.name = Some(name);
+                e.ack_id = ack_id;
+                e.json = Some(json);
+                e.bins = Some(attachments.into_iter().map(|b| Buffer::from(b.to_vec())).collect());
+                out.push(e);
+            }
+            other => {
+                close_pack(&mut pack, &mut out);
+                if let Ok(e) = to_js(other) {
+                    out.push(e);
+                }
+            }
+        }
+    }
+    close_pack(&mut pack, &mut out);
+    out
+}
+
+/// Appends one message's row to `pack` (opened by the first).
+fn pack_message(pack: &mut String, server: u64, sid: &str, name: &str, ack_id: Option<i64>, args: &str) {
+    use std::fmt::Write;
+    pack.push(if pack.is_empty() { '[' } else { ',' });
+    let quoted = |s: &str| serde_json::to_string(s).expect("a string always serialises");
+    let ack = ack_id.map_or_else(|| "null".to_owned(), |id| id.to_string());
+    let _ = write!(pack, "[{server},{},{},{ack},{args}]", quoted(sid), quoted(name));
+}
+
+/// Ends the run of packed messages, if any, as one event.
+fn close_pack(pack: &mut String, out: &mut Vec<NativeEvent>) {
+    if pack.is_empty() {
+        return;
+    }
+    pack.push(']');
+    let mut e = base("messages", 0);
+    e.json = Some(std::mem::take(pack));
+    out.push(e);
+}
+
 /// Runs on the JS thread: the object handed to the dispatcher.
 pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
     Ok(match ev {

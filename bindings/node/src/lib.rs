@@ -53,7 +53,7 @@ pub(crate) fn deliver(ev: Ev) {
 fn take_batch() -> Vec<NativeEvent> {
     WAKE_PENDING.store(false, std::sync::atomic::Ordering::Release);
     let evs = std::mem::take(&mut *QUEUE.lock().expect("event queue poisoned"));
-    evs.into_iter().filter_map(|ev| event::to_js(ev).ok()).collect()
+    event::batch_to_js(evs)
 }
 
 /// The runtime, once [`init`] ran.
