@@ -30,7 +30,7 @@ macro_rules! catch_all_families {
 
         /// The incoming catch-all listeners, in the order they run (`listenersAny()`).
         pub fn listeners_any(&self) -> Vec<AnyHandler> {
-            self.read_listeners(|l| l.any.clone())
+            self.read_listeners(|l| l.any.to_vec())
         }
 
         /// Registers a catch-all listener for outgoing events (`onAnyOutgoing`).
@@ -56,7 +56,7 @@ macro_rules! catch_all_families {
 
         /// The outgoing catch-all listeners, in the order they run (`listenersAnyOutgoing()`).
         pub fn listeners_any_outgoing(&self) -> Vec<AnyHandler> {
-            self.read_listeners(|l| l.any_outgoing.clone())
+            self.read_listeners(|l| l.any_outgoing.to_vec())
         }
     };
 }

@@ -13,6 +13,7 @@ pub mod engine;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod handler_list;
 mod host_args;
 pub mod msgpack;
 pub mod proto;

@@ -18,6 +18,7 @@ use super::rooms::Room;
 use crate::engine::server::{SendError, Session};
 use crate::engine::Frame;
 use crate::error::{check_reserved, AckError, EmitError};
+use crate::handler_list::HandlerList;
 use crate::proto::packet::PacketType;
 use crate::proto::Packet;
 use crate::value::Value;
@@ -37,14 +38,14 @@ pub type ErrorHandler = Arc<dyn Fn(&Socket, &str) + Send + Sync>;
 
 #[derive(Default)]
 struct Listeners {
-    events: HashMap<String, Vec<EventHandler>>,
-    unhandled: Vec<UnhandledHandler>,
-    any: Vec<AnyHandler>,
-    any_outgoing: Vec<AnyHandler>,
-    middlewares: Vec<PacketMiddleware>,
-    error: Vec<ErrorHandler>,
-    disconnecting: Vec<ReasonHandler>,
-    disconnect: Vec<ReasonHandler>,
+    events: HashMap<String, HandlerList<EventHandler>>,
+    unhandled: HandlerList<UnhandledHandler>,
+    any: HandlerList<AnyHandler>,
+    any_outgoing: HandlerList<AnyHandler>,
+    middlewares: HandlerList<PacketMiddleware>,
+    error: HandlerList<ErrorHandler>,
+    disconnecting: HandlerList<ReasonHandler>,
+    disconnect: HandlerList<ReasonHandler>,
 }
 
 pub(crate) struct SocketInner {
@@ -384,7 +385,7 @@ impl Socket {
 
     pub(crate) fn notify_outgoing(&self, event: &str, args: &[Value]) {
         let listeners = self.read_listeners(|l| l.any_outgoing.clone());
-        for l in listeners {
+        for l in &listeners {
             l(self, event, args);
         }
     }
@@ -448,41 +449,40 @@ impl Socket {
             _ => return,
         };
         let (any, middlewares, handlers, unhandled) = self.read_listeners(|l| {
-            (
-                l.any.clone(),
-                l.middlewares.clone(),
-                l.events.get(&event).cloned().unwrap_or_default(),
-                l.unhandled.clone(),
-            )
+            (l.any.clone(), l.middlewares.clone(), l.events.get(&event).cloned(), l.unhandled.clone())
         });
-        for l in any {
+        for l in &any {
             l(self, &event, &args);
         }
-        for m in middlewares {
+        for m in &middlewares {
             if let Err(message) = m(self, &event, &args) {
                 self.emit_error(&message);
                 return;
             }
         }
         let ack = packet.id.map(|id| AckSender::new(self.clone(), id));
-        match handlers.as_slice() {
-            [] => {
-                for h in unhandled {
-                    h(self, &event, args.clone(), ack.clone());
+        // The last handler takes the arguments; the others get copies.
+        match handlers.as_ref().map_or(&[][..], |h| h.as_slice()).split_last() {
+            None => {
+                if let Some((last, others)) = unhandled.as_slice().split_last() {
+                    for h in others {
+                        h(self, &event, args.clone(), ack.clone());
+                    }
+                    last(self, &event, args, ack);
                 }
             }
-            [only] => only(self, args, ack),
-            many => {
-                for h in many {
+            Some((last, others)) => {
+                for h in others {
                     h(self, args.clone(), ack.clone());
                 }
+                last(self, args, ack);
             }
         }
     }
 
     pub(crate) fn emit_error(&self, message: &str) {
         let handlers = self.read_listeners(|l| l.error.clone());
-        for h in handlers {
+        for h in &handlers {
             h(self, message);
         }
     }
@@ -507,7 +507,7 @@ impl Socket {
         let pending = PendingClose::new(self.clone(), reason);
         *self.0.pending_close.lock().expect("close lock poisoned") = Arc::downgrade(&pending);
         let disconnecting = self.read_listeners(|l| l.disconnecting.clone());
-        for h in disconnecting {
+        for h in &disconnecting {
             h(self, reason);
         }
         *self.0.pending_close.lock().expect("close lock poisoned") = Weak::new();
@@ -540,7 +540,7 @@ impl Socket {
         self.0.client.remove(self);
         self.0.acks.lock().expect("ack lock poisoned").clear();
         let disconnect = self.read_listeners(|l| l.disconnect.clone());
-        for h in disconnect {
+        for h in &disconnect {
             h(self, reason);
         }
         // Listeners hold closures that may capture this socket: drop them to free it.
