@@ -111,6 +111,35 @@ function run(label, { Server, io }) {
     await t.stop();
   });
 
+
+  // The addon hands JS runs of buffer-free events packed together, a buffer's event on its
+  // own: a burst that mixes both must still arrive in the order sent, every ack answered.
+  test(`${label}: a burst of events with and without buffers arrives in order, acks answered`, async () => {
+    const t = start();
+    const { c, s } = await pair(t);
+    const N = 60;
+    const got = [];
+    const all = new Promise((resolve) => {
+      s.on('n', (i, x, ack) => {
+        got.push([i, Buffer.isBuffer(x) ? Buffer.from(x)[0] : x.v]);
+        if (typeof ack === 'function') ack(i * 10);
+        if (got.length === N) resolve();
+      });
+    });
+    const acks = [];
+    const answered = new Promise((resolve) => {
+      for (let i = 0; i < N; i++) {
+        const payload = i % 7 === 3 ? Buffer.from([i]) : { v: i };
+        if (i % 2 === 0) c.emit('n', i, payload);
+        else c.emit('n', i, payload, (r) => acks.push(r) === N / 2 && resolve());
+      }
+    });
+    await bounded(all, 5000, 'every event');
+    assert.deepEqual(got, Array.from({ length: N }, (_, i) => [i, i]));
+    await bounded(answered, 5000, 'every ack');
+    assert.deepEqual(acks, Array.from({ length: N / 2 }, (_, k) => (2 * k + 1) * 10));
+    await t.stop();
+  });
   test(`${label}: rooms, broadcast, except, socketsJoin/Leave`, async () => {
     const t = start();
     const a = await pair(t);
