@@ -261,7 +261,9 @@ fn pack_message(pack: &mut String, server: u64, sid: &str, name: &str, ack_id: O
     pack.push(if pack.is_empty() { '[' } else { ',' });
     let quoted = |s: &str| serde_json::to_string(s).expect("a string always serialises");
     let ack = ack_id.map_or_else(|| "null".to_owned(), |id| id.to_string());
-    let _ = write!(pack, "[{server},{},{},{ack},{args}]", quoted(sid), quoted(name));
+    // The owner as `base` gives it to every other event (the JS side keys servers by it).
+    let owner = server as u32;
+    let _ = write!(pack, "[{owner},{},{},{ack},{args}]", quoted(sid), quoted(name));
 }
 
 /// Ends the run of packed messages, if any, as one event.
