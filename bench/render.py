@@ -231,12 +231,17 @@ def scaling_section(meta: dict, results: list[dict], servers: list[str], scenari
     return lines + [""]
 
 
+def shown_servers(results: list[dict], servers: list[str], scenario: str) -> list[str]:
+    """The servers with a row in `scenario`'s table: those that ran it, or were meant to."""
+    return [s for s in servers if runs_of(results, s, scenario) or runs_scenario(s, scenario)]
+
+
 def cluster_section(meta: dict, results: list[dict], servers: list[str], scenario: str) -> list[str]:
     """(i): the broadcast over two nodes sharing one Redis."""
     base = CLUSTER[scenario]
     name, f, fmt, _ = METRICS[scenario][0]
     server_cpu, loadgen_cpu = pinning_text(meta)
-    shown = [s for s in servers if runs_of(results, s, scenario) or runs_scenario(s, scenario)]
+    shown = shown_servers(results, servers, scenario)
     lines, med = table(results, shown, scenario)
     lines = [
         f"## {SCENARIOS[scenario][0]}",
@@ -270,7 +275,7 @@ def spread_section(meta: dict, results: list[dict], servers: list[str], scenario
     n = SPREAD[scenario]
     name, f, _, _ = METRICS[scenario][0]
     server_cpu, loadgen_cpu = pinning_text(meta)
-    shown = [s for s in servers if runs_of(results, s, scenario) or runs_scenario(s, scenario)]
+    shown = shown_servers(results, servers, scenario)
     lines, med = table(results, shown, scenario)
     run = next((r for r in results if r["scenario_key"] == scenario and r.get("processes")), {})
     each = f"{run['clients'] // run['processes']:,}" if run else "10,000"

@@ -144,6 +144,11 @@ def idle_step(d: dict, index: int, key: str):
 
 
 # scenario -> list of (column title, extractor, format, higher_is_better); the first is the headline.
+def result(*path):
+    """The figure at `path` in a run's `result` (a metric's getter)."""
+    return lambda d: dig(d, "result", *path)
+
+
 def spread_ratio(d: dict):
     """How evenly an echo served its clients: the fewest round trips one client completed
     divided by the most (1.0: every client served alike)."""
@@ -155,6 +160,13 @@ def kib(v):
     return None if v is None else v / 1024
 
 
+# Rows every broadcast scenario's table has.
+DELIVERY_P50 = ("delivery p50 (ms)", result("delivery", "p50_ms"), "{:.1f}", False)
+DELIVERY_P99 = ("delivery p99 (ms)", result("delivery", "p99_ms"), "{:.1f}", False)
+OUT_OF_ORDER = ("deliveries out of order", result("reordered"), "{:,.0f}", False)
+CPU_PER_DELIVERY = ("server CPU µs/delivery", result("cpu", "server_cpu_us_per_op"), "{:.2f}", False)
+
+
 METRICS = {
     "idle": [
         ("KiB per connection at the largest N", lambda d: kib(idle_step(d, -1, "per_conn_bytes")), "{:.1f}", False),
@@ -163,70 +175,70 @@ METRICS = {
         ("RSS at the largest N (MiB)", lambda d: (idle_step(d, -1, "rss_kib") or 0) / 1024 or None, "{:.0f}", False),
     ],
     "connect": [
-        ("handshakes/s", lambda d: dig(d, "result", "handshakes_per_s"), "{:,.0f}", True),
-        ("handshake p50 (ms)", lambda d: dig(d, "result", "handshake", "p50_ms"), "{:.1f}", False),
-        ("handshake p99 (ms)", lambda d: dig(d, "result", "handshake", "p99_ms"), "{:.1f}", False),
-        ("server CPU µs/handshake", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.0f}", False),
+        ("handshakes/s", result("handshakes_per_s"), "{:,.0f}", True),
+        ("handshake p50 (ms)", result("handshake", "p50_ms"), "{:.1f}", False),
+        ("handshake p99 (ms)", result("handshake", "p99_ms"), "{:.1f}", False),
+        ("server CPU µs/handshake", result("cpu", "server_cpu_us_per_op"), "{:.0f}", False),
     ],
     "echo": [
-        ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
-        ("p50 (ms)", lambda d: dig(d, "result", "rtt", "p50_ms"), "{:.2f}", False),
-        ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
-        ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
-        ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
+        ("round trips/s", result("round_trips_per_s"), "{:,.0f}", True),
+        ("p50 (ms)", result("rtt", "p50_ms"), "{:.2f}", False),
+        ("p99 (ms)", result("rtt", "p99_ms"), "{:.2f}", False),
+        ("server CPU µs/round trip", result("cpu", "server_cpu_us_per_op"), "{:.1f}", False),
+        ("loadgen busy", result("cpu", "loadgen_busy"), "{:.0%}", False),
         ("fewest ÷ most round trips of one client", spread_ratio, "{:.2f}", True),
     ],
     "bcast": [
-        ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
-        ("emit → last delivery (ms)", lambda d: dig(d, "result", "fanout_ms_median"), "{:.1f}", False),
-        ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-        ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
-        ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+        ("deliveries/s", result("deliveries_per_s"), "{:,.0f}", True),
+        ("emit → last delivery (ms)", result("fanout_ms_median"), "{:.1f}", False),
+        DELIVERY_P50,
+        DELIVERY_P99,
+        CPU_PER_DELIVERY,
     ],
 }
 METRICS["stream"] = [
-    ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
-    ("deliveries out of order", lambda d: dig(d, "result", "reordered"), "{:,.0f}", False),
-    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
-    ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+    ("deliveries/s", result("deliveries_per_s"), "{:,.0f}", True),
+    OUT_OF_ORDER,
+    DELIVERY_P50,
+    DELIVERY_P99,
+    CPU_PER_DELIVERY,
 ]
 METRICS["paced"] = [
-    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
-    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-    ("deliveries out of order", lambda d: dig(d, "result", "reordered"), "{:,.0f}", False),
-    ("missing", lambda d: dig(d, "result", "missing"), "{:,.0f}", False),
-    ("server CPU µs/delivery", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+    DELIVERY_P99,
+    DELIVERY_P50,
+    OUT_OF_ORDER,
+    ("missing", result("missing"), "{:,.0f}", False),
+    CPU_PER_DELIVERY,
 ]
 METRICS["deflate64k"] = [
-    ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
+    ("round trips/s", result("round_trips_per_s"), "{:,.0f}", True),
     ("JSON MB/s each way", lambda d: (dig(d, "result", "round_trips_per_s") or 0) * (d.get("json") or 0) / 1e6 or None, "{:.1f}", True),
-    ("p50 (ms)", lambda d: dig(d, "result", "rtt", "p50_ms"), "{:.2f}", False),
-    ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
-    ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
-    ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
+    ("p50 (ms)", result("rtt", "p50_ms"), "{:.2f}", False),
+    ("p99 (ms)", result("rtt", "p99_ms"), "{:.2f}", False),
+    ("server CPU µs/round trip", result("cpu", "server_cpu_us_per_op"), "{:.1f}", False),
+    ("loadgen busy", result("cpu", "loadgen_busy"), "{:.0%}", False),
 ]
 METRICS["bin1k"] = METRICS["bin64k"] = [
-    ("round trips/s", lambda d: dig(d, "result", "round_trips_per_s"), "{:,.0f}", True),
+    ("round trips/s", result("round_trips_per_s"), "{:,.0f}", True),
     ("MB/s each way", lambda d: (dig(d, "result", "round_trips_per_s") or 0) * (d.get("binary") or 0) / 1e6 or None, "{:.1f}", True),
-    ("p50 (ms)", lambda d: dig(d, "result", "rtt", "p50_ms"), "{:.2f}", False),
-    ("p99 (ms)", lambda d: dig(d, "result", "rtt", "p99_ms"), "{:.2f}", False),
-    ("server CPU µs/round trip", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.1f}", False),
-    ("loadgen busy", lambda d: dig(d, "result", "cpu", "loadgen_busy"), "{:.0%}", False),
+    ("p50 (ms)", result("rtt", "p50_ms"), "{:.2f}", False),
+    ("p99 (ms)", result("rtt", "p99_ms"), "{:.2f}", False),
+    ("server CPU µs/round trip", result("cpu", "server_cpu_us_per_op"), "{:.1f}", False),
+    ("loadgen busy", result("cpu", "loadgen_busy"), "{:.0%}", False),
 ]
 
 
 for _name, _base in TWO_CORES.items():
     METRICS[_name] = METRICS[_base]
 METRICS["cluster-bcast"] = [
-    ("deliveries/s", lambda d: dig(d, "result", "deliveries_per_s"), "{:,.0f}", True),
-    ("emit → last delivery (ms)", lambda d: dig(d, "result", "fanout_ms_median"), "{:.1f}", False),
-    ("delivery p50 (ms)", lambda d: dig(d, "result", "delivery", "p50_ms"), "{:.1f}", False),
-    ("delivery p99 (ms)", lambda d: dig(d, "result", "delivery", "p99_ms"), "{:.1f}", False),
+    ("deliveries/s", result("deliveries_per_s"), "{:,.0f}", True),
+    ("emit → last delivery (ms)", result("fanout_ms_median"), "{:.1f}", False),
+    DELIVERY_P50,
+    DELIVERY_P99,
     ("delivery p50, sender's node (ms)", lambda d: node_delivery(d, 0), "{:.1f}", False),
     ("delivery p50, other node (ms)", lambda d: node_delivery(d, 1), "{:.1f}", False),
-    ("missing deliveries", lambda d: dig(d, "result", "missing"), "{:,.0f}", False),
-    ("server CPU µs/delivery (both nodes)", lambda d: dig(d, "result", "cpu", "server_cpu_us_per_op"), "{:.2f}", False),
+    ("missing deliveries", result("missing"), "{:,.0f}", False),
+    ("server CPU µs/delivery (both nodes)", result("cpu", "server_cpu_us_per_op"), "{:.2f}", False),
 ]
 
 
@@ -238,13 +250,13 @@ def spread_per_process(d: dict, pick):
 
 METRICS["idle-50k"] = [
     ("KiB per connection, all processes", lambda d: kib(dig(d, "result", "per_conn_bytes")), "{:.1f}", False),
-    ("clients connected", lambda d: dig(d, "result", "connected"), "{:,.0f}", True),
-    ("held at once (sampled)", lambda d: dig(d, "result", "peak_held"), "{:,.0f}", True),
+    ("clients connected", result("connected"), "{:,.0f}", True),
+    ("held at once (sampled)", result("peak_held"), "{:,.0f}", True),
     ("servers' RSS growth, sum (MiB)", lambda d: kib(dig(d, "result", "growth_kib")), "{:.0f}", False),
     ("servers' RSS at the end, sum (MiB)", lambda d: kib(dig(d, "result", "rss_kib")), "{:.0f}", False),
     ("KiB per connection, fewest of one process", lambda d: spread_per_process(d, min), "{:.2f}", False),
     ("KiB per connection, most of one process", lambda d: spread_per_process(d, max), "{:.2f}", False),
-    ("slowest generator's connect time (s)", lambda d: dig(d, "result", "connect_s_max"), "{:.1f}", False),
+    ("slowest generator's connect time (s)", result("connect_s_max"), "{:.1f}", False),
 ]
 
 
