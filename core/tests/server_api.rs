@@ -446,3 +446,43 @@ async fn volatile_packets_are_dropped_while_the_transport_is_not_writable() {
     c.send("42[\"vol-please\"]").await;
     assert_eq!(c.recv_non_ping().await, "42[\"vol\"]");
 }
+
+#[tokio::test]
+async fn every_handler_of_an_event_gets_its_arguments_and_the_ack() {
+    // Handlers run in order; each gets the arguments (the last one takes them, the others
+    // copies) and the ack sender; the first answer is the one sent. Events without a handler
+    // reach every unhandled handler alike.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Vec<Value>)>();
+    let (_io, addr, _) = server_with(Server::builder(), move |s| {
+        for tag in ["first", "second"] {
+            let tx = tx.clone();
+            s.on("e", move |_, args, ack| {
+                let _ = tx.send((tag.to_owned(), args));
+                if let Some(ack) = ack {
+                    let _ = ack.send(vec![Value::from(tag)]);
+                }
+            });
+        }
+        for tag in ["unhandled 1", "unhandled 2"] {
+            let tx = tx.clone();
+            s.on_unhandled(move |_, name, args, _| {
+                let _ = tx.send((format!("{tag}: {name}"), args));
+            });
+        }
+    })
+    .await;
+    let (mut c, _) = RawClient::connected(addr).await;
+    c.send("427[\"e\",{\"n\":1},[2]]").await;
+    c.send("42[\"other\",3]").await;
+    let expected = [
+        ("first", vec![Value::from([("n", 1i64.into())]), Value::Array(vec![2i64.into()])]),
+        ("second", vec![Value::from([("n", 1i64.into())]), Value::Array(vec![2i64.into()])]),
+        ("unhandled 1: other", vec![3i64.into()]),
+        ("unhandled 2: other", vec![3i64.into()]),
+    ];
+    for (tag, args) in expected {
+        let got = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
+        assert_eq!(got, (tag.to_owned(), args));
+    }
+    assert_eq!(c.recv_non_ping().await, "437[\"first\"]");
+}
