@@ -7,7 +7,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use sio_core::embed::{
-    ClientOptions, DynamicEvent, DynamicMatcher, EngineEvent, Event, ManagerConfig, Target, TransportKind,
+    ClientOptions, Delivery, DynamicEvent, DynamicMatcher, EngineEvent, Event, HostRequest, HostResponse,
+    ManagerConfig, Runtime, RuntimeOptions, Target, TransportKind,
 };
 use sio_core::server::ServerConfig;
 use sio_core::Value;
@@ -238,5 +239,69 @@ fn an_answer_from_a_plain_thread_that_overflows_the_queue_closes_the_slow_sessio
             break;
         }
     }
+    rt.shutdown();
+}
+
+/// What a host request answered, through `handle_http`.
+fn host_get(
+    srv: &sio_core::embed::EmbeddedServer,
+    uri: String,
+) -> (sio_core::embed::HostCall, mpsc::Receiver<HostResponse>) {
+    let (tx, rx) = mpsc::channel();
+    let req = HostRequest {
+        method: "GET".into(),
+        uri,
+        headers: vec![("host".into(), "x".into())],
+        remote: "127.0.0.1:1".parse().unwrap(),
+        secure: false,
+    };
+    let call = srv
+        .handle_http(req, bytes::Bytes::new(), move |res| {
+            let _ = tx.send(res);
+        })
+        .unwrap();
+    (call, rx)
+}
+
+#[test]
+fn a_long_poll_cancelled_before_its_task_ran_ends_its_session_with_transport_error() {
+    // One worker, held inside a second session's handshake (its engine callback waits)
+    // while the host hands the first session's long poll over and cancels it: the poll's
+    // task has not run when it is cancelled.
+    let rt = Runtime::new(RuntimeOptions { workers: 1, delivery: Delivery::Queue }).unwrap();
+    let srv = rt.server(ServerConfig::default()).unwrap();
+    let (tx, engine) = mpsc::channel();
+    let (hold_tx, hold) = mpsc::channel::<()>();
+    let hold = std::sync::Mutex::new(hold);
+    let (held_tx, held) = mpsc::channel::<()>();
+    let opened = std::sync::atomic::AtomicUsize::new(0);
+    srv.on_engine_events(move |ev| {
+        if matches!(ev, EngineEvent::Opened { .. }) && opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            let _ = held_tx.send(());
+            let _ = hold.lock().unwrap().recv_timeout(WAIT);
+        }
+        let _ = tx.send(ev);
+    });
+    let base = "/socket.io/?EIO=4&transport=polling".to_owned();
+    let (_, open) = host_get(&srv, base.clone());
+    let open = open.recv_timeout(WAIT).unwrap();
+    let text = String::from_utf8(open.body.to_vec()).unwrap();
+    let sid = text.split("\"sid\":\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_owned();
+    assert!(matches!(engine.recv_timeout(WAIT).unwrap(), EngineEvent::Opened { .. }));
+    let (_second, _) = host_get(&srv, base.clone());
+    held.recv_timeout(WAIT).expect("the worker is held in the second handshake");
+    let (poll, answered) = host_get(&srv, format!("{base}&sid={sid}"));
+    poll.cancel();
+    hold_tx.send(()).unwrap();
+    loop {
+        match engine.recv_timeout(WAIT).expect("the first session ends") {
+            EngineEvent::Closed { conn, reason } if conn == sid => {
+                assert_eq!(reason, "transport error");
+                break;
+            }
+            _ => continue,
+        }
+    }
+    assert!(answered.try_recv().is_err(), "a cancelled request is not answered");
     rt.shutdown();
 }

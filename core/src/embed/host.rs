@@ -10,6 +10,7 @@
 //! the session is behind, and at most [`SEND_CREDIT`] messages are handed to the host
 //! before it reports them written ([`HostSocket::written`]); a peer that stops reading then
 //! fills its session's queue, whose byte budget closes it.
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -78,13 +79,45 @@ async fn host_response(res: http::Response<Full<Bytes>>) -> HostResponse {
 
 /// A request the server is answering ([`EmbeddedServer::handle_http`]).
 #[derive(Debug)]
-pub struct HostCall(tokio::task::AbortHandle);
+pub struct HostCall {
+    task: tokio::task::AbortHandle,
+    /// Set by `cancel`.
+    gone: Arc<AtomicBool>,
+    /// Set when the request's task first runs.
+    started: Arc<AtomicBool>,
+}
 
 impl HostCall {
-    /// The client went away before the answer: drop it (`done` does not run).
+    /// The client went away before the answer: drop the request (`done` does not run).
+    /// A request whose task has not run yet runs one step first and is dropped then, so
+    /// that a long poll aborted that early still ends its session with `transport
+    /// error`, as one aborted later (and as socket.io, which takes a request as it
+    /// arrives); aborting a task that never ran would leave the session to its ping
+    /// timeout.
     pub fn cancel(&self) {
-        self.0.abort();
+        // SeqCst on both sides: the task sees `gone`, or this sees `started` (or both).
+        self.gone.store(true, Ordering::SeqCst);
+        if self.started.load(Ordering::SeqCst) {
+            self.task.abort();
+        }
     }
+}
+
+/// Runs `fut` until it completes, or drops it after a step that follows `cancel`.
+fn cancellable(
+    fut: impl Future<Output = ()> + Send + 'static,
+    gone: Arc<AtomicBool>,
+    started: Arc<AtomicBool>,
+) -> impl Future<Output = ()> + Send + 'static {
+    let mut fut = Box::pin(fut);
+    std::future::poll_fn(move |cx| {
+        started.store(true, Ordering::SeqCst);
+        let step = fut.as_mut().poll(cx);
+        if step.is_pending() && gone.load(Ordering::SeqCst) {
+            return std::task::Poll::Ready(());
+        }
+        step
+    })
 }
 
 /// The host's handle on a WebSocket the server accepted.
@@ -184,11 +217,13 @@ impl EmbeddedServer {
         self.shared.check()?;
         let (req, peer) = req.into_http(Full::new(body))?;
         let server = self.server.clone();
-        let task = self.shared.handle.spawn(async move {
+        let (gone, started) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+        let request = async move {
             let res = server.handle_from(req, peer).await;
             done(host_response(res).await);
-        });
-        Ok(HostCall(task.abort_handle()))
+        };
+        let task = self.shared.handle.spawn(cancellable(request, gone.clone(), started.clone()));
+        Ok(HostCall { task: task.abort_handle(), gone, started })
     }
 
     /// Accepts a WebSocket the host is upgrading (`req`: the upgrade request). `done` runs
