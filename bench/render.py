@@ -136,7 +136,8 @@ def scenario_section(results: list[dict], servers: list[str], scenario: str) -> 
     """A scenario's section: its table and the ratios of its headline figure."""
     name = METRICS[scenario][0][0]
     lines, med = table(results, servers, scenario)
-    lines = [f"## {SCENARIOS[scenario][0]}", "", *lines, *ratio_table(servers, scenario, med)]
+    note = NOTES[scenario](results, servers) if scenario in NOTES else []
+    lines = [f"## {SCENARIOS[scenario][0]}", "", *lines, *note, *ratio_table(servers, scenario, med)]
     if "sio-node" in servers and "sio-node-attached" in servers:
         lines += [
             "",
@@ -144,6 +145,39 @@ def scenario_section(results: list[dict], servers: list[str], scenario: str) -> 
             + ratio(med["sio-node-attached"][0], med["sio-node"][0]) + " (same run).",
         ]
     return lines + [""]
+
+
+def paced_echo_note(results: list[dict], servers: list[str]) -> list[str]:
+    """(c2): what the paced echo measures, and why (c)'s latency does not (Little's law),
+    with (c)'s own figures when it ran."""
+    run = next((r for r in results if r["scenario_key"] == "echo-paced" and r.get("ok")), {})
+    clients = run.get("clients") or 1000
+    offered = dig(run, "result", "offered_per_s") or 20000
+    lines = [
+        "",
+        f"Latency at a fixed load, measured from each echo's scheduled time: each of the {clients:,} clients sends one "
+        f"echo every {clients / offered * 1000:g} ms ({offered:,.0f} round trips/s offered in all), their phases spread "
+        "over the interval, at most one in flight; an echo whose time comes while the previous ack is pending goes out "
+        "when that ack arrives (`late sends`) and its round trip counts from its scheduled time, so a server that falls "
+        "behind shows it in the latency (no coordinated omission) and in `round trips/s achieved` below `offered`. "
+        "(The generator's timers tick per millisecond: a send its timer makes counts from when the timer woke, "
+        "RESULTS.json keeps that lag as `timer_lag`.) The latency of (c) says nothing of this: in a closed loop each "
+        "client sends when its ack arrives, so by Little's law its mean round trip is clients ÷ throughput",
+    ]
+    echo = next((s for s in servers if runs_of(results, s, "echo", ok=True)), None)
+    if echo:
+        ok = runs_of(results, echo, "echo", ok=True)
+        rate, mean = median_of(ok, METRICS["echo"][0][1]), median_of(ok, lambda d: dig(d, "result", "rtt", "mean_ms"))
+        n = ok[0].get("clients") or 1000
+        if rate and mean:
+            lines[-1] += (f" ({SERVERS[echo][0]}: {n:,} ÷ {rate[0]:,.0f}/s = {n / rate[0] * 1000:.2f} ms, and (c) "
+                          f"measured a mean of {mean[0]:.2f} ms)")
+    lines[-1] += ": it restates the throughput."
+    return lines
+
+
+# scenario -> the lines under its table (what it measures, where the table alone does not say).
+NOTES = {"echo-paced": paced_echo_note}
 
 
 # ---- (h) two cores and (i) the cluster ----------------------------------------------------

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 use tokio_tungstenite::{client_async_with_config, WebSocketStream};
 
+use crate::pace::{self, Pace};
 use crate::proto;
 use crate::stats::{histogram, Errors};
 
@@ -66,7 +67,8 @@ pub enum Phase {
     Idle,
     /// Join the bench room (acked), then stay idle.
     Join,
-    /// Send echo requests in a closed loop: the next one when the previous ack arrived.
+    /// Send echo requests in a closed loop: the next one when the previous ack arrived; or,
+    /// with `Shared::pace`, one at each scheduled time (the previous ack permitting).
     Echo,
     /// Close.
     Stop,
@@ -99,12 +101,16 @@ pub struct Shared {
     pub last_connect_us: AtomicU64,
     /// Clients whose join was acked.
     pub joined: AtomicU64,
+    /// Paced echo (`--rate`): each client sends one echo per this interval; `None`: closed loop.
+    pub pace: Option<Duration>,
     /// Whether round trips are being counted and timed.
     pub recording: AtomicBool,
     /// Echo round trips completed while recording.
     pub round_trips: AtomicU64,
     /// The same, per client (by spawn order): how evenly the server serves them.
     pub per_client: Vec<AtomicU64>,
+    /// Paced echoes sent after their scheduled time, because the previous ack was pending then.
+    pub late: AtomicU64,
     /// Broadcast deliveries received (reset per broadcast by the coordinator).
     pub delivered: AtomicU64,
     /// Deliveries of each numbered broadcast of a stream, by sequence number.
@@ -123,6 +129,9 @@ pub struct Shared {
     pub handshake: Mutex<Histogram<u64>>,
     /// Echo round-trip latency, µs.
     pub rtt: Mutex<Histogram<u64>>,
+    /// Paced echo: how long after the scheduled time the timer woke the client, µs (the
+    /// generator's own lag, not counted in `rtt`; tokio's timers tick per millisecond).
+    pub timer_lag: Mutex<Histogram<u64>>,
     /// Broadcast delivery latency (send of the request to arrival), µs, per node.
     pub delivery: Vec<Mutex<Histogram<u64>>>,
 }
@@ -161,9 +170,11 @@ impl Shared {
             failed: AtomicU64::new(0),
             last_connect_us: AtomicU64::new(0),
             joined: AtomicU64::new(0),
+            pace: None,
             recording: AtomicBool::new(false),
             round_trips: AtomicU64::new(0),
             per_client: (0..clients).map(|_| AtomicU64::new(0)).collect(),
+            late: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             seq_delivered: (0..streamed).map(|_| AtomicU64::new(0)).collect(),
             reordered: AtomicU64::new(0),
@@ -173,6 +184,7 @@ impl Shared {
             errors: Errors::default(),
             handshake: Mutex::new(histogram()),
             rtt: Mutex::new(histogram()),
+            timer_lag: Mutex::new(histogram()),
             delivery: (0..nodes).map(|_| Mutex::new(histogram())).collect(),
         }
     }
@@ -244,8 +256,14 @@ fn clip(s: &str) -> String {
 
 /// A request waiting for its ack.
 enum Pending {
-    Echo { id: u64, sent: Instant },
-    Join { id: u64 },
+    /// `sent`: where its round trip counts from (a paced echo sent late: its scheduled time).
+    Echo {
+        id: u64,
+        sent: Instant,
+    },
+    Join {
+        id: u64,
+    },
 }
 
 /// Per-client state after the handshake.
@@ -262,6 +280,8 @@ struct Client {
     /// Id of that BINARY_ACK.
     attachments_for: u64,
     phase: Phase,
+    /// The echo schedule in a paced echo (from the Echo phase on).
+    pace: Option<Pace>,
 }
 
 /// What to do after a frame.
@@ -271,10 +291,11 @@ enum Flow {
 }
 
 impl Client {
-    async fn send_echo(&mut self, ws: &mut Ws) -> Result<(), String> {
+    /// Sends an echo whose round trip counts from `from`.
+    async fn send_echo(&mut self, ws: &mut Ws, from: Instant) -> Result<(), String> {
         let id = self.next_id;
         self.next_id += 1;
-        self.pending = Some(Pending::Echo { id, sent: Instant::now() });
+        self.pending = Some(Pending::Echo { id, sent: from });
         let res = match &self.sh.binary {
             Some(bin) => {
                 let bin = bin.clone();
@@ -297,7 +318,12 @@ impl Client {
                 self.pending = Some(Pending::Join { id });
                 ws.send(Message::text(proto::join(id))).await.map_err(|e| format!("send join: {e}"))
             }
-            Phase::Echo if self.pending.is_none() => self.send_echo(ws).await,
+            Phase::Echo if self.sh.pace.is_some() => {
+                let interval = self.sh.pace.expect("paced");
+                self.pace = Some(Pace::new(interval, self.index, self.sh.per_client.len(), self.sh.epoch));
+                Ok(())
+            }
+            Phase::Echo if self.pending.is_none() => self.send_echo(ws, Instant::now()).await,
             _ => Ok(()),
         }
     }
@@ -315,7 +341,20 @@ impl Client {
                     }
                 }
                 if self.phase == Phase::Echo {
-                    self.send_echo(ws).await?;
+                    match &mut self.pace {
+                        None => self.send_echo(ws, Instant::now()).await?,
+                        Some(p) if p.due() <= tokio::time::Instant::now() => {
+                            // The next echo's time came while this ack was pending: it goes
+                            // now, and its round trip counts from its scheduled time, so the
+                            // wait shows in the latency (no coordinated omission).
+                            let scheduled = p.take().into_std();
+                            if sh.recording.load(Ordering::Relaxed) {
+                                sh.late.fetch_add(1, Ordering::Relaxed);
+                            }
+                            self.send_echo(ws, scheduled).await?;
+                        }
+                        Some(_) => {} // the timer sends it (`on_due`)
+                    }
                 }
             }
             Some(Pending::Join { id: want }) if want == id => {
@@ -327,6 +366,23 @@ impl Client {
             }
         }
         Ok(())
+    }
+
+    /// Whether the pace timer is what the next echo waits for (no ack pending).
+    fn awaits_timer(&self) -> bool {
+        self.phase == Phase::Echo && self.pace.is_some() && self.pending.is_none()
+    }
+
+    /// The pace timer fired with no ack pending: the scheduled echo goes now. Its round trip
+    /// counts from now: the timer's lag behind the scheduled time (up to a millisecond of
+    /// tick, more when the generator is busy) is the generator's, and is recorded apart.
+    async fn on_due(&mut self, ws: &mut Ws) -> Result<(), String> {
+        let now = Instant::now();
+        let scheduled = self.pace.as_mut().expect("paced").take().into_std();
+        if self.sh.recording.load(Ordering::Relaxed) {
+            record(&self.sh.timer_lag, now.saturating_duration_since(scheduled).as_micros() as u64);
+        }
+        self.send_echo(ws, now).await
     }
 
     async fn on_text(&mut self, ws: &mut Ws, t: &str) -> Result<Flow, String> {
@@ -438,6 +494,7 @@ pub async fn run(
         attachments: 0,
         attachments_for: 0,
         phase: Phase::Idle,
+        pace: None,
     };
     let current = *phase_rx.borrow_and_update();
     let mut res = if current == Phase::Idle { Ok(()) } else { c.on_phase(&mut ws, current).await };
@@ -462,6 +519,7 @@ pub async fn run(
                 }
                 res = c.on_phase(&mut ws, phase).await;
             }
+            () = pace::fired(&mut c.pace), if c.awaits_timer() => res = c.on_due(&mut ws).await,
             Some(frame) = recv(&mut cmd) => {
                 res = ws.send(Message::text(frame)).await.map_err(|e| format!("send: {e}"));
             }

@@ -2,12 +2,14 @@
 //!
 //!     loadgen --port P --scenario idle|connect|echo|bcast|stream|paced [options]
 //!     loadgen --port A,B --pid PA,PB --scenario bcast [options]   (the nodes of a cluster)
+//!     loadgen --port P --scenario echo --rate R [options]   (paced echo: R round trips/s offered)
 //!
 //! Speaks the public protocol only (Engine.IO 4 over WebSocket, Socket.IO 5, namespace `/`),
 //! so the same generator drives every server of the bench contract. Prints one JSON object
 //! on stdout; exits 0 when the scenario completed (every client connected and the scenario
 //! did its work), 2 otherwise (the JSON says what is missing).
 mod client;
+mod pace;
 mod proto;
 mod stats;
 mod stream;
@@ -26,7 +28,7 @@ use stats::{spread, summary, CpuMark};
 
 const USAGE: &str = "usage: loadgen --port P[,P2..] --scenario idle|connect|echo|bcast|stream|paced [--host 127.0.0.1] [--path /socket.io/]
   [--clients N] [--steps 1000,10000 (idle)] [--concurrency 100] [--warmup 1] [--duration 5]
-  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--window 4 (stream)] [--rate 20 (paced)] [--settle 2] [--timeout 60] [--pid SERVER_PID[,PID2..]]
+  [--binary BYTES (echo)] [--json BYTES (echo: a JSON payload of that size)] [--deflate] [--broadcasts 10] [--pad 100 (bcast)] [--window 4 (stream)] [--rate 20 (paced: broadcasts/s)] [--rate R (echo: round trips/s offered over all clients, each sending one every clients/R s; default: closed loop)] [--settle 2] [--timeout 60] [--pid SERVER_PID[,PID2..]]
   Several ports: the nodes of one cluster; client i connects to node i % nodes (client 0, the
   broadcast sender, to the first); --pid then lists every node's process (CPU and RSS added up).";
 
@@ -46,8 +48,9 @@ struct Args {
     broadcasts: u64,
     /// Broadcasts in flight (`stream`).
     window: u64,
-    /// Broadcasts per second (`paced`).
-    rate: f64,
+    /// Broadcasts per second (`paced`, default 20), or echo round trips per second offered
+    /// over all clients (`echo`; absent: the closed loop).
+    rate: Option<f64>,
     pad: usize,
     settle: f64,
     timeout: f64,
@@ -106,7 +109,12 @@ fn parse_args() -> Result<Args, String> {
         deflate: argv.iter().any(|a| a == "--deflate"),
         broadcasts: num(get("--broadcasts"), "--broadcasts", 10)?,
         window: num(get("--window"), "--window", 4)?,
-        rate: num(get("--rate"), "--rate", 20.0)?,
+        rate: match get("--rate") {
+            None => None,
+            Some(s) => {
+                Some(s.parse::<f64>().ok().filter(|r| *r > 0.0).ok_or(format!("--rate: not a positive number: {s}"))?)
+            }
+        },
         pad: num(get("--pad"), "--pad", 100)?,
         settle: num(get("--settle"), "--settle", 2.0)?,
         timeout: num(get("--timeout"), "--timeout", 60.0)?,
@@ -216,6 +224,8 @@ impl Bench {
         self.sh.round_trips.store(0, Ordering::Relaxed);
         self.sh.per_client.iter().for_each(|n| n.store(0, Ordering::Relaxed));
         self.sh.rtt.lock().expect("not poisoned").reset();
+        self.sh.late.store(0, Ordering::Relaxed);
+        self.sh.timer_lag.lock().expect("not poisoned").reset();
         let mark = CpuMark::now(&self.args.pids);
         self.sh.recording.store(true, Ordering::Relaxed);
         sleep_s(self.args.duration).await;
@@ -227,10 +237,15 @@ impl Bench {
         self.set_phase(Phase::Stop);
         let rtt = summary(&self.sh.rtt.lock().expect("not poisoned"));
         let per_client = spread(&self.sh.per_client);
-        (
-            ops > 0,
-            json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "per_client": per_client, "cpu": cpu, "rss_kib": rss}),
-        )
+        let mut result = json!({"connected": connected, "round_trips": ops, "round_trips_per_s": (ops as f64 / wall).round(), "rtt": rtt, "per_client": per_client, "cpu": cpu, "rss_kib": rss});
+        if let Some(rate) = self.args.rate {
+            // Paced: what was offered, the sends that waited for the previous ack (their
+            // wait is in `rtt`) and how late the timers woke the clients (not in `rtt`).
+            result["offered_per_s"] = json!(rate);
+            result["late_sends"] = json!(self.sh.late.load(Ordering::Relaxed));
+            result["timer_lag"] = summary(&self.sh.timer_lag.lock().expect("not poisoned"));
+        }
+        (ops > 0, result)
     }
 
     /// Connects every client and joins them to the bench room; `Err` holds the failure's
@@ -339,7 +354,12 @@ async fn run(args: Args) -> (bool, Value) {
     let timeout = Duration::from_secs_f64(args.timeout);
     let streamed = if ["stream", "paced"].contains(&args.scenario.as_str()) { stream::MAX_BROADCASTS } else { 0 };
     let counters = Counters { clients: args.clients as usize, streamed };
-    let sh = Arc::new(Shared::new(args.addrs.clone(), &args.path, binary, payload, args.deflate, timeout, counters));
+    let mut shared = Shared::new(args.addrs.clone(), &args.path, binary, payload, args.deflate, timeout, counters);
+    if args.scenario == "echo" {
+        // Each client's share of the offered rate: one echo per clients / rate seconds.
+        shared.pace = args.rate.map(|rate| Duration::from_secs_f64(args.clients as f64 / rate));
+    }
+    let sh = Arc::new(shared);
     let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut bench = Bench { args, sh, permits, spawned: 0, sender: None };
     let started = Instant::now();

@@ -63,7 +63,7 @@ impl Bench {
             Ok(sender) => sender,
             Err(failed) => return (false, failed),
         };
-        let rate = self.args.rate.max(0.1);
+        let rate = self.args.rate.unwrap_or(20.0).max(0.1);
         let total = ((self.args.duration * rate) as u64).clamp(1, MAX_BROADCASTS as u64);
         self.sh.delivery.iter().for_each(|h| h.lock().expect("not poisoned").reset());
         let mark = CpuMark::now(&self.args.pids);
