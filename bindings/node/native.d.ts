@@ -261,6 +261,11 @@ export declare class NativeSocket {
    * The caller answers each id once (as socket.io's ack function does).
    */
   ack(id: number, json: string, bins: Array<Buffer>): void
+  /**
+   * The number packed messages name this socket by and `ackByKey` takes (0: none,
+   * a socket in its middlewares).
+   */
+  get key(): number
   /** Socket id. */
   get id(): string
   /** Namespace name. */
@@ -298,6 +303,12 @@ export declare class NativeSocket {
   /** Disconnects (`close`: the whole connection). */
   disconnect(close: boolean): void
 }
+
+/**
+ * Answers acknowledgement `id` of the socket numbered `key` with JSON text (no
+ * buffers): `NativeSocket.ack` for the common case. Each id is answered once.
+ */
+export declare function ackByKey(key: number, id: number, json: string): void
 
 /**
  * `instrument(io, opts)` of `@socket.io/admin-ui`, as lib/admin.js flattened it: no

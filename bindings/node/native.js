@@ -847,6 +847,7 @@ module.exports.NativeMatchReply = nativeBinding.NativeMatchReply
 module.exports.NativeServer = nativeBinding.NativeServer
 module.exports.NativeServerSideAck = nativeBinding.NativeServerSideAck
 module.exports.NativeSocket = nativeBinding.NativeSocket
+module.exports.ackByKey = nativeBinding.ackByKey
 module.exports.beginTurn = nativeBinding.beginTurn
 module.exports.endTurn = nativeBinding.endTurn
 module.exports.init = nativeBinding.init

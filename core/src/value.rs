@@ -168,7 +168,7 @@ impl Value {
 
     /// Serialises straight to wire JSON text, collecting attachments, without building
     /// an intermediate `serde_json::Value`.
-    pub(crate) fn write_wire(values: &[Value], out: &mut Vec<u8>, attachments: &mut Vec<Bytes>) {
+    pub fn write_wire(values: &[Value], out: &mut Vec<u8>, attachments: &mut Vec<Bytes>) {
         let cell = std::cell::RefCell::new(std::mem::take(attachments));
         let seq = WireSeq { items: values, attachments: &cell };
         serde_json::to_writer(&mut *out, &seq).expect("serialising a Value into a Vec cannot fail");

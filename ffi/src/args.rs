@@ -15,6 +15,12 @@ unsafe impl Sync for HostPtr {}
 
 /// Text for C: NUL-terminated, NULs inside escaped as the event strings are.
 pub(crate) fn c_text(s: &str) -> std::ffi::CString {
+    if !s.as_bytes().contains(&0) {
+        // One allocation with room for the NUL (every event's name and namespace).
+        let mut v = Vec::with_capacity(s.len() + 1);
+        v.extend_from_slice(s.as_bytes());
+        return std::ffi::CString::new(v).expect("checked: no NUL");
+    }
     std::ffi::CString::new(s.replace('\0', "\\u0000")).expect("NULs were escaped")
 }
 
@@ -144,7 +150,9 @@ pub(crate) unsafe fn host_args_arg(
 
 /// Arguments for C: JSON text (with placeholders) and the buffers it references.
 pub(crate) struct WireArgs {
-    pub json: String,
+    /// NUL-terminated for C as it was written (serde_json escapes every control
+    /// character, so the text holds no NUL): no copy per event.
+    pub json: std::ffi::CString,
     /// Owns the bytes `bufs` points into.
     #[allow(dead_code)]
     pub atts: Vec<Bytes>,
@@ -154,7 +162,9 @@ pub(crate) struct WireArgs {
 impl WireArgs {
     pub(crate) fn new(args: &[Value]) -> WireArgs {
         let mut atts = Vec::new();
-        let json = Value::args_to_wire_text(args, &mut atts);
+        let mut text = Vec::with_capacity(64);
+        Value::write_wire(args, &mut text, &mut atts);
+        let json = std::ffi::CString::new(text).expect("JSON text holds no NUL");
         let bufs = atts.iter().map(|b| sio_buf { ptr: b.as_ptr(), len: b.len() }).collect();
         WireArgs { json, atts, bufs }
     }

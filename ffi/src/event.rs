@@ -284,15 +284,14 @@ impl OwnedEvent {
         });
         let set_socket = |o: &mut OwnedEvent, server: u64, socket: sio_core::embed::Socket| {
             o.c.source_id = server;
-            let ns = socket.ns().to_owned();
+            let (p, l) = o.string(socket.ns());
+            o.c.ns = p;
+            o.c.ns_len = l;
             if let Some(srv) = server_of(server) {
                 let boxed = Box::new(sio_socket::new(socket, srv));
                 o.c.socket = &*boxed;
                 o.socket = Some(boxed);
             }
-            let (p, l) = o.string(&ns);
-            o.c.ns = p;
-            o.c.ns_len = l;
         };
         match ev {
             Event::Connection { server, socket } => {
@@ -444,9 +443,8 @@ impl OwnedEvent {
 
     fn set_args(&mut self, args: Vec<Value>) {
         let wire = WireArgs::new(&args);
-        let (p, l) = self.string(&wire.json);
-        self.c.args_json = p;
-        self.c.args_json_len = l;
+        self.c.args_json = wire.json.as_ptr();
+        self.c.args_json_len = wire.json.as_bytes().len();
         self.c.bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
         self.c.n_bufs = wire.bufs.len();
         self.args = Some(wire);

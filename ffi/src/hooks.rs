@@ -102,7 +102,7 @@ fn with_event_args<R>(
 ) -> R {
     let wire = WireArgs::new(args);
     let name = c_text(name);
-    let json = c_text(&wire.json);
+    let json = &wire.json;
     let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
     f(name.as_ptr(), name.as_bytes().len(), json.as_ptr(), json.as_bytes().len(), bufs, wire.bufs.len())
 }

@@ -67,7 +67,7 @@ pub(crate) fn ack_completion(
             AckOutcome::Cancelled => (sio_ack_outcome::SIO_ACK_CANCELLED, Vec::new()),
         };
         let wire = WireArgs::new(&args);
-        let json = std::ffi::CString::new(wire.json.clone()).unwrap_or_default();
+        let json = &wire.json;
         let bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };
         unsafe { cb(data.0, kind, json.as_ptr(), json.as_bytes().len(), bufs, wire.bufs.len()) };
     }

@@ -160,9 +160,10 @@ function dispatchBatch(batch) {
         });
       }
     } else if (ev.kind === 'messages') {
-      // A run of server messages without buffers, packed into one JSON text by the addon.
+      // A run of server messages without buffers, packed into one JSON text by the addon;
+      // each names its socket by the number the socket's `connection` event gave it.
       for (const m of JSON.parse(ev.json)) {
-        queue.push({ kind: 'message', owner: m[0], sid: m[1], name: m[2], ackId: m[3], args: m[4] });
+        queue.push({ kind: 'message', owner: m[0], sid: undefined, key: m[1], name: m[2], ackId: m[3], args: m[4] });
       }
     } else if (ev.kind !== 'log') queue.push(ev);
     else if (onLog) {

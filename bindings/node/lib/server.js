@@ -31,6 +31,9 @@ class Socket extends EventEmitter {
     this.data = handle.recovered ? dataOf(handle) : {};
     this.connected = false;
     this._native = handle;
+    // The addon's number for this socket once connected (0 before): packed messages name
+    // it by that, and answers without buffers go through `ackByKey` with it.
+    this._key = 0;
     this._handshake = undefined;
     this._roomsAfterClose = null;
     this._fns = [];
@@ -177,13 +180,15 @@ class Socket extends EventEmitter {
     if (ev.ackId != null) {
       const id = ev.ackId;
       const native = this._native;
+      const key = this._key;
       let sent = false; // as socket.io: the first answer wins
       packet.push((...res) => {
         if (sent) return;
         sent = true;
         const { json, bins } = encode(res);
         try {
-          call(() => native.ack(id, json, bins));
+          if (bins.length === 0 && key !== 0) call(() => rt.native.ackByKey(key, id, json));
+          else call(() => native.ack(id, json, bins));
         } catch (e) {
           // As socket.io: answering a client that has gone is a no-op.
           if (e.code !== 'ERR_SIO_DISCONNECTED') throw e;
@@ -344,6 +349,8 @@ class Server extends EventEmitter {
     for (const k of ['destroyUpgrade', 'destroyUpgradeTimeout']) if (opts && opts[k] !== undefined) this._attachOpts[k] = opts[k];
     this._path = (opts && opts.path) || '/socket.io';
     this._sockets = new Map();
+    // Connected sockets by the number the addon gives each (see `Socket._key`).
+    this._byKey = new Map();
     this._nsps = new Map();
     this._parents = new Map();
     this._nextParent = 0;
@@ -626,6 +633,9 @@ class Server extends EventEmitter {
         const nsp = ev.parent != null ? this._childFor(ev.parent, ev.socket.nsp) : this.of(ev.socket.nsp);
         const s = this._socket(nsp, ev.socket);
         s.connected = true;
+        // The number its packed messages name it by (runtime.js) and text answers use.
+        s._key = ev.socket.key;
+        this._byKey.set(s._key, s);
         nsp.sockets.set(s.id, s);
         emitLocal.call(nsp, 'connection', s);
         emitLocal.call(nsp, 'connect', s);
@@ -689,7 +699,7 @@ class Server extends EventEmitter {
         break;
       }
       case 'message': {
-        const s = this._sockets.get(ev.sid);
+        const s = ev.sid === undefined ? this._byKey.get(ev.key) : this._sockets.get(ev.sid);
         if (s) s._onMessage(ev);
         if (s && this._cluster) s._syncData();
         break;
@@ -717,6 +727,7 @@ class Server extends EventEmitter {
         s.connected = false;
         s._roomsAfterClose = [];
         this._sockets.delete(s.id);
+        this._byKey.delete(s._key);
         s.nsp.sockets.delete(s.id);
         emitLocal.call(s, 'disconnect', ev.reason);
         break;

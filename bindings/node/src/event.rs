@@ -217,24 +217,26 @@ pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
 }
 
 /// Runs on the JS thread: a batch for the dispatcher. Runs of server messages without
-/// binary arguments become one event, `kind: "messages"`, whose JSON text holds them all:
-/// `[[owner, sid, name, ackId | null, [args...]], ...]`. One `JSON.parse` then builds them
-/// in JavaScript, where an object per event took a property write per field through napi
-/// and left the dispatcher with objects of many shapes.
+/// binary arguments, from sockets JS knows by number (`crate::keys`), become one event,
+/// `kind: "messages"`, whose JSON text holds them all: `[[owner, key, name, ackId | null,
+/// [args...]], ...]`. One `JSON.parse` then builds them in JavaScript, where an object per
+/// event took a property write per field through napi and left the dispatcher with
+/// objects of many shapes.
 pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
     let mut out = Vec::with_capacity(evs.len());
-    let mut pack = String::new();
+    let mut pack = Vec::new();
     for ev in evs {
         match ev {
             Ev::Core(Event::Message { server, socket, name, args, ack }) => {
-                let mut attachments = Vec::new();
-                let json = Value::args_to_wire_text(&args, &mut attachments);
                 let ack_id = ack.map(|a| a.id() as i64);
-                if attachments.is_empty() {
-                    pack_message(&mut pack, server, socket.id(), &name, ack_id, &json);
-                    continue;
+                if let Some(key) = crate::keys::key_of(&socket) {
+                    if pack_message(&mut pack, server, key, &name, ack_id, &args) {
+                        continue;
+                    }
                 }
                 close_pack(&mut pack, &mut out);
+                let mut attachments = Vec::new();
+                let json = Value::args_to_wire_text(&args, &mut attachments);
                 let mut e = base("message", server);
                 e.sid = Some(socket.id().to_owned());
                 e.name = Some(name);
@@ -255,25 +257,39 @@ pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
     out
 }
 
-/// Appends one message's row to `pack` (opened by the first).
-fn pack_message(pack: &mut String, server: u64, sid: &str, name: &str, ack_id: Option<i64>, args: &str) {
-    use std::fmt::Write;
-    pack.push(if pack.is_empty() { '[' } else { ',' });
-    let quoted = |s: &str| serde_json::to_string(s).expect("a string always serialises");
-    let ack = ack_id.map_or_else(|| "null".to_owned(), |id| id.to_string());
+/// Appends one message's row to `pack` (opened by the first), written straight into it;
+/// false, with `pack` as it was, if the arguments hold buffers (those cross as buffers).
+fn pack_message(pack: &mut Vec<u8>, server: u64, key: u32, name: &str, ack_id: Option<i64>, args: &[Value]) -> bool {
+    use std::io::Write;
+    let start = pack.len();
+    pack.push(if start == 0 { b'[' } else { b',' });
     // The owner as `base` gives it to every other event (the JS side keys servers by it).
-    let owner = server as u32;
-    let _ = write!(pack, "[{owner},{},{},{ack},{args}]", quoted(sid), quoted(name));
+    let _ = write!(pack, "[{},{key},", server as u32);
+    serde_json::to_writer(&mut *pack, name).expect("a string always serialises");
+    match ack_id {
+        Some(id) => {
+            let _ = write!(pack, ",{id},");
+        }
+        None => pack.extend_from_slice(b",null,"),
+    }
+    let mut attachments = Vec::new();
+    Value::write_wire(args, pack, &mut attachments);
+    if !attachments.is_empty() {
+        pack.truncate(start);
+        return false;
+    }
+    pack.push(b']');
+    true
 }
 
 /// Ends the run of packed messages, if any, as one event.
-fn close_pack(pack: &mut String, out: &mut Vec<NativeEvent>) {
+fn close_pack(pack: &mut Vec<u8>, out: &mut Vec<NativeEvent>) {
     if pack.is_empty() {
         return;
     }
-    pack.push(']');
+    pack.push(b']');
     let mut e = base("messages", 0);
-    e.json = Some(std::mem::take(pack));
+    e.json = Some(String::from_utf8(std::mem::take(pack)).expect("serde_json writes UTF-8"));
     out.push(e);
 }
 
@@ -288,7 +304,10 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             e.rooms = Some(rooms);
             e
         }
-        Ev::ServerClosed { server } => base("closed", server),
+        Ev::ServerClosed { server } => {
+            crate::keys::forget_server(server);
+            base("closed", server)
+        }
         Ev::Dynamic { server, ev } => match ev {
             DynamicEvent::Middleware { parent, socket, decision } => {
                 let mut e = base("middleware", server);
@@ -301,7 +320,7 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             DynamicEvent::Connection { parent, socket } => {
                 let mut e = base("connection", server);
                 e.sid = Some(socket.id().to_owned());
-                e.socket = Some(NativeSocket::new(server, socket));
+                e.socket = Some(NativeSocket::numbered(server, socket));
                 e.parent = Some(parent);
                 e
             }
@@ -440,7 +459,7 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
             Event::Connection { server, socket } => {
                 let mut e = base("connection", server);
                 e.sid = Some(socket.id().to_owned());
-                e.socket = Some(NativeSocket::new(server, socket));
+                e.socket = Some(NativeSocket::numbered(server, socket));
                 e
             }
             Event::Middleware { server, socket, decision } => {
@@ -464,6 +483,7 @@ pub(crate) fn to_js(ev: Ev) -> Result<NativeEvent> {
                 e
             }
             Event::Disconnect { server, socket, reason } => {
+                crate::keys::forget(&socket);
                 let mut e = base("disconnect", server);
                 e.sid = Some(socket.id().to_owned());
                 e.reason = Some(reason.as_str().to_owned());

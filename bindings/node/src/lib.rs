@@ -15,6 +15,7 @@ mod client;
 mod codec;
 mod event;
 mod host;
+mod keys;
 mod log;
 mod server;
 
@@ -26,6 +27,7 @@ use napi_derive::napi;
 use sio_core::embed::{Delivery, Runtime, RuntimeOptions};
 
 pub use event::{Ev, NativeEvent};
+pub use keys::ack_by_key;
 pub use log::set_log_level;
 
 /// Wakes the JS thread; its callback takes every queued event as one array.

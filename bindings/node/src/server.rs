@@ -120,7 +120,7 @@ fn ms(v: u32) -> Duration {
     Duration::from_millis(u64::from(v))
 }
 
-fn emit_err(e: EmitError) -> Error {
+pub(crate) fn emit_err(e: EmitError) -> Error {
     match e {
         EmitError::Reserved(name) => err("ERR_SIO_RESERVED_EVENT", format!("\"{name}\" is a reserved event name")),
         EmitError::Disconnected => err("ERR_SIO_DISCONNECTED", "socket is disconnected"),
@@ -437,11 +437,22 @@ impl NativeServer {
 pub struct NativeSocket {
     s: Socket,
     srv: Option<EmbeddedServer>,
+    key: u32,
 }
 
 impl NativeSocket {
+    /// A socket in its middlewares (it has no number: a refused one never disconnects).
     pub(crate) fn new(server: u64, s: Socket) -> Self {
-        NativeSocket { s, srv: server_by_id(server) }
+        NativeSocket { s, srv: server_by_id(server), key: 0 }
+    }
+
+    /// A connected socket, numbered (`crate::keys`).
+    pub(crate) fn numbered(server: u64, s: Socket) -> Self {
+        let mut n = NativeSocket::new(server, s);
+        if let Some(srv) = &n.srv {
+            n.key = crate::keys::register(server, srv, &n.s);
+        }
+        n
     }
 
     fn srv(&self) -> Result<&EmbeddedServer> {
@@ -458,6 +469,13 @@ impl NativeSocket {
         let args = host_args_from_js(&json, &bins)?;
         let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
         self.srv()?.answer_id(&self.s, id, args).map_err(emit_err)
+    }
+
+    /// The number packed messages name this socket by and `ackByKey` takes (0: none,
+    /// a socket in its middlewares).
+    #[napi(getter)]
+    pub fn key(&self) -> u32 {
+        self.key
     }
 
     /// Socket id.

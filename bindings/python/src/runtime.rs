@@ -9,7 +9,6 @@
 //! batch); a connected socket has one `SocketHandle` for all its events; a message's
 //! acknowledgement is its id, answered through that handle.
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::mpsc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
@@ -18,7 +17,9 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PySet, PyTuple};
 use pyo3::IntoPyObjectExt;
-use sio_core::embed::{self, AckOutcome, Delivery, EmbeddedClient, EmbeddedServer, Event, RuntimeOptions};
+use sio_core::embed::{
+    self, socket_key, AckOutcome, Delivery, EmbeddedClient, EmbeddedServer, Event, RuntimeOptions, SocketMap,
+};
 
 use crate::client::{Client, ClientAck};
 use crate::convert;
@@ -40,40 +41,11 @@ struct State {
     /// The clients by id (one per namespace of a Python client), with their namespace:
     /// Python sees client events tagged by namespace, not by id.
     clients: Mutex<HashMap<u64, (String, EmbeddedClient)>>,
-    /// The one handle of each connected socket (see `socket_key`; checked to be that
+    /// The one handle of each connected socket (see `embed::socket_key`; checked to be that
     /// socket: a handle is only reused for the very socket it wraps). Added by the first
     /// event of a connected socket, removed by its `disconnect` event (or the runtime's
     /// shutdown). A socket in middleware is not added: a refused one has no `disconnect`.
-    sockets: Mutex<HashMap<usize, Py<SocketHandle>, BuildHasherDefault<AddressHasher>>>,
-}
-
-/// A socket's key in `State::sockets`: the address of its id's text, which the socket
-/// owns, so that no other live socket has it (the map's handle keeps the socket alive).
-/// No hashing of the id's characters per event.
-fn socket_key(socket: &embed::Socket) -> usize {
-    socket.id().as_ptr() as usize
-}
-
-/// Hashes an address (`socket_key`): spread by a multiplication, whose high bits (the
-/// well-mixed ones) are rotated down to where the table takes its bucket index.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.write_u64(u64::from(*b) ^ self.0.rotate_left(8));
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(32);
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
+    sockets: Mutex<SocketMap<Py<SocketHandle>>>,
 }
 
 #[pymethods]

@@ -21,6 +21,7 @@ mod options;
 mod parent;
 mod reply;
 mod server;
+mod socket_key;
 mod target;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +50,7 @@ pub use event::ManagerNotice;
 pub use event::{AckOutcome, Decision, Event, Leaving};
 pub use options::{snake_case, ClusterAdapterKind, OptionError, OptionValue, ServerOptions, Unit, SERVER_OPTION_NAMES};
 pub use server::{EmbeddedServer, PacketMiddleware};
+pub use socket_key::{socket_key, AddressHasher, SocketMap};
 pub use target::Target;
 // Host-facing concepts: deferred answers, engine connections, a host's own HTTP server,
 // dynamic namespaces the host names.

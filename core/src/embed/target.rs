@@ -245,7 +245,7 @@ impl EmbeddedServer {
     /// [`Event::Message`]: crate::embed::Event::Message
     pub fn answer_id(&self, socket: &Socket, id: u64, args: impl Into<HostArgs>) -> Result<(), EmitError> {
         let _guard = self.shared.handle.enter();
-        AckSender::new(socket.clone(), id).send_host(args.into()).map(|_| ())
+        crate::server::send_ack(socket, id, &args.into())
     }
 
     /// Answers another server's `serverSideEmitWithAck`; false if answered already.

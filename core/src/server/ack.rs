@@ -49,13 +49,22 @@ impl AckSender {
         if self.inner.sent.swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
-        let frames = match &args {
-            HostArgs::Values(values) => s.0.ns.parser.encode_ack(s.ns(), self.inner.id, values),
-            HostArgs::Wire(text) => s.0.ns.parser.encode_ack_wire(s.ns(), self.inner.id, text),
-        };
-        s.send_frames(frames, false)?;
+        send_ack(s, self.inner.id, &args)?;
         Ok(true)
     }
+}
+
+/// Sends the ACK `id` on `s` with `args`. For a host that answers each id once (the
+/// faces' `answer_id`), nothing else is needed: no [`AckSender`] (an allocation) per answer.
+pub(crate) fn send_ack(s: &Socket, id: u64, args: &HostArgs) -> Result<(), EmitError> {
+    if !s.connected() {
+        return Err(EmitError::Disconnected);
+    }
+    let frames = match args {
+        HostArgs::Values(values) => s.0.ns.parser.encode_ack(s.ns(), id, values),
+        HostArgs::Wire(text) => s.0.ns.parser.encode_ack_wire(s.ns(), id, text),
+    };
+    s.send_frames(frames, false)
 }
 
 impl std::fmt::Debug for AckSender {

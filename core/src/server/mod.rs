@@ -47,6 +47,7 @@ use hyper::{Request, Response};
 use tokio::sync::watch;
 
 pub use crate::error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
+pub(crate) use ack::send_ack;
 pub use ack::AckSender;
 pub use broadcast::BroadcastOperator;
 pub use closing::CloseDeferral;
