@@ -7,11 +7,12 @@
 //! `disconnect` (or its server's `closed`); an answer to a number no longer held is
 //! `ERR_SIO_DISCONNECTED`, as an answer to a disconnected socket.
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::{LazyLock, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use sio_core::embed::{socket_key, EmbeddedServer, Socket, SocketMap};
+use sio_core::embed::{socket_key, AddressHasher, EmbeddedServer, Socket, SocketMap};
 use sio_core::EmitError;
 
 use crate::codec::host_args_from_js;
@@ -28,7 +29,7 @@ struct Keys {
     /// The last number given.
     last: u32,
     by_socket: SocketMap<u32>,
-    entries: HashMap<u32, Entry>,
+    entries: HashMap<u32, Entry, BuildHasherDefault<AddressHasher>>,
 }
 
 /// Numbers stay below 2^30: small integers for V8 (no heap number per message).
@@ -89,9 +90,9 @@ pub(crate) fn forget_server(server: u64) {
 pub fn ack_by_key(key: u32, id: i64, json: String) -> Result<()> {
     let args = host_args_from_js(&json, &[])?;
     let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
-    let (srv, socket) = match keys().entries.get(&key) {
-        Some(e) => (e.srv.clone(), e.socket.clone()),
-        None => return Err(crate::server::emit_err(EmitError::Disconnected)),
-    };
-    srv.answer_id(&socket, id, args).map_err(crate::server::emit_err)
+    // Answered under the lock, which only the JS thread takes (events are numbered and
+    // forgotten there too): no server and socket handles cloned per answer.
+    let k = keys();
+    let e = k.entries.get(&key).ok_or_else(|| crate::server::emit_err(EmitError::Disconnected))?;
+    e.srv.answer_id(&e.socket, id, args).map_err(crate::server::emit_err)
 }

@@ -14,7 +14,7 @@ pub fn socket_key(socket: &Socket) -> usize {
 /// A table keyed by [`socket_key`].
 pub type SocketMap<V> = HashMap<usize, V, BuildHasherDefault<AddressHasher>>;
 
-/// Hashes an address: spread by a multiplication, whose high bits (the well-mixed ones)
+/// Hashes an address (or a small number): spread by a multiplication, whose high bits (the well-mixed ones)
 /// are rotated down to where the table takes its bucket index.
 #[derive(Default)]
 pub struct AddressHasher(u64);
@@ -33,5 +33,8 @@ impl Hasher for AddressHasher {
     }
     fn write_usize(&mut self, n: usize) {
         self.write_u64(n as u64);
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
     }
 }
