@@ -635,7 +635,7 @@ class Server extends EventEmitter {
         s.connected = true;
         // The number its packed messages name it by (runtime.js) and text answers use.
         s._key = ev.socket.key;
-        this._byKey.set(s._key, s);
+        if (s._key !== 0) this._byKey.set(s._key, s);
         nsp.sockets.set(s.id, s);
         emitLocal.call(nsp, 'connection', s);
         emitLocal.call(nsp, 'connect', s);
