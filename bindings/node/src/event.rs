@@ -229,14 +229,17 @@ pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
         match ev {
             Ev::Core(Event::Message { server, socket, name, args, ack }) => {
                 let ack_id = ack.map(|a| a.id() as i64);
-                if let Some(key) = crate::keys::key_of(&socket) {
-                    if pack_message(&mut pack, server, key, &name, ack_id, &args) {
-                        continue;
+                let (json, attachments) = match crate::keys::key_of(&socket) {
+                    Some(key) => match pack_message(&mut pack, server, key, &name, ack_id, &args) {
+                        Ok(()) => continue,
+                        Err(wire) => wire,
+                    },
+                    None => {
+                        let mut attachments = Vec::new();
+                        (Value::args_to_wire_text(&args, &mut attachments), attachments)
                     }
-                }
+                };
                 close_pack(&mut pack, &mut out);
-                let mut attachments = Vec::new();
-                let json = Value::args_to_wire_text(&args, &mut attachments);
                 let mut e = base("message", server);
                 e.sid = Some(socket.id().to_owned());
                 e.name = Some(name);
@@ -257,9 +260,17 @@ pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
     out
 }
 
-/// Appends one message's row to `pack` (opened by the first), written straight into it;
-/// false, with `pack` as it was, if the arguments hold buffers (those cross as buffers).
-fn pack_message(pack: &mut Vec<u8>, server: u64, key: u32, name: &str, ack_id: Option<i64>, args: &[Value]) -> bool {
+/// Appends one message's row to `pack` (opened by the first), written straight into it.
+/// If the arguments hold buffers (those cross as buffers), `pack` is left as it was and
+/// the arguments' text and buffers come back, written once.
+fn pack_message(
+    pack: &mut Vec<u8>,
+    server: u64,
+    key: u32,
+    name: &str,
+    ack_id: Option<i64>,
+    args: &[Value],
+) -> std::result::Result<(), (String, Vec<bytes::Bytes>)> {
     use std::io::Write;
     let start = pack.len();
     pack.push(if start == 0 { b'[' } else { b',' });
@@ -273,13 +284,15 @@ fn pack_message(pack: &mut Vec<u8>, server: u64, key: u32, name: &str, ack_id: O
         None => pack.extend_from_slice(b",null,"),
     }
     let mut attachments = Vec::new();
+    let at = pack.len();
     Value::write_wire(args, pack, &mut attachments);
     if !attachments.is_empty() {
+        let json = String::from_utf8(pack[at..].to_vec()).expect("serde_json writes UTF-8");
         pack.truncate(start);
-        return false;
+        return Err((json, attachments));
     }
     pack.push(b']');
-    true
+    Ok(())
 }
 
 /// Ends the run of packed messages, if any, as one event.

@@ -14,8 +14,8 @@ pub fn socket_key(socket: &Socket) -> usize {
 /// A table keyed by [`socket_key`].
 pub type SocketMap<V> = HashMap<usize, V, BuildHasherDefault<AddressHasher>>;
 
-/// Hashes an address (or a small number): spread by a multiplication, whose high bits (the well-mixed ones)
-/// are rotated down to where the table takes its bucket index.
+/// Hashes an address (or a small number): spread by a multiplication, whose high bits
+/// (the well-mixed ones) are rotated down to where the table takes its bucket index.
 #[derive(Default)]
 pub struct AddressHasher(u64);
 
