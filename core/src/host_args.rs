@@ -21,25 +21,20 @@ impl HostArgs {
     /// Reads an argument list: empty text is no arguments; anything but a JSON array is
     /// refused, as is a placeholder without its buffer.
     pub fn from_wire_text(text: &str, attachments: &[Bytes]) -> Result<HostArgs, WireTextError> {
-        if text.is_empty() {
-            return Ok(HostArgs::Values(Vec::new()));
-        }
-        let body = text.trim_matches(|c: char| c.is_ascii_whitespace());
-        if !body.starts_with('[') {
-            return Err(match serde_json::from_str::<IgnoredAny>(text) {
-                Err(e) => WireTextError::Json(e.to_string()),
-                Ok(_) => WireTextError::NotAnArray,
-            });
-        }
-        // The placeholder rule needs values; anything else only needs to be valid JSON.
-        if attachments.is_empty() && !body.contains("_placeholder") {
-            serde_json::from_str::<IgnoredAny>(body).map_err(|e| WireTextError::Json(e.to_string()))?;
-            return Ok(HostArgs::Wire(body.to_owned()));
-        }
-        match Value::from_wire_text(body, attachments)? {
-            Value::Array(values) => Ok(HostArgs::Values(values)),
-            _ => Err(WireTextError::NotAnArray),
-        }
+        Ok(match check(text, attachments)? {
+            Checked::Wire(body) => HostArgs::Wire(text[body].to_owned()),
+            Checked::Values(values) => HostArgs::Values(values),
+        })
+    }
+
+    /// [`HostArgs::from_wire_text`] for text the host hands over: kept as it is (not copied)
+    /// when it needs no trimming.
+    pub fn from_wire_string(text: String, attachments: &[Bytes]) -> Result<HostArgs, WireTextError> {
+        Ok(match check(&text, attachments)? {
+            Checked::Wire(body) if body.len() == text.len() => HostArgs::Wire(text),
+            Checked::Wire(body) => HostArgs::Wire(text[body].to_owned()),
+            Checked::Values(values) => HostArgs::Values(values),
+        })
     }
 
     /// The arguments as values (wire text was checked: it parses).
@@ -51,6 +46,36 @@ impl HostArgs {
                 _ => unreachable!("wire arguments are a checked JSON array"),
             },
         }
+    }
+}
+
+/// What [`check`] found: where the array is in text to send as it is, or values.
+enum Checked {
+    Wire(std::ops::Range<usize>),
+    Values(Vec<Value>),
+}
+
+fn check(text: &str, attachments: &[Bytes]) -> Result<Checked, WireTextError> {
+    if text.is_empty() {
+        return Ok(Checked::Values(Vec::new()));
+    }
+    let space = |c: char| c.is_ascii_whitespace();
+    let body = text.trim_matches(space);
+    if !body.starts_with('[') {
+        return Err(match serde_json::from_str::<IgnoredAny>(text) {
+            Err(e) => WireTextError::Json(e.to_string()),
+            Ok(_) => WireTextError::NotAnArray,
+        });
+    }
+    // The placeholder rule needs values; anything else only needs to be valid JSON.
+    if attachments.is_empty() && !body.contains("_placeholder") {
+        serde_json::from_str::<IgnoredAny>(body).map_err(|e| WireTextError::Json(e.to_string()))?;
+        let start = text.len() - text.trim_start_matches(space).len();
+        return Ok(Checked::Wire(start..start + body.len()));
+    }
+    match Value::from_wire_text(body, attachments)? {
+        Value::Array(values) => Ok(Checked::Values(values)),
+        _ => Err(WireTextError::NotAnArray),
     }
 }
 
@@ -81,5 +106,18 @@ mod tests {
             Ok(HostArgs::Values(vec![Value::Binary(buf)]))
         );
         assert_eq!(HostArgs::Wire("[1,\"x\"]".into()).into_values(), vec![Value::from(1i64), Value::from("x")]);
+    }
+
+    #[test]
+    fn text_handed_over_is_kept_without_a_copy_and_trimmed_like_borrowed_text() {
+        let text = String::from("[1,\"x\"]");
+        let at = text.as_ptr();
+        match HostArgs::from_wire_string(text, &[]) {
+            Ok(HostArgs::Wire(kept)) => assert_eq!(kept.as_ptr(), at, "the host's buffer is sent as it is"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(HostArgs::from_wire_string("\n [2] ".into(), &[]), Ok(HostArgs::Wire("[2]".into())));
+        assert_eq!(HostArgs::from_wire_string("{}".into(), &[]), Err(WireTextError::NotAnArray));
+        assert_eq!(HostArgs::from_wire_string(String::new(), &[]), Ok(HostArgs::Values(vec![])));
     }
 }

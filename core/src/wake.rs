@@ -49,7 +49,10 @@ pub(crate) fn end() -> Vec<Waker> {
             0 => Vec::new(),
             1 => {
                 t.depth = 0;
-                std::mem::take(&mut t.wakers)
+                // The next turn likely wakes as many: room for them now (at most a typical
+                // turn's, so that an idle thread does not keep a burst's).
+                let room = t.wakers.len().min(1024);
+                std::mem::replace(&mut t.wakers, Vec::with_capacity(room))
             }
             _ => {
                 t.depth -= 1;

@@ -57,6 +57,12 @@ function withAck(key, fn) {
 }
 
 function dispatch(ev) {
+  if (Array.isArray(ev)) {
+    // A packed message: [owner, socket number, name, ack id, arguments].
+    const s = servers.get(ev[0]);
+    if (s) s._onPacked(ev);
+    return;
+  }
   if (ev.kind === 'ack') {
     const fn = acks.get(ev.key);
     if (fn) {
@@ -162,9 +168,7 @@ function dispatchBatch(batch) {
     } else if (ev.kind === 'messages') {
       // A run of server messages without buffers, packed into one JSON text by the addon;
       // each names its socket by the number the socket's `connection` event gave it.
-      for (const m of JSON.parse(ev.json)) {
-        queue.push({ kind: 'message', owner: m[0], sid: undefined, key: m[1], name: m[2], ackId: m[3], args: m[4] });
-      }
+      for (const m of JSON.parse(ev.json)) queue.push(m);
     } else if (ev.kind !== 'log') queue.push(ev);
     else if (onLog) {
       try {

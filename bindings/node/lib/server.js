@@ -172,13 +172,14 @@ class Socket extends EventEmitter {
     return this;
   }
   _onMessage(ev) {
-    // Packed messages come parsed (`args`); one with buffers as JSON text and buffers.
-    const packet = ev.args !== undefined ? ev.args : decode(ev.json, ev.bins) || [];
-    const name = ev.name;
+    this._onEvent(ev.name, ev.ackId, decode(ev.json, ev.bins) || []);
+  }
+  /** An event `name` from the client, its arguments `packet` (parsed), answered as `id`. */
+  _onEvent(name, ackId, packet) {
     if (this._any.length) for (const l of this._any.slice()) l(name, ...packet);
     packet.unshift(name);
-    if (ev.ackId != null) {
-      const id = ev.ackId;
+    if (ackId != null) {
+      const id = ackId;
       const native = this._native;
       const key = this._key;
       let sent = false; // as socket.io: the first answer wins
@@ -617,6 +618,13 @@ class Server extends EventEmitter {
       throw e;
     }
   }
+  /** A message without buffers, packed by the addon: [owner, socket number, name, ack id, arguments]. */
+  _onPacked(row) {
+    const s = this._byKey.get(row[1]);
+    if (!s) return;
+    s._onEvent(row[2], row[3], row[4]);
+    if (this._cluster) s._syncData();
+  }
   _onNative(ev) {
     switch (ev.kind) {
       case 'middleware': {
@@ -699,7 +707,8 @@ class Server extends EventEmitter {
         break;
       }
       case 'message': {
-        const s = ev.sid === undefined ? this._byKey.get(ev.key) : this._sockets.get(ev.sid);
+        // A message with buffers (those without come packed: `_onPacked`).
+        const s = this._sockets.get(ev.sid);
         if (s) s._onMessage(ev);
         if (s && this._cluster) s._syncData();
         break;

@@ -11,8 +11,8 @@ pub(crate) fn value_from_js(json: &str, bins: &[Buffer]) -> Result<Value> {
 }
 
 /// An argument list from JS (a JSON array), kept as text where the core can send it as is.
-pub(crate) fn host_args_from_js(json: &str, bins: &[Buffer]) -> Result<HostArgs> {
-    HostArgs::from_wire_text(json, &attachments(bins)).map_err(invalid)
+pub(crate) fn host_args_from_js(json: String, bins: &[Buffer]) -> Result<HostArgs> {
+    HostArgs::from_wire_string(json, &attachments(bins)).map_err(invalid)
 }
 
 /// An argument list from JS (a JSON array).

@@ -224,7 +224,9 @@ pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
 /// objects of many shapes.
 pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
     let mut out = Vec::with_capacity(evs.len());
-    let mut pack = Vec::new();
+    // Sized for a run of small messages: growing it from nothing copied the batch a few
+    // times over, in large blocks the allocator merges and splits again.
+    let mut pack = Vec::with_capacity(evs.len() * 96);
     for ev in evs {
         match ev {
             Ev::Core(Event::Message { server, socket, name, args, ack }) => {
@@ -271,15 +273,20 @@ fn pack_message(
     ack_id: Option<i64>,
     args: &[Value],
 ) -> std::result::Result<(), (String, Vec<bytes::Bytes>)> {
-    use std::io::Write;
+    let mut num = itoa::Buffer::new();
     let start = pack.len();
-    pack.push(if start == 0 { b'[' } else { b',' });
+    pack.extend_from_slice(if start == 0 { b"[[" } else { b",[" });
     // The owner as `base` gives it to every other event (the JS side keys servers by it).
-    let _ = write!(pack, "[{},{key},", server as u32);
+    pack.extend_from_slice(num.format(server as u32).as_bytes());
+    pack.push(b',');
+    pack.extend_from_slice(num.format(key).as_bytes());
+    pack.push(b',');
     serde_json::to_writer(&mut *pack, name).expect("a string always serialises");
     match ack_id {
         Some(id) => {
-            let _ = write!(pack, ",{id},");
+            pack.push(b',');
+            pack.extend_from_slice(num.format(id).as_bytes());
+            pack.push(b',');
         }
         None => pack.extend_from_slice(b",null,"),
     }

@@ -88,7 +88,7 @@ pub(crate) fn forget_server(server: u64) {
 /// buffers): `NativeSocket.ack` for the common case. Each id is answered once.
 #[napi]
 pub fn ack_by_key(key: u32, id: i64, json: String) -> Result<()> {
-    let args = host_args_from_js(&json, &[])?;
+    let args = host_args_from_js(json, &[])?;
     let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
     // Answered under the lock, which only the JS thread takes (events are numbered and
     // forgotten there too): no server and socket handles cloned per answer.

@@ -54,7 +54,14 @@ pub(crate) fn deliver(ev: Ev) {
 /// event queued meanwhile wakes JS again).
 fn take_batch() -> Vec<NativeEvent> {
     WAKE_PENDING.store(false, std::sync::atomic::Ordering::Release);
-    let evs = std::mem::take(&mut *QUEUE.lock().expect("event queue poisoned"));
+    let evs = {
+        let mut q = QUEUE.lock().expect("event queue poisoned");
+        // The next batch likely is as long: room for it now, instead of growing the queue
+        // event by event (a copy of what is queued at every doubling); at most a typical
+        // batch's, so that an idle process does not keep a burst's.
+        let room = q.len().min(1024);
+        std::mem::replace(&mut *q, Vec::with_capacity(room))
+    };
     event::batch_to_js(evs)
 }
 

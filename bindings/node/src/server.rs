@@ -466,7 +466,7 @@ impl NativeSocket {
     /// The caller answers each id once (as socket.io's ack function does).
     #[napi]
     pub fn ack(&self, id: i64, json: String, bins: Vec<Buffer>) -> Result<()> {
-        let args = host_args_from_js(&json, &bins)?;
+        let args = host_args_from_js(json, &bins)?;
         let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
         self.srv()?.answer_id(&self.s, id, args).map_err(emit_err)
     }

@@ -259,11 +259,13 @@ impl Runtime {
     /// runtime is shut down and the queue is empty. A host that pulls in bulk pays its
     /// crossing once per batch.
     pub fn next_events(&self, max: usize, timeout: Duration) -> Vec<Event> {
-        let mut out = Vec::new();
         if max == 0 {
-            return out;
+            return Vec::new();
         }
-        let Some(first) = self.next_event(timeout) else { return out };
+        let Some(first) = self.next_event(timeout) else { return Vec::new() };
+        // Sized once for what is queued: growing it event by event copied the batch over
+        // and over.
+        let mut out = Vec::with_capacity((self.shared.queue.1.len() + 1).min(max));
         out.push(first);
         while out.len() < max {
             match self.shared.queue.1.try_recv() {
@@ -278,7 +280,7 @@ impl Runtime {
     /// the wake-up, so the next event wakes the host again. Never waits.
     pub fn take_events(&self, max: usize) -> Vec<Event> {
         self.shared.wake_pending.store(false, Ordering::Release);
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.shared.queue.1.len().min(max));
         while out.len() < max {
             match self.shared.queue.1.try_recv() {
                 Ok(ev) => out.push(ev),

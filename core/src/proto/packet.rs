@@ -204,8 +204,8 @@ pub fn encode_ack(nsp: &str, id: u64, args: &[Value]) -> Vec<Frame> {
 
 /// Encodes an ACK whose argument list is JSON text already checked to be an array
 /// without placeholders ([`crate::HostArgs::Wire`]).
-pub fn encode_ack_wire(nsp: &str, id: u64, args: &str) -> Vec<Frame> {
-    encode_with(PacketType::Ack, nsp, Some(id), |out, _| out.extend_from_slice(args.as_bytes()))
+pub fn encode_ack_wire(nsp: &str, id: u64, args: &str) -> Frame {
+    text_frame(PacketType::Ack, nsp, Some(id), 0, args.as_bytes())
 }
 
 fn encode_with(
@@ -222,23 +222,39 @@ fn encode_with(
         (PacketType::Ack, false) => PacketType::BinaryAck,
         (k, _) => k,
     };
-    let mut text = String::with_capacity(json.len() + nsp.len() + 16);
-    text.push('4'); // Engine.IO message
-    text.push((b'0' + kind as u8) as char);
-    if kind.is_binary() {
-        text.push_str(&atts.len().to_string());
-        text.push('-');
-    }
-    if nsp != "/" {
-        text.push_str(nsp);
-        text.push(',');
-    }
-    if let Some(id) = id {
-        text.push_str(&id.to_string());
-    }
-    text.push_str(std::str::from_utf8(&json).expect("serde_json writes UTF-8"));
     let mut frames = Vec::with_capacity(1 + atts.len());
-    frames.push(Frame::Text(text.into()));
+    frames.push(text_frame(kind, nsp, id, atts.len(), &json));
     frames.extend(atts.into_iter().map(Frame::Binary));
     frames
+}
+
+/// The text frame of a packet: `4`, the type, the attachment count of a binary packet, the
+/// namespace unless `/`, the ack id, then `json`. Written into a buffer of its exact size,
+/// which the frame's bytes then own as they are (a buffer with spare room would cost the
+/// frame a second allocation).
+fn text_frame(kind: PacketType, nsp: &str, id: Option<u64>, attachments: usize, json: &[u8]) -> Frame {
+    let (mut count, mut ack) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let count = if kind.is_binary() { count.format(attachments) } else { "" };
+    let ack = id.map_or("", |id| ack.format(id));
+    let len = 2
+        + if kind.is_binary() { count.len() + 1 } else { 0 }
+        + if nsp != "/" { nsp.len() + 1 } else { 0 }
+        + ack.len()
+        + json.len();
+    let mut text = Vec::with_capacity(len);
+    text.push(b'4'); // Engine.IO message
+    text.push(b'0' + kind as u8);
+    if kind.is_binary() {
+        text.extend_from_slice(count.as_bytes());
+        text.push(b'-');
+    }
+    if nsp != "/" {
+        text.extend_from_slice(nsp.as_bytes());
+        text.push(b',');
+    }
+    text.extend_from_slice(ack.as_bytes());
+    text.extend_from_slice(json);
+    debug_assert_eq!(text.len(), len);
+    let text = String::from_utf8(text).expect("a namespace and serde_json's output are UTF-8");
+    Frame::Text(text.into())
 }

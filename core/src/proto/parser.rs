@@ -67,19 +67,13 @@ impl Parser {
     pub fn encode_ack(self, nsp: &str, id: u64, args: &[Value]) -> Vec<Frame> {
         match self {
             Parser::Default => packet::encode_ack(nsp, id, args),
-            Parser::Msgpack => {
-                let write = |out: &mut Vec<u8>| {
-                    crate::msgpack::write_array_len(args.len(), out);
-                    args.iter().for_each(|a| crate::msgpack::write(a, out));
-                };
-                vec![super::msgpack::encode(PacketType::Ack, nsp, Some(id), Some(write))]
-            }
+            Parser::Msgpack => vec![msgpack_ack(nsp, id, args)],
         }
     }
 
     /// Encodes an ACK whose arguments are JSON text already checked to be an array without
-    /// placeholders ([`crate::HostArgs::Wire`]).
-    pub fn encode_ack_wire(self, nsp: &str, id: u64, args: &str) -> Vec<Frame> {
+    /// placeholders ([`crate::HostArgs::Wire`]): one frame, as no buffer is attached.
+    pub fn encode_ack_wire(self, nsp: &str, id: u64, args: &str) -> Frame {
         match self {
             Parser::Default => packet::encode_ack_wire(nsp, id, args),
             Parser::Msgpack => {
@@ -87,8 +81,16 @@ impl Parser {
                     Ok(Value::Array(a)) => a,
                     _ => Vec::new(),
                 };
-                self.encode_ack(nsp, id, &args)
+                msgpack_ack(nsp, id, &args)
             }
         }
     }
+}
+
+fn msgpack_ack(nsp: &str, id: u64, args: &[Value]) -> Frame {
+    let write = |out: &mut Vec<u8>| {
+        crate::msgpack::write_array_len(args.len(), out);
+        args.iter().for_each(|a| crate::msgpack::write(a, out));
+    };
+    super::msgpack::encode(PacketType::Ack, nsp, Some(id), Some(write))
 }

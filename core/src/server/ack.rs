@@ -60,11 +60,10 @@ pub(crate) fn send_ack(s: &Socket, id: u64, args: &HostArgs) -> Result<(), EmitE
     if !s.connected() {
         return Err(EmitError::Disconnected);
     }
-    let frames = match args {
-        HostArgs::Values(values) => s.0.ns.parser.encode_ack(s.ns(), id, values),
-        HostArgs::Wire(text) => s.0.ns.parser.encode_ack_wire(s.ns(), id, text),
-    };
-    s.send_frames(frames, false)
+    match args {
+        HostArgs::Values(values) => s.send_frames(s.0.ns.parser.encode_ack(s.ns(), id, values), false),
+        HostArgs::Wire(text) => s.send_frame(s.0.ns.parser.encode_ack_wire(s.ns(), id, text)),
+    }
 }
 
 impl std::fmt::Debug for AckSender {

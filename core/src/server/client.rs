@@ -19,8 +19,9 @@ use super::ServerInner;
 /// or joined; a second CONNECT for either breaks the protocol.
 #[derive(Default)]
 struct Namespaces {
-    joined: HashMap<String, Socket>,
-    joining: HashSet<String>,
+    /// foldhash: looked up by every packet the client sends.
+    joined: HashMap<String, Socket, foldhash::fast::RandomState>,
+    joining: HashSet<String, foldhash::fast::RandomState>,
     /// Set once the connection closed: nothing joins after that.
     closed: bool,
 }

@@ -349,8 +349,23 @@ impl Socket {
         f(&self.0.listeners.read().expect("listener lock poisoned"))
     }
 
-    pub(crate) fn send_frames(&self, frames: Vec<Frame>, volatile: bool) -> Result<(), EmitError> {
+    pub(crate) fn send_frames(&self, mut frames: Vec<Frame>, volatile: bool) -> Result<(), EmitError> {
+        if frames.len() == 1 && !volatile {
+            // Moved, not cloned: a clone of a frame's bytes makes them shared, which allocates.
+            return self.send_frame(frames.pop().expect("one frame"));
+        }
         self.send_shared(&frames, volatile, true)
+    }
+
+    /// Queues one frame of its own (no broadcast shares it).
+    pub(crate) fn send_frame(&self, frame: Frame) -> Result<(), EmitError> {
+        match self.0.client.session.send_with(frame, true) {
+            Ok(()) => Ok(()),
+            // As in `send_shared`: a packet for a transport gone while `disconnecting` runs
+            // is dropped.
+            Err(SendError::Closed) if self.0.closing.load(Ordering::Acquire) => Ok(()),
+            Err(_) => Err(EmitError::Disconnected),
+        }
     }
 
     /// Queues already-encoded frames (a broadcast shares them between targets);

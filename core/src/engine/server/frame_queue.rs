@@ -11,19 +11,58 @@ use futures_util::task::AtomicWaker;
 
 use crate::engine::Frame;
 
+/// The queued frames, oldest first: `head`, then `rest`. The one frame a session usually
+/// has in flight (an answer, a broadcast) sits in `head`, so queueing it allocates
+/// nothing, and a session that is idle again holds no buffer.
+#[derive(Default)]
+struct Frames {
+    head: Option<Queued>,
+    rest: VecDeque<Queued>,
+}
+
+impl Frames {
+    fn len(&self) -> usize {
+        usize::from(self.head.is_some()) + self.rest.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.head.is_none() && self.rest.is_empty()
+    }
+
+    fn push(&mut self, frame: Queued) {
+        if self.is_empty() {
+            self.head = Some(frame);
+        } else {
+            self.rest.push_back(frame);
+        }
+    }
+
+    fn pop(&mut self) -> Option<Queued> {
+        if let Some(f) = self.head.take() {
+            return Some(f);
+        }
+        let f = self.rest.pop_front();
+        if self.rest.is_empty() && self.rest.capacity() > 0 {
+            // A session that was behind holds no buffer once it caught up.
+            self.rest = VecDeque::new();
+        }
+        f
+    }
+}
+
 /// A frame and whether it may be compressed (the emit's `compress` flag: permessage-deflate
 /// on WebSocket; on polling, a response is compressed when one of its frames may be).
 pub(super) type Queued = (Frame, bool);
 
 pub(super) struct FrameQueue {
-    frames: Mutex<VecDeque<Queued>>,
+    frames: Mutex<Frames>,
     cap: usize,
     reader: AtomicWaker,
 }
 
 impl FrameQueue {
     pub(super) fn new(cap: usize) -> FrameQueue {
-        FrameQueue { frames: Mutex::new(VecDeque::new()), cap: cap.max(1), reader: AtomicWaker::new() }
+        FrameQueue { frames: Mutex::new(Frames::default()), cap: cap.max(1), reader: AtomicWaker::new() }
     }
 
     /// Reads the lock's own word without taking it, which brings it into cache (see
@@ -32,7 +71,7 @@ impl FrameQueue {
         self.frames.is_poisoned()
     }
 
-    fn frames(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
+    fn frames(&self) -> std::sync::MutexGuard<'_, Frames> {
         self.frames.lock().expect("frame queue poisoned")
     }
 
@@ -43,7 +82,7 @@ impl FrameQueue {
             if q.len() >= self.cap {
                 return Err(frame);
             }
-            q.push_back(frame);
+            q.push(frame);
         }
         if let Some(w) = self.reader.take() {
             crate::wake::wake(w);
@@ -52,13 +91,7 @@ impl FrameQueue {
     }
 
     pub(super) fn try_pop(&self) -> Option<Queued> {
-        let mut q = self.frames();
-        let f = q.pop_front();
-        if q.is_empty() && q.capacity() > 0 {
-            // An idle session holds no queue (a push allocates it again).
-            *q = VecDeque::new();
-        }
-        f
+        self.frames().pop()
     }
 
     pub(super) fn is_empty(&self) -> bool {
@@ -93,5 +126,40 @@ impl FrameQueue {
     /// Wakes the reader now (its session closed, say).
     pub(super) fn wake(&self) {
         self.reader.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &'static str) -> Queued {
+        (Frame::Text(s.into()), true)
+    }
+
+    fn popped(q: &FrameQueue) -> Vec<String> {
+        std::iter::from_fn(|| q.try_pop())
+            .map(|(f, _)| match f {
+                Frame::Text(t) => t.to_string(),
+                Frame::Binary(_) => unreachable!(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frames_leave_in_order_whether_held_inline_or_behind_it_and_the_cap_counts_both() {
+        let q = FrameQueue::new(3);
+        q.push(text("a")).unwrap();
+        q.push(text("b")).unwrap();
+        assert_eq!(q.try_pop().map(|(f, _)| f), Some(Frame::Text("a".into())));
+        // The inline slot is free again while "b" waits behind it: "c" goes after "b".
+        q.push(text("c")).unwrap();
+        q.push(text("d")).unwrap();
+        assert!(q.push(text("e")).is_err(), "three frames wait: the cap is reached");
+        assert_eq!(popped(&q), ["b", "c", "d"]);
+        assert!(q.is_empty());
+        assert_eq!(q.frames().rest.capacity(), 0, "a queue that caught up holds no buffer");
+        q.push(text("f")).unwrap();
+        assert_eq!(popped(&q), ["f"]);
     }
 }
