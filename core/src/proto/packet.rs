@@ -214,34 +214,35 @@ fn encode_with(
     id: Option<u64>,
     body: impl FnOnce(&mut Vec<u8>, &mut Vec<Bytes>),
 ) -> Vec<Frame> {
-    let mut json = Vec::with_capacity(64);
+    // Written straight after the header of a packet without buffers, the usual case; one
+    // that turns out to carry buffers is written again under the binary header.
+    let mut text = header(kind, nsp, id, 0, 64);
+    let at = text.len();
     let mut atts = Vec::new();
-    body(&mut json, &mut atts);
-    let kind = match (kind, atts.is_empty()) {
-        (PacketType::Event, false) => PacketType::BinaryEvent,
-        (PacketType::Ack, false) => PacketType::BinaryAck,
-        (k, _) => k,
+    body(&mut text, &mut atts);
+    if atts.is_empty() {
+        return vec![into_frame(text)];
+    }
+    let kind = match kind {
+        PacketType::Event => PacketType::BinaryEvent,
+        PacketType::Ack => PacketType::BinaryAck,
+        k => k,
     };
     let mut frames = Vec::with_capacity(1 + atts.len());
-    frames.push(text_frame(kind, nsp, id, atts.len(), &json));
+    frames.push(text_frame(kind, nsp, id, atts.len(), &text[at..]));
     frames.extend(atts.into_iter().map(Frame::Binary));
     frames
 }
 
-/// The text frame of a packet: `4`, the type, the attachment count of a binary packet, the
-/// namespace unless `/`, the ack id, then `json`. Written into a buffer of its exact size,
-/// which the frame's bytes then own as they are (a buffer with spare room would cost the
-/// frame a second allocation).
-fn text_frame(kind: PacketType, nsp: &str, id: Option<u64>, attachments: usize, json: &[u8]) -> Frame {
+/// The start of a packet's text frame: `4`, the type, the attachment count of a binary
+/// packet, the namespace unless `/`, the ack id; with room for `body` more bytes.
+fn header(kind: PacketType, nsp: &str, id: Option<u64>, attachments: usize, body: usize) -> Vec<u8> {
     let (mut count, mut ack) = (itoa::Buffer::new(), itoa::Buffer::new());
     let count = if kind.is_binary() { count.format(attachments) } else { "" };
     let ack = id.map_or("", |id| ack.format(id));
-    let len = 2
-        + if kind.is_binary() { count.len() + 1 } else { 0 }
-        + if nsp != "/" { nsp.len() + 1 } else { 0 }
-        + ack.len()
-        + json.len();
-    let mut text = Vec::with_capacity(len);
+    let len =
+        2 + if kind.is_binary() { count.len() + 1 } else { 0 } + if nsp != "/" { nsp.len() + 1 } else { 0 } + ack.len();
+    let mut text = Vec::with_capacity(len + body);
     text.push(b'4'); // Engine.IO message
     text.push(b'0' + kind as u8);
     if kind.is_binary() {
@@ -253,8 +254,19 @@ fn text_frame(kind: PacketType, nsp: &str, id: Option<u64>, attachments: usize, 
         text.push(b',');
     }
     text.extend_from_slice(ack.as_bytes());
+    text
+}
+
+/// The text frame of a packet: its header, then `json`, in a buffer of its exact size.
+fn text_frame(kind: PacketType, nsp: &str, id: Option<u64>, attachments: usize, json: &[u8]) -> Frame {
+    let mut text = header(kind, nsp, id, attachments, json.len());
     text.extend_from_slice(json);
-    debug_assert_eq!(text.len(), len);
-    let text = String::from_utf8(text).expect("a namespace and serde_json's output are UTF-8");
-    Frame::Text(text.into())
+    into_frame(text)
+}
+
+/// A frame that owns `text`'s buffer, trimmed to its length first: bytes with spare room
+/// would cost the frame a second allocation (shrinking in place costs none).
+fn into_frame(mut text: Vec<u8>) -> Frame {
+    text.shrink_to_fit();
+    Frame::Text(String::from_utf8(text).expect("a namespace and serde_json's output are UTF-8").into())
 }
