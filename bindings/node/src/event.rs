@@ -224,13 +224,18 @@ pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
 /// objects of many shapes.
 pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
     let mut out = Vec::with_capacity(evs.len());
-    // Sized for a run of small messages: growing it from nothing copied the batch a few
-    // times over, in large blocks the allocator merges and splits again.
-    let mut pack = Vec::with_capacity(evs.len() * 96);
+    let mut pack = Vec::new();
+    // Room for a run of small messages, taken when a run starts: growing the run from
+    // nothing copied it a few times over, in large blocks the allocator merges and splits
+    // again. At most a typical batch's, so that a burst does not take a block per batch.
+    let room = evs.len().min(1024) * 96;
     for ev in evs {
         match ev {
             Ev::Core(Event::Message { server, socket, name, args, ack }) => {
                 let ack_id = ack.map(|a| a.id() as i64);
+                if pack.capacity() == 0 {
+                    pack.reserve(room);
+                }
                 let (json, attachments) = match crate::keys::key_of(&socket) {
                     Some(key) => match pack_message(&mut pack, server, key, &name, ack_id, &args) {
                         Ok(()) => continue,
