@@ -233,14 +233,16 @@ pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
         match ev {
             Ev::Core(Event::Message { server, socket, name, args, ack }) => {
                 let ack_id = ack.map(|a| a.id() as i64);
-                if pack.capacity() == 0 {
-                    pack.reserve(room);
-                }
                 let (json, attachments) = match crate::keys::key_of(&socket) {
-                    Some(key) => match pack_message(&mut pack, server, key, &name, ack_id, &args) {
-                        Ok(()) => continue,
-                        Err(wire) => wire,
-                    },
+                    Some(key) => {
+                        if pack.capacity() == 0 {
+                            pack.reserve(room);
+                        }
+                        match pack_message(&mut pack, server, key, &name, ack_id, &args) {
+                            Ok(()) => continue,
+                            Err(wire) => wire,
+                        }
+                    }
                     None => {
                         let mut attachments = Vec::new();
                         (Value::args_to_wire_text(&args, &mut attachments), attachments)
