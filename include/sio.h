@@ -523,7 +523,8 @@ typedef struct {
    */
   size_t name_len;
   /*
-   Arguments as a JSON array with buffer placeholders, or "[]".
+   Arguments as a JSON array with buffer placeholders, or "[]". A client's text event
+   gives its arguments' text as the client wrote it (spacing, escapes, number forms).
    */
   const char *args_json;
   /*

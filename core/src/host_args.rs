@@ -2,37 +2,38 @@
 //! each buffer is a `{"_placeholder":true,"num":N}` object, socket.io-parser's form) and
 //! the buffers. Text that needs no buffer is checked and then sent as it is: answering
 //! an event from C or JavaScript does not parse the answer into values only to write the
-//! same JSON again.
-use bytes::Bytes;
-use serde::de::IgnoredAny;
+//! same JSON again, nor copy the text on its way into the packet.
+use std::borrow::Cow;
 
 use crate::value::{Value, WireTextError};
+use bytes::Bytes;
 
-/// An argument list from a host.
+/// An argument list from a host; wire text may be borrowed from the host's buffer for as
+/// long as the call that sends it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum HostArgs {
+pub enum HostArgs<'a> {
     /// A checked JSON array without placeholders: written into the packet as it is.
-    Wire(String),
+    Wire(Cow<'a, str>),
     /// Values.
     Values(Vec<Value>),
 }
 
-impl HostArgs {
+impl<'a> HostArgs<'a> {
     /// Reads an argument list: empty text is no arguments; anything but a JSON array is
-    /// refused, as is a placeholder without its buffer.
-    pub fn from_wire_text(text: &str, attachments: &[Bytes]) -> Result<HostArgs, WireTextError> {
+    /// refused, as is a placeholder without its buffer. Text is borrowed, not copied.
+    pub fn from_wire_text(text: &'a str, attachments: &[Bytes]) -> Result<HostArgs<'a>, WireTextError> {
         Ok(match check(text, attachments)? {
-            Checked::Wire(body) => HostArgs::Wire(text[body].to_owned()),
+            Checked::Wire(body) => HostArgs::Wire(Cow::Borrowed(&text[body])),
             Checked::Values(values) => HostArgs::Values(values),
         })
     }
 
     /// [`HostArgs::from_wire_text`] for text the host hands over: kept as it is (not copied)
     /// when it needs no trimming.
-    pub fn from_wire_string(text: String, attachments: &[Bytes]) -> Result<HostArgs, WireTextError> {
+    pub fn from_wire_string(text: String, attachments: &[Bytes]) -> Result<HostArgs<'static>, WireTextError> {
         Ok(match check(&text, attachments)? {
-            Checked::Wire(body) if body.len() == text.len() => HostArgs::Wire(text),
-            Checked::Wire(body) => HostArgs::Wire(text[body].to_owned()),
+            Checked::Wire(body) if body.len() == text.len() => HostArgs::Wire(Cow::Owned(text)),
+            Checked::Wire(body) => HostArgs::Wire(Cow::Owned(text[body].to_owned())),
             Checked::Values(values) => HostArgs::Values(values),
         })
     }
@@ -62,14 +63,14 @@ fn check(text: &str, attachments: &[Bytes]) -> Result<Checked, WireTextError> {
     let space = |c: char| c.is_ascii_whitespace();
     let body = text.trim_matches(space);
     if !body.starts_with('[') {
-        return Err(match serde_json::from_str::<IgnoredAny>(text) {
+        return Err(match crate::json_check::check(text) {
             Err(e) => WireTextError::Json(e.to_string()),
             Ok(_) => WireTextError::NotAnArray,
         });
     }
     // The placeholder rule needs values; anything else only needs to be valid JSON.
     if attachments.is_empty() && !body.contains("_placeholder") {
-        serde_json::from_str::<IgnoredAny>(body).map_err(|e| WireTextError::Json(e.to_string()))?;
+        crate::json_check::check(body).map_err(|e| WireTextError::Json(e.to_string()))?;
         let start = text.len() - text.trim_start_matches(space).len();
         return Ok(Checked::Wire(start..start + body.len()));
     }
@@ -79,8 +80,8 @@ fn check(text: &str, attachments: &[Bytes]) -> Result<Checked, WireTextError> {
     }
 }
 
-impl From<Vec<Value>> for HostArgs {
-    fn from(values: Vec<Value>) -> HostArgs {
+impl From<Vec<Value>> for HostArgs<'_> {
+    fn from(values: Vec<Value>) -> Self {
         HostArgs::Values(values)
     }
 }
@@ -93,7 +94,7 @@ mod tests {
     fn text_without_buffers_stays_text_and_everything_else_is_checked() {
         assert_eq!(
             HostArgs::from_wire_text(" [1, {\"a\":\"é\"}] ", &[]),
-            Ok(HostArgs::Wire("[1, {\"a\":\"é\"}]".into()))
+            Ok(HostArgs::Wire(Cow::Borrowed("[1, {\"a\":\"é\"}]")))
         );
         assert_eq!(HostArgs::from_wire_text("", &[]), Ok(HostArgs::Values(vec![])));
         assert_eq!(HostArgs::from_wire_text("{}", &[]), Err(WireTextError::NotAnArray));

@@ -5,6 +5,7 @@
 //! connection state recovery). [`Value`] is the argument model shared by every layer.
 #![warn(missing_docs)]
 
+mod args;
 mod catch_all;
 #[cfg(feature = "client")]
 pub mod client;
@@ -15,6 +16,7 @@ mod error;
 pub mod fuzzing;
 mod handler_list;
 mod host_args;
+mod json_check;
 pub mod msgpack;
 pub mod proto;
 pub mod runtime;
@@ -23,6 +25,7 @@ mod sid;
 mod value;
 mod wake;
 
+pub use args::Args;
 pub use error::{AckError, ConnectError, EmitError, RESERVED_EVENTS};
 pub use host_args::HostArgs;
 pub use value::{Value, WireTextError};

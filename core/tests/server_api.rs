@@ -466,7 +466,7 @@ async fn every_handler_of_an_event_gets_its_arguments_and_the_ack() {
         for tag in ["unhandled 1", "unhandled 2"] {
             let tx = tx.clone();
             s.on_unhandled(move |_, name, args, _| {
-                let _ = tx.send((format!("{tag}: {name}"), args));
+                let _ = tx.send((format!("{tag}: {name}"), args.into_values()));
             });
         }
     })
@@ -485,4 +485,32 @@ async fn every_handler_of_an_event_gets_its_arguments_and_the_ack() {
         assert_eq!(got, (tag.to_owned(), args));
     }
     assert_eq!(c.recv_non_ping().await, "437[\"first\"]");
+}
+
+#[tokio::test]
+async fn unhandled_events_keep_their_argument_text_when_asked() {
+    // With `event_args_as_text`, a text event nothing else reads reaches `on_unhandled` as
+    // the JSON text it came in (whitespace and all); without it, as values.
+    for as_text in [true, false] {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Option<String>, Vec<Value>)>();
+        let builder = Server::builder().event_args_as_text(as_text);
+        let (_io, addr, _) = server_with(builder, move |s| {
+            s.on("handled", |_, _, _| {});
+            let tx = tx.clone();
+            s.on_unhandled(move |_, name, args, _| {
+                let text = args.as_text().map(str::to_owned);
+                let _ = tx.send((name.to_owned(), text, args.into_values()));
+            });
+        })
+        .await;
+        let (mut c, _) = RawClient::connected(addr).await;
+        c.send("42[\"raw\", {\"a\" : [1, \"\\u00e9\"]} ,2 ]").await;
+        c.send("42[\"none\"]").await;
+        let values = vec![Value::from([("a", Value::Array(vec![1i64.into(), "é".into()]))]), 2i64.into()];
+        let got = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
+        let text = as_text.then(|| "[ {\"a\" : [1, \"\\u00e9\"]} ,2 ]".to_owned());
+        assert_eq!(got, ("raw".to_owned(), text, values));
+        let got = tokio::time::timeout(support::WAIT, rx.recv()).await.unwrap().unwrap();
+        assert_eq!(got, ("none".to_owned(), as_text.then(|| "[]".to_owned()), vec![]));
+    }
 }

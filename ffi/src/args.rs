@@ -2,7 +2,7 @@
 use std::ffi::c_char;
 
 use bytes::Bytes;
-use sio_core::{HostArgs, Value, WireTextError};
+use sio_core::{Args, HostArgs, Value, WireTextError};
 
 use crate::error::{null, sio_status, Error};
 
@@ -134,12 +134,12 @@ pub(crate) unsafe fn args_arg(
 }
 
 /// Event arguments kept as the caller's JSON text where the core can send it as is.
-pub(crate) unsafe fn host_args_arg(
+pub(crate) unsafe fn host_args_arg<'a>(
     json: *const c_char,
     json_len: usize,
     bufs: *const sio_buf,
     n_bufs: usize,
-) -> Result<HostArgs, Error> {
+) -> Result<HostArgs<'a>, Error> {
     if json.is_null() || json_len == 0 {
         return Ok(HostArgs::Values(Vec::new()));
     }
@@ -162,9 +162,16 @@ pub(crate) struct WireArgs {
 impl WireArgs {
     pub(crate) fn new(args: &[Value]) -> WireArgs {
         let mut atts = Vec::new();
-        let mut text = Vec::with_capacity(64);
-        Value::write_wire(args, &mut text, &mut atts);
-        let json = std::ffi::CString::new(text).expect("JSON text holds no NUL");
+        let json = std::ffi::CString::new(Value::args_to_wire_text(args, &mut atts)).expect("JSON text holds no NUL");
+        let bufs = atts.iter().map(|b| sio_buf { ptr: b.as_ptr(), len: b.len() }).collect();
+        WireArgs { json, atts, bufs }
+    }
+
+    /// An event's arguments: the text of a text packet as it came, or its values written.
+    pub(crate) fn from_args(args: Args) -> WireArgs {
+        let mut atts = Vec::new();
+        // Checked JSON holds no NUL (a string's control characters are escaped).
+        let json = std::ffi::CString::new(args.into_wire_text(&mut atts)).expect("JSON text holds no NUL");
         let bufs = atts.iter().map(|b| sio_buf { ptr: b.as_ptr(), len: b.len() }).collect();
         WireArgs { json, atts, bufs }
     }

@@ -3,7 +3,7 @@ use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
 use sio_core::embed::{Decision, Event, Leaving, ManagerNotice};
-use sio_core::{ConnectError, Value};
+use sio_core::{Args, ConnectError, Value};
 
 use crate::args::{host_args_arg, sio_buf, str_arg, value_arg, WireArgs};
 use crate::error::{guard, guard_void, null, sio_status, Error};
@@ -186,7 +186,8 @@ pub struct sio_event {
     pub name: *const c_char,
     /// Length of `name`.
     pub name_len: usize,
-    /// Arguments as a JSON array with buffer placeholders, or "[]".
+    /// Arguments as a JSON array with buffer placeholders, or "[]". A client's text event
+    /// gives its arguments' text as the client wrote it (spacing, escapes, number forms).
     pub args_json: *const c_char,
     /// Length of `args_json`.
     pub args_json_len: usize,
@@ -441,8 +442,8 @@ impl OwnedEvent {
         self.c.message_len = l;
     }
 
-    fn set_args(&mut self, args: Vec<Value>) {
-        let wire = WireArgs::new(&args);
+    fn set_args(&mut self, args: impl Into<Args>) {
+        let wire = WireArgs::from_args(args.into());
         self.c.args_json = wire.json.as_ptr();
         self.c.args_json_len = wire.json.as_bytes().len();
         self.c.bufs = if wire.bufs.is_empty() { std::ptr::null() } else { wire.bufs.as_ptr() };

@@ -6,7 +6,7 @@ use sio_core::embed::{
     AckOutcome, ClientEngineActivity, DynamicEvent, Event, HostResponse, HostSocket, Leaving, LogLevel, Reply,
     ServerSideAck, WsMessage,
 };
-use sio_core::Value;
+use sio_core::{Args, Value};
 
 use crate::client::{manager_of, NativeAuthReply, NativeClientAck};
 use crate::codec::{args_to_js, value_to_js};
@@ -185,7 +185,7 @@ fn with_response(mut e: NativeEvent, res: HostResponse) -> NativeEvent {
     e
 }
 
-fn with_args(mut e: NativeEvent, args: Vec<Value>) -> NativeEvent {
+fn with_args(mut e: NativeEvent, args: impl Into<Args>) -> NativeEvent {
     let (json, bins) = args_to_js(args);
     e.json = Some(json);
     // No array to build for the common case: no binary argument.
@@ -245,7 +245,7 @@ pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
                     }
                     None => {
                         let mut attachments = Vec::new();
-                        (Value::args_to_wire_text(&args, &mut attachments), attachments)
+                        (args.into_wire_text(&mut attachments), attachments)
                     }
                 };
                 close_pack(&mut pack, &mut out);
@@ -278,7 +278,7 @@ fn pack_message(
     key: u32,
     name: &str,
     ack_id: Option<i64>,
-    args: &[Value],
+    args: &Args,
 ) -> std::result::Result<(), (String, Vec<bytes::Bytes>)> {
     let mut num = itoa::Buffer::new();
     let start = pack.len();
@@ -299,7 +299,7 @@ fn pack_message(
     }
     let mut attachments = Vec::new();
     let at = pack.len();
-    Value::write_wire(args, pack, &mut attachments);
+    args.write_wire(pack, &mut attachments);
     if !attachments.is_empty() {
         let json = String::from_utf8(pack[at..].to_vec()).expect("serde_json writes UTF-8");
         pack.truncate(start);

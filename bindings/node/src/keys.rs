@@ -11,11 +11,12 @@ use std::hash::BuildHasherDefault;
 use std::sync::{LazyLock, Mutex};
 
 use napi::bindgen_prelude::*;
+use napi::JsString;
 use napi_derive::napi;
 use sio_core::embed::{socket_key, AddressHasher, EmbeddedServer, Socket, SocketMap};
 use sio_core::EmitError;
 
-use crate::codec::host_args_from_js;
+use crate::codec::{host_args_from_js_text, with_js_str};
 use crate::err;
 
 struct Entry {
@@ -87,12 +88,15 @@ pub(crate) fn forget_server(server: u64) {
 /// Answers acknowledgement `id` of the socket numbered `key` with JSON text (no
 /// buffers): `NativeSocket.ack` for the common case. Each id is answered once.
 #[napi]
-pub fn ack_by_key(key: u32, id: i64, json: String) -> Result<()> {
-    let args = host_args_from_js(json, &[])?;
+pub fn ack_by_key(key: u32, id: i64, json: JsString) -> Result<()> {
     let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
-    // Answered under the lock, which only the JS thread takes (events are numbered and
-    // forgotten there too): no server and socket handles cloned per answer.
-    let k = keys();
-    let e = k.entries.get(&key).ok_or_else(|| crate::server::emit_err(EmitError::Disconnected))?;
-    e.srv.answer_id(&e.socket, id, args).map_err(crate::server::emit_err)
+    // The text is read into a scratch buffer and written from there into the packet.
+    with_js_str(json, |text| {
+        let args = host_args_from_js_text(text)?;
+        // Answered under the lock, which only the JS thread takes (events are numbered and
+        // forgotten there too): no server and socket handles cloned per answer.
+        let k = keys();
+        let e = k.entries.get(&key).ok_or_else(|| crate::server::emit_err(EmitError::Disconnected))?;
+        e.srv.answer_id(&e.socket, id, args).map_err(crate::server::emit_err)
+    })
 }

@@ -84,6 +84,14 @@ function run(label, { Server, io }) {
     assert.ok(err instanceof Error);
     assert.equal(err.message, 'operation has timed out');
     await assert.rejects(c.timeout(50).emitWithAck('nobody-listens'), /operation has timed out/);
+    // Arguments and answers of any size and text come back as sent (sio keeps a text
+    // event's arguments as text and reads an answer through a 4 KiB scratch buffer).
+    s.on('echo', (...args) => args.pop()(...args));
+    const texts = ['', 'é"\\\n\u2028😀', ...[4088, 4090, 4091, 4092, 4094].map((n) => 'x'.repeat(n)), 'é'.repeat(3000), '😀'.repeat(40000)];
+    for (const text of texts) {
+      const back = await bounded(new Promise((r) => c.emit('echo', text, { text }, (...res) => r(res))));
+      assert.deepEqual(back, [text, { text }], `echo of ${text.length} characters`);
+    }
     const values = [null, true, 1.5, 'é', [1, [2]], { a: { b: null } }];
     const echoed = once(c, 'values');
     s.emit('values', ...values);

@@ -263,7 +263,7 @@ impl State {
                     pyo3::intern!(py, "message").clone().into_any().unbind(),
                     self.socket(py, server, socket)?.into_any(),
                     name.into_py_any(py)?,
-                    convert::tuple(py, &args)?,
+                    convert::tuple(py, &args.into_values())?,
                     match ack {
                         Some(a) => a.id().into_py_any(py)?,
                         None => py.None(),

@@ -483,7 +483,7 @@ impl SocketHandle {
     /// dropped quietly).
     fn ack(&self, id: u64, args: &Bound<'_, PyAny>) -> PyResult<bool> {
         let args = match to_wire_args(args)? {
-            Some(text) => HostArgs::Wire(text),
+            Some(text) => HostArgs::Wire(text.into()),
             None => HostArgs::Values(to_values(args)?),
         };
         self.answer_with(id, args)
@@ -499,7 +499,7 @@ impl SocketHandle {
             return self.ack(id, result);
         }
         let args = match to_wire_arg(result)? {
-            Some(text) => HostArgs::Wire(text),
+            Some(text) => HostArgs::Wire(text.into()),
             None => HostArgs::Values(vec![to_value(result)?]),
         };
         self.answer_with(id, args)
@@ -508,7 +508,7 @@ impl SocketHandle {
 
 impl SocketHandle {
     /// Arguments written as JSON text (`HostArgs::Wire`) go into the packet as they are.
-    fn answer_with(&self, id: u64, args: HostArgs) -> PyResult<bool> {
+    fn answer_with(&self, id: u64, args: HostArgs<'_>) -> PyResult<bool> {
         match self.server.answer_id(&self.socket, id, args) {
             Ok(()) => Ok(true),
             Err(sio_core::EmitError::Disconnected) => Ok(false),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use crate::args::Args;
 #[cfg(feature = "client")]
 use crate::client;
 use crate::engine::server::TransportKind;
@@ -39,8 +40,9 @@ pub enum Event {
         socket: server::Socket,
         /// Event name.
         name: String,
-        /// Arguments.
-        args: Vec<Value>,
+        /// Arguments: a text packet's as the JSON text they came in, unless the host's
+        /// packet middleware read them.
+        args: Args,
         /// Present when the client wants an acknowledgement.
         ack: Option<server::AckSender>,
     },

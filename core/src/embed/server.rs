@@ -33,8 +33,10 @@ impl std::fmt::Debug for EmbeddedServer {
 }
 
 impl EmbeddedServer {
-    pub(crate) fn new(shared: Arc<Shared>, config: ServerConfig) -> EmbeddedServer {
+    pub(crate) fn new(shared: Arc<Shared>, mut config: ServerConfig) -> EmbeddedServer {
         let _guard = shared.handle.enter();
+        // Hosts take JSON text: a text event's arguments reach them as they came.
+        config.event_args_as_text = true;
         let server = Server::new(config);
         let id = shared.next_id();
         let s = EmbeddedServer {
@@ -284,11 +286,7 @@ pub(super) fn forward_messages(
     server: u64,
     middleware: &Arc<std::sync::RwLock<Option<PacketMiddleware>>>,
 ) {
-    let mw = middleware.clone();
-    socket.use_middleware(move |s, name, args| {
-        let f = mw.read().expect("middleware lock poisoned").clone();
-        f.map_or(Ok(()), |f| f(s, name, args))
-    });
+    socket.set_host_middleware(middleware.clone());
     let w = weak.clone();
     socket.on_unhandled(move |s, name, args, ack| {
         if let Some(shared) = w.upgrade() {

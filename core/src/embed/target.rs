@@ -232,7 +232,7 @@ impl EmbeddedServer {
 
     /// Answers a client's acknowledgement request: `Ok(false)` if it was answered
     /// already, `Disconnected` once the socket has left.
-    pub fn answer(&self, ack: &AckSender, args: impl Into<HostArgs>) -> Result<bool, EmitError> {
+    pub fn answer<'a>(&self, ack: &AckSender, args: impl Into<HostArgs<'a>>) -> Result<bool, EmitError> {
         let _guard = self.shared.handle.enter();
         ack.send_host(args.into())
     }
@@ -243,7 +243,7 @@ impl EmbeddedServer {
     /// not know whether `id` was answered already: the face answers each id once.
     ///
     /// [`Event::Message`]: crate::embed::Event::Message
-    pub fn answer_id(&self, socket: &Socket, id: u64, args: impl Into<HostArgs>) -> Result<(), EmitError> {
+    pub fn answer_id<'a>(&self, socket: &Socket, id: u64, args: impl Into<HostArgs<'a>>) -> Result<(), EmitError> {
         let _guard = self.shared.handle.enter();
         crate::server::send_ack(socket, id, &args.into())
     }

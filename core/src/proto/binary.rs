@@ -36,6 +36,7 @@ impl Default for DecoderLimits {
 pub struct Decoder {
     parser: Parser,
     limits: DecoderLimits,
+    keep_event_text: bool,
     pending: Option<(Header, Vec<Bytes>, usize)>,
 }
 
@@ -48,7 +49,14 @@ impl Decoder {
     /// A decoder of `parser`'s packets (msgpack packets are whole binary messages: the
     /// attachment limits do not apply, the transport bounds the message).
     pub fn with_parser(parser: Parser, limits: DecoderLimits) -> Decoder {
-        Decoder { parser, limits, pending: None }
+        Decoder { parser, limits, keep_event_text: false, pending: None }
+    }
+
+    /// A decoder that keeps the arguments of text EVENTs as the JSON text they arrive in
+    /// ([`Packet::event`]): for a server whose events go to hosts that take text.
+    pub fn keep_event_text(mut self) -> Decoder {
+        self.keep_event_text = true;
+        self
     }
 
     /// Feeds a text message.
@@ -56,7 +64,7 @@ impl Decoder {
         if self.pending.is_some() || self.parser == Parser::Msgpack {
             return Err(ParseError::UnexpectedText);
         }
-        let header = parse_header(text)?;
+        let header = parse_header(text, self.keep_event_text)?;
         if header.attachments == 0 {
             return header.complete(&[]).map(Decoded::Packet);
         }

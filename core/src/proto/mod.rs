@@ -3,10 +3,12 @@
 //! carry binary attachments ([`binary`]). Pure code, no I/O.
 
 pub mod binary;
+mod event_text;
 mod msgpack;
 pub mod packet;
 mod parser;
 
 pub use binary::{Decoded, Decoder, DecoderLimits};
+pub use event_text::TextEvent;
 pub use packet::{encode, Packet, PacketType, ParseError};
 pub use parser::Parser;

@@ -69,7 +69,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Packet, ParseError> {
     if !payload_is_valid(kind, data.as_ref()) {
         return Err(ParseError::InvalidPayload(kind));
     }
-    Ok(Packet { kind, nsp, id, data: data.unwrap_or(Value::Null) })
+    Ok(Packet::new(kind, nsp, id, data.unwrap_or(Value::Null)))
 }
 
 #[cfg(test)]

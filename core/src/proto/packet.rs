@@ -1,6 +1,8 @@
 //! Socket.IO packets: `<type>[<attachments>-][<nsp>,][<ack id>][<JSON>]`.
 use bytes::Bytes;
 
+use super::event_text::{self, TextEvent};
+use crate::args::Args;
 use crate::engine::Frame;
 use crate::value::Value;
 
@@ -88,8 +90,38 @@ pub struct Packet {
     pub nsp: String,
     /// Ack id, if the sender wants an acknowledgement (or this is one).
     pub id: Option<u64>,
-    /// Payload (`Null` when absent).
+    /// Payload (`Null` when absent, and when `event` holds it).
     pub data: Value,
+    /// A text EVENT's name and arguments, kept as text by a decoder asked to
+    /// ([`Decoder::keep_event_text`](super::Decoder::keep_event_text)); `data` is then `Null`.
+    pub event: Option<TextEvent>,
+}
+
+impl Packet {
+    /// A packet without an event kept as text.
+    pub fn new(kind: PacketType, nsp: impl Into<String>, id: Option<u64>, data: Value) -> Packet {
+        Packet { kind, nsp: nsp.into(), id, data, event: None }
+    }
+
+    /// An EVENT's name and arguments (a number as a name is read as its text), `None` for
+    /// a payload of another shape.
+    pub fn into_event(self) -> Option<(String, Args)> {
+        if let Some(e) = self.event {
+            return Some((e.name, e.args));
+        }
+        let Value::Array(mut items) = self.data else {
+            return None;
+        };
+        if items.is_empty() {
+            return None;
+        }
+        let name = match items.remove(0) {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        Some((name, Args::from(items)))
+    }
 }
 
 /// The text part of a packet, before its attachments arrive.
@@ -99,10 +131,12 @@ pub(crate) struct Header {
     pub nsp: String,
     pub id: Option<u64>,
     pub json: Option<Value>,
+    pub event: Option<TextEvent>,
     pub attachments: usize,
 }
 
-pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
+/// Reads a packet's text; with `keep_event_text`, a text EVENT keeps its arguments as text.
+pub(crate) fn parse_header(text: &str, keep_event_text: bool) -> Result<Header, ParseError> {
     let mut chars = text.char_indices().peekable();
     let kind = chars.next().and_then(|(_, c)| PacketType::from_char(c)).ok_or(ParseError::UnknownType)?;
     let mut rest = &text[1..];
@@ -130,6 +164,11 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
     } else {
         None
     };
+    if keep_event_text && kind == PacketType::Event {
+        if let Some(event) = event_text::read(rest) {
+            return Ok(Header { kind, nsp, id, json: None, event: Some(event), attachments });
+        }
+    }
     let json = if rest.is_empty() {
         None
     } else {
@@ -138,7 +177,7 @@ pub(crate) fn parse_header(text: &str) -> Result<Header, ParseError> {
     if !payload_is_valid(kind, json.as_ref()) {
         return Err(ParseError::InvalidPayload(kind));
     }
-    Ok(Header { kind, nsp, id, json, attachments })
+    Ok(Header { kind, nsp, id, json, event: None, attachments })
 }
 
 /// The payload shapes the reference parser accepts for each type.
@@ -167,7 +206,7 @@ impl Header {
         if self.kind.is_binary() {
             data.resolve_placeholders(attachments).map_err(|_| ParseError::MissingAttachment)?;
         }
-        Ok(Packet { kind: self.kind, nsp: self.nsp, id: self.id, data })
+        Ok(Packet { kind: self.kind, nsp: self.nsp, id: self.id, data, event: self.event })
     }
 }
 

@@ -41,7 +41,7 @@ impl AckSender {
     }
 
     /// [`AckSender::send`] with arguments as a host passed them (JSON text is sent as is).
-    pub fn send_host(&self, args: HostArgs) -> Result<bool, EmitError> {
+    pub fn send_host(&self, args: HostArgs<'_>) -> Result<bool, EmitError> {
         let s = &self.inner.socket;
         if !s.connected() {
             return Err(EmitError::Disconnected);
@@ -56,7 +56,7 @@ impl AckSender {
 
 /// Sends the ACK `id` on `s` with `args`. For a host that answers each id once (the
 /// faces' `answer_id`), nothing else is needed: no [`AckSender`] (an allocation) per answer.
-pub(crate) fn send_ack(s: &Socket, id: u64, args: &HostArgs) -> Result<(), EmitError> {
+pub(crate) fn send_ack(s: &Socket, id: u64, args: &HostArgs<'_>) -> Result<(), EmitError> {
     if !s.connected() {
         return Err(EmitError::Disconnected);
     }

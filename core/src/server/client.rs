@@ -46,7 +46,10 @@ impl Client {
             session,
             server: Arc::downgrade(server),
             namespaces: Mutex::default(),
-            decoder: Mutex::new(server.config.parser.decoder(limits)),
+            decoder: Mutex::new(match server.config.event_args_as_text {
+                true => server.config.parser.decoder(limits).keep_event_text(),
+                false => server.config.parser.decoder(limits),
+            }),
             parser: server.config.parser,
             connect_timer: Mutex::default(),
             request_parts: std::sync::OnceLock::new(),
@@ -108,7 +111,7 @@ impl Client {
 
     /// Joins `/` as if the client had sent its CONNECT (with an empty auth payload).
     pub(crate) fn join_main_namespace(self: &Arc<Self>) {
-        self.on_packet(Packet { kind: PacketType::Connect, nsp: "/".to_owned(), id: None, data: Value::Null });
+        self.on_packet(Packet::new(PacketType::Connect, "/", None, Value::Null));
     }
 
     fn on_packet(self: &Arc<Self>, mut packet: Packet) {

@@ -41,6 +41,14 @@ pub struct ServerConfig {
     /// The packet format (default socket.io's; [`Parser::Msgpack`] as
     /// `socket.io-msgpack-parser`): every client must use the same.
     pub parser: Parser,
+    /// Whether the arguments of text events reach [`Socket::on_unhandled`] handlers as
+    /// the JSON text they came in ([`crate::Args::as_text`]) when nothing else reads them
+    /// (default false: they are parsed once, for Rust handlers). The embedding layer turns
+    /// it on, as its hosts take JSON text; an event that a Rust handler then takes is
+    /// checked, then parsed.
+    ///
+    /// [`Socket::on_unhandled`]: super::Socket::on_unhandled
+    pub event_args_as_text: bool,
 }
 
 impl std::fmt::Debug for ServerConfig {
@@ -53,6 +61,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("adapter", &self.adapter.as_ref().map(|_| "cluster"))
             .field("max_attachments", &self.max_attachments)
             .field("parser", &self.parser)
+            .field("event_args_as_text", &self.event_args_as_text)
             .finish()
     }
 }
@@ -67,6 +76,7 @@ impl Default for ServerConfig {
             adapter: None,
             max_attachments: 10,
             parser: Parser::Default,
+            event_args_as_text: false,
         }
     }
 }
@@ -193,6 +203,12 @@ impl ServerBuilder {
     /// The packet format every client must use (default socket.io's).
     pub fn parser(mut self, parser: Parser) -> Self {
         self.config.parser = parser;
+        self
+    }
+    /// Hands `on_unhandled` handlers the arguments of text events as JSON text
+    /// ([`ServerConfig::event_args_as_text`]).
+    pub fn event_args_as_text(mut self, on: bool) -> Self {
+        self.config.event_args_as_text = on;
         self
     }
     /// Serves https and wss on [`Server::listen`](super::Server::listen) with this

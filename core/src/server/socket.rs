@@ -15,6 +15,7 @@ use super::handshake::Handshake;
 use super::namespace::NsInner;
 use super::reason::DisconnectReason;
 use super::rooms::Room;
+use crate::args::Args;
 use crate::engine::server::{SendError, Session};
 use crate::engine::Frame;
 use crate::error::{check_reserved, AckError, EmitError};
@@ -23,14 +24,17 @@ use crate::proto::packet::PacketType;
 use crate::proto::Packet;
 use crate::value::Value;
 
-/// Receives events without a handler of their own: name, arguments, ack sender.
-pub type UnhandledHandler = Arc<dyn Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync>;
+/// Receives events without a handler of their own: name, arguments (as text when they
+/// came as text and nothing else read them), ack sender.
+pub type UnhandledHandler = Arc<dyn Fn(&Socket, &str, Args, Option<AckSender>) + Send + Sync>;
 /// Handles one event: the socket, the arguments, and the ack sender if the client asked for one.
 pub type EventHandler = Arc<dyn Fn(&Socket, Vec<Value>, Option<AckSender>) + Send + Sync>;
 /// Sees every event (incoming for `on_any`, outgoing for `on_any_outgoing`).
 pub type AnyHandler = Arc<dyn Fn(&Socket, &str, &[Value]) + Send + Sync>;
 /// Per-packet middleware: `Err(message)` stops the event and fires the socket's `error` handlers.
 pub type PacketMiddleware = Arc<dyn Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync>;
+/// The slot of a server-wide per-packet middleware that the embedding host sets or clears.
+pub(crate) type HostMiddleware = Arc<RwLock<Option<PacketMiddleware>>>;
 /// Receives a disconnect reason.
 pub type ReasonHandler = Arc<dyn Fn(&Socket, DisconnectReason) + Send + Sync>;
 /// Receives an error message.
@@ -43,6 +47,9 @@ struct Listeners {
     any: HandlerList<AnyHandler>,
     any_outgoing: HandlerList<AnyHandler>,
     middlewares: HandlerList<PacketMiddleware>,
+    /// A middleware the host sets for every socket of a server, and may change at any
+    /// time: runs before the socket's own.
+    host_middleware: Option<HostMiddleware>,
     error: HandlerList<ErrorHandler>,
     disconnecting: HandlerList<ReasonHandler>,
     disconnect: HandlerList<ReasonHandler>,
@@ -314,12 +321,19 @@ impl Socket {
     }
 
     /// Receives every event that has no handler registered with [`Socket::on`], with its
-    /// ack sender (what a language binding uses to dispatch in the host language).
-    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Vec<Value>, Option<AckSender>) + Send + Sync + 'static) {
+    /// ack sender (what a language binding uses to dispatch in the host language). The
+    /// arguments of a text packet stay text unless an `on_any` listener, a middleware or a
+    /// handler of the event needed them as values.
+    pub fn on_unhandled(&self, f: impl Fn(&Socket, &str, Args, Option<AckSender>) + Send + Sync + 'static) {
         self.listeners().unhandled.push(Arc::new(f));
     }
 
     crate::catch_all::catch_all_families!();
+
+    /// Runs the middleware in `slot` (when set) before the socket's own middlewares.
+    pub(crate) fn set_host_middleware(&self, slot: HostMiddleware) {
+        self.listeners().host_middleware = Some(slot);
+    }
 
     /// Adds a per-packet middleware (`socket.use`).
     pub fn use_middleware(&self, f: impl Fn(&Socket, &str, &[Value]) -> Result<(), String> + Send + Sync + 'static) {
@@ -455,35 +469,47 @@ impl Socket {
     }
 
     fn on_event(&self, packet: Packet) {
-        let Value::Array(mut args) = packet.data else {
+        let id = packet.id;
+        let Some((event, args)) = packet.into_event() else {
             return;
         };
-        let event = match args.remove(0) {
-            Value::String(s) => s,
-            Value::Number(n) => n.to_string(),
-            _ => return,
-        };
-        let (any, middlewares, handlers, unhandled) = self.read_listeners(|l| {
-            (l.any.clone(), l.middlewares.clone(), l.events.get(&event).cloned(), l.unhandled.clone())
+        let (any, host_middleware, middlewares, handlers, unhandled) = self.read_listeners(|l| {
+            let host = l.host_middleware.as_ref().and_then(|m| m.read().expect("middleware lock poisoned").clone());
+            (l.any.clone(), host, l.middlewares.clone(), l.events.get(&event).cloned(), l.unhandled.clone())
         });
+        let ack = id.map(|id| AckSender::new(self.clone(), id));
+        let reads_values = !any.as_slice().is_empty()
+            || host_middleware.is_some()
+            || !middlewares.as_slice().is_empty()
+            || handlers.is_some();
+        if !reads_values {
+            // Only catch-all handlers (a host's): the arguments go on as they arrived.
+            if let Some((last, others)) = unhandled.as_slice().split_last() {
+                for h in others {
+                    h(self, &event, args.clone(), ack.clone());
+                }
+                last(self, &event, args, ack);
+            }
+            return;
+        }
+        let args = args.into_values();
         for l in &any {
             l(self, &event, &args);
         }
-        for m in &middlewares {
+        for m in host_middleware.iter().chain(middlewares.as_slice()) {
             if let Err(message) = m(self, &event, &args) {
                 self.emit_error(&message);
                 return;
             }
         }
-        let ack = packet.id.map(|id| AckSender::new(self.clone(), id));
         // The last handler takes the arguments; the others get copies.
         match handlers.as_ref().map_or(&[][..], |h| h.as_slice()).split_last() {
             None => {
                 if let Some((last, others)) = unhandled.as_slice().split_last() {
                     for h in others {
-                        h(self, &event, args.clone(), ack.clone());
+                        h(self, &event, Args::from(args.clone()), ack.clone());
                     }
-                    last(self, &event, args, ack);
+                    last(self, &event, Args::from(args), ack);
                 }
             }
             Some((last, others)) => {
