@@ -4,7 +4,8 @@
 const { SioError } = require('./errors');
 
 function isBinary(v) {
-  return Buffer.isBuffer(v) || v instanceof ArrayBuffer || ArrayBuffer.isView(v);
+  // A Buffer is a Uint8Array: a view.
+  return ArrayBuffer.isView(v) || v instanceof ArrayBuffer;
 }
 
 function toBuffer(v) {

@@ -58,7 +58,7 @@ function withAck(key, fn) {
 
 function dispatch(ev) {
   if (Array.isArray(ev)) {
-    // A packed message: [owner, socket number, name, ack id, arguments].
+    // A packed message: [owner, socket number, ack id, name, ...arguments].
     const s = servers.get(ev[0]);
     if (s) s._onPacked(ev);
     return;

@@ -2,7 +2,7 @@
 const { EventEmitter } = require('node:events');
 const tls = require('node:tls');
 const { encode, decode, checkEvent, splitAck } = require('./codec');
-const { SioError, call } = require('./errors');
+const { SioError, call, fromNative } = require('./errors');
 const rt = require('./runtime');
 const { withCatchAll } = require('./catchall');
 const { Attachment } = require('./attach');
@@ -174,28 +174,61 @@ class Socket extends EventEmitter {
   _onMessage(ev) {
     this._onEvent(ev.name, ev.ackId, decode(ev.json, ev.bins) || []);
   }
+  /**
+   * A packed message `[owner, key, ackId, name, ...args]` (runtime.js). Without `onAny`
+   * listeners or `use` middlewares, the row's arguments go to the handlers as they are.
+   */
+  _onRow(row) {
+    if (this._any.length !== 0 || this._fns.length !== 0) {
+      this._onEvent(row[3], row[2], row.slice(4));
+      return;
+    }
+    const name = row[3];
+    const ack = row[2] == null ? undefined : this._ackFn(row[2]);
+    switch (row.length) {
+      case 4:
+        if (ack) emitLocal.call(this, name, ack);
+        else emitLocal.call(this, name);
+        return;
+      case 5:
+        if (ack) emitLocal.call(this, name, row[4], ack);
+        else emitLocal.call(this, name, row[4]);
+        return;
+      case 6:
+        if (ack) emitLocal.call(this, name, row[4], row[5], ack);
+        else emitLocal.call(this, name, row[4], row[5]);
+        return;
+      default: {
+        const packet = row.slice(3);
+        if (ack) packet.push(ack);
+        emitLocal.apply(this, packet);
+      }
+    }
+  }
+  /** The function a handler calls to answer ack `id` (the first answer wins, as in socket.io). */
+  _ackFn(id) {
+    const native = this._native;
+    const key = this._key;
+    let sent = false;
+    return (...res) => {
+      if (sent) return;
+      sent = true;
+      const { json, bins } = encode(res);
+      try {
+        if (bins.length === 0 && key !== 0) rt.native.ackByKey(key, id, json);
+        else native.ack(id, json, bins);
+      } catch (e) {
+        // As socket.io: answering a client that has gone is a no-op.
+        const err = fromNative(e);
+        if (err.code !== 'ERR_SIO_DISCONNECTED') throw err;
+      }
+    };
+  }
   /** An event `name` from the client, its arguments `packet` (parsed), answered as `id`. */
   _onEvent(name, ackId, packet) {
     if (this._any.length) for (const l of this._any.slice()) l(name, ...packet);
     packet.unshift(name);
-    if (ackId != null) {
-      const id = ackId;
-      const native = this._native;
-      const key = this._key;
-      let sent = false; // as socket.io: the first answer wins
-      packet.push((...res) => {
-        if (sent) return;
-        sent = true;
-        const { json, bins } = encode(res);
-        try {
-          if (bins.length === 0 && key !== 0) call(() => rt.native.ackByKey(key, id, json));
-          else call(() => native.ack(id, json, bins));
-        } catch (e) {
-          // As socket.io: answering a client that has gone is a no-op.
-          if (e.code !== 'ERR_SIO_DISCONNECTED') throw e;
-        }
-      });
-    }
+    if (ackId != null) packet.push(this._ackFn(ackId));
     if (this._fns.length === 0) {
       emitLocal.apply(this, packet);
       return;
@@ -622,7 +655,7 @@ class Server extends EventEmitter {
   _onPacked(row) {
     const s = this._byKey.get(row[1]);
     if (!s) return;
-    s._onEvent(row[2], row[3], row[4]);
+    s._onRow(row);
     if (this._cluster) s._syncData();
   }
   _onNative(ev) {

@@ -218,10 +218,11 @@ pub(crate) fn from_dynamic(server: u64, ev: DynamicEvent) -> Ev {
 
 /// Runs on the JS thread: a batch for the dispatcher. Runs of server messages without
 /// binary arguments, from sockets JS knows by number (`crate::keys`), become one event,
-/// `kind: "messages"`, whose JSON text holds them all: `[[owner, key, name, ackId | null,
-/// [args...]], ...]`. One `JSON.parse` then builds them in JavaScript, where an object per
+/// `kind: "messages"`, whose JSON text holds them all: `[[owner, key, ackId | null, name,
+/// ...args], ...]`. One `JSON.parse` then builds them in JavaScript, where an object per
 /// event took a property write per field through napi and left the dispatcher with
-/// objects of many shapes.
+/// objects of many shapes; the arguments sit in the row itself, so JS hands them to the
+/// handlers without an array of their own.
 pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
     let mut out = Vec::with_capacity(evs.len());
     let mut pack = Vec::new();
@@ -287,8 +288,6 @@ fn pack_message(
     pack.extend_from_slice(num.format(server as u32).as_bytes());
     pack.push(b',');
     pack.extend_from_slice(num.format(key).as_bytes());
-    pack.push(b',');
-    serde_json::to_writer(&mut *pack, name).expect("a string always serialises");
     match ack_id {
         Some(id) => {
             pack.push(b',');
@@ -297,6 +296,7 @@ fn pack_message(
         }
         None => pack.extend_from_slice(b",null,"),
     }
+    serde_json::to_writer(&mut *pack, name).expect("a string always serialises");
     let mut attachments = Vec::new();
     let at = pack.len();
     args.write_wire(pack, &mut attachments);
@@ -305,7 +305,14 @@ fn pack_message(
         pack.truncate(start);
         return Err((json, attachments));
     }
-    pack.push(b']');
+    // The arguments' array `[a, b]` becomes `, a, b` after the name (nothing when empty);
+    // its `]` closes the row.
+    if pack[at + 1..].iter().all(|c| c.is_ascii_whitespace() || *c == b']') {
+        pack.truncate(at);
+        pack.push(b']');
+    } else {
+        pack[at] = b',';
+    }
     Ok(())
 }
 

@@ -2,10 +2,8 @@
 //! JSON array text they arrived in ([`Args`]). Checked as the value tree would be, so the
 //! same packets pass; anything unusual (a number for a name, a reserved name, bad JSON)
 //! is left to the full parse, which accepts or refuses it with its own error.
-use serde::de::{Deserializer, SeqAccess, Visitor};
-
 use crate::args::Args;
-use crate::json_check::Checked;
+use crate::json_check;
 
 /// A text EVENT's name and arguments.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,16 +16,20 @@ pub struct TextEvent {
 
 /// Reads `json`, an EVENT's payload (`["name", ...args]`), if it has the usual shape.
 pub(crate) fn read(json: &str) -> Option<TextEvent> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    let name = de.deserialize_seq(NameThenChecked).ok()?;
-    de.end().ok()?;
+    json_check::check(json).ok()?;
+    // Valid JSON from here: `[`, the name's string, then `]` or `,` and the arguments up to
+    // the closing `]`.
+    let after_bracket = json.trim_start_matches(is_space).strip_prefix('[')?.trim_start_matches(is_space);
+    let name_len = string_len(after_bracket)?;
+    let quoted = &after_bracket[..name_len];
+    let name = match quoted.contains('\\') {
+        false => quoted[1..name_len - 1].to_owned(),
+        true => serde_json::from_str::<String>(quoted).ok()?,
+    };
     if crate::RESERVED_EVENTS.contains(&name.as_str()) {
         return None;
     }
-    // The text is valid JSON now: after `[`, the name's string, then `]` or `,` and the
-    // arguments up to the closing `]`.
-    let after_bracket = json.trim_start_matches(is_space).strip_prefix('[')?.trim_start_matches(is_space);
-    let rest = after_bracket[string_len(after_bracket)?..].trim_start_matches(is_space);
+    let rest = after_bracket[name_len..].trim_start_matches(is_space);
     let args = match rest.strip_prefix(',') {
         Some(tail) => {
             let tail = tail.trim_end_matches(is_space);
@@ -37,7 +39,11 @@ pub(crate) fn read(json: &str) -> Option<TextEvent> {
             text.push_str(tail);
             text
         }
-        None => "[]".to_owned(),
+        None => {
+            let mut text = String::with_capacity(3);
+            text.push_str("[]");
+            text
+        }
     };
     Some(TextEvent { name, args: Args::from_checked_text(args) })
 }
@@ -62,23 +68,6 @@ fn string_len(s: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// An array whose first element is a string (returned) and whose others are checked.
-struct NameThenChecked;
-
-impl<'de> Visitor<'de> for NameThenChecked {
-    type Value = String;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an event: a name, then arguments")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<String, A::Error> {
-        let name: String = seq.next_element()?.ok_or_else(|| serde::de::Error::custom("an event without a name"))?;
-        while seq.next_element::<Checked>()?.is_some() {}
-        Ok(name)
-    }
 }
 
 #[cfg(test)]
