@@ -161,10 +161,24 @@ fn key(b: &[u8], i: usize) -> Option<usize> {
     (b.get(i) == Some(&b':')).then(|| skip_space(b, i + 1))
 }
 
+/// Bytes that end a plain run inside a string: the quote, the backslash, control characters.
+static STOPS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = true;
+        c += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 /// A string at `i` without `\u` escapes or control characters; the index after it.
 fn string(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
+        i += b[i.min(b.len())..].iter().take_while(|&&c| !STOPS[c as usize]).count();
         match *b.get(i)? {
             b'"' => return Some(i + 1),
             b'\\' => match *b.get(i + 1)? {

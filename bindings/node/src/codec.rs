@@ -56,9 +56,12 @@ fn read_js_str<'b>(s: JsString<'_>, buf: &'b mut Vec<u8>) -> Result<&'b str> {
         buf.reserve(len + 1);
         len = read(buf)?;
     }
-    // SAFETY: the call above wrote `len` bytes.
-    unsafe { buf.set_len(len) };
-    std::str::from_utf8(buf).map_err(|e| err("ERR_SIO_INVALID_ARGUMENT", format!("a string that is not UTF-8: {e}")))
+    // SAFETY: the call above wrote `len` bytes, UTF-8 (Node asks V8 for UTF-8 with lone
+    // surrogates replaced; napi-rs reads its `String`s the same way).
+    unsafe {
+        buf.set_len(len);
+        Ok(std::str::from_utf8_unchecked(buf))
+    }
 }
 
 /// An argument list from JS (a JSON array), kept as text where the core can send it as is.
