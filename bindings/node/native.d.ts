@@ -304,11 +304,8 @@ export declare class NativeSocket {
   disconnect(close: boolean): void
 }
 
-/**
- * Answers acknowledgement `id` of the socket numbered `key` with JSON text (no
- * buffers): `NativeSocket.ack` for the common case. Each id is answered once.
- */
-export declare function ackByKey(key: number, id: number, json: string): void
+/** Returns `ackByKey(key, id, json)` for JS (`runtime.js` takes it once at load). */
+export declare function ackByKeyFn(): (key: number, id: number, json: string) => void
 
 /**
  * `instrument(io, opts)` of `@socket.io/admin-ui`, as lib/admin.js flattened it: no

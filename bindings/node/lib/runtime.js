@@ -182,9 +182,12 @@ function dispatchBatch(batch) {
 }
 
 native.init(dispatchBatch);
+// The answer to a message, called once per message: a plain napi function (src/fast_call.rs).
+const ackByKey = native.ackByKeyFn();
 
 module.exports = {
   native,
+  ackByKey,
   servers,
   clients,
   managers,

@@ -215,7 +215,7 @@ class Socket extends EventEmitter {
       sent = true;
       const { json, bins } = encode(res);
       try {
-        if (bins.length === 0 && key !== 0) rt.native.ackByKey(key, id, json);
+        if (bins.length === 0 && key !== 0) rt.ackByKey(key, id, json);
         else native.ack(id, json, bins);
       } catch (e) {
         // As socket.io: answering a client that has gone is a no-op.

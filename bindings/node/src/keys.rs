@@ -12,7 +12,7 @@ use std::sync::{LazyLock, Mutex};
 
 use napi::bindgen_prelude::*;
 use napi::JsString;
-use napi_derive::napi;
+
 use sio_core::embed::{socket_key, AddressHasher, EmbeddedServer, Socket, SocketMap};
 use sio_core::EmitError;
 
@@ -86,9 +86,9 @@ pub(crate) fn forget_server(server: u64) {
 }
 
 /// Answers acknowledgement `id` of the socket numbered `key` with JSON text (no
-/// buffers): `NativeSocket.ack` for the common case. Each id is answered once.
-#[napi]
-pub fn ack_by_key(key: u32, id: i64, json: JsString) -> Result<()> {
+/// buffers): `NativeSocket.ack` for the common case. Each id is answered once. JS calls it
+/// as `ackByKey` (`fast_call`).
+pub(crate) fn ack_by_key(key: u32, id: i64, json: JsString) -> Result<()> {
     let id = u64::try_from(id).map_err(|_| err("ERR_SIO_INVALID_ARGUMENT", "an ack id is not negative"))?;
     // The text is read into a scratch buffer and written from there into the packet.
     with_js_str(json, |text| {

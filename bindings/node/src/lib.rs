@@ -14,6 +14,7 @@
 mod client;
 mod codec;
 mod event;
+mod fast_call;
 mod host;
 mod keys;
 mod log;
@@ -27,7 +28,7 @@ use napi_derive::napi;
 use sio_core::embed::{Delivery, Runtime, RuntimeOptions};
 
 pub use event::{Ev, NativeEvent};
-pub use keys::ack_by_key;
+pub use fast_call::ack_by_key_fn;
 pub use log::set_log_level;
 
 /// Wakes the JS thread; its callback takes every queued event as one array.
