@@ -18,6 +18,7 @@ mod handler_list;
 mod host_args;
 mod json_check;
 pub mod msgpack;
+mod prefetch;
 pub mod proto;
 pub mod runtime;
 pub mod server;

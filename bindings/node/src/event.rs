@@ -234,6 +234,11 @@ pub(crate) fn batch_to_js(evs: Vec<Ev>) -> Vec<NativeEvent> {
         match ev {
             Ev::Core(Event::Message { server, socket, name, args, ack }) => {
                 let ack_id = ack.map(|a| a.id() as i64);
+                if ack_id.is_some() {
+                    // Its answer comes after the batch's handlers: by then the socket's
+                    // lines have left the cache, and each answer stalled on them in turn.
+                    socket.prefetch_answer();
+                }
                 let (json, attachments) = match crate::keys::key_of(&socket) {
                     Some(key) => {
                         if pack.capacity() == 0 {

@@ -307,6 +307,14 @@ impl Session {
         std::hint::black_box((self.is_closed(), self.queued.load(Ordering::Relaxed), self.out.touch()));
     }
 
+    /// [`Session::warm`] without waiting for the lines: for a host thread that touches the
+    /// session later, after other work (see `crate::prefetch`).
+    pub(crate) fn prefetch_send(&self) {
+        crate::prefetch::line(&self.close_reason);
+        crate::prefetch::line(&self.queued);
+        crate::prefetch::line(&self.out);
+    }
+
     /// [`Session::send`], saying whether the frame may be compressed (socket.io's
     /// `compress` flag: permessage-deflate, and the polling response's HTTP compression
     /// when no other frame of it may be).
