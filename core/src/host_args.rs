@@ -107,6 +107,14 @@ mod tests {
             Ok(HostArgs::Values(vec![Value::Binary(buf)]))
         );
         assert_eq!(HostArgs::Wire("[1,\"x\"]".into()).into_values(), vec![Value::from(1i64), Value::from("x")]);
+        // Refused as a value tree refuses it (an unchecked lone surrogate made
+        // `into_values` panic later), and borrowed, not copied, when accepted.
+        assert!(matches!(HostArgs::from_wire_text(r#"["\ud800"]"#, &[]), Err(WireTextError::Json(_))));
+        assert!(matches!(HostArgs::from_wire_text("[1e400]", &[]), Err(WireTextError::Json(_))));
+        let text = String::from("[\"é\"]");
+        assert!(
+            matches!(HostArgs::from_wire_text(&text, &[]), Ok(HostArgs::Wire(Cow::Borrowed(t))) if t.as_ptr() == text.as_ptr())
+        );
     }
 
     #[test]
