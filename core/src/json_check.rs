@@ -217,7 +217,7 @@ fn number(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{check, plain};
     use crate::Value;
 
@@ -304,7 +304,8 @@ mod tests {
         }
     }
 
-    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    /// Any JSON value (nested up to 4 levels), for property tests.
+    pub(crate) fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
         use proptest::prelude::*;
         use serde_json::Value as J;
         let leaf = prop_oneof![

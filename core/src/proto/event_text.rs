@@ -115,30 +115,11 @@ mod tests {
         }
     }
 
-    fn json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
-        use proptest::prelude::*;
-        use serde_json::Value as J;
-        let leaf = prop_oneof![
-            Just(J::Null),
-            any::<bool>().prop_map(J::from),
-            any::<i64>().prop_map(J::from),
-            any::<f64>().prop_map(J::from),
-            "\\PC{0,6}".prop_map(J::from),
-        ];
-        leaf.prop_recursive(3, 16, 4, |inner| {
-            prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
-                proptest::collection::btree_map("[a-z\"\\\\]{0,4}", inner, 0..4)
-                    .prop_map(|m| J::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
     proptest::proptest! {
         /// Whatever the name and arguments, the text read back gives the values the full
         /// parse gives.
         #[test]
-        fn agrees_with_the_value_tree(name in "\\PC{0,8}", args in proptest::collection::vec(json(), 0..4), pad in "[ \n]{0,2}") {
+        fn agrees_with_the_value_tree(name in "\\PC{0,8}", args in proptest::collection::vec(crate::json_check::tests::json(), 0..4), pad in "[ \n]{0,2}") {
             let mut json = format!("[{pad}{}", serde_json::to_string(&name).unwrap());
             for a in &args {
                 json.push_str(&format!("{pad},{pad}{}", serde_json::to_string(a).unwrap()));
