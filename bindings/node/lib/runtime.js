@@ -109,8 +109,8 @@ let scheduled = false;
 let inTurn = 0;
 const afterMicrotasks = () => process.nextTick(pump);
 // The microtask goes through a settled promise, not `queueMicrotask`: Node wraps each
-// `queueMicrotask` callback in an async resource (an async id and a bound function per
-// call), which cost 10-15% of the echo's round trips (bench/PROFILE.md).
+// `queueMicrotask` callback in an async resource (an AsyncResource and a bound function
+// per call), which cost 10-15% of the echo's round trips (bench/PROFILE.md).
 const resolved = Promise.resolve();
 
 function pump() {
