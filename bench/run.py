@@ -12,7 +12,11 @@ redis-server and two server nodes sharing it (nodes on the server's core, Redis 
 generator), and the generator spreads its clients over both nodes; `idle-50k` starts 5 servers
 and 5 generators, one per server (bench/idle50k.py).
 Runs go round-robin (repeat → scenario → server) so that background noise is spread over
-every server; the report takes the median of the runs that completed.
+every server; the report takes the median of the runs that completed. Within a scenario
+each sio face runs right next to what the issues compare it with (RUN_ORDER: the Rust API
+beside the C face, socketioxide and the bare baseline, the Node addon beside socket.io, the
+Python binding beside python-socketio): this machine's speed drifts by up to 1.3× within
+minutes, and a ratio of two runs a minute apart drifts less than one of runs five apart.
 """
 from __future__ import annotations
 
@@ -310,7 +314,7 @@ class Runner:
         return data
 
     def run(self) -> list[dict]:
-        servers = [s for s in self.a.servers if self.commands.get(s)]
+        servers = sorted((s for s in self.a.servers if self.commands.get(s)), key=run_rank)
         skipped = [s for s in self.a.servers if not self.commands.get(s)]
         if skipped:
             print(f"skipping (not built): {', '.join(skipped)}", flush=True)
@@ -326,6 +330,16 @@ class Runner:
                     status = "ok" if r.get("ok") else r["na"] if r.get("na") else f"FAILED: {r.get('failure')}"
                     print(f"[{rep + 1}/{self.a.repeats}] {scenario:13} {name:16} {headline_text(scenario, r):>24}  {r.get('wall', '-')} s  {status}", flush=True)
         return results
+
+
+# The order of a scenario's runs: each face beside what it is compared with (see above).
+RUN_ORDER = ["sio-c", "sio", "socketioxide", "baseline", "sio-node", "socket.io", "sio-node-attached",
+             "python-socketio", "sio-python"]
+
+
+def run_rank(name: str) -> int:
+    """Where server `name` runs within a scenario (servers given with --extra run last)."""
+    return RUN_ORDER.index(name) if name in RUN_ORDER else len(RUN_ORDER)
 
 
 def loadavg() -> str:
