@@ -148,6 +148,43 @@ function run(label, { Server, io }) {
     assert.deepEqual(acks, Array.from({ length: N / 2 }, (_, k) => (2 * k + 1) * 10));
     await t.stop();
   });
+  test(`${label}: a handler's awaits finish before the next client's event is dispatched`, async () => {
+    // As socket.io reads each connection's packets in its own I/O callback, the microtask
+    // queue drains between events of different clients, however many arrive together.
+    const t = start();
+    const { c: c0, s: s0 } = await pair(t);
+    const K = 6;
+    const others = [];
+    for (let k = 0; k < K; k++) others.push(await pair(t));
+    // Holds the server's JS thread so that the others' events queue up behind this one.
+    s0.on('hold', () => {
+      const until = Date.now() + 100;
+      while (Date.now() < until);
+    });
+    const log = [];
+    const finished = new Promise((resolve) => {
+      let done = 0;
+      others.forEach(({ s }, k) => {
+        s.on('e', async () => {
+          log.push(`start ${k}`);
+          await null;
+          await Promise.resolve();
+          await new Promise((r) => r());
+          log.push(`end ${k}`);
+          if (++done === K) resolve();
+        });
+      });
+    });
+    c0.emit('hold');
+    for (const { c } of others) c.emit('e');
+    await bounded(finished, 5000, 'every event');
+    for (let k = 0; k < K; k++) {
+      const i = log.indexOf(`start ${k}`);
+      assert.equal(log[i + 1], `end ${k}`, `event ${k} ran its awaits before the next: ${log.join(', ')}`);
+    }
+    await t.stop();
+  });
+
   test(`${label}: rooms, broadcast, except, socketsJoin/Leave`, async () => {
     const t = start();
     const a = await pair(t);
